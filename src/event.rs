@@ -1,0 +1,336 @@
+//! The event model: what every ingest yields and every later stage consumes.
+//!
+//! Owns: [`Event`] (a SIP message seen on the wire or in a log dump, or a log line that is
+//! evidence about a call), timestamps in *log time*, and the [`Origin`] that points back into the
+//! user's input. Does not own: parsing of SIP (see [`crate::sip`]), reading files (see
+//! [`crate::ingest`]) or any correlation (see [`crate::dialog`]).
+
+use std::fmt;
+use std::ops::Range;
+
+use serde::Serialize;
+
+use crate::sip::{SipMessage, Unparsed};
+
+/// A point in log time, in microseconds.
+///
+/// `micros` counts from 1970-01-01T00:00:00 of the log's own (unknown) zone. When the input does
+/// not carry a date (pjsip's default decor), day 0 is 1970-01-01 plus any midnight rollovers seen,
+/// and `dated` is false, so that the display shows only a time of day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Timestamp {
+    pub micros: i64,
+    pub dated: bool,
+}
+
+impl PartialOrd for Timestamp {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Timestamp {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.micros, self.dated).cmp(&(other.micros, other.dated))
+    }
+}
+
+pub const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+impl Timestamp {
+    pub fn from_parts(day: i64, hour: u32, min: u32, sec: u32, micros: u32, dated: bool) -> Self {
+        let tod = ((i64::from(hour) * 60 + i64::from(min)) * 60 + i64::from(sec)) * 1_000_000
+            + i64::from(micros);
+        Timestamp {
+            micros: day * MICROS_PER_DAY + tod,
+            dated,
+        }
+    }
+
+    /// Milliseconds from `self` to `later` (negative if `later` is earlier).
+    pub fn ms_until(&self, later: Timestamp) -> i64 {
+        (later.micros - self.micros).div_euclid(1000)
+    }
+
+    fn day_and_time(&self) -> (i64, i64) {
+        (
+            self.micros.div_euclid(MICROS_PER_DAY),
+            self.micros.rem_euclid(MICROS_PER_DAY),
+        )
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The inverse of [`days_from_civil`].
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Parses `YYYY-MM-DD` into days since 1970-01-01.
+pub fn parse_date(s: &str) -> Option<i64> {
+    let mut it = s.trim().splitn(3, '-');
+    let y: i64 = it.next()?.parse().ok()?;
+    let m: u32 = it.next()?.parse().ok()?;
+    let d: u32 = it.next()?.parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    Some(days_from_civil(y, m, d))
+}
+
+impl fmt::Display for Timestamp {
+    /// `2026-11-21 05:28:17.580` when dated; `05:28:17.580` (plus `+1d` after a rollover) when not.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (day, tod) = self.day_and_time();
+        let ms = tod / 1000;
+        let (h, m, s, ms) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
+        if self.dated {
+            let (y, mo, d) = civil_from_days(day);
+            write!(f, "{y:04}-{mo:02}-{d:02} {h:02}:{m:02}:{s:02}.{ms:03}")
+        } else if day != 0 {
+            write!(f, "{h:02}:{m:02}:{s:02}.{ms:03}+{day}d")
+        } else {
+            write!(f, "{h:02}:{m:02}:{s:02}.{ms:03}")
+        }
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Where an event came from in the user's input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// Index into the run's list of inputs.
+    pub input: usize,
+    pub locator: Locator,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Locator {
+    /// A text input: the 1-based line where the record starts, and its byte span in the input.
+    Text { line: u32, span: Range<usize> },
+    /// A capture: the frame numbers (1-based, as Wireshark counts) the message was carried in.
+    Frames(Vec<u64>),
+}
+
+impl Origin {
+    pub fn line(&self) -> Option<u32> {
+        match &self.locator {
+            Locator::Text { line, .. } => Some(*line),
+            Locator::Frames(_) => None,
+        }
+    }
+}
+
+/// The direction of a message dump, from the point of view of the process that logged it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Tx,
+    Rx,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    Udp,
+    Tcp,
+    Tls,
+    Ws,
+    Wss,
+    Sctp,
+    #[default]
+    Unknown,
+}
+
+impl Transport {
+    /// Case-insensitive transport name as pjsip, Via headers and sipp write it.
+    pub fn from_name(s: &str) -> Transport {
+        match s.to_ascii_uppercase().as_str() {
+            "UDP" | "UDP6" => Transport::Udp,
+            "TCP" | "TCP6" => Transport::Tcp,
+            "TLS" | "TLS6" => Transport::Tls,
+            "WS" => Transport::Ws,
+            "WSS" => Transport::Wss,
+            "SCTP" => Transport::Sctp,
+            _ => Transport::Unknown,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Transport::Udp => "UDP",
+            Transport::Tcp => "TCP",
+            Transport::Tls => "TLS",
+            Transport::Ws => "WS",
+            Transport::Wss => "WSS",
+            Transport::Sctp => "SCTP",
+            Transport::Unknown => "?",
+        }
+    }
+}
+
+/// A SIP message, as dumped in a log or carried in a capture.
+#[derive(Debug, Clone)]
+pub struct MessageEvent {
+    pub ts: Timestamp,
+    pub origin: Origin,
+    /// TX or RX as the logging process saw it; `None` for captures and raw dumps.
+    pub direction: Option<Direction>,
+    pub transport: Transport,
+    /// `ip:port` (IPv6 in brackets) of the sender, when known.
+    pub src: Option<String>,
+    /// `ip:port` of the receiver, when known.
+    pub dst: Option<String>,
+    /// pjsip's `tdta0x…`/`rdata0x…` handle; retransmissions of one tdta share it.
+    pub handle: Option<String>,
+    /// The byte count the dump header declared, if any.
+    pub declared_len: Option<usize>,
+    /// The record was cut (pjsip's 4000-byte log cap, or no `--end msg--`).
+    pub truncated: bool,
+    /// The parsed message, or the raw bytes with the reason they did not parse.
+    pub msg: Result<SipMessage, Unparsed>,
+}
+
+impl MessageEvent {
+    pub fn parsed(&self) -> Option<&SipMessage> {
+        self.msg.as_ref().ok()
+    }
+
+    pub fn raw(&self) -> &[u8] {
+        match &self.msg {
+            Ok(m) => m.raw(),
+            Err(u) => &u.raw,
+        }
+    }
+}
+
+/// What a log line tells about the process that wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LogKind {
+    /// `Answering call N: code=C`
+    Answering { call: u32, code: u16 },
+    /// `Pending answering call N upon completion of media transport`
+    PendingAnswer { call: u32 },
+    /// `Call N hanging up: code=C..`
+    HangingUp { call: u32, code: u16 },
+    /// `Call N processing pending hangup: code=C..`
+    PendingHangup { call: u32, code: u16 },
+    /// `Delaying BYE request until ACK is received`
+    DelayingBye,
+    /// `Making call with acc #A to URI`
+    MakingCall { account: u32, target: String },
+    /// `Call N state changed to STATE` or `Call N is DISCONNECTED [reason=…]`
+    CallState {
+        call: u32,
+        state: String,
+        reason: Option<String>,
+    },
+    /// `Call N: initializing media..`: the first mention that binds call N to a dialog.
+    CallMediaInit { call: u32 },
+    /// `SDP negotiation done: …`
+    SdpNegotiation { ok: bool, detail: String },
+    /// Registration outcome (`registration success`, `SIP registration failed, status=…`, …).
+    Registration { ok: bool, status: Option<u16> },
+    /// `Deleting account N`
+    AccountDeleted { account: u32 },
+    /// `Temporary failure in sending …`, `Failed to send …`
+    SendFailure,
+    /// `Calling pjlib from unknown/external thread…`
+    ExternalThread,
+    /// `Error opening sound device…`
+    SoundDevice,
+    /// `Unhandled redirection for call N…`
+    UnhandledRedirection { call: Option<u32> },
+    /// `Authorization failed` or similar authentication errors from pjsip.
+    AuthFailed,
+    /// pjsua ran out of call slots (`PJ_ETOOMANY` / `Too many calls`).
+    TooManyCalls,
+    /// Any other line carrying a PJ error name in parentheses, e.g. `(PJSIP_ETPNOTSUITABLE)`.
+    PjError { name: String },
+}
+
+/// A log line that is evidence about a call or the process.
+#[derive(Debug, Clone)]
+pub struct LogEvent {
+    pub ts: Timestamp,
+    pub origin: Origin,
+    /// pjsip's sender column (`pjsua_call.c`, `dlg0x…`).
+    pub sender: String,
+    pub kind: LogKind,
+    /// Every PJ error name found in parentheses on the line (`PJSIP_ETPNOTSUITABLE`).
+    pub errors: Vec<String>,
+    /// The message text after the prefix.
+    pub text: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum Event {
+    Message(MessageEvent),
+    Log(LogEvent),
+}
+
+impl Event {
+    pub fn ts(&self) -> Timestamp {
+        match self {
+            Event::Message(m) => m.ts,
+            Event::Log(l) => l.ts,
+        }
+    }
+
+    pub fn origin(&self) -> &Origin {
+        match self {
+            Event::Message(m) => &m.origin,
+            Event::Log(l) => &l.origin,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_roundtrip() {
+        for d in [-1000, 0, 1, 365, 20_000, 20_413] {
+            let (y, m, dd) = civil_from_days(d);
+            assert_eq!(days_from_civil(y, m, dd), d);
+        }
+        assert_eq!(parse_date("2026-11-21"), Some(20_413));
+        assert_eq!(parse_date("2026-13-01"), None);
+    }
+
+    #[test]
+    fn timestamp_display() {
+        let t = Timestamp::from_parts(0, 5, 28, 17, 580_000, false);
+        assert_eq!(t.to_string(), "05:28:17.580");
+        let t = Timestamp::from_parts(1, 0, 0, 1, 0, false);
+        assert_eq!(t.to_string(), "00:00:01.000+1d");
+        let t = Timestamp::from_parts(20_413, 23, 59, 59, 999_000, true);
+        assert_eq!(t.to_string(), "2026-11-21 23:59:59.999");
+    }
+}

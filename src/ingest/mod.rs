@@ -1,0 +1,2 @@
+//! Ingest: turns inputs into events. (Being written.)
+pub mod pjsip;
