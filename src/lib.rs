@@ -1,10 +1,14 @@
 //! sipflow: a SIP log analyzer and call-flow debugger.
 //!
-//! The pipeline is `ingest → sip → dialog → report`: [`ingest`] reads pjsip logs and raw SIP
-//! dumps into [`event::Event`]s, [`sip`] parses messages, [`dialog`] rebuilds transactions,
-//! dialogs and calls, and [`report`] renders them. See `docs/architecture.md`.
+//! The pipeline is `ingest → sip → dialog → report`: [`ingest`] reads pjsip logs, SIPp traces
+//! and raw SIP dumps into [`event::Event`]s, [`sip`] parses messages, [`dialog`] rebuilds
+//! transactions, dialogs and calls, and [`report`] renders them. [`cli`] ties them to the
+//! command line. See `docs/architecture.md`.
 #![forbid(unsafe_code)]
 
+pub mod cli;
+pub mod dialog;
 pub mod event;
 pub mod ingest;
+pub mod report;
 pub mod sip;

@@ -5,12 +5,20 @@
 //! CSeq, Contact, Reason, Session-Expires, SDP …). Does not own: where the bytes came from
 //! (ingest), what they mean for a transaction or dialog (dialog), or judging them (rules).
 //!
-//! CONTRACT STUB: the sip helper replaces every `todo!()` below, keeping these public signatures.
+//! Layout: `grammar` (start line, header lines, framing), `header` (names, compact forms,
+//! list splitting), `uri` (URI, name-addr, parameters), `views` (Via, CSeq, Contact, Reason,
+//! Session-Expires …), `sdp` (SDP bodies). This file holds the public types and the accessors.
 
 use std::borrow::Cow;
 use std::ops::Range;
 
 use crate::event::Transport;
+
+mod grammar;
+mod header;
+mod sdp;
+mod uri;
+mod views;
 
 /// A parsed SIP message. It owns its raw bytes; every span indexes into [`SipMessage::raw`].
 #[derive(Debug, Clone)]
@@ -220,11 +228,27 @@ pub struct Sdp {
     pub direction: MediaDirection,
 }
 
+fn text(b: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(b)
+}
+
 impl SipMessage {
     /// Parses one whole message (start line, headers, body). Copies `raw`.
     pub fn parse(raw: &[u8]) -> Result<SipMessage, Unparsed> {
-        let _ = raw;
-        todo!()
+        match grammar::parse(raw) {
+            Ok(p) => Ok(SipMessage {
+                raw: raw.to_vec(),
+                start: p.start,
+                start_span: p.start_span,
+                headers: p.headers,
+                body: p.body,
+                issues: p.issues,
+            }),
+            Err(error) => Err(Unparsed {
+                raw: raw.to_vec(),
+                error,
+            }),
+        }
     }
 
     pub fn raw(&self) -> &[u8] {
@@ -241,15 +265,31 @@ impl SipMessage {
     }
     /// The request method, for requests.
     pub fn method(&self) -> Option<&str> {
-        todo!()
+        match &self.start {
+            StartLine::Request { method, .. } => Some(method),
+            StartLine::Response { .. } => None,
+        }
     }
     /// The status code, for responses.
     pub fn status(&self) -> Option<u16> {
-        todo!()
+        match &self.start {
+            StartLine::Response { code, .. } => Some(*code),
+            StartLine::Request { .. } => None,
+        }
     }
-    /// The reason phrase, for responses.
+    /// The reason phrase, for responses (possibly empty).
     pub fn reason_phrase(&self) -> Option<&str> {
-        todo!()
+        match &self.start {
+            StartLine::Response { reason, .. } => Some(reason),
+            StartLine::Request { .. } => None,
+        }
+    }
+    /// The Request-URI, for requests.
+    pub fn request_uri(&self) -> Option<&str> {
+        match &self.start {
+            StartLine::Request { uri, .. } => Some(uri),
+            StartLine::Response { .. } => None,
+        }
     }
     pub fn headers(&self) -> &[Header] {
         &self.headers
@@ -258,124 +298,203 @@ impl SipMessage {
         &self.issues
     }
     pub fn body(&self) -> &[u8] {
-        &self.raw[self.body.clone()]
+        self.raw.get(self.body.clone()).unwrap_or(&[])
     }
     pub fn body_span(&self) -> Range<usize> {
         self.body.clone()
     }
+    fn bytes(&self, r: &Range<usize>) -> &[u8] {
+        self.raw.get(r.clone()).unwrap_or(&[])
+    }
     /// The header's name as written.
     pub fn header_name(&self, h: &Header) -> Cow<'_, str> {
-        let _ = h;
-        todo!()
+        text(self.bytes(&h.name_span))
     }
     /// The header's value, folded lines joined with one space.
     pub fn value(&self, h: &Header) -> Cow<'_, str> {
-        let _ = h;
-        todo!()
+        let b = self.bytes(&h.value_span);
+        if !b.contains(&b'\n') {
+            return text(b);
+        }
+        let joined = b
+            .split(|&c| c == b'\n')
+            .map(|l| l.trim_ascii())
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(&b' ');
+        Cow::Owned(String::from_utf8_lossy(&joined).into_owned())
+    }
+    /// Headers with this name, in wire order.
+    pub fn headers_named(&self, name: HeaderName) -> impl Iterator<Item = &Header> {
+        self.headers.iter().filter(move |h| h.name == name)
     }
     /// The first value of a known header.
     pub fn first(&self, name: HeaderName) -> Option<Cow<'_, str>> {
-        let _ = name;
-        todo!()
+        self.headers_named(name).next().map(|h| self.value(h))
     }
     /// All values of a known header in wire order, comma-separated lists split
     /// (for headers whose grammar allows it: Via, Contact, Route, Record-Route, Require …).
     pub fn all(&self, name: HeaderName) -> Vec<Cow<'_, str>> {
-        let _ = name;
-        todo!()
+        let mut out = Vec::new();
+        for h in self.headers_named(name) {
+            let v = self.value(h);
+            if name.is_list() {
+                header::split_list(v, &mut out);
+            } else {
+                out.push(v);
+            }
+        }
+        out
     }
-    /// The first value of a header by its (case-insensitive) name, e.g. `X-Call-ID`.
+    /// The first value of a header by its (case-insensitive) name, e.g. `X-Call-ID`. Known
+    /// names also match their compact form (`Call-ID` finds `i:`).
     pub fn first_named(&self, name: &str) -> Option<Cow<'_, str>> {
-        let _ = name;
-        todo!()
+        let known = HeaderName::from_name(name);
+        self.headers
+            .iter()
+            .find(|h| {
+                if known == HeaderName::Other {
+                    h.name == HeaderName::Other
+                        && self.bytes(&h.name_span).eq_ignore_ascii_case(name.trim().as_bytes())
+                } else {
+                    h.name == known
+                }
+            })
+            .map(|h| self.value(h))
     }
     pub fn call_id(&self) -> Option<Cow<'_, str>> {
-        todo!()
+        self.first(HeaderName::CallId)
     }
     pub fn cseq(&self) -> Option<CSeq> {
-        todo!()
+        views::cseq(&self.first(HeaderName::CSeq)?)
     }
     pub fn from(&self) -> Option<NameAddr> {
-        todo!()
+        NameAddr::parse(&self.first(HeaderName::From)?)
     }
     pub fn to(&self) -> Option<NameAddr> {
-        todo!()
+        NameAddr::parse(&self.first(HeaderName::To)?)
     }
+    /// Every Via value in wire order (lists split); values that do not parse are skipped.
     pub fn vias(&self) -> Vec<Via> {
-        todo!()
+        self.all(HeaderName::Via)
+            .iter()
+            .filter_map(|v| Via::parse(v))
+            .collect()
     }
+    /// The topmost Via (the first value of the first Via header), if it parses.
     pub fn top_via(&self) -> Option<Via> {
-        todo!()
+        Via::parse(&self.all(HeaderName::Via).into_iter().next()?)
     }
     pub fn contacts(&self) -> Vec<Contact> {
-        todo!()
+        self.all(HeaderName::Contact)
+            .iter()
+            .filter_map(|v| views::contact(v))
+            .collect()
     }
     pub fn max_forwards(&self) -> Option<u32> {
-        todo!()
+        uri::parse_u32(&self.first(HeaderName::MaxForwards)?)
     }
+    /// The media type, lowercased, without parameters (`application/sdp`).
     pub fn content_type(&self) -> Option<String> {
-        todo!()
+        views::media_type(&self.first(HeaderName::ContentType)?)
     }
+    /// The first Content-Length, if it is a number that fits in `usize`.
     pub fn content_length(&self) -> Option<usize> {
-        todo!()
+        let v = self.first(HeaderName::ContentLength)?;
+        let v = v.trim();
+        if v.is_empty() || !v.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        v.parse().ok()
     }
     pub fn expires(&self) -> Option<u32> {
-        todo!()
+        views::delta_seconds(&self.first(HeaderName::Expires)?)
     }
     pub fn min_expires(&self) -> Option<u32> {
-        todo!()
+        views::delta_seconds(&self.first(HeaderName::MinExpires)?)
     }
     pub fn reasons(&self) -> Vec<ReasonValue> {
-        todo!()
+        self.all(HeaderName::Reason)
+            .iter()
+            .filter_map(|v| views::reason(v))
+            .collect()
     }
     pub fn user_agent(&self) -> Option<Cow<'_, str>> {
-        todo!()
+        self.first(HeaderName::UserAgent)
     }
     pub fn server(&self) -> Option<Cow<'_, str>> {
-        todo!()
+        self.first(HeaderName::Server)
     }
     pub fn record_routes(&self) -> Vec<NameAddr> {
-        todo!()
+        self.all(HeaderName::RecordRoute)
+            .iter()
+            .filter_map(|v| NameAddr::parse(v))
+            .collect()
     }
     pub fn routes(&self) -> Vec<NameAddr> {
-        todo!()
+        self.all(HeaderName::Route)
+            .iter()
+            .filter_map(|v| NameAddr::parse(v))
+            .collect()
+    }
+    fn has(&self, name: HeaderName) -> bool {
+        self.headers.iter().any(|h| h.name == name)
     }
     pub fn has_www_authenticate(&self) -> bool {
-        todo!()
+        self.has(HeaderName::WwwAuthenticate)
     }
     pub fn has_proxy_authenticate(&self) -> bool {
-        todo!()
+        self.has(HeaderName::ProxyAuthenticate)
     }
     /// Authorization or Proxy-Authorization present.
     pub fn has_authorization(&self) -> bool {
-        todo!()
+        self.has(HeaderName::Authorization) || self.has(HeaderName::ProxyAuthorization)
     }
     pub fn session_expires(&self) -> Option<SessionExpires> {
-        todo!()
+        views::session_expires(&self.first(HeaderName::SessionExpires)?)
     }
     pub fn min_se(&self) -> Option<u32> {
-        todo!()
+        views::delta_seconds(&self.first(HeaderName::MinSe)?)
     }
+    /// Option tags of every Require header, in wire order, as written.
     pub fn require(&self) -> Vec<String> {
-        todo!()
+        self.all(HeaderName::Require)
+            .into_iter()
+            .map(String::from)
+            .collect()
     }
+    /// Option tags of every Supported header, in wire order, as written.
     pub fn supported(&self) -> Vec<String> {
-        todo!()
+        self.all(HeaderName::Supported)
+            .into_iter()
+            .map(String::from)
+            .collect()
     }
     /// The SDP body, when Content-Type is application/sdp (or absent and the body starts `v=`).
     pub fn sdp(&self) -> Option<Sdp> {
-        todo!()
+        let body = self.body();
+        match self.content_type() {
+            Some(ct) if ct == "application/sdp" => Sdp::parse(body),
+            Some(_) => None,
+            None if self.first(HeaderName::ContentType).is_none()
+                && body.trim_ascii_start().starts_with(b"v=") =>
+            {
+                Sdp::parse(body)
+            }
+            None => None,
+        }
     }
 }
 
 impl NameAddr {
+    /// Parses a name-addr (`"Display" <uri>;params`, `Display <uri>`) or a bare addr-spec
+    /// (`sip:a@b;tag=x`, where everything after the first `;` is a header parameter).
     pub fn parse(s: &str) -> Option<NameAddr> {
-        let _ = s;
-        todo!()
+        NameAddr::parse_impl(s)
     }
+    /// A header parameter by name (case-insensitive); a parameter without value gives `Some("")`.
     pub fn param(&self, name: &str) -> Option<&str> {
-        let _ = name;
-        todo!()
+        uri::find_param(&self.params, name)
     }
     pub fn tag(&self) -> Option<&str> {
         self.param("tag")
@@ -383,40 +502,47 @@ impl NameAddr {
 }
 
 impl Uri {
+    /// Parses a `sip:`, `sips:` or `tel:` URI; `?headers` are ignored, IPv6 hosts keep their
+    /// brackets, and a `tel:` number is in `user` (with an empty `host`).
     pub fn parse(s: &str) -> Option<Uri> {
-        let _ = s;
-        todo!()
+        Uri::parse_impl(s)
     }
 }
 
 impl Via {
+    /// Parses one Via value (not a comma list). `params` holds every parameter in wire order,
+    /// `branch`/`received`/`rport` included.
     pub fn parse(s: &str) -> Option<Via> {
-        let _ = s;
-        todo!()
+        Via::parse_impl(s)
     }
     /// `host:port` as sent (port omitted if absent).
     pub fn sent_by(&self) -> String {
-        todo!()
+        match self.port {
+            Some(p) => format!("{}:{p}", self.host),
+            None => self.host.clone(),
+        }
     }
 }
 
 impl Sdp {
+    /// Parses an SDP body; `None` if it has no `v=` line. Garbage lines are skipped.
     pub fn parse(body: &[u8]) -> Option<Sdp> {
-        let _ = body;
-        todo!()
+        Sdp::parse_impl(body)
     }
 }
 
 /// The length of the first complete message in `buf` (headers + Content-Length body), or
 /// `None` if the header block is not complete yet. Used to split back-to-back messages and to
-/// frame stream transports. A missing Content-Length means "no body".
+/// frame stream transports. A missing Content-Length means "no body". Leading CRLFs count.
 pub fn message_len(buf: &[u8]) -> Option<usize> {
-    let _ = buf;
-    todo!()
+    grammar::message_len(buf)
 }
 
 /// Whether `line` looks like a SIP start line (request line or status line).
 pub fn is_start_line(line: &[u8]) -> bool {
-    let _ = line;
-    todo!()
+    grammar::is_start_line(line)
 }
+
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,247 @@
+//! Correlation: from a time-ordered event stream to wire messages, transactions, dialogs, calls
+//! and non-call flows.
+//!
+//! Owns: de-duplication of one message seen from several vantage points (both ends' logs),
+//! transaction matching ([`transaction`]), dialog and call assembly with the derived outcome,
+//! setup time, answer time, duration and who hung up ([`call`]), the link from pjsua call ids in
+//! a log to their SIP dialog ([`pjsua`]), and the B2BUA leg graph ([`legs`]). The clock is the
+//! log's clock, never the wall clock. Does not own: reading inputs, the SIP grammar, judging
+//! calls (rules) or printing.
+
+pub mod call;
+pub mod legs;
+pub mod pjsua;
+pub mod transaction;
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+pub use call::{Call, Flow, Outcome, Party};
+use transaction::{Transaction, TsxKey};
+
+use crate::event::{Event, Timestamp};
+use crate::sip::SipMessage;
+
+/// Correlation settings.
+#[derive(Debug, Clone)]
+pub struct CorrelateOptions {
+    /// Headers whose value names another leg's Call-ID (or, for `Session-ID`, a shared session
+    /// UUID), in the order they are tried.
+    pub correlation_headers: Vec<String>,
+}
+
+impl Default for CorrelateOptions {
+    fn default() -> Self {
+        CorrelateOptions {
+            correlation_headers: ["X-Call-ID", "X-CID", "Session-ID"]
+                .map(String::from)
+                .to_vec(),
+        }
+    }
+}
+
+/// One message on the wire, with every place it was seen.
+#[derive(Debug, Clone)]
+pub struct WireMessage {
+    /// Index of the first sighting in [`Model::events`].
+    pub event: usize,
+    /// Every sighting (the first included), in time order.
+    pub sightings: Vec<usize>,
+    pub tsx: Option<usize>,
+    /// The same request or response was already seen in this transaction.
+    pub retransmission: bool,
+    pub src: Option<String>,
+    pub dst: Option<String>,
+}
+
+/// Where a wire message or log event belongs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Owner {
+    Call(usize),
+    Flow(usize),
+}
+
+/// Everything correlation rebuilt from one run's events.
+#[derive(Debug, Default)]
+pub struct Model {
+    pub events: Vec<Event>,
+    pub messages: Vec<WireMessage>,
+    pub transactions: Vec<Transaction>,
+    pub calls: Vec<Call>,
+    pub flows: Vec<Flow>,
+    /// The owner of each wire message (None: no Call-ID could be found).
+    pub message_owner: Vec<Option<Owner>>,
+    /// The owner of each event (messages and log lines), by event index.
+    pub event_owner: Vec<Option<Owner>>,
+}
+
+impl Model {
+    pub fn message(&self, wire: usize) -> &crate::event::MessageEvent {
+        match &self.events[self.messages[wire].event] {
+            Event::Message(m) => m,
+            Event::Log(_) => unreachable!("wire messages index message events"),
+        }
+    }
+
+    /// Finds a call by Call-ID or by its 1-based index.
+    pub fn find_call(&self, key: &str) -> Option<&Call> {
+        self.calls.iter().find(|c| c.call_id == key).or_else(|| {
+            key.parse::<usize>()
+                .ok()
+                .and_then(|i| self.calls.iter().find(|c| c.index == i))
+        })
+    }
+}
+
+/// Rebuilds transactions, dialogs, calls and flows.
+pub fn correlate(events: Vec<Event>, opts: &CorrelateOptions) -> Model {
+    let mut b = Builder::default();
+    b.model.event_owner = vec![None; events.len()];
+    for (i, ev) in events.iter().enumerate() {
+        if let Event::Message(m) = ev {
+            b.add_message(i, m);
+        }
+    }
+    b.model.events = events;
+    let mut model = b.model;
+    call::finish(&mut model);
+    pjsua::link(&mut model);
+    legs::link(&mut model, &opts.correlation_headers);
+    model
+}
+
+#[derive(Default)]
+struct Builder {
+    model: Model,
+    /// (content hash, occurrence) → wire message.
+    seen: HashMap<(u64, usize), usize>,
+    /// (input, content hash) → occurrences so far in that input.
+    occurrences: HashMap<(usize, u64), usize>,
+    tsx_index: HashMap<TsxKey, usize>,
+    /// Call-ID → call indexes (a Call-ID may carry several INVITE dialogs from different
+    /// From tags).
+    calls_by_id: HashMap<String, Vec<usize>>,
+    flows_by_id: HashMap<String, usize>,
+}
+
+fn content_hash(bytes: &[u8]) -> u64 {
+    let mut h = DefaultHasher::new();
+    bytes.hash(&mut h);
+    h.finish()
+}
+
+impl Builder {
+    fn add_message(&mut self, event: usize, m: &crate::event::MessageEvent) {
+        let hash = content_hash(m.raw());
+        let occ = self.occurrences.entry((m.origin.input, hash)).or_insert(0);
+        let key = (hash, *occ);
+        *occ += 1;
+        if let Some(&wire) = self.seen.get(&key) {
+            let w = &mut self.model.messages[wire];
+            w.sightings.push(event);
+            w.src = w.src.take().or_else(|| m.src.clone());
+            w.dst = w.dst.take().or_else(|| m.dst.clone());
+            if let Some(owner) = self.model.message_owner[wire] {
+                self.model.event_owner[event] = Some(owner);
+            }
+            return;
+        }
+        let wire = self.model.messages.len();
+        self.seen.insert(key, wire);
+        let mut w = WireMessage {
+            event,
+            sightings: vec![event],
+            tsx: None,
+            retransmission: false,
+            src: m.src.clone(),
+            dst: m.dst.clone(),
+        };
+        let owner = match &m.msg {
+            Ok(msg) => {
+                if let Some(key) = TsxKey::of(msg) {
+                    let next = self.model.transactions.len();
+                    let t = *self.tsx_index.entry(key.clone()).or_insert(next);
+                    if t == next {
+                        let method = msg
+                            .method()
+                            .map(str::to_string)
+                            .or_else(|| msg.cseq().map(|c| c.method))
+                            .unwrap_or_default();
+                        self.model.transactions.push(Transaction::new(key, method));
+                    }
+                    w.tsx = Some(t);
+                    w.retransmission = self.model.transactions[t].add(wire, msg);
+                }
+                self.owner_of(msg, wire, m.ts)
+            }
+            Err(u) => call_id_in_raw(&u.raw).and_then(|id| self.owner_by_id(&id)),
+        };
+        self.model.messages.push(w);
+        self.model.message_owner.push(owner);
+        self.model.event_owner[event] = owner;
+        match owner {
+            Some(Owner::Call(c)) => self.model.calls[c].messages.push(wire),
+            Some(Owner::Flow(f)) => self.model.flows[f].messages.push(wire),
+            None => {}
+        }
+    }
+
+    /// The call or flow a parsed message belongs to, creating it if needed.
+    fn owner_of(&mut self, msg: &SipMessage, wire: usize, ts: Timestamp) -> Option<Owner> {
+        let call_id = msg.call_id()?.into_owned();
+        let from_tag = msg.from().and_then(|f| f.tag().map(str::to_string));
+        let to_tag = msg.to().and_then(|t| t.tag().map(str::to_string));
+        let method = msg
+            .method()
+            .map(str::to_string)
+            .or_else(|| msg.cseq().map(|c| c.method))
+            .unwrap_or_default();
+        let calls = self.calls_by_id.get(&call_id).cloned().unwrap_or_default();
+        let tagged = calls.iter().copied().find(|&c| {
+            let t = self.model.calls[c].caller_tag.as_deref();
+            t.is_some() && (t == from_tag.as_deref() || t == to_tag.as_deref())
+        });
+        let initial_invite = msg.method() == Some("INVITE") && to_tag.is_none();
+        if let Some(c) = tagged {
+            return Some(Owner::Call(c));
+        }
+        if !initial_invite && calls.len() == 1 {
+            return Some(Owner::Call(calls[0]));
+        }
+        if call::is_call_method(&method) {
+            let c = self.model.calls.len();
+            self.model
+                .calls
+                .push(Call::new(c + 1, call_id.clone(), from_tag, wire, ts));
+            self.calls_by_id.entry(call_id).or_default().push(c);
+            return Some(Owner::Call(c));
+        }
+        let next = self.model.flows.len();
+        let f = *self.flows_by_id.entry(call_id.clone()).or_insert(next);
+        if f == next {
+            self.model
+                .flows
+                .push(Flow::new(next + 1, call_id, method, wire, ts));
+        }
+        Some(Owner::Flow(f))
+    }
+
+    fn owner_by_id(&self, call_id: &str) -> Option<Owner> {
+        if let Some(calls) = self.calls_by_id.get(call_id) {
+            return calls.first().map(|&c| Owner::Call(c));
+        }
+        self.flows_by_id.get(call_id).map(|&f| Owner::Flow(f))
+    }
+}
+
+/// The Call-ID of a message that did not parse, found by a plain line scan.
+fn call_id_in_raw(raw: &[u8]) -> Option<String> {
+    raw.split(|&b| b == b'\n').find_map(|line| {
+        let line = String::from_utf8_lossy(line);
+        let (name, value) = line.split_once(':')?;
+        let name = name.trim();
+        (name.eq_ignore_ascii_case("call-id") || name == "i")
+            .then(|| value.trim().to_string())
+            .filter(|v| !v.is_empty())
+    })
+}

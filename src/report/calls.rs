@@ -1,0 +1,209 @@
+//! `sipflow calls`: one line per call as a table, or the versioned JSON document described in
+//! `docs/output.md`.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{Context, clip, fmt_ms, printable};
+use crate::dialog::{Call, Flow, Outcome, Party};
+use crate::event::Timestamp;
+use crate::ingest::InputInfo;
+
+/// The JSON document's version; bump it on any incompatible change.
+pub const JSON_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+pub struct CallsDoc<'a> {
+    pub version: u32,
+    pub inputs: &'a [InputInfo],
+    pub calls: Vec<CallJson<'a>>,
+    pub flows: Vec<FlowJson<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct PjsuaCallJson<'a> {
+    pub input: &'a str,
+    pub call: u32,
+}
+
+#[derive(Serialize)]
+pub struct CallJson<'a> {
+    pub index: usize,
+    pub start: Timestamp,
+    pub call_id: &'a str,
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+    pub outcome: Outcome,
+    pub final_status: Option<u16>,
+    pub final_reason: Option<&'a str>,
+    pub setup_ms: Option<i64>,
+    pub answer_ms: Option<i64>,
+    pub duration_ms: Option<i64>,
+    pub hung_up_by: Option<Party>,
+    pub messages: usize,
+    pub retransmissions: u32,
+    pub dialogs: &'a [crate::dialog::call::Dialog],
+    pub pjsua_calls: Vec<PjsuaCallJson<'a>>,
+    pub log_events: usize,
+    pub group: usize,
+    pub linked: &'a [usize],
+}
+
+#[derive(Serialize)]
+pub struct FlowJson<'a> {
+    pub index: usize,
+    pub start: Timestamp,
+    pub call_id: &'a str,
+    pub method: &'a str,
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+    pub final_status: Option<u16>,
+    pub final_reason: Option<&'a str>,
+    pub messages: usize,
+    pub retransmissions: u32,
+    pub log_events: usize,
+}
+
+impl<'a> CallJson<'a> {
+    pub fn new(ctx: &'a Context<'a>, c: &'a Call) -> Self {
+        CallJson {
+            index: c.index,
+            start: c.start,
+            call_id: &c.call_id,
+            from: c.from.as_deref(),
+            to: c.to.as_deref(),
+            outcome: c.outcome,
+            final_status: c.final_status,
+            final_reason: c.final_reason.as_deref(),
+            setup_ms: c.setup_ms,
+            answer_ms: c.answer_ms,
+            duration_ms: c.duration_ms,
+            hung_up_by: c.hung_up_by,
+            messages: c.messages.len(),
+            retransmissions: c.retransmissions,
+            dialogs: &c.dialogs,
+            pjsua_calls: c
+                .pjsua_calls
+                .iter()
+                .map(|p| PjsuaCallJson {
+                    input: ctx.input_name(p.input),
+                    call: p.call,
+                })
+                .collect(),
+            log_events: c.log_events.len(),
+            group: c.group,
+            linked: &c.linked,
+        }
+    }
+}
+
+impl<'a> FlowJson<'a> {
+    pub fn new(f: &'a Flow) -> Self {
+        FlowJson {
+            index: f.index,
+            start: f.start,
+            call_id: &f.call_id,
+            method: &f.method,
+            from: f.from.as_deref(),
+            to: f.to.as_deref(),
+            final_status: f.final_status,
+            final_reason: f.final_reason.as_deref(),
+            messages: f.messages.len(),
+            retransmissions: f.retransmissions,
+            log_events: f.log_events.len(),
+        }
+    }
+}
+
+pub fn write_json(ctx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let doc = CallsDoc {
+        version: JSON_VERSION,
+        inputs: ctx.inputs,
+        calls: ctx.model.calls.iter().map(|c| CallJson::new(ctx, c)).collect(),
+        flows: ctx.model.flows.iter().map(FlowJson::new).collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+/// `200 OK`, `487 Request Terminated`, or `-`.
+pub fn status_text(code: Option<u16>, reason: Option<&str>) -> String {
+    match (code, reason) {
+        (Some(c), Some(r)) if !r.is_empty() => format!("{c} {}", printable(r)),
+        (Some(c), _) => c.to_string(),
+        (None, _) => "-".to_string(),
+    }
+}
+
+/// The table: calls first, then non-call flows.
+pub fn write_table(ctx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let mut rows = vec![[
+        "#", "START", "CALL-ID", "FROM → TO", "OUTCOME", "STATUS", "SETUP", "DURATION", "MSGS",
+    ]
+    .map(String::from)];
+    for c in &ctx.model.calls {
+        let index = if c.linked.is_empty() {
+            c.index.to_string()
+        } else {
+            format!("{} (leg of {})", c.index, c.group)
+        };
+        rows.push([
+            index,
+            c.start.to_string(),
+            clip(&printable(&c.call_id), 40),
+            parties(c.from.as_deref(), c.to.as_deref()),
+            c.outcome.as_str().to_string(),
+            status_text(c.final_status, c.final_reason.as_deref()),
+            fmt_ms(c.setup_ms),
+            fmt_ms(c.duration_ms),
+            c.messages.len().to_string(),
+        ]);
+    }
+    write_rows(out, &rows)?;
+    if ctx.model.flows.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    let mut rows = vec![
+        ["#", "START", "CALL-ID", "METHOD", "FROM → TO", "STATUS", "MSGS"].map(String::from),
+    ];
+    for f in &ctx.model.flows {
+        rows.push([
+            format!("F{}", f.index),
+            f.start.to_string(),
+            clip(&printable(&f.call_id), 40),
+            printable(&f.method),
+            parties(f.from.as_deref(), f.to.as_deref()),
+            status_text(f.final_status, f.final_reason.as_deref()),
+            f.messages.len().to_string(),
+        ]);
+    }
+    write_rows(out, &rows)
+}
+
+fn parties(from: Option<&str>, to: Option<&str>) -> String {
+    let p = |s: Option<&str>| clip(&printable(s.unwrap_or("?")), 40);
+    format!("{} → {}", p(from), p(to))
+}
+
+/// Left-aligned columns separated by two spaces, widths from the content.
+fn write_rows<const N: usize>(out: &mut dyn Write, rows: &[[String; N]]) -> io::Result<()> {
+    let mut widths = [0usize; N];
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    for row in rows {
+        let mut line = String::new();
+        for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
+            line.push_str(cell);
+            if i + 1 < N {
+                line.extend(std::iter::repeat_n(' ', w - cell.chars().count() + 2));
+            }
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}

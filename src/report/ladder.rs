@@ -1,0 +1,218 @@
+//! `sipflow flow`: the terminal ladder. One column per endpoint (`ip:port`), one row per wire
+//! message or log event, with times, deltas, retransmissions and cut records marked, and log
+//! lines as notes on the lifeline of the side that logged them.
+//!
+//! Plain ASCII, fixed widths, no colour: the same input always gives the same bytes.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use super::calls::status_text;
+use super::{Context, clip, endpoints, fmt_ms, printable};
+use crate::dialog::{Call, Flow};
+use crate::event::{Direction, Event, Timestamp};
+
+/// Width of one endpoint column.
+const MIN_LANE: usize = 24;
+const MAX_LANE: usize = 40;
+
+/// What a ladder draws: a call or a non-call flow.
+pub struct Conversation<'a> {
+    pub title: String,
+    pub summary: String,
+    pub messages: &'a [usize],
+    pub log_events: &'a [usize],
+}
+
+impl<'a> Conversation<'a> {
+    pub fn of_call(c: &'a Call) -> Self {
+        let parties = format!(
+            "{} → {}",
+            printable(c.from.as_deref().unwrap_or("?")),
+            printable(c.to.as_deref().unwrap_or("?"))
+        );
+        Conversation {
+            title: format!("Call {}: {}", c.index, printable(&c.call_id)),
+            summary: format!(
+                "{parties}  {} {}  setup {}  duration {}",
+                c.outcome.as_str(),
+                status_text(c.final_status, c.final_reason.as_deref()),
+                fmt_ms(c.setup_ms),
+                fmt_ms(c.duration_ms)
+            ),
+            messages: &c.messages,
+            log_events: &c.log_events,
+        }
+    }
+
+    pub fn of_flow(f: &'a Flow) -> Self {
+        Conversation {
+            title: format!("Flow F{}: {} {}", f.index, printable(&f.method), printable(&f.call_id)),
+            summary: format!(
+                "{} → {}  {}",
+                printable(f.from.as_deref().unwrap_or("?")),
+                printable(f.to.as_deref().unwrap_or("?")),
+                status_text(f.final_status, f.final_reason.as_deref())
+            ),
+            messages: &f.messages,
+            log_events: &f.log_events,
+        }
+    }
+}
+
+enum Row {
+    Msg { from: usize, to: usize, label: String, tags: Vec<String> },
+    Note { lane: Option<usize>, text: String },
+}
+
+pub fn write_ladder(ctx: &Context<'_>, conv: &Conversation<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let model = ctx.model;
+    let ends = endpoints::resolve(model, conv.messages);
+    let mut lanes: Vec<String> = Vec::new();
+    let lane_of = |name: &str, lanes: &mut Vec<String>| match lanes.iter().position(|l| l == name) {
+        Some(i) => i,
+        None => {
+            lanes.push(name.to_string());
+            lanes.len() - 1
+        }
+    };
+    // The local address of each log input, from its own TX/RX dumps of this conversation.
+    let mut local_of_input: BTreeMap<usize, String> = BTreeMap::new();
+    let mut items: Vec<(usize, Timestamp, Row)> = Vec::new();
+    for (&w, (src, dst)) in conv.messages.iter().zip(&ends) {
+        let wire = &model.messages[w];
+        let ev = model.message(w);
+        for &s in &wire.sightings {
+            if let Event::Message(m) = &model.events[s] {
+                let local = match m.direction {
+                    Some(Direction::Tx) => src,
+                    Some(Direction::Rx) => dst,
+                    None => continue,
+                };
+                local_of_input.entry(m.origin.input).or_insert_with(|| local.clone());
+            }
+        }
+        let (from, to) = (lane_of(src, &mut lanes), lane_of(dst, &mut lanes));
+        let mut tags = Vec::new();
+        if wire.retransmission {
+            tags.push("retransmission".to_string());
+        }
+        if ev.truncated {
+            tags.push("cut record".to_string());
+        }
+        let label = match &ev.msg {
+            Ok(m) => match (m.method(), m.status()) {
+                (Some(method), _) => printable(method),
+                (None, Some(_)) => status_text(m.status(), m.reason_phrase()),
+                _ => "?".to_string(),
+            },
+            Err(u) => {
+                tags.push(format!("malformed: {}", printable(&u.error.message)));
+                "(malformed)".to_string()
+            }
+        };
+        items.push((wire.event, ev.ts, Row::Msg { from, to, label, tags }));
+    }
+    for &e in conv.log_events {
+        if let Event::Log(l) = &model.events[e] {
+            let lane = local_of_input
+                .get(&l.origin.input)
+                .and_then(|addr| lanes.iter().position(|x| x == addr));
+            let where_ = format!("{}:{}", ctx.input_name(l.origin.input), l.origin.line().unwrap_or(0));
+            items.push((e, l.ts, Row::Note { lane, text: format!("{where_} {}", printable(&l.text)) }));
+        }
+    }
+    items.sort_by_key(|(i, _, _)| *i);
+    let lane_w = lanes
+        .iter()
+        .map(|l| l.chars().count() + 4)
+        .max()
+        .unwrap_or(MIN_LANE)
+        .clamp(MIN_LANE, MAX_LANE);
+    let time_w = items.iter().map(|(_, t, _)| t.to_string().len()).max().unwrap_or(12);
+    let prefix = time_w + 2 + 9 + 2;
+
+    writeln!(out, "{}", conv.title)?;
+    writeln!(out, "  {}", conv.summary)?;
+    writeln!(out)?;
+    let mut header = " ".repeat(prefix);
+    let mut sides = " ".repeat(prefix);
+    for lane in &lanes {
+        header.push_str(&center(&clip(lane, lane_w - 2), lane_w));
+        let side = local_of_input
+            .iter()
+            .find(|(_, a)| *a == lane)
+            .map(|(input, _)| ctx.input_name(*input).rsplit('/').next().unwrap_or("").to_string())
+            .unwrap_or_default();
+        sides.push_str(&center(&clip(&side, lane_w - 2), lane_w));
+    }
+    writeln!(out, "{}", header.trim_end())?;
+    if !sides.trim().is_empty() {
+        writeln!(out, "{}", sides.trim_end())?;
+    }
+    let mut prev: Option<Timestamp> = None;
+    for (_, ts, row) in &items {
+        let delta = prev.map_or(0, |p| p.ms_until(*ts));
+        prev = Some(*ts);
+        let mut line = format!("{:<time_w$}  {:>9}  ", ts.to_string(), format!("+{}", fmt_ms(Some(delta))));
+        let mut lanes_buf: Vec<char> = vec![' '; lanes.len() * lane_w];
+        for i in 0..lanes.len() {
+            lanes_buf[i * lane_w + lane_w / 2] = '|';
+        }
+        let suffix = match row {
+            Row::Msg { from, to, label, tags } => {
+                draw_arrow(&mut lanes_buf, *from, *to, label, lane_w);
+                if tags.is_empty() { String::new() } else { format!("  [{}]", tags.join(", ")) }
+            }
+            Row::Note { lane, text } => {
+                if let Some(l) = lane {
+                    lanes_buf[l * lane_w + lane_w / 2] = '*';
+                }
+                format!("  * {text}")
+            }
+        };
+        line.extend(lanes_buf);
+        let line = format!("{}{suffix}", line.trim_end());
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+fn center(s: &str, width: usize) -> String {
+    let len = s.chars().count();
+    let left = width.saturating_sub(len) / 2;
+    let right = width.saturating_sub(len + left);
+    format!("{}{s}{}", " ".repeat(left), " ".repeat(right))
+}
+
+/// Draws `|---- LABEL --->|` between two lane centres (or a loop mark for a self message).
+fn draw_arrow(buf: &mut [char], from: usize, to: usize, label: &str, lane_w: usize) {
+    let a = from * lane_w + lane_w / 2;
+    let b = to * lane_w + lane_w / 2;
+    if a == b {
+        let text: Vec<char> = format!("<-> {label}").chars().collect();
+        for (k, c) in text.into_iter().enumerate() {
+            if let Some(slot) = buf.get_mut(a + 2 + k) {
+                *slot = c;
+            }
+        }
+        return;
+    }
+    let (lo, hi) = (a.min(b), a.max(b));
+    for slot in &mut buf[lo + 1..hi] {
+        *slot = '-';
+    }
+    if a < b {
+        buf[hi - 1] = '>';
+    } else {
+        buf[lo + 1] = '<';
+    }
+    let room = (hi - lo).saturating_sub(5);
+    let text: Vec<char> = format!(" {} ", clip(label, room.saturating_sub(2))).chars().collect();
+    let start = lo + 1 + ((hi - lo - 1).saturating_sub(text.len())) / 2;
+    for (k, c) in text.into_iter().enumerate() {
+        if let Some(slot) = buf.get_mut(start + k).filter(|_| start + k < hi - 1 && start + k > lo + 1) {
+            *slot = c;
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! Reporters: turn the correlated [`Model`](crate::dialog::Model) into text for people and
+//! machines.
+//!
+//! Owns: one file per output — the `calls` table and its JSON document ([`calls`]), the
+//! `events` JSON Lines stream ([`events`]), and the terminal ladder ([`ladder`]). Everything
+//! here writes to a `dyn Write` and is deterministic: no colour, no wall clock, fixed widths,
+//! model order. Does not own: correlation or deciding what is wrong.
+
+pub mod calls;
+pub mod endpoints;
+pub mod events;
+pub mod ladder;
+
+use crate::dialog::Model;
+use crate::ingest::InputInfo;
+
+/// What a reporter needs: the model and the inputs it came from.
+pub struct Context<'a> {
+    pub model: &'a Model,
+    pub inputs: &'a [InputInfo],
+}
+
+impl Context<'_> {
+    pub fn input_name(&self, index: usize) -> &str {
+        self.inputs.get(index).map_or("?", |i| i.name.as_str())
+    }
+}
+
+/// `1.234s`, or `-` when absent.
+pub fn fmt_ms(ms: Option<i64>) -> String {
+    match ms {
+        Some(ms) => format!("{}.{:03}s", ms.div_euclid(1000), ms.rem_euclid(1000)),
+        None => "-".to_string(),
+    }
+}
+
+/// Cuts `s` to at most `max` characters, marking the cut with `…`.
+pub fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// Replaces control characters so that wire data cannot drive the terminal.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '·' } else { c })
+        .collect()
+}

@@ -1,0 +1,491 @@
+//! The message grammar (RFC 3261 §7, §25): start line, header lines, framing of the body.
+//!
+//! Owns: splitting raw bytes into lines (CRLF or bare LF), the nom parsers for the request
+//! line, the status line and a header line (`name *WSP ":" *WSP value`), folding of
+//! continuation lines, the byte spans of everything it finds, Content-Length framing of the
+//! body and the non-fatal [`ParseIssue`]s found on the way; also [`super::message_len`] and
+//! [`super::is_start_line`]. Everything borrows the input; spans are computed by subtraction
+//! (`base.len() - rest.len()`). Does not own: what a header value means (see `views`), header
+//! name tables (see `header`), or SDP (see `sdp`).
+
+use std::ops::Range;
+
+use nom::IResult;
+use nom::branch::alt;
+use nom::bytes::complete::{tag_no_case, take_while, take_while_m_n, take_while1};
+use nom::character::complete::{char, digit1, satisfy, space0, space1};
+use nom::combinator::{eof, map, recognize, rest};
+use nom::sequence::{pair, preceded, terminated, tuple};
+
+use super::{Header, HeaderName, IssueKind, ParseError, ParseIssue, StartLine};
+
+/// One line of the input: `start..end` is its content without the terminator (a trailing CR
+/// before the LF is excluded); `next` is where the following line starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Line {
+    start: usize,
+    end: usize,
+    next: usize,
+    /// Whether the line ended in LF (false for the last, unterminated line).
+    terminated: bool,
+}
+
+fn line_at(buf: &[u8], from: usize) -> Line {
+    let tail = buf.get(from..).unwrap_or(&[]);
+    match tail.iter().position(|&c| c == b'\n') {
+        Some(i) => {
+            let lf = from + i;
+            let end = if lf > from && buf.get(lf - 1) == Some(&b'\r') {
+                lf - 1
+            } else {
+                lf
+            };
+            Line {
+                start: from,
+                end,
+                next: lf + 1,
+                terminated: true,
+            }
+        }
+        None => {
+            let len = buf.len().max(from);
+            let end = if len > from && buf.get(len - 1) == Some(&b'\r') {
+                len - 1
+            } else {
+                len
+            };
+            Line {
+                start: from,
+                end,
+                next: len,
+                terminated: false,
+            }
+        }
+    }
+}
+
+/// Number of leading CR/LF bytes (keep-alives) before the start line.
+fn skip_crlf(buf: &[u8]) -> usize {
+    buf.iter()
+        .position(|&c| c != b'\r' && c != b'\n')
+        .unwrap_or(buf.len())
+}
+
+fn is_blank(c: u8) -> bool {
+    c == b' ' || c == b'\t'
+}
+
+/// RFC 3261 `token` characters.
+pub(crate) fn is_token_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&c)
+}
+
+type Res<'a, T> = IResult<&'a [u8], T>;
+
+fn token(i: &[u8]) -> Res<'_, &[u8]> {
+    take_while1(is_token_char)(i)
+}
+
+fn sip_version(i: &[u8]) -> Res<'_, &[u8]> {
+    recognize(tuple((tag_no_case("SIP/"), digit1, char('.'), digit1)))(i)
+}
+
+fn scheme(i: &[u8]) -> Res<'_, &[u8]> {
+    recognize(pair(
+        satisfy(|c| c.is_ascii_alphabetic()),
+        take_while(|c: u8| c.is_ascii_alphanumeric() || c == b'+' || c == b'-' || c == b'.'),
+    ))(i)
+}
+
+fn request_uri(i: &[u8]) -> Res<'_, &[u8]> {
+    recognize(tuple((
+        scheme,
+        char(':'),
+        take_while(|c: u8| !is_blank(c) && c != b'\r' && c != b'\n'),
+    )))(i)
+}
+
+/// `Method SP Request-URI SP SIP-Version` (blanks may repeat; trailing blanks allowed).
+fn request_line(i: &[u8]) -> Res<'_, (&[u8], &[u8], &[u8])> {
+    terminated(
+        tuple((token, preceded(space1, request_uri), preceded(space1, sip_version))),
+        pair(space0, eof),
+    )(i)
+}
+
+/// `SIP-Version SP Status-Code SP Reason-Phrase`; the reason may be empty (and the SP before it
+/// missing).
+fn status_line(i: &[u8]) -> Res<'_, (&[u8], &[u8], &[u8])> {
+    tuple((
+        sip_version,
+        preceded(space1, take_while_m_n(3, 3, |c: u8| c.is_ascii_digit())),
+        alt((preceded(space1, rest), map(eof, |e: &[u8]| e))),
+    ))(i)
+}
+
+/// `name *WSP ":" *WSP`, returning the name.
+fn header_name(i: &[u8]) -> Res<'_, &[u8]> {
+    terminated(token, tuple((space0, char(':'), space0)))(i)
+}
+
+fn error_offset(base: &[u8], e: nom::Err<nom::error::Error<&[u8]>>) -> usize {
+    match e {
+        nom::Err::Error(e) | nom::Err::Failure(e) => base.len().saturating_sub(e.input.len()),
+        nom::Err::Incomplete(_) => base.len(),
+    }
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Parses a start line (without its terminator). On failure, returns the offset in `line`
+/// where the input stopped matching (the furthest of the two alternatives).
+fn start_line(line: &[u8]) -> Result<StartLine, usize> {
+    let status_err = match status_line(line) {
+        Ok((_, (version, code, reason))) => {
+            let code = code
+                .iter()
+                .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
+            let reason = trim_blank(reason);
+            return Ok(StartLine::Response {
+                version: lossy(version),
+                code,
+                reason: lossy(reason),
+            });
+        }
+        Err(e) => error_offset(line, e),
+    };
+    let request_err = match request_line(line) {
+        Ok((_, (method, uri, version))) => {
+            return Ok(StartLine::Request {
+                method: lossy(method),
+                uri: lossy(uri),
+                version: lossy(version),
+            });
+        }
+        Err(e) => error_offset(line, e),
+    };
+    Err(status_err.max(request_err))
+}
+
+fn trim_blank(b: &[u8]) -> &[u8] {
+    let s = b.iter().position(|&c| !is_blank(c)).unwrap_or(b.len());
+    let e = b.iter().rposition(|&c| !is_blank(c)).map_or(s, |p| p + 1);
+    b.get(s..e).unwrap_or(&[])
+}
+
+/// The range of `line` (absolute indexes) without leading/trailing blanks.
+fn trimmed_range(buf: &[u8], line: Range<usize>) -> Range<usize> {
+    let b = buf.get(line.clone()).unwrap_or(&[]);
+    let s = b.iter().position(|&c| !is_blank(c)).unwrap_or(b.len());
+    let e = b.iter().rposition(|&c| !is_blank(c)).map_or(s, |p| p + 1);
+    line.start + s..line.start + e
+}
+
+/// Whether `line` is a SIP request line or status line (a trailing CR/LF is ignored).
+pub(crate) fn is_start_line(line: &[u8]) -> bool {
+    let mut end = line.len();
+    while end > 0 && matches!(line.get(end - 1), Some(b'\r' | b'\n')) {
+        end -= 1;
+    }
+    start_line(line.get(..end).unwrap_or(&[])).is_ok()
+}
+
+/// What [`parse`] found in a message that has a start line.
+pub(crate) struct Parsed {
+    pub start: StartLine,
+    pub start_span: Range<usize>,
+    pub headers: Vec<Header>,
+    pub body: Range<usize>,
+    pub issues: Vec<ParseIssue>,
+}
+
+/// The header block: header lines with continuation lines folded in, issues for bad lines, and
+/// where the body starts (`raw.len()` when there is no empty line).
+struct HeaderBlock {
+    headers: Vec<Header>,
+    issues: Vec<ParseIssue>,
+    /// Whether the empty line ending the header block was seen.
+    complete: bool,
+    body_start: usize,
+}
+
+fn header_block(raw: &[u8], from: usize) -> HeaderBlock {
+    let mut headers: Vec<Header> = Vec::new();
+    let mut issues = Vec::new();
+    // Whether a continuation line may attach to the last header.
+    let mut can_continue = false;
+    let mut pos = from;
+    while pos < raw.len() {
+        let line = line_at(raw, pos);
+        pos = line.next;
+        if line.start == line.end && line.terminated {
+            return HeaderBlock {
+                headers,
+                issues,
+                complete: true,
+                body_start: line.next,
+            };
+        }
+        let text = raw.get(line.start..line.end).unwrap_or(&[]);
+        if text.first().is_some_and(|&c| is_blank(c)) {
+            let content = trimmed_range(raw, line.start..line.end);
+            match headers.last_mut() {
+                Some(h) if can_continue => {
+                    if !content.is_empty() {
+                        if h.value_span.is_empty() {
+                            h.value_span = content.clone();
+                        } else {
+                            h.value_span.end = content.end;
+                        }
+                        h.span.end = h.span.end.max(content.end);
+                    }
+                }
+                _ => {
+                    if !content.is_empty() {
+                        issues.push(ParseIssue {
+                            kind: IssueKind::BadHeaderLine,
+                            message: "continuation line without a header to continue".into(),
+                            span: line.start..line.end,
+                        });
+                    }
+                }
+            }
+            continue;
+        }
+        match header_name(text) {
+            Ok((value, name)) => {
+                let name_start = line.start;
+                let name_end = name_start + name.len();
+                let value_start = line.start + (text.len() - value.len());
+                let value_span = trimmed_range(raw, value_start..line.end);
+                // An empty value sits right after the colon.
+                let value_span = if value_span.is_empty() {
+                    let colon = text
+                        .iter()
+                        .position(|&c| c == b':')
+                        .map_or(name_end, |p| line.start + p + 1);
+                    colon..colon
+                } else {
+                    value_span
+                };
+                let name_text = String::from_utf8_lossy(name);
+                headers.push(Header {
+                    name: HeaderName::from_name(&name_text),
+                    name_span: name_start..name_end,
+                    span: name_start..value_span.end,
+                    value_span,
+                });
+                can_continue = true;
+            }
+            Err(_) => {
+                let message = if text.contains(&b':') {
+                    "header line with an empty or invalid name"
+                } else {
+                    "header line without a colon"
+                };
+                issues.push(ParseIssue {
+                    kind: IssueKind::BadHeaderLine,
+                    message: message.into(),
+                    span: line.start..line.end,
+                });
+                can_continue = false;
+            }
+        }
+    }
+    HeaderBlock {
+        headers,
+        issues,
+        complete: false,
+        body_start: raw.len(),
+    }
+}
+
+/// The parsed Content-Length: `Ok(n)` (saturating at `usize::MAX`), `Err(())` if not a number.
+fn content_length_value(v: &[u8]) -> Result<usize, ()> {
+    let v = trim_blank(v);
+    if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
+        return Err(());
+    }
+    Ok(v.iter().fold(0usize, |acc, d| {
+        acc.saturating_mul(10).saturating_add(usize::from(d - b'0'))
+    }))
+}
+
+fn find_content_length<'h>(headers: &'h [Header]) -> Option<&'h Header> {
+    headers.iter().find(|h| h.name == HeaderName::ContentLength)
+}
+
+/// Parses one whole message.
+pub(crate) fn parse(raw: &[u8]) -> Result<Parsed, ParseError> {
+    let skip = skip_crlf(raw);
+    if skip >= raw.len() {
+        return Err(ParseError {
+            message: "empty message (no start line)".into(),
+            span: raw.len()..raw.len(),
+        });
+    }
+    let first = line_at(raw, skip);
+    let line = raw.get(first.start..first.end).unwrap_or(&[]);
+    let start = match start_line(line) {
+        Ok(s) => s,
+        Err(off) => {
+            let bad = first.start + off.min(line.len());
+            let span = if bad < first.end {
+                bad..first.end
+            } else {
+                first.start..first.end
+            };
+            return Err(ParseError {
+                message: "not a SIP start line: expected `METHOD uri SIP/2.0` or \
+                          `SIP/2.0 code reason`"
+                    .into(),
+                span,
+            });
+        }
+    };
+    let start_span = trimmed_range(raw, first.start..first.end);
+    let block = header_block(raw, first.next);
+    let mut issues = block.issues;
+    let body_start = block.body_start;
+    let available = raw.len().saturating_sub(body_start);
+    let body = match find_content_length(&block.headers) {
+        None => body_start..raw.len(),
+        Some(h) => match content_length_value(raw.get(h.value_span.clone()).unwrap_or(&[])) {
+            Err(()) => {
+                issues.push(ParseIssue {
+                    kind: IssueKind::BadHeaderValue,
+                    message: "Content-Length is not a number".into(),
+                    span: h.value_span.clone(),
+                });
+                body_start..raw.len()
+            }
+            Ok(n) if n > available => {
+                issues.push(ParseIssue {
+                    kind: IssueKind::ContentLengthMismatch,
+                    message: format!(
+                        "Content-Length declares {n} bytes but only {available} are present"
+                    ),
+                    span: h.value_span.clone(),
+                });
+                body_start..raw.len()
+            }
+            Ok(n) => {
+                let end = body_start + n;
+                let extra = raw.get(end..).unwrap_or(&[]);
+                let first_bad = extra
+                    .iter()
+                    .position(|&c| !matches!(c, b'\r' | b'\n' | b' ' | b'\t'));
+                if let Some(fb) = first_bad {
+                    let last = extra
+                        .iter()
+                        .rposition(|&c| !matches!(c, b'\r' | b'\n' | b' ' | b'\t'))
+                        .map_or(fb + 1, |p| p + 1);
+                    issues.push(ParseIssue {
+                        kind: IssueKind::ContentLengthMismatch,
+                        message: format!(
+                            "{} bytes follow the {n}-byte body declared by Content-Length",
+                            extra.len()
+                        ),
+                        span: end + fb..end + last,
+                    });
+                }
+                body_start..end
+            }
+        },
+    };
+    Ok(Parsed {
+        start,
+        start_span,
+        headers: block.headers,
+        body,
+        issues,
+    })
+}
+
+/// See [`super::message_len`].
+pub(crate) fn message_len(buf: &[u8]) -> Option<usize> {
+    let skip = skip_crlf(buf);
+    if skip >= buf.len() {
+        return None;
+    }
+    let first = line_at(buf, skip);
+    if !first.terminated {
+        return None;
+    }
+    let block = header_block(buf, first.next);
+    if !block.complete {
+        return None;
+    }
+    let n = find_content_length(&block.headers)
+        .and_then(|h| content_length_value(buf.get(h.value_span.clone()).unwrap_or(&[])).ok())
+        .unwrap_or(0);
+    let end = block.body_start.checked_add(n)?;
+    (end <= buf.len()).then_some(end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_lines() {
+        assert!(is_start_line(b"INVITE sip:bob@example.com SIP/2.0"));
+        assert!(is_start_line(b"OPTIONS sips:[2001:db8::1]:5061 SIP/2.0\r\n"));
+        assert!(is_start_line(b"SIP/2.0 200 OK"));
+        assert!(is_start_line(b"SIP/2.0 180 "));
+        assert!(is_start_line(b"SIP/2.0 100"));
+        assert!(is_start_line(b"SIP/2.0 486 Busy Here\n"));
+        assert!(!is_start_line(b"SIP/2.0 2000 OK"));
+        assert!(!is_start_line(b"INVITE bob SIP/2.0"));
+        assert!(!is_start_line(b"INVITE sip:bob@example.com HTTP/1.1"));
+        assert!(!is_start_line(b"Via: SIP/2.0/UDP host"));
+        assert!(!is_start_line(b"IN(VITE sip:a@b SIP/2.0"));
+        assert!(!is_start_line(b""));
+        assert!(!is_start_line(b"\xff\x00"));
+    }
+
+    #[test]
+    fn line_splitting() {
+        let b = b"ab\r\ncd\nef";
+        assert_eq!(
+            line_at(b, 0),
+            Line {
+                start: 0,
+                end: 2,
+                next: 4,
+                terminated: true
+            }
+        );
+        assert_eq!(
+            line_at(b, 4),
+            Line {
+                start: 4,
+                end: 6,
+                next: 7,
+                terminated: true
+            }
+        );
+        assert_eq!(
+            line_at(b, 7),
+            Line {
+                start: 7,
+                end: 9,
+                next: 9,
+                terminated: false
+            }
+        );
+        assert_eq!(line_at(b, 99).next, 99);
+    }
+
+    #[test]
+    fn content_length_values() {
+        assert_eq!(content_length_value(b" 619 "), Ok(619));
+        assert_eq!(content_length_value(b"4294967295"), Ok(4_294_967_295));
+        assert_eq!(content_length_value(b"99999999999999999999"), Ok(usize::MAX));
+        assert_eq!(content_length_value(b"xyz"), Err(()));
+        assert_eq!(content_length_value(b"+5"), Err(()));
+        assert_eq!(content_length_value(b""), Err(()));
+    }
+}
