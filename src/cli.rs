@@ -96,20 +96,28 @@ pub struct Settings {
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum UsageError {
     #[error("invalid --date '{0}'")]
-    #[diagnostic(code(sipflow::usage::date), help("give the date as YYYY-MM-DD, e.g. --date 2026-11-21"))]
+    #[diagnostic(
+        code(sipflow::usage::date),
+        help("give the date as YYYY-MM-DD, e.g. --date 2026-11-21")
+    )]
     Date(String),
     #[error("no call matches --call '{wanted}'")]
     #[diagnostic(code(sipflow::usage::call), help("{available}"))]
     NoSuchCall { wanted: String, available: String },
     #[error("stdin (`-`) is given more than once")]
-    #[diagnostic(code(sipflow::usage::stdin), help("stdin can be read only once per run"))]
+    #[diagnostic(
+        code(sipflow::usage::stdin),
+        help("stdin can be read only once per run")
+    )]
     StdinTwice,
 }
 
 impl InputArgs {
     pub fn settings(&self) -> Result<Settings, UsageError> {
         let date = match &self.date {
-            Some(d) => Some(crate::event::parse_date(d).ok_or_else(|| UsageError::Date(d.clone()))?),
+            Some(d) => {
+                Some(crate::event::parse_date(d).ok_or_else(|| UsageError::Date(d.clone()))?)
+            }
             None => None,
         };
         if self.inputs.iter().filter(|i| *i == "-").count() > 1 {
@@ -141,14 +149,20 @@ pub struct Outcome {
 
 impl Outcome {
     fn usage(e: UsageError) -> Self {
-        Outcome { code: 2, input_errors: Vec::new(), usage_error: Some(e) }
+        Outcome {
+            code: 2,
+            input_errors: Vec::new(),
+            usage_error: Some(e),
+        }
     }
 }
 
 /// Runs a command. Output goes to `out`; a closed pipe ends the run quietly with code 0.
 pub fn run(cli: &Cli, out: &mut dyn Write) -> Outcome {
     let input = match &cli.command {
-        Command::Calls { input, .. } | Command::Events { input } | Command::Flow { input, .. } => input,
+        Command::Calls { input, .. } | Command::Events { input } | Command::Flow { input, .. } => {
+            input
+        }
     };
     let settings = match input.settings() {
         Ok(s) => s,
@@ -156,16 +170,28 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Outcome {
     };
     let ingested = ingest::ingest(&settings.inputs, &settings.ingest);
     let model = dialog::correlate(ingested.events, &settings.correlate);
-    let ctx = Context { model: &model, inputs: &ingested.inputs };
+    let ctx = Context {
+        model: &model,
+        inputs: &ingested.inputs,
+    };
     let mut out = BufWriter::new(out);
     let written = match &cli.command {
-        Command::Calls { format: CallsFormat::Table, .. } => report::calls::write_table(&ctx, &mut out),
-        Command::Calls { format: CallsFormat::Json, .. } => report::calls::write_json(&ctx, &mut out),
+        Command::Calls {
+            format: CallsFormat::Table,
+            ..
+        } => report::calls::write_table(&ctx, &mut out),
+        Command::Calls {
+            format: CallsFormat::Json,
+            ..
+        } => report::calls::write_json(&ctx, &mut out),
         Command::Events { .. } => report::events::write_jsonl(&ctx, &mut out),
         Command::Flow { call, .. } => match select(&model, call.as_deref()) {
             Ok(convs) => write_ladders(&ctx, &convs, &mut out),
             Err(e) => {
-                return Outcome { input_errors: ingested.errors, ..Outcome::usage(e) };
+                return Outcome {
+                    input_errors: ingested.errors,
+                    ..Outcome::usage(e)
+                };
             }
         },
     };
@@ -175,7 +201,11 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Outcome {
         Ok(()) if !ingested.errors.is_empty() => 2,
         Ok(()) => 0,
     };
-    Outcome { code, input_errors: ingested.errors, usage_error: None }
+    Outcome {
+        code,
+        input_errors: ingested.errors,
+        usage_error: None,
+    }
 }
 
 fn select<'a>(model: &'a Model, wanted: Option<&str>) -> Result<Vec<Conversation<'a>>, UsageError> {
@@ -193,17 +223,33 @@ fn select<'a>(model: &'a Model, wanted: Option<&str>) -> Result<Vec<Conversation
     if let Some(f) = flow {
         return Ok(vec![Conversation::of_flow(f)]);
     }
-    let mut ids: Vec<String> = model.calls.iter().map(|c| format!("{} ({})", c.index, c.call_id)).collect();
-    ids.extend(model.flows.iter().map(|f| format!("F{} ({})", f.index, f.call_id)));
+    let mut ids: Vec<String> = model
+        .calls
+        .iter()
+        .map(|c| format!("{} ({})", c.index, c.call_id))
+        .collect();
+    ids.extend(
+        model
+            .flows
+            .iter()
+            .map(|f| format!("F{} ({})", f.index, f.call_id)),
+    );
     let available = if ids.is_empty() {
         "the inputs contain no calls".to_string()
     } else {
         format!("available: {}", ids.join(", "))
     };
-    Err(UsageError::NoSuchCall { wanted: wanted.to_string(), available })
+    Err(UsageError::NoSuchCall {
+        wanted: wanted.to_string(),
+        available,
+    })
 }
 
-fn write_ladders(ctx: &Context<'_>, convs: &[Conversation<'_>], out: &mut dyn Write) -> io::Result<()> {
+fn write_ladders(
+    ctx: &Context<'_>,
+    convs: &[Conversation<'_>],
+    out: &mut dyn Write,
+) -> io::Result<()> {
     for (i, conv) in convs.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;

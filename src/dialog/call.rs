@@ -274,7 +274,13 @@ fn summarize_call(msgs: &[Seen<'_>], caller_tag: Option<&str>) -> CallSummary {
     let mut s = CallSummary::default();
     let invite = msgs
         .iter()
-        .find(|m| m.msg.method() == Some("INVITE") && m.msg.to().and_then(|t| t.tag().map(str::to_string)).is_none())
+        .find(|m| {
+            m.msg.method() == Some("INVITE")
+                && m.msg
+                    .to()
+                    .and_then(|t| t.tag().map(str::to_string))
+                    .is_none()
+        })
         .or_else(|| msgs.iter().find(|m| m.msg.method() == Some("INVITE")));
     let first = invite.or(msgs.first());
     if let Some(f) = first {
@@ -286,9 +292,8 @@ fn summarize_call(msgs: &[Seen<'_>], caller_tag: Option<&str>) -> CallSummary {
         return s;
     };
     let t0 = invite.ts;
-    let is_invite_resp = |m: &&Seen<'_>| {
-        m.msg.status().is_some() && cseq_method(m.msg).as_deref() == Some("INVITE")
-    };
+    let is_invite_resp =
+        |m: &&Seen<'_>| m.msg.status().is_some() && cseq_method(m.msg).as_deref() == Some("INVITE");
     let responses: Vec<&Seen<'_>> = msgs.iter().filter(is_invite_resp).collect();
     let first_18x = responses
         .iter()
@@ -372,7 +377,13 @@ pub fn dialog_id(call_id: &str, a: &str, b: &str) -> String {
     format!("{call_id};{x};{y}")
 }
 
-type FlowSummary = (Option<String>, Option<String>, Option<u16>, Option<String>, u32);
+type FlowSummary = (
+    Option<String>,
+    Option<String>,
+    Option<u16>,
+    Option<String>,
+    u32,
+);
 
 fn summarize_flow(msgs: &[Seen<'_>], method: &str) -> FlowSummary {
     let first = msgs.iter().find(|m| m.msg.is_request()).or(msgs.first());

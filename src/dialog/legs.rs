@@ -50,10 +50,14 @@ pub fn link(model: &mut Model, headers: &[String]) {
     let mut graph: UnGraph<usize, ()> = UnGraph::with_capacity(n, 0);
     let nodes: Vec<_> = (0..n).map(|c| graph.add_node(c)).collect();
     let by_call_id: HashMap<&str, Vec<usize>> =
-        model.calls.iter().enumerate().fold(HashMap::new(), |mut m, (i, c)| {
-            m.entry(c.call_id.as_str()).or_default().push(i);
-            m
-        });
+        model
+            .calls
+            .iter()
+            .enumerate()
+            .fold(HashMap::new(), |mut m, (i, c)| {
+                m.entry(c.call_id.as_str()).or_default().push(i);
+                m
+            });
     let mut by_uuid: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut edges = Vec::new();
     for c in 0..n {

@@ -57,7 +57,9 @@ pub fn link(model: &mut Model) {
             Event::Message(m) => {
                 let owner = model.event_owner[i];
                 st.last_owner = owner.or(st.last_owner);
-                let Some(Owner::Call(c)) = owner else { continue };
+                let Some(Owner::Call(c)) = owner else {
+                    continue;
+                };
                 let initial = m.parsed().is_some_and(|p| {
                     p.method() == Some("INVITE") && p.to().is_some_and(|t| t.tag().is_none())
                 });

@@ -5,6 +5,10 @@
 //! miette diagnostics, and the merge of several inputs by log time. Does not own: SIP grammar
 //! ([`crate::sip`]), correlation ([`crate::dialog`]) or any output.
 
+// `InputError` carries a window of the input for miette. It is built at most once per input, on
+// the error path, so its size does not matter and boxing it would only add noise.
+#![allow(clippy::result_large_err)]
+
 pub mod pjsip;
 pub mod raw;
 
@@ -84,7 +88,9 @@ pub enum InputError {
     #[error("{name}: {what} captures are not supported yet")]
     #[diagnostic(
         code(sipflow::input::capture),
-        help("export the SIP messages as text (e.g. `tshark -r FILE -Y sip -V`) or feed a pjsip log")
+        help(
+            "export the SIP messages as text (e.g. `tshark -r FILE -Y sip -V`) or feed a pjsip log"
+        )
     )]
     Capture {
         name: String,
@@ -190,10 +196,7 @@ fn decode(
     };
     let (events, messages, truncated) = match format {
         Format::Pjsip => {
-            let popts = pjsip::PjsipOptions {
-                date: opts.date,
-                ..Default::default()
-            };
+            let popts = pjsip::PjsipOptions { date: opts.date };
             let log = pjsip::parse(&bytes, index, &popts);
             (log.events, log.dumps, log.truncated)
         }
@@ -208,10 +211,7 @@ fn decode(
             (events, n, 0)
         }
     };
-    let log_events = events
-        .iter()
-        .filter(|e| matches!(e, Event::Log(_)))
-        .count();
+    let log_events = events.iter().filter(|e| matches!(e, Event::Log(_))).count();
     let info = InputInfo {
         name: name.to_string(),
         format,

@@ -18,8 +18,10 @@ use crate::sip::{self, SipMessage};
 
 /// SIPp's record separator: `----…---- 2026-11-21 05:32:59.268909`.
 static SIPP_SEP: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?m)^-{20,} (\d{4})-(\d{2})-(\d{2})[ \t](\d{2}):(\d{2}):(\d{2})\.(\d{1,6})[^\n]*\n")
-        .expect("static regex")
+    Regex::new(
+        r"(?m)^-{20,} (\d{4})-(\d{2})-(\d{2})[ \t](\d{2}):(\d{2}):(\d{2})\.(\d{1,6})[^\n]*\n",
+    )
+    .expect("static regex")
 });
 /// `UDP message sent (506 bytes):` / `UDP message received [305] bytes :`
 static SIPP_HDR: LazyLock<Regex> = LazyLock::new(|| {
@@ -113,7 +115,12 @@ pub fn parse_sipp(text: &[u8], input: usize, date: Option<i64>) -> Vec<Event> {
 }
 
 fn sipp_time(cap: &regex::bytes::Captures<'_>, date: Option<i64>) -> Option<Timestamp> {
-    let num = |i: usize| -> Option<u32> { std::str::from_utf8(cap.get(i)?.as_bytes()).ok()?.parse().ok() };
+    let num = |i: usize| -> Option<u32> {
+        std::str::from_utf8(cap.get(i)?.as_bytes())
+            .ok()?
+            .parse()
+            .ok()
+    };
     let frac = cap.get(7)?.as_bytes();
     let mut micros = num(7)?;
     for _ in frac.len()..6 {
@@ -121,7 +128,14 @@ fn sipp_time(cap: &regex::bytes::Captures<'_>, date: Option<i64>) -> Option<Time
     }
     let (y, mo, d) = (num(1)?, num(2)?, num(3)?);
     let day = date.unwrap_or_else(|| days_from_civil(i64::from(y), mo, d));
-    Some(Timestamp::from_parts(day, num(4)?, num(5)?, num(6)?, micros, true))
+    Some(Timestamp::from_parts(
+        day,
+        num(4)?,
+        num(5)?,
+        num(6)?,
+        micros,
+        true,
+    ))
 }
 
 fn message_event(

@@ -120,7 +120,12 @@ pub fn write_json(ctx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
     let doc = CallsDoc {
         version: JSON_VERSION,
         inputs: ctx.inputs,
-        calls: ctx.model.calls.iter().map(|c| CallJson::new(ctx, c)).collect(),
+        calls: ctx
+            .model
+            .calls
+            .iter()
+            .map(|c| CallJson::new(ctx, c))
+            .collect(),
         flows: ctx.model.flows.iter().map(FlowJson::new).collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
@@ -138,10 +143,20 @@ pub fn status_text(code: Option<u16>, reason: Option<&str>) -> String {
 
 /// The table: calls first, then non-call flows.
 pub fn write_table(ctx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let mut rows = vec![[
-        "#", "START", "CALL-ID", "FROM → TO", "OUTCOME", "STATUS", "SETUP", "DURATION", "MSGS",
-    ]
-    .map(String::from)];
+    let mut rows = vec![
+        [
+            "#",
+            "START",
+            "CALL-ID",
+            "FROM → TO",
+            "OUTCOME",
+            "STATUS",
+            "SETUP",
+            "DURATION",
+            "MSGS",
+        ]
+        .map(String::from),
+    ];
     for c in &ctx.model.calls {
         let index = if c.linked.is_empty() {
             c.index.to_string()
@@ -166,7 +181,16 @@ pub fn write_table(ctx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(out)?;
     let mut rows = vec![
-        ["#", "START", "CALL-ID", "METHOD", "FROM → TO", "STATUS", "MSGS"].map(String::from),
+        [
+            "#",
+            "START",
+            "CALL-ID",
+            "METHOD",
+            "FROM → TO",
+            "STATUS",
+            "MSGS",
+        ]
+        .map(String::from),
     ];
     for f in &ctx.model.flows {
         rows.push([

@@ -19,20 +19,33 @@ pub fn resolve(model: &Model, wires: &[usize]) -> Vec<(String, String)> {
             let msg = model.message(w).parsed();
             let is_request = msg.is_some_and(SipMessage::is_request);
             let known = (wire.src.clone(), wire.dst.clone());
-            let from_tsx = wire
-                .tsx
-                .and_then(|t| by_tsx.get(&t))
-                .map(|(s, d)| if is_request { (s.clone(), d.clone()) } else { (d.clone(), s.clone()) });
+            let from_tsx = wire.tsx.and_then(|t| by_tsx.get(&t)).map(|(s, d)| {
+                if is_request {
+                    (s.clone(), d.clone())
+                } else {
+                    (d.clone(), s.clone())
+                }
+            });
             let guess = msg.map(guess_endpoints);
             let pick = |k: Option<String>, t: Option<&String>, g: Option<&String>| {
                 k.or_else(|| t.cloned())
                     .or_else(|| g.cloned())
                     .unwrap_or_else(|| "?".to_string())
             };
-            let src = pick(known.0, from_tsx.as_ref().map(|p| &p.0), guess.as_ref().map(|p| &p.0));
-            let dst = pick(known.1, from_tsx.as_ref().map(|p| &p.1), guess.as_ref().map(|p| &p.1));
+            let src = pick(
+                known.0,
+                from_tsx.as_ref().map(|p| &p.0),
+                guess.as_ref().map(|p| &p.0),
+            );
+            let dst = pick(
+                known.1,
+                from_tsx.as_ref().map(|p| &p.1),
+                guess.as_ref().map(|p| &p.1),
+            );
             if let (Some(t), true) = (wire.tsx, is_request) {
-                by_tsx.entry(t).or_insert_with(|| (src.clone(), dst.clone()));
+                by_tsx
+                    .entry(t)
+                    .or_insert_with(|| (src.clone(), dst.clone()));
             }
             (src, dst)
         })

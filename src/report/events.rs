@@ -81,7 +81,9 @@ pub fn write_jsonl(ctx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
                         status: p.and_then(|p| p.status()),
                         reason: p.and_then(|p| p.reason_phrase()),
                         call_id: p.and_then(|p| p.call_id()).map(|c| c.into_owned()),
-                        cseq: p.and_then(|p| p.cseq()).map(|c| format!("{} {}", c.seq, c.method)),
+                        cseq: p
+                            .and_then(|p| p.cseq())
+                            .map(|c| format!("{} {}", c.seq, c.method)),
                         handle: m.handle.as_deref(),
                         bytes: m.raw().len(),
                         truncated: m.truncated,

@@ -47,7 +47,12 @@ impl<'a> Conversation<'a> {
 
     pub fn of_flow(f: &'a Flow) -> Self {
         Conversation {
-            title: format!("Flow F{}: {} {}", f.index, printable(&f.method), printable(&f.call_id)),
+            title: format!(
+                "Flow F{}: {} {}",
+                f.index,
+                printable(&f.method),
+                printable(&f.call_id)
+            ),
             summary: format!(
                 "{} → {}  {}",
                 printable(f.from.as_deref().unwrap_or("?")),
@@ -61,11 +66,23 @@ impl<'a> Conversation<'a> {
 }
 
 enum Row {
-    Msg { from: usize, to: usize, label: String, tags: Vec<String> },
-    Note { lane: Option<usize>, text: String },
+    Msg {
+        from: usize,
+        to: usize,
+        label: String,
+        tags: Vec<String>,
+    },
+    Note {
+        lane: Option<usize>,
+        text: String,
+    },
 }
 
-pub fn write_ladder(ctx: &Context<'_>, conv: &Conversation<'_>, out: &mut dyn Write) -> io::Result<()> {
+pub fn write_ladder(
+    ctx: &Context<'_>,
+    conv: &Conversation<'_>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let model = ctx.model;
     let ends = endpoints::resolve(model, conv.messages);
     let mut lanes: Vec<String> = Vec::new();
@@ -89,7 +106,9 @@ pub fn write_ladder(ctx: &Context<'_>, conv: &Conversation<'_>, out: &mut dyn Wr
                     Some(Direction::Rx) => dst,
                     None => continue,
                 };
-                local_of_input.entry(m.origin.input).or_insert_with(|| local.clone());
+                local_of_input
+                    .entry(m.origin.input)
+                    .or_insert_with(|| local.clone());
             }
         }
         let (from, to) = (lane_of(src, &mut lanes), lane_of(dst, &mut lanes));
@@ -111,15 +130,35 @@ pub fn write_ladder(ctx: &Context<'_>, conv: &Conversation<'_>, out: &mut dyn Wr
                 "(malformed)".to_string()
             }
         };
-        items.push((wire.event, ev.ts, Row::Msg { from, to, label, tags }));
+        items.push((
+            wire.event,
+            ev.ts,
+            Row::Msg {
+                from,
+                to,
+                label,
+                tags,
+            },
+        ));
     }
     for &e in conv.log_events {
         if let Event::Log(l) = &model.events[e] {
             let lane = local_of_input
                 .get(&l.origin.input)
                 .and_then(|addr| lanes.iter().position(|x| x == addr));
-            let where_ = format!("{}:{}", ctx.input_name(l.origin.input), l.origin.line().unwrap_or(0));
-            items.push((e, l.ts, Row::Note { lane, text: format!("{where_} {}", printable(&l.text)) }));
+            let where_ = format!(
+                "{}:{}",
+                ctx.input_name(l.origin.input),
+                l.origin.line().unwrap_or(0)
+            );
+            items.push((
+                e,
+                l.ts,
+                Row::Note {
+                    lane,
+                    text: format!("{where_} {}", printable(&l.text)),
+                },
+            ));
         }
     }
     items.sort_by_key(|(i, _, _)| *i);
@@ -129,7 +168,11 @@ pub fn write_ladder(ctx: &Context<'_>, conv: &Conversation<'_>, out: &mut dyn Wr
         .max()
         .unwrap_or(MIN_LANE)
         .clamp(MIN_LANE, MAX_LANE);
-    let time_w = items.iter().map(|(_, t, _)| t.to_string().len()).max().unwrap_or(12);
+    let time_w = items
+        .iter()
+        .map(|(_, t, _)| t.to_string().len())
+        .max()
+        .unwrap_or(12);
     let prefix = time_w + 2 + 9 + 2;
 
     writeln!(out, "{}", conv.title)?;
@@ -142,7 +185,13 @@ pub fn write_ladder(ctx: &Context<'_>, conv: &Conversation<'_>, out: &mut dyn Wr
         let side = local_of_input
             .iter()
             .find(|(_, a)| *a == lane)
-            .map(|(input, _)| ctx.input_name(*input).rsplit('/').next().unwrap_or("").to_string())
+            .map(|(input, _)| {
+                ctx.input_name(*input)
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            })
             .unwrap_or_default();
         sides.push_str(&center(&clip(&side, lane_w - 2), lane_w));
     }
@@ -154,15 +203,28 @@ pub fn write_ladder(ctx: &Context<'_>, conv: &Conversation<'_>, out: &mut dyn Wr
     for (_, ts, row) in &items {
         let delta = prev.map_or(0, |p| p.ms_until(*ts));
         prev = Some(*ts);
-        let mut line = format!("{:<time_w$}  {:>9}  ", ts.to_string(), format!("+{}", fmt_ms(Some(delta))));
+        let mut line = format!(
+            "{:<time_w$}  {:>9}  ",
+            ts.to_string(),
+            format!("+{}", fmt_ms(Some(delta)))
+        );
         let mut lanes_buf: Vec<char> = vec![' '; lanes.len() * lane_w];
         for i in 0..lanes.len() {
             lanes_buf[i * lane_w + lane_w / 2] = '|';
         }
         let suffix = match row {
-            Row::Msg { from, to, label, tags } => {
+            Row::Msg {
+                from,
+                to,
+                label,
+                tags,
+            } => {
                 draw_arrow(&mut lanes_buf, *from, *to, label, lane_w);
-                if tags.is_empty() { String::new() } else { format!("  [{}]", tags.join(", ")) }
+                if tags.is_empty() {
+                    String::new()
+                } else {
+                    format!("  [{}]", tags.join(", "))
+                }
             }
             Row::Note { lane, text } => {
                 if let Some(l) = lane {
@@ -208,10 +270,15 @@ fn draw_arrow(buf: &mut [char], from: usize, to: usize, label: &str, lane_w: usi
         buf[lo + 1] = '<';
     }
     let room = (hi - lo).saturating_sub(5);
-    let text: Vec<char> = format!(" {} ", clip(label, room.saturating_sub(2))).chars().collect();
+    let text: Vec<char> = format!(" {} ", clip(label, room.saturating_sub(2)))
+        .chars()
+        .collect();
     let start = lo + 1 + ((hi - lo - 1).saturating_sub(text.len())) / 2;
     for (k, c) in text.into_iter().enumerate() {
-        if let Some(slot) = buf.get_mut(start + k).filter(|_| start + k < hi - 1 && start + k > lo + 1) {
+        if let Some(slot) = buf
+            .get_mut(start + k)
+            .filter(|_| start + k < hi - 1 && start + k > lo + 1)
+        {
             *slot = c;
         }
     }

@@ -97,18 +97,24 @@ fn scheme(i: &[u8]) -> Res<'_, &[u8]> {
     ))(i)
 }
 
+/// `scheme ":" 1*non-blank`; a failure is reported at the start of the URI.
 fn request_uri(i: &[u8]) -> Res<'_, &[u8]> {
     recognize(tuple((
         scheme,
         char(':'),
         take_while(|c: u8| !is_blank(c) && c != b'\r' && c != b'\n'),
     )))(i)
+    .map_err(|e| e.map(|_| nom::error::Error::new(i, nom::error::ErrorKind::Verify)))
 }
 
 /// `Method SP Request-URI SP SIP-Version` (blanks may repeat; trailing blanks allowed).
 fn request_line(i: &[u8]) -> Res<'_, (&[u8], &[u8], &[u8])> {
     terminated(
-        tuple((token, preceded(space1, request_uri), preceded(space1, sip_version))),
+        tuple((
+            token,
+            preceded(space1, request_uri),
+            preceded(space1, sip_version),
+        )),
         pair(space0, eof),
     )(i)
 }
@@ -313,7 +319,7 @@ fn content_length_value(v: &[u8]) -> Result<usize, ()> {
     }))
 }
 
-fn find_content_length<'h>(headers: &'h [Header]) -> Option<&'h Header> {
+fn find_content_length(headers: &[Header]) -> Option<&Header> {
     headers.iter().find(|h| h.name == HeaderName::ContentLength)
 }
 
@@ -331,8 +337,11 @@ pub(crate) fn parse(raw: &[u8]) -> Result<Parsed, ParseError> {
     let start = match start_line(line) {
         Ok(s) => s,
         Err(off) => {
+            // Nothing matched beyond the first word (e.g. a header line): blame the whole
+            // line; otherwise blame the bytes from where matching stopped.
+            let first_word = line.iter().take_while(|&&c| is_token_char(c)).count();
             let bad = first.start + off.min(line.len());
-            let span = if bad < first.end {
+            let span = if off > first_word && bad < first.end {
                 bad..first.end
             } else {
                 first.start..first.end
@@ -432,7 +441,9 @@ mod tests {
     #[test]
     fn start_lines() {
         assert!(is_start_line(b"INVITE sip:bob@example.com SIP/2.0"));
-        assert!(is_start_line(b"OPTIONS sips:[2001:db8::1]:5061 SIP/2.0\r\n"));
+        assert!(is_start_line(
+            b"OPTIONS sips:[2001:db8::1]:5061 SIP/2.0\r\n"
+        ));
         assert!(is_start_line(b"SIP/2.0 200 OK"));
         assert!(is_start_line(b"SIP/2.0 180 "));
         assert!(is_start_line(b"SIP/2.0 100"));
@@ -483,7 +494,10 @@ mod tests {
     fn content_length_values() {
         assert_eq!(content_length_value(b" 619 "), Ok(619));
         assert_eq!(content_length_value(b"4294967295"), Ok(4_294_967_295));
-        assert_eq!(content_length_value(b"99999999999999999999"), Ok(usize::MAX));
+        assert_eq!(
+            content_length_value(b"99999999999999999999"),
+            Ok(usize::MAX)
+        );
         assert_eq!(content_length_value(b"xyz"), Err(()));
         assert_eq!(content_length_value(b"+5"), Err(()));
         assert_eq!(content_length_value(b""), Err(()));

@@ -163,7 +163,11 @@ fn push_trimmed(s: &str, r: Range<usize>, out: &mut Vec<Range<usize>>) {
 pub(crate) fn split_list<'a>(v: Cow<'a, str>, out: &mut Vec<Cow<'a, str>>) {
     let ranges = split_outside(&v, b',');
     match v {
-        Cow::Borrowed(s) => out.extend(ranges.into_iter().filter_map(|r| s.get(r).map(Cow::Borrowed))),
+        Cow::Borrowed(s) => out.extend(
+            ranges
+                .into_iter()
+                .filter_map(|r| s.get(r).map(Cow::Borrowed)),
+        ),
         Cow::Owned(s) => out.extend(
             ranges
                 .into_iter()
@@ -216,6 +220,9 @@ mod tests {
     fn split_respects_quotes_and_angles() {
         let s = r#""Doe, \"J\"" <sip:a@b;x=1,2>;q=1 , <sip:c@d> ,, "#;
         let parts: Vec<&str> = split_outside(s, b',').into_iter().map(|r| &s[r]).collect();
-        assert_eq!(parts, vec![r#""Doe, \"J\"" <sip:a@b;x=1,2>;q=1"#, "<sip:c@d>"]);
+        assert_eq!(
+            parts,
+            vec![r#""Doe, \"J\"" <sip:a@b;x=1,2>;q=1"#, "<sip:c@d>"]
+        );
     }
 }

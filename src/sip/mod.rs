@@ -174,7 +174,10 @@ pub struct CSeq {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Contact {
     Star,
-    Addr { addr: NameAddr, expires: Option<u32> },
+    Addr {
+        addr: NameAddr,
+        expires: Option<u32>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -355,7 +358,9 @@ impl SipMessage {
             .find(|h| {
                 if known == HeaderName::Other {
                     h.name == HeaderName::Other
-                        && self.bytes(&h.name_span).eq_ignore_ascii_case(name.trim().as_bytes())
+                        && self
+                            .bytes(&h.name_span)
+                            .eq_ignore_ascii_case(name.trim().as_bytes())
                 } else {
                     h.name == known
                 }
@@ -542,7 +547,6 @@ pub fn message_len(buf: &[u8]) -> Option<usize> {
 pub fn is_start_line(line: &[u8]) -> bool {
     grammar::is_start_line(line)
 }
-
 
 #[cfg(test)]
 mod tests;

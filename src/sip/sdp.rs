@@ -163,7 +163,10 @@ a=rtpmap:111 opus/48000/2\r\n";
         assert_eq!(sdp.direction, MediaDirection::SendOnly);
         assert_eq!(sdp.media.len(), 3);
         let a = &sdp.media[0];
-        assert_eq!((a.kind.as_str(), a.port, a.proto.as_str()), ("audio", 4000, "RTP/AVP"));
+        assert_eq!(
+            (a.kind.as_str(), a.port, a.proto.as_str()),
+            ("audio", 4000, "RTP/AVP")
+        );
         assert_eq!(a.formats, vec!["0", "8", "101"]);
         assert_eq!(a.connection.as_deref(), Some("192.0.2.9"));
         assert_eq!(a.direction, MediaDirection::Inactive);

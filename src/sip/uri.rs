@@ -28,7 +28,10 @@ pub(crate) fn parse_params(s: &str) -> Params {
 }
 
 /// Looks a parameter up by name (case-insensitive). A parameter without a value gives `Some("")`.
-pub(crate) fn find_param<'p>(params: &'p [(String, Option<String>)], name: &str) -> Option<&'p str> {
+pub(crate) fn find_param<'p>(
+    params: &'p [(String, Option<String>)],
+    name: &str,
+) -> Option<&'p str> {
     params
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -320,8 +323,9 @@ mod tests {
         assert_eq!(a.uri.as_ref().unwrap().params, vec![]);
         assert_eq!(a.tag(), Some("gQB9eJof2JjtH3Uw0y3JyWw4buq1.SRt"));
 
-        let a = NameAddr::parse_impl(r#""Doe, \"John\"" <sip:j@x.org;transport=tcp>;tag=abc ;q=0.5"#)
-            .unwrap();
+        let a =
+            NameAddr::parse_impl(r#""Doe, \"John\"" <sip:j@x.org;transport=tcp>;tag=abc ;q=0.5"#)
+                .unwrap();
         assert_eq!(a.display.as_deref(), Some(r#"Doe, "John""#));
         assert_eq!(a.uri_text, "sip:j@x.org;transport=tcp");
         assert_eq!(a.uri.as_ref().unwrap().param("transport"), Some("tcp"));
@@ -333,10 +337,8 @@ mod tests {
         assert_eq!(a.uri.as_ref().unwrap().port, Some(5070));
         assert_eq!(a.tag(), None);
 
-        let a = NameAddr::parse_impl(
-            r#"<sip:a@b>;+sip.instance="<urn:uuid:1234>";expires=60"#,
-        )
-        .unwrap();
+        let a = NameAddr::parse_impl(r#"<sip:a@b>;+sip.instance="<urn:uuid:1234>";expires=60"#)
+            .unwrap();
         assert_eq!(a.param("+sip.instance"), Some(r#""<urn:uuid:1234>""#));
         assert_eq!(a.param("expires"), Some("60"));
 
@@ -344,7 +346,13 @@ mod tests {
         assert_eq!(a.uri_text, "urn:service:sos");
         assert_eq!(a.uri, None);
 
-        for s in ["", "\"unterminated <sip:a@b>", "<sip:a@b", "\"x\" sip:a@b", ";tag=1"] {
+        for s in [
+            "",
+            "\"unterminated <sip:a@b>",
+            "<sip:a@b",
+            "\"x\" sip:a@b",
+            ";tag=1",
+        ] {
             assert_eq!(NameAddr::parse_impl(s), None, "{s}");
         }
     }
@@ -353,7 +361,11 @@ mod tests {
     fn params_and_quotes() {
         assert_eq!(
             parse_params(r#" ;cause=200 ;text="a;b" ;x"#),
-            vec![p("cause", Some("200")), p("text", Some(r#""a;b""#)), p("x", None)]
+            vec![
+                p("cause", Some("200")),
+                p("text", Some(r#""a;b""#)),
+                p("x", None)
+            ]
         );
         assert_eq!(unquote(r#""a \"b\" c""#), r#"a "b" c"#);
         assert_eq!(unquote(" plain "), "plain");

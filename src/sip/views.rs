@@ -11,7 +11,9 @@ use nom::bytes::complete::{take_while, take_while1};
 use nom::character::complete::{char, multispace0, multispace1};
 use nom::sequence::{delimited, tuple};
 
-use super::uri::{find_param, host_port, parse_params, parse_u16, parse_u32, parse_u32_saturating, unquote};
+use super::uri::{
+    find_param, host_port, parse_params, parse_u16, parse_u32, parse_u32_saturating, unquote,
+};
 use super::{CSeq, Contact, NameAddr, ReasonValue, SessionExpires, Via};
 use crate::event::Transport;
 
@@ -135,12 +137,8 @@ pub(crate) fn delta_seconds(s: &str) -> Option<u32> {
 
 /// `type/subtype` lowercased, parameters dropped.
 pub(crate) fn media_type(s: &str) -> Option<String> {
-    let (rest, (ty, _, sub)) = tuple((
-        token,
-        delimited(multispace0, char('/'), multispace0),
-        token,
-    ))(s.trim())
-    .ok()?;
+    let (rest, (ty, _, sub)) =
+        tuple((token, delimited(multispace0, char('/'), multispace0), token))(s.trim()).ok()?;
     let (rest, _) = take_while::<_, _, nom::error::Error<&str>>(char::is_whitespace)(rest).ok()?;
     if !rest.is_empty() && !rest.starts_with(';') {
         return None;
@@ -163,11 +161,16 @@ mod tests {
         assert_eq!(v.port, Some(5080));
         assert_eq!(v.sent_by(), "127.0.0.1:5080");
         assert_eq!(v.rport, Some(None));
-        assert_eq!(v.branch.as_deref(), Some("z9hG4bKPjhZeEsLnH5.sEhxKD5eoJSswpe94yNif7"));
+        assert_eq!(
+            v.branch.as_deref(),
+            Some("z9hG4bKPjhZeEsLnH5.sEhxKD5eoJSswpe94yNif7")
+        );
         assert_eq!(v.received, None);
 
-        let v = Via::parse_impl("SIP / 2.0 / tcp  [2001:db8::9]:5061 ;received=192.0.2.7;rport=40123 ;branch=z9hG4bK1")
-            .unwrap();
+        let v = Via::parse_impl(
+            "SIP / 2.0 / tcp  [2001:db8::9]:5061 ;received=192.0.2.7;rport=40123 ;branch=z9hG4bK1",
+        )
+        .unwrap();
         assert_eq!(v.transport, Transport::Tcp);
         assert_eq!(v.host, "[2001:db8::9]");
         assert_eq!(v.port, Some(5061));
@@ -185,7 +188,13 @@ mod tests {
         assert_eq!(v.transport, Transport::Unknown);
         assert_eq!(v.rport, Some(None));
 
-        for s in ["", "SIP/2.0/UDP", "SIP/2.0 host", "SIP/2.0/UDP host garbage", "SIP/2.0/UDP h:x"] {
+        for s in [
+            "",
+            "SIP/2.0/UDP",
+            "SIP/2.0 host",
+            "SIP/2.0/UDP host garbage",
+            "SIP/2.0/UDP h:x",
+        ] {
             assert_eq!(Via::parse_impl(s), None, "{s}");
         }
     }
@@ -218,7 +227,10 @@ mod tests {
         );
         assert_eq!(session_expires("abc"), None);
         assert_eq!(delta_seconds(" 90 "), Some(90));
-        assert_eq!(media_type("Application/SDP ; charset=x").as_deref(), Some("application/sdp"));
+        assert_eq!(
+            media_type("Application/SDP ; charset=x").as_deref(),
+            Some("application/sdp")
+        );
         assert_eq!(media_type("text"), None);
         assert_eq!(contact(" * "), Some(Contact::Star));
         match contact("<sip:a@b>;expires=99999999999") {

@@ -1,0 +1,6 @@
+//! All integration tests, built into one binary (as ripgrep does).
+
+mod integration {
+    pub mod cli;
+    pub mod common;
+}

@@ -1,0 +1,184 @@
+//! Command-line behaviour: stdin, gzip, errors and exit codes, selection flags.
+
+use std::io::Write;
+
+use super::common::{calls_json, fixture, outcomes, sipflow, sipflow_with_stdin};
+
+#[test]
+fn stdin_dash_reads_a_piped_log() {
+    let path = fixture("basic-call/caller.log");
+    let bytes = std::fs::read(super::common::root().join(&path)).expect("read fixture");
+    let run = sipflow_with_stdin(&["calls", "--format", "json", "-"], &bytes);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(doc["inputs"][0]["name"], "-");
+    assert_eq!(outcomes(&doc), vec![("answered".to_string(), Some(200))]);
+}
+
+#[test]
+fn gzip_input_is_read_transparently() {
+    let path = fixture("basic-call/caller.log");
+    let bytes = std::fs::read(super::common::root().join(&path)).expect("read fixture");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&bytes).expect("gzip");
+    let gz = gz.finish().expect("gzip");
+    let run = sipflow_with_stdin(&["calls", "--format", "json", "-"], &gz);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(doc["inputs"][0]["gzip"], true);
+    assert_eq!(doc, {
+        let mut plain = calls_json(&[&path]);
+        plain["inputs"][0]["name"] = "-".into();
+        plain["inputs"][0]["gzip"] = true.into();
+        plain["calls"][0]["pjsua_calls"][0]["input"] = "-".into();
+        plain
+    });
+}
+
+#[test]
+fn unreadable_input_is_reported_and_others_still_processed() {
+    let good = fixture("basic-call/caller.log");
+    let run = sipflow(&["calls", "no/such/file.log", &good]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("cannot read no/such/file.log"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains("answered"), "{}", run.stdout);
+}
+
+#[test]
+fn unrecognised_input_gets_a_span_and_exit_2() {
+    let run = sipflow_with_stdin(&["calls", "-"], b"hello world\nnot sip\n");
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("-: not a pjsip log"), "{}", run.stderr);
+    // miette draws the offending first line with a label under it.
+    assert!(run.stderr.contains("1 │ hello world"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("this does not look like SIP"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn capture_magic_is_recognised_not_misread() {
+    let pcap = [0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0];
+    let run = sipflow_with_stdin(&["calls", "-"], &pcap);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("pcap captures are not supported yet"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn empty_input_is_an_error() {
+    let run = sipflow_with_stdin(&["calls", "-"], b"\n\n");
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("the input is empty"), "{}", run.stderr);
+}
+
+#[test]
+fn bad_date_is_a_usage_error() {
+    let run = sipflow(&[
+        "calls",
+        "--date",
+        "21/11/2026",
+        &fixture("basic-call/caller.log"),
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("invalid --date '21/11/2026'"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("YYYY-MM-DD"), "{}", run.stderr);
+}
+
+#[test]
+fn date_flag_dates_undated_logs() {
+    let doc = calls_json(&["--date", "2026-11-21", &fixture("basic-call/caller.log")]);
+    let start = doc["calls"][0]["start"].as_str().expect("start");
+    assert!(start.starts_with("2026-11-21 "), "{start}");
+}
+
+#[test]
+fn input_format_overrides_sniffing() {
+    // A pjsip log read as raw SIP finds no start line at the top: its first "message" is the
+    // log preamble, kept as an unparsed event rather than dropped.
+    let path = fixture("basic-call/caller.log");
+    let run = sipflow(&["events", "--input-format", "sip", &path]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let first: serde_json::Value =
+        serde_json::from_str(run.stdout.lines().next().expect("one event")).expect("json");
+    assert_eq!(first["kind"], "message");
+    assert!(first["parse_error"].is_string(), "{first}");
+}
+
+#[test]
+fn flow_call_selects_by_index_and_call_id() {
+    let path = fixture("basic-call/caller.log");
+    let doc = calls_json(&[&path]);
+    let id = doc["calls"][0]["call_id"]
+        .as_str()
+        .expect("call id")
+        .to_string();
+    let by_index = sipflow(&["flow", "--call", "1", &path]);
+    let by_id = sipflow(&["flow", "--call", &id, &path]);
+    assert_eq!(by_index.code, 0, "{}", by_index.stderr);
+    assert_eq!(by_index.stdout, by_id.stdout);
+    assert!(by_index.stdout.starts_with(&format!("Call 1: {id}")));
+}
+
+#[test]
+fn flow_unknown_call_lists_the_available_ones() {
+    let path = fixture("basic-call/caller.log");
+    let run = sipflow(&["flow", "--call", "42", &path]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("no call matches --call '42'"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("available: 1 ("), "{}", run.stderr);
+}
+
+#[test]
+fn stdin_twice_is_a_usage_error() {
+    let run = sipflow(&["calls", "-", "-"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("stdin (`-`) is given more than once"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn closed_pipe_is_a_clean_exit() {
+    use std::process::{Command, Stdio};
+    let path = fixture("basic-call/caller.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sipflow"))
+        .args(["events", &path, &path, &path])
+        .current_dir(super::common::root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

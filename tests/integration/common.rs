@@ -1,0 +1,77 @@
+//! Running the `sipflow` binary and reading fixtures.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fixture path relative to `fixtures/`, as a string relative to the crate root (so that
+/// paths in output are stable).
+pub fn fixture(rel: &str) -> String {
+    let p = Path::new("fixtures").join(rel);
+    assert!(root().join(&p).exists(), "missing fixture {}", p.display());
+    p.to_string_lossy().into_owned()
+}
+
+/// Runs sipflow in the crate root with `args`, feeding `stdin`.
+pub fn sipflow_with_stdin(args: &[&str], stdin: &[u8]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sipflow"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn sipflow");
+    let mut pipe = child.stdin.take().expect("stdin");
+    let input = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = pipe.write_all(&input);
+    });
+    let out = child.wait_with_output().expect("wait sipflow");
+    writer.join().expect("stdin writer");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+pub fn sipflow(args: &[&str]) -> Run {
+    sipflow_with_stdin(args, b"")
+}
+
+/// `sipflow calls --format json` parsed.
+pub fn calls_json(inputs: &[&str]) -> serde_json::Value {
+    let mut args = vec!["calls", "--format", "json"];
+    args.extend_from_slice(inputs);
+    let run = sipflow(&args);
+    assert_eq!(run.code, 0, "sipflow {args:?} failed: {}", run.stderr);
+    serde_json::from_str(&run.stdout).expect("calls JSON")
+}
+
+/// (outcome, final_status) of every call in the JSON document.
+pub fn outcomes(doc: &serde_json::Value) -> Vec<(String, Option<u64>)> {
+    doc["calls"]
+        .as_array()
+        .expect("calls array")
+        .iter()
+        .map(|c| {
+            (
+                c["outcome"].as_str().expect("outcome").to_string(),
+                c["final_status"].as_u64(),
+            )
+        })
+        .collect()
+}
