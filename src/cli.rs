@@ -208,12 +208,18 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Outcome {
     }
 }
 
-fn select<'a>(model: &'a Model, wanted: Option<&str>) -> Result<Vec<Conversation<'a>>, UsageError> {
+/// The ladders to draw: the wanted call (with its B2BUA legs) or flow, or every call group.
+fn select(model: &Model, wanted: Option<&str>) -> Result<Vec<Conversation>, UsageError> {
     let Some(wanted) = wanted else {
-        return Ok(model.calls.iter().map(Conversation::of_call).collect());
+        return Ok(model
+            .calls
+            .iter()
+            .filter(|c| c.group == c.index)
+            .map(|c| Conversation::of_call(model, c))
+            .collect());
     };
     if let Some(c) = model.find_call(wanted) {
-        return Ok(vec![Conversation::of_call(c)]);
+        return Ok(vec![Conversation::of_call(model, c)]);
     }
     let flow = wanted
         .strip_prefix(['F', 'f'])
@@ -245,11 +251,7 @@ fn select<'a>(model: &'a Model, wanted: Option<&str>) -> Result<Vec<Conversation
     })
 }
 
-fn write_ladders(
-    ctx: &Context<'_>,
-    convs: &[Conversation<'_>],
-    out: &mut dyn Write,
-) -> io::Result<()> {
+fn write_ladders(ctx: &Context<'_>, convs: &[Conversation], out: &mut dyn Write) -> io::Result<()> {
     for (i, conv) in convs.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;

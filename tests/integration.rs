@@ -3,4 +3,7 @@
 mod integration {
     pub mod cli;
     pub mod common;
+    pub mod count;
+    pub mod fixtures;
+    pub mod snapshots;
 }

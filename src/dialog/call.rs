@@ -217,6 +217,16 @@ fn cseq_method(m: &SipMessage) -> Option<String> {
 
 /// Derives every call's and flow's summary fields.
 pub fn finish(model: &mut Model) {
+    let starts: Vec<_> = model
+        .calls
+        .iter()
+        .map(|c| c.messages.first().map(|&w| (w, model.message(w).ts)))
+        .collect();
+    for (call, start) in model.calls.iter_mut().zip(starts) {
+        if let Some((w, ts)) = start {
+            (call.first, call.start) = (w, ts);
+        }
+    }
     let summaries: Vec<_> = model
         .calls
         .iter()

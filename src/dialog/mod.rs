@@ -102,6 +102,7 @@ pub fn correlate(events: Vec<Event>, opts: &CorrelateOptions) -> Model {
             b.add_message(i, m);
         }
     }
+    b.attach_orphans(&events);
     b.model.events = events;
     let mut model = b.model;
     call::finish(&mut model);
@@ -224,6 +225,33 @@ impl Builder {
                 .push(Flow::new(next + 1, call_id, method, wire, ts));
         }
         Some(Owner::Flow(f))
+    }
+
+    /// Messages that did not parse and came before their call's first parsed message: attach
+    /// them by the Call-ID line found in their raw bytes, now that every call exists.
+    fn attach_orphans(&mut self, events: &[Event]) {
+        for wire in 0..self.model.messages.len() {
+            if self.model.message_owner[wire].is_some() {
+                continue;
+            }
+            let event = self.model.messages[wire].event;
+            let Event::Message(m) = &events[event] else {
+                continue;
+            };
+            let Some(owner) = call_id_in_raw(m.raw()).and_then(|id| self.owner_by_id(&id)) else {
+                continue;
+            };
+            self.model.message_owner[wire] = Some(owner);
+            for &s in &self.model.messages[wire].sightings {
+                self.model.event_owner[s] = Some(owner);
+            }
+            let list = match owner {
+                Owner::Call(c) => &mut self.model.calls[c].messages,
+                Owner::Flow(f) => &mut self.model.flows[f].messages,
+            };
+            let pos = list.partition_point(|&w| w < wire);
+            list.insert(pos, wire);
+        }
     }
 
     fn owner_by_id(&self, call_id: &str) -> Option<Owner> {

@@ -161,7 +161,11 @@ pub fn write_table(ctx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
         let index = if c.linked.is_empty() {
             c.index.to_string()
         } else {
-            format!("{} (leg of {})", c.index, c.group)
+            let mut legs: Vec<usize> = c.linked.clone();
+            legs.push(c.index);
+            legs.sort_unstable();
+            let legs: Vec<String> = legs.iter().map(ToString::to_string).collect();
+            format!("{} (b2bua {})", c.index, legs.join("+"))
         };
         rows.push([
             index,
@@ -175,7 +179,11 @@ pub fn write_table(ctx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
             c.messages.len().to_string(),
         ]);
     }
-    write_rows(out, &rows)?;
+    if ctx.model.calls.is_empty() {
+        writeln!(out, "no calls")?;
+    } else {
+        write_rows(out, &rows)?;
+    }
     if ctx.model.flows.is_empty() {
         return Ok(());
     }

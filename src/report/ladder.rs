@@ -9,43 +9,81 @@ use std::io::{self, Write};
 
 use super::calls::status_text;
 use super::{Context, clip, endpoints, fmt_ms, printable};
-use crate::dialog::{Call, Flow};
+use crate::dialog::{Call, Flow, Model};
 use crate::event::{Direction, Event, Timestamp};
 
 /// Width of one endpoint column.
 const MIN_LANE: usize = 24;
-const MAX_LANE: usize = 40;
+const MAX_LANE: usize = 44;
 
-/// What a ladder draws: a call or a non-call flow.
-pub struct Conversation<'a> {
+/// What a ladder draws: a call (with all its B2BUA legs) or a non-call flow.
+pub struct Conversation {
     pub title: String,
-    pub summary: String,
-    pub messages: &'a [usize],
-    pub log_events: &'a [usize],
+    pub summary: Vec<String>,
+    /// Wire message indexes, in time order.
+    pub messages: Vec<usize>,
+    /// Log event indexes, in time order.
+    pub log_events: Vec<usize>,
 }
 
-impl<'a> Conversation<'a> {
-    pub fn of_call(c: &'a Call) -> Self {
-        let parties = format!(
-            "{} → {}",
-            printable(c.from.as_deref().unwrap_or("?")),
-            printable(c.to.as_deref().unwrap_or("?"))
-        );
+impl Conversation {
+    /// A call and every leg linked to it, in one diagram.
+    pub fn of_call(model: &Model, c: &Call) -> Self {
+        let mut legs: Vec<&Call> = std::iter::once(c)
+            .chain(
+                c.linked
+                    .iter()
+                    .filter_map(|&i| model.calls.iter().find(|o| o.index == i)),
+            )
+            .collect();
+        legs.sort_by_key(|l| l.index);
+        let mut messages: Vec<usize> = legs
+            .iter()
+            .flat_map(|l| l.messages.iter().copied())
+            .collect();
+        let mut log_events: Vec<usize> = legs
+            .iter()
+            .flat_map(|l| l.log_events.iter().copied())
+            .collect();
+        messages.sort_unstable();
+        messages.dedup();
+        log_events.sort_unstable();
+        log_events.dedup();
+        let title = match legs.as_slice() {
+            [one] => format!("Call {}: {}", one.index, printable(&one.call_id)),
+            _ => {
+                let idx: Vec<String> = legs.iter().map(|l| l.index.to_string()).collect();
+                format!("Call {} (B2BUA legs {})", legs[0].index, idx.join("+"))
+            }
+        };
+        let summary = legs
+            .iter()
+            .map(|l| {
+                let leg = if legs.len() > 1 {
+                    format!("leg {}: {}  ", l.index, printable(&l.call_id))
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{leg}{} → {}  {} {}  setup {}  duration {}",
+                    printable(l.from.as_deref().unwrap_or("?")),
+                    printable(l.to.as_deref().unwrap_or("?")),
+                    l.outcome.as_str(),
+                    status_text(l.final_status, l.final_reason.as_deref()),
+                    fmt_ms(l.setup_ms),
+                    fmt_ms(l.duration_ms)
+                )
+            })
+            .collect();
         Conversation {
-            title: format!("Call {}: {}", c.index, printable(&c.call_id)),
-            summary: format!(
-                "{parties}  {} {}  setup {}  duration {}",
-                c.outcome.as_str(),
-                status_text(c.final_status, c.final_reason.as_deref()),
-                fmt_ms(c.setup_ms),
-                fmt_ms(c.duration_ms)
-            ),
-            messages: &c.messages,
-            log_events: &c.log_events,
+            title,
+            summary,
+            messages,
+            log_events,
         }
     }
 
-    pub fn of_flow(f: &'a Flow) -> Self {
+    pub fn of_flow(f: &Flow) -> Self {
         Conversation {
             title: format!(
                 "Flow F{}: {} {}",
@@ -53,14 +91,14 @@ impl<'a> Conversation<'a> {
                 printable(&f.method),
                 printable(&f.call_id)
             ),
-            summary: format!(
+            summary: vec![format!(
                 "{} → {}  {}",
                 printable(f.from.as_deref().unwrap_or("?")),
                 printable(f.to.as_deref().unwrap_or("?")),
                 status_text(f.final_status, f.final_reason.as_deref())
-            ),
-            messages: &f.messages,
-            log_events: &f.log_events,
+            )],
+            messages: f.messages.clone(),
+            log_events: f.log_events.clone(),
         }
     }
 }
@@ -78,13 +116,9 @@ enum Row {
     },
 }
 
-pub fn write_ladder(
-    ctx: &Context<'_>,
-    conv: &Conversation<'_>,
-    out: &mut dyn Write,
-) -> io::Result<()> {
+pub fn write_ladder(ctx: &Context<'_>, conv: &Conversation, out: &mut dyn Write) -> io::Result<()> {
     let model = ctx.model;
-    let ends = endpoints::resolve(model, conv.messages);
+    let ends = endpoints::resolve(model, &conv.messages);
     let mut lanes: Vec<String> = Vec::new();
     let lane_of = |name: &str, lanes: &mut Vec<String>| match lanes.iter().position(|l| l == name) {
         Some(i) => i,
@@ -141,7 +175,7 @@ pub fn write_ladder(
             },
         ));
     }
-    for &e in conv.log_events {
+    for &e in &conv.log_events {
         if let Event::Log(l) = &model.events[e] {
             let lane = local_of_input
                 .get(&l.origin.input)
@@ -162,9 +196,14 @@ pub fn write_ladder(
         }
     }
     items.sort_by_key(|(i, _, _)| *i);
+    let longest_label = items.iter().map(|(_, _, row)| match row {
+        Row::Msg { label, .. } => label.chars().count() + 8,
+        Row::Note { .. } => 0,
+    });
     let lane_w = lanes
         .iter()
         .map(|l| l.chars().count() + 4)
+        .chain(longest_label)
         .max()
         .unwrap_or(MIN_LANE)
         .clamp(MIN_LANE, MAX_LANE);
@@ -176,7 +215,9 @@ pub fn write_ladder(
     let prefix = time_w + 2 + 9 + 2;
 
     writeln!(out, "{}", conv.title)?;
-    writeln!(out, "  {}", conv.summary)?;
+    for line in &conv.summary {
+        writeln!(out, "  {line}")?;
+    }
     writeln!(out)?;
     let mut header = " ".repeat(prefix);
     let mut sides = " ".repeat(prefix);

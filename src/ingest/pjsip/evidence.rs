@@ -1,0 +1,256 @@
+//! The tables that classify a log line's text: [`classify`] turns evidence lines into
+//! [`LogKind`]s, [`fact`] reads the transport lines that show a local address. Each table is a
+//! list of (regex, constructor) rows tried in order; the first row whose regex matches and whose
+//! constructor accepts the captures wins. To recognise a new line, add a row.
+
+use std::sync::LazyLock;
+
+use regex::{Captures, Regex, RegexSet};
+
+use crate::event::{LogKind, Transport};
+
+type Build<T> = fn(&Captures<'_>) -> Option<T>;
+
+/// A compiled table: a set to find the candidate rows in one pass, and each row's regex for its
+/// captures.
+struct Table<T: 'static> {
+    set: RegexSet,
+    rows: Vec<(Regex, Build<T>)>,
+}
+
+impl<T> Table<T> {
+    fn new(rows: &'static [(&'static str, Build<T>)]) -> Self {
+        let set = RegexSet::new(rows.iter().map(|r| r.0)).expect("static regexes");
+        let rows = rows
+            .iter()
+            .map(|&(re, build)| (Regex::new(re).expect("static regex"), build))
+            .collect();
+        Table { set, rows }
+    }
+
+    fn first(&self, text: &str) -> Option<T> {
+        self.set.matches(text).iter().find_map(|i| {
+            self.rows
+                .get(i)
+                .and_then(|(re, build)| build(&re.captures(text)?))
+        })
+    }
+}
+
+fn num<T: std::str::FromStr>(c: &Captures<'_>, i: usize) -> Option<T> {
+    c.get(i)?.as_str().parse().ok()
+}
+
+fn text(c: &Captures<'_>, i: usize) -> Option<String> {
+    c.get(i).map(|m| m.as_str().trim().to_string())
+}
+
+/// A PJ error name in parentheses: `(PJSIP_ETPNOTSUITABLE)`, `(PJ_ETOOMANY)`, `(PJMEDIA_EAUD_…)`,
+/// and the three SDP negotiation errors without an `E`: `(PJMEDIA_SDPNEG_NOANSCODEC)` ….
+const PJ_ERROR: &str = r"\((PJ[A-Z0-9_]*_E[A-Z0-9_]+|PJMEDIA_SDPNEG_NOANS[A-Z]+)\)";
+
+static EVIDENCE: &[(&str, Build<LogKind>)] = &[
+    (r"^Answering call ([0-9]+): code=([0-9]+)", |c| {
+        Some(LogKind::Answering {
+            call: num(c, 1)?,
+            code: num(c, 2)?,
+        })
+    }),
+    (
+        r"^Pending answering call ([0-9]+) upon completion of media transport",
+        |c| Some(LogKind::PendingAnswer { call: num(c, 1)? }),
+    ),
+    (r"^Call ([0-9]+) hanging up: code=([0-9]+)", |c| {
+        Some(LogKind::HangingUp {
+            call: num(c, 1)?,
+            code: num(c, 2)?,
+        })
+    }),
+    (
+        r"^Call ([0-9]+) processing pending hangup: code=([0-9]+)",
+        |c| {
+            Some(LogKind::PendingHangup {
+                call: num(c, 1)?,
+                code: num(c, 2)?,
+            })
+        },
+    ),
+    (r"^Delaying BYE request until ACK is received", |_| {
+        Some(LogKind::DelayingBye)
+    }),
+    (r"^Making call with acc #([0-9]+) to (.+)", |c| {
+        Some(LogKind::MakingCall {
+            account: num(c, 1)?,
+            target: text(c, 2)?,
+        })
+    }),
+    // pjsua_app and most apps built on pjsua: `Call 0 state changed to EARLY (180 Ringing)`.
+    (
+        r"^Call ([0-9]+) state changed to ([A-Za-z_]+)(?: \((.*)\))?",
+        call_state,
+    ),
+    (
+        r"^Call ([0-9]+) is (DISCONNECTED) \[reason=(.*)\]",
+        call_state,
+    ),
+    (r"^Call ([0-9]+): initializing media", |c| {
+        Some(LogKind::CallMediaInit { call: num(c, 1)? })
+    }),
+    (r"^SDP negotiation done: (.*)", |c| {
+        let detail = text(c, 1)?;
+        Some(LogKind::SdpNegotiation {
+            ok: detail.starts_with("Success"),
+            detail,
+        })
+    }),
+    (
+        r"^(?:PRACK )?SDP negotiation (?:has )?failed(?:: *(.*))?",
+        |c| {
+            Some(LogKind::SdpNegotiation {
+                ok: false,
+                detail: text(c, 1).unwrap_or_default(),
+            })
+        },
+    ),
+    // pjsua_acc.c: `sip:alice@example.com: registration success, status=200 (OK), will …`
+    (r"\bregistration success, status=([0-9]+)", |c| {
+        registration(true, num(c, 1))
+    }),
+    (r"\bunregistration success", |_| registration(true, None)),
+    (r"^SIP registration failed, status=([0-9]+)", |c| {
+        registration(false, num(c, 1))
+    }),
+    // `SIP registration error: … (PJSIP_EAUTHSTALECOUNT) [status=171111]` (a pj_status_t).
+    (
+        r"^SIP registration error\b(?:.*\[status=([0-9]+)\])?",
+        |c| registration(false, num::<u32>(c, 1).and_then(sip_status)),
+    ),
+    (r"^SIP registration updated status=([0-9]+)", |c| {
+        let status: u16 = num(c, 1)?;
+        registration(status < 300, Some(status))
+    }),
+    (r"^Deleting account ([0-9]+)", |c| {
+        Some(LogKind::AccountDeleted {
+            account: num(c, 1)?,
+        })
+    }),
+    (
+        r"^(?:Temporary failure in sending|Failed to send)\b",
+        |_| Some(LogKind::SendFailure),
+    ),
+    (r"Calling pjlib from unknown/external thread", |_| {
+        Some(LogKind::ExternalThread)
+    }),
+    (r"^(?:Error opening|Unable to open) sound device", |_| {
+        Some(LogKind::SoundDevice)
+    }),
+    (r"^Unhandled redirection(?: for call ([0-9]+))?", |c| {
+        Some(LogKind::UnhandledRedirection { call: num(c, 1) })
+    }),
+    (
+        r"^Authorization failed\b|(?i:\bauthentication failed\b)|\((?:PJSIP_EAUTH[A-Z0-9_]*|PJSIP_EFAILEDCREDENTIAL)\)",
+        |_| Some(LogKind::AuthFailed),
+    ),
+    (
+        r"(?i:\btoo many calls\b)|^Error making call\b.*\(PJ_ETOOMANY\)",
+        |_| Some(LogKind::TooManyCalls),
+    ),
+    (PJ_ERROR, |c| Some(LogKind::PjError { name: text(c, 1)? })),
+];
+
+fn call_state(c: &Captures<'_>) -> Option<LogKind> {
+    Some(LogKind::CallState {
+        call: num(c, 1)?,
+        state: text(c, 2)?,
+        reason: text(c, 3),
+    })
+}
+
+fn registration(ok: bool, status: Option<u16>) -> Option<LogKind> {
+    Some(LogKind::Registration { ok, status })
+}
+
+/// The SIP status inside a pjsip status code (`PJSIP_ERRNO_FROM_SIP_STATUS`: 170000 + code).
+fn sip_status(status: u32) -> Option<u16> {
+    u16::try_from(status.checked_sub(170_000)?)
+        .ok()
+        .filter(|c| (100..700).contains(c))
+}
+
+static EVIDENCE_TABLE: LazyLock<Table<LogKind>> = LazyLock::new(|| Table::new(EVIDENCE));
+static PJ_ERRORS: LazyLock<Regex> = LazyLock::new(|| Regex::new(PJ_ERROR).expect("static regex"));
+
+/// The evidence a line's text carries, if any.
+pub(super) fn classify(text: &str) -> Option<LogKind> {
+    EVIDENCE_TABLE.first(text)
+}
+
+/// Every PJ error name in parentheses on the line.
+pub(super) fn errors(text: &str) -> Vec<String> {
+    PJ_ERRORS
+        .captures_iter(text)
+        .map(|c| c[1].to_string())
+        .collect()
+}
+
+/// A transport line that shows a local address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Fact {
+    /// A transport listening (or publishing) at `addr`.
+    Listen { transport: Transport, addr: String },
+    /// A connection between `local` and `peer`.
+    Conn {
+        transport: Transport,
+        local: String,
+        peer: String,
+    },
+}
+
+static FACTS: &[(&str, Build<Fact>)] = &[
+    // `SIP UDP transport started, published address is 127.0.0.1:5080`
+    // `SIP UDP IPv6 transport started, published address is [::1]:5241`
+    (
+        r"^SIP ([A-Za-z0-9]+)(?: IPv6)? transport (?:started|restarted), published address is (\S+)",
+        listen,
+    ),
+    // `SIP TCP listener ready for incoming connections at 127.0.0.1:5170` (TLS: `is ready`)
+    (
+        r"^SIP ([A-Za-z0-9]+) listener (?:is )?ready for incoming connections at (\S+)",
+        listen,
+    ),
+    // pjsua_core.c: `SIP UDP socket reachable at 127.0.0.1:5080`
+    (r"^SIP ([A-Za-z0-9]+) socket reachable at (\S+)", listen),
+    // `TCP transport 127.0.0.1:49561 is connecting to 127.0.0.1:5170...`, `… is connected to …`
+    (
+        r"^([A-Za-z0-9]+) transport (\S+) is connect(?:ed|ing) to (\S+)",
+        conn,
+    ),
+    // `TCP listener 127.0.0.1:5170: got incoming TCP connection from 127.0.0.1:49561, sock=5`
+    (
+        r"^([A-Za-z0-9]+) listener (\S+?): got incoming [A-Za-z0-9]+ connection from ([^\s,]+)",
+        conn,
+    ),
+];
+
+fn listen(c: &Captures<'_>) -> Option<Fact> {
+    Some(Fact::Listen {
+        transport: Transport::from_name(&text(c, 1)?),
+        addr: text(c, 2)?,
+    })
+}
+
+fn conn(c: &Captures<'_>) -> Option<Fact> {
+    let addr = |i| text(c, i).map(|a| a.trim_end_matches('.').to_string());
+    Some(Fact::Conn {
+        transport: Transport::from_name(&text(c, 1)?),
+        local: addr(2)?,
+        peer: addr(3)?,
+    })
+}
+
+static FACT_TABLE: LazyLock<Table<Fact>> = LazyLock::new(|| Table::new(FACTS));
+
+/// The local-address fact a line's text states, if any.
+pub(super) fn fact(text: &str) -> Option<Fact> {
+    FACT_TABLE.first(text)
+}

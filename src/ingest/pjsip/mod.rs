@@ -1,0 +1,229 @@
+//! pjsip log ingest: pjsua / pjsua2 / pjsip log output into [`Event`]s.
+//!
+//! Owns: finding pjsip's line prefix in every decor variant, also inside an application's own
+//! prefix (logcat, Python logging, NSLog, log4net) or colour codes (`prefix`); log time with
+//! midnight rollover (`clock`); `TX`/`RX` message dumps, including those cut by pjsip's
+//! 4000-byte record cap (`dump`); the local address of each dump (`local`); and the table of
+//! evidence lines that become [`LogEvent`]s (`evidence`). Does not own: SIP grammar (each dump
+//! body goes to [`SipMessage::parse`]), reading or sniffing files in general
+//! ([`crate::ingest`]), or what the events mean for calls ([`crate::dialog`]).
+
+mod clock;
+mod dump;
+mod evidence;
+mod line;
+mod local;
+mod prefix;
+
+#[cfg(test)]
+mod tests;
+
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use regex::bytes::Regex;
+
+use crate::event::{Event, Locator, LogEvent, MessageEvent, Origin, Timestamp};
+use crate::sip::SipMessage;
+use clock::Clock;
+use dump::{Dump, Feed, Finished, Header};
+use line::{Line, Lines};
+use local::Locals;
+use prefix::{Layout, Prefix, clean_head};
+
+/// Options for reading a pjsip log.
+#[derive(Debug, Clone, Default)]
+pub struct PjsipOptions {
+    /// Day (days since 1970-01-01) to put on timestamps when the log has no date (`--date`).
+    pub date: Option<i64>,
+}
+
+/// What a pjsip log yields.
+#[derive(Debug, Default)]
+pub struct PjsipLog {
+    /// Message and log events in input order.
+    pub events: Vec<Event>,
+    /// Number of `TX`/`RX` dump headers seen (complete or cut).
+    pub dumps: usize,
+    /// Number of dumps marked truncated.
+    pub truncated: usize,
+}
+
+/// How much of an input [`sniff`] looks at.
+const SNIFF_BYTES: usize = 64 * 1024;
+
+static SNIFF_DUMP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?-u)(?:^|[\n .!])(?:TX|RX) [0-9]+ bytes (?:Request|Response) msg ")
+        .expect("static regex")
+});
+
+static SNIFF_SENDER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?-u)[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})? +(?:pjsua_[a-z0-9_]+|sip_[a-z0-9_]+|os_core_[a-z0-9_]+)\.c[ !]",
+    )
+    .expect("static regex")
+});
+
+/// Whether the first bytes of an input look like a pjsip log: a `TX`/`RX` dump header, or at
+/// least two prefixed lines from well-known pjsip senders. Raw SIP never has either.
+pub fn sniff(head: &[u8]) -> bool {
+    let head = &head[..head.len().min(SNIFF_BYTES)];
+    SNIFF_DUMP.is_match(head) || SNIFF_SENDER.find_iter(head).nth(1).is_some()
+}
+
+/// Reads a whole pjsip log. `input` is the index of this input in the run.
+pub fn parse(text: &[u8], input: usize, opts: &PjsipOptions) -> PjsipLog {
+    let mut reader = Reader::new(text, input, opts);
+    for line in Lines::new(text) {
+        reader.line(line);
+    }
+    reader.finish()
+}
+
+/// The state of one pass over an input.
+struct Reader<'a> {
+    text: &'a [u8],
+    input: usize,
+    layout: Layout,
+    clock: Clock,
+    locals: Locals,
+    /// The dump being collected, if the last record is one.
+    dump: Option<Box<Dump>>,
+    /// Time of the last prefixed line (`None` before the first).
+    last: Option<Timestamp>,
+    /// Message events whose local address no connection line had shown when they were read.
+    pending: Vec<local::Pending>,
+    out: PjsipLog,
+}
+
+impl<'a> Reader<'a> {
+    fn new(text: &'a [u8], input: usize, opts: &PjsipOptions) -> Self {
+        Reader {
+            text,
+            input,
+            layout: Layout::learn(text),
+            clock: Clock::new(opts.date),
+            locals: Locals::default(),
+            dump: None,
+            last: None,
+            pending: Vec::new(),
+            out: PjsipLog::default(),
+        }
+    }
+
+    fn line(&mut self, line: Line<'_>) {
+        let clean = clean_head(line.bytes);
+        let prefix = self.layout.parse(&clean);
+        if prefix.is_none() && self.feed_dump(line) {
+            return;
+        }
+        self.close_dump(false);
+        match prefix {
+            Some(p) => self.record(line, &clean, &p),
+            None => self.foreign(line, &clean),
+        }
+    }
+
+    /// Gives an unprefixed line to the open dump; `false` if there is none or it is over.
+    fn feed_dump(&mut self, line: Line<'_>) -> bool {
+        let Some(dump) = self.dump.as_mut() else {
+            return false;
+        };
+        match dump.feed(line) {
+            Feed::Body => true,
+            Feed::End => {
+                self.close_dump(true);
+                true
+            }
+            Feed::Overflow => false,
+        }
+    }
+
+    /// A line with pjsip's prefix: a dump header, a transport line, an evidence line or chatter.
+    fn record(&mut self, line: Line<'_>, clean: &[u8], p: &Prefix) {
+        let ts = self.clock.stamp(p.date, p.tod);
+        self.last = Some(ts);
+        let text = clean.get(p.text.clone()).unwrap_or_default();
+        if let Some(header) = Header::parse(text) {
+            self.out.dumps += 1;
+            let wrapper = clean.get(p.wrapper.clone()).unwrap_or_default();
+            self.dump = Some(Box::new(Dump::new(header, ts, line, wrapper)));
+            return;
+        }
+        let text = String::from_utf8_lossy(text);
+        if let Some(fact) = evidence::fact(&text) {
+            self.locals.learn(fact);
+        }
+        let sender = String::from_utf8_lossy(clean.get(p.sender.clone()).unwrap_or_default());
+        self.evidence(line, ts, &sender, &text);
+    }
+
+    /// A line without pjsip's prefix outside a dump (a multi-line record's tail, or another
+    /// writer's output such as an assertion): evidence only, at the time of the last record.
+    fn foreign(&mut self, line: Line<'_>, clean: &[u8]) {
+        if let Some(ts) = self.last {
+            self.evidence(line, ts, "", &String::from_utf8_lossy(clean));
+        }
+    }
+
+    fn evidence(&mut self, line: Line<'_>, ts: Timestamp, sender: &str, text: &str) {
+        let Some(kind) = evidence::classify(text) else {
+            return;
+        };
+        self.out.events.push(Event::Log(LogEvent {
+            ts,
+            origin: self.origin(line.no, line.start..line.end()),
+            sender: sender.to_string(),
+            kind,
+            errors: evidence::errors(text),
+            text: text.trim_end().to_string(),
+        }));
+    }
+
+    fn origin(&self, line: u32, span: Range<usize>) -> Origin {
+        Origin {
+            input: self.input,
+            locator: Locator::Text { line, span },
+        }
+    }
+
+    /// Turns the open dump, if any, into a message event.
+    fn close_dump(&mut self, ended: bool) {
+        let Some(dump) = self.dump.take() else {
+            return;
+        };
+        let Finished {
+            dump,
+            raw,
+            truncated,
+        } = dump.finish(self.text, ended);
+        self.out.truncated += usize::from(truncated);
+        let h = dump.header;
+        let local = self.locals.conn(h.transport, &h.peer);
+        if local.is_none() {
+            let listening = self.locals.listening(h.transport, &h.peer);
+            self.pending.push((self.out.events.len(), listening));
+        }
+        let mut m = MessageEvent {
+            ts: dump.ts,
+            origin: self.origin(dump.line, dump.span),
+            direction: Some(h.direction),
+            transport: h.transport,
+            src: None,
+            dst: None,
+            handle: h.handle,
+            declared_len: h.declared,
+            truncated,
+            msg: SipMessage::parse(&raw),
+        };
+        *local::slot(&mut m) = local;
+        *local::peer_slot(&mut m) = Some(h.peer);
+        self.out.events.push(Event::Message(m));
+    }
+
+    fn finish(mut self) -> PjsipLog {
+        self.close_dump(false);
+        local::fill(&mut self.out.events, &self.pending, &self.locals);
+        self.out
+    }
+}

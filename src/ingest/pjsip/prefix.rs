@@ -1,0 +1,237 @@
+//! pjsip's line prefix (`pj_log` decor) and the layout of its columns.
+//!
+//! A prefixed line is: an optional application prefix (the *wrapper*: logcat, Python logging,
+//! NSLog, log4net …), then pjsip's decor: optional level text (`DEBUG:`), day name, date
+//! (`YYYY-MM-DD`, or the parts the year/month/day flags leave), `HH:MM:SS[.mmm]`, the sender
+//! column right-aligned in 14 or 22 bytes (long names cut), an optional 12-byte thread column,
+//! one separator space, the `!`/space thread-switch marker and the indent dots. The sender and
+//! thread widths are not visible on one line alone, so they are learned once per input
+//! ([`Layout::learn`]).
+
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use regex::bytes::{Captures, Regex};
+
+use super::line::{Lines, strip_ansi, trim_cr};
+use crate::event::parse_date;
+
+/// The pjsip prefix is looked for in this many leading bytes of a line (wrapper included).
+const SEARCH: usize = 512;
+/// pjsip's `PJ_LOG_THREAD_WIDTH`.
+const THREAD_WIDTH: usize = 12;
+/// [`Layout::learn`] reads until this many lines fit a sender layout, or this many bytes.
+const SAMPLE_FITS: usize = 2000;
+const SAMPLE_BYTES: usize = 4 << 20;
+
+static TIME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?-u)(?:(?:FATAL|ERROR| WARN| INFO|DEBUG|TRACE|DETRC): ?)?(?:(?:Sun|Mon|Tue|Wed|Thu|Fri|Sat) ?)?(?P<date>(?:[0-9]{4}(?:-[0-9]{2}){0,2}|(?:-[0-9]{2}){1,2}) )?(?P<h>[0-9]{2}):(?P<m>[0-9]{2}):(?P<s>[0-9]{2})(?:\.(?P<f>[0-9]{1,6}))?",
+    )
+    .expect("static regex")
+});
+
+static WRAPPER_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?-u)(?:^|[^0-9])([0-9]{4}-[0-9]{2}-[0-9]{2})(?:[^0-9]|$)").expect("static regex")
+});
+
+/// What the prefix of one line says. Ranges index the cleaned line given to [`Layout::parse`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Prefix {
+    /// The application's own prefix before pjsip's (empty when there is none).
+    pub wrapper: Range<usize>,
+    /// Days since 1970-01-01, from pjsip's date or else the wrapper's.
+    pub date: Option<i64>,
+    /// Microseconds since midnight.
+    pub tod: i64,
+    /// The sender column, without its padding (empty when the decor has no sender).
+    pub sender: Range<usize>,
+    /// The message text, after the thread-switch marker and the indent.
+    pub text: Range<usize>,
+}
+
+/// The column layout of an input's pjsip prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Layout {
+    /// Width of the sender column: 22 (64-bit builds), 14, or 0 when the decor has no sender.
+    pub sender: usize,
+    /// Whether a thread column follows the sender.
+    pub thread: bool,
+}
+
+const fn layout(sender: usize, thread: bool) -> Layout {
+    Layout { sender, thread }
+}
+
+/// The layouts [`Layout::learn`] tries, in the order [`Layout::choose`] reads their counts.
+const CANDIDATES: [Layout; 6] = [
+    layout(22, false),
+    layout(14, false),
+    layout(22, true),
+    layout(14, true),
+    layout(0, false),
+    layout(0, true),
+];
+
+impl Layout {
+    /// Learns the layout from the head of an input: the sender width that most lines fit, and
+    /// a thread column if nearly every such line has one.
+    pub fn learn(text: &[u8]) -> Layout {
+        let mut counts = [0usize; CANDIDATES.len()];
+        let mut named = false;
+        for line in Lines::new(text).take_while(|l| l.start < SAMPLE_BYTES) {
+            let clean = clean_head(line.bytes);
+            let times: Vec<_> = TIME.captures_iter(search_head(&clean)).collect();
+            for (i, layout) in CANDIDATES.iter().enumerate() {
+                if let Some(p) = layout.first_fit(&clean, &times) {
+                    counts[i] += 1;
+                    named |= layout.sender > 0 && pjsip_sender(&clean[p.sender]);
+                }
+            }
+            if counts[0].max(counts[1]) >= SAMPLE_FITS {
+                break;
+            }
+        }
+        Layout::choose(&counts, named)
+    }
+
+    /// Picks from the counts of sampled lines each candidate fits (same order as
+    /// [`CANDIDATES`]). A sender layout wins if a line showed a real pjsip sender, or else
+    /// unless hardly any line fits it (chance fits) while many lines start with a bare time.
+    fn choose(c: &[usize; CANDIDATES.len()], named: bool) -> Layout {
+        let (sender, plain, threaded) = if c[1] > c[0] {
+            (14, c[1], c[3])
+        } else {
+            (22, c[0], c[2])
+        };
+        let (sender, plain, threaded) = if plain > 0 && (named || plain * 20 >= c[4]) {
+            (sender, plain, threaded)
+        } else {
+            (0, c[4], c[5])
+        };
+        Layout {
+            sender,
+            thread: threaded > 0 && threaded * 10 >= plain * 9,
+        }
+    }
+
+    /// Finds pjsip's prefix in a cleaned line (see [`clean_head`]). With a thread column, lines
+    /// without one are accepted too: pjsua2 writes its first lines before applying the decor.
+    pub fn parse(&self, line: &[u8]) -> Option<Prefix> {
+        let times: Vec<_> = TIME.captures_iter(search_head(line)).collect();
+        let plain = layout(self.sender, false);
+        self.first_fit(line, &times)
+            .or_else(|| self.thread.then(|| plain.first_fit(line, &times)).flatten())
+    }
+
+    /// The prefix at the first time match that this layout's columns follow.
+    fn first_fit(&self, line: &[u8], times: &[Captures<'_>]) -> Option<Prefix> {
+        times
+            .iter()
+            .filter(|c| self.sender > 0 || c.get(0).is_some_and(|m| m.start() == 0))
+            .find_map(|c| self.prefix_at(line, c))
+    }
+
+    fn prefix_at(&self, line: &[u8], c: &Captures<'_>) -> Option<Prefix> {
+        let whole = c.get(0)?;
+        let tod = time_of_day(c)?;
+        let mut at = whole.end();
+        let mut sender = at..at;
+        if self.sender > 0 {
+            sender = column(line, at, self.sender)?;
+            at = sender.end;
+        }
+        if self.thread {
+            at = column(line, at, THREAD_WIDTH)?.end;
+        }
+        if !matches!(line.get(at), None | Some(b' ')) {
+            return None;
+        }
+        let wrapper = &line[..whole.start()];
+        let date = c
+            .name("date")
+            .and_then(|d| date(d.as_bytes()))
+            .or_else(|| wrapper_date(wrapper));
+        Some(Prefix {
+            wrapper: 0..whole.start(),
+            date,
+            tod,
+            sender,
+            text: text_start(line, at)..line.len(),
+        })
+    }
+}
+
+/// Where in a line the pjsip prefix may start (after a wrapper).
+fn search_head(line: &[u8]) -> &[u8] {
+    &line[..line.len().min(SEARCH)]
+}
+
+/// A sender pjsip writes: a source file (`pjsua_core.c`, `account.cpp`) or an object
+/// (`tsx0x55a2d07edf98`, `udp0x55a2…` cut to the column).
+fn pjsip_sender(sender: &[u8]) -> bool {
+    sender.ends_with(b".c") || sender.ends_with(b".cpp") || sender.windows(2).any(|w| w == b"0x")
+}
+
+/// The head of a line that holds its prefix and evidence text: at most 8 KiB (pjsip records are
+/// ≤ 4000 bytes), without a trailing `\r` and without colour codes.
+pub(super) fn clean_head(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    const HEAD: usize = 8 * 1024;
+    strip_ansi(trim_cr(&bytes[..bytes.len().min(HEAD)]))
+}
+
+/// A right-aligned column of `width` bytes after one space at `at` (padding, then one word that
+/// ends the column and is followed by a space or the line end). Returns the word's range.
+fn column(line: &[u8], at: usize, width: usize) -> Option<Range<usize>> {
+    if line.get(at) != Some(&b' ') {
+        return None;
+    }
+    let field = at + 1..at + 1 + width;
+    let bytes = line.get(field.clone())?;
+    let word = bytes.iter().position(|&b| b != b' ')?;
+    let clean_word = bytes.get(word..)?.iter().all(|&b| b > b' ');
+    let ends = matches!(line.get(field.end), None | Some(b' '));
+    (clean_word && ends).then_some(field.start + word..field.end)
+}
+
+/// Skips the separator space, the thread-switch marker (`!` or a space) and the indent dots.
+fn text_start(line: &[u8], mut at: usize) -> usize {
+    if line.get(at) == Some(&b' ') {
+        at += 1;
+    }
+    if matches!(line.get(at), Some(b' ' | b'!')) {
+        at += 1;
+    }
+    at + line
+        .get(at..)
+        .map_or(0, |r| r.iter().take_while(|&&b| b == b'.').count())
+}
+
+fn time_of_day(c: &Captures<'_>) -> Option<i64> {
+    let field = |name: &str| -> Option<i64> {
+        std::str::from_utf8(c.name(name)?.as_bytes())
+            .ok()?
+            .parse()
+            .ok()
+    };
+    let (h, m, s) = (field("h")?, field("m")?, field("s")?);
+    if h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    let micros = match c.name("f") {
+        Some(f) => field("f")? * 10i64.pow(6u32.saturating_sub(f.len() as u32)),
+        None => 0,
+    };
+    Some(((h * 60 + m) * 60 + s) * 1_000_000 + micros)
+}
+
+/// A full `YYYY-MM-DD` (pjsip's date decor with year, month and day).
+fn date(bytes: &[u8]) -> Option<i64> {
+    let s = std::str::from_utf8(bytes).ok()?.trim();
+    (s.len() == 10).then(|| parse_date(s)).flatten()
+}
+
+/// A `YYYY-MM-DD` anywhere in an application's prefix.
+fn wrapper_date(wrapper: &[u8]) -> Option<i64> {
+    date(WRAPPER_DATE.captures(wrapper)?.get(1)?.as_bytes())
+}

@@ -1,0 +1,1113 @@
+//! Tests of the pjsip ingest. Excerpts are copied from real pjsua2 2.15.1 logs (loopback calls,
+//! registrations, decor variants); whole fixtures are checked against invariants that hold for
+//! any re-recording.
+
+use std::ops::Range;
+
+use super::*;
+use crate::event::{Direction, LogKind, Transport, parse_date};
+use crate::sip::StartLine;
+
+/// Builds a log the way pjsip writes it: lines starting with `|` are SIP lines and end in CRLF
+/// (the `|` is dropped), every other line ends in LF. A leading newline is ignored.
+fn pj(text: &str) -> String {
+    let text = text.strip_prefix('\n').unwrap_or(text);
+    text.lines()
+        .map(|l| match l.strip_prefix('|') {
+            Some(sip) => format!("{sip}\r\n"),
+            None => format!("{l}\n"),
+        })
+        .collect()
+}
+
+fn run(text: &str) -> PjsipLog {
+    parse(text.as_bytes(), 3, &PjsipOptions::default())
+}
+
+fn msgs(log: &PjsipLog) -> Vec<&MessageEvent> {
+    log.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Message(m) => Some(m),
+            Event::Log(_) => None,
+        })
+        .collect()
+}
+
+fn logs(log: &PjsipLog) -> Vec<&LogEvent> {
+    log.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Log(l) => Some(l),
+            Event::Message(_) => None,
+        })
+        .collect()
+}
+
+fn span(e: &Event) -> Range<usize> {
+    match &e.origin().locator {
+        Locator::Text { span, .. } => span.clone(),
+        Locator::Frames(_) => panic!("pjsip events are text"),
+    }
+}
+
+fn kinds(log: &PjsipLog) -> Vec<LogKind> {
+    logs(log).into_iter().map(|l| l.kind.clone()).collect()
+}
+
+/// The caller side of a real UDP call (pjsua2 2.15.1, default decor), trimmed.
+const CALLER: &str = r"
+05:28:17.579           pjsua_core.c  SIP UDP socket reachable at 127.0.0.1:5080
+05:28:17.579      udp0x55a2d06c78c0  SIP UDP transport started, published address is 127.0.0.1:5080
+05:28:17.580           pjsua_call.c  Making call with acc #0 to sip:callee@127.0.0.1:5070
+05:28:17.580          pjsua_media.c  .Call 0: initializing media..
+05:28:17.581         sip_endpoint.c  Processing incoming message: Response msg 100/INVITE/cseq=320 (rdata0x55a2d07dbe28)
+05:28:17.581           pjsua_core.c  .RX 310 bytes Response msg 100/INVITE/cseq=320 (rdata0x55a2d07dbe28) from UDP 127.0.0.1:5070:
+|SIP/2.0 100 Trying
+|Via: SIP/2.0/UDP 127.0.0.1:5080;rport=5080;received=127.0.0.1;branch=z9hG4bKPjhZeEsLnH5.sEhxKD5eoJSswpe94yNif7
+|Call-ID: tsovfMIH4BJiebJAbSXM9yCX1ozsVyTI
+|From: <sip:caller@127.0.0.1>;tag=gQB9eJof2JjtH3Uw0y3JyWw4buq1.SRt
+|To: <sip:callee@127.0.0.1>
+|CSeq: 320 INVITE
+|Content-Length:  0
+|
+
+--end msg--
+05:28:17.581      tsx0x55a2d07edf98  .Incoming Response msg 100/INVITE/cseq=320 (rdata0x55a2d07dbe28) in state Calling
+05:28:17.582      inv0x55a2d07e0b38  ....SDP negotiation done: Success
+05:28:17.582           pjsua_core.c  .....TX 353 bytes Request msg ACK/cseq=320 (tdta0x55a2d08068c8) to UDP 127.0.0.1:5070:
+|ACK sip:callee@127.0.0.1:5070 SIP/2.0
+|Via: SIP/2.0/UDP 127.0.0.1:5080;rport;branch=z9hG4bKPjN1IOriBq45mPWK2YsxPik8FlWH5HPtlK
+|Max-Forwards: 70
+|From: sip:caller@127.0.0.1;tag=gQB9eJof2JjtH3Uw0y3JyWw4buq1.SRt
+|To: sip:callee@127.0.0.1;tag=2gwglktTjBBafA59saNsCTvG3CSAW0Jo
+|Call-ID: tsovfMIH4BJiebJAbSXM9yCX1ozsVyTI
+|CSeq: 320 ACK
+|Content-Length:  0
+|
+
+--end msg--
+05:28:17.582      udp0x55a2d06c78c0  .....Request msg ACK/cseq=320 (tdta0x55a2d08068c8) sent successfully
+05:28:19.076           pjsua_call.c !Call 0 hanging up: code=0..
+05:28:19.076          pjsua_media.c  ..
+  [CONFIRMED] To: sip:callee@127.0.0.1;tag=2gwglktTjBBafA59saNsCTvG3CSAW0Jo
+    Call time: 00h:00m:01s, 1st res in 2 ms, conn in 2ms
+";
+
+const RX_100_HEADER: &str = "05:28:17.581           pjsua_core.c  .RX 310 bytes Response msg 100/INVITE/cseq=320 (rdata0x55a2d07dbe28) from UDP 127.0.0.1:5070:";
+
+/// Checks the two dumps of [`CALLER`] however it was wrapped.
+fn check_caller_dumps(log: &PjsipLog) {
+    assert_eq!((log.dumps, log.truncated), (2, 0));
+    let m = msgs(log);
+    assert_eq!(m.len(), 2);
+    let (rx, tx) = (m[0], m[1]);
+    assert_eq!(rx.direction, Some(Direction::Rx));
+    assert_eq!(rx.transport, Transport::Udp);
+    assert_eq!(rx.src.as_deref(), Some("127.0.0.1:5070"));
+    assert_eq!(rx.dst.as_deref(), Some("127.0.0.1:5080"));
+    assert_eq!(rx.handle.as_deref(), Some("rdata0x55a2d07dbe28"));
+    assert_eq!(
+        (rx.declared_len, rx.raw().len(), rx.truncated),
+        (Some(310), 310, false)
+    );
+    assert!(rx.raw().starts_with(b"SIP/2.0 100 Trying\r\nVia: "));
+    assert!(rx.raw().ends_with(b"Content-Length:  0\r\n\r\n"));
+    assert_eq!(rx.parsed().and_then(|p| p.status()), Some(100));
+    assert_eq!(rx.origin.line(), Some(6));
+    assert!(
+        rx.ts.to_string().ends_with("05:28:17.581"),
+        "pjsip's time, not the wrapper's"
+    );
+    assert_eq!(tx.direction, Some(Direction::Tx));
+    assert_eq!(tx.src.as_deref(), Some("127.0.0.1:5080"));
+    assert_eq!(tx.dst.as_deref(), Some("127.0.0.1:5070"));
+    assert_eq!(tx.handle.as_deref(), Some("tdta0x55a2d08068c8"));
+    assert_eq!(
+        (tx.declared_len, tx.raw().len(), tx.truncated),
+        (Some(353), 353, false)
+    );
+    assert_eq!(tx.parsed().and_then(|p| p.method()), Some("ACK"));
+    assert_eq!(tx.origin.line(), Some(19));
+}
+
+fn check_caller_evidence(log: &PjsipLog) {
+    let l = logs(log);
+    let lines: Vec<_> = l.iter().map(|e| e.origin.line()).collect();
+    assert_eq!(lines, [Some(3), Some(4), Some(18), Some(32)]);
+    assert_eq!(
+        kinds(log),
+        [
+            LogKind::MakingCall {
+                account: 0,
+                target: "sip:callee@127.0.0.1:5070".into()
+            },
+            LogKind::CallMediaInit { call: 0 },
+            LogKind::SdpNegotiation {
+                ok: true,
+                detail: "Success".into()
+            },
+            LogKind::HangingUp { call: 0, code: 0 },
+        ]
+    );
+    assert_eq!(l[3].sender, "pjsua_call.c");
+    assert_eq!(l[3].text, "Call 0 hanging up: code=0..");
+    assert_eq!(l[2].sender, "inv0x55a2d07e0b38");
+    assert!(l[3].ts.to_string().ends_with("05:28:19.076"));
+}
+
+#[test]
+fn default_decor_dumps_addresses_and_spans() {
+    let text = pj(CALLER);
+    let log = run(&text);
+    check_caller_dumps(&log);
+    let m = msgs(&log);
+    let rx = &log.events[2];
+    assert_eq!(rx.origin().input, 3);
+    let s = span(rx);
+    assert!(text[s.clone()].starts_with(RX_100_HEADER));
+    assert!(text[s].ends_with("\n--end msg--"));
+    assert!(
+        text[span(&log.events[4])].starts_with("05:28:17.582           pjsua_core.c  .....TX 353")
+    );
+    assert_eq!(
+        m[0].raw(),
+        &text.as_bytes()[text.find("SIP/2.0 100").unwrap()..][..310]
+    );
+}
+
+#[test]
+fn default_decor_evidence_lines() {
+    let text = pj(CALLER);
+    let log = run(&text);
+    check_caller_evidence(&log);
+    let making = &log.events[0];
+    assert_eq!(
+        &text[span(making)],
+        "05:28:17.580           pjsua_call.c  Making call with acc #0 to sip:callee@127.0.0.1:5070"
+    );
+    assert!(logs(&log).iter().all(|l| l.errors.is_empty()));
+}
+
+// ---- record cap and truncation ----
+
+/// A real INVITE cut by pjsip's 4000-byte record cap (fixture big-invite-cut): no `--end msg--`,
+/// the next prefixed line right after the cut.
+const CUT: &str = r"
+05:38:30.717      tsx0x56300fc60288  ....Temporary failure in sending Request msg INVITE/cseq=31607 (tdta0x56300fc5c368), will try next server: Unsupported transport (PJSIP_EUNSUPTRANSPORT)
+05:38:30.717           pjsua_core.c  ....TX 3959 bytes Request msg INVITE/cseq=31607 (tdta0x56300fc5c368) to UDP 127.0.0.1:5190:
+|INVITE sip:callee@127.0.0.1:5190 SIP/2.0
+|Via: SIP/2.0/UDP 127.0.0.1:5191;rport;branch=z9hG4bKPjyuT8fSo6zSe-x.ounc14-2gS8mIOgLzb
+|Max-Forwards: 70
+|From: sip:caller@127.0.0.1;tag=mz4sb16G8PQ5nYg0dbad8uLEki8gVPIZ
+|To: sip:callee@127.0.0.1
+|Contact: <sip:caller@127.0.0.1:5191;ob>
+|Call-ID: pR2abMczkMLFc0dZ8hzAFSf0wokz1e3b
+|CSeq: 31607 INVITE
+|Content-Type: application/sdp
+|Content-Length:   622
+|
+|v=0
+|o=- 4004228310 4004228310 IN IP4 127.0.0.1
+|s=pjmedia
+a=rtp
+05:38:30.717      udp0x56300fc4c2b0  ....Request msg INVITE/cseq=31607 (tdta0x56300fc5c368) sent successfully
+05:38:30.718           pjsua_call.c  Call 0 hanging up: code=0..
+";
+
+#[test]
+fn dump_cut_by_record_cap_is_kept_and_marked() {
+    let text = pj(CUT);
+    let log = run(&text);
+    assert_eq!((log.dumps, log.truncated), (1, 1));
+    let m = msgs(&log);
+    assert!(m[0].truncated);
+    assert_eq!(m[0].declared_len, Some(3959));
+    assert!(m[0].raw().ends_with(b"s=pjmedia\r\na=rtp"));
+    assert_eq!(m[0].origin.line(), Some(2));
+    assert!(text[span(&log.events[1])].ends_with("\na=rtp"));
+    assert_eq!(m[0].dst.as_deref(), Some("127.0.0.1:5190"));
+    // No transport line in the excerpt: the local address is the Via sent-by of the request.
+    assert_eq!(m[0].src.as_deref(), Some("127.0.0.1:5191"));
+    assert_eq!(
+        kinds(&log),
+        [
+            LogKind::SendFailure,
+            LogKind::HangingUp { call: 0, code: 0 }
+        ]
+    );
+    assert_eq!(logs(&log)[0].errors, ["PJSIP_EUNSUPTRANSPORT"]);
+    assert_eq!(logs(&log)[1].origin.line(), Some(19));
+}
+
+#[test]
+fn dump_shorter_than_declared_is_truncated_even_with_end_marker() {
+    let text = pj(r"
+05:28:17.582           pjsua_core.c  .TX 900 bytes Request msg BYE/cseq=321 (tdta0x55a2d0809828) to UDP 127.0.0.1:5070:
+|BYE sip:callee@127.0.0.1:5070 SIP/2.0
+|
+
+--end msg--
+");
+    let log = run(&text);
+    assert_eq!((log.dumps, log.truncated), (1, 1));
+    assert!(msgs(&log)[0].truncated);
+}
+
+#[test]
+fn unparsable_and_empty_dumps_are_still_events() {
+    let text = pj(r"
+05:28:17.582           pjsua_core.c  .TX 12 bytes Request msg BYE/cseq=321 (tdta0x55a2d0809828) to UDP 127.0.0.1:5070:
+05:28:17.583           pjsua_core.c  .RX 10 bytes Response msg 200/BYE/cseq=321 (rdata0x55a2d07dbe28) from UDP 127.0.0.1:5070:
+garbage!!!
+--end msg--
+");
+    let log = run(&text);
+    assert_eq!((log.dumps, log.truncated), (2, 1));
+    let m = msgs(&log);
+    assert_eq!((m[0].truncated, m[0].raw()), (true, &b""[..]));
+    assert!(m[0].msg.is_err());
+    assert_eq!((m[1].truncated, m[1].raw()), (false, &b"garbage!!!"[..]));
+    assert!(m[1].msg.is_err());
+}
+
+#[test]
+fn dump_header_at_end_of_input() {
+    let log = run(
+        "05:28:17.582           pjsua_core.c  .TX 353 bytes Request msg ACK/cseq=320 (tdta0x1234567) to UDP 127.0.0.1:5070:",
+    );
+    assert_eq!((log.dumps, log.truncated, log.events.len()), (1, 1, 1));
+}
+
+// ---- decor variants ----
+
+#[test]
+fn level_day_name_date_and_thread_columns() {
+    // decor = default | LEVEL_TEXT | DAY_NAME | YEAR | MONTH | DAY_OF_MON | THREAD_ID
+    let text = pj(r"
+DEBUG:Sat 2026-11-21 05:33:13.959      udp0x55eced589e90 thr0x7f20285  SIP UDP transport started, published address is 127.0.0.1:5090
+DEBUG:Sat 2026-11-21 05:33:13.959           pjsua_call.c thr0x7f20285  Making call with acc #0 to sip:me@127.0.0.1:5090
+ INFO:Sat 2026-11-21 05:33:13.960           pjsua_core.c thr0x7f20285  ....TX 13 bytes Request msg OPTIONS/cseq=1 (tdta0x55eced5f2828) to UDP 127.0.0.1:5091:
+|OPTIONS x
+|
+
+--end msg--
+TRACE:Sat 2026-11-21 05:33:13.961          pjsua_media.c thr0x7f20285 !.Call 1: initializing media..
+");
+    let log = run(&text);
+    assert_eq!(
+        Layout::learn(text.as_bytes()),
+        Layout {
+            sender: 22,
+            thread: true
+        }
+    );
+    let l = logs(&log);
+    assert_eq!(l[0].ts.to_string(), "2026-11-21 05:33:13.959");
+    assert!(l[0].ts.dated);
+    assert_eq!(
+        (l[0].sender.as_str(), l[0].text.as_str()),
+        (
+            "pjsua_call.c",
+            "Making call with acc #0 to sip:me@127.0.0.1:5090"
+        )
+    );
+    assert_eq!(l[1].kind, LogKind::CallMediaInit { call: 1 });
+    let m = msgs(&log);
+    assert_eq!(m[0].src.as_deref(), Some("127.0.0.1:5090"));
+    assert_eq!(
+        (m[0].raw(), m[0].truncated),
+        (&b"OPTIONS x\r\n\r\n"[..], false)
+    );
+}
+
+#[test]
+fn date_parts_without_full_date_are_undated() {
+    for prefix in ["2026 ", "2026-11 ", "-21 ", "Sat ", "DEBUG: "] {
+        let text = format!(
+            "{prefix}05:33:31.174           pjsua_call.c  Making call with acc #0 to sip:a@b\n"
+        );
+        let log = run(&text);
+        let l = logs(&log);
+        assert_eq!(l.len(), 1, "{prefix:?}");
+        assert_eq!(
+            (l[0].ts.to_string(), l[0].ts.dated),
+            ("05:33:31.174".into(), false)
+        );
+    }
+}
+
+#[test]
+fn sender_column_14_wide_with_cut_names() {
+    // 32-bit builds: PJ_LOG_SENDER_WIDTH 14; `udp0x55a2d06c78c0` is cut to 14 bytes.
+    let text = pj(r"
+05:28:17.579 udp0x55a2d06c7  SIP UDP transport started, published address is 127.0.0.1:5080
+05:28:17.580   pjsua_call.c  Making call with acc #0 to sip:callee@127.0.0.1:5070
+05:28:17.580   pjsua_core.c  ....TX 9 bytes Request msg ACK/cseq=320 (tdta0x55a2d08068c8) to UDP 127.0.0.1:5070:
+|ACK x
+|
+
+--end msg--
+05:28:17.582 inv0x55a2d07e0  ....SDP negotiation done: Success
+");
+    let log = run(&text);
+    assert_eq!(
+        Layout::learn(text.as_bytes()),
+        Layout {
+            sender: 14,
+            thread: false
+        }
+    );
+    assert_eq!(log.dumps, 1);
+    assert_eq!(msgs(&log)[0].src.as_deref(), Some("127.0.0.1:5080"));
+    let senders: Vec<_> = logs(&log).iter().map(|l| l.sender.clone()).collect();
+    assert_eq!(senders, ["pjsua_call.c", "inv0x55a2d07e0"]);
+}
+
+#[test]
+fn without_micro_sec_with_micro_digits_and_without_sender() {
+    let no_ms = run("05:33:20           pjsua_call.c Making call with acc #0 to sip:me@h\n");
+    assert_eq!(
+        logs(&no_ms)[0].ts.micros,
+        ((5 * 60 + 33) * 60 + 20) * 1_000_000
+    );
+    let micro =
+        run("05:28:17.580123           pjsua_call.c  Making call with acc #0 to sip:me@h\n");
+    assert_eq!(logs(&micro)[0].ts.micros % 1_000_000, 580_123);
+    // decor without SENDER: time, the separator, the thread-switch marker, the text.
+    let text = "05:33:48.182  Making call with acc #0 to sip:me@127.0.0.1:5114\n05:33:48.183 !Call 0 hanging up: code=0..\n";
+    let log = run(text);
+    assert_eq!(Layout::learn(text.as_bytes()).sender, 0);
+    assert_eq!(kinds(&log).len(), 2);
+    assert_eq!(logs(&log)[1].sender, "");
+}
+
+#[test]
+fn crlf_decor_and_crlf_converted_file() {
+    // PJ_LOG_HAS_CR: `\r\n` ends each record (the dump's end marker), not its inner lines.
+    let cr = pj(CALLER)
+        .replace("--end msg--\n", "--end msg--\r\n")
+        .replace("code=0..\n", "code=0..\r\n");
+    check_caller_dumps(&run(&cr));
+    check_caller_evidence(&run(&cr));
+    // A file whose every `\n` became `\r\n` (Windows text mode): SIP lines end in `\r\r\n`.
+    let converted = pj(CALLER).replace('\n', "\r\n");
+    check_caller_dumps(&run(&converted));
+    check_caller_evidence(&run(&converted));
+}
+
+#[test]
+fn lf_only_copy_is_not_taken_for_truncation() {
+    // A log copied through a tool that dropped every CR: 310 - 8 lines' CRs = 302 bytes.
+    let log = run(&pj(CALLER).replace('\r', ""));
+    assert_eq!((log.dumps, log.truncated), (2, 0));
+    assert_eq!(msgs(&log)[0].raw().len(), 302);
+}
+
+// ---- wrappers ----
+
+fn is_prefixed(line: &str) -> bool {
+    line.as_bytes().get(2) == Some(&b':') && line.as_bytes().get(12) == Some(&b' ')
+}
+
+/// Puts `wrap(line number)` before the lines `pick` selects.
+fn wrap(text: &str, pick: fn(&str) -> bool, wrap: fn(usize) -> String) -> String {
+    text.split_inclusive('\n')
+        .enumerate()
+        .map(|(i, l)| {
+            if pick(l) {
+                format!("{}{l}", wrap(i))
+            } else {
+                l.to_string()
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn android_logcat_wraps_every_line() {
+    // logcat splits a record into lines and prefixes each, body lines and end marker included.
+    let text = wrap(
+        &pj(CALLER),
+        |_| true,
+        |i| {
+            format!(
+                "11-21 05:28:{:02}.{:03}  1234  {:4} I pjsua   : ",
+                17 + i / 10,
+                i * 7 % 1000,
+                1250 + i % 3
+            )
+        },
+    );
+    let log = run(&text);
+    check_caller_dumps(&log);
+    check_caller_evidence(&log);
+    assert!(
+        text[span(&log.events[2])]
+            .starts_with("11-21 05:28:17.035  1234  1252 I pjsua   : 05:28:17.581")
+    );
+    assert!(!log.events[0].ts().dated, "logcat shows no year");
+}
+
+#[test]
+fn python_logging_wraps_the_first_line_of_each_record() {
+    // `logging.basicConfig(format='%(asctime)s %(levelname)s %(name)s: %(message)s')` fed by a
+    // pj.LogWriter: one logging call per pjsip record.
+    let text = wrap(&pj(CALLER), is_prefixed, |i| {
+        format!("2026-11-21 05:28:17,{:03} INFO pjsua: ", 500 + i)
+    });
+    let log = run(&text);
+    check_caller_dumps(&log);
+    check_caller_evidence(&log);
+    let ts = log.events[0].ts();
+    assert_eq!(
+        (ts.to_string(), ts.dated),
+        ("2026-11-21 05:28:17.580".into(), true)
+    );
+    // `%(levelname)s:%(name)s:%(message)s`: no date, no space before pjsip's time.
+    let text = wrap(&pj(CALLER), is_prefixed, |_| "INFO:pjsua:".into());
+    check_caller_dumps(&run(&text));
+}
+
+#[test]
+fn nslog_and_log4net_wrappers() {
+    let text = wrap(&pj(CALLER), is_prefixed, |i| {
+        format!("2026-11-21 05:28:17.{:03} App[123:4567] ", i)
+    });
+    let log = run(&text);
+    check_caller_dumps(&log);
+    check_caller_evidence(&log);
+    assert_eq!(log.events[0].ts().to_string(), "2026-11-21 05:28:17.580");
+    let text = wrap(&pj(CALLER), is_prefixed, |i| {
+        format!("2026-11-20 05:28:17,{:03} [1] DEBUG Sip.Pjsua - ", i)
+    });
+    let log = run(&text);
+    check_caller_dumps(&log);
+    assert_eq!(log.events[0].ts().to_string(), "2026-11-20 05:28:17.580");
+}
+
+#[test]
+fn many_app_lines_before_pjsip_starts() {
+    let app: String = (0..3000)
+        .map(|i| {
+            format!(
+                "2026-11-21 05:27:{:02}.000 App[123:4567] app line {i}\n",
+                i % 60
+            )
+        })
+        .collect();
+    let nslog = wrap(&pj(CALLER), is_prefixed, |i| {
+        format!("2026-11-21 05:28:17.{i:03} App[123:4567] ")
+    });
+    let log = run(&(app + &nslog));
+    assert_eq!((log.dumps, log.truncated), (2, 0));
+    let m = msgs(&log);
+    let got: Vec<_> = m.iter().map(|m| (m.origin.line(), m.raw().len())).collect();
+    assert_eq!(got, [(Some(3006), 310), (Some(3019), 353)]);
+}
+
+#[test]
+fn ansi_colour_codes() {
+    // pjsip's console writer with PJ_LOG_HAS_COLOR: colour set before each record, reset after.
+    let text = wrap(&pj(CALLER), is_prefixed, |i| {
+        if i % 2 == 0 {
+            "\x1b[00;37m\x1b[00;37m".into()
+        } else {
+            "\x1b[00;37m\x1b[01;37m".into()
+        }
+    });
+    let text = text.replace("--end msg--\n", "--end msg--\x1b[00;37m\n");
+    let log = run(&text);
+    check_caller_dumps(&log);
+    check_caller_evidence(&log);
+}
+
+// ---- header variants ----
+
+#[test]
+fn header_variants() {
+    let text = pj(r"
+05:28:17.580           pjsua_core.c  .TX 7 bytes Request msg INVITE/cseq=5/call-id=abc/to=sip:x@y (tdta0x55a2d07eb028) to UDP [::1]:5060:
+|A x
+|
+
+--end msg--
+05:28:17.581           pjsua_core.c  .RX 7 bytes Response msg 603/INVITE/cseq=5 (rdata000001A2B3C4) from udp 10.0.0.1:5060:
+|B y
+|
+
+--end msg--
+05:28:17.582           pjsua_core.c  .TX 7 bytes Request msg BYE/cseq=6 (tdta0x55a2d07eb028) to TLS6 [2001:db8::1]:5061:
+|C z
+|
+
+--end msg--
+");
+    let log = run(&text);
+    let m = msgs(&log);
+    assert_eq!((log.dumps, log.truncated), (3, 0));
+    assert_eq!(m[0].dst.as_deref(), Some("[::1]:5060"));
+    assert_eq!(m[0].handle.as_deref(), Some("tdta0x55a2d07eb028"));
+    assert_eq!(m[1].transport, Transport::Udp);
+    assert_eq!(m[1].src.as_deref(), Some("10.0.0.1:5060"));
+    assert_eq!(m[1].handle.as_deref(), Some("rdata000001A2B3C4"));
+    assert_eq!(
+        (m[2].transport, m[2].dst.as_deref()),
+        (Transport::Tls, Some("[2001:db8::1]:5061"))
+    );
+    assert!(m.iter().all(|m| m.raw().len() == 7));
+}
+
+#[test]
+fn ipv6_published_address_picks_the_family() {
+    let text = pj(r"
+05:36:14.211      udp0x555697e91a60  SIP UDP transport started, published address is 127.0.0.1:5241
+05:36:14.211    udpv60x555697e91a60  SIP UDP IPv6 transport started, published address is [::1]:5241
+05:36:14.212           pjsua_core.c  ....TX 5 bytes Request msg INVITE/cseq=28879 (tdta0x555697fb51b8) to UDP [::1]:5240:
+|x y
+
+--end msg--
+05:36:14.212           pjsua_core.c  ....TX 5 bytes Request msg INVITE/cseq=28879 (tdta0x555697fb51b8) to UDP 127.0.0.1:5240:
+|x y
+
+--end msg--
+");
+    let m = msgs(&run(&text))
+        .iter()
+        .map(|m| m.src.clone())
+        .collect::<Vec<_>>();
+    assert_eq!(
+        m,
+        [
+            Some("[::1]:5241".to_string()),
+            Some("127.0.0.1:5241".to_string())
+        ]
+    );
+}
+
+// ---- local addresses ----
+
+/// Real TCP transport lines (fixture tcp-call), the connection line after the dump.
+const TCP: &str = r"
+05:34:29.812             tcptp:5170  SIP TCP listener ready for incoming connections at 127.0.0.1:5170
+05:34:30.329             tcptp:5170  TCP listener 127.0.0.1:5170: got incoming TCP connection from 127.0.0.1:49561, sock=5
+05:34:30.329           pjsua_core.c  .RX 5 bytes Request msg INVITE/cseq=1506 (rdata0x5630e470a630) from TCP 127.0.0.1:49561:
+|x y
+
+--end msg--
+05:34:30.330           pjsua_core.c  .....TX 5 bytes Request msg INVITE/cseq=1 (tdta0x5630e4724d48) to TCP 127.0.0.1:5300:
+|x y
+
+--end msg--
+05:34:30.331     tcpc0x55df8958a768  TCP transport 127.0.0.1:49999 is connected to 127.0.0.1:5300
+05:34:30.332     tcpc0x55df8958dbe8  .TCP transport 127.0.0.1:48759 is connecting to 127.0.0.1:5171...
+05:34:30.333           pjsua_core.c  .....TX 5 bytes Request msg INVITE/cseq=2 (tdta0x5630e4724d48) to TCP 127.0.0.1:5171:
+|x y
+
+--end msg--
+05:34:30.334           pjsua_core.c  .....TX 5 bytes Request msg INVITE/cseq=3 (tdta0x5630e4724d48) to TCP 127.0.0.1:7777:
+|x y
+
+--end msg--
+";
+
+#[test]
+fn tcp_local_addresses_from_connection_lines() {
+    let log = run(&pj(TCP));
+    let pairs: Vec<_> = msgs(&log)
+        .iter()
+        .map(|m| (m.src.clone().unwrap(), m.dst.clone().unwrap()))
+        .collect();
+    let want = [
+        ("127.0.0.1:49561", "127.0.0.1:5170"),
+        ("127.0.0.1:49999", "127.0.0.1:5300"),
+        ("127.0.0.1:48759", "127.0.0.1:5171"),
+        // No connection line for this peer: the listener's address.
+        ("127.0.0.1:5170", "127.0.0.1:7777"),
+    ];
+    let pairs: Vec<_> = pairs
+        .iter()
+        .map(|(s, d)| (s.as_str(), d.as_str()))
+        .collect();
+    assert_eq!(pairs, want);
+    assert!(log.events.iter().all(|e| matches!(e, Event::Message(_))));
+}
+
+#[test]
+fn local_address_from_the_messages_when_the_log_shows_none() {
+    let text = pj(r"
+05:28:17.581           pjsua_core.c  .RX 52 bytes Request msg OPTIONS/cseq=1 (rdata0x55e4265a5e28) from UDP 10.0.0.9:5060:
+|OPTIONS sip:me@10.0.0.1 SIP/2.0
+|CSeq: 1 OPTIONS
+|
+
+--end msg--
+05:28:17.582           pjsua_core.c  .TX 92 bytes Response msg 200/OPTIONS/cseq=1 (tdta0x55e4265c1cf8) to UDP 10.0.0.9:5060:
+|SIP/2.0 200 OK
+|Contact: <sip:me@[2001:db8::5]:5072>
+|CSeq: 1 OPTIONS
+|Content-Length: 0
+|
+
+--end msg--
+05:28:17.583           pjsua_core.c  .RX 78 bytes Response msg 200/OPTIONS/cseq=2 (rdata0x55e4265a5e28) from UDP 10.0.0.9:5060:
+|SIP/2.0 200 OK
+|Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1
+|CSeq: 2 OPTIONS
+|
+
+--end msg--
+");
+    let log = run(&text);
+    let m = msgs(&log);
+    assert!(m.iter().all(|m| !m.truncated));
+    // RX request: nothing in it names us; the first address found for UDP is used.
+    assert_eq!(m[0].dst.as_deref(), Some("[2001:db8::5]:5072"));
+    assert_eq!(m[1].src.as_deref(), Some("[2001:db8::5]:5072"));
+    assert_eq!(m[2].dst.as_deref(), Some("10.0.0.1:5060"));
+}
+
+// ---- evidence table ----
+
+#[test]
+fn every_evidence_kind() {
+    let cases: &[(&str, LogKind)] = &[
+        (
+            "Answering call 0: code=200",
+            LogKind::Answering { call: 0, code: 200 },
+        ),
+        (
+            "Pending answering call 0 upon completion of media transport",
+            LogKind::PendingAnswer { call: 0 },
+        ),
+        (
+            "Call 2 hanging up: code=603..",
+            LogKind::HangingUp { call: 2, code: 603 },
+        ),
+        (
+            "Call 1 processing pending hangup: code=487..",
+            LogKind::PendingHangup { call: 1, code: 487 },
+        ),
+        (
+            "Delaying BYE request until ACK is received",
+            LogKind::DelayingBye,
+        ),
+        (
+            "Making call with acc #1 to \"Bob\" <sip:bob@example.com>",
+            LogKind::MakingCall {
+                account: 1,
+                target: "\"Bob\" <sip:bob@example.com>".into(),
+            },
+        ),
+        (
+            "Call 0 state changed to EARLY (180 Ringing)",
+            LogKind::CallState {
+                call: 0,
+                state: "EARLY".into(),
+                reason: Some("180 Ringing".into()),
+            },
+        ),
+        (
+            "Call 0 state changed to CONFIRMED",
+            LogKind::CallState {
+                call: 0,
+                state: "CONFIRMED".into(),
+                reason: None,
+            },
+        ),
+        (
+            "Call 3 is DISCONNECTED [reason=487 (Request Terminated)]",
+            LogKind::CallState {
+                call: 3,
+                state: "DISCONNECTED".into(),
+                reason: Some("487 (Request Terminated)".into()),
+            },
+        ),
+        (
+            "Call 0: initializing media..",
+            LogKind::CallMediaInit { call: 0 },
+        ),
+        (
+            "SDP negotiation done: Success",
+            LogKind::SdpNegotiation {
+                ok: true,
+                detail: "Success".into(),
+            },
+        ),
+        (
+            "SDP negotiation has failed: No suitable codec for remote offer (PJMEDIA_SDPNEG_NOANSCODEC)",
+            LogKind::SdpNegotiation {
+                ok: false,
+                detail: "No suitable codec for remote offer (PJMEDIA_SDPNEG_NOANSCODEC)".into(),
+            },
+        ),
+        (
+            "sip:alice@127.0.0.1: registration success, status=200 (OK), will re-register in 300 seconds",
+            LogKind::Registration {
+                ok: true,
+                status: Some(200),
+            },
+        ),
+        (
+            "sip:alice@127.0.0.1: unregistration success",
+            LogKind::Registration {
+                ok: true,
+                status: None,
+            },
+        ),
+        (
+            "SIP registration failed, status=403 (Forbidden)",
+            LogKind::Registration {
+                ok: false,
+                status: Some(403),
+            },
+        ),
+        (
+            "SIP registration error: Maximum number of stale retries exceeded (PJSIP_EAUTHSTALECOUNT) [status=171111]",
+            LogKind::Registration {
+                ok: false,
+                status: None,
+            },
+        ),
+        (
+            "SIP registration error: Request Timeout [status=170408]",
+            LogKind::Registration {
+                ok: false,
+                status: Some(408),
+            },
+        ),
+        (
+            "Deleting account 0..",
+            LogKind::AccountDeleted { account: 0 },
+        ),
+        (
+            "Temporary failure in sending Request msg INVITE/cseq=3401 (tdta0x5555f7f84888), will try next server: Unsupported transport (PJSIP_EUNSUPTRANSPORT)",
+            LogKind::SendFailure,
+        ),
+        (
+            "Failed to send Request msg INVITE/cseq=20465 (tdta0x562019ea3718)! err=171064 (Unsuitable transport selected (PJSIP_ETPNOTSUITABLE))",
+            LogKind::SendFailure,
+        ),
+        (
+            "Calling pjlib from unknown/external thread. You must register external threads",
+            LogKind::ExternalThread,
+        ),
+        (
+            "Error opening sound device: Unable to find default audio device (PJMEDIA_EAUD_NODEFDEV)",
+            LogKind::SoundDevice,
+        ),
+        (
+            "Unhandled redirection for call 4 (callback not implemented by application). Disconnecting call.",
+            LogKind::UnhandledRedirection { call: Some(4) },
+        ),
+        (
+            "Authorization failed for alice@test: maximum number of stale retries exceeded",
+            LogKind::AuthFailed,
+        ),
+        (
+            "Unable to accept incoming call (too many calls)",
+            LogKind::TooManyCalls,
+        ),
+        (
+            "Error making call: Too many objects of the specified type (PJ_ETOOMANY)",
+            LogKind::TooManyCalls,
+        ),
+        (
+            "TCP transport destroyed with reason 70016: End of file (PJ_EEOF)",
+            LogKind::PjError {
+                name: "PJ_EEOF".into(),
+            },
+        ),
+    ];
+    let text: String = cases
+        .iter()
+        .map(|(t, _)| format!("05:28:17.580           pjsua_call.c  ..{t}\n"))
+        .collect();
+    let log = run(&text);
+    let want: Vec<_> = cases.iter().map(|c| c.1.clone()).collect();
+    assert_eq!(kinds(&log), want);
+    let l = logs(&log);
+    assert!(l.iter().zip(1..).all(|(e, n)| e.origin.line() == Some(n)));
+    assert_eq!(l[11].errors, ["PJMEDIA_SDPNEG_NOANSCODEC"]);
+    assert_eq!(l[15].errors, ["PJSIP_EAUTHSTALECOUNT"]);
+    assert_eq!(l[19].errors, ["PJSIP_ETPNOTSUITABLE"]);
+    assert_eq!(l[25].errors, ["PJ_ETOOMANY"]);
+}
+
+#[test]
+fn chatter_lines_are_not_events() {
+    let text = pj(r"
+05:28:17.578         sip_endpoint.c  .Module mod-msg-print registered
+05:28:17.580           pjsua_call.c  Call 0: deinitializing media..
+05:28:17.580           pjsua_call.c  Call 0: re-initializing media..
+05:28:17.580      inv0x55a2d07e0b38  ......State changed from NULL to CALLING, event=TSX_STATE
+05:28:17.581         sip_endpoint.c  Processing incoming message: Response msg 100/INVITE/cseq=320 (rdata0x55a2d07dbe28)
+05:28:17.581           pjsua_core.c  SIP UDP socket reachable at 127.0.0.1:5080
+05:28:17.582            pjsua_acc.c  Acc 0: Registration sent
+05:28:17.583            pjsua_acc.c  Acc 0: Unregistration sent
+");
+    assert!(run(&text).events.is_empty());
+}
+
+#[test]
+fn foreign_lines_use_the_last_record_time() {
+    let text = "05:28:19.076           pjsua_call.c  Call 0: deinitializing media..\n\
+python3: ../src/pj/os_core_unix.c:694: pj_thread_this: Assertion `!\"Calling pjlib from unknown/external thread. You must register external threads\"' failed.\n";
+    let log = run(text);
+    let l = logs(&log);
+    assert_eq!(
+        (l[0].kind.clone(), l[0].sender.as_str()),
+        (LogKind::ExternalThread, "")
+    );
+    assert_eq!(
+        (l[0].origin.line(), l[0].ts.to_string()),
+        (Some(2), "05:28:19.076".into())
+    );
+}
+
+// ---- time ----
+
+#[test]
+fn midnight_rollover_bumps_the_day() {
+    let text = "23:59:59.990           pjsua_call.c  Call 0 hanging up: code=0..\n\
+23:59:59.980           pjsua_call.c  Call 1 hanging up: code=0..\n\
+00:00:00.010           pjsua_call.c  Call 2 hanging up: code=0..\n";
+    let log = run(text);
+    let ts: Vec<_> = log.events.iter().map(|e| e.ts().to_string()).collect();
+    assert_eq!(ts, ["23:59:59.990", "23:59:59.980", "00:00:00.010+1d"]);
+    let dated = parse(
+        text.as_bytes(),
+        0,
+        &PjsipOptions {
+            date: parse_date("2026-11-21"),
+        },
+    );
+    let ts: Vec<_> = dated.events.iter().map(|e| e.ts().to_string()).collect();
+    assert_eq!(
+        ts,
+        [
+            "2026-11-21 23:59:59.990",
+            "2026-11-21 23:59:59.980",
+            "2026-11-22 00:00:00.010"
+        ]
+    );
+    assert!(dated.events.iter().all(|e| e.ts().dated));
+}
+
+// ---- sniff ----
+
+#[test]
+fn sniff_pjsip_not_raw_sip() {
+    assert!(sniff(pj(CALLER).as_bytes()));
+    assert!(sniff(RX_100_HEADER.as_bytes()));
+    let chatter = "05:28:17.578         os_core_unix.c !pjlib 2.15.1 for POSIX initialized\n\
+05:28:17.578         sip_endpoint.c  .Creating endpoint instance...\n";
+    assert!(sniff(chatter.as_bytes()));
+    assert!(!sniff(&chatter.as_bytes()[..80]));
+    let raw_sip = "INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060\r\nDate: Sat, 21 Nov 2026 05:28:17 GMT\r\n\r\n";
+    assert!(!sniff(raw_sip.as_bytes()));
+    assert!(!sniff(b""));
+    assert!(!sniff(&[0xff, 0x00, 0x1b]));
+}
+
+// ---- robustness ----
+
+#[test]
+fn never_panics_on_hostile_input() {
+    let mut nasty: Vec<Vec<u8>> = vec![
+        b"".to_vec(),
+        b"\n\n\r\n".to_vec(),
+        b"05:28:17.580           pjsua_core.c  .TX 99999999999999999999999 bytes Request msg A (tdta0x1234567) to UDP 1.2.3.4:5:\nA\n".to_vec(),
+        b"05:28:17.580           pjsua_core.c  .RX 18446744073709551615 bytes Response msg 1 (x) from UDP 1:\nA\n--end msg--\n".to_vec(),
+        b"99:99:99.999           pjsua_core.c  Making call with acc #99999999999 to x\n".to_vec(),
+        b"05:28:17.580           pjsua_call.c  \xff\xfe Call 0 hanging up\x00: code=0..\n\x00\x00\xff".to_vec(),
+        b"\x1b[\x1b[1;2;3\x1b05:28:17.580  \x1b[m         pjsua_call.c  Answering call 1: code=99999999\n".to_vec(),
+    ];
+    let mut long = b"05:28:17.580           pjsua_call.c  Making call with acc #0 to ".to_vec();
+    long.resize(4 << 20, b'x');
+    nasty.push(long);
+    let mut body = format!("{RX_100_HEADER}\n").into_bytes();
+    body.extend(std::iter::repeat_n(b"\xffgarbage line\x00\n".as_slice(), 20_000).flatten());
+    nasty.push(body);
+    for text in &nasty {
+        let log = parse(
+            text,
+            0,
+            &PjsipOptions {
+                date: Some(i64::MAX),
+            },
+        );
+        assert!(log.truncated <= log.dumps);
+        let _ = sniff(text);
+    }
+    let log = parse(&nasty[2], 0, &PjsipOptions::default());
+    assert_eq!((log.dumps, msgs(&log)[0].declared_len), (1, None));
+    // A dump that never ends stops at its declared size plus slack; the rest is ordinary lines.
+    let log = parse(nasty.last().unwrap(), 0, &PjsipOptions::default());
+    assert_eq!((log.dumps, log.truncated), (1, 1));
+    assert!(msgs(&log)[0].raw().len() < 8 * 1024);
+}
+
+// ---- real fixtures ----
+
+/// Headers counted independently of the parser: `TX`/`RX` token, byte count, `bytes`, `msg` info.
+fn header_directions(text: &[u8]) -> Vec<Direction> {
+    String::from_utf8_lossy(text)
+        .lines()
+        .filter_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            let i = w.iter().position(|t| *t == "bytes")?;
+            let ok = i >= 2 && w[i - 1].parse::<usize>().is_ok() && w.get(i + 2) == Some(&"msg");
+            let dir = w.get(i.checked_sub(2)?)?.trim_start_matches(['.', '!']);
+            match (ok, dir) {
+                (true, "TX") => Some(Direction::Tx),
+                (true, "RX") => Some(Direction::Rx),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// What holds for any real pjsua2 log: every dump found, in order, with both addresses, every
+/// complete dump exactly its declared size and a valid SIP message.
+fn check_fixture(name: &str, text: &[u8]) -> PjsipLog {
+    assert!(sniff(text), "{name}");
+    let log = parse(text, 0, &PjsipOptions::default());
+    let m = msgs(&log);
+    let dirs: Vec<_> = m.iter().filter_map(|m| m.direction).collect();
+    assert_eq!(dirs, header_directions(text), "{name}");
+    assert_eq!(log.dumps, m.len(), "{name}");
+    for m in &m {
+        assert!(
+            m.src.is_some() && m.dst.is_some() && m.handle.is_some(),
+            "{name} {:?}",
+            m.origin
+        );
+        if !m.truncated {
+            assert_eq!(m.declared_len, Some(m.raw().len()), "{name} {:?}", m.origin);
+            assert!(m.msg.is_ok(), "{name} {:?}", m.origin);
+        }
+    }
+    let layout = Layout::learn(text);
+    let starts = log.events.iter().all(|e| {
+        let first = text.get(span(e)).and_then(|t| Lines::new(t).next());
+        first.is_some_and(|l| layout.parse(&clean_head(l.bytes)).is_some())
+    });
+    assert!(starts, "{name}: every span starts at a prefixed line");
+    log
+}
+
+macro_rules! fixture {
+    ($path:literal) => {
+        (
+            $path,
+            include_bytes!(concat!("../../../fixtures/", $path)).as_slice(),
+        )
+    };
+}
+
+/// Every recorded pjsua2 log, with the number of dumps its scenario cuts.
+const FIXTURES: &[((&str, &[u8]), usize)] = &[
+    (fixture!("basic-call/caller.log"), 0),
+    (fixture!("basic-call/callee.log"), 0),
+    (fixture!("tcp-call/caller.log"), 0),
+    (fixture!("tcp-call/callee.log"), 0),
+    (fixture!("ipv6-call/caller.log"), 0),
+    (fixture!("cancel-ringing/callee.log"), 0),
+    (fixture!("register-401/ua.log"), 0),
+    (fixture!("register-403/ua.log"), 0),
+    (fixture!("big-invite-cut/caller.log"), 1),
+    (fixture!("decor-variants/date-dayname/caller.log"), 0),
+    (fixture!("decor-variants/thread-level/callee.log"), 0),
+    (fixture!("decor-variants/full-color/caller.console.log"), 0),
+];
+
+#[test]
+fn recorded_fixtures() {
+    for ((name, text), truncated) in FIXTURES {
+        let log = check_fixture(name, text);
+        assert_eq!(log.truncated, *truncated, "{name}");
+    }
+    let get = |name: &str| {
+        FIXTURES
+            .iter()
+            .find(|f| f.0.0 == name)
+            .map(|f| f.0.1)
+            .unwrap()
+    };
+    let basic = parse(get("basic-call/caller.log"), 0, &PjsipOptions::default());
+    assert!(kinds(&basic).contains(&LogKind::CallMediaInit { call: 0 }));
+    // The caller listens on 5171 but talks from its outgoing connection's port.
+    let tcp = parse(get("tcp-call/caller.log"), 0, &PjsipOptions::default());
+    let local = |m: &&MessageEvent| {
+        if m.direction == Some(Direction::Tx) {
+            m.src.clone()
+        } else {
+            m.dst.clone()
+        }
+    };
+    assert!(
+        msgs(&tcp)
+            .iter()
+            .all(|m| m.transport == Transport::Tcp
+                && local(m).is_some_and(|l| l != "127.0.0.1:5171"))
+    );
+    let v6 = parse(get("ipv6-call/caller.log"), 0, &PjsipOptions::default());
+    assert!(
+        msgs(&v6)
+            .iter()
+            .all(|m| local(m).is_some_and(|a| a.starts_with("[::1]:")))
+    );
+    let reg = parse(get("register-401/ua.log"), 0, &PjsipOptions::default());
+    assert!(kinds(&reg).contains(&LogKind::Registration {
+        ok: true,
+        status: Some(200)
+    }));
+    let reg = parse(get("register-403/ua.log"), 0, &PjsipOptions::default());
+    assert!(kinds(&reg).contains(&LogKind::Registration {
+        ok: false,
+        status: Some(403)
+    }));
+    let dated = parse(
+        get("decor-variants/date-dayname/caller.log"),
+        0,
+        &PjsipOptions::default(),
+    );
+    assert!(dated.events.iter().all(|e| e.ts().dated));
+    let thread = get("decor-variants/thread-level/callee.log");
+    assert_eq!(
+        Layout::learn(thread),
+        Layout {
+            sender: 22,
+            thread: true
+        }
+    );
+}
+
+// ---- pieces ----
+
+#[test]
+fn wrapper_shape_generalises_digits_and_padding() {
+    let shape = line::Shape::of(b"11-21 05:28:17.580  1234  1250 I pjsua   : ").unwrap();
+    assert_eq!(
+        shape.strip(b"11-21 05:28:17.6 12345 9 I pjsua : Via: x"),
+        Some(&b"Via: x"[..])
+    );
+    assert_eq!(
+        shape.strip(b"11-21 05:28:17.600  1234  1250 I pjsua   :"),
+        Some(&b""[..])
+    );
+    assert_eq!(shape.strip(b"Via: x"), None);
+    assert_eq!(
+        shape.strip(b"11-21 05:28:17.600  1234  1250 W pjsua   : x"),
+        None
+    );
+    assert!(line::Shape::of(b"").is_none());
+}
+
+#[test]
+fn start_line_of_a_dump_is_parsed_by_the_sip_module() {
+    let log = run(&pj(CALLER));
+    let start = msgs(&log)[1].parsed().map(|p| p.start_line().clone());
+    assert!(matches!(start, Some(StartLine::Request { method, .. }) if method == "ACK"));
+}

@@ -1,0 +1,64 @@
+//! Nothing is lost: every message dump in every fixture log becomes a message event, and every
+//! dump without its `--end msg--` (pjsip's 4000-byte record cap) is marked truncated.
+
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+
+use super::common::{root, sipflow};
+
+fn logs(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .expect("read fixtures dir")
+        .map(|e| e.expect("dir entry").path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            logs(&p, out);
+        } else if p.extension().is_some_and(|e| e == "log") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn every_dump_becomes_an_event() {
+    let header = Regex::new(r"(TX|RX) \d+ bytes (Request|Response) msg").expect("regex");
+    let mut files = Vec::new();
+    logs(&root().join("fixtures"), &mut files);
+    assert!(
+        files.len() >= 30,
+        "expected the recorded fixtures, found {}",
+        files.len()
+    );
+    let mut cut_total = 0;
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("fixture is UTF-8");
+        let dumps = text.lines().filter(|l| header.is_match(l)).count();
+        let ends = text
+            .lines()
+            .filter(|l| l.trim_end().ends_with("--end msg--"))
+            .count();
+        let rel = file.strip_prefix(root()).expect("under root");
+        let run = sipflow(&["events", &rel.to_string_lossy()]);
+        assert_eq!(run.code, 0, "{}: {}", rel.display(), run.stderr);
+        let events: Vec<serde_json::Value> = run
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("JSON line"))
+            .collect();
+        let messages = events.iter().filter(|e| e["kind"] == "message").count();
+        let truncated = events.iter().filter(|e| e["truncated"] == true).count();
+        assert_eq!(
+            messages,
+            dumps,
+            "{}: dumps vs message events",
+            rel.display()
+        );
+        assert_eq!(truncated, dumps - ends, "{}: cut records", rel.display());
+        assert!(dumps > 0, "{}: a fixture log without dumps", rel.display());
+        cut_total += truncated;
+    }
+    assert!(cut_total >= 2, "the big-invite-cut logs carry cut records");
+}

@@ -1,0 +1,109 @@
+//! Snapshots (insta) of `sipflow calls` and `sipflow flow` for every recorded fixture. The
+//! ladder is the readable form of the whole correlation, so a change in it shows in review.
+
+use super::common::{fixture, sipflow};
+
+/// (snapshot name, inputs)
+const SETS: &[(&str, &[&str])] = &[
+    (
+        "basic-call",
+        &["basic-call/caller.log", "basic-call/callee.log"],
+    ),
+    (
+        "call-freed-early",
+        &["call-freed-early/caller.log", "call-freed-early/callee.log"],
+    ),
+    (
+        "call-freed-after-answer",
+        &[
+            "call-freed-after-answer/caller.log",
+            "call-freed-after-answer/callee.log",
+        ],
+    ),
+    (
+        "decline-603",
+        &["decline-603/caller.log", "decline-603/callee.log"],
+    ),
+    ("busy-486", &["busy-486/caller.log", "busy-486/callee.log"]),
+    (
+        "cancel-ringing",
+        &["cancel-ringing/caller.log", "cancel-ringing/callee.log"],
+    ),
+    ("tcp-call", &["tcp-call/caller.log", "tcp-call/callee.log"]),
+    (
+        "ipv6-call",
+        &["ipv6-call/caller.log", "ipv6-call/callee.log"],
+    ),
+    (
+        "big-invite-cut",
+        &["big-invite-cut/caller.log", "big-invite-cut/callee.log"],
+    ),
+    ("python-logging", &["python-logging/callee.log"]),
+    (
+        "decor-date-dayname",
+        &["decor-variants/date-dayname/caller.log"],
+    ),
+    (
+        "decor-thread-level",
+        &["decor-variants/thread-level/callee.log"],
+    ),
+    (
+        "decor-full-color-console",
+        &["decor-variants/full-color/caller.console.log"],
+    ),
+    (
+        "sender14",
+        &["derive/basic-call.caller.sender14.derived.log"],
+    ),
+    (
+        "midnight",
+        &["derive/basic-call.caller.midnight.derived.log"],
+    ),
+    (
+        "logcat",
+        &["derive/call-freed-early.callee.logcat.derived.log"],
+    ),
+    (
+        "register-401",
+        &["register-401/ua.log", "register-401/registrar.msg"],
+    ),
+    ("register-403", &["register-403/ua.log"]),
+    (
+        "b2bua",
+        &["b2bua/caller.log", "b2bua/b2bua.log", "b2bua/callee.log"],
+    ),
+];
+
+fn output(cmd: &[&str], inputs: &[&str]) -> String {
+    let paths: Vec<String> = inputs.iter().map(|i| fixture(i)).collect();
+    let mut args: Vec<&str> = cmd.to_vec();
+    args.extend(paths.iter().map(String::as_str));
+    let run = sipflow(&args);
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        run.code, run.stdout, run.stderr
+    )
+}
+
+#[test]
+fn calls_tables() {
+    for (name, inputs) in SETS {
+        insta::assert_snapshot!(format!("calls__{name}"), output(&["calls"], inputs));
+    }
+}
+
+#[test]
+fn flow_ladders() {
+    for (name, inputs) in SETS {
+        insta::assert_snapshot!(format!("flow__{name}"), output(&["flow"], inputs));
+    }
+}
+
+#[test]
+fn flow_of_a_registration() {
+    let out = output(
+        &["flow", "--call", "F1"],
+        &["register-401/ua.log", "register-401/registrar.msg"],
+    );
+    insta::assert_snapshot!("flow__register-401-F1", out);
+}
