@@ -5,5 +5,6 @@ mod integration {
     pub mod common;
     pub mod count;
     pub mod fixtures;
+    pub mod hostile;
     pub mod snapshots;
 }

@@ -13,13 +13,16 @@ pub mod legs;
 pub mod pjsua;
 pub mod transaction;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 pub use call::{Call, Flow, Outcome, Party};
 use transaction::{Transaction, TsxKey};
 
-use crate::event::{Event, Timestamp};
+use crate::event::{Event, MessageEvent, Timestamp};
 use crate::sip::SipMessage;
 
 /// Correlation settings.
@@ -76,7 +79,7 @@ pub struct Model {
 }
 
 impl Model {
-    pub fn message(&self, wire: usize) -> &crate::event::MessageEvent {
+    pub fn message(&self, wire: usize) -> &MessageEvent {
         match &self.events[self.messages[wire].event] {
             Event::Message(m) => m,
             Event::Log(_) => unreachable!("wire messages index message events"),
@@ -99,7 +102,7 @@ pub fn correlate(events: Vec<Event>, opts: &CorrelateOptions) -> Model {
     b.model.event_owner = vec![None; events.len()];
     for (i, ev) in events.iter().enumerate() {
         if let Event::Message(m) = ev {
-            b.add_message(i, m);
+            b.add_message(&events, i, m);
         }
     }
     b.attach_orphans(&events);
@@ -123,6 +126,22 @@ struct Builder {
     /// From tags).
     calls_by_id: HashMap<String, Vec<usize>>,
     flows_by_id: HashMap<String, usize>,
+    /// Message identity → wire messages, to pair cut sightings (see [`Builder::cut_copy_of`]).
+    by_identity: HashMap<Identity, Vec<usize>>,
+}
+
+/// Start line, Call-ID and CSeq: what a cut copy of a message still shares with the whole one.
+type Identity = (String, String, String);
+
+fn identity(m: &MessageEvent) -> Option<Identity> {
+    let msg = m.parsed()?;
+    let start = String::from_utf8_lossy(msg.raw().get(msg.start_span())?).into_owned();
+    let cseq = msg.cseq()?;
+    Some((
+        start,
+        msg.call_id()?.into_owned(),
+        format!("{} {}", cseq.seq, cseq.method),
+    ))
 }
 
 fn content_hash(bytes: &[u8]) -> u64 {
@@ -132,23 +151,26 @@ fn content_hash(bytes: &[u8]) -> u64 {
 }
 
 impl Builder {
-    fn add_message(&mut self, event: usize, m: &crate::event::MessageEvent) {
+    fn add_message(&mut self, events: &[Event], event: usize, m: &MessageEvent) {
         let hash = content_hash(m.raw());
         let occ = self.occurrences.entry((m.origin.input, hash)).or_insert(0);
         let key = (hash, *occ);
         *occ += 1;
-        if let Some(&wire) = self.seen.get(&key) {
-            let w = &mut self.model.messages[wire];
-            w.sightings.push(event);
-            w.src = w.src.take().or_else(|| m.src.clone());
-            w.dst = w.dst.take().or_else(|| m.dst.clone());
-            if let Some(owner) = self.model.message_owner[wire] {
-                self.model.event_owner[event] = Some(owner);
-            }
+        let identity = identity(m);
+        let same = self
+            .seen
+            .get(&key)
+            .copied()
+            .or_else(|| self.cut_copy_of(events, m, identity.as_ref()?));
+        if let Some(wire) = same {
+            self.add_sighting(events, wire, event, m);
             return;
         }
         let wire = self.model.messages.len();
         self.seen.insert(key, wire);
+        if let Some(id) = identity {
+            self.by_identity.entry(id).or_default().push(wire);
+        }
         let mut w = WireMessage {
             event,
             sightings: vec![event],
@@ -185,6 +207,42 @@ impl Builder {
             Some(Owner::Flow(f)) => self.model.flows[f].messages.push(wire),
             None => {}
         }
+    }
+
+    /// Another sighting of a wire message: merge what it tells. A complete copy replaces a cut
+    /// one as the message's primary event.
+    fn add_sighting(&mut self, events: &[Event], wire: usize, event: usize, m: &MessageEvent) {
+        let w = &mut self.model.messages[wire];
+        w.sightings.push(event);
+        w.src = w.src.take().or_else(|| m.src.clone());
+        w.dst = w.dst.take().or_else(|| m.dst.clone());
+        let primary_cut = matches!(&events[w.event], Event::Message(p) if p.truncated);
+        if primary_cut && !m.truncated {
+            w.event = event;
+        }
+        if let Some(owner) = self.model.message_owner[wire] {
+            self.model.event_owner[event] = Some(owner);
+        }
+    }
+
+    /// A sighting that pjsip's log cap cut (or whose earlier sighting was cut) is the same wire
+    /// message as one with the same identity whose bytes it is a prefix of (or that are a prefix
+    /// of it), provided that message has no sighting from this input yet.
+    fn cut_copy_of(&self, events: &[Event], m: &MessageEvent, id: &Identity) -> Option<usize> {
+        let raw = m.raw();
+        self.by_identity.get(id)?.iter().copied().find(|&wire| {
+            let w = &self.model.messages[wire];
+            let Event::Message(p) = &events[w.event] else {
+                return false;
+            };
+            let from_here = w
+                .sightings
+                .iter()
+                .any(|&s| events[s].origin().input == m.origin.input);
+            (m.truncated || p.truncated)
+                && !from_here
+                && (p.raw().starts_with(raw) || raw.starts_with(p.raw()))
+        })
     }
 
     /// The call or flow a parsed message belongs to, creating it if needed.

@@ -112,16 +112,12 @@ const ALL: &[(HeaderName, &str)] = &[
     (HeaderName::Identity, "Identity"),
 ];
 
-/// Splits `s` at `sep` bytes that are outside double quotes (with `\` escapes) and outside
-/// `<…>`. Returns the byte ranges of the pieces, trimmed of blanks; empty pieces are dropped.
-pub(crate) fn split_outside(s: &str, sep: u8) -> Vec<Range<usize>> {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut start = 0;
+/// The bytes of `s` outside double-quoted strings (with `\` escapes), with their offsets.
+/// The quote characters themselves are not yielded.
+pub(crate) fn unquoted_bytes(s: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
     let mut in_quote = false;
     let mut escaped = false;
-    let mut in_angle = false;
-    for (i, &c) in b.iter().enumerate() {
+    s.bytes().enumerate().filter(move |&(_, c)| {
         if in_quote {
             if escaped {
                 escaped = false;
@@ -130,10 +126,24 @@ pub(crate) fn split_outside(s: &str, sep: u8) -> Vec<Range<usize>> {
             } else if c == b'"' {
                 in_quote = false;
             }
-            continue;
+            false
+        } else if c == b'"' {
+            in_quote = true;
+            false
+        } else {
+            true
         }
+    })
+}
+
+/// Splits `s` at `sep` bytes that are outside double quotes (with `\` escapes) and outside
+/// `<…>`. Returns the byte ranges of the pieces, trimmed of blanks; empty pieces are dropped.
+pub(crate) fn split_outside(s: &str, sep: u8) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut in_angle = false;
+    for (i, c) in unquoted_bytes(s) {
         match c {
-            b'"' => in_quote = true,
             b'<' => in_angle = true,
             b'>' => in_angle = false,
             _ if c == sep && !in_angle => {
@@ -143,7 +153,7 @@ pub(crate) fn split_outside(s: &str, sep: u8) -> Vec<Range<usize>> {
             _ => {}
         }
     }
-    push_trimmed(s, start..b.len(), &mut out);
+    push_trimmed(s, start..s.len(), &mut out);
     out
 }
 

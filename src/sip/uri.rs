@@ -170,24 +170,9 @@ impl Uri {
 
 /// Index of the first `needle` outside double quotes.
 fn find_outside_quotes(s: &str, needle: u8) -> Option<usize> {
-    let mut in_quote = false;
-    let mut escaped = false;
-    for (i, c) in s.bytes().enumerate() {
-        if in_quote {
-            if escaped {
-                escaped = false;
-            } else if c == b'\\' {
-                escaped = true;
-            } else if c == b'"' {
-                in_quote = false;
-            }
-        } else if c == b'"' {
-            in_quote = true;
-        } else if c == needle {
-            return Some(i);
-        }
-    }
-    None
+    super::header::unquoted_bytes(s)
+        .find(|&(_, c)| c == needle)
+        .map(|(i, _)| i)
 }
 
 impl NameAddr {
