@@ -10,7 +10,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use miette::Diagnostic;
 
 use crate::dialog::{self, CorrelateOptions, Model};
-use crate::ingest::{self, Format, IngestOptions, InputError};
+use crate::ingest::capture::CaptureOptions;
+use crate::ingest::capture::payload::PayloadOptions;
+use crate::ingest::{self, Format, IngestOptions, InputError, InputWarning};
 use crate::report::{self, Context, ladder::Conversation};
 
 #[derive(Debug, Parser)]
@@ -68,6 +70,10 @@ pub struct InputArgs {
     /// Session-ID).
     #[arg(long = "correlation-header", value_name = "NAME")]
     pub correlation_headers: Vec<String>,
+    /// In captures, look for SIP only on these ports (repeatable). By default SIP is
+    /// recognised by its content on any port.
+    #[arg(long = "sip-port", value_name = "PORT")]
+    pub sip_ports: Vec<u16>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -75,6 +81,8 @@ pub enum InputFormat {
     Pjsip,
     Sipp,
     Sip,
+    /// pcap or pcapng (told apart by their magic).
+    Pcap,
 }
 
 #[derive(Debug, Clone, Copy, Default, ValueEnum)]
@@ -127,6 +135,7 @@ impl InputArgs {
             InputFormat::Pjsip => Format::Pjsip,
             InputFormat::Sipp => Format::Sipp,
             InputFormat::Sip => Format::Sip,
+            InputFormat::Pcap => Format::Pcap,
         });
         let mut correlate = CorrelateOptions::default();
         if !self.correlation_headers.is_empty() {
@@ -134,7 +143,15 @@ impl InputArgs {
         }
         Ok(Settings {
             inputs: self.inputs.clone(),
-            ingest: IngestOptions { format, date },
+            ingest: IngestOptions {
+                format,
+                date,
+                capture: CaptureOptions {
+                    payload: PayloadOptions {
+                        sip_ports: self.sip_ports.clone(),
+                    },
+                },
+            },
             correlate,
         })
     }
@@ -144,6 +161,7 @@ impl InputArgs {
 pub struct Outcome {
     pub code: u8,
     pub input_errors: Vec<InputError>,
+    pub input_warnings: Vec<InputWarning>,
     pub usage_error: Option<UsageError>,
 }
 
@@ -152,6 +170,7 @@ impl Outcome {
         Outcome {
             code: 2,
             input_errors: Vec::new(),
+            input_warnings: Vec::new(),
             usage_error: Some(e),
         }
     }
@@ -190,6 +209,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Outcome {
             Err(e) => {
                 return Outcome {
                     input_errors: ingested.errors,
+                    input_warnings: ingested.warnings,
                     ..Outcome::usage(e)
                 };
             }
@@ -204,6 +224,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Outcome {
     Outcome {
         code,
         input_errors: ingested.errors,
+        input_warnings: ingested.warnings,
         usage_error: None,
     }
 }

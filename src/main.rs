@@ -9,6 +9,9 @@ use sipflow::cli::{Cli, run};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = run(&cli, &mut std::io::stdout().lock());
+    for w in outcome.input_warnings {
+        eprintln!("{:?}", miette::Report::new(w));
+    }
     for e in outcome.input_errors {
         eprintln!("{:?}", miette::Report::new(e));
     }

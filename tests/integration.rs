@@ -6,5 +6,6 @@ mod integration {
     pub mod count;
     pub mod fixtures;
     pub mod hostile;
+    pub mod public;
     pub mod snapshots;
 }

@@ -9,11 +9,14 @@
 // the error path, so its size does not matter and boxing it would only add noise.
 #![allow(clippy::result_large_err)]
 
+mod align;
+pub mod capture;
 pub mod pjsip;
 pub mod raw;
 
+use std::collections::BTreeMap;
 use std::fmt;
-use std::io::Read;
+use std::io::{BufRead, BufReader, Cursor, Read};
 
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde::Serialize;
@@ -30,6 +33,10 @@ pub enum Format {
     Sipp,
     /// Raw SIP messages back to back.
     Sip,
+    /// A pcap capture (any byte order, µs or ns).
+    Pcap,
+    /// A pcapng capture.
+    Pcapng,
 }
 
 impl fmt::Display for Format {
@@ -38,6 +45,8 @@ impl fmt::Display for Format {
             Format::Pjsip => "pjsip",
             Format::Sipp => "sipp",
             Format::Sip => "sip",
+            Format::Pcap => "pcap",
+            Format::Pcapng => "pcapng",
         })
     }
 }
@@ -49,6 +58,7 @@ pub struct IngestOptions {
     pub format: Option<Format>,
     /// Day (days since 1970-01-01) for logs without a date.
     pub date: Option<i64>,
+    pub capture: capture::CaptureOptions,
 }
 
 /// One input as the run saw it.
@@ -59,13 +69,30 @@ pub struct InputInfo {
     pub format: Format,
     /// Whether the input was gzip-compressed.
     pub gzip: bool,
-    pub bytes: usize,
+    /// Bytes read (after decompression).
+    pub bytes: u64,
+    /// Frames in a capture; absent for text inputs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frames: Option<u64>,
     /// Message dumps (or messages) found.
     pub messages: usize,
     /// Dumps cut by the log record cap or without an end marker.
     pub truncated: usize,
     /// Evidence log lines found.
     pub log_events: usize,
+    /// How far this input's clock was moved to agree with a capture of the same messages
+    /// (see `docs/architecture.md`); absent when it was not moved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock_offset_ms: Option<i64>,
+}
+
+/// Damage in an input that was read anyway: what was kept is still analysed.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{name}: {message}")]
+#[diagnostic(code(sipflow::input::damaged), severity(Warning))]
+pub struct InputWarning {
+    pub name: String,
+    pub message: String,
 }
 
 /// An input that could not be read. Rendered by `main` through miette.
@@ -85,27 +112,19 @@ pub enum InputError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{name}: {what} captures are not supported yet")]
+    #[error("{name}: {reason}")]
     #[diagnostic(
         code(sipflow::input::capture),
-        help(
-            "export the SIP messages as text (e.g. `tshark -r FILE -Y sip -V`) or feed a pjsip log"
-        )
+        help("the file starts like a capture but its header cannot be read; is it complete?")
     )]
-    Capture {
-        name: String,
-        what: &'static str,
-        #[source_code]
-        src: NamedSource<String>,
-        #[label("{what} magic number")]
-        span: SourceSpan,
-    },
-    #[error("{name}: not a pjsip log, SIPp message trace or raw SIP dump")]
+    Capture { name: String, reason: String },
+    #[error("{name}: not a capture, pjsip log, SIPp message trace or raw SIP dump")]
     #[diagnostic(
         code(sipflow::input::unrecognized),
         help(
-            "sipflow looks for pjsip log lines (`HH:MM:SS.mmm sender message`), SIPp `-trace_msg` \
-             records or a SIP start line; use --input-format to force one"
+            "sipflow reads pcap/pcapng captures, pjsip log lines (`HH:MM:SS.mmm sender \
+             message`), SIPp `-trace_msg` records and raw SIP starting with a start line; use \
+             --input-format to force one"
         )
     )]
     Unrecognized {
@@ -131,6 +150,8 @@ pub struct Ingested {
     /// All events, merged by log time; ties keep input order.
     pub events: Vec<Event>,
     pub errors: Vec<InputError>,
+    /// Damage found in inputs that were still read.
+    pub warnings: Vec<InputWarning>,
 }
 
 /// Reads every input, continuing past unreadable ones.
@@ -139,61 +160,121 @@ pub fn ingest(names: &[String], opts: &IngestOptions) -> Ingested {
     let mut streams = Vec::new();
     for name in names {
         let index = out.inputs.len();
-        match read_input(name).and_then(|(bytes, gzip)| decode(name, bytes, gzip, index, opts)) {
-            Ok((info, bytes, events)) => {
-                out.inputs.push(info);
-                out.sources.push(bytes);
-                streams.push(events);
+        match open(name).and_then(|r| ingest_reader(name, r, index, opts)) {
+            Ok(read) => {
+                out.warnings.extend(read.warnings);
+                out.inputs.push(read.info);
+                out.sources.push(read.source);
+                streams.push(read.events);
             }
             Err(e) => out.errors.push(e),
         }
     }
+    align::align_clocks(&mut out.inputs, &mut streams);
     out.events = merge_by_time(streams);
     out
 }
 
-/// Parses one input that is already in memory (used by tests and `ingest`).
-pub fn ingest_bytes(
-    name: &str,
-    bytes: Vec<u8>,
-    opts: &IngestOptions,
-) -> Result<(InputInfo, Vec<u8>, Vec<Event>), InputError> {
-    let gzip = bytes.starts_with(&[0x1f, 0x8b]);
-    decode(name, bytes, gzip, 0, opts)
+/// One input, read.
+#[derive(Debug)]
+pub struct ReadInput {
+    pub info: InputInfo,
+    /// The text of a text input (for spans); empty for captures.
+    pub source: Vec<u8>,
+    pub events: Vec<Event>,
+    pub warnings: Vec<InputWarning>,
 }
 
-fn read_input(name: &str) -> Result<(Vec<u8>, bool), InputError> {
-    let mut bytes = Vec::new();
-    let res = if name == "-" {
-        std::io::stdin().lock().read_to_end(&mut bytes)
-    } else {
-        std::fs::File::open(name).and_then(|mut f| f.read_to_end(&mut bytes))
-    };
-    res.map_err(|source| InputError::Io {
-        name: name.to_string(),
-        source,
-    })?;
-    let gzip = bytes.starts_with(&[0x1f, 0x8b]);
-    Ok((bytes, gzip))
+fn open(name: &str) -> Result<Box<dyn Read>, InputError> {
+    if name == "-" {
+        return Ok(Box::new(std::io::stdin()));
+    }
+    std::fs::File::open(name)
+        .map(|f| Box::new(f) as Box<dyn Read>)
+        .map_err(|source| InputError::Io {
+            name: name.to_string(),
+            source,
+        })
 }
 
-fn decode(
+/// How much of an input sniffing looks at.
+const HEAD_BYTES: usize = 64 * 1024;
+
+/// Reads one input from `r`: gzip is undone on the fly, the format is sniffed from the first
+/// bytes, captures are streamed and text is read whole. `index` is the input's place in the
+/// run ([`crate::event::Origin::input`]).
+pub fn ingest_reader(
     name: &str,
-    bytes: Vec<u8>,
-    gzip: bool,
+    r: Box<dyn Read>,
     index: usize,
     opts: &IngestOptions,
-) -> Result<(InputInfo, Vec<u8>, Vec<Event>), InputError> {
-    let bytes = if gzip { gunzip(name, &bytes)? } else { bytes };
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+) -> Result<ReadInput, InputError> {
+    let mut r = BufReader::new(r);
+    let gzip = r
+        .fill_buf()
+        .map_err(|e| read_error(name, false, e))?
+        .starts_with(&[0x1f, 0x8b]);
+    let mut r: Box<dyn Read> = if gzip {
+        Box::new(flate2::bufread::MultiGzDecoder::new(r))
+    } else {
+        Box::new(r)
+    };
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    (&mut r)
+        .take(HEAD_BYTES as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| read_error(name, gzip, e))?;
+    if head.iter().all(u8::is_ascii_whitespace) {
         return Err(InputError::Empty {
             name: name.to_string(),
         });
     }
     let format = match opts.format {
         Some(f) => f,
-        None => sniff(name, &bytes)?,
+        None => sniff(name, &head)?,
     };
+    if matches!(format, Format::Pcap | Format::Pcapng) {
+        let format = if head.starts_with(&PCAPNG_MAGIC) {
+            Format::Pcapng
+        } else {
+            Format::Pcap
+        };
+        let mut stream = Cursor::new(head).chain(r);
+        return read_capture(name, &mut stream, gzip, format, index, opts);
+    }
+    let mut bytes = head;
+    r.read_to_end(&mut bytes)
+        .map_err(|e| read_error(name, gzip, e))?;
+    Ok(read_text(name, bytes, gzip, format, index, opts))
+}
+
+/// Parses one input that is already in memory (used by tests).
+pub fn ingest_bytes(
+    name: &str,
+    bytes: Vec<u8>,
+    opts: &IngestOptions,
+) -> Result<(InputInfo, Vec<u8>, Vec<Event>), InputError> {
+    let read = ingest_reader(name, Box::new(Cursor::new(bytes)), 0, opts)?;
+    Ok((read.info, read.source, read.events))
+}
+
+fn read_error(name: &str, gzip: bool, source: std::io::Error) -> InputError {
+    let name = name.to_string();
+    if gzip {
+        InputError::Gzip { name, source }
+    } else {
+        InputError::Io { name, source }
+    }
+}
+
+fn read_text(
+    name: &str,
+    bytes: Vec<u8>,
+    gzip: bool,
+    format: Format,
+    index: usize,
+    opts: &IngestOptions,
+) -> ReadInput {
     let (events, messages, truncated) = match format {
         Format::Pjsip => {
             let popts = pjsip::PjsipOptions { date: opts.date };
@@ -205,7 +286,7 @@ fn decode(
             let n = events.len();
             (events, n, 0)
         }
-        Format::Sip => {
+        Format::Sip | Format::Pcap | Format::Pcapng => {
             let events = raw::parse_raw(&bytes, index);
             let n = events.len();
             (events, n, 0)
@@ -216,54 +297,107 @@ fn decode(
         name: name.to_string(),
         format,
         gzip,
-        bytes: bytes.len(),
+        bytes: bytes.len() as u64,
+        frames: None,
         messages,
         truncated,
         log_events,
+        clock_offset_ms: None,
     };
-    Ok((info, bytes, events))
+    ReadInput {
+        info,
+        source: bytes,
+        events,
+        warnings: Vec::new(),
+    }
 }
 
-/// Decompresses gzip, bounded so that a zip bomb cannot exhaust memory.
-fn gunzip(name: &str, bytes: &[u8]) -> Result<Vec<u8>, InputError> {
-    const LIMIT: u64 = 4 << 30;
-    let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(bytes)
-        .take(LIMIT)
-        .read_to_end(&mut out)
-        .map_err(|source| InputError::Gzip {
+fn read_capture(
+    name: &str,
+    stream: &mut dyn Read,
+    gzip: bool,
+    format: Format,
+    index: usize,
+    opts: &IngestOptions,
+) -> Result<ReadInput, InputError> {
+    let mut counted = CountingReader {
+        inner: stream,
+        bytes: 0,
+    };
+    let log = capture::parse(&mut counted, index, &opts.capture).map_err(|e| match e {
+        capture::ReadError::Io(source) => read_error(name, gzip, source),
+        other => InputError::Capture {
             name: name.to_string(),
-            source,
-        })?;
-    Ok(out)
+            reason: other.to_string(),
+        },
+    })?;
+    let info = InputInfo {
+        name: name.to_string(),
+        format,
+        gzip,
+        bytes: counted.bytes,
+        frames: Some(log.frames),
+        messages: log.messages,
+        truncated: log.truncated,
+        log_events: 0,
+        clock_offset_ms: None,
+    };
+    Ok(ReadInput {
+        info,
+        source: Vec::new(),
+        events: log.events,
+        warnings: summarize_warnings(name, &log.warnings),
+    })
 }
 
-const PCAP_MAGICS: [[u8; 4]; 4] = [
-    [0xa1, 0xb2, 0xc3, 0xd4],
-    [0xd4, 0xc3, 0xb2, 0xa1],
-    [0xa1, 0xb2, 0x3c, 0x4d],
-    [0x4d, 0x3c, 0xb2, 0xa1],
-];
+/// Counts the bytes a reader delivered.
+struct CountingReader<'a> {
+    inner: &'a mut dyn Read,
+    bytes: u64,
+}
+
+impl Read for CountingReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+/// One diagnostic per kind of damage: the first occurrence, and how many more.
+fn summarize_warnings(name: &str, warnings: &[capture::Warning]) -> Vec<InputWarning> {
+    let mut by_kind: BTreeMap<capture::WarningKind, (usize, &capture::Warning)> = BTreeMap::new();
+    for w in warnings {
+        by_kind.entry(w.kind).or_insert((0, w)).0 += 1;
+    }
+    by_kind
+        .into_values()
+        .map(|(count, first)| {
+            let at = first
+                .frame
+                .map(|f| format!(" (frame {f})"))
+                .unwrap_or_default();
+            let more = match count {
+                1 => String::new(),
+                n => format!("; {} more like it", n - 1),
+            };
+            InputWarning {
+                name: name.to_string(),
+                message: format!("{}{at}{more}", first.message),
+            }
+        })
+        .collect()
+}
+
+const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
 
 /// Picks the format from the content.
-fn sniff(name: &str, bytes: &[u8]) -> Result<Format, InputError> {
-    let head = &bytes[..bytes.len().min(64 * 1024)];
-    let capture = if PCAP_MAGICS.iter().any(|m| head.starts_with(m)) {
-        Some("pcap")
-    } else if head.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
-        Some("pcapng")
-    } else {
-        None
-    };
-    if let Some(what) = capture {
-        return Err(InputError::Capture {
-            name: name.to_string(),
-            what,
-            src: source_window(name, head),
-            span: (0, 4).into(),
-        });
-    }
-    if pjsip::sniff(head) {
+fn sniff(name: &str, head: &[u8]) -> Result<Format, InputError> {
+    if head.starts_with(&PCAPNG_MAGIC) {
+        Ok(Format::Pcapng)
+    } else if capture::is_capture(head) {
+        Ok(Format::Pcap)
+    } else if pjsip::sniff(head) {
         Ok(Format::Pjsip)
     } else if raw::sniff_sipp(head) {
         Ok(Format::Sipp)

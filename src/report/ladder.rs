@@ -129,10 +129,18 @@ pub fn write_ladder(ctx: &Context<'_>, conv: &Conversation, out: &mut dyn Write)
     };
     // The local address of each log input, from its own TX/RX dumps of this conversation.
     let mut local_of_input: BTreeMap<usize, String> = BTreeMap::new();
+    // What each endpoint calls itself (User-Agent, or Server in responses), first seen wins.
+    let mut agent_of: BTreeMap<&str, String> = BTreeMap::new();
     let mut items: Vec<(usize, Timestamp, Row)> = Vec::new();
     for (&w, (src, dst)) in conv.messages.iter().zip(&ends) {
         let wire = &model.messages[w];
         let ev = model.message(w);
+        if let Some(agent) = ev
+            .parsed()
+            .and_then(|m| m.user_agent().or_else(|| m.server()))
+        {
+            agent_of.entry(src).or_insert_with(|| printable(&agent));
+        }
         for &s in &wire.sightings {
             if let Event::Message(m) = &model.events[s] {
                 let local = match m.direction {
@@ -233,6 +241,7 @@ pub fn write_ladder(ctx: &Context<'_>, conv: &Conversation, out: &mut dyn Write)
                     .unwrap_or("")
                     .to_string()
             })
+            .or_else(|| agent_of.get(lane.as_str()).cloned())
             .unwrap_or_default();
         sides.push_str(&center(&clip(&side, lane_w - 2), lane_w));
     }

@@ -52,7 +52,11 @@ fn unreadable_input_is_reported_and_others_still_processed() {
 fn unrecognised_input_gets_a_span_and_exit_2() {
     let run = sipflow_with_stdin(&["calls", "-"], b"hello world\nnot sip\n");
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("-: not a pjsip log"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("-: not a capture, pjsip log"),
+        "{}",
+        run.stderr
+    );
     // miette draws the offending first line with a label under it.
     assert!(run.stderr.contains("1 │ hello world"), "{}", run.stderr);
     assert!(
@@ -63,15 +67,17 @@ fn unrecognised_input_gets_a_span_and_exit_2() {
 }
 
 #[test]
-fn capture_magic_is_recognised_not_misread() {
+fn a_capture_with_a_cut_header_is_an_input_error() {
+    // The pcap magic and half a global header: recognised as a capture, unreadable as one.
     let pcap = [0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0];
     let run = sipflow_with_stdin(&["calls", "-"], &pcap);
     assert_eq!(run.code, 2);
     assert!(
-        run.stderr.contains("pcap captures are not supported yet"),
+        run.stderr.contains("sipflow::input::capture"),
         "{}",
         run.stderr
     );
+    assert!(run.stderr.contains("-: "), "{}", run.stderr);
 }
 
 #[test]

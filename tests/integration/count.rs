@@ -62,3 +62,61 @@ fn every_dump_becomes_an_event() {
     }
     assert!(cut_total >= 2, "the big-invite-cut logs carry cut records");
 }
+
+/// Every SIP message in the recorded captures is found, in the frames where TShark finds it
+/// (the `*.tshark.tsv` reference beside each capture).
+#[test]
+fn every_sip_message_in_the_captures_is_an_event() {
+    let dir = root().join("fixtures/captures");
+    let mut checked = 0;
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("dir") {
+            let p = entry.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let name = p.to_string_lossy().into_owned();
+            let Some(capture) = name.strip_suffix(".tshark.tsv") else {
+                continue;
+            };
+            // One row per frame; a frame carrying several messages lists their methods and
+            // statuses comma-separated, so it counts once per value.
+            let mut want: Vec<u64> = Vec::new();
+            for row in std::fs::read_to_string(&p).expect("tsv").lines() {
+                let cols: Vec<&str> = row.split('\t').collect();
+                let Some(frame) = cols.first().and_then(|f| f.parse::<u64>().ok()) else {
+                    continue;
+                };
+                let values = |i: usize| {
+                    cols.get(i)
+                        .map_or(0, |c| c.split(',').filter(|v| !v.is_empty()).count())
+                };
+                want.extend(std::iter::repeat_n(frame, values(1) + values(2)));
+            }
+            let run = sipflow(&["events", capture]);
+            assert_eq!(run.code, 0, "{capture}: {}", run.stderr);
+            let mut got: Vec<u64> = run
+                .stdout
+                .lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+                .filter(|e| e["kind"] == "message")
+                .filter_map(|e| {
+                    e["frame"]
+                        .as_array()?
+                        .iter()
+                        .filter_map(|f| f.as_u64())
+                        .max()
+                })
+                .collect();
+            got.sort_unstable();
+            assert_eq!(got, want, "{capture}: frames of the SIP messages");
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 9,
+        "expected the recorded captures, checked {checked}"
+    );
+}

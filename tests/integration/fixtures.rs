@@ -238,3 +238,37 @@ fn b2bua_legs_are_linked_into_one_group() {
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
     assert_eq!(doc["calls"][1]["group"], 2);
 }
+
+/// A call seen in both UAs' logs and in a capture is one call: each wire message once, with
+/// every vantage point, and the logs' clocks moved onto the capture's.
+#[test]
+fn logs_and_capture_of_one_call_are_one_call() {
+    for (dir, msgs) in [("pjsua-udp", 7), ("pjsua-freed-early", 4), ("ipv6", 7)] {
+        let caller = fixture(&format!("captures/{dir}/caller.log"));
+        let callee = fixture(&format!("captures/{dir}/callee.log"));
+        let pcap = fixture(&format!("captures/{dir}/call.pcap"));
+        for inputs in [
+            vec![&caller, &pcap],
+            vec![&pcap, &callee],
+            vec![&caller, &callee, &pcap],
+        ] {
+            let doc = calls_json(&inputs.iter().map(|s| s.as_str()).collect::<Vec<_>>());
+            assert_eq!(
+                doc["calls"].as_array().map(Vec::len),
+                Some(1),
+                "{dir} {inputs:?}"
+            );
+            assert_eq!(doc["calls"][0]["messages"], msgs, "{dir} {inputs:?}");
+            let start = doc["calls"][0]["start"].as_str().expect("start");
+            assert!(
+                start.starts_with("20"),
+                "{dir}: the log clock joins the capture's: {start}"
+            );
+            for input in doc["inputs"].as_array().expect("inputs") {
+                if input["format"] == "pjsip" {
+                    assert!(input["clock_offset_ms"].is_i64(), "{dir}: {input}");
+                }
+            }
+        }
+    }
+}

@@ -72,6 +72,27 @@ const SETS: &[(&str, &[&str])] = &[
         "b2bua",
         &["b2bua/caller.log", "b2bua/b2bua.log", "b2bua/callee.log"],
     ),
+    ("capture-pjsua-udp", &["captures/pjsua-udp/call.pcap"]),
+    (
+        "capture-pjsua-udp-with-logs",
+        &[
+            "captures/pjsua-udp/caller.log",
+            "captures/pjsua-udp/call.pcap",
+            "captures/pjsua-udp/callee.log",
+        ],
+    ),
+    (
+        "capture-freed-early",
+        &["captures/pjsua-freed-early/call.pcap"],
+    ),
+    ("capture-sipp-tcp-big", &["captures/sipp-tcp-big/tcp.pcap"]),
+    (
+        "capture-udp-fragments",
+        &["captures/udp-fragments/frag.pcap"],
+    ),
+    ("capture-ipv6", &["captures/ipv6/call.pcap"]),
+    ("capture-pcapng", &["captures/pcapng/call.pcapng"]),
+    ("capture-nano", &["captures/pcapng/nano.pcap"]),
 ];
 
 fn output(cmd: &[&str], inputs: &[&str]) -> String {

@@ -1,0 +1,77 @@
+//! Clock alignment: a log and a capture of the same messages are put on one clock.
+//!
+//! pjsip's default decor has no date and logs local time, while captures carry UTC epoch time,
+//! so merging them by time would put every log event before (or after) the whole capture. When
+//! a text input shares messages with a capture (the same bytes: a TX dump and the packet it
+//! sent), the median of their time differences is the text input's offset. It is applied when
+//! the input has no date, or when the offset is at least a second (a time zone or a skewed
+//! clock); a sub-second difference between a dated log and a capture is real and kept. Owns only
+//! this; the merge itself is in [`super`].
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use super::InputInfo;
+use crate::event::{Event, Locator, Timestamp};
+
+/// Offsets below this are not applied to dated inputs.
+const MIN_DATED_SHIFT_US: i64 = 1_000_000;
+
+fn content_hash(bytes: &[u8]) -> u64 {
+    let mut h = DefaultHasher::new();
+    bytes.hash(&mut h);
+    h.finish()
+}
+
+fn is_capture(events: &[Event]) -> bool {
+    events
+        .iter()
+        .any(|e| matches!(e.origin().locator, Locator::Frames(_)))
+}
+
+/// Moves the clocks of text inputs onto the clock of the captures they share messages with.
+pub fn align_clocks(inputs: &mut [InputInfo], streams: &mut [Vec<Event>]) {
+    let mut reference: HashMap<u64, Timestamp> = HashMap::new();
+    for events in streams.iter().filter(|s| is_capture(s)) {
+        for e in events {
+            if let Event::Message(m) = e {
+                reference.entry(content_hash(m.raw())).or_insert(m.ts);
+            }
+        }
+    }
+    if reference.is_empty() {
+        return;
+    }
+    for (info, events) in inputs.iter_mut().zip(streams.iter_mut()) {
+        if is_capture(events) {
+            continue;
+        }
+        let mut diffs: Vec<i64> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Message(m) => reference
+                    .get(&content_hash(m.raw()))
+                    .map(|r| r.micros - m.ts.micros),
+                Event::Log(_) => None,
+            })
+            .collect();
+        if diffs.is_empty() {
+            continue;
+        }
+        diffs.sort_unstable();
+        let offset = diffs[diffs.len() / 2];
+        let dated = events.iter().any(|e| e.ts().dated);
+        if dated && offset.abs() < MIN_DATED_SHIFT_US {
+            continue;
+        }
+        for e in events.iter_mut() {
+            let ts = match e {
+                Event::Message(m) => &mut m.ts,
+                Event::Log(l) => &mut l.ts,
+            };
+            ts.micros += offset;
+            ts.dated = true;
+        }
+        info.clock_offset_ms = Some(offset.div_euclid(1000));
+    }
+}

@@ -1,0 +1,189 @@
+//! Captures: pcap and pcapng files (also gzip-compressed, also on stdin) into message events.
+//!
+//! The stages, each a module with one job:
+//! - [`reader`]: the file, read in a streaming refill/consume loop (pcap-parser), never loaded
+//!   whole; yields [`Packet`]s with frame number, timestamp and link type.
+//! - [`decode`]: link layers, VLANs, tunnels, IPv4/IPv6 and their fragments, UDP/TCP/SCTP;
+//!   yields [`Datagram`]s (transport payloads with addresses and the frames that carried them).
+//! - [`payload`]: per-flow TCP reassembly, WebSocket and HEP decapsulation, and SIP recognition
+//!   by content; yields [`SipChunk`]s, one per SIP message candidate.
+//! - this module: glue, and the parse of each chunk into a [`MessageEvent`].
+//!
+//! Does not own: sniffing which format an input is ([`super`]), SIP grammar, correlation.
+
+pub mod decode;
+pub mod payload;
+pub mod reader;
+
+use std::io::Read;
+use std::net::SocketAddr;
+
+use crate::event::{Event, Locator, MessageEvent, Origin, Timestamp, Transport};
+use crate::sip::SipMessage;
+
+pub use reader::{ReadError, is_capture};
+
+/// Options for reading captures.
+#[derive(Debug, Clone, Default)]
+pub struct CaptureOptions {
+    pub payload: payload::PayloadOptions,
+}
+
+/// What a capture yields.
+#[derive(Debug, Default)]
+pub struct CaptureLog {
+    pub events: Vec<Event>,
+    pub frames: u64,
+    /// SIP messages found (each also an event).
+    pub messages: usize,
+    pub truncated: usize,
+    pub warnings: Vec<Warning>,
+}
+
+/// Reads a whole capture from `r`, streaming. `input` is the index of this input in the run.
+pub fn parse(
+    r: &mut dyn Read,
+    input: usize,
+    opts: &CaptureOptions,
+) -> Result<CaptureLog, ReadError> {
+    let mut decoder = decode::Decoder::new();
+    let mut payloads = payload::Payloads::new(opts.payload.clone());
+    let mut log = CaptureLog::default();
+    let mut datagrams = Vec::new();
+    let mut chunks = Vec::new();
+    let summary = reader::read(r, &mut |pkt| {
+        decoder.decode(&pkt, &mut datagrams, &mut log.warnings);
+        for d in datagrams.drain(..) {
+            payloads.push(d, &mut chunks, &mut log.warnings);
+        }
+        log.events
+            .extend(chunks.drain(..).map(|c| chunk_event(c, input)));
+    })?;
+    decoder.finish(&mut log.warnings);
+    payloads.finish(&mut chunks, &mut log.warnings);
+    log.events
+        .extend(chunks.drain(..).map(|c| chunk_event(c, input)));
+    log.frames = summary.frames;
+    log.warnings.extend(summary.warnings);
+    log.messages = log.events.len();
+    log.truncated = log
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::Message(m) if m.truncated))
+        .count();
+    Ok(log)
+}
+
+/// `ip:port`, IPv6 in brackets.
+fn endpoint(a: SocketAddr) -> String {
+    a.to_string()
+}
+
+fn chunk_event(c: SipChunk, input: usize) -> Event {
+    Event::Message(MessageEvent {
+        ts: c.ts,
+        origin: Origin {
+            input,
+            locator: Locator::Frames(c.frames),
+        },
+        direction: None,
+        transport: c.transport,
+        src: Some(endpoint(c.src)),
+        dst: Some(endpoint(c.dst)),
+        handle: None,
+        declared_len: None,
+        truncated: c.truncated,
+        msg: SipMessage::parse(&c.bytes),
+    })
+}
+
+/// One captured frame, as the reader hands it to the decoder.
+#[derive(Debug)]
+pub struct Packet<'a> {
+    /// 1-based, as Wireshark numbers frames.
+    pub frame: u64,
+    pub ts: Timestamp,
+    /// The pcap LINKTYPE_* value of the frame's interface.
+    pub linktype: i32,
+    /// The captured bytes (at most the snaplen).
+    pub data: &'a [u8],
+    /// The frame's length on the wire; larger than `data.len()` when the snaplen cut it.
+    pub orig_len: u32,
+}
+
+/// The transport protocol of a [`Datagram`], with what stream reassembly needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum L4 {
+    Udp,
+    Tcp {
+        seq: u32,
+        syn: bool,
+        fin: bool,
+        rst: bool,
+    },
+    /// One SCTP user message (DATA chunks split by the sender are reassembled first).
+    Sctp {
+        stream: u16,
+        ppid: u32,
+    },
+}
+
+/// A transport-layer payload after link, tunnel and IP processing.
+#[derive(Debug, Clone)]
+pub struct Datagram {
+    /// The frames that carried it: several when it was reassembled from IP fragments.
+    pub frames: Vec<u64>,
+    /// The time of the frame that completed it.
+    pub ts: Timestamp,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub l4: L4,
+    pub payload: Vec<u8>,
+    /// The snaplen cut this payload short.
+    pub snapped: bool,
+}
+
+/// One SIP message candidate found in the payloads.
+#[derive(Debug, Clone)]
+pub struct SipChunk {
+    /// Every frame whose bytes are in this message (several for TCP segments or IP fragments).
+    pub frames: Vec<u64>,
+    pub ts: Timestamp,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub transport: Transport,
+    pub bytes: Vec<u8>,
+    /// The message is incomplete: cut by the snaplen, a gap in a TCP stream, or the end of
+    /// the capture before its Content-Length was reached.
+    pub truncated: bool,
+}
+
+/// Something in the capture that was skipped or could not be fully decoded. Reported, never
+/// silent; decoding goes on after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// The frame concerned, if any.
+    pub frame: Option<u64>,
+    pub kind: WarningKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum WarningKind {
+    /// The file ends in the middle of a block or packet.
+    TruncatedFile,
+    /// Bytes that are not a valid block or record (e.g. garbage after the header).
+    Corrupt,
+    /// A link type sipflow does not decode.
+    UnknownLinkType,
+    /// A frame shorter on disk than on the wire (snaplen).
+    Snapped,
+    /// IP fragments that never completed.
+    IncompleteFragments,
+    /// A TCP stream with a gap, or data that never framed as SIP.
+    StreamGap,
+    /// A limit was hit (flows, buffered bytes, fragments): data was dropped.
+    Limit,
+    /// A SIP-port payload that is not SIP, or a malformed encapsulation.
+    Malformed,
+}

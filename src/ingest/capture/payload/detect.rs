@@ -1,0 +1,382 @@
+//! Recognising SIP by content, and splitting a self-contained unit (a UDP payload, an SCTP
+//! DATA chunk, a WebSocket message, a HEP payload) into the SIP messages it holds.
+//!
+//! Owns: keep-alive and STUN recognition, the junk-before-start-line heuristic, header-block and
+//! Content-Length scanning for framing (mirroring `sip::grammar`, which stays the authority via
+//! [`message_len`]). Does not own: streams (see `tcp`), or any emission.
+
+use std::ops::Range;
+
+use crate::sip::{is_start_line, message_len};
+
+/// The longest first line considered a start line candidate; longer ones are garbage.
+pub(super) const MAX_LINE: usize = 64 * 1024;
+
+/// Junk bytes tolerated before a start line in a datagram (`\0\0REGISTER …`).
+const MAX_JUNK: usize = 8;
+
+/// Junk glued to a known method (`DBREGISTER sip:…`, zeek GH-1507).
+const MAX_GLUED_JUNK: usize = 4;
+
+/// The RFC 3261 methods and their common extensions: a start line found at an uncertain
+/// position (after junk, after a gap, mid-stream) must use one of them.
+const KNOWN_METHODS: &[&[u8]] = &[
+    b"INVITE",
+    b"ACK",
+    b"BYE",
+    b"CANCEL",
+    b"REGISTER",
+    b"OPTIONS",
+    b"PRACK",
+    b"SUBSCRIBE",
+    b"NOTIFY",
+    b"PUBLISH",
+    b"INFO",
+    b"REFER",
+    b"MESSAGE",
+    b"UPDATE",
+];
+
+/// Number of leading CR/LF bytes (keep-alives).
+pub(super) fn skip_crlf(b: &[u8]) -> usize {
+    b.iter()
+        .position(|&c| c != b'\r' && c != b'\n')
+        .unwrap_or(b.len())
+}
+
+/// Position of the first LF.
+pub(super) fn find_lf(b: &[u8]) -> Option<usize> {
+    b.iter().position(|&c| c == b'\n')
+}
+
+/// The first line of `b`, without its LF (the whole of `b` if there is none).
+pub(super) fn first_line(b: &[u8]) -> &[u8] {
+    b.get(..find_lf(b).unwrap_or(b.len())).unwrap_or(&[])
+}
+
+fn method_of(line: &[u8]) -> Option<&[u8]> {
+    let sp = line.iter().position(|&c| c == b' ' || c == b'\t')?;
+    line.get(..sp)
+}
+
+fn is_status_line(line: &[u8]) -> bool {
+    line.get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/"))
+}
+
+/// A start line that is a status line or a request with a well-known method: what is accepted
+/// where a line start is not certain.
+pub(super) fn is_sure_start_line(line: &[u8]) -> bool {
+    is_start_line(line)
+        && (is_status_line(line) || method_of(line).is_some_and(|m| KNOWN_METHODS.contains(&m)))
+}
+
+/// Bytes of junk glued in front of a well-known method (`DBREGISTER sip:…`), if that is what
+/// the (valid, but odd) request line looks like.
+pub(super) fn glued_junk(line: &[u8]) -> Option<usize> {
+    if is_status_line(line) {
+        return None;
+    }
+    let method = method_of(line)?;
+    if KNOWN_METHODS.contains(&method) {
+        return None;
+    }
+    KNOWN_METHODS.iter().find_map(|m| {
+        let junk = method.len().checked_sub(m.len())?;
+        (junk > 0 && junk <= MAX_GLUED_JUNK && method.ends_with(m)).then_some(junk)
+    })
+}
+
+/// Where the SIP start line begins in `b` (which starts at a non-CRLF byte): 0 normally, a
+/// few bytes further when junk precedes it. `None` when `b` is not SIP.
+pub(super) fn find_start(b: &[u8]) -> Option<usize> {
+    let line = first_line(b);
+    if is_start_line(line) {
+        return Some(glued_junk(line).unwrap_or(0));
+    }
+    if broken_by_cr(line) {
+        return Some(0);
+    }
+    (1..=MAX_JUNK.min(line.len())).find(|&off| line.get(off..).is_some_and(is_sure_start_line))
+}
+
+/// A sure start line cut short by a stray CR inside the line (`CANCEL sip:x SIP/2.0\r7Via: …`,
+/// seen in a bit-flipped capture): still a SIP message, kept so that it is reported as
+/// malformed rather than lost.
+fn broken_by_cr(line: &[u8]) -> bool {
+    line.iter()
+        .position(|&c| c == b'\r')
+        .is_some_and(|cr| cr + 1 < line.len() && line.get(..cr).is_some_and(is_sure_start_line))
+}
+
+/// A STUN message (RFC 5389, with the magic cookie), as sent for NAT keep-alives on SIP ports.
+pub(super) fn is_stun(b: &[u8]) -> bool {
+    let (Some(&first), Some(len), Some(cookie)) = (b.first(), b.get(2..4), b.get(4..8)) else {
+        return false;
+    };
+    let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
+    first & 0xc0 == 0 && cookie == [0x21, 0x12, 0xa4, 0x42] && len + 20 == b.len()
+}
+
+/// A keep-alive that is not SIP but is sent on SIP ports by design: CRLFs (RFC 5626) or a
+/// few NUL bytes (the "jack" keep-alive of some phones).
+pub(super) fn is_keepalive(b: &[u8]) -> bool {
+    b.iter().all(|&c| c == b'\r' || c == b'\n') || (b.len() <= 8 && b.iter().all(|&c| c == 0))
+}
+
+/// Looks for the empty line that ends a header block, examining the LFs of `b` from `from`
+/// (0, or a value returned earlier). `Ok(body start)`, or `Err(where to resume)` when more
+/// bytes are needed. Mirrors the grammar: the empty line is `LF LF` or `LF CR LF`.
+pub(super) fn find_header_end(b: &[u8], from: usize) -> Result<usize, usize> {
+    let mut i = from;
+    while let Some(j) = b.get(i..).and_then(find_lf).map(|k| i + k) {
+        match b.get(j + 1) {
+            None => return Err(j),
+            Some(b'\n') => return Ok(j + 2),
+            Some(b'\r') => match b.get(j + 2) {
+                None => return Err(j),
+                Some(b'\n') => return Ok(j + 3),
+                Some(_) => {}
+            },
+            Some(_) => {}
+        }
+        i = j + 1;
+    }
+    Err(b.len().max(from))
+}
+
+/// The Content-Length of a header block, as the grammar reads it (first `Content-Length` or
+/// `l` header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ContentLength {
+    Absent,
+    Invalid,
+    Value(usize),
+}
+
+fn is_token_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&c)
+}
+
+fn trim_blank(b: &[u8]) -> &[u8] {
+    let s = b
+        .iter()
+        .position(|&c| c != b' ' && c != b'\t')
+        .unwrap_or(b.len());
+    let e = b
+        .iter()
+        .rposition(|&c| c != b' ' && c != b'\t')
+        .map_or(s, |p| p + 1);
+    b.get(s..e).unwrap_or(&[])
+}
+
+/// Splits `block` (which starts with the start line) into lines without terminators, skipping
+/// the start line, up to the empty line.
+fn header_lines(block: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut pos = find_lf(block).map_or(block.len(), |p| p + 1);
+    std::iter::from_fn(move || {
+        if pos >= block.len() {
+            return None;
+        }
+        let rest = block.get(pos..)?;
+        let end = find_lf(rest).unwrap_or(rest.len());
+        pos += end + 1;
+        let line = rest.get(..end)?;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        (!line.is_empty()).then_some(line)
+    })
+}
+
+/// `(name, value)` of a header line, if it has a valid name.
+fn header(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    if line.first().is_some_and(|&c| c == b' ' || c == b'\t') {
+        return None;
+    }
+    let n = line.iter().take_while(|&&c| is_token_char(c)).count();
+    let rest = trim_blank(line.get(n..)?);
+    let value = rest.strip_prefix(b":")?;
+    (n > 0).then(|| (line.get(..n).unwrap_or(&[]), trim_blank(value)))
+}
+
+pub(super) fn content_length(block: &[u8]) -> ContentLength {
+    for line in header_lines(block) {
+        let Some((name, value)) = header(line) else {
+            continue;
+        };
+        if name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"l") {
+            if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+                return ContentLength::Invalid;
+            }
+            return ContentLength::Value(value.iter().fold(0usize, |acc, d| {
+                acc.saturating_mul(10).saturating_add(usize::from(d - b'0'))
+            }));
+        }
+    }
+    ContentLength::Absent
+}
+
+/// The value of header `name` (case-insensitive) in an HTTP or SIP header block.
+pub(super) fn header_value<'a>(block: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    header_lines(block)
+        .filter_map(header)
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+}
+
+/// Whether `hay` contains `needle`, ASCII case-insensitively.
+pub(super) fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || hay
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// What a self-contained unit holds.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Unit {
+    /// CRLFs, NULs or STUN: skipped silently.
+    KeepAlive,
+    /// Not SIP.
+    NotSip,
+    Sip(Split),
+}
+
+/// The SIP messages of a unit.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Split {
+    /// Each message's byte range and whether it is incomplete.
+    pub messages: Vec<(Range<usize>, bool)>,
+    /// Junk bytes skipped before the first start line.
+    pub junk: usize,
+    /// Bytes after the last message that are neither SIP nor padding.
+    pub trailing: usize,
+}
+
+/// The extent of the message starting at `s` (a start line) in a datagram-like unit.
+fn datagram_message(b: &[u8], s: usize) -> (Range<usize>, bool) {
+    let msg = b.get(s..).unwrap_or(&[]);
+    let Ok(body_start) = find_header_end(msg, 0) else {
+        // The header block never ends: a cut message.
+        return (s..b.len(), true);
+    };
+    match content_length(msg.get(..body_start).unwrap_or(&[])) {
+        ContentLength::Value(_) => match message_len(msg) {
+            Some(n) => (s..s + n, false),
+            None => (s..b.len(), true),
+        },
+        ContentLength::Absent | ContentLength::Invalid => {
+            // RFC 3261 §18.3: without a (usable) Content-Length a datagram's body runs to its
+            // end, unless another message visibly starts right after the header block.
+            let rest = msg.get(body_start..).unwrap_or(&[]);
+            let k = skip_crlf(rest);
+            if k == rest.len() || is_start_line(first_line(rest.get(k..).unwrap_or(&[]))) {
+                (s..s + body_start, false)
+            } else {
+                (s..b.len(), false)
+            }
+        }
+    }
+}
+
+/// Splits a datagram-like unit into SIP messages.
+pub(super) fn split_unit(b: &[u8]) -> Unit {
+    if is_keepalive(b) || is_stun(b) {
+        return Unit::KeepAlive;
+    }
+    let lead = skip_crlf(b);
+    let Some(junk) = find_start(b.get(lead..).unwrap_or(&[])) else {
+        return Unit::NotSip;
+    };
+    let mut split = Split {
+        messages: Vec::new(),
+        junk,
+        trailing: 0,
+    };
+    let mut pos = lead + junk;
+    loop {
+        pos += skip_crlf(b.get(pos..).unwrap_or(&[]));
+        let rest = b.get(pos..).unwrap_or(&[]);
+        if rest.is_empty() {
+            break;
+        }
+        if split.messages.is_empty() || is_start_line(first_line(rest)) {
+            let (range, truncated) = datagram_message(b, pos);
+            pos = range.end.max(pos + 1);
+            split.messages.push((range, truncated));
+        } else {
+            let padding = rest.iter().all(|&c| c == 0 || c.is_ascii_whitespace());
+            if !padding {
+                split.trailing = rest.len();
+            }
+            break;
+        }
+    }
+    Unit::Sip(split)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_start_line_broken_by_a_stray_cr_is_still_sip() {
+        assert_eq!(
+            find_start(b"CANCEL sip:a@b SIP/2.0\r7Via: SIP/2.0/UDP x\r\n\r\n"),
+            Some(0)
+        );
+        assert_eq!(find_start(b"hello\rworld\n"), None);
+        assert_eq!(find_start(b"FOO sip:a@b SIP/2.0\rjunk\n"), None);
+    }
+
+    #[test]
+    fn header_end_is_found_incrementally() {
+        let b = b"INVITE sip:a@b SIP/2.0\r\nVia: x\r\n\r\nbody";
+        assert_eq!(find_header_end(b, 0), Ok(34));
+        let cut = &b[..25];
+        let Err(resume) = find_header_end(cut, 0) else {
+            panic!("incomplete")
+        };
+        assert_eq!(find_header_end(b, resume), Ok(34));
+        assert_eq!(find_header_end(b"A sip:x SIP/2.0\n\nxx", 0), Ok(17));
+        assert_eq!(find_header_end(b"A sip:x SIP/2.0\r\n\r", 0), Err(16));
+    }
+
+    #[test]
+    fn content_length_mirrors_the_grammar() {
+        let b = b"INVITE sip:a@b SIP/2.0\r\nl: 12\r\nContent-Length: 3\r\n\r\n";
+        assert_eq!(content_length(b), ContentLength::Value(12));
+        assert_eq!(
+            content_length(b"SIP/2.0 200 OK\r\nContent-Length: bad\r\n\r\n"),
+            ContentLength::Invalid
+        );
+        assert_eq!(
+            content_length(b"SIP/2.0 200 OK\r\nX: 1\r\n\r\n"),
+            ContentLength::Absent
+        );
+    }
+
+    #[test]
+    fn junk_before_the_start_line() {
+        assert_eq!(find_start(b"DBREGISTER sip:1.1.1.1 SIP/2.0\r\n"), Some(2));
+        assert_eq!(find_start(b"\0\x01INVITE sip:a@b SIP/2.0\r\n"), Some(2));
+        assert_eq!(find_start(b"FOO sip:a@b SIP/2.0\r\n"), Some(0));
+        assert_eq!(find_start(b"\x80\x00INVITE bob SIP/2.0\r\n"), None);
+        assert_eq!(
+            find_start(b"\x80\x00\x01\x02\x03\x04\x05\x06\x07INVITE sip:a SIP/2.0\n"),
+            None
+        );
+        assert_eq!(find_start(b"hello"), None);
+    }
+
+    #[test]
+    fn stun_and_keepalives() {
+        let mut stun = vec![0x00, 0x01, 0x00, 0x04, 0x21, 0x12, 0xa4, 0x42];
+        stun.extend_from_slice(&[0; 12]);
+        stun.extend_from_slice(&[0; 4]);
+        assert!(is_stun(&stun));
+        assert!(!is_stun(&stun[..20]));
+        assert!(is_keepalive(b"\r\n\r\n"));
+        assert!(is_keepalive(&[0, 0, 0, 0]));
+        assert!(!is_keepalive(b"hello"));
+    }
+}

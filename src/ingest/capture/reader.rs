@@ -1,0 +1,835 @@
+//! Streaming pcap/pcapng reader.
+//!
+//! Reads with pcap-parser's refill/consume readers ([`LegacyPcapReader`], [`PcapNGReader`]) over
+//! a fixed buffer (64 KiB, grown only for one big block, never beyond [`MAX_BLOCK`]), so a capture
+//! of any size is read in constant memory, from a pipe as well as from a file.
+//!
+//! Before each block is handed to pcap-parser, its framing is checked here (record or block
+//! length, pcapng trailing length), so that every kind of damage ends in a [`Warning`] and never
+//! in a panic or an endless refill loop: a file cut in the middle of a packet, garbage after the
+//! header, an absurd length, a block of length zero. Everything before the damage is kept. Only
+//! a header that cannot be read is an error.
+//!
+//! Frames are numbered from 1 in file order, counting every packet record or packet block
+//! (EPB, SPB and the obsolete PB), as Wireshark does.
+
+use std::collections::BTreeSet;
+use std::io::{self, Read};
+
+use pcap_parser::pcapng::Block;
+use pcap_parser::traits::PcapReaderIterator;
+use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapNGReader};
+
+use super::{Packet, Warning, WarningKind};
+use crate::event::Timestamp;
+
+/// The buffer the readers start with.
+pub const INITIAL_BUFFER: usize = 64 * 1024;
+/// The largest block or record accepted; a larger one is taken as corruption and ends the read.
+pub const MAX_BLOCK: usize = 16 * 1024 * 1024;
+/// The largest pcapng section header block accepted at the start of a file.
+pub const MAX_SECTION_HEADER: usize = 1024 * 1024;
+/// The largest captured length a pcap record may have beyond the file's snaplen (Wireshark's own
+/// limit for most link types). A record above both is taken as garbage.
+pub const MAX_PLAUSIBLE_CAPLEN: u32 = 262_144;
+
+const PCAPNG_SHB: u32 = 0x0A0D_0D0A;
+const PCAPNG_BOM: u32 = 0x1A2B_3C4D;
+const PCAPNG_IDB: u32 = 0x0000_0001;
+const PCAPNG_PB: u32 = 0x0000_0002;
+const PCAPNG_SPB: u32 = 0x0000_0003;
+const PCAPNG_EPB: u32 = 0x0000_0006;
+/// pcapng block types that pcap-parser leaves unparsed but that are known and carry nothing
+/// sipflow needs (obsolete IRIG and AFDX blocks, Apple's process information): skipped without a
+/// word, like the standard non-packet blocks and local-use types (high bit set).
+const PCAPNG_QUIET: [u32; 2] = [0x0000_0007, 0x0000_0008];
+
+/// What reading a whole capture found, besides the packets.
+#[derive(Debug, Default)]
+pub struct ReadSummary {
+    /// Frames read.
+    pub frames: u64,
+    /// Damage found on the way (truncated file, garbage, unknown blocks …).
+    pub warnings: Vec<Warning>,
+    /// Which of the two formats the file was.
+    pub format: Option<CaptureFormat>,
+    /// Interfaces described (pcapng IDBs, over all sections; 1 for a pcap file).
+    pub interfaces: usize,
+}
+
+/// The two container formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaptureFormat {
+    Pcap,
+    Pcapng,
+}
+
+/// The capture could not be read at all (nothing before the damage to keep).
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("not a pcap or pcapng file")]
+    NotACapture,
+    #[error("unreadable capture header: {0}")]
+    BadHeader(String),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// Whether `head` starts with a pcap (any byte order, µs or ns) or pcapng magic.
+pub fn is_capture(head: &[u8]) -> bool {
+    detect(head).is_some()
+}
+
+/// The format that `head` (the first bytes of the input) announces.
+pub fn detect(head: &[u8]) -> Option<CaptureFormat> {
+    let magic: [u8; 4] = head.get(..4)?.try_into().ok()?;
+    if u32::from_le_bytes(magic) == PCAPNG_SHB {
+        return Some(CaptureFormat::Pcapng);
+    }
+    let le = u32::from_le_bytes(magic);
+    let be = u32::from_be_bytes(magic);
+    // µs and ns magics in both byte orders; the "modified" (Kuznetzov) µs format, little-endian,
+    // which pcap-parser reads too.
+    if matches!(le, 0xa1b2_c3d4 | 0xa1b2_3c4d | 0xa1b2_cd34)
+        || matches!(be, 0xa1b2_c3d4 | 0xa1b2_3c4d)
+    {
+        return Some(CaptureFormat::Pcap);
+    }
+    None
+}
+
+/// Streams every frame of a pcap or pcapng file to `each`, in file order, with constant memory.
+pub fn read(r: &mut dyn Read, each: &mut dyn FnMut(Packet<'_>)) -> Result<ReadSummary, ReadError> {
+    let mut src = Source::new(r);
+    src.prime(12);
+    let head = src.head.clone();
+    if head.len() < 4
+        && let Some(e) = src.error.take()
+    {
+        return Err(ReadError::Io(e));
+    }
+    let format = detect(&head).ok_or(ReadError::NotACapture)?;
+    let mut st = State::new(each, format);
+    let end = match format {
+        CaptureFormat::Pcapng => {
+            if head.len() < 12 {
+                return Err(header_error(
+                    &mut src,
+                    "the file ends inside the section header",
+                ));
+            }
+            let bom = u32::from_le_bytes([head[8], head[9], head[10], head[11]]);
+            let be = match bom {
+                PCAPNG_BOM => false,
+                b if b == PCAPNG_BOM.swap_bytes() => true,
+                _ => return Err(ReadError::BadHeader("bad pcapng byte-order magic".into())),
+            };
+            let shb_len = u32_at(&head, 4, be).unwrap_or(0) as usize;
+            // Real section headers are a few hundred bytes; a huge one is a damaged header, and
+            // would only cost a large buffer.
+            if shb_len > MAX_SECTION_HEADER {
+                return Err(ReadError::BadHeader(format!(
+                    "section header block of {shb_len} bytes"
+                )));
+            }
+            let cap = INITIAL_BUFFER.max(shb_len.next_power_of_two());
+            let mut rdr = match PcapNGReader::new(cap, &mut src) {
+                Ok(rdr) => rdr,
+                Err(e) => {
+                    let msg = e.to_string();
+                    drop(e);
+                    return Err(header_error(&mut src, &msg));
+                }
+            };
+            st.cap = cap;
+            st.big_endian = be;
+            drive(&mut rdr, &mut st)
+        }
+        CaptureFormat::Pcap => {
+            let mut rdr = match LegacyPcapReader::new(INITIAL_BUFFER, &mut src) {
+                Ok(rdr) => rdr,
+                Err(e) => {
+                    let msg = e.to_string();
+                    drop(e);
+                    return Err(header_error(&mut src, &msg));
+                }
+            };
+            st.cap = INITIAL_BUFFER;
+            drive(&mut rdr, &mut st)
+        }
+    };
+    // An I/O error in the middle of the stream (a corrupt gzip member, a broken pipe) ends the
+    // read like a truncation: what came before is kept.
+    if let Some(e) = src.error.take() {
+        let kind = if e.kind() == io::ErrorKind::UnexpectedEof {
+            WarningKind::TruncatedFile
+        } else {
+            WarningKind::Corrupt
+        };
+        st.warn(
+            Some(st.frames + 1),
+            kind,
+            format!("read error after frame {}: {e}", st.frames),
+        );
+    } else if let End::Damaged(w) = end {
+        st.warnings.push(w);
+    }
+    Ok(ReadSummary {
+        frames: st.frames,
+        warnings: st.warnings,
+        format: Some(format),
+        interfaces: st.interfaces_seen,
+    })
+}
+
+/// The header could not be parsed: an I/O error if that is why, else a bad header.
+fn header_error(src: &mut Source<'_>, msg: &str) -> ReadError {
+    match src.error.take() {
+        Some(e) => ReadError::Io(e),
+        None => ReadError::BadHeader(msg.to_string()),
+    }
+}
+
+/// The input, read so that each `read` fills the buffer unless the input ends (pcap-parser takes
+/// a short read for the end of the input), with the first bytes replayed after sniffing. An I/O
+/// error is kept aside and looks like the end of the input to the parser.
+struct Source<'a> {
+    head: Vec<u8>,
+    pos: usize,
+    inner: &'a mut dyn Read,
+    error: Option<io::Error>,
+    done: bool,
+}
+
+impl<'a> Source<'a> {
+    fn new(inner: &'a mut dyn Read) -> Self {
+        Source {
+            head: Vec::new(),
+            pos: 0,
+            inner,
+            error: None,
+            done: false,
+        }
+    }
+
+    /// Reads up to `n` bytes into `head` (replayed by later reads).
+    fn prime(&mut self, n: usize) {
+        let mut buf = vec![0; n];
+        let got = self.fill(&mut buf);
+        buf.truncate(got);
+        self.head = buf;
+        self.pos = 0;
+    }
+
+    fn fill(&mut self, buf: &mut [u8]) -> usize {
+        let mut n = 0;
+        let mut interrupts = 0;
+        while n < buf.len() && !self.done {
+            match self.inner.read(&mut buf[n..]) {
+                Ok(0) => self.done = true,
+                // `min` guards against a reader claiming more than it was given.
+                Ok(k) => n = (n + k).min(buf.len()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted && interrupts < 1000 => {
+                    interrupts += 1;
+                }
+                Err(e) => {
+                    self.error = Some(e);
+                    self.done = true;
+                }
+            }
+        }
+        n
+    }
+}
+
+impl Read for Source<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut n = 0;
+        if self.pos < self.head.len() {
+            let k = (self.head.len() - self.pos).min(buf.len());
+            buf[..k].copy_from_slice(&self.head[self.pos..self.pos + k]);
+            self.pos += k;
+            n = k;
+        }
+        Ok(n + self.fill(&mut buf[n..]))
+    }
+}
+
+/// One pcapng interface (IDB).
+#[derive(Debug, Clone)]
+struct Iface {
+    /// `None` when its IDB could not be parsed.
+    linktype: Option<i32>,
+    snaplen: u32,
+    res: Resolution,
+    /// `if_tsoffset`, seconds.
+    offset: i64,
+}
+
+/// Units per second of pcapng timestamps (`if_tsresol`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resolution {
+    Pow10(u32),
+    Pow2(u32),
+}
+
+impl Resolution {
+    fn from_tsresol(v: u8) -> Option<Resolution> {
+        if v & 0x80 == 0 {
+            // 10^38 still fits an i128.
+            (v <= 38).then_some(Resolution::Pow10(u32::from(v)))
+        } else {
+            let n = u32::from(v & 0x7f);
+            (n <= 100).then_some(Resolution::Pow2(n))
+        }
+    }
+
+    fn micros(self, units: u64, offset_s: i64) -> i64 {
+        let units = i128::from(units);
+        let us = match self {
+            Resolution::Pow10(n) if n <= 6 => units * 10i128.pow(6 - n),
+            Resolution::Pow10(n) => units / 10i128.pow(n - 6),
+            Resolution::Pow2(n) => (units * 1_000_000) >> n,
+        };
+        let us = us + i128::from(offset_s) * 1_000_000;
+        us.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+    }
+}
+
+/// How the read ended.
+enum End {
+    Clean,
+    Damaged(Warning),
+}
+
+/// What the framing check says about the bytes at the front of the buffer.
+enum Frame {
+    /// A whole block or record of this many bytes is in the buffer.
+    Block(usize),
+    /// At least this many bytes are needed.
+    More(usize),
+    /// Not a block or record.
+    Bad(String),
+}
+
+/// Per-file state of the read.
+struct State<'e> {
+    each: &'e mut dyn FnMut(Packet<'_>),
+    format: CaptureFormat,
+    frames: u64,
+    warnings: Vec<Warning>,
+    /// Current buffer capacity.
+    cap: usize,
+    // pcap
+    header_done: bool,
+    pcap_be: bool,
+    pcap_ns: bool,
+    pcap_modified: bool,
+    pcap_snaplen: u32,
+    pcap_linktype: i32,
+    // pcapng
+    big_endian: bool,
+    ifaces: Vec<Iface>,
+    interfaces_seen: usize,
+    last_ts: Timestamp,
+    warned_blocks: BTreeSet<u32>,
+    warned_ifaces: BTreeSet<u32>,
+    warned_snaplen: bool,
+}
+
+impl<'e> State<'e> {
+    fn new(each: &'e mut dyn FnMut(Packet<'_>), format: CaptureFormat) -> Self {
+        State {
+            each,
+            format,
+            frames: 0,
+            warnings: Vec::new(),
+            cap: INITIAL_BUFFER,
+            header_done: false,
+            pcap_be: false,
+            pcap_ns: false,
+            pcap_modified: false,
+            pcap_snaplen: 0,
+            pcap_linktype: 1,
+            big_endian: false,
+            ifaces: Vec::new(),
+            interfaces_seen: 0,
+            last_ts: Timestamp {
+                micros: 0,
+                dated: true,
+            },
+            warned_blocks: BTreeSet::new(),
+            warned_ifaces: BTreeSet::new(),
+            warned_snaplen: false,
+        }
+    }
+
+    fn warn(&mut self, frame: Option<u64>, kind: WarningKind, message: String) {
+        self.warnings.push(Warning {
+            frame,
+            kind,
+            message,
+        });
+    }
+
+    fn damage(&self, frame: Option<u64>, kind: WarningKind, message: String) -> End {
+        End::Damaged(Warning {
+            frame,
+            kind,
+            message,
+        })
+    }
+
+    /// Checks the framing of the block or record at the front of `data`.
+    fn frame(&self, data: &[u8]) -> Frame {
+        match self.format {
+            CaptureFormat::Pcap => self.frame_pcap(data),
+            CaptureFormat::Pcapng => frame_pcapng(data, self.big_endian),
+        }
+    }
+
+    fn frame_pcap(&self, data: &[u8]) -> Frame {
+        if !self.header_done {
+            return if data.len() < 24 {
+                Frame::More(24)
+            } else {
+                Frame::Block(24)
+            };
+        }
+        let hdr = if self.pcap_modified { 24 } else { 16 };
+        if data.len() < hdr {
+            return Frame::More(hdr);
+        }
+        let Some(caplen) = u32_at(data, 8, self.pcap_be) else {
+            return Frame::More(hdr);
+        };
+        if caplen > self.pcap_snaplen.max(MAX_PLAUSIBLE_CAPLEN) || caplen as usize > MAX_BLOCK {
+            return Frame::Bad(format!(
+                "record of {caplen} captured bytes, beyond the snaplen {}",
+                self.pcap_snaplen
+            ));
+        }
+        let total = hdr + caplen as usize;
+        if data.len() < total {
+            Frame::More(total)
+        } else {
+            Frame::Block(total)
+        }
+    }
+
+    /// Whether the block at the front of `data` is a packet block (for frame numbers in warnings).
+    fn is_packet(&self, data: &[u8]) -> bool {
+        match self.format {
+            CaptureFormat::Pcap => self.header_done,
+            CaptureFormat::Pcapng => matches!(
+                u32_at(data, 0, self.big_endian),
+                Some(PCAPNG_EPB | PCAPNG_SPB | PCAPNG_PB)
+            ),
+        }
+    }
+
+    /// Where a warning about the block at the front of `data` points.
+    fn here(&self, data: &[u8]) -> Option<u64> {
+        if self.is_packet(data) {
+            Some(self.frames + 1)
+        } else {
+            None
+        }
+    }
+
+    fn snaplen_check(&mut self, caplen: usize, snaplen: u32) {
+        if snaplen != 0 && caplen > snaplen as usize && !self.warned_snaplen {
+            self.warned_snaplen = true;
+            self.warn(
+                Some(self.frames),
+                WarningKind::Corrupt,
+                format!(
+                    "frame {}: {caplen} captured bytes exceed the snaplen {snaplen} (kept; later \
+                     frames like it are not reported)",
+                    self.frames
+                ),
+            );
+        }
+    }
+
+    fn emit(&mut self, ts: Timestamp, linktype: i32, data: &[u8], orig_len: u32) {
+        self.last_ts = ts;
+        (self.each)(Packet {
+            frame: self.frames,
+            ts,
+            linktype,
+            data,
+            orig_len,
+        });
+    }
+
+    /// Handles one parsed block. `Err` ends the read.
+    fn block(&mut self, block: PcapBlockOwned<'_>) -> Result<(), End> {
+        match block {
+            PcapBlockOwned::LegacyHeader(h) => {
+                self.header_done = true;
+                self.pcap_be = h.is_bigendian();
+                self.pcap_ns = h.is_nanosecond_precision();
+                self.pcap_modified = h.is_modified_format();
+                self.pcap_snaplen = h.snaplen;
+                // The upper bits may carry the FCS length; the link type is the low 16 bits.
+                self.pcap_linktype = h.network.0 & 0xffff;
+                self.interfaces_seen = 1;
+            }
+            PcapBlockOwned::Legacy(b) => {
+                self.frames += 1;
+                self.snaplen_check(b.data.len(), self.pcap_snaplen);
+                let frac = i64::from(b.ts_usec);
+                let frac = if self.pcap_ns { frac / 1000 } else { frac };
+                let ts = Timestamp {
+                    micros: i64::from(b.ts_sec) * 1_000_000 + frac,
+                    dated: true,
+                };
+                self.emit(ts, self.pcap_linktype, b.data, b.origlen);
+            }
+            PcapBlockOwned::NG(b) => self.ng_block(b)?,
+        }
+        Ok(())
+    }
+
+    fn ng_block(&mut self, b: Block<'_>) -> Result<(), End> {
+        match b {
+            Block::SectionHeader(shb) => {
+                self.big_endian = shb.big_endian();
+                self.ifaces.clear();
+            }
+            Block::InterfaceDescription(idb) => {
+                self.interfaces_seen += 1;
+                let mut tsresol = 6u8;
+                let mut offset = 0i64;
+                for opt in &idb.options {
+                    let v = opt.value();
+                    match opt.code.0 {
+                        9 if opt.len >= 1 && !v.is_empty() => tsresol = v[0],
+                        14 if opt.len >= 8 && v.len() >= 8 => {
+                            let mut a = [0u8; 8];
+                            a.copy_from_slice(&v[..8]);
+                            offset = if self.big_endian {
+                                i64::from_be_bytes(a)
+                            } else {
+                                i64::from_le_bytes(a)
+                            };
+                        }
+                        _ => {}
+                    }
+                }
+                let res = Resolution::from_tsresol(tsresol).unwrap_or_else(|| {
+                    self.warn(
+                        None,
+                        WarningKind::Corrupt,
+                        format!(
+                            "interface {}: invalid if_tsresol {tsresol:#04x}, microseconds assumed",
+                            self.ifaces.len()
+                        ),
+                    );
+                    Resolution::Pow10(6)
+                });
+                self.ifaces.push(Iface {
+                    linktype: Some(idb.linktype.0),
+                    snaplen: idb.snaplen,
+                    res,
+                    offset,
+                });
+            }
+            Block::EnhancedPacket(epb) => {
+                self.frames += 1;
+                let Some(iface) = self.iface(epb.if_id) else {
+                    return Ok(());
+                };
+                let data = if (epb.caplen as usize) < epb.data.len() {
+                    &epb.data[..epb.caplen as usize]
+                } else {
+                    epb.data
+                };
+                self.snaplen_check(data.len(), iface.snaplen);
+                let units = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
+                let ts = Timestamp {
+                    micros: iface.res.micros(units, iface.offset),
+                    dated: true,
+                };
+                if let Some(lt) = iface.linktype {
+                    self.emit(ts, lt, data, epb.origlen);
+                }
+            }
+            Block::SimplePacket(spb) => {
+                self.frames += 1;
+                let Some(iface) = self.iface(0) else {
+                    return Ok(());
+                };
+                let mut len = spb.data.len().min(spb.origlen as usize);
+                if iface.snaplen != 0 {
+                    len = len.min(iface.snaplen as usize);
+                }
+                // A simple packet block has no timestamp: the previous packet's time is used.
+                if let Some(lt) = iface.linktype {
+                    self.emit(self.last_ts, lt, &spb.data[..len], spb.origlen);
+                }
+            }
+            Block::Unknown(ub) => {
+                let ty = if self.big_endian {
+                    ub.block_type.swap_bytes()
+                } else {
+                    ub.block_type
+                };
+                if ty == PCAPNG_PB {
+                    self.frames += 1;
+                    self.packet_block(ub.data);
+                } else if !PCAPNG_QUIET.contains(&ty)
+                    && ty & 0x8000_0000 == 0
+                    && !self.warned_blocks.contains(&ty)
+                {
+                    self.warned_blocks.insert(ty);
+                    self.warn(
+                        None,
+                        WarningKind::Corrupt,
+                        format!("skipped unknown pcapng block type {ty:#010x}"),
+                    );
+                }
+            }
+            // Name resolution, statistics, secrets, journal, process and custom blocks.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The obsolete Packet Block (type 2), which pcap-parser leaves unparsed.
+    fn packet_block(&mut self, body: &[u8]) {
+        let be = self.big_endian;
+        let (Some(id_drops), Some(hi), Some(lo), Some(caplen), Some(origlen)) = (
+            u32_at(body, 0, be),
+            u32_at(body, 4, be),
+            u32_at(body, 8, be),
+            u32_at(body, 12, be),
+            u32_at(body, 16, be),
+        ) else {
+            self.warn(
+                Some(self.frames),
+                WarningKind::Corrupt,
+                format!("frame {}: packet block too short", self.frames),
+            );
+            return;
+        };
+        // The interface id is the first 16-bit field.
+        let if_id = if be {
+            id_drops >> 16
+        } else {
+            id_drops & 0xffff
+        };
+        let Some(data) = body.get(20..20 + caplen as usize) else {
+            self.warn(
+                Some(self.frames),
+                WarningKind::Corrupt,
+                format!(
+                    "frame {}: packet block shorter than its captured length",
+                    self.frames
+                ),
+            );
+            return;
+        };
+        let Some(iface) = self.iface(if_id) else {
+            return;
+        };
+        let units = (u64::from(hi) << 32) | u64::from(lo);
+        let ts = Timestamp {
+            micros: iface.res.micros(units, iface.offset),
+            dated: true,
+        };
+        if let Some(lt) = iface.linktype {
+            self.emit(ts, lt, data, origlen);
+        }
+    }
+
+    /// The interface a packet block refers to; a warning (once per id) if there is none.
+    fn iface(&mut self, id: u32) -> Option<Iface> {
+        if let Some(i) = self.ifaces.get(id as usize).cloned() {
+            if i.linktype.is_none() && self.warned_ifaces.insert(id) {
+                self.warn(
+                    Some(self.frames),
+                    WarningKind::Corrupt,
+                    format!(
+                        "frame {}: interface {id} has an unreadable description",
+                        self.frames
+                    ),
+                );
+            }
+            return Some(i);
+        }
+        if self.warned_ifaces.insert(id) {
+            self.warn(
+                Some(self.frames),
+                WarningKind::Corrupt,
+                format!(
+                    "frame {}: packet on interface {id}, which has no description block; its \
+                     packets are skipped",
+                    self.frames
+                ),
+            );
+        }
+        None
+    }
+}
+
+/// The framing of the pcapng block at the front of `data`.
+fn frame_pcapng(data: &[u8], section_be: bool) -> Frame {
+    if data.len() < 12 {
+        return Frame::More(12);
+    }
+    let raw_type = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
+    let be = if raw_type == PCAPNG_SHB {
+        match u32::from_le_bytes([data[8], data[9], data[10], data[11]]) {
+            PCAPNG_BOM => false,
+            b if b == PCAPNG_BOM.swap_bytes() => true,
+            _ => return Frame::Bad("section header with a bad byte-order magic".into()),
+        }
+    } else {
+        section_be
+    };
+    let len = u32_at(data, 4, be).unwrap_or(0) as usize;
+    if len < 12 || !len.is_multiple_of(4) {
+        return Frame::Bad(format!("block length {len}"));
+    }
+    if len > MAX_BLOCK {
+        return Frame::Bad(format!("block of {len} bytes, larger than {MAX_BLOCK}"));
+    }
+    if data.len() < len {
+        return Frame::More(len);
+    }
+    if u32_at(data, len - 4, be) != Some(len as u32) {
+        return Frame::Bad("block lengths at its start and end differ".into());
+    }
+    Frame::Block(len)
+}
+
+/// The refill/consume loop. Returns how the read ended.
+fn drive<R: PcapReaderIterator>(rdr: &mut R, st: &mut State<'_>) -> End {
+    // Each turn either consumes a whole block (at least 12 bytes), or refills and adds bytes, or
+    // returns: the loop ends.
+    loop {
+        let step = st.frame(rdr.data());
+        match step {
+            Frame::Bad(msg) => {
+                let at = rdr.consumed();
+                let frame = st.here(rdr.data());
+                return st.damage(
+                    frame,
+                    WarningKind::Corrupt,
+                    format!(
+                        "after frame {}, at byte {at}: {msg}; the rest of the file is skipped",
+                        st.frames
+                    ),
+                );
+            }
+            Frame::More(need) => {
+                let have = rdr.data().len();
+                if rdr.reader_exhausted() {
+                    if have == 0 {
+                        return End::Clean;
+                    }
+                    let frame = st.here(rdr.data());
+                    let what = match frame {
+                        Some(f) => format!("frame {f} is cut"),
+                        None => "the last block is cut".to_string(),
+                    };
+                    return st.damage(
+                        frame,
+                        WarningKind::TruncatedFile,
+                        format!("{what}: the file ends {have} bytes into a {need}-byte record"),
+                    );
+                }
+                if need > st.cap {
+                    // Doubling (not a jump to `need`): a corrupt length near the end of the
+                    // file finds the end before a large buffer is allocated.
+                    let new = (st.cap * 2)
+                        .min(need.next_power_of_two())
+                        .max(need.min(st.cap * 2));
+                    rdr.grow(new);
+                    st.cap = new;
+                }
+                if rdr.refill().is_err() {
+                    return st.damage(
+                        Some(st.frames + 1),
+                        WarningKind::Corrupt,
+                        format!("read error after frame {}", st.frames),
+                    );
+                }
+                if rdr.data().len() == have && !rdr.reader_exhausted() {
+                    // No room to read into: cannot happen with the growth above, but never spin.
+                    return st.damage(
+                        st.here(rdr.data()),
+                        WarningKind::Corrupt,
+                        format!("after frame {}: reader made no progress", st.frames),
+                    );
+                }
+            }
+            Frame::Block(len) => {
+                let at = rdr.consumed();
+                let packet = st.is_packet(rdr.data());
+                let ng_type = match st.format {
+                    CaptureFormat::Pcapng => u32_at(rdr.data(), 0, st.big_endian),
+                    CaptureFormat::Pcap => None,
+                };
+                let outcome = match rdr.next() {
+                    Ok((off, block)) if off == len => Ok(st.block(block)),
+                    Ok((off, _)) => Err(format!("parser took {off} bytes of a {len}-byte block")),
+                    Err(e) => Err(e.to_string()),
+                };
+                match outcome {
+                    Ok(Ok(())) => {}
+                    Ok(Err(end)) => return end,
+                    Err(msg) => {
+                        // A block whose framing is sound but whose content is not: skip it.
+                        if packet {
+                            st.frames += 1;
+                        }
+                        let frame = packet.then_some(st.frames);
+                        if ng_type.is_none() || ng_type == Some(PCAPNG_SHB) {
+                            return st.damage(
+                                frame,
+                                WarningKind::Corrupt,
+                                format!(
+                                    "after frame {}, at byte {at}: {msg}; the rest of the file is \
+                                     skipped",
+                                    st.frames - u64::from(packet)
+                                ),
+                            );
+                        }
+                        st.warn(
+                            frame,
+                            WarningKind::Corrupt,
+                            format!("malformed block at byte {at} skipped: {msg}"),
+                        );
+                        if ng_type == Some(PCAPNG_IDB) {
+                            // Keeps the numbering of the interfaces after it.
+                            st.interfaces_seen += 1;
+                            st.ifaces.push(Iface {
+                                linktype: None,
+                                snaplen: 0,
+                                res: Resolution::Pow10(6),
+                                offset: 0,
+                            });
+                        }
+                    }
+                }
+                rdr.consume(len);
+            }
+        }
+    }
+}
+
+/// A u32 at `at` in the given byte order, if the bytes are there.
+fn u32_at(b: &[u8], at: usize, be: bool) -> Option<u32> {
+    let a: [u8; 4] = b.get(at..at.checked_add(4)?)?.try_into().ok()?;
+    Some(if be {
+        u32::from_be_bytes(a)
+    } else {
+        u32::from_le_bytes(a)
+    })
+}
+
+#[cfg(test)]
+mod tests;
