@@ -298,21 +298,20 @@ fn summarize_call(msgs: &[Seen<'_>], caller_tag: Option<&str>) -> CallSummary {
         s.to = f.msg.to().map(|n| n.uri_text);
     }
     s.retransmissions = msgs.iter().filter(|m| m.retransmission).count() as u32;
-    let Some(invite) = invite else {
-        return s;
-    };
-    let t0 = invite.ts;
+    // Without the INVITE (a capture that starts late), the responses still tell the outcome;
+    // only the times need the INVITE.
+    let t0 = invite.map(|i| i.ts);
     let is_invite_resp =
         |m: &&Seen<'_>| m.msg.status().is_some() && cseq_method(m.msg).as_deref() == Some("INVITE");
     let responses: Vec<&Seen<'_>> = msgs.iter().filter(is_invite_resp).collect();
     let first_18x = responses
         .iter()
         .find(|m| m.msg.status().is_some_and(|c| (180..=189).contains(&c)));
-    s.setup_ms = first_18x.map(|m| t0.ms_until(m.ts));
+    s.setup_ms = t0.zip(first_18x).map(|(t0, m)| t0.ms_until(m.ts));
     let answer = responses
         .iter()
         .find(|m| m.msg.status().is_some_and(|c| (200..300).contains(&c)));
-    s.answer_ms = answer.map(|m| t0.ms_until(m.ts));
+    s.answer_ms = t0.zip(answer).map(|(t0, m)| t0.ms_until(m.ts));
     let final_resp = answer.or_else(|| {
         responses
             .iter()
@@ -346,7 +345,9 @@ fn summarize_call(msgs: &[Seen<'_>], caller_tag: Option<&str>) -> CallSummary {
         (Some(Outcome::Rejected | Outcome::Busy | Outcome::Redirected), _) => Some(Party::Callee),
         _ => None,
     };
-    s.dialogs = dialogs(&responses, invite.msg);
+    if let Some(first) = first {
+        s.dialogs = dialogs(&responses, first.msg);
+    }
     s
 }
 
