@@ -188,3 +188,58 @@ fn closed_pipe_is_a_clean_exit() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_truncated_capture_keeps_what_came_before_with_a_warning() {
+    let path = super::common::root().join(fixture("captures/pjsua-udp/call.pcap"));
+    let bytes = std::fs::read(path).expect("capture");
+    // Cut in the middle of the last packet.
+    let cut = &bytes[..bytes.len() - 40];
+    let run = sipflow_with_stdin(&["calls", "--format", "json", "-"], cut);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("sipflow::input::damaged"),
+        "{}",
+        run.stderr
+    );
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(doc["inputs"][0]["frames"], 6);
+    assert_eq!(doc["calls"][0]["messages"], 6);
+}
+
+#[test]
+fn garbage_after_a_capture_header_is_a_warning_not_a_crash() {
+    let path = super::common::root().join(fixture("captures/pjsua-udp/call.pcap"));
+    let mut bytes = std::fs::read(path).expect("capture");
+    bytes.truncate(24);
+    bytes.extend_from_slice(&[0xff; 200]);
+    let run = sipflow_with_stdin(&["calls", "-"], &bytes);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("sipflow::input::damaged"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains("no calls"), "{}", run.stdout);
+}
+
+#[test]
+fn sip_port_narrows_the_search() {
+    let pcap = fixture("captures/pjsua-udp/call.pcap");
+    let all = calls_json(&[&pcap]);
+    assert_eq!(all["calls"].as_array().map(Vec::len), Some(1));
+    let none = calls_json(&["--sip-port", "9", &pcap]);
+    assert_eq!(none["calls"].as_array().map(Vec::len), Some(0));
+    let run = sipflow(&["calls", "--format", "json", "--sip-port", "5410", &pcap]);
+    let one: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(one["calls"], all["calls"]);
+}
+
+#[test]
+fn gzip_capture_and_misnamed_pcapng_are_detected_by_content() {
+    let gz = calls_json(&[&fixture("captures/gz/call.pcap.gz")]);
+    assert_eq!(gz["inputs"][0]["gzip"], true);
+    assert_eq!(gz["inputs"][0]["format"], "pcap");
+    let named = calls_json(&[&fixture("captures/gz/pcapng-named.pcap")]);
+    assert_eq!(named["inputs"][0]["format"], "pcapng");
+}

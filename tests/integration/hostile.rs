@@ -103,6 +103,9 @@ fn mutated_fixtures_never_panic() {
         "basic-call/caller.log",
         "big-invite-cut/caller.log",
         "register-401/registrar.msg",
+        "captures/pjsua-udp/call.pcap",
+        "captures/pcapng/call.pcapng",
+        "captures/udp-fragments/frag.pcap",
     ];
     let mut rng = Lcg(0x5EED);
     for seed in seeds {
