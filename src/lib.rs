@@ -12,3 +12,6 @@ pub mod event;
 pub mod ingest;
 pub mod report;
 pub mod sip;
+
+#[cfg(test)]
+mod testutil;

@@ -8,6 +8,7 @@ use etherparse::{IpNumber, LinuxSllPacketType, PacketBuilder, VlanId};
 
 use super::super::reader;
 use super::*;
+use crate::testutil::Lcg;
 
 const T: i64 = 1_700_000_000_000_000;
 
@@ -821,19 +822,6 @@ fn empty_udp_and_non_ip_are_silent() {
 }
 
 // ---- robustness ----
-
-/// A small deterministic generator.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        self.0 >> 33
-    }
-}
 
 #[test]
 fn never_panics_on_damaged_frames() {

@@ -7,6 +7,7 @@ use super::{Limits, PayloadOptions, Payloads};
 use crate::event::{Timestamp, Transport};
 use crate::ingest::capture::{Datagram, L4, SipChunk, Warning, WarningKind};
 use crate::sip::message_len;
+use crate::testutil::Lcg;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -116,22 +117,6 @@ fn kinds(w: &[Warning]) -> Vec<WarningKind> {
     w.iter().map(|w| w.kind).collect()
 }
 
-/// A tiny deterministic PRNG (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // UDP
 
@@ -218,7 +203,7 @@ fn rtp_with_sip_text_is_not_sip() {
     let (c, d) = (addr(1, 16384), addr(2, 16386));
     let mut rtp = vec![0x80, 0x00, 0x12, 0x34, 0, 0, 0, 160, 0xde, 0xad, 0xbe, 0xef];
     rtp.extend_from_slice(b"INVITE sip:a@b SIP/2.0\r\n\r\n");
-    let mut rng = Rng(7);
+    let mut rng = Lcg(7);
     let noise: Vec<u8> = (0..160).map(|_| rng.next() as u8).collect();
     let mut rtp2 = rtp[..12].to_vec();
     rtp2.extend_from_slice(&noise);
@@ -1184,7 +1169,7 @@ fn framing_agrees_with_message_len() {
 
 #[test]
 fn hostile_inputs_never_panic() {
-    let mut rng = Rng(0x5eed);
+    let mut rng = Lcg(0x5eed);
     let seeds: Vec<Vec<u8>> = vec![
         req("INVITE", "f1", &sdp(300)),
         resp(200, "OK", "f1"),

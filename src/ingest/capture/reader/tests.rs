@@ -5,6 +5,7 @@ use std::io::{self, Read};
 use std::path::Path;
 
 use super::*;
+use crate::testutil::Lcg;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Got {
@@ -725,19 +726,6 @@ fn public_captures_frame_counts() {
         assert_eq!(s.frames, frames, "{file}");
         assert_eq!(first, Some(linktype), "{file}");
         assert!(s.warnings.is_empty(), "{file}: {:?}", s.warnings);
-    }
-}
-
-/// A small deterministic generator.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        self.0 >> 33
     }
 }
 
