@@ -1,19 +1,22 @@
 //! The command line: clap structs, their validation into [`Settings`], and the commands.
 //!
-//! Owns: argument parsing and validation, running `calls`, `events` and `flow`, and the exit
-//! code. Returns per-input errors as data; `main` renders them (it alone knows miette's
-//! `Report`). Nothing below this module sees clap.
+//! Owns: argument parsing and validation (flags over `sipflow.toml` over defaults), running
+//! `calls`, `events`, `flow`, `check`, `rules` and `explain`, and the exit code. Returns
+//! diagnostics as data; `main` renders them (it alone knows miette's `Report`). Nothing below
+//! this module sees clap.
 
 use std::io::{self, BufWriter, Write};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use miette::Diagnostic;
 
+use crate::config::Config;
 use crate::dialog::{self, CorrelateOptions, Model};
 use crate::ingest::capture::CaptureOptions;
 use crate::ingest::capture::payload::PayloadOptions;
-use crate::ingest::{self, Format, IngestOptions, InputError, InputWarning};
-use crate::report::{self, Context, ladder::Conversation};
+use crate::ingest::{self, Format, IngestOptions};
+use crate::report::{self, Context, findings, ladder::Conversation};
+use crate::rules::{self, RuleSettings, Severity};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -52,6 +55,58 @@ pub enum Command {
         #[arg(long, value_name = "ID|INDEX")]
         call: Option<String>,
     },
+    /// Run the rules; exit 1 when a finding is at or above --fail-on (for CI).
+    Check {
+        #[command(flatten)]
+        input: InputArgs,
+        #[command(flatten)]
+        check: CheckArgs,
+    },
+    /// List the rules.
+    Rules,
+    /// Explain a rule (by name or code) or a SIP status code.
+    Explain {
+        /// A rule name (`call-object-freed-early`), code (`SF001`) or status code (`603`).
+        what: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub format: CheckFormat,
+    /// Run only these rules (names or codes, comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub select: Vec<String>,
+    /// Do not run these rules (names or codes).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub ignore: Vec<String>,
+    /// The lowest severity that makes `check` exit 1 [default: error].
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
+    /// The configuration file [default: ./sipflow.toml, if present].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, ValueEnum)]
+pub enum CheckFormat {
+    /// Diagnostics with source excerpts and help.
+    #[default]
+    Human,
+    /// One line per finding.
+    Concise,
+    /// One versioned JSON document.
+    Json,
+    /// One JSON object per finding.
+    Jsonl,
+    /// SARIF 2.1.0 (code-scanning upload).
+    Sarif,
+    /// JUnit XML, one test case per call.
+    Junit,
+    /// GitHub Actions annotations.
+    Github,
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +173,18 @@ pub enum UsageError {
         help("stdin can be read only once per run")
     )]
     StdinTwice,
+    #[error("unknown rule '{0}'")]
+    #[diagnostic(code(sipflow::usage::rule), help("`sipflow rules` lists the rules"))]
+    UnknownRule(String),
+    #[error("invalid severity '{0}'")]
+    #[diagnostic(code(sipflow::usage::severity), help("use info, warning or error"))]
+    Severity(String),
+    #[error("nothing to explain for '{0}'")]
+    #[diagnostic(
+        code(sipflow::usage::explain),
+        help("give a rule name or code (see `sipflow rules`) or a SIP status code (100-699)")
+    )]
+    Explain(String),
 }
 
 impl InputArgs {
@@ -157,76 +224,233 @@ impl InputArgs {
     }
 }
 
+/// A diagnostic for stderr; `main` renders them with miette.
+pub type Diag = Box<dyn Diagnostic + Send + Sync + 'static>;
+
 /// What a run ended with: the exit code and the diagnostics to show on stderr.
 pub struct Outcome {
     pub code: u8,
-    pub input_errors: Vec<InputError>,
-    pub input_warnings: Vec<InputWarning>,
-    pub usage_error: Option<UsageError>,
+    pub diagnostics: Vec<Diag>,
 }
 
 impl Outcome {
-    fn usage(e: UsageError) -> Self {
+    fn usage(e: impl Diagnostic + Send + Sync + 'static, mut diagnostics: Vec<Diag>) -> Self {
+        diagnostics.push(Box::new(e));
         Outcome {
             code: 2,
-            input_errors: Vec::new(),
-            input_warnings: Vec::new(),
-            usage_error: Some(e),
+            diagnostics,
         }
     }
 }
 
 /// Runs a command. Output goes to `out`; a closed pipe ends the run quietly with code 0.
 pub fn run(cli: &Cli, out: &mut dyn Write) -> Outcome {
-    let input = match &cli.command {
-        Command::Calls { input, .. } | Command::Events { input } | Command::Flow { input, .. } => {
-            input
-        }
+    let mut out = BufWriter::new(out);
+    let outcome = match &cli.command {
+        Command::Rules => written(write_rules(&mut out)),
+        Command::Explain { what } => match explain(what) {
+            Some(text) => written(out.write_all(text.as_bytes())),
+            None => Outcome::usage(UsageError::Explain(what.clone()), Vec::new()),
+        },
+        Command::Calls { input, .. }
+        | Command::Events { input }
+        | Command::Flow { input, .. }
+        | Command::Check { input, .. } => analyse(cli, input, &mut out),
     };
-    let settings = match input.settings() {
+    match out.flush() {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Outcome { code: 0, ..outcome },
+        Err(_) => Outcome { code: 2, ..outcome },
+        Ok(()) => outcome,
+    }
+}
+
+/// The outcome of writing output: 0, or quietly 0 on a closed pipe, or 2.
+fn written(r: io::Result<()>) -> Outcome {
+    let code = match r {
+        Ok(()) => 0,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
+        Err(_) => 2,
+    };
+    Outcome {
+        code,
+        diagnostics: Vec::new(),
+    }
+}
+
+fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
+    let config = match &cli.command {
+        Command::Check { check, .. } => {
+            let (path, required) = match &check.config {
+                Some(p) => (p.as_str(), true),
+                None => ("sipflow.toml", false),
+            };
+            match Config::load(path, required) {
+                Ok(c) => c.unwrap_or_default(),
+                Err(e) => return Outcome::usage(*e, Vec::new()),
+            }
+        }
+        _ => Config::default(),
+    };
+    let mut settings = match input.settings() {
         Ok(s) => s,
-        Err(e) => return Outcome::usage(e),
+        Err(e) => return Outcome::usage(e, Vec::new()),
+    };
+    if input.correlation_headers.is_empty()
+        && let Some(h) = &config.correlation_headers
+    {
+        settings.correlate.correlation_headers = h.clone();
+    }
+    let check = match &cli.command {
+        Command::Check { check, .. } => match CheckSettings::new(check, &config) {
+            Ok(c) => Some(c),
+            Err(e) => return Outcome::usage(e, Vec::new()),
+        },
+        _ => None,
     };
     let ingested = ingest::ingest(&settings.inputs, &settings.ingest);
+    let mut diagnostics: Vec<Diag> = Vec::new();
+    diagnostics.extend(ingested.warnings.into_iter().map(|w| Box::new(w) as Diag));
+    let input_failed = !ingested.errors.is_empty();
+    diagnostics.extend(ingested.errors.into_iter().map(|e| Box::new(e) as Diag));
     let model = dialog::correlate(ingested.events, &settings.correlate);
     let ctx = Context {
         model: &model,
         inputs: &ingested.inputs,
+        sources: &ingested.sources,
     };
-    let mut out = BufWriter::new(out);
-    let written = match &cli.command {
-        Command::Calls {
-            format: CallsFormat::Table,
-            ..
-        } => report::calls::write_table(&ctx, &mut out),
-        Command::Calls {
-            format: CallsFormat::Json,
-            ..
-        } => report::calls::write_json(&ctx, &mut out),
-        Command::Events { .. } => report::events::write_jsonl(&ctx, &mut out),
-        Command::Flow { call, .. } => match select(&model, call.as_deref()) {
-            Ok(convs) => write_ladders(&ctx, &convs, &mut out),
-            Err(e) => {
-                return Outcome {
-                    input_errors: ingested.errors,
-                    input_warnings: ingested.warnings,
-                    ..Outcome::usage(e)
-                };
-            }
+    let result = match (&cli.command, check) {
+        (Command::Calls { format, .. }, _) => match format {
+            CallsFormat::Table => report::calls::write_table(&ctx, out).map(|()| 0),
+            CallsFormat::Json => report::calls::write_json(&ctx, out).map(|()| 0),
         },
+        (Command::Events { .. }, _) => report::events::write_jsonl(&ctx, out).map(|()| 0),
+        (Command::Flow { call, .. }, _) => match select(&model, call.as_deref()) {
+            Ok(convs) => write_ladders(&ctx, &convs, out).map(|()| 0),
+            Err(e) => return Outcome::usage(e, diagnostics),
+        },
+        (Command::Check { .. }, Some(check)) => run_check(&ctx, &check, out),
+        _ => Ok(0),
     };
-    let code = match written.and_then(|()| out.flush()) {
+    let code = match result {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
         Err(_) => 2,
-        Ok(()) if !ingested.errors.is_empty() => 2,
-        Ok(()) => 0,
+        Ok(_) if input_failed => 2,
+        Ok(code) => code,
     };
-    Outcome {
-        code,
-        input_errors: ingested.errors,
-        input_warnings: ingested.warnings,
-        usage_error: None,
+    Outcome { code, diagnostics }
+}
+
+/// `check`'s validated options: flags over `sipflow.toml` over defaults.
+struct CheckSettings {
+    format: CheckFormat,
+    rules: RuleSettings,
+    fail_on: Severity,
+}
+
+impl CheckSettings {
+    fn new(args: &CheckArgs, config: &Config) -> Result<Self, UsageError> {
+        let codes = |names: &[String]| -> Result<Vec<&'static str>, UsageError> {
+            names
+                .iter()
+                .map(|n| {
+                    rules::lookup(n.trim())
+                        .map(|r| r.code)
+                        .ok_or_else(|| UsageError::UnknownRule(n.clone()))
+                })
+                .collect()
+        };
+        let pick = |flag: &Vec<String>, file: &Vec<String>| {
+            if flag.is_empty() {
+                file.clone()
+            } else {
+                flag.clone()
+            }
+        };
+        let severity = |s: &str| Severity::parse(s).ok_or_else(|| UsageError::Severity(s.into()));
+        let mut overrides = std::collections::BTreeMap::new();
+        for (rule, sev) in &config.severity {
+            let code = rules::lookup(rule)
+                .map(|r| r.code)
+                .ok_or_else(|| UsageError::UnknownRule(rule.clone()))?;
+            overrides.insert(code, severity(sev)?);
+        }
+        let fail_on = match args.fail_on.as_deref().or(config.fail_on.as_deref()) {
+            Some(s) => severity(s)?,
+            None => Severity::Error,
+        };
+        Ok(CheckSettings {
+            format: args.format,
+            rules: RuleSettings {
+                select: codes(&pick(&args.select, &config.select))?,
+                ignore: codes(&pick(&args.ignore, &config.ignore))?,
+                severity: overrides,
+            },
+            fail_on,
+        })
     }
+}
+
+/// Runs the rules and renders the findings; the exit code is 1 when a finding reaches
+/// `--fail-on`.
+fn run_check(ctx: &Context<'_>, check: &CheckSettings, out: &mut dyn Write) -> io::Result<u8> {
+    let rctx = rules::Context {
+        model: ctx.model,
+        settings: &check.rules,
+        inputs: ctx.inputs,
+    };
+    let findings = rules::run(&rctx);
+    let code = u8::from(findings.iter().any(|f| f.severity >= check.fail_on));
+    let located: Vec<_> = findings.iter().map(|f| findings::locate(ctx, f)).collect();
+    match check.format {
+        CheckFormat::Human => findings::human::write(ctx, &located, out)?,
+        CheckFormat::Concise => findings::concise::write(&located, out)?,
+        CheckFormat::Json => findings::json::write(ctx, &located, code, out)?,
+        CheckFormat::Jsonl => findings::json::write_lines(&located, out)?,
+        CheckFormat::Sarif => findings::sarif::write(&located, out)?,
+        CheckFormat::Junit => findings::junit::write(ctx, &located, check.fail_on, out)?,
+        CheckFormat::Github => findings::github::write(&located, out)?,
+    }
+    Ok(code)
+}
+
+/// `sipflow rules`: a table of the registry.
+fn write_rules(out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "{:<6} {:<28} {:<8} {:<12} SUMMARY",
+        "CODE", "NAME", "SEVERITY", "SCOPE"
+    )?;
+    for r in rules::REGISTRY {
+        writeln!(
+            out,
+            "{:<6} {:<28} {:<8} {:<12} {}",
+            r.code,
+            r.name,
+            r.severity.as_str(),
+            r.scope.as_str(),
+            r.summary
+        )?;
+    }
+    Ok(())
+}
+
+/// `sipflow explain`: a rule's docs or a status code's explanation.
+fn explain(what: &str) -> Option<String> {
+    if let Ok(code) = what.trim().parse::<u16>() {
+        return (100..700)
+            .contains(&code)
+            .then(|| crate::sip::status::render(code));
+    }
+    let r = rules::lookup(what.trim())?;
+    Some(format!(
+        "{} {} ({}, {} scope)\n{}\n\n{}",
+        r.code,
+        r.name,
+        r.severity.as_str(),
+        r.scope.as_str(),
+        r.summary,
+        r.docs
+    ))
 }
 
 /// The ladders to draw: the wanted call (with its B2BUA legs) or flow, or every call group.

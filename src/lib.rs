@@ -7,10 +7,12 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod config;
 pub mod dialog;
 pub mod event;
 pub mod ingest;
 pub mod report;
+pub mod rules;
 pub mod sip;
 
 #[cfg(test)]

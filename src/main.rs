@@ -9,14 +9,8 @@ use sipflow::cli::{Cli, run};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = run(&cli, &mut std::io::stdout().lock());
-    for w in outcome.input_warnings {
-        eprintln!("{:?}", miette::Report::new(w));
-    }
-    for e in outcome.input_errors {
-        eprintln!("{:?}", miette::Report::new(e));
-    }
-    if let Some(e) = outcome.usage_error {
-        eprintln!("{:?}", miette::Report::new(e));
+    for d in outcome.diagnostics {
+        eprintln!("{:?}", miette::Report::new_boxed(d));
     }
     ExitCode::from(outcome.code)
 }

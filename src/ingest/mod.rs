@@ -146,7 +146,7 @@ pub struct Ingested {
     /// indexes this list.
     pub inputs: Vec<InputInfo>,
     /// The raw bytes of each input (decompressed), for rendering spans.
-    pub sources: Vec<Vec<u8>>,
+    pub sources: Vec<std::sync::Arc<[u8]>>,
     /// All events, merged by log time; ties keep input order.
     pub events: Vec<Event>,
     pub errors: Vec<InputError>,
@@ -164,7 +164,7 @@ pub fn ingest(names: &[String], opts: &IngestOptions) -> Ingested {
             Ok(read) => {
                 out.warnings.extend(read.warnings);
                 out.inputs.push(read.info);
-                out.sources.push(read.source);
+                out.sources.push(read.source.into());
                 streams.push(read.events);
             }
             Err(e) => out.errors.push(e),

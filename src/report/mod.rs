@@ -9,6 +9,7 @@
 pub mod calls;
 pub mod endpoints;
 pub mod events;
+pub mod findings;
 pub mod ladder;
 
 use crate::dialog::Model;
@@ -18,6 +19,8 @@ use crate::ingest::InputInfo;
 pub struct Context<'a> {
     pub model: &'a Model,
     pub inputs: &'a [InputInfo],
+    /// The text of each input (empty for captures), for pointing into it.
+    pub sources: &'a [std::sync::Arc<[u8]>],
 }
 
 impl Context<'_> {

@@ -17,6 +17,7 @@ use crate::event::Transport;
 mod grammar;
 mod header;
 mod sdp;
+pub mod status;
 mod uri;
 mod views;
 

@@ -57,7 +57,9 @@ fn every_dump_becomes_an_event() {
             rel.display()
         );
         assert_eq!(truncated, dumps - ends, "{}: cut records", rel.display());
-        assert!(dumps > 0, "{}: a fixture log without dumps", rel.display());
+        if rel.starts_with("fixtures/no-dumps") {
+            assert_eq!(dumps, 0, "{}: logged at level 3", rel.display());
+        }
         cut_total += truncated;
     }
     assert!(cut_total >= 2, "the big-invite-cut logs carry cut records");

@@ -10,14 +10,16 @@ use super::common::{root, sipflow_with_stdin};
 /// Runs every stage and every reporter in-process; panics propagate to the test.
 fn pipeline(bytes: Vec<u8>) {
     let opts = IngestOptions::default();
-    let Ok((info, _src, events)) = ingest::ingest_bytes("hostile", bytes, &opts) else {
+    let Ok((info, src, events)) = ingest::ingest_bytes("hostile", bytes, &opts) else {
         return;
     };
+    let sources: Vec<std::sync::Arc<[u8]>> = vec![src.into()];
     let model = dialog::correlate(events, &CorrelateOptions::default());
     let inputs = [info];
     let ctx = Context {
         model: &model,
         inputs: &inputs,
+        sources: &sources,
     };
     let mut sink = Vec::new();
     report::calls::write_table(&ctx, &mut sink).expect("table");

@@ -1,0 +1,203 @@
+//! `--format human`: miette diagnostics with labelled spans pointing into the user's inputs
+//! (the log line, the dump's header line, or the exact place a message stopped parsing), the
+//! help text, and evidence in other inputs as related diagnostics. Captures have no text to
+//! point into: their evidence is listed by frame. No colour, fixed width: deterministic.
+
+use std::fmt;
+use std::io::{self, Write};
+use std::ops::Range;
+use std::sync::Arc;
+
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+};
+
+use super::{Located, count, place_text};
+use crate::event::{Event, Locator};
+use crate::report::Context;
+use crate::rules::{Finding, Severity};
+
+/// One diagnostic: the finding itself, or its evidence in another input.
+#[derive(Debug)]
+struct Diag {
+    message: String,
+    code: Option<String>,
+    severity: miette::Severity,
+    help: Option<String>,
+    source: Option<NamedSource<Arc<[u8]>>>,
+    labels: Vec<LabeledSpan>,
+    related: Vec<Diag>,
+}
+
+impl fmt::Display for Diag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Diag {}
+
+impl Diagnostic for Diag {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.code
+            .as_ref()
+            .map(|c| Box::new(c) as Box<dyn fmt::Display>)
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        (!self.labels.is_empty()).then(|| Box::new(self.labels.iter().cloned()) as _)
+    }
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        (!self.related.is_empty())
+            .then(|| Box::new(self.related.iter().map(|d| d as &dyn Diagnostic)) as _)
+    }
+}
+
+fn miette_severity(s: Severity) -> miette::Severity {
+    match s {
+        Severity::Info => miette::Severity::Advice,
+        Severity::Warning => miette::Severity::Warning,
+        Severity::Error => miette::Severity::Error,
+    }
+}
+
+/// The span to underline for an event: a parse error's exact place when the message did not
+/// parse, else the first line of the record (the log line or the dump header).
+fn event_span(source: &[u8], ev: &Event) -> Option<Range<usize>> {
+    let Locator::Text { span, .. } = &ev.origin().locator else {
+        return None;
+    };
+    let record = source.get(span.clone())?;
+    if let Event::Message(m) = ev
+        && let Err(u) = &m.msg
+        && let Some(at) = find(record, &u.raw)
+    {
+        let start = span.start + at + u.error.span.start;
+        let end = span.start + at + u.error.span.end.max(u.error.span.start + 1);
+        return Some(start..end.min(span.end));
+    }
+    let line_end = record
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(record.len());
+    let line_end = if record.get(..line_end)?.ends_with(b"\r") {
+        line_end - 1
+    } else {
+        line_end
+    };
+    Some(span.start..span.start + line_end)
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return None;
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn diag(ctx: &Context<'_>, l: &Located<'_>) -> Diag {
+    let f: &Finding = l.finding;
+    let model = ctx.model;
+    // Evidence grouped by input, in the order of first appearance.
+    let mut groups: Vec<(usize, Vec<LabeledSpan>)> = Vec::new();
+    let mut elsewhere: Vec<String> = Vec::new();
+    for (e, place) in f.evidence.iter().zip(&l.places) {
+        let Some(ev) = model.events.get(e.event) else {
+            continue;
+        };
+        let input = ev.origin().input;
+        let span = ctx.sources.get(input).and_then(|src| event_span(src, ev));
+        match span {
+            Some(span) => {
+                let label = LabeledSpan::new_with_span(Some(e.label.clone()), span);
+                match groups.iter_mut().find(|(i, _)| *i == input) {
+                    Some((_, labels)) => labels.push(label),
+                    None => groups.push((input, vec![label])),
+                }
+            }
+            None => elsewhere.push(format!("{}: {}", place_text(place), e.label)),
+        }
+    }
+    if let Some(i) = f.input
+        && !ctx.sources.get(i).is_some_and(|s| s.is_empty())
+    {
+        groups.push((
+            i,
+            vec![LabeledSpan::new_with_span(Some("this input".into()), 0..0)],
+        ));
+    }
+    let source_of = |i: usize| {
+        ctx.sources
+            .get(i)
+            .map(|s| NamedSource::new(ctx.input_name(i), Arc::clone(s)))
+    };
+    let mut groups = groups.into_iter();
+    let (source, labels) = match groups.next() {
+        Some((i, labels)) => (source_of(i), labels),
+        None => (None, Vec::new()),
+    };
+    let related = groups
+        .map(|(i, labels)| Diag {
+            message: format!("evidence in {}", ctx.input_name(i)),
+            code: None,
+            severity: miette::Severity::Advice,
+            help: None,
+            source: source_of(i),
+            labels,
+            related: Vec::new(),
+        })
+        .collect();
+    let mut help = f.help.clone();
+    for e in &elsewhere {
+        help.push_str("\nevidence: ");
+        help.push_str(e);
+    }
+    let call = l
+        .call
+        .zip(l.call_id)
+        .map(|(c, id)| format!("call {c} ({id}): "))
+        .unwrap_or_default();
+    Diag {
+        message: format!("{call}{}", f.message),
+        code: Some(format!("{} {}", f.rule.code, f.rule.name)),
+        severity: miette_severity(f.severity),
+        help: Some(help),
+        source,
+        labels,
+        related,
+    }
+}
+
+pub fn write(ctx: &Context<'_>, located: &[Located<'_>], out: &mut dyn Write) -> io::Result<()> {
+    let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+        .with_width(100)
+        .with_context_lines(1);
+    for l in located {
+        let mut text = String::new();
+        handler
+            .render_report(&mut text, &diag(ctx, l))
+            .map_err(io::Error::other)?;
+        write!(out, "{text}")?;
+        writeln!(out)?;
+    }
+    writeln!(
+        out,
+        "{} finding(s): {} error, {} warning, {} info; {} call(s), {} flow(s)",
+        located.len(),
+        count(located, Severity::Error),
+        count(located, Severity::Warning),
+        count(located, Severity::Info),
+        ctx.model.calls.len(),
+        ctx.model.flows.len()
+    )
+}

@@ -1,0 +1,310 @@
+//! Rules: turn the correlated model into explained findings.
+//!
+//! Owns: the [`Rule`] record (code, name, default severity, scope, docs with fixed sections,
+//! check function), the ordered [`REGISTRY`], rule selection, severity overrides and
+//! thresholds ([`RuleSettings`]), and [`Finding`]s as data with their evidence. One rule per
+//! file, in the spirit of ruff. Does not own: correlation, and nothing here prints (the
+//! renderers are in `report::findings`).
+
+mod call_object_freed_early;
+mod call_rejected;
+mod malformed_message;
+mod no_message_dumps;
+mod truncated_log_record;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::dialog::{Model, Owner};
+use crate::event::{Event, LogEvent, LogKind};
+use crate::ingest::InputInfo;
+
+/// How bad a finding is. Ordered: `Info < Warning < Error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s.to_ascii_lowercase().as_str() {
+            "info" => Some(Severity::Info),
+            "warning" | "warn" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a rule looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    Message,
+    Transaction,
+    Dialog,
+    Call,
+    Log,
+}
+
+impl Scope {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Scope::Message => "message",
+            Scope::Transaction => "transaction",
+            Scope::Dialog => "dialog",
+            Scope::Call => "call",
+            Scope::Log => "log",
+        }
+    }
+}
+
+/// One rule. Each lives in its own file as a `pub(super) const RULE: Rule`.
+pub struct Rule {
+    /// Stable code, `SF` and three digits.
+    pub code: &'static str,
+    /// Stable name, read as the pattern found (`missing-ack`). Users put it in configs.
+    pub name: &'static str,
+    pub severity: Severity,
+    pub scope: Scope,
+    /// One line for `sipflow rules`.
+    pub summary: &'static str,
+    /// Markdown with the sections listed in [`DOC_SECTIONS`].
+    pub docs: &'static str,
+    pub check: fn(&Context<'_>, &mut Vec<Finding>),
+}
+
+impl fmt::Debug for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.code, self.name)
+    }
+}
+
+/// The sections every rule's docs must have, in order.
+pub const DOC_SECTIONS: [&str; 6] = [
+    "## What it detects",
+    "## Why it matters",
+    "## Typical causes",
+    "## How to fix",
+    "## Example",
+    "## References",
+];
+
+/// Every rule, ordered by code. Drives `check`, `--select`, `rules`, `explain` and the docs.
+pub static REGISTRY: &[&Rule] = &[
+    &call_object_freed_early::RULE,
+    &truncated_log_record::RULE,
+    &malformed_message::RULE,
+    &call_rejected::RULE,
+    &no_message_dumps::RULE,
+];
+
+/// Finds a rule by code or name (case-insensitive).
+pub fn lookup(key: &str) -> Option<&'static Rule> {
+    REGISTRY
+        .iter()
+        .copied()
+        .find(|r| r.code.eq_ignore_ascii_case(key) || r.name.eq_ignore_ascii_case(key))
+}
+
+/// Thresholds and selection, validated from flags and `sipflow.toml`.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSettings {
+    /// Rules to run (codes); empty means all.
+    pub select: Vec<&'static str>,
+    /// Rules not to run (codes).
+    pub ignore: Vec<&'static str>,
+    /// Severity overrides by code.
+    pub severity: BTreeMap<&'static str, Severity>,
+}
+
+impl RuleSettings {
+    fn enabled(&self, rule: &Rule) -> bool {
+        (self.select.is_empty() || self.select.contains(&rule.code))
+            && !self.ignore.contains(&rule.code)
+    }
+}
+
+/// What a rule's check sees.
+pub struct Context<'a> {
+    pub model: &'a Model,
+    pub settings: &'a RuleSettings,
+    pub inputs: &'a [InputInfo],
+}
+
+impl<'a> Context<'a> {
+    pub fn input_name(&self, index: usize) -> &str {
+        self.inputs.get(index).map_or("?", |i| i.name.as_str())
+    }
+
+    /// The log events linked to a call, with their event indexes, in order.
+    pub fn call_logs(&self, call: usize) -> impl Iterator<Item = (usize, &'a LogEvent)> + 'a {
+        let model = self.model;
+        model.calls[call]
+            .log_events
+            .iter()
+            .filter_map(move |&e| match &model.events[e] {
+                Event::Log(l) => Some((e, l)),
+                Event::Message(_) => None,
+            })
+    }
+
+    /// The sighting of a wire message in `input`, else its first sighting.
+    pub fn sighting_in(&self, wire: usize, input: Option<usize>) -> usize {
+        let w = &self.model.messages[wire];
+        input
+            .and_then(|i| {
+                w.sightings
+                    .iter()
+                    .copied()
+                    .find(|&s| self.model.events[s].origin().input == i)
+            })
+            .unwrap_or(w.event)
+    }
+}
+
+/// The first log event of `kind` (by a predicate) among `logs`.
+pub fn find_log<'a>(
+    logs: &[(usize, &'a LogEvent)],
+    pred: impl Fn(&LogKind) -> bool,
+) -> Option<(usize, &'a LogEvent)> {
+    logs.iter().copied().find(|(_, l)| pred(&l.kind))
+}
+
+/// One thing a finding rests on: an event (message sighting or log line) and what it shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    /// Index into [`Model::events`].
+    pub event: usize,
+    pub label: String,
+}
+
+/// A rule's finding, as data. Renderers decide how it looks.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub rule: &'static Rule,
+    /// The rule's severity, after overrides (and lowered by the rule for weak evidence).
+    pub severity: Severity,
+    pub message: String,
+    /// The call or flow it is about, if any.
+    pub owner: Option<Owner>,
+    /// The input a finding is about when no event is (e.g. a log without message dumps).
+    pub input: Option<usize>,
+    /// In the order the rule found them; the first is the primary location.
+    pub evidence: Vec<Evidence>,
+    pub help: String,
+}
+
+impl Finding {
+    /// A finding with the rule's default severity.
+    pub fn new(rule: &'static Rule, owner: Option<Owner>, message: String, help: String) -> Self {
+        Finding {
+            rule,
+            severity: rule.severity,
+            message,
+            owner,
+            input: None,
+            evidence: Vec::new(),
+            help,
+        }
+    }
+
+    pub fn with(mut self, event: usize, label: impl Into<String>) -> Self {
+        self.evidence.push(Evidence {
+            event,
+            label: label.into(),
+        });
+        self
+    }
+
+    /// The event the finding points at first (its location), if any.
+    pub fn primary_event(&self) -> Option<usize> {
+        self.evidence.first().map(|e| e.event)
+    }
+}
+
+/// Runs every enabled rule. Findings come out in a stable order: by the event they point at,
+/// then by rule code.
+pub fn run(ctx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for rule in REGISTRY.iter().filter(|r| ctx.settings.enabled(r)) {
+        let start = out.len();
+        (rule.check)(ctx, &mut out);
+        if let Some(&sev) = ctx.settings.severity.get(rule.code) {
+            for f in &mut out[start..] {
+                f.severity = sev;
+            }
+        }
+    }
+    out.sort_by_key(|f| (f.primary_event().unwrap_or(usize::MAX), f.rule.code));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_codes_and_names_are_unique_and_ordered() {
+        let codes: Vec<_> = REGISTRY.iter().map(|r| r.code).collect();
+        let mut sorted = codes.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(codes, sorted, "codes unique and in order");
+        let mut names: Vec<_> = REGISTRY.iter().map(|r| r.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), REGISTRY.len(), "names unique");
+        for r in REGISTRY {
+            assert!(r.code.len() == 5 && r.code.starts_with("SF"), "{}", r.code);
+            assert!(
+                r.name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+                "{}",
+                r.name
+            );
+        }
+    }
+
+    #[test]
+    fn every_rule_has_every_doc_section_in_order() {
+        for r in REGISTRY {
+            let mut at = 0;
+            for section in DOC_SECTIONS {
+                let found = r.docs[at..].find(section);
+                assert!(
+                    found.is_some(),
+                    "{}: missing or misplaced {section}",
+                    r.name
+                );
+                at += found.unwrap_or(0) + section.len();
+            }
+        }
+    }
+
+    #[test]
+    fn lookup_by_code_or_name() {
+        let r = lookup("call-object-freed-early").expect("by name");
+        assert_eq!(lookup(r.code).map(|x| x.name), Some(r.name));
+        assert_eq!(lookup("sf001").map(|x| x.code), Some("SF001"));
+        assert!(lookup("nope").is_none());
+    }
+}

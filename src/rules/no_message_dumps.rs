@@ -1,0 +1,61 @@
+//! SF028 `no-message-dumps`: a pjsip log without any TX/RX message dump.
+
+use super::{Context, Finding, Rule, Scope, Severity};
+use crate::ingest::Format;
+
+pub(super) const RULE: Rule = Rule {
+    code: "SF028",
+    name: "no-message-dumps",
+    severity: Severity::Warning,
+    scope: Scope::Log,
+    summary: "a pjsip log without TX/RX message dumps",
+    docs: r#"## What it detects
+A pjsip log in which no `TX`/`RX … --end msg--` message dump appears.
+
+## Why it matters
+Without the messages, calls cannot be rebuilt: sipflow sees only the evidence lines, and no
+rule about the SIP exchange can run.
+
+## Typical causes
+- The log level is below 4 (`LogConfig.level` / `consoleLevel`, pjsua `--log-level`).
+- Message logging is off (`UaConfig`/`pjsua_logging_config.msg_logging = PJ_FALSE`).
+- The log was captured from the console at a lower `consoleLevel` than the file level.
+
+## How to fix
+Log at level 4 or more with message logging on:
+
+```python
+ep_cfg.logConfig.level = 5
+ep_cfg.logConfig.consoleLevel = 5
+ep_cfg.logConfig.msgLogging = True   # the default
+```
+(pjsua: `--log-level=5 --app-log-level=5`.)
+
+## Example
+A log with lines such as `Making call with acc #0 to sip:…` but no `TX … bytes Request msg`.
+
+## References
+- pjsua2 `LogConfig` (https://docs.pjsip.org/en/latest/api/generated/pjsip/group/group__PJSUA2__UA.html)
+"#,
+    check,
+};
+
+fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
+    for (i, input) in ctx.inputs.iter().enumerate() {
+        if input.format != Format::Pjsip || input.messages > 0 {
+            continue;
+        }
+        let mut f = Finding::new(
+            &RULE,
+            None,
+            format!(
+                "{} has no TX/RX message dumps, so its calls cannot be rebuilt",
+                input.name
+            ),
+            "log at level >= 4 with message logging on (LogConfig.level = 5, msgLogging = True)"
+                .into(),
+        );
+        f.input = Some(i);
+        out.push(f);
+    }
+}

@@ -1,0 +1,81 @@
+//! SF020 `truncated-log-record`: a message dump cut by pjsip's 4000-byte log record cap.
+
+use super::{Context, Finding, Rule, Scope, Severity};
+use crate::event::{Event, Locator};
+
+pub(super) const RULE: Rule = Rule {
+    code: "SF020",
+    name: "truncated-log-record",
+    severity: Severity::Warning,
+    scope: Scope::Log,
+    summary: "a pjsip message dump was cut by the 4000-byte log record limit",
+    docs: r#"## What it detects
+A `TX`/`RX` message dump in a pjsip log that ends early: pjsip writes a message and its
+`--end msg--` marker as one log record, and caps a record at 4000 bytes (`PJ_LOG_MAX_SIZE`).
+A bigger message (a large SDP, many headers) loses its tail and the end marker.
+
+## Why it matters
+The part that was cut (often the SDP, with codecs and addresses) is missing from the evidence,
+so media problems cannot be diagnosed from the log alone. Other rules see a shorter message.
+
+## Typical causes
+- INVITEs or 200 OKs with large SDP (many codecs, ICE candidates, SRTP keys).
+- Many custom headers (`X-…`) added by the application.
+
+## How to fix
+- Build PJSIP with a larger `PJ_LOG_MAX_SIZE` (in `config_site.h`), or
+- capture the traffic (tcpdump) alongside the log: sipflow merges the capture, which has the
+  whole message.
+
+## Example
+```
+05:42:13.701  pjsua_core.c  ....TX 3958 bytes Request msg INVITE/cseq=3401 (tdta0x…) to UDP 127.0.0.1:5190:
+INVITE sip:callee@127.0.0.1:5190 SIP/2.0
+…
+a=rtpma
+05:42:13.701  udp0x…  ....Request msg INVITE/cseq=3401 (tdta0x…) sent successfully
+```
+The dump declares 3958 bytes; 3870 are in the log, and `--end msg--` is missing.
+
+## References
+- pjlib `log.c`: `PJ_LOG_MAX_SIZE`
+- `docs/formats/pjsip.md`, "Cut records"
+"#,
+    check,
+};
+
+fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
+    for (i, ev) in ctx.model.events.iter().enumerate() {
+        let Event::Message(m) = ev else { continue };
+        if !m.truncated || !matches!(m.origin.locator, Locator::Text { .. }) {
+            continue;
+        }
+        let what = m
+            .parsed()
+            .map(|p| match (p.method(), p.status()) {
+                (Some(method), _) => method.to_string(),
+                (None, Some(code)) => code.to_string(),
+                _ => "message".into(),
+            })
+            .unwrap_or_else(|| "message".into());
+        let kept = m.raw().len();
+        let size = m
+            .declared_len
+            .map(|d| format!("{kept} of its {d} bytes"))
+            .unwrap_or_else(|| format!("{kept} bytes"));
+        out.push(
+            Finding::new(
+                &RULE,
+                ctx.model.event_owner.get(i).copied().flatten(),
+                format!(
+                    "the {what} dump in {} was cut by the log record limit: {size} are in the log",
+                    ctx.input_name(m.origin.input)
+                ),
+                "build PJSIP with a larger PJ_LOG_MAX_SIZE, or capture the traffic alongside \
+                 the log (sipflow merges the capture, which has the whole message)"
+                    .into(),
+            )
+            .with(i, "the dump ends here without --end msg--"),
+        );
+    }
+}
