@@ -16,7 +16,7 @@ use crate::ingest::capture::CaptureOptions;
 use crate::ingest::capture::payload::PayloadOptions;
 use crate::ingest::{self, Format, IngestOptions};
 use crate::report::{self, Context, findings, ladder::Conversation};
-use crate::rules::{self, RuleSettings, Severity};
+use crate::rules::{self, RuleSettings, Severity, Thresholds};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -378,9 +378,18 @@ impl CheckSettings {
             Some(s) => severity(s)?,
             None => Severity::Error,
         };
+        let t = &config.thresholds;
+        let d = Thresholds::default();
+        let thresholds = Thresholds {
+            slow_setup_ms: t.slow_setup_ms.unwrap_or(d.slow_setup_ms),
+            stuck_proceeding_ms: t.stuck_proceeding_ms.unwrap_or(d.stuck_proceeding_ms),
+            retransmissions: t.retransmissions.unwrap_or(d.retransmissions),
+            bye_after_answer_ms: t.bye_after_answer_ms.unwrap_or(d.bye_after_answer_ms),
+        };
         Ok(CheckSettings {
             format: args.format,
             rules: RuleSettings {
+                thresholds,
                 select: codes(&pick(&args.select, &config.select))?,
                 ignore: codes(&pick(&args.ignore, &config.ignore))?,
                 severity: overrides,
@@ -420,7 +429,7 @@ fn write_rules(out: &mut dyn Write) -> io::Result<()> {
         "{:<6} {:<28} {:<8} {:<12} SUMMARY",
         "CODE", "NAME", "SEVERITY", "SCOPE"
     )?;
-    for r in rules::REGISTRY {
+    for r in rules::REGISTRY.iter() {
         writeln!(
             out,
             "{:<6} {:<28} {:<8} {:<12} {}",

@@ -25,6 +25,18 @@ pub struct Config {
     /// Severity overrides, by rule code or name.
     #[serde(default)]
     pub severity: BTreeMap<String, String>,
+    #[serde(default)]
+    pub thresholds: ConfigThresholds,
+}
+
+/// `[thresholds]`: every key optional; see `rules::Thresholds` for the defaults.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ConfigThresholds {
+    pub slow_setup_ms: Option<i64>,
+    pub stuck_proceeding_ms: Option<i64>,
+    pub retransmissions: Option<u32>,
+    pub bye_after_answer_ms: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error, Diagnostic)]

@@ -8,5 +8,8 @@ mod integration {
     pub mod fixtures;
     pub mod hostile;
     pub mod public;
+    pub mod rule_cases;
+    pub mod rules_a;
+    pub mod rules_b;
     pub mod snapshots;
 }

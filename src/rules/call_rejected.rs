@@ -11,7 +11,8 @@ pub(super) const RULE: Rule = Rule {
     summary: "a call got a 4xx-6xx final response (with the status code explained)",
     docs: r#"## What it detects
 Any INVITE whose final response is 4xx, 5xx or 6xx (and no 2xx), with the explanation of that
-status code: what it means, when it is seen, what to do.
+status code: what it means, when it is seen, what to do. A 487 Request Terminated that follows
+the caller's own CANCEL is the normal end of a cancelled call and is not reported.
 
 ## Why it matters
 A rejection is not always a bug (486 Busy Here, 603 Decline are people's choices), but it is
@@ -40,6 +41,10 @@ INVITE → 100 Trying → 486 Busy Here → ACK
 
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     for (ci, call) in ctx.model.calls.iter().enumerate() {
+        // A 487 after the caller's own CANCEL is the normal end of a cancelled call.
+        if call.outcome == crate::dialog::Outcome::Cancelled {
+            continue;
+        }
         let Some(code) = call.final_status.filter(|c| (400..700).contains(c)) else {
             continue;
         };

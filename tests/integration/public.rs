@@ -31,9 +31,10 @@ const DIFFERENCES: &[(&str, &[u64], &[u64], &str)] = &[
     (
         "ndpi/fuzz-2006-06-26-2594.pcap",
         &[],
-        &[108, 154, 346, 348],
-        "bit-flipped SIP (NUL bytes and `%s` inside start lines) that TShark's heuristic shows \
-         as data; sipflow keeps them as messages (154 as unparsed) so that they are reported",
+        &[108, 154, 223, 346, 348, 558],
+        "bit-flipped SIP (NUL bytes and `%s` inside start lines, `SI\\x10/2.0`, a flipped port) \
+         that TShark's heuristic shows as data; sipflow keeps them as messages (unparsed where \
+         the start line is broken) so that they are reported as malformed",
     ),
 ];
 

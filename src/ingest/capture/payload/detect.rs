@@ -94,19 +94,25 @@ pub(super) fn find_start(b: &[u8]) -> Option<usize> {
     if is_start_line(line) {
         return Some(glued_junk(line).unwrap_or(0));
     }
-    if broken_by_cr(line) {
+    if broken_request_line(line) {
         return Some(0);
     }
     (1..=MAX_JUNK.min(line.len())).find(|&off| line.get(off..).is_some_and(is_sure_start_line))
 }
 
-/// A sure start line cut short by a stray CR inside the line (`CANCEL sip:x SIP/2.0\r7Via: …`,
-/// seen in a bit-flipped capture): still a SIP message, kept so that it is reported as
-/// malformed rather than lost.
-fn broken_by_cr(line: &[u8]) -> bool {
-    line.iter()
-        .position(|&c| c == b'\r')
-        .is_some_and(|cr| cr + 1 < line.len() && line.get(..cr).is_some_and(is_sure_start_line))
+/// A request line that is broken (a bad version like `SIP/2.O`, a stray CR inside the line as
+/// in `CANCEL sip:x SIP/2.0\r7Via: …`) but unmistakably starts a SIP request: a well-known
+/// method, one space, a `sip:`, `sips:` or `tel:` URI. Kept as a message so that it is reported
+/// as malformed rather than lost.
+fn broken_request_line(line: &[u8]) -> bool {
+    let Some(method) = method_of(line) else {
+        return false;
+    };
+    let uri = line.get(method.len() + 1..).unwrap_or(&[]);
+    KNOWN_METHODS.contains(&method)
+        && [&b"sip:"[..], b"sips:", b"tel:"].iter().any(|scheme| {
+            uri.len() > scheme.len() && uri[..scheme.len()].eq_ignore_ascii_case(scheme)
+        })
 }
 
 /// A STUN message (RFC 5389, with the magic cookie), as sent for NAT keep-alives on SIP ports.
@@ -319,13 +325,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_start_line_broken_by_a_stray_cr_is_still_sip() {
+    fn a_broken_request_line_is_still_sip() {
         assert_eq!(
             find_start(b"CANCEL sip:a@b SIP/2.0\r7Via: SIP/2.0/UDP x\r\n\r\n"),
             Some(0)
         );
+        assert_eq!(
+            find_start(b"OPTIONS sip:a@b SIP/2.O\r\nVia: x\r\n\r\n"),
+            Some(0)
+        );
         assert_eq!(find_start(b"hello\rworld\n"), None);
         assert_eq!(find_start(b"FOO sip:a@b SIP/2.0\rjunk\n"), None);
+        assert_eq!(find_start(b"GET /index.html HTTP/1.1\r\n"), None);
+        assert_eq!(find_start(b"INVITE sip:"), None);
     }
 
     #[test]
