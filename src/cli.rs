@@ -62,8 +62,15 @@ pub enum Command {
         #[command(flatten)]
         check: CheckArgs,
     },
-    /// List the rules.
-    Rules,
+    /// List the rules, or write their documentation pages.
+    Rules {
+        /// Write one Markdown page per rule, and an index, into this directory.
+        #[arg(long, value_name = "DIR")]
+        docs: Option<String>,
+        /// With --docs: change nothing, exit 1 if the pages are not up to date.
+        #[arg(long, requires = "docs")]
+        check: bool,
+    },
     /// Explain a rule (by name or code) or a SIP status code.
     Explain {
         /// A rule name (`call-object-freed-early`), code (`SF001`) or status code (`603`).
@@ -247,9 +254,13 @@ impl Outcome {
 pub fn run(cli: &Cli, out: &mut dyn Write) -> Outcome {
     let mut out = BufWriter::new(out);
     let outcome = match &cli.command {
-        Command::Rules => written(write_rules(&mut out)),
+        Command::Rules { docs: None, .. } => written_outcome(write_rules(&mut out)),
+        Command::Rules {
+            docs: Some(dir),
+            check,
+        } => rule_docs(dir, *check, &mut out),
         Command::Explain { what } => match explain(what) {
-            Some(text) => written(out.write_all(text.as_bytes())),
+            Some(text) => written_outcome(out.write_all(text.as_bytes())),
             None => Outcome::usage(UsageError::Explain(what.clone()), Vec::new()),
         },
         Command::Calls { input, .. }
@@ -265,7 +276,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Outcome {
 }
 
 /// The outcome of writing output: 0, or quietly 0 on a closed pipe, or 2.
-fn written(r: io::Result<()>) -> Outcome {
+fn written_outcome(r: io::Result<()>) -> Outcome {
     let code = match r {
         Ok(()) => 0,
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
@@ -441,6 +452,80 @@ fn write_rules(out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// `sipflow rules --docs DIR [--check]`: the generated rule pages. With `--check` nothing is
+/// written and the exit code is 1 when a page is missing, different, or left from a removed
+/// rule.
+fn rule_docs(dir: &str, check: bool, out: &mut dyn Write) -> Outcome {
+    let pages = crate::rules::docs::pages();
+    let dir = std::path::Path::new(dir);
+    let mut stale: Vec<std::path::PathBuf> = pages
+        .iter()
+        .filter(|(file, text)| {
+            std::fs::read_to_string(dir.join(file)).ok().as_deref() != Some(text)
+        })
+        .map(|(file, _)| dir.join(file))
+        .collect();
+    let orphans: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .filter(|p| {
+            !pages
+                .iter()
+                .any(|(f, _)| p.file_name().is_some_and(|n| n == f.as_str()))
+        })
+        .collect();
+    if !check {
+        let written = std::fs::create_dir_all(dir)
+            .and_then(|()| orphans.iter().try_for_each(std::fs::remove_file))
+            .and_then(|()| {
+                pages
+                    .iter()
+                    .try_for_each(|(f, t)| std::fs::write(dir.join(f), t))
+            });
+        if let Err(source) = written {
+            let path = dir.display().to_string();
+            return Outcome::usage(DocsError { path, source }, Vec::new());
+        }
+        let changed = stale.len() + orphans.len();
+        return written_outcome(writeln!(
+            out,
+            "{} pages in {} ({changed} changed)",
+            pages.len(),
+            dir.display()
+        ));
+    }
+    stale.extend(orphans);
+    if stale.is_empty() {
+        return written_outcome(writeln!(
+            out,
+            "{} pages up to date in {}",
+            pages.len(),
+            dir.display()
+        ));
+    }
+    let names: Vec<String> = stale.iter().map(|p| p.display().to_string()).collect();
+    let mut outcome = written_outcome(writeln!(
+        out,
+        "out of date (run `sipflow rules --docs {}`): {}",
+        dir.display(),
+        names.join(", ")
+    ));
+    outcome.code = outcome.code.max(1);
+    outcome
+}
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("cannot write {path}")]
+#[diagnostic(code(sipflow::docs))]
+struct DocsError {
+    path: String,
+    #[source]
+    source: io::Error,
 }
 
 /// `sipflow explain`: a rule's docs or a status code's explanation.

@@ -8,6 +8,7 @@
 
 mod call_object_freed_early;
 mod call_rejected;
+pub mod docs;
 mod group_a;
 mod group_b;
 mod malformed_message;

@@ -397,3 +397,24 @@ fn rules_table_and_explain() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("nothing to explain for 'nonsense'"));
 }
+
+#[test]
+fn generated_rule_docs_are_current() {
+    let run = sipflow(&["rules", "--docs", "docs/rules", "--check"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let dir = std::env::temp_dir().join(format!("sipflow-docs-{}", std::process::id()));
+    let dir_s = dir.to_string_lossy().into_owned();
+    let run = sipflow(&["rules", "--docs", &dir_s, "--check"]);
+    assert_eq!(run.code, 1, "an empty directory is out of date");
+    assert_eq!(sipflow(&["rules", "--docs", &dir_s]).code, 0);
+    std::fs::write(dir.join("gone-rule.md"), "old").expect("write");
+    assert_eq!(
+        sipflow(&["rules", "--docs", &dir_s, "--check"]).code,
+        1,
+        "orphan page"
+    );
+    assert_eq!(sipflow(&["rules", "--docs", &dir_s]).code, 0);
+    assert!(!dir.join("gone-rule.md").exists());
+    assert_eq!(sipflow(&["rules", "--docs", &dir_s, "--check"]).code, 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}

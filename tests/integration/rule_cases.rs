@@ -44,7 +44,10 @@ const CORE: &[RuleCase] = &[
         rule: "malformed-message",
         args: &[],
         positive: &[&["malformed/options.pcap"]],
-        negative: &[&["basic-call/caller.log"], &["captures/sipp-tcp-big/tcp.pcap"]],
+        negative: &[
+            &["basic-call/caller.log"],
+            &["captures/sipp-tcp-big/tcp.pcap"],
+        ],
     },
     RuleCase {
         rule: "call-rejected",
