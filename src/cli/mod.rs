@@ -11,20 +11,28 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use miette::Diagnostic;
 
 use crate::config::Config;
-use crate::dialog::{self, CorrelateOptions, Model};
+use crate::dialog::{self, CorrelateOptions};
 use crate::ingest::capture::CaptureOptions;
 use crate::ingest::capture::payload::PayloadOptions;
 use crate::ingest::{self, Format, IngestOptions};
-use crate::report::{self, Context, findings, ladder::Conversation};
-use crate::rules::{self, RuleSettings, Severity, Thresholds};
+use crate::report::{self, Context};
+
+mod check;
+mod flow;
+mod rules_cmd;
+
+use check::{CheckSettings, run_check};
+use flow::{select, write_ladders};
+use rules_cmd::{explain, rule_docs, write_rules};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "sipflow",
     version,
     about = "SIP log analyzer and call-flow debugger",
-    long_about = "sipflow reads pjsip/pjsua logs, SIPp message traces and raw SIP dumps, \
-                  rebuilds transactions, dialogs and calls, and shows what happened."
+    long_about = "sipflow reads pjsip/pjsua logs, pcap/pcapng captures, SIPp message traces \
+                  and raw SIP dumps, rebuilds transactions, dialogs and calls, shows what \
+                  happened, and diagnoses what went wrong (`sipflow check`)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -118,8 +126,8 @@ pub enum CheckFormat {
 
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// Input files: pjsip logs, SIPp -trace_msg logs, raw SIP dumps (optionally .gz); `-` reads
-    /// stdin.
+    /// Input files: pjsip logs, pcap/pcapng captures, SIPp -trace_msg logs, raw SIP dumps
+    /// (optionally .gz); `-` reads stdin.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// Skip content sniffing and read every input as this format.
@@ -349,253 +357,4 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
         Ok(code) => code,
     };
     Outcome { code, diagnostics }
-}
-
-/// `check`'s validated options: flags over `sipflow.toml` over defaults.
-struct CheckSettings {
-    format: CheckFormat,
-    rules: RuleSettings,
-    fail_on: Severity,
-}
-
-impl CheckSettings {
-    fn new(args: &CheckArgs, config: &Config) -> Result<Self, UsageError> {
-        let codes = |names: &[String]| -> Result<Vec<&'static str>, UsageError> {
-            names
-                .iter()
-                .map(|n| {
-                    rules::lookup(n.trim())
-                        .map(|r| r.code)
-                        .ok_or_else(|| UsageError::UnknownRule(n.clone()))
-                })
-                .collect()
-        };
-        let pick = |flag: &Vec<String>, file: &Vec<String>| {
-            if flag.is_empty() {
-                file.clone()
-            } else {
-                flag.clone()
-            }
-        };
-        let severity = |s: &str| Severity::parse(s).ok_or_else(|| UsageError::Severity(s.into()));
-        let mut overrides = std::collections::BTreeMap::new();
-        for (rule, sev) in &config.severity {
-            let code = rules::lookup(rule)
-                .map(|r| r.code)
-                .ok_or_else(|| UsageError::UnknownRule(rule.clone()))?;
-            overrides.insert(code, severity(sev)?);
-        }
-        let fail_on = match args.fail_on.as_deref().or(config.fail_on.as_deref()) {
-            Some(s) => severity(s)?,
-            None => Severity::Error,
-        };
-        let t = &config.thresholds;
-        let d = Thresholds::default();
-        let thresholds = Thresholds {
-            slow_setup_ms: t.slow_setup_ms.unwrap_or(d.slow_setup_ms),
-            stuck_proceeding_ms: t.stuck_proceeding_ms.unwrap_or(d.stuck_proceeding_ms),
-            retransmissions: t.retransmissions.unwrap_or(d.retransmissions),
-            bye_after_answer_ms: t.bye_after_answer_ms.unwrap_or(d.bye_after_answer_ms),
-        };
-        Ok(CheckSettings {
-            format: args.format,
-            rules: RuleSettings {
-                thresholds,
-                select: codes(&pick(&args.select, &config.select))?,
-                ignore: codes(&pick(&args.ignore, &config.ignore))?,
-                severity: overrides,
-            },
-            fail_on,
-        })
-    }
-}
-
-/// Runs the rules and renders the findings; the exit code is 1 when a finding reaches
-/// `--fail-on`.
-fn run_check(ctx: &Context<'_>, check: &CheckSettings, out: &mut dyn Write) -> io::Result<u8> {
-    let rctx = rules::Context {
-        model: ctx.model,
-        settings: &check.rules,
-        inputs: ctx.inputs,
-    };
-    let findings = rules::run(&rctx);
-    let code = u8::from(findings.iter().any(|f| f.severity >= check.fail_on));
-    let located: Vec<_> = findings.iter().map(|f| findings::locate(ctx, f)).collect();
-    match check.format {
-        CheckFormat::Human => findings::human::write(ctx, &located, out)?,
-        CheckFormat::Concise => findings::concise::write(&located, out)?,
-        CheckFormat::Json => findings::json::write(ctx, &located, code, out)?,
-        CheckFormat::Jsonl => findings::json::write_lines(&located, out)?,
-        CheckFormat::Sarif => findings::sarif::write(&located, out)?,
-        CheckFormat::Junit => findings::junit::write(ctx, &located, check.fail_on, out)?,
-        CheckFormat::Github => findings::github::write(&located, out)?,
-    }
-    Ok(code)
-}
-
-/// `sipflow rules`: a table of the registry.
-fn write_rules(out: &mut dyn Write) -> io::Result<()> {
-    writeln!(
-        out,
-        "{:<6} {:<28} {:<8} {:<12} SUMMARY",
-        "CODE", "NAME", "SEVERITY", "SCOPE"
-    )?;
-    for r in rules::REGISTRY.iter() {
-        writeln!(
-            out,
-            "{:<6} {:<28} {:<8} {:<12} {}",
-            r.code,
-            r.name,
-            r.severity.as_str(),
-            r.scope.as_str(),
-            r.summary
-        )?;
-    }
-    Ok(())
-}
-
-/// `sipflow rules --docs DIR [--check]`: the generated rule pages. With `--check` nothing is
-/// written and the exit code is 1 when a page is missing, different, or left from a removed
-/// rule.
-fn rule_docs(dir: &str, check: bool, out: &mut dyn Write) -> Outcome {
-    let pages = crate::rules::docs::pages();
-    let dir = std::path::Path::new(dir);
-    let mut stale: Vec<std::path::PathBuf> = pages
-        .iter()
-        .filter(|(file, text)| {
-            std::fs::read_to_string(dir.join(file)).ok().as_deref() != Some(text)
-        })
-        .map(|(file, _)| dir.join(file))
-        .collect();
-    let orphans: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "md"))
-        .filter(|p| {
-            !pages
-                .iter()
-                .any(|(f, _)| p.file_name().is_some_and(|n| n == f.as_str()))
-        })
-        .collect();
-    if !check {
-        let written = std::fs::create_dir_all(dir)
-            .and_then(|()| orphans.iter().try_for_each(std::fs::remove_file))
-            .and_then(|()| {
-                pages
-                    .iter()
-                    .try_for_each(|(f, t)| std::fs::write(dir.join(f), t))
-            });
-        if let Err(source) = written {
-            let path = dir.display().to_string();
-            return Outcome::usage(DocsError { path, source }, Vec::new());
-        }
-        let changed = stale.len() + orphans.len();
-        return written_outcome(writeln!(
-            out,
-            "{} pages in {} ({changed} changed)",
-            pages.len(),
-            dir.display()
-        ));
-    }
-    stale.extend(orphans);
-    if stale.is_empty() {
-        return written_outcome(writeln!(
-            out,
-            "{} pages up to date in {}",
-            pages.len(),
-            dir.display()
-        ));
-    }
-    let names: Vec<String> = stale.iter().map(|p| p.display().to_string()).collect();
-    let mut outcome = written_outcome(writeln!(
-        out,
-        "out of date (run `sipflow rules --docs {}`): {}",
-        dir.display(),
-        names.join(", ")
-    ));
-    outcome.code = outcome.code.max(1);
-    outcome
-}
-
-#[derive(Debug, thiserror::Error, Diagnostic)]
-#[error("cannot write {path}")]
-#[diagnostic(code(sipflow::docs))]
-struct DocsError {
-    path: String,
-    #[source]
-    source: io::Error,
-}
-
-/// `sipflow explain`: a rule's docs or a status code's explanation.
-fn explain(what: &str) -> Option<String> {
-    if let Ok(code) = what.trim().parse::<u16>() {
-        return (100..700)
-            .contains(&code)
-            .then(|| crate::sip::status::render(code));
-    }
-    let r = rules::lookup(what.trim())?;
-    Some(format!(
-        "{} {} ({}, {} scope)\n{}\n\n{}",
-        r.code,
-        r.name,
-        r.severity.as_str(),
-        r.scope.as_str(),
-        r.summary,
-        r.docs
-    ))
-}
-
-/// The ladders to draw: the wanted call (with its B2BUA legs) or flow, or every call group.
-fn select(model: &Model, wanted: Option<&str>) -> Result<Vec<Conversation>, UsageError> {
-    let Some(wanted) = wanted else {
-        return Ok(model
-            .calls
-            .iter()
-            .filter(|c| c.group == c.index)
-            .map(|c| Conversation::of_call(model, c))
-            .collect());
-    };
-    if let Some(c) = model.find_call(wanted) {
-        return Ok(vec![Conversation::of_call(model, c)]);
-    }
-    let flow = wanted
-        .strip_prefix(['F', 'f'])
-        .and_then(|n| n.parse::<usize>().ok())
-        .and_then(|n| model.flows.iter().find(|f| f.index == n))
-        .or_else(|| model.flows.iter().find(|f| f.call_id == wanted));
-    if let Some(f) = flow {
-        return Ok(vec![Conversation::of_flow(f)]);
-    }
-    let mut ids: Vec<String> = model
-        .calls
-        .iter()
-        .map(|c| format!("{} ({})", c.index, c.call_id))
-        .collect();
-    ids.extend(
-        model
-            .flows
-            .iter()
-            .map(|f| format!("F{} ({})", f.index, f.call_id)),
-    );
-    let available = if ids.is_empty() {
-        "the inputs contain no calls".to_string()
-    } else {
-        format!("available: {}", ids.join(", "))
-    };
-    Err(UsageError::NoSuchCall {
-        wanted: wanted.to_string(),
-        available,
-    })
-}
-
-fn write_ladders(ctx: &Context<'_>, convs: &[Conversation], out: &mut dyn Write) -> io::Result<()> {
-    for (i, conv) in convs.iter().enumerate() {
-        if i > 0 {
-            writeln!(out)?;
-        }
-        report::ladder::write_ladder(ctx, conv, out)?;
-    }
-    Ok(())
 }

@@ -1,0 +1,95 @@
+//! `sipflow check`: its settings (flags over `sipflow.toml` over defaults), running the rules,
+//! rendering the findings, and the exit code.
+
+use std::io::{self, Write};
+
+use super::{CheckArgs, CheckFormat, UsageError};
+use crate::config::Config;
+use crate::report::{Context, findings};
+use crate::rules::{self, RuleSettings, Severity, Thresholds};
+
+/// `check`'s validated options: flags over `sipflow.toml` over defaults.
+pub(super) struct CheckSettings {
+    format: CheckFormat,
+    rules: RuleSettings,
+    fail_on: Severity,
+}
+
+impl CheckSettings {
+    pub(super) fn new(args: &CheckArgs, config: &Config) -> Result<Self, UsageError> {
+        let codes = |names: &[String]| -> Result<Vec<&'static str>, UsageError> {
+            names
+                .iter()
+                .map(|n| {
+                    rules::lookup(n.trim())
+                        .map(|r| r.code)
+                        .ok_or_else(|| UsageError::UnknownRule(n.clone()))
+                })
+                .collect()
+        };
+        let pick = |flag: &Vec<String>, file: &Vec<String>| {
+            if flag.is_empty() {
+                file.clone()
+            } else {
+                flag.clone()
+            }
+        };
+        let severity = |s: &str| Severity::parse(s).ok_or_else(|| UsageError::Severity(s.into()));
+        let mut overrides = std::collections::BTreeMap::new();
+        for (rule, sev) in &config.severity {
+            let code = rules::lookup(rule)
+                .map(|r| r.code)
+                .ok_or_else(|| UsageError::UnknownRule(rule.clone()))?;
+            overrides.insert(code, severity(sev)?);
+        }
+        let fail_on = match args.fail_on.as_deref().or(config.fail_on.as_deref()) {
+            Some(s) => severity(s)?,
+            None => Severity::Error,
+        };
+        let t = &config.thresholds;
+        let d = Thresholds::default();
+        let thresholds = Thresholds {
+            slow_setup_ms: t.slow_setup_ms.unwrap_or(d.slow_setup_ms),
+            stuck_proceeding_ms: t.stuck_proceeding_ms.unwrap_or(d.stuck_proceeding_ms),
+            retransmissions: t.retransmissions.unwrap_or(d.retransmissions),
+            bye_after_answer_ms: t.bye_after_answer_ms.unwrap_or(d.bye_after_answer_ms),
+        };
+        Ok(CheckSettings {
+            format: args.format,
+            rules: RuleSettings {
+                thresholds,
+                select: codes(&pick(&args.select, &config.select))?,
+                ignore: codes(&pick(&args.ignore, &config.ignore))?,
+                severity: overrides,
+            },
+            fail_on,
+        })
+    }
+}
+
+/// Runs the rules and renders the findings; the exit code is 1 when a finding reaches
+/// `--fail-on`.
+pub(super) fn run_check(
+    ctx: &Context<'_>,
+    check: &CheckSettings,
+    out: &mut dyn Write,
+) -> io::Result<u8> {
+    let rctx = rules::Context {
+        model: ctx.model,
+        settings: &check.rules,
+        inputs: ctx.inputs,
+    };
+    let findings = rules::run(&rctx);
+    let code = u8::from(findings.iter().any(|f| f.severity >= check.fail_on));
+    let located: Vec<_> = findings.iter().map(|f| findings::locate(ctx, f)).collect();
+    match check.format {
+        CheckFormat::Human => findings::human::write(ctx, &located, out)?,
+        CheckFormat::Concise => findings::concise::write(&located, out)?,
+        CheckFormat::Json => findings::json::write(ctx, &located, code, out)?,
+        CheckFormat::Jsonl => findings::json::write_lines(&located, out)?,
+        CheckFormat::Sarif => findings::sarif::write(&located, out)?,
+        CheckFormat::Junit => findings::junit::write(ctx, &located, check.fail_on, out)?,
+        CheckFormat::Github => findings::github::write(&located, out)?,
+    }
+    Ok(code)
+}
