@@ -128,3 +128,29 @@ fn flow_of_a_registration() {
     );
     insta::assert_snapshot!("flow__register-401-F1", out);
 }
+
+#[test]
+fn check_human_and_json() {
+    for (name, inputs) in [
+        (
+            "seed-bug",
+            &["call-freed-early/caller.log", "call-freed-early/callee.log"][..],
+        ),
+        (
+            "decline-603",
+            &["decline-603/caller.log", "decline-603/callee.log"],
+        ),
+        (
+            "capture-freed-early",
+            &["captures/pjsua-freed-early/call.pcap"],
+        ),
+        (
+            "cut-and-malformed",
+            &["big-invite-cut/caller.log", "malformed/options.pcap"],
+        ),
+    ] {
+        insta::assert_snapshot!(format!("check_human__{name}"), output(&["check"], inputs));
+        let json = output(&["check", "--format", "json"], inputs);
+        insta::assert_snapshot!(format!("check_json__{name}"), json);
+    }
+}
