@@ -9,7 +9,7 @@ mod integration {
     pub mod hostile;
     pub mod public;
     pub mod rule_cases;
-    pub mod rules_a;
-    pub mod rules_b;
+    pub mod rule_cases_calls;
+    pub mod rule_cases_messages;
     pub mod snapshots;
 }

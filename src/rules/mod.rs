@@ -6,14 +6,35 @@
 //! file, in the spirit of ruff. Does not own: correlation, and nothing here prints (the
 //! renderers are in `report::findings`).
 
+mod account_deleted;
+mod auth_failed;
+mod bye_right_after_answer;
 mod call_object_freed_early;
 mod call_rejected;
+mod call_slots_exhausted;
+mod cancel_answer_race;
+mod content_length_mismatch;
+mod cseq_not_increasing;
 pub mod docs;
-mod group_a;
-mod group_b;
+mod invite_timeout;
 mod malformed_message;
+mod missing_ack;
+mod missing_mandatory_header;
+mod no_common_codec;
 mod no_message_dumps;
+mod no_sound_device;
+mod private_address_in_sdp;
+mod redirect_not_followed;
+mod registration_failed;
+mod reinvite_glare;
+mod retransmission_storm;
+mod session_timer_failure;
+mod slow_call_setup;
+mod stuck_in_proceeding;
+mod thread_not_registered;
+mod transport_error;
 mod truncated_log_record;
+mod unknown_dialog;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -112,25 +133,37 @@ pub const DOC_SECTIONS: [&str; 6] = [
     "## References",
 ];
 
-const CORE: &[&Rule] = &[
+/// Every rule, ordered by code. Drives `check`, `--select`, `rules`, `explain` and the docs.
+pub static REGISTRY: &[&Rule] = &[
     &call_object_freed_early::RULE,
+    &missing_ack::RULE,
+    &invite_timeout::RULE,
+    &stuck_in_proceeding::RULE,
+    &auth_failed::RULE,
+    &registration_failed::RULE,
+    &unknown_dialog::RULE,
+    &cancel_answer_race::RULE,
+    &reinvite_glare::RULE,
+    &no_common_codec::RULE,
+    &private_address_in_sdp::RULE,
+    &session_timer_failure::RULE,
+    &redirect_not_followed::RULE,
+    &retransmission_storm::RULE,
+    &transport_error::RULE,
+    &thread_not_registered::RULE,
+    &no_sound_device::RULE,
+    &account_deleted::RULE,
+    &call_slots_exhausted::RULE,
     &truncated_log_record::RULE,
     &malformed_message::RULE,
+    &missing_mandatory_header::RULE,
+    &content_length_mismatch::RULE,
+    &cseq_not_increasing::RULE,
+    &slow_call_setup::RULE,
+    &bye_right_after_answer::RULE,
     &call_rejected::RULE,
     &no_message_dumps::RULE,
 ];
-
-/// Every rule, ordered by code. Drives `check`, `--select`, `rules`, `explain` and the docs.
-pub static REGISTRY: std::sync::LazyLock<Vec<&'static Rule>> = std::sync::LazyLock::new(|| {
-    let mut all: Vec<&'static Rule> = CORE
-        .iter()
-        .chain(group_a::RULES)
-        .chain(group_b::RULES)
-        .copied()
-        .collect();
-    all.sort_by_key(|r| r.code);
-    all
-});
 
 /// Finds a rule by code or name (case-insensitive).
 pub fn lookup(key: &str) -> Option<&'static Rule> {

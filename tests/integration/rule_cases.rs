@@ -65,8 +65,8 @@ const CORE: &[RuleCase] = &[
 
 fn all_cases() -> impl Iterator<Item = &'static RuleCase> {
     CORE.iter()
-        .chain(super::rules_a::CASES)
-        .chain(super::rules_b::CASES)
+        .chain(super::rule_cases_calls::CASES)
+        .chain(super::rule_cases_messages::CASES)
 }
 
 /// (exit code, rule names found) of `check --select RULE`.

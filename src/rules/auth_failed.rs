@@ -1,0 +1,398 @@
+//! SF005 `auth-failed`: credentials were sent and refused (a 401/407 loop, a 403 after a
+//! challenge, or pjsip's `Authorization failed`).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::dialog::Owner;
+use crate::event::{Event, LogKind};
+use crate::rules::{Context, Finding, Rule, Scope, Severity};
+use crate::sip::{HeaderName, SipMessage};
+
+pub(super) const RULE: Rule = Rule {
+    code: "SF005",
+    name: "auth-failed",
+    severity: Severity::Error,
+    scope: Scope::Transaction,
+    summary: "credentials were sent and refused: challenged again (401/407 loop), or 403 after a challenge",
+    docs: DOCS,
+    check,
+};
+
+const DOCS: &str = r#"## What it detects
+Digest authentication that did not work:
+
+- **A 401/407 loop.** A request that carries `Authorization` (or `Proxy-Authorization`) is
+  answered with another `401 Unauthorized` / `407 Proxy Authentication Required`. The server
+  did not accept the credentials. Not reported: a new challenge with `stale=true`, or one that
+  the very next attempt of the same method answers successfully (both only ask for a fresh
+  nonce), and the empty Digest response (`nonce="", response=""`) that IMS clients put in
+  their first REGISTER.
+- **403 after a challenge.** A request with credentials, or a request after the server
+  challenged that method in the same Call-ID, is answered `403 Forbidden`.
+- **pjsip's own verdict.** `sip_auth_client.c  Authorization failed for alice@example.com: …`
+  and errors such as `PJSIP_EFAILEDCREDENTIAL`, `PJSIP_ENOCREDENTIAL`, `PJSIP_EAUTHSTALECOUNT`
+  on the log line.
+
+One finding per call or registration (Call-ID), with every rejection counted; the wire and the
+log evidence of the same failure are reported together.
+
+## Why it matters
+The account cannot register or call. pjsip gives up after the second challenge of the same
+request (the registration ends with the 401, or with `PJSIP_EFAILEDCREDENTIAL`), and many
+servers lock an account or ban an IP address (fail2ban) after repeated failures, so a wrong
+password left running can take a whole site offline.
+
+## Typical causes
+- Wrong password or user name; the auth user differs from the user part of the SIP URI
+  (many providers use a separate "auth ID").
+- The credential's realm does not match the realm in the challenge (`AuthCredInfo` with a
+  fixed realm instead of `*`): pjsip then has no credential to answer with
+  (`PJSIP_ENOCREDENTIAL`).
+- The password is stored hashed (`dataType` 1, HA1) but computed for another realm.
+- A 403 after the challenge: the credentials are right but the account is disabled, not
+  allowed from this IP address, or the From/To user does not match the authenticated user.
+
+## How to fix
+- Check user, auth ID and password against the provider's settings, and use realm `*`:
+  `acc_cfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", "alice", 0, "secret"))`.
+- Compare the `realm` and `username` in the rejected `Authorization` header with what the
+  server expects (both are shown in the finding).
+- On a 403, ask the server's operator: its log says why (IP ACL, disabled account,
+  From/auth-user mismatch).
+- Stop the retry loop: do not re-register in a tight loop after a 401/403
+  (`regConfig.retryIntervalSec`), or the server may ban the address.
+
+## Example
+From `fixtures/rules/auth-failed` (pjsua2 with a wrong password against a registrar that
+never accepts it):
+```
+TX REGISTER sip:127.0.0.1:5660  CSeq n              (no credentials)
+RX 401 Unauthorized            WWW-Authenticate: Digest realm="sipflow.test", nonce="4f8c…"
+TX REGISTER sip:127.0.0.1:5660  CSeq n+1            Authorization: Digest username="alice", realm="sipflow.test", …
+RX 401 Unauthorized            (challenged again, stale not set)
+sip_auth_client.c  Authorization failed for alice@sipflow.test: server rejected with stale=false
+pjsua_acc.c        SIP registration error: Credential failed to authenticate (PJSIP_EFAILEDCREDENTIAL)
+```
+and `fixtures/register-403`: REGISTER → 401 → REGISTER with credentials → 403 Forbidden.
+
+## References
+- RFC 3261 §22 (Usage of HTTP authentication), §22.2–22.3, §21.4.2 (401), §21.4.8 (407),
+  §21.4.4 (403)
+- RFC 7616 §3.3–3.4 (Digest challenge and `stale`)
+- pjsua2 `AuthCredInfo`, `AccountSipConfig.authCreds` (https://docs.pjsip.org/en/latest/api/generated/pjsip/group/group__PJSUA2__ACC.html)
+"#;
+
+const HELP: &str = "check the user name, auth ID and password of the account and use realm \
+                    \"*\" (AuthCredInfo(\"digest\", \"*\", user, 0, password)); after a 403, \
+                    ask the server's operator why the account is refused (IP ACL, disabled \
+                    account, From/auth-user mismatch)";
+
+/// How many of the owner's next requests are searched for the retry of a refused one.
+const LOOKAHEAD: usize = 3;
+
+/// What was found about one call or registration (one owner).
+#[derive(Default)]
+struct Failure {
+    /// (the rejecting response, the request it answered), wire indexes, in order.
+    rejections: Vec<(usize, Option<usize>)>,
+    /// Log events (auth failure lines).
+    logs: Vec<usize>,
+}
+
+fn owner_key(owner: Option<Owner>, fallback: usize) -> (u8, usize) {
+    match owner {
+        Some(Owner::Call(c)) => (0, c),
+        Some(Owner::Flow(f)) => (1, f),
+        None => (2, fallback),
+    }
+}
+
+/// A parameter of a Digest header value (`username="alice"` → `alice`).
+fn auth_param(value: &str, name: &str) -> Option<String> {
+    let value = value.trim();
+    let rest = value
+        .strip_prefix("Digest")
+        .or_else(|| value.strip_prefix("digest"))
+        .unwrap_or(value);
+    rest.split(',').find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().trim_matches('"').to_string())
+    })
+}
+
+/// The challenge says only that the nonce expired (`stale=true`).
+fn is_stale(resp: &SipMessage) -> bool {
+    [HeaderName::WwwAuthenticate, HeaderName::ProxyAuthenticate]
+        .into_iter()
+        .flat_map(|h| resp.all(h))
+        .any(|v| auth_param(&v, "stale").is_some_and(|s| s.eq_ignore_ascii_case("true")))
+}
+
+/// The request a response answers: the first request of its transaction.
+fn request_of(ctx: &Context<'_>, wire: usize) -> Option<usize> {
+    let t = ctx.model.messages[wire].tsx?;
+    ctx.model.transactions[t]
+        .messages
+        .iter()
+        .copied()
+        .find(|&w| {
+            ctx.model
+                .message(w)
+                .parsed()
+                .and_then(SipMessage::method)
+                .is_some_and(|m| m != "ACK" && m != "CANCEL")
+        })
+}
+
+fn is_auth_log(kind: &LogKind, errors: &[String]) -> bool {
+    matches!(kind, LogKind::AuthFailed)
+        || errors.iter().any(|e| {
+            e.starts_with("PJSIP_EAUTH")
+                || e == "PJSIP_EFAILEDCREDENTIAL"
+                || e == "PJSIP_ENOCREDENTIAL"
+        })
+}
+
+/// The credentials a request carries: an `Authorization` or `Proxy-Authorization` value that
+/// answers a challenge. The empty Digest response of an IMS client's first REGISTER
+/// (TS 24.229: `nonce="", response=""`) is not an answer.
+fn credentials(m: &SipMessage) -> Option<String> {
+    [HeaderName::Authorization, HeaderName::ProxyAuthorization]
+        .into_iter()
+        .flat_map(|h| m.all(h))
+        .find(|v| auth_param(v, "response").is_none_or(|r| !r.is_empty()))
+        .map(|v| v.into_owned())
+}
+
+/// A rejection found on the wire, before the look-ahead.
+struct Candidate {
+    key: (u8, usize),
+    owner: Option<Owner>,
+    response: usize,
+    request: Option<usize>,
+    code: u16,
+    method: String,
+}
+
+fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
+    let model = ctx.model;
+    let mut candidates: Vec<Candidate> = Vec::new();
+    // (owner, method) pairs that were challenged so far.
+    let mut challenged: HashSet<((u8, usize), String)> = HashSet::new();
+    // owner → its requests (wire, method), in order.
+    let mut requests: HashMap<(u8, usize), Vec<(usize, String)>> = HashMap::new();
+    for (w, wire) in model.messages.iter().enumerate() {
+        if wire.retransmission {
+            continue;
+        }
+        let Some(m) = model.message(w).parsed() else {
+            continue;
+        };
+        let owner = model.message_owner[w];
+        let key = owner_key(owner, w);
+        if let Some(method) = m.method() {
+            if method != "ACK" && method != "CANCEL" {
+                requests
+                    .entry(key)
+                    .or_default()
+                    .push((w, method.to_string()));
+            }
+            continue;
+        }
+        let Some(code) = m.status().filter(|c| matches!(c, 401 | 403 | 407)) else {
+            continue;
+        };
+        let method = m.cseq().map(|c| c.method).unwrap_or_default();
+        let request = request_of(ctx, w);
+        let with_credentials = request
+            .and_then(|r| model.message(r).parsed())
+            .and_then(credentials)
+            .is_some();
+        let rejected = match code {
+            401 | 407 => with_credentials && !is_stale(m),
+            _ => with_credentials || challenged.contains(&(key, method.clone())),
+        };
+        if code != 403 {
+            challenged.insert((key, method.clone()));
+        }
+        if rejected {
+            candidates.push(Candidate {
+                key,
+                owner,
+                response: w,
+                request,
+                code,
+                method,
+            });
+        }
+    }
+    let mut found: BTreeMap<(u8, usize), (Option<Owner>, Failure)> = BTreeMap::new();
+    for c in candidates {
+        // A new challenge that the very next attempt answers successfully only asked for a
+        // fresh nonce (as `stale=true` would): not a failure.
+        if matches!(c.code, 401 | 407)
+            && let Some(r) = c.request
+            && next_attempt_succeeded(ctx, requests.get(&c.key), r, &c.method)
+        {
+            continue;
+        }
+        found
+            .entry(c.key)
+            .or_insert_with(|| (c.owner, Failure::default()))
+            .1
+            .rejections
+            .push((c.response, c.request));
+    }
+    for (e, ev) in model.events.iter().enumerate() {
+        let Event::Log(l) = ev else { continue };
+        if !is_auth_log(&l.kind, &l.errors) {
+            continue;
+        }
+        let owner = model.event_owner[e];
+        found
+            .entry(owner_key(owner, model.messages.len() + e))
+            .or_insert_with(|| (owner, Failure::default()))
+            .1
+            .logs
+            .push(e);
+    }
+    for (owner, failure) in found.into_values() {
+        if let Some(f) = finding(ctx, owner, &failure) {
+            out.push(f);
+        }
+    }
+}
+
+/// Whether the owner's next request of `method` after `request` got a 2xx.
+fn next_attempt_succeeded(
+    ctx: &Context<'_>,
+    requests: Option<&Vec<(usize, String)>>,
+    request: usize,
+    method: &str,
+) -> bool {
+    let Some(list) = requests else { return false };
+    let at = list.partition_point(|(w, _)| *w <= request);
+    list[at..]
+        .iter()
+        .take(LOOKAHEAD)
+        .find(|(_, m)| m == method)
+        .and_then(|&(w, _)| ctx.model.messages[w].tsx)
+        .and_then(|t| ctx.model.transactions[t].final_status)
+        .is_some_and(|c| (200..300).contains(&c))
+}
+
+fn finding(ctx: &Context<'_>, owner: Option<Owner>, failure: &Failure) -> Option<Finding> {
+    let model = ctx.model;
+    let Some(&(first, request)) = failure.rejections.first() else {
+        // Only pjsip's log says so.
+        let &e = failure.logs.first()?;
+        let Event::Log(l) = &model.events[e] else {
+            return None;
+        };
+        let mut f = Finding::new(
+            &RULE,
+            owner,
+            format!(
+                "pjsip reports an authentication failure in {}: {}",
+                ctx.input_name(l.origin.input),
+                l.text
+            ),
+            HELP.to_string(),
+        )
+        .with(e, "pjsip's authentication error");
+        for &more in failure.logs.iter().skip(1).take(3) {
+            f = f.with(more, "pjsip's authentication error");
+        }
+        return Some(f);
+    };
+    let resp = model.message(first).parsed()?;
+    let code = resp.status()?;
+    let reason = resp.reason_phrase().unwrap_or("");
+    let req_msg = request.and_then(|r| model.message(r).parsed());
+    let method = resp.cseq().map(|c| c.method).unwrap_or_default();
+    let target = req_msg
+        .and_then(SipMessage::request_uri)
+        .map(|u| format!(" to {u}"))
+        .unwrap_or_default();
+    let creds = req_msg.and_then(credentials);
+    let who = creds
+        .as_deref()
+        .map(|v| {
+            let user = auth_param(v, "username").unwrap_or_else(|| "?".into());
+            let realm = auth_param(v, "realm").unwrap_or_else(|| "?".into());
+            format!(" (username \"{user}\", realm \"{realm}\")")
+        })
+        .unwrap_or_default();
+    let what = if creds.is_some() {
+        format!("although it carried credentials{who}")
+    } else {
+        format!("after the server had challenged the {method}")
+    };
+    let count = failure.rejections.len();
+    let times = if count > 1 {
+        format!("; {count} requests were refused this way")
+    } else {
+        String::new()
+    };
+    let verdict = match code {
+        403 => "the server refuses this account",
+        _ => "the server did not accept the credentials",
+    };
+    let mut f = Finding::new(
+        &RULE,
+        owner,
+        format!("{method}{target} was answered {code} {reason} {what}: {verdict}{times}"),
+        HELP.to_string(),
+    )
+    .with(
+        ctx.sighting_in(first, None),
+        if creds.is_some() {
+            format!("{code} {reason} to a request with credentials")
+        } else {
+            format!("{code} {reason} after a challenge")
+        },
+    );
+    if let Some(r) = request {
+        let label = if creds.is_some() {
+            format!("the {method} with credentials{who}")
+        } else {
+            format!("the {method}")
+        };
+        f = f.with(ctx.sighting_in(r, None), label);
+    }
+    for &e in failure.logs.iter().take(3) {
+        f = f.with(e, "pjsip's authentication error");
+    }
+    Some(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn register(auth: &str) -> SipMessage {
+        let raw = format!(
+            "REGISTER sip:r SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\
+             From: <sip:a@r>;tag=1\r\nTo: <sip:a@r>\r\nCall-ID: c\r\nCSeq: 2 REGISTER\r\n\
+             Max-Forwards: 70\r\n{auth}Content-Length: 0\r\n\r\n"
+        );
+        SipMessage::parse(raw.as_bytes()).expect("parses")
+    }
+
+    #[test]
+    fn digest_params_and_credentials() {
+        let v = r#"Digest username="alice", realm="sipflow.test", nonce="4f8c", response="bc6f", qop=auth"#;
+        assert_eq!(auth_param(v, "username").as_deref(), Some("alice"));
+        assert_eq!(auth_param(v, "REALM").as_deref(), Some("sipflow.test"));
+        assert_eq!(auth_param(v, "qop").as_deref(), Some("auth"));
+        assert_eq!(auth_param(v, "stale"), None);
+        assert!(credentials(&register(&format!("Authorization: {v}\r\n"))).is_some());
+        // An IMS client's first REGISTER: an empty Digest response answers nothing.
+        let ims = r#"Authorization: Digest nonce="",uri="sip:r",realm="r",username="u",response=""
+"#;
+        assert!(credentials(&register(&ims.replace('\n', "\r\n"))).is_none());
+        assert!(credentials(&register("")).is_none());
+    }
+}

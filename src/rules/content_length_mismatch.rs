@@ -1,0 +1,124 @@
+//! SF023 `content-length-mismatch`: Content-Length disagrees with the body that was received.
+
+use crate::event::{Locator, Transport};
+use crate::rules::{Context, Finding, Rule, Scope, Severity};
+use crate::sip::{HeaderName, IssueKind};
+
+pub(super) const RULE: Rule = Rule {
+    code: "SF023",
+    name: "content-length-mismatch",
+    severity: Severity::Warning,
+    scope: Scope::Message,
+    summary: "Content-Length disagrees with the body (or is not a number)",
+    docs: DOCS,
+    check,
+};
+
+const DOCS: &str = r#"## What it detects
+A message whose `Content-Length` does not match the bytes of its body: it declares more bytes
+than the datagram or dump holds, fewer bytes than follow the header block (the rest is not a
+new message), or it is not a number at all.
+
+Not reported: pjsip dumps cut by the 4000-byte log record limit (that is
+`truncated-log-record`), and messages on a stream transport (TCP, TLS, WebSocket) that a capture
+holds only in part (the capture, not the sender, lost the rest).
+
+## Why it matters
+On UDP the receiver must take the body from Content-Length (RFC 3261 §18.3): a larger value
+means the message is incomplete and should be discarded or answered `400`, a smaller one cuts
+the body (SDP lines or message text lost). On TCP a wrong value breaks the framing of the whole
+connection: the next message is read from the middle of this one. Lenient stacks (pjsip, SIPp)
+may accept it, so the bug surfaces only with a stricter peer.
+
+## Typical causes
+- An application or script that builds the message as text and computes Content-Length before
+  it edits the body, or counts characters instead of bytes (UTF-8 text, line ends `\n` vs
+  `\r\n`).
+- A B2BUA, SBC or SIP ALG that rewrites the SDP (addresses, codecs) without updating
+  Content-Length.
+- A test tool scenario with a fixed length.
+
+## How to fix
+Let the SIP stack compute Content-Length, or compute it from the final body bytes after every
+change (`len(body.encode())`, with the `\r\n` line ends). Fix the rewriting element so it updates
+the header, or disable its SDP manipulation.
+
+## Example
+From `fixtures/rules-message-extra/content-length-mismatch/message.pcap` (a SIPp UAC with a fixed
+length):
+```
+MESSAGE sip:ua@127.0.0.1:5852 SIP/2.0
+…
+Content-Type: text/plain
+Content-Length: 40
+
+hello from sipflow, take 1
+```
+The body has 28 bytes; pjsip accepted it anyway and answered 200 OK.
+
+## References
+- RFC 3261 §18.3 (framing), §20.14 (Content-Length)
+"#;
+
+fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
+    let model = ctx.model;
+    for (w, wire) in model.messages.iter().enumerate() {
+        if wire.retransmission {
+            continue;
+        }
+        let ev = model.message(w);
+        let Some(m) = ev.parsed() else { continue };
+        if ev.truncated {
+            let datagram_capture = matches!(ev.origin.locator, Locator::Frames(_))
+                && matches!(ev.transport, Transport::Udp | Transport::Sctp);
+            if !datagram_capture {
+                continue;
+            }
+        }
+        let cl_spans: Vec<_> = m
+            .headers_named(HeaderName::ContentLength)
+            .map(|h| h.value_span.clone())
+            .collect();
+        let Some(issue) = m.issues().iter().find(|i| match i.kind {
+            IssueKind::ContentLengthMismatch => true,
+            IssueKind::BadHeaderValue => cl_spans.contains(&i.span),
+            IssueKind::BadHeaderLine => false,
+        }) else {
+            continue;
+        };
+        let what = match (m.method(), m.status()) {
+            (Some(method), _) => method.to_string(),
+            (None, Some(code)) => format!("{code} response"),
+            _ => "message".into(),
+        };
+        let from = wire
+            .src
+            .as_deref()
+            .map(|s| format!(" from {s}"))
+            .unwrap_or_default();
+        let transport = match ev.transport {
+            Transport::Unknown => String::new(),
+            t => format!(" over {}", t.as_str()),
+        };
+        let effect = match ev.transport {
+            Transport::Tcp | Transport::Tls | Transport::Ws | Transport::Wss => {
+                "on a stream this breaks the framing of every following message"
+            }
+            _ => {
+                "a strict receiver discards the message or answers 400, a lenient one may cut the body"
+            }
+        };
+        out.push(
+            Finding::new(
+                &RULE,
+                model.message_owner[w],
+                format!("the {what}{from}{transport}: {}; {effect}", issue.message),
+                "compute Content-Length from the final body bytes (after every edit, bytes not \
+                 characters, with CRLF line ends), or let the SIP stack fill it in; fix any \
+                 element that rewrites the body without updating it"
+                    .into(),
+            )
+            .with(wire.event, issue.message.clone()),
+        );
+    }
+}

@@ -1,0 +1,391 @@
+//! SF002 `missing-ack`: a 2xx to an INVITE that was never ACKed.
+
+use std::collections::BTreeSet;
+
+use crate::dialog::{Call, Owner};
+use crate::event::{Direction, Event, Timestamp};
+use crate::rules::{Context, Finding, Rule, Scope, Severity};
+use crate::sip::SipMessage;
+
+pub(super) const RULE: Rule = Rule {
+    code: "SF002",
+    name: "missing-ack",
+    severity: Severity::Error,
+    scope: Scope::Transaction,
+    summary: "a 2xx to an INVITE was never ACKed",
+    docs: DOCS,
+    check,
+};
+
+const DOCS: &str = r#"## What it detects
+A 2xx response to an INVITE (or re-INVITE) for which no ACK was ever seen. The answering side
+(UAS) retransmits the 2xx with Timer G (0.5 s, 1 s, 2 s, then every 4 s) and, after 64×T1 =
+32 s without an ACK, gives up and ends the call with a BYE; PJSIP adds
+`Reason: SIP ;cause=408 ;text="Request Timeout"` to that BYE. The rule reports:
+
+- **error**: no ACK, and the answerer gave up (a BYE from it with cause 408, or sent 32 s after
+  the answer), or it kept retransmitting the 2xx through the 32 s the input covers;
+- **error**: an ACK *was* sent, but the answerer kept retransmitting its 2xx and finally hung up
+  with cause 408: the ACK never reached it (it went to the wrong address);
+- **warning**: no ACK and the 2xx was retransmitted at least twice, but the input ends before
+  the 32 s are over.
+
+A 2xx that was never retransmitted and not followed by a BYE from the answerer is not
+reported: nothing shows the answerer was waiting, and the ACK may just be missing from a
+partial capture. When the answerer's own log is among the inputs and shows the ACK arriving,
+nothing is reported either.
+
+## Why it matters
+The call looks connected to the caller (it got the 200) but the callee never sees it
+confirmed: after 32 s the callee hangs up. Users report "calls drop after 30 seconds", always
+at the same moment. Until then the callee keeps retransmitting the 200.
+
+## Typical causes
+- The ACK is sent to the wrong place: the 200's `Contact` (the remote target) holds a private
+  or unreachable address (NAT, a wrong `contactForced`/public address setting), or the
+  `Record-Route` set is broken, so the ACK goes somewhere else.
+- A SIP ALG or SBC rewrites the Contact or drops the ACK; a firewall lets the INVITE in but
+  not the ACK (it has its own branch and is a new "connection" for a stateful filter).
+- The caller never processes the 200 (application or test script bug: a SIPp scenario
+  without `<send>` ACK, an application that blocks the SIP thread).
+- The 200 reaches the caller over a different transport/port than expected and is dropped.
+
+## How to fix
+Compare the ACK's destination with the 200's `Contact` and `Record-Route`: they must agree.
+Behind NAT enable `rport` and let pjsip learn its public address
+(`AccountConfig.natConfig.contactRewriteUse`, `viaRewriteUse`, or a STUN server), or set the
+right public address on the transport. Disable SIP ALGs on routers. If you capture at the
+callee, check whether ACKs arrive at all; if you capture at the caller, check where they go.
+
+## Example
+From `fixtures/rules/missing-ack/callee.log` (a SIPp UAC that never ACKs a pjsua2 callee):
+```
+06:43:33.981  RX Request msg INVITE/cseq=1
+06:43:33.982  TX Response msg 200/INVITE/cseq=1
+06:43:34.482  TX Response msg 200/INVITE/cseq=1   (retransmission, +0.5 s)
+06:43:35.482  TX Response msg 200/INVITE/cseq=1   (retransmission, +1.5 s)
+…             (+3.5 s, +7.5 s, then every 4 s)
+06:44:05.486  TX Response msg 200/INVITE/cseq=1   (10th retransmission, +31.5 s)
+06:44:05.983  TX Request msg BYE/cseq=25511
+              Reason: SIP ;cause=408 ;text="Request Timeout"
+```
+No ACK ever arrives; the call never reaches CONFIRMED.
+
+## References
+- RFC 3261 §13.3.1.4 (the UAS retransmits the 2xx until the ACK; BYE after 64×T1)
+- RFC 3261 §17.1.1.3 and §13.2.2.4 (the UAC sends the ACK for a 2xx to the remote target)
+- RFC 3261 §12.1.2 (remote target and route set from the 2xx)
+- pjsip `sip_inv.c` (2xx retransmission and the ACK timeout in the invite session)
+"#;
+
+const HELP: &str = "make sure the caller sends the ACK for a 2xx to the 200's Contact (through its \
+                    Record-Route set) and that it arrives: check NAT/rport and Contact rewriting, \
+                    SIP ALGs and firewalls on the path, and the caller's ACK handling";
+
+/// RFC 3261 T1.
+const T1_MS: i64 = 500;
+/// How long a UAS retransmits a 2xx before giving up on the ACK (64×T1).
+const ACK_WAIT_MS: i64 = 64 * T1_MS;
+
+/// One parsed wire message of a call.
+struct Seen<'a> {
+    wire: usize,
+    ts: Timestamp,
+    msg: &'a SipMessage,
+}
+
+fn to_tag(m: &SipMessage) -> Option<String> {
+    m.to().and_then(|t| t.tag().map(str::to_string))
+}
+
+fn from_tag(m: &SipMessage) -> Option<String> {
+    m.from().and_then(|t| t.tag().map(str::to_string))
+}
+
+fn secs(ms: i64) -> String {
+    format!("{:.1} s", ms as f64 / 1000.0)
+}
+
+/// The last timestamp of every input.
+fn input_ends(ctx: &Context<'_>) -> Vec<Option<Timestamp>> {
+    let mut ends: Vec<Option<Timestamp>> = vec![None; ctx.inputs.len()];
+    for ev in &ctx.model.events {
+        let i = ev.origin().input;
+        if ends.len() <= i {
+            ends.resize(i + 1, None);
+        }
+        ends[i] = Some(ends[i].map_or(ev.ts(), |t| t.max(ev.ts())));
+    }
+    ends
+}
+
+fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
+    let ends = input_ends(ctx);
+    for (ci, call) in ctx.model.calls.iter().enumerate() {
+        let msgs: Vec<Seen<'_>> = call
+            .messages
+            .iter()
+            .filter_map(|&wire| {
+                let ev = ctx.model.message(wire);
+                Some(Seen {
+                    wire,
+                    ts: ev.ts,
+                    msg: ev.parsed()?,
+                })
+            })
+            .collect();
+        let mut done: BTreeSet<(u32, Option<String>)> = BTreeSet::new();
+        for (i, s) in msgs.iter().enumerate() {
+            let Some(code) = s.msg.status().filter(|c| (200..300).contains(c)) else {
+                continue;
+            };
+            let Some(cseq) = s.msg.cseq().filter(|c| c.method == "INVITE") else {
+                continue;
+            };
+            let tag = to_tag(s.msg);
+            if !done.insert((cseq.seq, tag.clone())) {
+                continue;
+            }
+            let answer = Answer {
+                index: i,
+                code,
+                seq: cseq.seq,
+                tag,
+            };
+            if let Some(f) = judge(ctx, ci, call, &msgs, &ends, &answer) {
+                out.push(f);
+            }
+        }
+    }
+}
+
+struct Answer {
+    /// Index in the call's parsed messages of the first copy of the 2xx.
+    index: usize,
+    code: u16,
+    seq: u32,
+    /// The answerer's tag (the To tag of the 2xx).
+    tag: Option<String>,
+}
+
+fn judge(
+    ctx: &Context<'_>,
+    ci: usize,
+    call: &Call,
+    msgs: &[Seen<'_>],
+    ends: &[Option<Timestamp>],
+    a: &Answer,
+) -> Option<Finding> {
+    let first = &msgs[a.index];
+    let t0 = first.ts;
+    let same_answer = |m: &SipMessage| {
+        m.status() == Some(a.code)
+            && m.cseq()
+                .is_some_and(|c| c.seq == a.seq && c.method == "INVITE")
+            && to_tag(m) == a.tag
+    };
+    let sends: Vec<&Seen<'_>> = msgs[a.index..]
+        .iter()
+        .filter(|s| same_answer(s.msg))
+        .collect();
+    // The To tags of other 2xx to the same INVITE (forking): an ACK carrying one of them
+    // acknowledges that other answer, not this one.
+    let other_tags: BTreeSet<Option<String>> = msgs
+        .iter()
+        .filter(|s| {
+            s.msg.status().is_some_and(|c| (200..300).contains(&c))
+                && s.msg
+                    .cseq()
+                    .is_some_and(|c| c.seq == a.seq && c.method == "INVITE")
+        })
+        .map(|s| to_tag(s.msg))
+        .filter(|t| *t != a.tag)
+        .collect();
+    let acks: Vec<&Seen<'_>> = msgs
+        .iter()
+        .filter(|s| {
+            s.msg.method() == Some("ACK")
+                && s.msg.cseq().is_some_and(|c| c.seq == a.seq)
+                && (a.tag.is_none()
+                    || to_tag(s.msg) == a.tag
+                    || !other_tags.contains(&to_tag(s.msg)))
+        })
+        .collect();
+    let bye = msgs[a.index..]
+        .iter()
+        .find(|s| s.msg.method() == Some("BYE") && a.tag.is_some() && from_tag(s.msg) == a.tag);
+    let bye_reason = bye.and_then(|b| {
+        b.msg
+            .reasons()
+            .into_iter()
+            .find(|r| r.protocol.eq_ignore_ascii_case("SIP"))
+    });
+    let reason_timeout = bye_reason.as_ref().is_some_and(|r| {
+        r.cause == Some(408)
+            || r.text
+                .as_deref()
+                .is_some_and(|t| t.to_ascii_lowercase().contains("ack"))
+    });
+    let bye_late = bye.is_some_and(|b| t0.ms_until(b.ts) >= ACK_WAIT_MS - T1_MS);
+    let resent = msgs[a.index + 1..].iter().any(|s| same_answer(s.msg));
+    // The answerer ended the call for want of an ACK: a BYE when its 2xx timer ran out (64×T1;
+    // over TCP pjsip does not resend the 2xx but still times out), or a timeout BYE after it
+    // had to resend the 2xx.
+    let gave_up = bye.is_some() && (bye_late || (reason_timeout && resent));
+
+    // Who answered, and what was answered.
+    let answerer = if a.tag.is_some() && a.tag == call.caller_tag {
+        "the caller"
+    } else {
+        "the callee"
+    };
+    let reinvite = msgs.iter().any(|s| {
+        s.msg.method() == Some("INVITE")
+            && s.msg.cseq().is_some_and(|c| c.seq == a.seq)
+            && to_tag(s.msg).is_some()
+    });
+    let what = format!(
+        "{} {} to the {} (CSeq {})",
+        a.code,
+        first.msg.reason_phrase().unwrap_or(""),
+        if reinvite { "re-INVITE" } else { "INVITE" },
+        a.seq
+    );
+    let inputs: BTreeSet<usize> = ctx.model.messages[first.wire]
+        .sightings
+        .iter()
+        .map(|&e| ctx.model.events[e].origin().input)
+        .collect();
+    let seen_until = inputs
+        .iter()
+        .filter_map(|&i| ends.get(i).copied().flatten())
+        .max()
+        .unwrap_or(t0);
+    let covered = t0.ms_until(seen_until);
+    let last = sends.last().copied().unwrap_or(first);
+    let span = t0.ms_until(last.ts);
+    let retrans = sends.len().saturating_sub(1);
+    let sent = if retrans > 0 {
+        format!(
+            "{answerer} sent it {} times over {} (Timer G)",
+            sends.len(),
+            secs(span)
+        )
+    } else {
+        format!("{answerer} sent it once")
+    };
+    let bye_text = |b: &Seen<'_>| {
+        let reason = b
+            .msg
+            .first(crate::sip::HeaderName::Reason)
+            .map(|r| format!(" with Reason: {r}"))
+            .unwrap_or_default();
+        format!(
+            "it gave up and sent BYE {} after the answer{reason}",
+            secs(t0.ms_until(b.ts))
+        )
+    };
+
+    let mut severity = Severity::Error;
+    let message = if acks.is_empty() {
+        if gave_up {
+            format!(
+                "{what} was never ACKed: {sent}, then {}",
+                bye.map(bye_text).unwrap_or_default()
+            )
+        } else if retrans < 2 {
+            // Without retransmissions of the 2xx (Timer G) nothing shows the answerer was
+            // still waiting: the ACK may just be missing from the input.
+            return None;
+        } else if covered >= ACK_WAIT_MS - T1_MS {
+            format!(
+                "{what} was never ACKed: {sent}, and no ACK came in the {} the input covers \
+                 after it (a UAS gives up after 64×T1 = 32 s)",
+                secs(covered)
+            )
+        } else {
+            severity = Severity::Warning;
+            format!(
+                "{what} was not ACKed in the {} the input covers after it: {sent}; a UAS \
+                 gives up after 32 s",
+                secs(covered)
+            )
+        }
+    } else {
+        // An ACK was sent: report only when the answerer shows it never got it.
+        let uas_inputs: BTreeSet<usize> = sends
+            .iter()
+            .flat_map(|s| ctx.model.messages[s.wire].sightings.iter().copied())
+            .filter_map(|e| match &ctx.model.events[e] {
+                Event::Message(m) if m.direction == Some(Direction::Tx) => Some(m.origin.input),
+                _ => None,
+            })
+            .collect();
+        let received = acks.iter().any(|s| {
+            ctx.model.messages[s.wire]
+                .sightings
+                .iter()
+                .any(|&e| uas_inputs.contains(&ctx.model.events[e].origin().input))
+        });
+        let first_ack = acks[0];
+        let after_ack = sends
+            .iter()
+            .filter(|s| first_ack.ts.ms_until(s.ts) > T1_MS / 2)
+            .count();
+        if received || !(reason_timeout && after_ack >= 2) {
+            return None;
+        }
+        let to = ctx.model.messages[first_ack.wire]
+            .dst
+            .as_deref()
+            .map(|d| format!(" to {d}"))
+            .unwrap_or_default();
+        let target = first
+            .msg
+            .contacts()
+            .into_iter()
+            .find_map(|c| match c {
+                crate::sip::Contact::Addr { addr, .. } => Some(addr.uri_text),
+                crate::sip::Contact::Star => None,
+            })
+            .map(|c| format!(" (the {}'s Contact is {c})", a.code))
+            .unwrap_or_default();
+        format!(
+            "{what}: an ACK was sent{to}{target} but never reached {answerer}: it retransmitted \
+             the 2xx {after_ack} more times after the ACK, then {}",
+            bye.map(bye_text).unwrap_or_default()
+        )
+    };
+    // Point into the answerer's own log when it is among the inputs.
+    let side = ctx.model.messages[first.wire]
+        .sightings
+        .iter()
+        .find_map(|&e| match &ctx.model.events[e] {
+            Event::Message(m) if m.direction == Some(Direction::Tx) => Some(m.origin.input),
+            _ => None,
+        });
+    let mut f = Finding::new(&RULE, Some(Owner::Call(ci)), message, HELP.to_string()).with(
+        ctx.sighting_in(first.wire, side),
+        format!("{what}, never acknowledged"),
+    );
+    f.severity = severity;
+    if retrans > 0 {
+        f = f.with(
+            ctx.sighting_in(last.wire, side),
+            format!("retransmission {retrans} of the 2xx, still no ACK"),
+        );
+    }
+    if let Some(ack) = acks.first() {
+        f = f.with(
+            ctx.model.messages[ack.wire].event,
+            "the ACK, which the answerer never got",
+        );
+    }
+    if let Some(b) = bye.filter(|_| gave_up) {
+        f = f.with(
+            ctx.sighting_in(b.wire, side),
+            format!("{answerer} gives up and hangs up"),
+        );
+    }
+    Some(f)
+}

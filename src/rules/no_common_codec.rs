@@ -1,0 +1,361 @@
+//! SF010 `no-common-codec`: the offer and the answer share no codec (488/606, an answer with
+//! no common payload, or pjsip's failed SDP negotiation).
+
+use crate::dialog::Owner;
+use crate::event::LogKind;
+use crate::rules::{Context, Finding, Rule, Scope, Severity};
+use crate::sip::{Media, Sdp, SipMessage};
+
+pub(super) const RULE: Rule = Rule {
+    code: "SF010",
+    name: "no-common-codec",
+    severity: Severity::Error,
+    scope: Scope::Call,
+    summary: "the two sides have no codec in common (488/606, or an SDP answer without a common payload)",
+    docs: DOCS,
+    check,
+};
+
+const DOCS: &str = r#"## What it detects
+A call in which media could not be agreed on, from any of these signs:
+
+- a `488 Not Acceptable Here` or `606 Not Acceptable` to an INVITE, re-INVITE or UPDATE (the
+  finding lists the codecs that were offered, and the `Warning` header if the rejecting side
+  sent one: pjsip writes `Warning: 399 <host> "No suitable codec for remote offer
+  (PJMEDIA_SDPNEG_NOANSCODEC)"`);
+- an SDP answer whose active `m=` line shares no codec with the offer's (payload types are
+  compared by encoding name and clock rate, so dynamic numbers may differ; telephone-event,
+  CN and redundancy formats do not count as a codec), or in which every stream was rejected
+  with port 0;
+- pjsip's log line `SDP negotiation done: <error>` or `SDP negotiation has failed: …`.
+
+One finding per call, with every sign as evidence.
+
+## Why it matters
+The call fails at once (488/606) or connects without audio. To the user it is "the call does
+not go through" or "no sound", with nothing wrong in the network.
+
+## Typical causes
+- The two sides were configured with disjoint codec lists (G.729 or Opus only on one side,
+  G.711 disabled on the other), or a codec is listed but not built in (pjsip without
+  G.729/Opus/AMR support).
+- A transcoder, SBC or PBX that strips codecs from the SDP, or a re-INVITE that offers a
+  different codec set than the call started with (e.g. T.38 fax or video not supported).
+- SRTP/profile mismatch reported as 488: `RTP/SAVP` or DTLS offered to a side that only does
+  `RTP/AVP` (and the reverse), or ICE required by one side.
+
+## How to fix
+Make the codec lists overlap: enable a common codec on both ends (G.711 PCMU/PCMA is the
+usual fallback). In pjsua2 check `Endpoint::codecEnum2()` and raise a codec's priority with
+`Endpoint::codecSetPriority()` (priority 0 disables it); make sure the codec is compiled in.
+For 488 caused by SRTP, align `AccountConfig.mediaConfig.srtpUse` / `srtpSecureSignaling`
+with the peer.
+
+## Example
+From `fixtures/rules/no-common-codec/offer-g729/callee.log` (a SIPp UAC offering only G.729
+to a pjsua2 callee without it):
+```
+06:45:14.517  RX Request msg INVITE/cseq=1   m=audio 50180 RTP/AVP 18, a=rtpmap:18 G729/8000
+06:45:14.517  pjsua_call.c  ..Request verification failed: Not Acceptable Here [status=170488]
+06:45:14.517  TX Response msg 488/INVITE/cseq=1
+              Warning: 399 vm "No suitable codec for remote offer (PJMEDIA_SDPNEG_NOANSCODEC)"
+```
+And from `fixtures/rules-call-extra/answer-g729/caller.log`, a 200 OK whose answer has only
+G729/8000, which the caller never offered: `SDP negotiation done: No active media stream after
+negotiation (PJMEDIA_SDPNEG_ENOMEDIA)`, then PJSIP sends BYE with
+`Reason: SIP ;cause=415 ;text="SDP negotiation failed"`.
+
+## References
+- RFC 3264 §6 (an answer must contain at least one format of the offer) and §8 (port 0)
+- RFC 3261 §21.4.26 (488 Not Acceptable Here), §21.6.4 (606 Not Acceptable)
+- pjsua2 media: https://docs.pjsip.org/en/latest/pjsua2/using/media_quality.html
+"#;
+
+const HELP: &str = "enable at least one common codec on both sides (G.711 PCMU/PCMA is the usual \
+                    fallback; pjsua2: Endpoint::codecSetPriority, and check the codec is built \
+                    in), and check SBCs/PBXs that rewrite the SDP; for 488 with SRTP align the \
+                    SRTP settings";
+
+/// Static RTP payload types (RFC 3551) as `encoding/clock`.
+fn static_codec(pt: &str) -> Option<&'static str> {
+    Some(match pt {
+        "0" => "PCMU/8000",
+        "3" => "GSM/8000",
+        "4" => "G723/8000",
+        "5" => "DVI4/8000",
+        "6" => "DVI4/16000",
+        "7" => "LPC/8000",
+        "8" => "PCMA/8000",
+        "9" => "G722/8000",
+        "10" | "11" => "L16/44100",
+        "12" => "QCELP/8000",
+        "13" => "CN/8000",
+        "14" => "MPA/90000",
+        "15" => "G728/8000",
+        "16" => "DVI4/11025",
+        "17" => "DVI4/22050",
+        "18" => "G729/8000",
+        "25" => "CelB/90000",
+        "26" => "JPEG/90000",
+        "28" => "nv/90000",
+        "31" => "H261/90000",
+        "32" => "MPV/90000",
+        "33" => "MP2T/90000",
+        "34" => "H263/90000",
+        _ => return None,
+    })
+}
+
+/// The codecs of one m= line, as `ENCODING/clock` (upper case), in format order. Formats
+/// that are not RTP payloads (T.38 `t38`, …) are kept as written.
+fn codecs(m: &Media) -> Vec<String> {
+    m.formats
+        .iter()
+        .map(|f| {
+            let mapped = f.parse::<u8>().ok().and_then(|pt| {
+                m.rtpmaps
+                    .iter()
+                    .find(|r| r.payload == pt)
+                    .map(|r| format!("{}/{}", r.encoding, r.clock))
+            });
+            mapped
+                .or_else(|| static_codec(f).map(str::to_string))
+                .unwrap_or_else(|| f.clone())
+                .to_ascii_uppercase()
+        })
+        .collect()
+}
+
+/// Formats that accompany a codec but are not one.
+fn is_auxiliary(codec: &str) -> bool {
+    let name = codec.split('/').next().unwrap_or("");
+    matches!(
+        name,
+        "TELEPHONE-EVENT" | "CN" | "RED" | "ULPFEC" | "FLEXFEC" | "RTX"
+    )
+}
+
+/// A codec list for a message: the codecs once each, the auxiliary formats summed up.
+fn list(codecs: &[String]) -> String {
+    let mut main: Vec<&str> = Vec::new();
+    let mut aux = false;
+    for c in codecs {
+        if is_auxiliary(c) {
+            aux = true;
+        } else if !main.contains(&c.as_str()) {
+            main.push(c);
+        }
+    }
+    let mut out = main.join(", ");
+    if aux {
+        out.push_str(if main.is_empty() {
+            "telephone-event/CN only"
+        } else {
+            " (+ telephone-event/CN)"
+        });
+    }
+    out
+}
+
+/// A short description of what an SDP offers: `audio RTP/AVP PCMU/8000, G729/8000; video …`.
+fn describe(sdp: &Sdp) -> String {
+    sdp.media
+        .iter()
+        .map(|m| {
+            if m.port == 0 {
+                format!("{} rejected (port 0)", m.kind)
+            } else {
+                format!("{} {} {}", m.kind, m.proto, list(&codecs(m)))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// What is wrong with an answer to an offer, if anything.
+fn mismatch(offer: &Sdp, answer: &Sdp) -> Option<String> {
+    if answer.media.is_empty() {
+        return None;
+    }
+    let offered_active = offer.media.iter().any(|m| m.port != 0);
+    if offered_active && answer.media.iter().all(|m| m.port == 0) {
+        return Some("the answer rejected every stream (port 0)".to_string());
+    }
+    for (i, (o, a)) in offer.media.iter().zip(&answer.media).enumerate() {
+        if o.port == 0 || a.port == 0 || !o.proto.to_ascii_uppercase().starts_with("RTP") {
+            continue;
+        }
+        let offered = codecs(o);
+        let answered = codecs(a);
+        let common = answered
+            .iter()
+            .any(|c| !is_auxiliary(c) && offered.contains(c));
+        let any_codec = answered.iter().any(|c| !is_auxiliary(c));
+        if !common && any_codec {
+            return Some(format!(
+                "m= line {} ({}): the answer's {} shares no codec with the offer's {}",
+                i + 1,
+                o.kind,
+                list(&answered),
+                list(&offered)
+            ));
+        }
+        if !any_codec {
+            return Some(format!(
+                "m= line {} ({}): the answer has no codec at all ({})",
+                i + 1,
+                o.kind,
+                list(&answered)
+            ));
+        }
+    }
+    None
+}
+
+struct Parsed<'a> {
+    wire: usize,
+    msg: &'a SipMessage,
+}
+
+fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
+    for (ci, call) in ctx.model.calls.iter().enumerate() {
+        let msgs: Vec<Parsed<'_>> = call
+            .messages
+            .iter()
+            .filter(|&&w| !ctx.model.messages[w].retransmission)
+            .filter_map(|&w| {
+                Some(Parsed {
+                    wire: w,
+                    msg: ctx.model.message(w).parsed()?,
+                })
+            })
+            .collect();
+        // (event, label) evidence and the message parts, in the order found.
+        let mut evidence: Vec<(usize, String)> = Vec::new();
+        let mut reasons: Vec<String> = Vec::new();
+        for (i, p) in msgs.iter().enumerate() {
+            let Some(code @ (488 | 606)) = p.msg.status() else {
+                continue;
+            };
+            let Some(cseq) = p.msg.cseq() else { continue };
+            if cseq.method != "INVITE" && cseq.method != "UPDATE" {
+                continue;
+            }
+            let request = msgs[..i].iter().rev().find(|q| {
+                q.msg.method() == Some(cseq.method.as_str())
+                    && q.msg.cseq().is_some_and(|c| c.seq == cseq.seq)
+            });
+            let reinvite = request.is_some_and(|q| q.msg.to().is_some_and(|t| t.tag().is_some()))
+                && cseq.method == "INVITE";
+            let what = if reinvite {
+                "re-INVITE".to_string()
+            } else {
+                cseq.method.clone()
+            };
+            let phrase = p.msg.reason_phrase().unwrap_or("");
+            let mut text = format!("{code} {phrase} to the {what} (CSeq {})", cseq.seq);
+            if let Some(offer) = request.and_then(|q| q.msg.sdp()) {
+                text.push_str(&format!(", which offered {}", describe(&offer)));
+            }
+            if let Some(w) = p.msg.first_named("Warning") {
+                text.push_str(&format!(" (Warning: {w})"));
+            }
+            reasons.push(text);
+            evidence.push((ctx.model.messages[p.wire].event, format!("{code} {phrase}")));
+            if let Some(q) = request {
+                evidence.push((
+                    ctx.model.messages[q.wire].event,
+                    format!("the {what}'s offer"),
+                ));
+            }
+        }
+        for (offer, answer) in offer_answer_pairs(&msgs) {
+            let (Some(o), Some(a)) = (offer.msg.sdp(), answer.msg.sdp()) else {
+                continue;
+            };
+            if let Some(why) = mismatch(&o, &a) {
+                let what = match (answer.msg.method(), answer.msg.status()) {
+                    (Some(m), _) => m.to_string(),
+                    (None, Some(c)) => format!("{c} {}", answer.msg.reason_phrase().unwrap_or("")),
+                    _ => "message".to_string(),
+                };
+                reasons.push(format!("the SDP answer in the {} — {why}", what.trim_end()));
+                evidence.push((
+                    ctx.model.messages[answer.wire].event,
+                    "answer without a common codec".into(),
+                ));
+                evidence.push((ctx.model.messages[offer.wire].event, "the offer".into()));
+            }
+        }
+        // pjsip logs a failure twice (`SDP negotiation done: <error>` from the invite session,
+        // `SDP negotiation has failed: …` from pjsua): quote the first line of each input.
+        let mut logged = std::collections::BTreeSet::new();
+        for (e, l) in ctx.call_logs(ci) {
+            if let LogKind::SdpNegotiation { ok: false, .. } = &l.kind {
+                if logged.insert(l.origin.input) {
+                    reasons.push(format!(
+                        "{} logs `{}`",
+                        ctx.input_name(l.origin.input),
+                        l.text
+                    ));
+                }
+                evidence.push((e, l.text.clone()));
+            }
+        }
+        if reasons.is_empty() {
+            continue;
+        }
+        let mut f = Finding::new(
+            &RULE,
+            Some(Owner::Call(ci)),
+            format!("no common codec: {}", reasons.join("; ")),
+            HELP.to_string(),
+        );
+        let mut seen = std::collections::BTreeSet::new();
+        for (e, l) in evidence {
+            if seen.insert(e) {
+                f = f.with(e, l);
+            }
+        }
+        out.push(f);
+    }
+}
+
+/// The offer/answer exchanges of a call: an INVITE's SDP and the first response with SDP to it
+/// (or, for an INVITE without SDP, the 2xx's SDP and the ACK's), and an UPDATE's SDP and its 2xx.
+fn offer_answer_pairs<'m, 'a>(msgs: &'m [Parsed<'a>]) -> Vec<(&'m Parsed<'a>, &'m Parsed<'a>)> {
+    let mut pairs = Vec::new();
+    for (i, p) in msgs.iter().enumerate() {
+        let Some(method @ ("INVITE" | "UPDATE")) = p.msg.method() else {
+            continue;
+        };
+        let Some(seq) = p.msg.cseq().map(|c| c.seq) else {
+            continue;
+        };
+        let later = &msgs[i + 1..];
+        let is_resp = |q: &&Parsed<'_>, lo: u16| {
+            q.msg.status().is_some_and(|c| (lo..300).contains(&c))
+                && q.msg
+                    .cseq()
+                    .is_some_and(|c| c.seq == seq && c.method == method)
+                && q.msg.sdp().is_some()
+        };
+        if p.msg.sdp().is_some() {
+            // A reliable 18x or the 2xx carries the answer; the first one counts.
+            let lo = if method == "INVITE" { 180 } else { 200 };
+            if let Some(answer) = later.iter().find(|q| is_resp(q, lo)) {
+                pairs.push((p, answer));
+            }
+        } else if method == "INVITE"
+            && let Some(offer) = later.iter().find(|q| is_resp(q, 200))
+            && let Some(ack) = later.iter().find(|q| {
+                q.msg.method() == Some("ACK")
+                    && q.msg.cseq().is_some_and(|c| c.seq == seq)
+                    && q.msg.sdp().is_some()
+            })
+        {
+            pairs.push((offer, ack));
+        }
+    }
+    pairs
+}

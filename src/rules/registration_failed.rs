@@ -1,0 +1,383 @@
+//! SF006 `registration-failed`: a REGISTER that ended without a 2xx (and was not simply
+//! retried as the response asked), or pjsip's `Registration{ok: false}`.
+
+use std::collections::BTreeMap;
+
+use crate::dialog::Owner;
+use crate::event::{Event, LogKind};
+use crate::rules::{Context, Finding, Rule, Scope, Severity};
+use crate::sip::{Contact, HeaderName, SipMessage};
+
+pub(super) const RULE: Rule = Rule {
+    code: "SF006",
+    name: "registration-failed",
+    severity: Severity::Error,
+    scope: Scope::Transaction,
+    summary: "a REGISTER got a final error response (or none), other than a challenge or 423 that was retried",
+    docs: DOCS,
+    check,
+};
+
+const DOCS: &str = r#"## What it detects
+A REGISTER transaction that did not end in a 2xx, where the client did not recover the way the
+response asked:
+
+- a `401`/`407` challenge that was never answered with credentials (or that refused the
+  credentials it got: see also `auth-failed`);
+- `423 Interval Too Brief` without a new REGISTER whose expiry is at least `Min-Expires`;
+- any other final error (`403`, `404`, `408`, `480`, `5xx`, `6xx` …);
+- no final response at all, when the REGISTER was retransmitted or retried (nothing answered);
+- pjsip's own verdict: `SIP registration failed, status=…` or `SIP registration error: …`.
+
+A first challenge answered with credentials, and a 423 followed by a REGISTER with a long enough
+expiry, are the normal flow and are not reported. Findings are per registration (Call-ID); when
+a later REGISTER of the same registration succeeded, the finding is a warning (it recovered).
+An un-REGISTER (Expires 0) that fails is reported as such.
+
+## Why it matters
+Without a registration the phone cannot be called: incoming calls get `404`/`480` at the
+registrar, while outgoing calls may still work, so the problem is often noticed late. pjsip
+retries only after `regConfig.retryIntervalSec` (300 s by default).
+
+## Typical causes
+- `401`/`407` not answered: no credentials for the realm in the challenge (`PJSIP_ENOCREDENTIAL`).
+- `403`: wrong password, disabled account, or a registrar that refuses the source address.
+- `423`: `regConfig.timeoutSec` lower than the registrar's minimum (many registrars want ≥ 600 or
+  3600 s); a client that ignores `Min-Expires`.
+- `404`: the user part of the AOR is unknown to the registrar (typo, wrong domain).
+- No response: wrong registrar address or port, a firewall, UDP blocked, a TLS/TCP transport
+  missing, the registrar down.
+- `5xx`/`503`: the registrar or its database is overloaded or down.
+
+## How to fix
+- Read the status explanation in the finding (`sipflow explain <code>`).
+- `423`: set `acc_cfg.regConfig.timeoutSec` to at least the `Min-Expires` value (pjsip retries
+  with it by itself only once).
+- Challenges: add `AuthCredInfo("digest", "*", user, 0, password)` to
+  `acc_cfg.sipConfig.authCreds`.
+- No response: check `regConfig.registrarUri` (host, port, `;transport=`), that a transport of
+  that type exists, and the network path (`sipflow flow` shows the retransmissions).
+- Watch `Account.onRegState()` (`prm.code`, `prm.reason`) and report failures in the app.
+
+## Example
+From `fixtures/register-403` (pjsua2 with a wrong password):
+```
+TX REGISTER sip:127.0.0.1:5185  CSeq 11922
+RX 401 Unauthorized
+TX REGISTER (Authorization: Digest username="alice" …)  CSeq 11923
+RX 403 Forbidden
+pjsua_acc.c  SIP registration failed, status=403 (Forbidden)
+```
+Not reported (`fixtures/rules/registration-failed-423`): `REGISTER Expires: 60` → `423 Interval
+Too Brief, Min-Expires: 3600` → `REGISTER Expires: 3600` → `200 OK`.
+
+## References
+- RFC 3261 §10.2 (constructing the REGISTER), §10.2.8 (423 and Min-Expires), §10.3 (processing
+  at the registrar), §21.4.17 (423)
+- pjsua2 `AccountRegConfig` (https://docs.pjsip.org/en/latest/api/generated/pjsip/group/group__PJSUA2__ACC.html)
+"#;
+
+/// How many later REGISTERs of the same registration may answer a challenge or a 423.
+const LOOKAHEAD: usize = 3;
+
+/// One REGISTER transaction as the rule needs it.
+struct Attempt {
+    request: usize,
+    /// The final response (wire index) and its code.
+    answer: Option<(usize, u16)>,
+    retransmissions: u32,
+}
+
+fn owner_key(owner: Option<Owner>, fallback: usize) -> (u8, usize) {
+    match owner {
+        Some(Owner::Call(c)) => (0, c),
+        Some(Owner::Flow(f)) => (1, f),
+        None => (2, fallback),
+    }
+}
+
+/// The expiry a REGISTER asks for: the first Contact's `expires`, else the Expires header.
+fn requested_expires(m: &SipMessage) -> Option<u32> {
+    m.contacts()
+        .iter()
+        .find_map(|c| match c {
+            Contact::Addr { expires, .. } => *expires,
+            Contact::Star => Some(0),
+        })
+        .or_else(|| m.expires())
+}
+
+/// A parameter of a Digest header value (`response="…"` → `…`).
+fn auth_param(value: &str, name: &str) -> Option<String> {
+    let value = value.trim();
+    let rest = value
+        .strip_prefix("Digest")
+        .or_else(|| value.strip_prefix("digest"))
+        .unwrap_or(value);
+    rest.split(',').find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().trim_matches('"').to_string())
+    })
+}
+
+/// Credentials that answer a challenge (not the empty Digest response of an IMS client's
+/// first REGISTER, TS 24.229).
+fn has_credentials(m: &SipMessage) -> bool {
+    [HeaderName::Authorization, HeaderName::ProxyAuthorization]
+        .into_iter()
+        .flat_map(|h| m.all(h))
+        .any(|v| auth_param(&v, "response").is_none_or(|r| !r.is_empty()))
+}
+
+fn is_unregister(m: &SipMessage) -> bool {
+    requested_expires(m) == Some(0)
+}
+
+fn is_stale(resp: &SipMessage) -> bool {
+    [HeaderName::WwwAuthenticate, HeaderName::ProxyAuthenticate]
+        .into_iter()
+        .flat_map(|h| resp.all(h))
+        .any(|v| auth_param(&v, "stale").is_some_and(|s| s.eq_ignore_ascii_case("true")))
+}
+
+/// Why an attempt failed, or `None` when it did not (or was retried as asked).
+fn failure(ctx: &Context<'_>, attempts: &[Attempt], i: usize) -> Option<String> {
+    let a = &attempts[i];
+    let req = ctx.model.message(a.request).parsed()?;
+    // The client's answer to a response is one of its next few REGISTERs.
+    let later = &attempts[i + 1..attempts.len().min(i + 1 + LOOKAHEAD)];
+    let later_req = |pred: &dyn Fn(&SipMessage) -> bool| {
+        later
+            .iter()
+            .any(|l| ctx.model.message(l.request).parsed().is_some_and(pred))
+    };
+    let Some((resp_wire, code)) = a.answer else {
+        let retried = a.retransmissions > 0 || !later.is_empty();
+        return retried.then(|| {
+            let sent = a.retransmissions + 1;
+            format!("got no final response (the REGISTER was sent {sent} time(s))")
+        });
+    };
+    let resp = ctx.model.message(resp_wire).parsed()?;
+    let reason = resp.reason_phrase().unwrap_or("");
+    match code {
+        200..=299 => None,
+        401 | 407 => {
+            let next = later.first();
+            let next_has_credentials = next
+                .and_then(|n| ctx.model.message(n.request).parsed())
+                .is_some_and(has_credentials);
+            let next_ok = next_has_credentials
+                && next.is_some_and(|n| n.answer.is_some_and(|(_, c)| (200..300).contains(&c)));
+            if !has_credentials(req) || is_stale(resp) {
+                // A challenge: fine when the client answered it.
+                (!later_req(&has_credentials)).then(|| {
+                    format!(
+                        "was challenged with {code} {reason} and the challenge was never \
+                         answered (no REGISTER with credentials followed)"
+                    )
+                })
+            } else if next_ok {
+                // Challenged again, and the next attempt got in: a fresh nonce was wanted.
+                None
+            } else {
+                Some(format!(
+                    "was refused with {code} {reason} although it carried credentials (the \
+                     server did not accept them)"
+                ))
+            }
+        }
+        423 => {
+            let min = resp.min_expires();
+            let asked = requested_expires(req);
+            let retried = later_req(&|m: &SipMessage| match (min, requested_expires(m)) {
+                (Some(min), Some(e)) => e >= min,
+                _ => true,
+            });
+            (!retried).then(|| {
+                let asked_text = asked.map_or("an expiry".to_string(), |e| format!("Expires {e}"));
+                match min {
+                    Some(min) if asked.is_some_and(|e| e >= min) => format!(
+                        "was refused with 423 {reason} although it already asked for {asked_text}, \
+                         not below the Min-Expires of {min} the registrar demands: the \
+                         registrar (or a proxy on the way with another minimum) keeps refusing, \
+                         and the client gave up"
+                    ),
+                    Some(min) => format!(
+                        "was refused with 423 {reason}: it asked for {asked_text}, the registrar's \
+                         Min-Expires is {min}, and no REGISTER with an expiry of at least {min} \
+                         followed"
+                    ),
+                    None => format!(
+                        "was refused with 423 {reason} (asked for {asked_text}; the response has no \
+                         Min-Expires) and was not retried"
+                    ),
+                }
+            })
+        }
+        _ => {
+            let x = crate::sip::status::explain(code);
+            Some(format!(
+                "failed with {code} {reason}: {}",
+                x.meaning.trim_end_matches('.')
+            ))
+        }
+    }
+}
+
+fn help(code: Option<u16>) -> String {
+    match code {
+        Some(423) => "set regConfig.timeoutSec to at least the registrar's Min-Expires".into(),
+        Some(401 | 407) => "give the account credentials for the challenge's realm: \
+                            sipConfig.authCreds.append(AuthCredInfo(\"digest\", \"*\", user, 0, \
+                            password)), and check them"
+            .into(),
+        Some(c) => crate::sip::status::explain(c).action.to_string(),
+        None => "check regConfig.registrarUri (host, port, ;transport=), that a transport of \
+                 that type exists, and the network path to the registrar"
+            .into(),
+    }
+}
+
+fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
+    let model = ctx.model;
+    // Owner → (owner, attempts in order).
+    let mut by_owner: BTreeMap<(u8, usize), (Option<Owner>, Vec<Attempt>)> = BTreeMap::new();
+    for t in model.transactions.iter().filter(|t| t.method == "REGISTER") {
+        let Some(&request) = t.messages.iter().find(|&&w| {
+            model
+                .message(w)
+                .parsed()
+                .is_some_and(|m| m.method() == Some("REGISTER"))
+        }) else {
+            continue;
+        };
+        let answer = t.messages.iter().find_map(|&w| {
+            let m = model.message(w).parsed()?;
+            let code = m.status().filter(|&c| c >= 200)?;
+            (m.cseq()?.method == "REGISTER").then_some((w, code))
+        });
+        let owner = model.message_owner[request];
+        by_owner
+            .entry(owner_key(owner, request))
+            .or_insert_with(|| (owner, Vec::new()))
+            .1
+            .push(Attempt {
+                request,
+                answer,
+                retransmissions: t.retransmissions,
+            });
+    }
+    // pjsip's verdicts, by owner.
+    let mut logs: BTreeMap<(u8, usize), (Option<Owner>, Vec<usize>)> = BTreeMap::new();
+    for (e, ev) in model.events.iter().enumerate() {
+        if let Event::Log(l) = ev
+            && matches!(l.kind, LogKind::Registration { ok: false, .. })
+        {
+            let owner = model.event_owner[e];
+            logs.entry(owner_key(owner, model.messages.len() + e))
+                .or_insert_with(|| (owner, Vec::new()))
+                .1
+                .push(e);
+        }
+    }
+    for (key, (owner, attempts)) in &by_owner {
+        let failures: Vec<(usize, String)> = (0..attempts.len())
+            .filter_map(|i| failure(ctx, attempts, i).map(|why| (i, why)))
+            .collect();
+        let log_lines = logs.remove(key).map(|(_, l)| l).unwrap_or_default();
+        let Some((first, why)) = failures.first() else {
+            if let Some(f) = from_log(ctx, *owner, &log_lines) {
+                out.push(f);
+            }
+            continue;
+        };
+        let a = &attempts[*first];
+        let Some(req) = model.message(a.request).parsed() else {
+            continue;
+        };
+        let what = if is_unregister(req) {
+            "un-REGISTER"
+        } else {
+            "REGISTER"
+        };
+        let aor = req
+            .to()
+            .map(|t| format!(" of {}", t.uri_text))
+            .unwrap_or_default();
+        let registrar = req
+            .request_uri()
+            .map(|u| format!(" to {u}"))
+            .unwrap_or_default();
+        let mut message = format!("{what}{aor}{registrar} {why}");
+        if failures.len() > 1 {
+            message.push_str(&format!("; {} REGISTER attempts failed", failures.len()));
+        }
+        let recovered = attempts[first + 1..].iter().find(|l| {
+            l.answer.is_some_and(|(_, c)| (200..300).contains(&c))
+                && model
+                    .message(l.request)
+                    .parsed()
+                    .is_some_and(|m| !is_unregister(m))
+        });
+        if let Some(r) = recovered {
+            message.push_str(&format!(
+                "; a later REGISTER succeeded at {}",
+                model.message(r.request).ts
+            ));
+        }
+        let code = a.answer.map(|(_, c)| c);
+        let mut f = Finding::new(&RULE, *owner, message, help(code));
+        if recovered.is_some() {
+            f.severity = Severity::Warning.min(RULE.severity);
+        }
+        f = match a.answer {
+            Some((w, c)) => f
+                .with(model.messages[w].event, format!("final response {c}"))
+                .with(model.messages[a.request].event, format!("the {what}")),
+            None => f.with(
+                model.messages[a.request].event,
+                format!("the {what}, never answered"),
+            ),
+        };
+        for &e in log_lines.iter().take(2) {
+            f = f.with(e, "pjsip reports the registration failed");
+        }
+        out.push(f);
+    }
+    // Verdicts of owners without REGISTER messages (e.g. a log without dumps).
+    for (_, (owner, lines)) in logs {
+        if let Some(f) = from_log(ctx, owner, &lines) {
+            out.push(f);
+        }
+    }
+}
+
+/// A finding from pjsip's `registration failed/error` lines alone.
+fn from_log(ctx: &Context<'_>, owner: Option<Owner>, lines: &[usize]) -> Option<Finding> {
+    let &e = lines.first()?;
+    let Event::Log(l) = &ctx.model.events[e] else {
+        return None;
+    };
+    let status = match l.kind {
+        LogKind::Registration { status, .. } => status,
+        _ => None,
+    };
+    let mut f = Finding::new(
+        &RULE,
+        owner,
+        format!(
+            "pjsip reports a failed registration in {}: {}",
+            ctx.input_name(l.origin.input),
+            l.text
+        ),
+        help(status),
+    )
+    .with(e, "pjsip reports the registration failed");
+    for &more in lines.iter().skip(1).take(2) {
+        f = f.with(more, "pjsip reports the registration failed");
+    }
+    Some(f)
+}
