@@ -284,13 +284,7 @@ fn summarize_call(msgs: &[Seen<'_>], caller_tag: Option<&str>) -> CallSummary {
     let mut s = CallSummary::default();
     let invite = msgs
         .iter()
-        .find(|m| {
-            m.msg.method() == Some("INVITE")
-                && m.msg
-                    .to()
-                    .and_then(|t| t.tag().map(str::to_string))
-                    .is_none()
-        })
+        .find(|m| m.msg.method() == Some("INVITE") && m.msg.to_tag().is_none())
         .or_else(|| msgs.iter().find(|m| m.msg.method() == Some("INVITE")));
     let first = invite.or(msgs.first());
     if let Some(f) = first {
@@ -334,7 +328,7 @@ fn summarize_call(msgs: &[Seen<'_>], caller_tag: Option<&str>) -> CallSummary {
     };
     s.hung_up_by = match (s.outcome, bye) {
         (Some(Outcome::Answered), Some(b)) => {
-            let from_tag = b.msg.from().and_then(|f| f.tag().map(str::to_string));
+            let from_tag = b.msg.from_tag();
             Some(if from_tag.as_deref() == caller_tag {
                 Party::Caller
             } else {
@@ -354,16 +348,10 @@ fn summarize_call(msgs: &[Seen<'_>], caller_tag: Option<&str>) -> CallSummary {
 /// The dialogs created by responses to the INVITE: one per To tag, in order of appearance.
 fn dialogs(responses: &[&Seen<'_>], invite: &SipMessage) -> Vec<Dialog> {
     let call_id = invite.call_id().unwrap_or_default().into_owned();
-    let from_tag = invite
-        .from()
-        .and_then(|f| f.tag().map(str::to_string))
-        .unwrap_or_default();
+    let from_tag = invite.from_tag().unwrap_or_default();
     let mut out: Vec<Dialog> = Vec::new();
     for r in responses {
-        let (Some(code), Some(tag)) = (
-            r.msg.status(),
-            r.msg.to().and_then(|t| t.tag().map(str::to_string)),
-        ) else {
+        let (Some(code), Some(tag)) = (r.msg.status(), r.msg.to_tag()) else {
             continue;
         };
         if code == 100 || code >= 300 {

@@ -248,8 +248,8 @@ impl Builder {
     /// The call or flow a parsed message belongs to, creating it if needed.
     fn owner_of(&mut self, msg: &SipMessage, wire: usize, ts: Timestamp) -> Option<Owner> {
         let call_id = msg.call_id()?.into_owned();
-        let from_tag = msg.from().and_then(|f| f.tag().map(str::to_string));
-        let to_tag = msg.to().and_then(|t| t.tag().map(str::to_string));
+        let from_tag = msg.from_tag();
+        let to_tag = msg.to_tag();
         let method = msg
             .method()
             .map(str::to_string)

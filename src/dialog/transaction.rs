@@ -94,7 +94,7 @@ impl Transaction {
         let what = match (msg.method(), msg.status()) {
             (Some(m), _) => format!("{m} {cseq_method}"),
             (None, Some(code)) => {
-                let tag = msg.to().and_then(|t| t.tag().map(str::to_string));
+                let tag = msg.to_tag();
                 format!("{code} {cseq_method} {}", tag.unwrap_or_default())
             }
             _ => String::new(),

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use crate::event::{Direction, Event, LogKind, Timestamp};
 use crate::rules::{Context, Finding, Rule, Scope, Severity};
-use crate::sip::{Contact, SipMessage};
 
 pub(super) const RULE: Rule = Rule {
     code: "SF018",
@@ -75,17 +74,6 @@ registration succeeded; the app then went on for 3 s without a registration.
 /// The un-REGISTER must follow the deletion within this long (pjsip sends it at once).
 const FOLLOWS_MS: i64 = 2_000;
 
-fn is_unregister(m: &SipMessage) -> bool {
-    let contacts = m.contacts();
-    if contacts.is_empty() {
-        return m.expires() == Some(0);
-    }
-    contacts.iter().all(|c| match c {
-        Contact::Star => true,
-        Contact::Addr { expires, .. } => expires.or_else(|| m.expires()) == Some(0),
-    })
-}
-
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let model = ctx.model;
     // input → REGISTER requests that input sent (event indexes, in order); last event time.
@@ -120,7 +108,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             continue;
         };
         let Some(msg) = m.parsed() else { continue };
-        if !is_unregister(msg) || !(0..=FOLLOWS_MS).contains(&l.ts.ms_until(m.ts)) {
+        if msg.requested_expires() != Some(0) || !(0..=FOLLOWS_MS).contains(&l.ts.ms_until(m.ts)) {
             continue;
         }
         let registrar = msg
@@ -161,36 +149,5 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         .with(e, "Deleting account: the Account object's destructor")
         .with(reg, "the un-REGISTER it caused");
         out.push(f);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn register(headers: &str) -> SipMessage {
-        let raw = format!(
-            "REGISTER sip:r SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\
-             From: <sip:a@r>;tag=1\r\nTo: <sip:a@r>\r\nCall-ID: c\r\nCSeq: 2 REGISTER\r\n\
-             Max-Forwards: 70\r\n{headers}Content-Length: 0\r\n\r\n"
-        );
-        SipMessage::parse(raw.as_bytes()).expect("parses")
-    }
-
-    #[test]
-    fn unregister_shapes() {
-        assert!(is_unregister(&register(
-            "Contact: <sip:a@h;ob>\r\nExpires: 0\r\n"
-        )));
-        assert!(is_unregister(&register("Contact: <sip:a@h>;expires=0\r\n")));
-        assert!(is_unregister(&register("Contact: *\r\nExpires: 0\r\n")));
-        assert!(is_unregister(&register("Expires: 0\r\n")));
-        assert!(!is_unregister(&register(
-            "Contact: <sip:a@h;ob>\r\nExpires: 300\r\n"
-        )));
-        assert!(!is_unregister(&register(
-            "Contact: <sip:a@h>;expires=300\r\nExpires: 0\r\n"
-        )));
-        assert!(!is_unregister(&register("")));
     }
 }

@@ -99,37 +99,6 @@ struct Failure {
     logs: Vec<usize>,
 }
 
-fn owner_key(owner: Option<Owner>, fallback: usize) -> (u8, usize) {
-    match owner {
-        Some(Owner::Call(c)) => (0, c),
-        Some(Owner::Flow(f)) => (1, f),
-        None => (2, fallback),
-    }
-}
-
-/// A parameter of a Digest header value (`username="alice"` → `alice`).
-fn auth_param(value: &str, name: &str) -> Option<String> {
-    let value = value.trim();
-    let rest = value
-        .strip_prefix("Digest")
-        .or_else(|| value.strip_prefix("digest"))
-        .unwrap_or(value);
-    rest.split(',').find_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case(name)
-            .then(|| v.trim().trim_matches('"').to_string())
-    })
-}
-
-/// The challenge says only that the nonce expired (`stale=true`).
-fn is_stale(resp: &SipMessage) -> bool {
-    [HeaderName::WwwAuthenticate, HeaderName::ProxyAuthenticate]
-        .into_iter()
-        .flat_map(|h| resp.all(h))
-        .any(|v| auth_param(&v, "stale").is_some_and(|s| s.eq_ignore_ascii_case("true")))
-}
-
 /// The request a response answers: the first request of its transaction.
 fn request_of(ctx: &Context<'_>, wire: usize) -> Option<usize> {
     let t = ctx.model.messages[wire].tsx?;
@@ -162,7 +131,7 @@ fn credentials(m: &SipMessage) -> Option<String> {
     [HeaderName::Authorization, HeaderName::ProxyAuthorization]
         .into_iter()
         .flat_map(|h| m.all(h))
-        .find(|v| auth_param(v, "response").is_none_or(|r| !r.is_empty()))
+        .find(|v| crate::sip::auth_param(v, "response").is_none_or(|r| !r.is_empty()))
         .map(|v| v.into_owned())
 }
 
@@ -191,7 +160,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             continue;
         };
         let owner = model.message_owner[w];
-        let key = owner_key(owner, w);
+        let key = crate::rules::owner_sort_key(owner, w);
         if let Some(method) = m.method() {
             if method != "ACK" && method != "CANCEL" {
                 requests
@@ -211,7 +180,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             .and_then(credentials)
             .is_some();
         let rejected = match code {
-            401 | 407 => with_credentials && !is_stale(m),
+            401 | 407 => with_credentials && !m.is_stale_challenge(),
             _ => with_credentials || challenged.contains(&(key, method.clone())),
         };
         if code != 403 {
@@ -252,7 +221,10 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         }
         let owner = model.event_owner[e];
         found
-            .entry(owner_key(owner, model.messages.len() + e))
+            .entry(crate::rules::owner_sort_key(
+                owner,
+                model.messages.len() + e,
+            ))
             .or_insert_with(|| (owner, Failure::default()))
             .1
             .logs
@@ -320,8 +292,8 @@ fn finding(ctx: &Context<'_>, owner: Option<Owner>, failure: &Failure) -> Option
     let who = creds
         .as_deref()
         .map(|v| {
-            let user = auth_param(v, "username").unwrap_or_else(|| "?".into());
-            let realm = auth_param(v, "realm").unwrap_or_else(|| "?".into());
+            let user = crate::sip::auth_param(v, "username").unwrap_or_else(|| "?".into());
+            let realm = crate::sip::auth_param(v, "realm").unwrap_or_else(|| "?".into());
             format!(" (username \"{user}\", realm \"{realm}\")")
         })
         .unwrap_or_default();
@@ -384,10 +356,16 @@ mod tests {
     #[test]
     fn digest_params_and_credentials() {
         let v = r#"Digest username="alice", realm="sipflow.test", nonce="4f8c", response="bc6f", qop=auth"#;
-        assert_eq!(auth_param(v, "username").as_deref(), Some("alice"));
-        assert_eq!(auth_param(v, "REALM").as_deref(), Some("sipflow.test"));
-        assert_eq!(auth_param(v, "qop").as_deref(), Some("auth"));
-        assert_eq!(auth_param(v, "stale"), None);
+        assert_eq!(
+            crate::sip::auth_param(v, "username").as_deref(),
+            Some("alice")
+        );
+        assert_eq!(
+            crate::sip::auth_param(v, "REALM").as_deref(),
+            Some("sipflow.test")
+        );
+        assert_eq!(crate::sip::auth_param(v, "qop").as_deref(), Some("auth"));
+        assert_eq!(crate::sip::auth_param(v, "stale"), None);
         assert!(credentials(&register(&format!("Authorization: {v}\r\n"))).is_some());
         // An IMS client's first REGISTER: an empty Digest response answers nothing.
         let ims = r#"Authorization: Digest nonce="",uri="sip:r",realm="r",username="u",response=""

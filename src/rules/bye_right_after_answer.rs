@@ -73,10 +73,6 @@ fn tx_input(ctx: &Context<'_>, wire: usize) -> Option<usize> {
         })
 }
 
-fn tag(n: Option<crate::sip::NameAddr>) -> Option<String> {
-    n.and_then(|n| n.tag().map(str::to_string))
-}
-
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let threshold = ctx.settings.thresholds.bye_after_answer_ms;
     for (ci, call) in ctx.model.calls.iter().enumerate() {
@@ -103,7 +99,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         }) else {
             continue;
         };
-        let Some(answerer) = tag(answer_msg.to()) else {
+        let Some(answerer) = answer_msg.to_tag() else {
             continue;
         };
         if Some(&answerer) == call.caller_tag.as_ref() {
@@ -112,18 +108,18 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let Some(&(ack, t_ack, _)) = msgs.iter().find(|(_, _, m)| {
             m.method() == Some("ACK")
                 && m.cseq().is_some_and(|c| c.seq == invite_seq)
-                && tag(m.to()).as_ref() == Some(&answerer)
+                && m.to_tag().as_ref() == Some(&answerer)
         }) else {
             continue;
         };
         let Some(&(bye, t_bye, bye_msg)) = msgs.iter().find(|(_, _, m)| {
-            m.method() == Some("BYE") && tag(m.from()).as_ref() == Some(&answerer)
+            m.method() == Some("BYE") && m.from_tag().as_ref() == Some(&answerer)
         }) else {
             continue;
         };
         // The caller hung up first: not this rule.
         if msgs.iter().any(|(_, t, m)| {
-            m.method() == Some("BYE") && tag(m.from()) == call.caller_tag && *t < t_bye
+            m.method() == Some("BYE") && m.from_tag() == call.caller_tag && *t < t_bye
         }) {
             continue;
         }

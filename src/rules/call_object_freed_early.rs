@@ -185,11 +185,7 @@ fn sent_by_callee(ctx: &Context<'_>, call: &Call, what: &str) -> Option<usize> {
             .parsed()
             .is_some_and(|m| match (m.method(), m.status()) {
                 (Some(method), _) => {
-                    method == what
-                        && m.from()
-                            .and_then(|f| f.tag().map(str::to_string))
-                            .as_deref()
-                            != call.caller_tag.as_deref()
+                    method == what && m.from_tag().as_deref() != call.caller_tag.as_deref()
                 }
                 (None, Some(code)) => code.to_string() == what,
                 _ => false,

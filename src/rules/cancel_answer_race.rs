@@ -68,10 +68,6 @@ fn ms(v: i64) -> String {
     format!("{v} ms")
 }
 
-fn tag(n: Option<crate::sip::NameAddr>) -> Option<String> {
-    n.and_then(|n| n.tag().map(str::to_string))
-}
-
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     for (ci, call) in ctx.model.calls.iter().enumerate() {
         let msgs: Vec<(usize, Timestamp, &SipMessage)> = call
@@ -92,7 +88,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let Some(seq) = cancel_msg.cseq().map(|c| c.seq) else {
             continue;
         };
-        let caller_tag = tag(cancel_msg.from());
+        let caller_tag = cancel_msg.from_tag();
         // The first 2xx to that INVITE after the CANCEL (messages are in time order).
         let Some(ai) = msgs[ci_cancel..]
             .iter()
@@ -106,17 +102,17 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             continue;
         };
         let (answer, t_answer, answer_msg) = msgs[ai];
-        let callee_tag = tag(answer_msg.to());
+        let callee_tag = answer_msg.to_tag();
         let cancel_resp = msgs.iter().find(|(_, _, m)| {
             m.status().is_some() && m.cseq().is_some_and(|c| c.method == "CANCEL")
         });
         let ack = msgs[ai..].iter().find(|(_, _, m)| {
             m.method() == Some("ACK")
                 && m.cseq().is_some_and(|c| c.seq == seq)
-                && (callee_tag.is_none() || tag(m.to()) == callee_tag)
+                && (callee_tag.is_none() || m.to_tag() == callee_tag)
         });
         let bye = msgs[ai..].iter().find(|(_, _, m)| {
-            m.method() == Some("BYE") && caller_tag.is_some() && tag(m.from()) == caller_tag
+            m.method() == Some("BYE") && caller_tag.is_some() && m.from_tag() == caller_tag
         });
         let code = answer_msg.status().unwrap_or(200);
         let phrase = answer_msg.reason_phrase().unwrap_or("OK");

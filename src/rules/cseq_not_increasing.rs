@@ -80,7 +80,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             let Some(from_tag) = from.tag().map(str::to_string) else {
                 continue;
             };
-            let to_tag = m.to().and_then(|t| t.tag().map(str::to_string));
+            let to_tag = m.to_tag();
             if !seen.insert((
                 from_tag.clone(),
                 to_tag.clone(),

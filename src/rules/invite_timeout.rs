@@ -81,28 +81,8 @@ const TIMER_B_MS: i64 = 64 * T1_MS;
 /// the last retransmission goes out at 31.5 s.
 const COVERED_MS: i64 = TIMER_B_MS - 2 * T1_MS;
 
-fn secs(ms: i64) -> String {
-    format!("{:.1} s", ms as f64 / 1000.0)
-}
-
-fn input_ends(ctx: &Context<'_>) -> Vec<Option<Timestamp>> {
-    let mut ends: Vec<Option<Timestamp>> = vec![None; ctx.inputs.len()];
-    for ev in &ctx.model.events {
-        let i = ev.origin().input;
-        if ends.len() <= i {
-            ends.resize(i + 1, None);
-        }
-        ends[i] = Some(ends[i].map_or(ev.ts(), |t| t.max(ev.ts())));
-    }
-    ends
-}
-
-fn from_tag(m: &SipMessage) -> Option<String> {
-    m.from().and_then(|t| t.tag().map(str::to_string))
-}
-
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
-    let ends = input_ends(ctx);
+    let ends = ctx.input_ends();
     for tsx in &ctx.model.transactions {
         let parsed: Vec<(usize, &SipMessage)> = tsx
             .messages
@@ -215,7 +195,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 "sent {} times ({} retransmissions over {})",
                 invites.len(),
                 invites.len() - 1,
-                secs(span)
+                crate::rules::secs(span)
             )
         } else if reliable {
             format!("sent once over {}", msg.transport.as_str())
@@ -235,7 +215,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         } else {
             message.push_str(&format!(
                 " (the input covers {} after the first INVITE)",
-                secs(covered)
+                crate::rules::secs(covered)
             ));
         }
         if !responses.is_empty() {
@@ -300,7 +280,7 @@ fn dialog_went_on(
     if invite.to().is_some_and(|t| t.tag().is_some()) {
         return false;
     }
-    let tag = from_tag(invite);
+    let tag = invite.from_tag();
     let seq = invite.cseq().map(|c| c.seq);
     ctx.model.calls[ci].messages.iter().any(|&w| {
         let ev = ctx.model.message(w);
@@ -308,7 +288,7 @@ fn dialog_went_on(
             && ev.parsed().is_some_and(|m| {
                 let s = m.cseq().map(|c| c.seq);
                 m.is_request()
-                    && from_tag(m) == tag
+                    && m.from_tag() == tag
                     && m.to().is_some_and(|t| t.tag().is_some())
                     && ((m.method() == Some("ACK") && s == seq) || s > seq)
             })

@@ -94,33 +94,8 @@ struct Seen<'a> {
     msg: &'a SipMessage,
 }
 
-fn to_tag(m: &SipMessage) -> Option<String> {
-    m.to().and_then(|t| t.tag().map(str::to_string))
-}
-
-fn from_tag(m: &SipMessage) -> Option<String> {
-    m.from().and_then(|t| t.tag().map(str::to_string))
-}
-
-fn secs(ms: i64) -> String {
-    format!("{:.1} s", ms as f64 / 1000.0)
-}
-
-/// The last timestamp of every input.
-fn input_ends(ctx: &Context<'_>) -> Vec<Option<Timestamp>> {
-    let mut ends: Vec<Option<Timestamp>> = vec![None; ctx.inputs.len()];
-    for ev in &ctx.model.events {
-        let i = ev.origin().input;
-        if ends.len() <= i {
-            ends.resize(i + 1, None);
-        }
-        ends[i] = Some(ends[i].map_or(ev.ts(), |t| t.max(ev.ts())));
-    }
-    ends
-}
-
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
-    let ends = input_ends(ctx);
+    let ends = ctx.input_ends();
     for (ci, call) in ctx.model.calls.iter().enumerate() {
         let msgs: Vec<Seen<'_>> = call
             .messages
@@ -142,7 +117,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             let Some(cseq) = s.msg.cseq().filter(|c| c.method == "INVITE") else {
                 continue;
             };
-            let tag = to_tag(s.msg);
+            let tag = s.msg.to_tag();
             if !done.insert((cseq.seq, tag.clone())) {
                 continue;
             }
@@ -182,7 +157,7 @@ fn judge(
         m.status() == Some(a.code)
             && m.cseq()
                 .is_some_and(|c| c.seq == a.seq && c.method == "INVITE")
-            && to_tag(m) == a.tag
+            && m.to_tag() == a.tag
     };
     let sends: Vec<&Seen<'_>> = msgs[a.index..]
         .iter()
@@ -198,7 +173,7 @@ fn judge(
                     .cseq()
                     .is_some_and(|c| c.seq == a.seq && c.method == "INVITE")
         })
-        .map(|s| to_tag(s.msg))
+        .map(|s| s.msg.to_tag())
         .filter(|t| *t != a.tag)
         .collect();
     let acks: Vec<&Seen<'_>> = msgs
@@ -207,13 +182,13 @@ fn judge(
             s.msg.method() == Some("ACK")
                 && s.msg.cseq().is_some_and(|c| c.seq == a.seq)
                 && (a.tag.is_none()
-                    || to_tag(s.msg) == a.tag
-                    || !other_tags.contains(&to_tag(s.msg)))
+                    || s.msg.to_tag() == a.tag
+                    || !other_tags.contains(&s.msg.to_tag()))
         })
         .collect();
     let bye = msgs[a.index..]
         .iter()
-        .find(|s| s.msg.method() == Some("BYE") && a.tag.is_some() && from_tag(s.msg) == a.tag);
+        .find(|s| s.msg.method() == Some("BYE") && a.tag.is_some() && s.msg.from_tag() == a.tag);
     let bye_reason = bye.and_then(|b| {
         b.msg
             .reasons()
@@ -242,7 +217,7 @@ fn judge(
     let reinvite = msgs.iter().any(|s| {
         s.msg.method() == Some("INVITE")
             && s.msg.cseq().is_some_and(|c| c.seq == a.seq)
-            && to_tag(s.msg).is_some()
+            && s.msg.to_tag().is_some()
     });
     let what = format!(
         "{} {} to the {} (CSeq {})",
@@ -269,7 +244,7 @@ fn judge(
         format!(
             "{answerer} sent it {} times over {} (Timer G)",
             sends.len(),
-            secs(span)
+            crate::rules::secs(span)
         )
     } else {
         format!("{answerer} sent it once")
@@ -282,7 +257,7 @@ fn judge(
             .unwrap_or_default();
         format!(
             "it gave up and sent BYE {} after the answer{reason}",
-            secs(t0.ms_until(b.ts))
+            crate::rules::secs(t0.ms_until(b.ts))
         )
     };
 
@@ -301,14 +276,14 @@ fn judge(
             format!(
                 "{what} was never ACKed: {sent}, and no ACK came in the {} the input covers \
                  after it (a UAS gives up after 64×T1 = 32 s)",
-                secs(covered)
+                crate::rules::secs(covered)
             )
         } else {
             severity = Severity::Warning;
             format!(
                 "{what} was not ACKed in the {} the input covers after it: {sent}; a UAS \
                  gives up after 32 s",
-                secs(covered)
+                crate::rules::secs(covered)
             )
         }
     } else {

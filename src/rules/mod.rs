@@ -240,6 +240,20 @@ impl<'a> Context<'a> {
             })
     }
 
+    /// The time of the last event of each input: how far each vantage point saw, for rules
+    /// that need "nothing came before the input ended".
+    pub fn input_ends(&self) -> Vec<Option<crate::event::Timestamp>> {
+        let mut ends = vec![None; self.inputs.len()];
+        for ev in &self.model.events {
+            let i = ev.origin().input;
+            if ends.len() <= i {
+                ends.resize(i + 1, None);
+            }
+            ends[i] = Some(ends[i].map_or(ev.ts(), |t: crate::event::Timestamp| t.max(ev.ts())));
+        }
+        ends
+    }
+
     /// The sighting of a wire message in `input`, else its first sighting.
     pub fn sighting_in(&self, wire: usize, input: Option<usize>) -> usize {
         let w = &self.model.messages[wire];
@@ -251,6 +265,20 @@ impl<'a> Context<'a> {
                     .find(|&s| self.model.events[s].origin().input == i)
             })
             .unwrap_or(w.event)
+    }
+}
+
+/// A duration for messages: `31.5 s`.
+pub fn secs(ms: i64) -> String {
+    format!("{:.1} s", ms as f64 / 1000.0)
+}
+
+/// A sort key that groups findings by call, then flow, then none.
+pub fn owner_sort_key(owner: Option<Owner>, fallback: usize) -> (u8, usize) {
+    match owner {
+        Some(Owner::Call(c)) => (0, c),
+        Some(Owner::Flow(f)) => (1, f),
+        None => (2, fallback),
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::dialog::Owner;
 use crate::event::{Event, LogKind};
 use crate::rules::{Context, Finding, Rule, Scope, Severity};
-use crate::sip::{Contact, HeaderName, SipMessage};
+use crate::sip::{HeaderName, SipMessage};
 
 pub(super) const RULE: Rule = Rule {
     code: "SF006",
@@ -88,58 +88,13 @@ struct Attempt {
     retransmissions: u32,
 }
 
-fn owner_key(owner: Option<Owner>, fallback: usize) -> (u8, usize) {
-    match owner {
-        Some(Owner::Call(c)) => (0, c),
-        Some(Owner::Flow(f)) => (1, f),
-        None => (2, fallback),
-    }
-}
-
-/// The expiry a REGISTER asks for: the first Contact's `expires`, else the Expires header.
-fn requested_expires(m: &SipMessage) -> Option<u32> {
-    m.contacts()
-        .iter()
-        .find_map(|c| match c {
-            Contact::Addr { expires, .. } => *expires,
-            Contact::Star => Some(0),
-        })
-        .or_else(|| m.expires())
-}
-
-/// A parameter of a Digest header value (`response="…"` → `…`).
-fn auth_param(value: &str, name: &str) -> Option<String> {
-    let value = value.trim();
-    let rest = value
-        .strip_prefix("Digest")
-        .or_else(|| value.strip_prefix("digest"))
-        .unwrap_or(value);
-    rest.split(',').find_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case(name)
-            .then(|| v.trim().trim_matches('"').to_string())
-    })
-}
-
 /// Credentials that answer a challenge (not the empty Digest response of an IMS client's
 /// first REGISTER, TS 24.229).
 fn has_credentials(m: &SipMessage) -> bool {
     [HeaderName::Authorization, HeaderName::ProxyAuthorization]
         .into_iter()
         .flat_map(|h| m.all(h))
-        .any(|v| auth_param(&v, "response").is_none_or(|r| !r.is_empty()))
-}
-
-fn is_unregister(m: &SipMessage) -> bool {
-    requested_expires(m) == Some(0)
-}
-
-fn is_stale(resp: &SipMessage) -> bool {
-    [HeaderName::WwwAuthenticate, HeaderName::ProxyAuthenticate]
-        .into_iter()
-        .flat_map(|h| resp.all(h))
-        .any(|v| auth_param(&v, "stale").is_some_and(|s| s.eq_ignore_ascii_case("true")))
+        .any(|v| crate::sip::auth_param(&v, "response").is_none_or(|r| !r.is_empty()))
 }
 
 /// Why an attempt failed, or `None` when it did not (or was retried as asked).
@@ -171,7 +126,7 @@ fn failure(ctx: &Context<'_>, attempts: &[Attempt], i: usize) -> Option<String> 
                 .is_some_and(has_credentials);
             let next_ok = next_has_credentials
                 && next.is_some_and(|n| n.answer.is_some_and(|(_, c)| (200..300).contains(&c)));
-            if !has_credentials(req) || is_stale(resp) {
+            if !has_credentials(req) || resp.is_stale_challenge() {
                 // A challenge: fine when the client answered it.
                 (!later_req(&has_credentials)).then(|| {
                     format!(
@@ -191,8 +146,8 @@ fn failure(ctx: &Context<'_>, attempts: &[Attempt], i: usize) -> Option<String> 
         }
         423 => {
             let min = resp.min_expires();
-            let asked = requested_expires(req);
-            let retried = later_req(&|m: &SipMessage| match (min, requested_expires(m)) {
+            let asked = req.requested_expires();
+            let retried = later_req(&|m: &SipMessage| match (min, m.requested_expires()) {
                 (Some(min), Some(e)) => e >= min,
                 _ => true,
             });
@@ -261,7 +216,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         });
         let owner = model.message_owner[request];
         by_owner
-            .entry(owner_key(owner, request))
+            .entry(crate::rules::owner_sort_key(owner, request))
             .or_insert_with(|| (owner, Vec::new()))
             .1
             .push(Attempt {
@@ -277,10 +232,13 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             && matches!(l.kind, LogKind::Registration { ok: false, .. })
         {
             let owner = model.event_owner[e];
-            logs.entry(owner_key(owner, model.messages.len() + e))
-                .or_insert_with(|| (owner, Vec::new()))
-                .1
-                .push(e);
+            logs.entry(crate::rules::owner_sort_key(
+                owner,
+                model.messages.len() + e,
+            ))
+            .or_insert_with(|| (owner, Vec::new()))
+            .1
+            .push(e);
         }
     }
     for (key, (owner, attempts)) in &by_owner {
@@ -298,7 +256,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let Some(req) = model.message(a.request).parsed() else {
             continue;
         };
-        let what = if is_unregister(req) {
+        let what = if req.requested_expires() == Some(0) {
             "un-REGISTER"
         } else {
             "REGISTER"
@@ -320,7 +278,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 && model
                     .message(l.request)
                     .parsed()
-                    .is_some_and(|m| !is_unregister(m))
+                    .is_some_and(|m| m.requested_expires() != Some(0))
         });
         if let Some(r) = recovered {
             message.push_str(&format!(

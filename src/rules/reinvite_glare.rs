@@ -65,32 +65,12 @@ re-INVITE with 491; the caller hangs up 6 s later without retrying):
 /// How long after a 491 a retry is looked for (RFC 3261 §14.1: at most 4 s, plus slack).
 const RETRY_WINDOW_MS: i64 = 5_000;
 
-fn secs(ms: i64) -> String {
-    format!("{:.1} s", ms as f64 / 1000.0)
-}
-
-fn tag(n: Option<crate::sip::NameAddr>) -> Option<String> {
-    n.and_then(|n| n.tag().map(str::to_string))
-}
-
-fn input_ends(ctx: &Context<'_>) -> Vec<Option<Timestamp>> {
-    let mut ends: Vec<Option<Timestamp>> = vec![None; ctx.inputs.len()];
-    for ev in &ctx.model.events {
-        let i = ev.origin().input;
-        if ends.len() <= i {
-            ends.resize(i + 1, None);
-        }
-        ends[i] = Some(ends[i].map_or(ev.ts(), |t| t.max(ev.ts())));
-    }
-    ends
-}
-
 fn is_offer_request(m: &SipMessage) -> bool {
     matches!(m.method(), Some("INVITE" | "UPDATE"))
 }
 
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
-    let ends = input_ends(ctx);
+    let ends = ctx.input_ends();
     for (ci, call) in ctx.model.calls.iter().enumerate() {
         let msgs: Vec<(usize, Timestamp, &SipMessage)> = call
             .messages
@@ -108,12 +88,12 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             if cseq.method != "INVITE" && cseq.method != "UPDATE" {
                 continue;
             }
-            let sender = tag(resp.from());
+            let sender = resp.from_tag();
             // The request that got the 491, and whether it was in a dialog.
             let request = msgs[..i].iter().rev().find(|(_, _, m)| {
                 m.method() == Some(cseq.method.as_str())
                     && m.cseq().is_some_and(|c| c.seq == cseq.seq)
-                    && tag(m.from()) == sender
+                    && m.from_tag() == sender
             });
             let in_dialog = match request {
                 Some((_, _, m)) => m.to().is_some_and(|t| t.tag().is_some()),
@@ -130,7 +110,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             let later = &msgs[i + 1..];
             let retry = later
                 .iter()
-                .find(|(_, _, m)| is_offer_request(m) && tag(m.from()) == sender);
+                .find(|(_, _, m)| is_offer_request(m) && m.from_tag() == sender);
             if retry.is_some_and(|&(_, t, _)| t491.ms_until(t) <= RETRY_WINDOW_MS) {
                 continue;
             }
@@ -167,7 +147,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             let crossing = msgs.iter().find(|(_, t, m)| {
                 is_offer_request(m)
                     && m.to().is_some_and(|x| x.tag().is_some())
-                    && tag(m.from()) != sender
+                    && m.from_tag() != sender
                     && t_req.ms_until(*t).abs() <= 2_000
             });
             let glare = if crossing.is_some() {
@@ -178,15 +158,18 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             };
             let after = match (retry, bye) {
                 (Some(&(_, t, _)), _) => {
-                    format!("it was retried only {} later", secs(t491.ms_until(t)))
+                    format!(
+                        "it was retried only {} later",
+                        crate::rules::secs(t491.ms_until(t))
+                    )
                 }
                 (None, Some(&(_, t, _))) => format!(
                     "no new re-INVITE or UPDATE from {who} followed before the BYE {} later",
-                    secs(t491.ms_until(t))
+                    crate::rules::secs(t491.ms_until(t))
                 ),
                 (None, None) => format!(
                     "no new re-INVITE or UPDATE from {who} followed in the {} the input covers",
-                    secs(t491.ms_until(end))
+                    crate::rules::secs(t491.ms_until(end))
                 ),
             };
             let message = format!(

@@ -72,10 +72,6 @@ registering at an address where nothing listens):
 - RFC 3261 §18.2.2, RFC 3581 (where responses are sent)
 "#;
 
-fn secs(ms: i64) -> String {
-    format!("{:.1} s", ms as f64 / 1000.0)
-}
-
 /// What a message is within its transaction, for counting repeats.
 fn what(m: &SipMessage) -> Option<String> {
     let cseq = m.cseq()?;
@@ -114,9 +110,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             };
             let Some(label) = what(m) else { continue };
             let wire = &ctx.model.messages[w];
-            let tag = m
-                .status()
-                .and_then(|_| m.to().and_then(|t| t.tag().map(str::to_string)));
+            let tag = m.status().and_then(|_| m.to_tag());
             let g = groups
                 .entry((label, tag, wire.src.clone(), wire.dst.clone()))
                 .or_insert_with(|| Group {
@@ -158,7 +152,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
              {meaning}",
             key.0,
             g.wires.len(),
-            secs(span)
+            crate::rules::secs(span)
         );
         for (k, other) in over.iter().skip(1) {
             message.push_str(&format!("; also {} sent {} times", k.0, other.wires.len()));
@@ -210,13 +204,13 @@ fn explain(ctx: &Context<'_>, tsx: &[usize], g: &Group, t0: Timestamp) -> String
                 "the first response ({} {}) came only {} after the first copy",
                 m.status().unwrap_or(0),
                 m.reason_phrase().unwrap_or(""),
-                secs(t0.ms_until(*t))
+                crate::rules::secs(t0.ms_until(*t))
             ),
             Some((t, m)) => format!(
                 "responses exist ({} at +{}), but the sender kept retransmitting: they did not \
                  reach it, or came too late",
                 m.status().unwrap_or(0),
-                secs(t0.ms_until(*t))
+                crate::rules::secs(t0.ms_until(*t))
             ),
         }
     } else if g.method == "INVITE" {
@@ -246,7 +240,7 @@ fn explain(ctx: &Context<'_>, tsx: &[usize], g: &Group, t0: Timestamp) -> String
         match ack {
             Some(t) => format!(
                 "the ACK for {kind} came only {} later",
-                secs(t0.ms_until(t))
+                crate::rules::secs(t0.ms_until(t))
             ),
             None => format!(
                 "the ACK for {kind} never arrived, so the answering side kept retransmitting it"

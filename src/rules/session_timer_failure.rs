@@ -71,14 +71,6 @@ And from `fixtures/rules-call-extra/session-422/callee.log`: `INVITE … Session
 - pjsua2 `CallConfig` timer settings (`timerUse`, `timerSessExpiresSec`, `timerMinSESec`)
 "#;
 
-fn secs(ms: i64) -> String {
-    format!("{:.1} s", ms as f64 / 1000.0)
-}
-
-fn tag(n: Option<crate::sip::NameAddr>) -> Option<String> {
-    n.and_then(|n| n.tag().map(str::to_string))
-}
-
 struct Seen<'a> {
     wire: usize,
     ts: Timestamp,
@@ -136,7 +128,7 @@ fn too_small(
     if cseq.method != "INVITE" && cseq.method != "UPDATE" {
         return None;
     }
-    let sender = tag(resp.msg.from());
+    let sender = resp.msg.from_tag();
     let min_se = resp.msg.min_se();
     let request = msgs[..i].iter().rev().find(|q| {
         q.msg.method() == Some(cseq.method.as_str())
@@ -147,7 +139,7 @@ fn too_small(
     // the same Call-ID.
     let is_retry = |m: &SipMessage| {
         m.method() == Some(cseq.method.as_str())
-            && tag(m.from()) == sender
+            && m.from_tag() == sender
             && m.cseq().is_some_and(|c| c.seq > cseq.seq)
     };
     let mut retry: Option<(usize, Option<u32>)> = msgs[i + 1..]
@@ -243,7 +235,7 @@ fn expired(
                 .is_some_and(|c| c.method == "INVITE" || c.method == "UPDATE")
             && q.msg.session_expires().is_some()
     });
-    let by = tag(bye.msg.from());
+    let by = bye.msg.from_tag();
     let who = |t: &Option<String>| {
         if t.is_some() && *t == call.caller_tag {
             "the caller"
@@ -257,8 +249,8 @@ fn expired(
     if let Some(n) = last
         && let Some(se) = n.msg.session_expires()
     {
-        let uac = tag(n.msg.from());
-        let uas = tag(n.msg.to());
+        let uac = n.msg.from_tag();
+        let uas = n.msg.to_tag();
         let refresher = match se
             .refresher
             .as_deref()
@@ -281,7 +273,7 @@ fn expired(
                     "; Session-Expires {} s was negotiated {} before with refresher={} ({}), and \
                      no refresh (re-INVITE or UPDATE) came from it",
                     se.delta,
-                    secs(elapsed),
+                    crate::rules::secs(elapsed),
                     se.refresher.as_deref().unwrap_or("?"),
                     who(r)
                 );
@@ -291,7 +283,7 @@ fn expired(
                 let unanswered = msgs[..i].iter().enumerate().rev().find(|(j, q)| {
                     q.ts > n.ts
                         && matches!(q.msg.method(), Some("INVITE" | "UPDATE"))
-                        && tag(q.msg.from()) == *r
+                        && q.msg.from_tag() == *r
                         && !msgs[*j..i].iter().any(|x| {
                             x.msg.status().is_some_and(|c| (200..300).contains(&c))
                                 && x.msg.cseq().map(|c| c.seq) == q.msg.cseq().map(|c| c.seq)
@@ -306,7 +298,7 @@ fn expired(
                         who(r),
                         se.delta,
                         q.msg.method().unwrap_or("request"),
-                        secs(q.ts.ms_until(bye.ts))
+                        crate::rules::secs(q.ts.ms_until(bye.ts))
                     );
                 }
             }

@@ -58,10 +58,6 @@ and `180 Ringing` 6 s later):
 - ITU-T E.721 / RFC 6076 §4.1 (post-dial delay as a call setup metric)
 "#;
 
-fn secs(ms: i64) -> String {
-    format!("{:.1} s", ms as f64 / 1000.0)
-}
-
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let threshold = ctx.settings.thresholds.slow_setup_ms;
     for (ci, call) in ctx.model.calls.iter().enumerate() {
@@ -118,20 +114,24 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 let then = if rest < 100 {
                     format!("and the {} followed at once", label(r18x))
                 } else {
-                    format!("then the {} took another {}", label(r18x), secs(rest))
+                    format!(
+                        "then the {} took another {}",
+                        label(r18x),
+                        crate::rules::secs(rest)
+                    )
                 };
                 if copies > 1 {
                     format!(
                         "the INVITE was sent {copies} times before the first response ({}, after \
                          {}), {then}",
                         label(m),
-                        secs(after),
+                        crate::rules::secs(after),
                     )
                 } else if after >= 1_000 {
                     format!(
                         "the first response ({}) came only after {}, {then}",
                         label(m),
-                        secs(after)
+                        crate::rules::secs(after)
                     )
                 } else {
                     format!(
@@ -150,8 +150,8 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let message = format!(
             "the first {} came {} after the INVITE (threshold {}): {whereabouts}",
             label(r18x),
-            secs(setup),
-            secs(threshold)
+            crate::rules::secs(setup),
+            crate::rules::secs(threshold)
         );
         let mut f = Finding::new(
             &RULE,
@@ -164,7 +164,11 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         )
         .with(
             ctx.model.messages[ringing].event,
-            format!("{}, {} after the INVITE", label(r18x), secs(setup)),
+            format!(
+                "{}, {} after the INVITE",
+                label(r18x),
+                crate::rules::secs(setup)
+            ),
         )
         .with(ctx.model.messages[invite].event, "the INVITE");
         if let Some(&(w, _, m)) = first_resp.filter(|(w, _, _)| *w != ringing) {

@@ -65,22 +65,6 @@ pjsua2 caller gives up after 10 s; reported with `stuck-proceeding-ms = 5000`):
 - RFC 3261 §9.1 (CANCEL)
 "#;
 
-fn secs(ms: i64) -> String {
-    format!("{:.1} s", ms as f64 / 1000.0)
-}
-
-fn input_ends(ctx: &Context<'_>) -> Vec<Option<Timestamp>> {
-    let mut ends: Vec<Option<Timestamp>> = vec![None; ctx.inputs.len()];
-    for ev in &ctx.model.events {
-        let i = ev.origin().input;
-        if ends.len() <= i {
-            ends.resize(i + 1, None);
-        }
-        ends[i] = Some(ends[i].map_or(ev.ts(), |t| t.max(ev.ts())));
-    }
-    ends
-}
-
 /// How the wait in Proceeding ended.
 enum End {
     Final(usize, u16),
@@ -90,7 +74,7 @@ enum End {
 
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let threshold = ctx.settings.thresholds.stuck_proceeding_ms;
-    let ends = input_ends(ctx);
+    let ends = ctx.input_ends();
     for tsx in &ctx.model.transactions {
         let parsed: Vec<(usize, Timestamp, &SipMessage)> = tsx
             .messages
@@ -192,21 +176,27 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 if ringing {
                     severity = Severity::Info;
                 }
-                format!("until it was answered ({code}) {}", secs(stuck))
+                format!(
+                    "until it was answered ({code}) {}",
+                    crate::rules::secs(stuck)
+                )
             }
             End::Final(_, code) => format!(
                 "until the final {code} {} after the first provisional response",
-                secs(stuck)
+                crate::rules::secs(stuck)
             ),
-            End::Cancel(_) => format!("for {} until the caller gave up with CANCEL", secs(stuck)),
+            End::Cancel(_) => format!(
+                "for {} until the caller gave up with CANCEL",
+                crate::rules::secs(stuck)
+            ),
             End::Input => format!(
                 "for {}, to the end of the input, with no final response",
-                secs(stuck)
+                crate::rules::secs(stuck)
             ),
         };
         let message = format!(
             "{kind} (CSeq {seq}) stayed in Proceeding {ended} (threshold {}): {state}",
-            secs(threshold)
+            crate::rules::secs(threshold)
         );
         let help = if ringing {
             "set a no-answer timeout in the application (hang up / CANCEL when it fires) or a \
@@ -231,13 +221,13 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             End::Final(w, code) => {
                 f = f.with(
                     ctx.model.messages[w].event,
-                    format!("the final {code}, {} later", secs(stuck)),
+                    format!("the final {code}, {} later", crate::rules::secs(stuck)),
                 );
             }
             End::Cancel(w) => {
                 f = f.with(
                     ctx.model.messages[w].event,
-                    format!("CANCEL, {} later", secs(stuck)),
+                    format!("CANCEL, {} later", crate::rules::secs(stuck)),
                 );
             }
             End::Input => {}

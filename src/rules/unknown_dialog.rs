@@ -64,14 +64,6 @@ dialog after the ACK):
 - RFC 5057 (multiple dialog usages and the meaning of 481)
 "#;
 
-fn secs(ms: i64) -> String {
-    format!("{:.1} s", ms as f64 / 1000.0)
-}
-
-fn tag(n: Option<crate::sip::NameAddr>) -> Option<String> {
-    n.and_then(|n| n.tag().map(str::to_string))
-}
-
 /// Requests that only make sense inside a dialog.
 fn in_dialog_method(method: &str) -> bool {
     matches!(
@@ -116,8 +108,8 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             continue;
         }
         let owner = ctx.model.message_owner[w];
-        let sender_tag = tag(resp.from());
-        let peer_tag = req_msg.and_then(|m| tag(m.to()));
+        let sender_tag = resp.from_tag();
+        let peer_tag = req_msg.and_then(|m| m.to_tag());
         let t_req = request.map_or(ev.ts, |r| ctx.model.message(r).ts);
         let who = match owner {
             Some(Owner::Call(ci)) => {
@@ -165,13 +157,13 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 *t <= t_req
                     && m.status().is_some_and(|c| (200..300).contains(&c))
                     && m.cseq().is_some_and(|c| c.method == "INVITE")
-                    && (peer_tag.is_none() || tag(m.to()) == peer_tag)
-                    && tag(m.from()) == sender_tag
+                    && (peer_tag.is_none() || m.to_tag() == peer_tag)
+                    && m.from_tag() == sender_tag
             });
             if let Some(&(x, t, m)) = established {
                 message.push_str(&format!(
                     " (the dialog was established {} earlier)",
-                    secs(t.ms_until(t_req))
+                    crate::rules::secs(t.ms_until(t_req))
                 ));
                 let contact = m.contacts().into_iter().find_map(|c| match c {
                     Contact::Addr { addr, .. } => Some(addr.uri_text),
@@ -196,11 +188,11 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 *t <= t_req
                     && m.method() == Some("BYE")
                     && peer_tag.is_some()
-                    && tag(m.from()) == peer_tag
+                    && m.from_tag() == peer_tag
             }) {
                 hints.push(format!(
                     "the far end had already ended the dialog with its own BYE {} before",
-                    secs(t.ms_until(t_req))
+                    crate::rules::secs(t.ms_until(t_req))
                 ));
                 extra.push((ctx.model.messages[x].event, "the far end's BYE".into()));
             }

@@ -476,6 +476,37 @@ impl SipMessage {
             .map(String::from)
             .collect()
     }
+    /// The From header's tag.
+    pub fn from_tag(&self) -> Option<String> {
+        self.from().and_then(|n| n.tag().map(str::to_string))
+    }
+
+    /// The To header's tag.
+    pub fn to_tag(&self) -> Option<String> {
+        self.to().and_then(|n| n.tag().map(str::to_string))
+    }
+
+    /// The expiry a REGISTER asks for: the first Contact's `expires` (`*` counts as 0), else
+    /// the Expires header. `Some(0)` is an unregistration.
+    pub fn requested_expires(&self) -> Option<u32> {
+        self.contacts()
+            .iter()
+            .find_map(|c| match c {
+                Contact::Addr { expires, .. } => *expires,
+                Contact::Star => Some(0),
+            })
+            .or_else(|| self.expires())
+    }
+
+    /// A 401/407 whose challenge only says that the nonce expired (`stale=true`, RFC 2617
+    /// §3.2.1): the client is expected to retry, credentials were not wrong.
+    pub fn is_stale_challenge(&self) -> bool {
+        [HeaderName::WwwAuthenticate, HeaderName::ProxyAuthenticate]
+            .into_iter()
+            .flat_map(|h| self.all(h))
+            .any(|v| auth_param(&v, "stale").is_some_and(|s| s.eq_ignore_ascii_case("true")))
+    }
+
     /// The SDP body, when Content-Type is application/sdp (or absent and the body starts `v=`).
     pub fn sdp(&self) -> Option<Sdp> {
         let body = self.body();
@@ -535,6 +566,21 @@ impl Sdp {
     pub fn parse(body: &[u8]) -> Option<Sdp> {
         Sdp::parse_impl(body)
     }
+}
+
+/// A parameter of an authentication header value (`Digest realm="x", stale=true`), unquoted.
+pub fn auth_param(value: &str, name: &str) -> Option<String> {
+    let value = value.trim();
+    let rest = value
+        .strip_prefix("Digest")
+        .or_else(|| value.strip_prefix("digest"))
+        .unwrap_or(value);
+    rest.split(',').find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().trim_matches('"').to_string())
+    })
 }
 
 /// The length of the first complete message in `buf` (headers + Content-Length body), or

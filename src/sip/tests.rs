@@ -955,3 +955,42 @@ fn sdp_media_level_direction() {
     let raw = format!("SIP/2.0 200 OK\r\nc: text/plain\r\n\r\n{body}");
     assert_eq!(parse(raw.as_bytes()).sdp(), None);
 }
+
+fn register(headers: &str) -> SipMessage {
+    let raw = format!(
+        "REGISTER sip:r SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\
+         From: <sip:a@r>;tag=1\r\nTo: <sip:a@r>\r\nCall-ID: c\r\nCSeq: 2 REGISTER\r\n\
+         Max-Forwards: 70\r\n{headers}Content-Length: 0\r\n\r\n"
+    );
+    SipMessage::parse(raw.as_bytes()).expect("parses")
+}
+
+#[test]
+fn requested_expires_tells_unregistrations() {
+    let unreg = |h: &str| register(h).requested_expires() == Some(0);
+    assert!(unreg("Contact: <sip:a@h;ob>\r\nExpires: 0\r\n"));
+    assert!(unreg("Contact: <sip:a@h>;expires=0\r\n"));
+    assert!(unreg("Contact: *\r\nExpires: 0\r\n"));
+    assert!(unreg("Expires: 0\r\n"));
+    assert!(!unreg("Contact: <sip:a@h;ob>\r\nExpires: 300\r\n"));
+    assert!(!unreg("Contact: <sip:a@h>;expires=300\r\nExpires: 0\r\n"));
+    assert_eq!(register("").requested_expires(), None);
+}
+
+#[test]
+fn auth_params_and_stale_challenges() {
+    let v = r#"Digest realm="sip.test", nonce="abc", stale=TRUE, algorithm=MD5"#;
+    assert_eq!(auth_param(v, "realm").as_deref(), Some("sip.test"));
+    assert_eq!(auth_param(v, "stale").as_deref(), Some("TRUE"));
+    assert_eq!(auth_param(v, "qop"), None);
+    let raw = format!(
+        "SIP/2.0 401 Unauthorized\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCall-ID: c\r\n\
+         CSeq: 2 REGISTER\r\nWWW-Authenticate: {v}\r\n\r\n"
+    );
+    assert!(
+        SipMessage::parse(raw.as_bytes())
+            .expect("parses")
+            .is_stale_challenge()
+    );
+    assert!(!register("").is_stale_challenge());
+}
