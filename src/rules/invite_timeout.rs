@@ -141,17 +141,9 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         }
         let inputs: BTreeSet<usize> = match sender_input {
             Some(i) => BTreeSet::from([i]),
-            None => invites
-                .iter()
-                .flat_map(|&w| ctx.model.messages[w].sightings.iter())
-                .map(|&e| ctx.model.events[e].origin().input)
-                .collect(),
+            None => invites.iter().flat_map(|&w| ctx.inputs_of(w)).collect(),
         };
-        let end = inputs
-            .iter()
-            .filter_map(|&i| ends.get(i).copied().flatten())
-            .max()
-            .unwrap_or(t0);
+        let end = Context::seen_until(&ends, inputs).unwrap_or(t0);
         let timeout_log = match owner {
             Some(Owner::Call(ci)) => ctx.call_logs(ci).find(|(_, l)| {
                 matches!(&l.kind, LogKind::CallState { state, reason: Some(r), .. }

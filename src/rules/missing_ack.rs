@@ -226,16 +226,7 @@ fn judge(
         if reinvite { "re-INVITE" } else { "INVITE" },
         a.seq
     );
-    let inputs: BTreeSet<usize> = ctx.model.messages[first.wire]
-        .sightings
-        .iter()
-        .map(|&e| ctx.model.events[e].origin().input)
-        .collect();
-    let seen_until = inputs
-        .iter()
-        .filter_map(|&i| ends.get(i).copied().flatten())
-        .max()
-        .unwrap_or(t0);
+    let seen_until = Context::seen_until(ends, ctx.inputs_of(first.wire)).unwrap_or(t0);
     let covered = t0.ms_until(seen_until);
     let last = sends.last().copied().unwrap_or(first);
     let span = t0.ms_until(last.ts);

@@ -254,6 +254,25 @@ impl<'a> Context<'a> {
         ends
     }
 
+    /// The inputs that saw a wire message.
+    pub fn inputs_of(&self, wire: usize) -> impl Iterator<Item = usize> + '_ {
+        self.model.messages[wire]
+            .sightings
+            .iter()
+            .map(|&e| self.model.events[e].origin().input)
+    }
+
+    /// How far `inputs` saw: the latest of their ends (from [`Context::input_ends`]).
+    pub fn seen_until(
+        ends: &[Option<crate::event::Timestamp>],
+        inputs: impl IntoIterator<Item = usize>,
+    ) -> Option<crate::event::Timestamp> {
+        inputs
+            .into_iter()
+            .filter_map(|i| ends.get(i).copied().flatten())
+            .max()
+    }
+
     /// The sighting of a wire message in `input`, else its first sighting.
     pub fn sighting_in(&self, wire: usize, input: Option<usize>) -> usize {
         let w = &self.model.messages[wire];

@@ -119,16 +119,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             if bye.is_some_and(|&(_, t, _)| t491.ms_until(t) <= RETRY_WINDOW_MS) {
                 continue;
             }
-            let inputs: Vec<usize> = ctx.model.messages[w]
-                .sightings
-                .iter()
-                .map(|&e| ctx.model.events[e].origin().input)
-                .collect();
-            let end = inputs
-                .iter()
-                .filter_map(|&x| ends.get(x).copied().flatten())
-                .max()
-                .unwrap_or(t491);
+            let end = Context::seen_until(&ends, ctx.inputs_of(w)).unwrap_or(t491);
             if retry.is_none() && t491.ms_until(end) <= RETRY_WINDOW_MS {
                 continue;
             }

@@ -1,8 +1,6 @@
 //! SF004 `stuck-in-proceeding`: an INVITE that got a provisional response and then no final
 //! one for too long.
 
-use std::collections::BTreeSet;
-
 use crate::event::Timestamp;
 use crate::rules::{Context, Finding, Rule, Scope, Severity};
 use crate::sip::SipMessage;
@@ -106,16 +104,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             (Some(&(w, t, m)), None) => (End::Final(w, m.status().unwrap_or(0)), t),
             (None, Some(&(c, tc, _))) => (End::Cancel(c), tc),
             (None, None) => {
-                let inputs: BTreeSet<usize> = ctx.model.messages[prov]
-                    .sightings
-                    .iter()
-                    .map(|&e| ctx.model.events[e].origin().input)
-                    .collect();
-                let end = inputs
-                    .iter()
-                    .filter_map(|&i| ends.get(i).copied().flatten())
-                    .max()
-                    .unwrap_or(t_prov);
+                let end = Context::seen_until(&ends, ctx.inputs_of(prov)).unwrap_or(t_prov);
                 (End::Input, end)
             }
         };
