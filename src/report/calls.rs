@@ -9,6 +9,7 @@ use super::{Context, clip, fmt_ms, printable};
 use crate::dialog::{Call, Flow, Outcome, Party};
 use crate::event::Timestamp;
 use crate::ingest::InputInfo;
+use crate::sip::status;
 
 /// The JSON document's version; bump it on any incompatible change.
 pub const JSON_VERSION: u32 = 1;
@@ -19,6 +20,29 @@ pub struct CallsDoc<'a> {
     pub inputs: &'a [InputInfo],
     pub calls: Vec<CallJson<'a>>,
     pub flows: Vec<FlowJson<'a>>,
+}
+
+/// The explanation of a status code, for JSON outputs.
+#[derive(Serialize)]
+pub struct StatusJson {
+    pub class: Option<&'static str>,
+    pub meaning: &'static str,
+    pub when: &'static str,
+    pub action: &'static str,
+    pub rfc: &'static str,
+}
+
+impl StatusJson {
+    pub fn of(code: Option<u16>) -> Option<StatusJson> {
+        let x = status::explain(code?);
+        Some(StatusJson {
+            class: x.class.map(|c| c.name()),
+            meaning: x.meaning,
+            when: x.when,
+            action: x.action,
+            rfc: x.rfc,
+        })
+    }
 }
 
 #[derive(Serialize)]
@@ -37,6 +61,8 @@ pub struct CallJson<'a> {
     pub outcome: Outcome,
     pub final_status: Option<u16>,
     pub final_reason: Option<&'a str>,
+    /// What the final status means and what to do (as `sipflow explain CODE`).
+    pub status_explanation: Option<StatusJson>,
     pub setup_ms: Option<i64>,
     pub answer_ms: Option<i64>,
     pub duration_ms: Option<i64>,
@@ -60,6 +86,7 @@ pub struct FlowJson<'a> {
     pub to: Option<&'a str>,
     pub final_status: Option<u16>,
     pub final_reason: Option<&'a str>,
+    pub status_explanation: Option<StatusJson>,
     pub messages: usize,
     pub retransmissions: u32,
     pub log_events: usize,
@@ -76,6 +103,7 @@ impl<'a> CallJson<'a> {
             outcome: c.outcome,
             final_status: c.final_status,
             final_reason: c.final_reason.as_deref(),
+            status_explanation: StatusJson::of(c.final_status),
             setup_ms: c.setup_ms,
             answer_ms: c.answer_ms,
             duration_ms: c.duration_ms,
@@ -109,6 +137,7 @@ impl<'a> FlowJson<'a> {
             to: f.to.as_deref(),
             final_status: f.final_status,
             final_reason: f.final_reason.as_deref(),
+            status_explanation: StatusJson::of(f.final_status),
             messages: f.messages.len(),
             retransmissions: f.retransmissions,
             log_events: f.log_events.len(),
@@ -184,10 +213,35 @@ pub fn write_table(ctx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
     } else {
         write_rows(out, &rows)?;
     }
-    if ctx.model.flows.is_empty() {
+    if !ctx.model.flows.is_empty() {
+        writeln!(out)?;
+        write_flow_table(ctx, out)?;
+    }
+    write_status_legend(ctx, out)
+}
+
+/// One line per final status that appears above: what it means (`sipflow explain CODE`).
+fn write_status_legend(ctx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let codes: std::collections::BTreeSet<u16> = ctx
+        .model
+        .calls
+        .iter()
+        .map(|c| c.final_status)
+        .chain(ctx.model.flows.iter().map(|f| f.final_status))
+        .flatten()
+        .collect();
+    if codes.is_empty() {
         return Ok(());
     }
     writeln!(out)?;
+    for code in codes {
+        let x = status::explain(code);
+        writeln!(out, "{code} {}: {}", x.reason, x.meaning)?;
+    }
+    Ok(())
+}
+
+fn write_flow_table(ctx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
     let mut rows = vec![
         [
             "#",

@@ -56,7 +56,7 @@ impl Conversation {
                 format!("Call {} (B2BUA legs {})", legs[0].index, idx.join("+"))
             }
         };
-        let summary = legs
+        let mut summary: Vec<String> = legs
             .iter()
             .map(|l| {
                 let leg = if legs.len() > 1 {
@@ -75,6 +75,13 @@ impl Conversation {
                 )
             })
             .collect();
+        let mut codes: Vec<u16> = legs.iter().filter_map(|l| l.final_status).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        summary.extend(codes.into_iter().map(|code| {
+            let x = crate::sip::status::explain(code);
+            format!("{code} {}: {}", x.reason, x.meaning)
+        }));
         Conversation {
             title,
             summary,
