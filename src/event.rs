@@ -6,6 +6,7 @@
 //! [`crate::ingest`]) or any correlation (see [`crate::dialog`]).
 
 use std::fmt;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::ops::Range;
 
 use serde::Serialize;
@@ -225,6 +226,14 @@ impl MessageEvent {
             Ok(m) => m.raw(),
             Err(u) => &u.raw,
         }
+    }
+
+    /// A hash of the raw bytes: equal for the same message seen from two vantage points (a TX
+    /// dump and the packet it sent). Deterministic within a run.
+    pub fn content_hash(&self) -> u64 {
+        let mut h = DefaultHasher::new();
+        self.raw().hash(&mut h);
+        h.finish()
     }
 }
 

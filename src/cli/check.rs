@@ -74,11 +74,7 @@ pub(super) fn run_check(
     check: &CheckSettings,
     out: &mut dyn Write,
 ) -> io::Result<u8> {
-    let rctx = rules::Context {
-        model: ctx.model,
-        settings: &check.rules,
-        inputs: ctx.inputs,
-    };
+    let rctx = rules::Context::new(ctx.model, &check.rules, ctx.inputs);
     let findings = rules::run(&rctx);
     let code = u8::from(findings.iter().any(|f| f.severity >= check.fail_on));
     let located: Vec<_> = findings.iter().map(|f| findings::locate(ctx, f)).collect();

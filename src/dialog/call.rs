@@ -240,12 +240,12 @@ pub fn finish(model: &mut Model) {
         .iter()
         .map(|f| summarize_flow(&seen(model, &f.messages), &f.method))
         .collect();
-    for (flow, (from, to, status, reason, retrans)) in model.flows.iter_mut().zip(flows) {
-        flow.from = from;
-        flow.to = to;
-        flow.final_status = status;
-        flow.final_reason = reason;
-        flow.retransmissions = retrans;
+    for (flow, s) in model.flows.iter_mut().zip(flows) {
+        flow.from = s.from;
+        flow.to = s.to;
+        flow.final_status = s.final_status;
+        flow.final_reason = s.final_reason;
+        flow.retransmissions = s.retransmissions;
     }
 }
 
@@ -376,24 +376,25 @@ pub fn dialog_id(call_id: &str, a: &str, b: &str) -> String {
     format!("{call_id};{x};{y}")
 }
 
-type FlowSummary = (
-    Option<String>,
-    Option<String>,
-    Option<u16>,
-    Option<String>,
-    u32,
-);
+/// What `finish` fills in on a flow.
+struct FlowSummary {
+    from: Option<String>,
+    to: Option<String>,
+    final_status: Option<u16>,
+    final_reason: Option<String>,
+    retransmissions: u32,
+}
 
 fn summarize_flow(msgs: &[Seen<'_>], method: &str) -> FlowSummary {
     let first = msgs.iter().find(|m| m.msg.is_request()).or(msgs.first());
     let last_final = msgs.iter().rev().find(|m| {
         m.msg.status().is_some_and(|c| c >= 200) && cseq_method(m.msg).as_deref() == Some(method)
     });
-    (
-        first.and_then(|m| m.msg.from().map(|n| n.uri_text)),
-        first.and_then(|m| m.msg.to().map(|n| n.uri_text)),
-        last_final.and_then(|m| m.msg.status()),
-        last_final.and_then(|m| m.msg.reason_phrase().map(str::to_string)),
-        msgs.iter().filter(|m| m.retransmission).count() as u32,
-    )
+    FlowSummary {
+        from: first.and_then(|m| m.msg.from().map(|n| n.uri_text)),
+        to: first.and_then(|m| m.msg.to().map(|n| n.uri_text)),
+        final_status: last_final.and_then(|m| m.msg.status()),
+        final_reason: last_final.and_then(|m| m.msg.reason_phrase().map(str::to_string)),
+        retransmissions: msgs.iter().filter(|m| m.retransmission).count() as u32,
+    }
 }

@@ -130,29 +130,23 @@ struct Builder {
     by_identity: HashMap<Identity, Vec<usize>>,
 }
 
-/// Start line, Call-ID and CSeq: what a cut copy of a message still shares with the whole one.
-type Identity = (String, String, String);
+/// A hash of the start line, Call-ID and CSeq: what a cut copy of a message still shares with
+/// the whole one. Kept for every message, so it is a number, not the strings.
+type Identity = u64;
 
 fn identity(m: &MessageEvent) -> Option<Identity> {
     let msg = m.parsed()?;
-    let start = String::from_utf8_lossy(msg.raw().get(msg.start_span())?).into_owned();
     let cseq = msg.cseq()?;
-    Some((
-        start,
-        msg.call_id()?.into_owned(),
-        format!("{} {}", cseq.seq, cseq.method),
-    ))
-}
-
-fn content_hash(bytes: &[u8]) -> u64 {
     let mut h = DefaultHasher::new();
-    bytes.hash(&mut h);
-    h.finish()
+    msg.raw().get(msg.start_span())?.hash(&mut h);
+    msg.call_id()?.hash(&mut h);
+    (cseq.seq, cseq.method).hash(&mut h);
+    Some(h.finish())
 }
 
 impl Builder {
     fn add_message(&mut self, events: &[Event], event: usize, m: &MessageEvent) {
-        let hash = content_hash(m.raw());
+        let hash = m.content_hash();
         let occ = self.occurrences.entry((m.origin.input, hash)).or_insert(0);
         let key = (hash, *occ);
         *occ += 1;
@@ -161,7 +155,7 @@ impl Builder {
             .seen
             .get(&key)
             .copied()
-            .or_else(|| self.cut_copy_of(events, m, identity.as_ref()?));
+            .or_else(|| self.cut_copy_of(events, m, identity?));
         if let Some(wire) = same {
             self.add_sighting(events, wire, event, m);
             return;
@@ -228,9 +222,9 @@ impl Builder {
     /// A sighting that pjsip's log cap cut (or whose earlier sighting was cut) is the same wire
     /// message as one with the same identity whose bytes it is a prefix of (or that are a prefix
     /// of it), provided that message has no sighting from this input yet.
-    fn cut_copy_of(&self, events: &[Event], m: &MessageEvent, id: &Identity) -> Option<usize> {
+    fn cut_copy_of(&self, events: &[Event], m: &MessageEvent, id: Identity) -> Option<usize> {
         let raw = m.raw();
-        self.by_identity.get(id)?.iter().copied().find(|&wire| {
+        self.by_identity.get(&id)?.iter().copied().find(|&wire| {
             let w = &self.model.messages[wire];
             let Event::Message(p) = &events[w.event] else {
                 return false;

@@ -9,19 +9,12 @@
 //! this; the merge itself is in [`super`].
 
 use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
 
 use super::InputInfo;
 use crate::event::{Event, Locator, Timestamp};
 
 /// Offsets below this are not applied to dated inputs.
 const MIN_DATED_SHIFT_US: i64 = 1_000_000;
-
-fn content_hash(bytes: &[u8]) -> u64 {
-    let mut h = DefaultHasher::new();
-    bytes.hash(&mut h);
-    h.finish()
-}
 
 fn is_capture(events: &[Event]) -> bool {
     events
@@ -35,7 +28,7 @@ pub fn align_clocks(inputs: &mut [InputInfo], streams: &mut [Vec<Event>]) {
     for events in streams.iter().filter(|s| is_capture(s)) {
         for e in events {
             if let Event::Message(m) = e {
-                reference.entry(content_hash(m.raw())).or_insert(m.ts);
+                reference.entry(m.content_hash()).or_insert(m.ts);
             }
         }
     }
@@ -50,7 +43,7 @@ pub fn align_clocks(inputs: &mut [InputInfo], streams: &mut [Vec<Event>]) {
             .iter()
             .filter_map(|e| match e {
                 Event::Message(m) => reference
-                    .get(&content_hash(m.raw()))
+                    .get(&m.content_hash())
                     .map(|r| r.micros - m.ts.micros),
                 Event::Log(_) => None,
             })

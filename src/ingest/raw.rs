@@ -217,10 +217,9 @@ fn skip_blank(text: &[u8], pos: usize) -> usize {
 /// Drops trailing blank lines after a body-less message, but never cuts into a body.
 fn trim_trailing_blank(text: &[u8], start: usize, end: usize) -> usize {
     let slice = &text[start..end];
-    if sip::message_len(slice).is_some_and(|l| l <= slice.len()) {
-        return start + sip::message_len(slice).unwrap_or(slice.len());
-    }
-    end
+    sip::message_len(slice)
+        .filter(|&l| l <= slice.len())
+        .map_or(end, |l| start + l)
 }
 
 /// Maps byte offsets to 1-based line numbers.

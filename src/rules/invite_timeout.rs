@@ -82,7 +82,6 @@ const TIMER_B_MS: i64 = 64 * T1_MS;
 const COVERED_MS: i64 = TIMER_B_MS - 2 * T1_MS;
 
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
-    let ends = ctx.input_ends();
     for tsx in &ctx.model.transactions {
         let parsed: Vec<(usize, &SipMessage)> = tsx
             .messages
@@ -143,7 +142,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             Some(i) => BTreeSet::from([i]),
             None => invites.iter().flat_map(|&w| ctx.inputs_of(w)).collect(),
         };
-        let end = Context::seen_until(&ends, inputs).unwrap_or(t0);
+        let end = ctx.seen_until(inputs).unwrap_or(t0);
         let timeout_log = match owner {
             Some(Owner::Call(ci)) => ctx.call_logs(ci).find(|(_, l)| {
                 matches!(&l.kind, LogKind::CallState { state, reason: Some(r), .. }

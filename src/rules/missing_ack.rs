@@ -95,7 +95,6 @@ struct Seen<'a> {
 }
 
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
-    let ends = ctx.input_ends();
     for (ci, call) in ctx.model.calls.iter().enumerate() {
         let msgs: Vec<Seen<'_>> = call
             .messages
@@ -127,7 +126,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 seq: cseq.seq,
                 tag,
             };
-            if let Some(f) = judge(ctx, ci, call, &msgs, &ends, &answer) {
+            if let Some(f) = judge(ctx, ci, call, &msgs, &answer) {
                 out.push(f);
             }
         }
@@ -148,7 +147,6 @@ fn judge(
     ci: usize,
     call: &Call,
     msgs: &[Seen<'_>],
-    ends: &[Option<Timestamp>],
     a: &Answer,
 ) -> Option<Finding> {
     let first = &msgs[a.index];
@@ -226,7 +224,7 @@ fn judge(
         if reinvite { "re-INVITE" } else { "INVITE" },
         a.seq
     );
-    let seen_until = Context::seen_until(ends, ctx.inputs_of(first.wire)).unwrap_or(t0);
+    let seen_until = ctx.seen_until(ctx.inputs_of(first.wire)).unwrap_or(t0);
     let covered = t0.ms_until(seen_until);
     let last = sends.last().copied().unwrap_or(first);
     let span = t0.ms_until(last.ts);

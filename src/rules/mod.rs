@@ -221,9 +221,30 @@ pub struct Context<'a> {
     pub model: &'a Model,
     pub settings: &'a RuleSettings,
     pub inputs: &'a [InputInfo],
+    /// The time of the last event of each input: how far each vantage point saw, for rules
+    /// that need "nothing came before the input ended". Computed once per run.
+    pub input_ends: Vec<Option<crate::event::Timestamp>>,
 }
 
 impl<'a> Context<'a> {
+    pub fn new(model: &'a Model, settings: &'a RuleSettings, inputs: &'a [InputInfo]) -> Self {
+        let mut input_ends = vec![None; inputs.len()];
+        for ev in &model.events {
+            let i = ev.origin().input;
+            if input_ends.len() <= i {
+                input_ends.resize(i + 1, None);
+            }
+            input_ends[i] =
+                Some(input_ends[i].map_or(ev.ts(), |t: crate::event::Timestamp| t.max(ev.ts())));
+        }
+        Context {
+            model,
+            settings,
+            inputs,
+            input_ends,
+        }
+    }
+
     pub fn input_name(&self, index: usize) -> &str {
         self.inputs.get(index).map_or("?", |i| i.name.as_str())
     }
@@ -240,20 +261,6 @@ impl<'a> Context<'a> {
             })
     }
 
-    /// The time of the last event of each input: how far each vantage point saw, for rules
-    /// that need "nothing came before the input ended".
-    pub fn input_ends(&self) -> Vec<Option<crate::event::Timestamp>> {
-        let mut ends = vec![None; self.inputs.len()];
-        for ev in &self.model.events {
-            let i = ev.origin().input;
-            if ends.len() <= i {
-                ends.resize(i + 1, None);
-            }
-            ends[i] = Some(ends[i].map_or(ev.ts(), |t: crate::event::Timestamp| t.max(ev.ts())));
-        }
-        ends
-    }
-
     /// The inputs that saw a wire message.
     pub fn inputs_of(&self, wire: usize) -> impl Iterator<Item = usize> + '_ {
         self.model.messages[wire]
@@ -262,14 +269,14 @@ impl<'a> Context<'a> {
             .map(|&e| self.model.events[e].origin().input)
     }
 
-    /// How far `inputs` saw: the latest of their ends (from [`Context::input_ends`]).
+    /// How far `inputs` saw: the latest of their ends.
     pub fn seen_until(
-        ends: &[Option<crate::event::Timestamp>],
+        &self,
         inputs: impl IntoIterator<Item = usize>,
     ) -> Option<crate::event::Timestamp> {
         inputs
             .into_iter()
-            .filter_map(|i| ends.get(i).copied().flatten())
+            .filter_map(|i| self.input_ends.get(i).copied().flatten())
             .max()
     }
 

@@ -70,7 +70,6 @@ fn is_offer_request(m: &SipMessage) -> bool {
 }
 
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
-    let ends = ctx.input_ends();
     for (ci, call) in ctx.model.calls.iter().enumerate() {
         let msgs: Vec<(usize, Timestamp, &SipMessage)> = call
             .messages
@@ -119,7 +118,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             if bye.is_some_and(|&(_, t, _)| t491.ms_until(t) <= RETRY_WINDOW_MS) {
                 continue;
             }
-            let end = Context::seen_until(&ends, ctx.inputs_of(w)).unwrap_or(t491);
+            let end = ctx.seen_until(ctx.inputs_of(w)).unwrap_or(t491);
             if retry.is_none() && t491.ms_until(end) <= RETRY_WINDOW_MS {
                 continue;
             }

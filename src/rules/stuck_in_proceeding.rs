@@ -72,7 +72,6 @@ enum End {
 
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let threshold = ctx.settings.thresholds.stuck_proceeding_ms;
-    let ends = ctx.input_ends();
     for tsx in &ctx.model.transactions {
         let parsed: Vec<(usize, Timestamp, &SipMessage)> = tsx
             .messages
@@ -104,7 +103,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             (Some(&(w, t, m)), None) => (End::Final(w, m.status().unwrap_or(0)), t),
             (None, Some(&(c, tc, _))) => (End::Cancel(c), tc),
             (None, None) => {
-                let end = Context::seen_until(&ends, ctx.inputs_of(prov)).unwrap_or(t_prov);
+                let end = ctx.seen_until(ctx.inputs_of(prov)).unwrap_or(t_prov);
                 (End::Input, end)
             }
         };

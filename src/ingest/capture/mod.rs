@@ -74,11 +74,6 @@ pub fn parse(
     Ok(log)
 }
 
-/// `ip:port`, IPv6 in brackets.
-fn endpoint(a: SocketAddr) -> String {
-    a.to_string()
-}
-
 fn chunk_event(c: SipChunk, input: usize) -> Event {
     Event::Message(MessageEvent {
         ts: c.ts,
@@ -88,8 +83,8 @@ fn chunk_event(c: SipChunk, input: usize) -> Event {
         },
         direction: None,
         transport: c.transport,
-        src: Some(endpoint(c.src)),
-        dst: Some(endpoint(c.dst)),
+        src: Some(c.src.to_string()),
+        dst: Some(c.dst.to_string()),
         handle: None,
         declared_len: None,
         truncated: c.truncated,
