@@ -179,11 +179,7 @@ impl Builder {
                     let next = self.model.transactions.len();
                     let t = *self.tsx_index.entry(key.clone()).or_insert(next);
                     if t == next {
-                        let method = msg
-                            .method()
-                            .map(str::to_string)
-                            .or_else(|| msg.cseq().map(|c| c.method))
-                            .unwrap_or_default();
+                        let method = msg.method_or_cseq_method().unwrap_or_default();
                         self.model.transactions.push(Transaction::new(key, method));
                     }
                     w.tsx = Some(t);
@@ -244,22 +240,22 @@ impl Builder {
         let call_id = msg.call_id()?.into_owned();
         let from_tag = msg.from_tag();
         let to_tag = msg.to_tag();
-        let method = msg
-            .method()
-            .map(str::to_string)
-            .or_else(|| msg.cseq().map(|c| c.method))
-            .unwrap_or_default();
-        let calls = self.calls_by_id.get(&call_id).cloned().unwrap_or_default();
+        let method = msg.method_or_cseq_method().unwrap_or_default();
+        let initial_invite = msg.method() == Some("INVITE") && to_tag.is_none();
+        let calls = self
+            .calls_by_id
+            .get(&call_id)
+            .map_or(&[][..], Vec::as_slice);
         let tagged = calls.iter().copied().find(|&c| {
             let t = self.model.calls[c].caller_tag.as_deref();
             t.is_some() && (t == from_tag.as_deref() || t == to_tag.as_deref())
         });
-        let initial_invite = msg.method() == Some("INVITE") && to_tag.is_none();
-        if let Some(c) = tagged {
+        let only = match calls {
+            [c] if !initial_invite => Some(*c),
+            _ => None,
+        };
+        if let Some(c) = tagged.or(only) {
             return Some(Owner::Call(c));
-        }
-        if !initial_invite && calls.len() == 1 {
-            return Some(Owner::Call(calls[0]));
         }
         if call::is_call_method(&method) {
             let c = self.model.calls.len();

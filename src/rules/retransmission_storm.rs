@@ -116,11 +116,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 .or_insert_with(|| Group {
                     wires: Vec::new(),
                     request: m.is_request(),
-                    method: m
-                        .method()
-                        .map(str::to_string)
-                        .or_else(|| m.cseq().map(|c| c.method))
-                        .unwrap_or_default(),
+                    method: m.method_or_cseq_method().unwrap_or_default(),
                     status: m.status(),
                 });
             g.wires.push(w);

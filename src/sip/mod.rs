@@ -476,6 +476,13 @@ impl SipMessage {
             .map(String::from)
             .collect()
     }
+    /// The request method, or for a response the method its CSeq names.
+    pub fn method_or_cseq_method(&self) -> Option<String> {
+        self.method()
+            .map(str::to_string)
+            .or_else(|| self.cseq().map(|c| c.method))
+    }
+
     /// The From header's tag.
     pub fn from_tag(&self) -> Option<String> {
         self.from().and_then(|n| n.tag().map(str::to_string))
