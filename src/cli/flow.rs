@@ -2,9 +2,11 @@
 
 use std::io::{self, Write};
 
-use super::UsageError;
+use super::{FlowFormat, UsageError};
 use crate::dialog::Model;
-use crate::report::{self, Context, ladder::Conversation};
+use crate::report::Context;
+use crate::report::ladder::sequence::{self, Syntax};
+use crate::report::ladder::{Conversation, Layout, ascii};
 
 /// The ladders to draw: the wanted call (with its B2BUA legs) or flow, or every call group.
 pub(super) fn select(model: &Model, wanted: Option<&str>) -> Result<Vec<Conversation>, UsageError> {
@@ -49,16 +51,42 @@ pub(super) fn select(model: &Model, wanted: Option<&str>) -> Result<Vec<Conversa
     })
 }
 
+/// A sequence diagram draws one conversation: more is a usage error, not a broken file.
+pub(super) fn check_count(
+    format: FlowFormat,
+    convs: Vec<Conversation>,
+) -> Result<Vec<Conversation>, UsageError> {
+    let name = match format {
+        FlowFormat::Ascii => return Ok(convs),
+        FlowFormat::Mermaid => "mermaid",
+        FlowFormat::Plantuml => "plantuml",
+    };
+    if convs.len() == 1 {
+        Ok(convs)
+    } else {
+        Err(UsageError::OneCall {
+            format: name,
+            count: convs.len(),
+        })
+    }
+}
+
 pub(super) fn write_ladders(
     ctx: &Context<'_>,
     convs: &[Conversation],
+    format: FlowFormat,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     for (i, conv) in convs.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
         }
-        report::ladder::write_ladder(ctx, conv, out)?;
+        let layout = Layout::new(ctx, conv);
+        match format {
+            FlowFormat::Ascii => ascii::write_layout(ctx, &layout, out)?,
+            FlowFormat::Mermaid => sequence::write(&layout, Syntax::Mermaid, out)?,
+            FlowFormat::Plantuml => sequence::write(&layout, Syntax::PlantUml, out)?,
+        }
     }
     Ok(())
 }

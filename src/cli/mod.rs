@@ -22,7 +22,7 @@ mod flow;
 mod rules_cmd;
 
 use check::{CheckSettings, run_check};
-use flow::{select, write_ladders};
+use flow::{check_count, select, write_ladders};
 use rules_cmd::{explain, rule_docs, write_rules};
 
 #[derive(Debug, Parser)]
@@ -62,6 +62,10 @@ pub enum Command {
         /// non-call flow. Without it, every call is drawn.
         #[arg(long, value_name = "ID|INDEX")]
         call: Option<String>,
+        /// Output format: the terminal ladder, or a sequence diagram of one call (needs
+        /// --call unless the inputs hold only one).
+        #[arg(long, value_enum, default_value_t = FlowFormat::Ascii)]
+        format: FlowFormat,
     },
     /// Run the rules; exit 1 when a finding is at or above --fail-on (for CI).
     Check {
@@ -156,6 +160,17 @@ pub enum InputFormat {
 }
 
 #[derive(Debug, Clone, Copy, Default, ValueEnum)]
+pub enum FlowFormat {
+    /// The terminal ladder.
+    #[default]
+    Ascii,
+    /// A Mermaid `sequenceDiagram`.
+    Mermaid,
+    /// A PlantUML sequence diagram.
+    Plantuml,
+}
+
+#[derive(Debug, Clone, Copy, Default, ValueEnum)]
 pub enum CallsFormat {
     #[default]
     Table,
@@ -182,6 +197,12 @@ pub enum UsageError {
     #[error("no call matches --call '{wanted}'")]
     #[diagnostic(code(sipflow::usage::call), help("{available}"))]
     NoSuchCall { wanted: String, available: String },
+    #[error("--format {format} draws one call, and the inputs hold {count}")]
+    #[diagnostic(
+        code(sipflow::usage::one_call),
+        help("pick one with --call (its Call-ID, its index in `sipflow calls`, or F<n>)")
+    )]
+    OneCall { format: &'static str, count: usize },
     #[error("stdin (`-`) is given more than once")]
     #[diagnostic(
         code(sipflow::usage::stdin),
@@ -343,10 +364,12 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
             CallsFormat::Json => report::calls::write_json(&ctx, out).map(|()| 0),
         },
         (Command::Events { .. }, _) => report::events::write_jsonl(&ctx, out).map(|()| 0),
-        (Command::Flow { call, .. }, _) => match select(&model, call.as_deref()) {
-            Ok(convs) => write_ladders(&ctx, &convs, out).map(|()| 0),
-            Err(e) => return Outcome::usage(e, diagnostics),
-        },
+        (Command::Flow { call, format, .. }, _) => {
+            match select(&model, call.as_deref()).and_then(|c| check_count(*format, c)) {
+                Ok(convs) => write_ladders(&ctx, &convs, *format, out).map(|()| 0),
+                Err(e) => return Outcome::usage(e, diagnostics),
+            }
+        }
         (Command::Check { .. }, Some(check)) => run_check(&ctx, &check, out),
         _ => Ok(0),
     };

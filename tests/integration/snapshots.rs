@@ -154,3 +154,68 @@ fn check_human_and_json() {
         insta::assert_snapshot!(format!("check_json__{name}"), json);
     }
 }
+
+/// The ladder layout model (lanes, rows, deltas, marks) that every renderer draws, the HTML
+/// report's SVG included: a B2BUA call, a cut record, retransmissions, a malformed message.
+#[test]
+fn ladder_layouts() {
+    use sipflow::dialog::{self, CorrelateOptions};
+    use sipflow::ingest::{self, IngestOptions};
+    use sipflow::report::Context;
+    use sipflow::report::ladder::{Conversation, Layout};
+
+    for (name, inputs) in [
+        (
+            "seed-bug",
+            &["call-freed-early/caller.log", "call-freed-early/callee.log"][..],
+        ),
+        (
+            "b2bua",
+            &["b2bua/caller.log", "b2bua/b2bua.log", "b2bua/callee.log"],
+        ),
+        ("big-invite-cut", &["big-invite-cut/caller.log"]),
+        (
+            "retransmissions",
+            &["rules/retransmission-storm/invite-late-answer/call.pcap"],
+        ),
+        ("malformed", &["malformed/options.pcap"]),
+    ] {
+        let paths: Vec<String> = inputs
+            .iter()
+            .map(|i| super::common::root().join(fixture(i)).display().to_string())
+            .collect();
+        let ingested = ingest::ingest(&paths, &IngestOptions::default());
+        let model = dialog::correlate(ingested.events, &CorrelateOptions::default());
+        let ctx = Context {
+            model: &model,
+            inputs: &ingested.inputs,
+            sources: &ingested.sources,
+        };
+        let layouts: Vec<Layout> = model
+            .calls
+            .iter()
+            .filter(|c| c.group == c.index)
+            .map(|c| Conversation::of_call(&model, c))
+            .chain(model.flows.iter().map(Conversation::of_flow))
+            .map(|conv| Layout::new(&ctx, &conv))
+            .collect();
+        let json = serde_json::to_string_pretty(&layouts).expect("layout serialises");
+        insta::assert_snapshot!(format!("layout__{name}"), json);
+    }
+}
+
+/// `flow --format mermaid|plantuml` of one call.
+#[test]
+fn sequence_diagram_exports() {
+    let inputs = &["call-freed-early/caller.log", "call-freed-early/callee.log"];
+    for format in ["mermaid", "plantuml"] {
+        let out = output(&["flow", "--call", "1", "--format", format], inputs);
+        insta::assert_snapshot!(format!("flow_{format}__seed-bug"), out);
+    }
+    let run = output(
+        &["flow", "--format", "mermaid"],
+        &["b2bua/caller.log", "rules/missing-ack/call.pcap"],
+    );
+    assert!(run.starts_with("exit: 2"), "{run}");
+    assert!(run.contains("draws one call"), "{run}");
+}

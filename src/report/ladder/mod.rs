@@ -1,0 +1,345 @@
+//! Ladder diagrams: what a conversation (a call with its B2BUA legs, or a non-call flow)
+//! looks like as lanes and rows, and its renderings.
+//!
+//! Owns: choosing what a ladder draws ([`Conversation`]) and laying it out ([`Layout`]): one
+//! lane per endpoint (`ip:port`) with the side's name (the pjsip log that was written there,
+//! else its User-Agent or Server), one row per wire message or log event in time order, with
+//! deltas, retransmissions, cut records and malformed messages marked, and log lines as notes
+//! on the lifeline of the side that logged them. Every renderer draws the same layout: the
+//! terminal ladder ([`ascii`]), Mermaid and PlantUML ([`sequence`]), and the HTML report's SVG.
+//! Does not own: pixel geometry (the HTML report's script), or findings.
+//!
+//! All text in a layout has gone through [`printable`]: no control characters.
+
+pub mod ascii;
+pub mod sequence;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::calls::status_text;
+use super::{Context, endpoints, fmt_ms, printable};
+use crate::dialog::{Call, Flow, Model};
+use crate::event::{Direction, Event, Timestamp};
+
+pub use ascii::write_ladder;
+
+/// What a ladder draws: a call (with all its B2BUA legs) or a non-call flow.
+pub struct Conversation {
+    pub title: String,
+    pub summary: Vec<String>,
+    /// Wire message indexes, in time order.
+    pub messages: Vec<usize>,
+    /// Log event indexes, in time order.
+    pub log_events: Vec<usize>,
+}
+
+impl Conversation {
+    /// A call and every leg linked to it, in one diagram.
+    pub fn of_call(model: &Model, c: &Call) -> Self {
+        let mut legs: Vec<&Call> = std::iter::once(c)
+            .chain(
+                c.linked
+                    .iter()
+                    .filter_map(|&i| model.calls.iter().find(|o| o.index == i)),
+            )
+            .collect();
+        legs.sort_by_key(|l| l.index);
+        let mut messages: Vec<usize> = legs
+            .iter()
+            .flat_map(|l| l.messages.iter().copied())
+            .collect();
+        let mut log_events: Vec<usize> = legs
+            .iter()
+            .flat_map(|l| l.log_events.iter().copied())
+            .collect();
+        messages.sort_unstable();
+        messages.dedup();
+        log_events.sort_unstable();
+        log_events.dedup();
+        let title = match legs.as_slice() {
+            [one] => format!("Call {}: {}", one.index, printable(&one.call_id)),
+            _ => {
+                let idx: Vec<String> = legs.iter().map(|l| l.index.to_string()).collect();
+                format!("Call {} (B2BUA legs {})", legs[0].index, idx.join("+"))
+            }
+        };
+        let mut summary: Vec<String> = legs
+            .iter()
+            .map(|l| {
+                let leg = if legs.len() > 1 {
+                    format!("leg {}: {}  ", l.index, printable(&l.call_id))
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{leg}{} → {}  {} {}  setup {}  duration {}",
+                    printable(l.from.as_deref().unwrap_or("?")),
+                    printable(l.to.as_deref().unwrap_or("?")),
+                    l.outcome.as_str(),
+                    status_text(l.final_status, l.final_reason.as_deref()),
+                    fmt_ms(l.setup_ms),
+                    fmt_ms(l.duration_ms)
+                )
+            })
+            .collect();
+        let mut codes: Vec<u16> = legs.iter().filter_map(|l| l.final_status).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        summary.extend(codes.into_iter().map(|code| {
+            let x = crate::sip::status::explain(code);
+            format!("{code} {}: {}", x.reason, x.meaning)
+        }));
+        Conversation {
+            title,
+            summary,
+            messages,
+            log_events,
+        }
+    }
+
+    pub fn of_flow(f: &Flow) -> Self {
+        Conversation {
+            title: format!(
+                "Flow F{}: {} {}",
+                f.index,
+                printable(&f.method),
+                printable(&f.call_id)
+            ),
+            summary: vec![format!(
+                "{} → {}  {}",
+                printable(f.from.as_deref().unwrap_or("?")),
+                printable(f.to.as_deref().unwrap_or("?")),
+                status_text(f.final_status, f.final_reason.as_deref())
+            )],
+            messages: f.messages.clone(),
+            log_events: f.log_events.clone(),
+        }
+    }
+}
+
+/// One endpoint column.
+#[derive(Debug, Clone, Serialize)]
+pub struct Lane {
+    /// `ip:port`, or `?` when no message says.
+    pub addr: String,
+    /// Who is there: the base name of the pjsip log written at this address, else the first
+    /// User-Agent (or Server) sent from it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub side: Option<String>,
+}
+
+/// One row of a ladder.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// The event drawn (a wire message's first sighting, or a log event), into `Model::events`.
+    pub event: usize,
+    pub ts: Timestamp,
+    /// Milliseconds since the previous row (0 for the first).
+    pub delta_ms: i64,
+    #[serde(flatten)]
+    pub kind: RowKind,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RowKind {
+    /// A wire message from one lane to another (the same lane when both ends are one address).
+    Message {
+        /// Index into `Model::messages`.
+        wire: usize,
+        from: usize,
+        to: usize,
+        /// The method, or the status code and reason.
+        label: String,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        retransmission: bool,
+        /// A cut record: the log lost the end of this message.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        truncated: bool,
+        /// Why the message did not parse.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        malformed: Option<String>,
+    },
+    /// A log line, on the lane of the side that wrote the log (None when its address is not
+    /// among the lanes).
+    Note {
+        lane: Option<usize>,
+        input: usize,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        line: Option<u32>,
+        text: String,
+    },
+}
+
+impl RowKind {
+    /// The marks shown beside a message: retransmission, cut record, malformed.
+    pub fn tags(&self) -> Vec<String> {
+        let RowKind::Message {
+            retransmission,
+            truncated,
+            malformed,
+            ..
+        } = self
+        else {
+            return Vec::new();
+        };
+        let mut tags = Vec::new();
+        if *retransmission {
+            tags.push("retransmission".to_string());
+        }
+        if *truncated {
+            tags.push("cut record".to_string());
+        }
+        if let Some(why) = malformed {
+            tags.push(format!("malformed: {why}"));
+        }
+        tags
+    }
+}
+
+/// A conversation laid out as lanes and rows, ready for any renderer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Layout {
+    pub title: String,
+    pub summary: Vec<String>,
+    pub lanes: Vec<Lane>,
+    pub rows: Vec<Row>,
+}
+
+impl Layout {
+    pub fn new(ctx: &Context<'_>, conv: &Conversation) -> Self {
+        let model = ctx.model;
+        let ends = endpoints::resolve(model, &conv.messages);
+        let mut lanes: Vec<String> = Vec::new();
+        let mut lane_of = |name: &str| match lanes.iter().position(|l| l == name) {
+            Some(i) => i,
+            None => {
+                lanes.push(name.to_string());
+                lanes.len() - 1
+            }
+        };
+        // The local address of each log input, from its own TX/RX dumps of this conversation.
+        let mut local_of_input: BTreeMap<usize, String> = BTreeMap::new();
+        // What each endpoint calls itself (User-Agent, or Server in responses), first seen wins.
+        let mut agent_of: BTreeMap<String, String> = BTreeMap::new();
+        let mut rows: Vec<Row> = Vec::new();
+        for (&w, (src, dst)) in conv.messages.iter().zip(&ends) {
+            let wire = &model.messages[w];
+            let ev = model.message(w);
+            if let Some(agent) = ev
+                .parsed()
+                .and_then(|m| m.user_agent().or_else(|| m.server()))
+            {
+                agent_of
+                    .entry(src.clone())
+                    .or_insert_with(|| printable(&agent));
+            }
+            for &s in &wire.sightings {
+                if let Event::Message(m) = &model.events[s] {
+                    let local = match m.direction {
+                        Some(Direction::Tx) => src,
+                        Some(Direction::Rx) => dst,
+                        None => continue,
+                    };
+                    local_of_input
+                        .entry(m.origin.input)
+                        .or_insert_with(|| local.clone());
+                }
+            }
+            let (from, to) = (lane_of(src), lane_of(dst));
+            let (label, malformed) = match &ev.msg {
+                Ok(m) => {
+                    let label = match (m.method(), m.status()) {
+                        (Some(method), _) => printable(method),
+                        (None, Some(_)) => status_text(m.status(), m.reason_phrase()),
+                        _ => "?".to_string(),
+                    };
+                    (label, None)
+                }
+                Err(u) => ("(malformed)".to_string(), Some(printable(&u.error.message))),
+            };
+            rows.push(Row {
+                event: wire.event,
+                ts: ev.ts,
+                delta_ms: 0,
+                kind: RowKind::Message {
+                    wire: w,
+                    from,
+                    to,
+                    label,
+                    retransmission: wire.retransmission,
+                    truncated: ev.truncated,
+                    malformed,
+                },
+            });
+        }
+        let lanes: Vec<Lane> = lanes
+            .into_iter()
+            .map(|addr| {
+                let side = local_of_input
+                    .iter()
+                    .find(|(_, a)| **a == addr)
+                    .map(|(input, _)| {
+                        let name = ctx.input_name(*input);
+                        printable(name.rsplit(['/', '\\']).next().unwrap_or(name))
+                    })
+                    .or_else(|| agent_of.get(&addr).cloned())
+                    .filter(|s| !s.is_empty());
+                Lane {
+                    addr: printable(&addr),
+                    side,
+                }
+            })
+            .collect();
+        for &e in &conv.log_events {
+            if let Event::Log(l) = &model.events[e] {
+                let lane = local_of_input
+                    .get(&l.origin.input)
+                    .and_then(|addr| lanes.iter().position(|x| x.addr == *addr));
+                rows.push(Row {
+                    event: e,
+                    ts: l.ts,
+                    delta_ms: 0,
+                    kind: RowKind::Note {
+                        lane,
+                        input: l.origin.input,
+                        line: l.origin.line(),
+                        text: printable(&l.text),
+                    },
+                });
+            }
+        }
+        rows.sort_by_key(|r| r.event);
+        let mut prev: Option<Timestamp> = None;
+        for r in &mut rows {
+            r.delta_ms = prev.map_or(0, |p| p.ms_until(r.ts));
+            prev = Some(r.ts);
+        }
+        Layout {
+            title: conv.title.clone(),
+            summary: conv.summary.clone(),
+            lanes,
+            rows,
+        }
+    }
+
+    /// The row drawing each event: every sighting of a wire message maps to its row.
+    pub fn rows_by_event(&self, model: &Model) -> BTreeMap<usize, usize> {
+        let mut map = BTreeMap::new();
+        for (i, row) in self.rows.iter().enumerate() {
+            match &row.kind {
+                RowKind::Message { wire, .. } => {
+                    for &s in &model.messages[*wire].sightings {
+                        map.insert(s, i);
+                    }
+                }
+                RowKind::Note { .. } => {
+                    map.insert(row.event, i);
+                }
+            }
+        }
+        map
+    }
+}

@@ -1,0 +1,165 @@
+//! Sequence-diagram export of one ladder: Mermaid (`sequenceDiagram`) and PlantUML
+//! (`@startuml`), for pasting into a ticket, a wiki or documentation.
+//!
+//! Owns the two text syntaxes and their escaping. Every label comes from the wire or a log,
+//! so each is reduced to one line with the characters each syntax gives meaning to replaced:
+//! the diagram shows the text, it is never interpreted as markup.
+
+use std::io::{self, Write};
+
+use super::{Layout, RowKind};
+use crate::report::fmt_ms;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    Mermaid,
+    PlantUml,
+}
+
+pub fn write(layout: &Layout, syntax: Syntax, out: &mut dyn Write) -> io::Result<()> {
+    match syntax {
+        Syntax::Mermaid => write_mermaid(layout, out),
+        Syntax::PlantUml => write_plantuml(layout, out),
+    }
+}
+
+/// Mermaid text: `#`, `;`, `<`, `>`, `"`, `&` and `` ` `` become Mermaid entity codes (`#59;`),
+/// so no text can end a statement or inject markup into the rendered diagram.
+fn mermaid_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '#' | ';' | '<' | '>' | '"' | '&' | '`' => out.push_str(&format!("#{};", u32::from(c))),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// PlantUML text: one line, with `"` (it ends a quoted name), `\` (it starts `\n`), `<` and `>`
+/// (creole markup) replaced by look-alike characters.
+fn plantuml_text(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '"' => '\'',
+            '\\' => '/',
+            '<' => '‹',
+            '>' => '›',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect()
+}
+
+/// A message label with its time, and its marks.
+fn arrow_label(layout: &Layout, i: usize) -> Option<String> {
+    let row = &layout.rows[i];
+    let RowKind::Message { label, .. } = &row.kind else {
+        return None;
+    };
+    let mut text = format!("{label} (+{})", fmt_ms(Some(row.delta_ms)));
+    let tags = row.kind.tags();
+    if !tags.is_empty() {
+        text.push_str(&format!(" [{}]", tags.join(", ")));
+    }
+    Some(text)
+}
+
+fn lane_title(layout: &Layout, i: usize) -> String {
+    let lane = &layout.lanes[i];
+    match &lane.side {
+        Some(side) => format!("{} ({side})", lane.addr),
+        None => lane.addr.clone(),
+    }
+}
+
+fn write_mermaid(layout: &Layout, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "sequenceDiagram")?;
+    writeln!(out, "    title {}", mermaid_text(&layout.title))?;
+    for i in 0..layout.lanes.len() {
+        writeln!(
+            out,
+            "    participant L{i} as {}",
+            mermaid_text(&lane_title(layout, i))
+        )?;
+    }
+    for (i, row) in layout.rows.iter().enumerate() {
+        match &row.kind {
+            RowKind::Message {
+                from,
+                to,
+                retransmission,
+                ..
+            } => {
+                let arrow = if *retransmission { "-->>" } else { "->>" };
+                let label = arrow_label(layout, i).unwrap_or_default();
+                writeln!(out, "    L{from}{arrow}L{to}: {}", mermaid_text(&label))?;
+            }
+            RowKind::Note { lane, text, .. } => {
+                if layout.lanes.is_empty() {
+                    continue;
+                }
+                let over = match lane {
+                    Some(l) => format!("L{l}"),
+                    None => format!("L0,L{}", layout.lanes.len() - 1),
+                };
+                writeln!(out, "    Note over {over}: {}", mermaid_text(text))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_plantuml(layout: &Layout, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "@startuml")?;
+    writeln!(out, "title {}", plantuml_text(&layout.title))?;
+    for i in 0..layout.lanes.len() {
+        writeln!(
+            out,
+            "participant \"{}\" as L{i}",
+            plantuml_text(&lane_title(layout, i))
+        )?;
+    }
+    for (i, row) in layout.rows.iter().enumerate() {
+        match &row.kind {
+            RowKind::Message {
+                from,
+                to,
+                retransmission,
+                ..
+            } => {
+                let arrow = if *retransmission { "-->" } else { "->" };
+                let label = arrow_label(layout, i).unwrap_or_default();
+                writeln!(out, "L{from} {arrow} L{to} : {}", plantuml_text(&label))?;
+            }
+            RowKind::Note { lane, text, .. } => {
+                if layout.lanes.is_empty() {
+                    continue;
+                }
+                let over = match lane {
+                    Some(l) => format!("L{l}"),
+                    None => format!("L0, L{}", layout.lanes.len() - 1),
+                };
+                writeln!(out, "note over {over} : {}", plantuml_text(text))?;
+            }
+        }
+    }
+    writeln!(out, "@enduml")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mermaid_text_cannot_break_a_statement() {
+        let t = mermaid_text("a;b#c<script>\"x\":y\nz");
+        assert_eq!(t, "a#59;b#35;c#60;script#62;#34;x#34;:y z");
+    }
+
+    #[test]
+    fn plantuml_text_stays_one_quoted_line() {
+        assert_eq!(plantuml_text("a\"b\\nc<b>\n"), "a'b/nc‹b› ");
+    }
+}
