@@ -154,6 +154,16 @@ pub enum Direction {
     Rx,
 }
 
+impl Direction {
+    /// `TX` or `RX`, as pjsip writes it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Direction::Tx => "TX",
+            Direction::Rx => "RX",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {

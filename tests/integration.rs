@@ -5,9 +5,11 @@ mod integration {
     pub mod cli;
     pub mod common;
     pub mod count;
+    pub mod export;
     pub mod fixtures;
     pub mod hostile;
     pub mod public;
+    pub mod report;
     pub mod rule_cases;
     pub mod rule_cases_calls;
     pub mod rule_cases_messages;

@@ -3,72 +3,125 @@
 
 use std::io::{self, Write};
 
-use super::{CheckArgs, CheckFormat, UsageError};
+use super::{CheckArgs, CheckFormat, RuleArgs, UsageError};
 use crate::config::Config;
-use crate::report::{Context, findings};
-use crate::rules::{self, RuleSettings, Severity, Thresholds};
+use crate::report::{Context, findings, html};
+use crate::rules::{self, Finding, RuleSettings, Severity, Thresholds};
 
 /// `check`'s validated options: flags over `sipflow.toml` over defaults.
 pub(super) struct CheckSettings {
     format: CheckFormat,
     rules: RuleSettings,
     fail_on: Severity,
+    html: Option<HtmlTarget>,
+}
+
+/// The rules to run and their thresholds: flags over `sipflow.toml` over defaults.
+pub(super) fn rule_settings(args: &RuleArgs, config: &Config) -> Result<RuleSettings, UsageError> {
+    let codes = |names: &[String]| -> Result<Vec<&'static str>, UsageError> {
+        names
+            .iter()
+            .map(|n| {
+                rules::lookup(n.trim())
+                    .map(|r| r.code)
+                    .ok_or_else(|| UsageError::UnknownRule(n.clone()))
+            })
+            .collect()
+    };
+    let pick = |flag: &Vec<String>, file: &Vec<String>| {
+        if flag.is_empty() {
+            file.clone()
+        } else {
+            flag.clone()
+        }
+    };
+    let mut overrides = std::collections::BTreeMap::new();
+    for (rule, sev) in &config.severity {
+        let code = rules::lookup(rule)
+            .map(|r| r.code)
+            .ok_or_else(|| UsageError::UnknownRule(rule.clone()))?;
+        overrides.insert(code, severity(sev)?);
+    }
+    let t = &config.thresholds;
+    let d = Thresholds::default();
+    let thresholds = Thresholds {
+        slow_setup_ms: t.slow_setup_ms.unwrap_or(d.slow_setup_ms),
+        stuck_proceeding_ms: t.stuck_proceeding_ms.unwrap_or(d.stuck_proceeding_ms),
+        retransmissions: t.retransmissions.unwrap_or(d.retransmissions),
+        bye_after_answer_ms: t.bye_after_answer_ms.unwrap_or(d.bye_after_answer_ms),
+    };
+    Ok(RuleSettings {
+        thresholds,
+        select: codes(&pick(&args.select, &config.select))?,
+        ignore: codes(&pick(&args.ignore, &config.ignore))?,
+        severity: overrides,
+    })
+}
+
+fn severity(s: &str) -> Result<Severity, UsageError> {
+    Severity::parse(s).ok_or_else(|| UsageError::Severity(s.into()))
 }
 
 impl CheckSettings {
-    pub(super) fn new(args: &CheckArgs, config: &Config) -> Result<Self, UsageError> {
-        let codes = |names: &[String]| -> Result<Vec<&'static str>, UsageError> {
-            names
-                .iter()
-                .map(|n| {
-                    rules::lookup(n.trim())
-                        .map(|r| r.code)
-                        .ok_or_else(|| UsageError::UnknownRule(n.clone()))
-                })
-                .collect()
-        };
-        let pick = |flag: &Vec<String>, file: &Vec<String>| {
-            if flag.is_empty() {
-                file.clone()
-            } else {
-                flag.clone()
-            }
-        };
-        let severity = |s: &str| Severity::parse(s).ok_or_else(|| UsageError::Severity(s.into()));
-        let mut overrides = std::collections::BTreeMap::new();
-        for (rule, sev) in &config.severity {
-            let code = rules::lookup(rule)
-                .map(|r| r.code)
-                .ok_or_else(|| UsageError::UnknownRule(rule.clone()))?;
-            overrides.insert(code, severity(sev)?);
-        }
+    pub(super) fn new(
+        args: &CheckArgs,
+        config: &Config,
+        rules: RuleSettings,
+    ) -> Result<Self, UsageError> {
         let fail_on = match args.fail_on.as_deref().or(config.fail_on.as_deref()) {
             Some(s) => severity(s)?,
             None => Severity::Error,
         };
-        let t = &config.thresholds;
-        let d = Thresholds::default();
-        let thresholds = Thresholds {
-            slow_setup_ms: t.slow_setup_ms.unwrap_or(d.slow_setup_ms),
-            stuck_proceeding_ms: t.stuck_proceeding_ms.unwrap_or(d.stuck_proceeding_ms),
-            retransmissions: t.retransmissions.unwrap_or(d.retransmissions),
-            bye_after_answer_ms: t.bye_after_answer_ms.unwrap_or(d.bye_after_answer_ms),
-        };
         Ok(CheckSettings {
             format: args.format,
-            rules: RuleSettings {
-                thresholds,
-                select: codes(&pick(&args.select, &config.select))?,
-                ignore: codes(&pick(&args.ignore, &config.ignore))?,
-                severity: overrides,
-            },
+            rules,
             fail_on,
+            html: args
+                .html
+                .as_deref()
+                .map(|path| HtmlTarget::new(path, args.timestamp)),
         })
     }
 }
 
-/// Runs the rules and renders the findings; the exit code is 1 when a finding reaches
-/// `--fail-on`.
+/// Where the HTML report goes (`-`: the command's output) and how it is dated.
+pub(super) struct HtmlTarget {
+    path: String,
+    options: html::Options,
+}
+
+impl HtmlTarget {
+    pub(super) fn new(path: &str, timestamp: bool) -> Self {
+        HtmlTarget {
+            path: path.to_string(),
+            options: html::Options {
+                generated_at: timestamp.then(html::now_utc),
+            },
+        }
+    }
+
+    /// Writes the report; a file is written whole or, on error, not left half-written.
+    pub(super) fn write(
+        &self,
+        ctx: &Context<'_>,
+        findings: &[Finding],
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        if self.path == "-" {
+            return html::write(ctx, findings, &self.options, out);
+        }
+        let path = std::path::Path::new(&self.path);
+        let mut buf = Vec::new();
+        html::write(ctx, findings, &self.options, &mut buf)?;
+        std::fs::write(path, buf).map_err(|e| {
+            let _ = std::fs::remove_file(path);
+            io::Error::new(e.kind(), format!("{}: {e}", self.path))
+        })
+    }
+}
+
+/// Runs the rules and renders the findings (and the HTML report, with `--html`); the exit
+/// code is 1 when a finding reaches `--fail-on`.
 pub(super) fn run_check(
     ctx: &Context<'_>,
     check: &CheckSettings,
@@ -86,6 +139,9 @@ pub(super) fn run_check(
         CheckFormat::Sarif => findings::sarif::write(&located, out)?,
         CheckFormat::Junit => findings::junit::write(ctx, &located, check.fail_on, out)?,
         CheckFormat::Github => findings::github::write(&located, out)?,
+    }
+    if let Some(html) = &check.html {
+        html.write(ctx, &findings, out)?;
     }
     Ok(code)
 }

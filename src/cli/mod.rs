@@ -16,12 +16,13 @@ use crate::ingest::capture::CaptureOptions;
 use crate::ingest::capture::payload::PayloadOptions;
 use crate::ingest::{self, Format, IngestOptions};
 use crate::report::{self, Context};
+use crate::rules::{self, RuleSettings};
 
 mod check;
 mod flow;
 mod rules_cmd;
 
-use check::{CheckSettings, run_check};
+use check::{CheckSettings, HtmlTarget, rule_settings, run_check};
 use flow::{check_count, select, write_ladders};
 use rules_cmd::{explain, rule_docs, write_rules};
 
@@ -74,6 +75,20 @@ pub enum Command {
         #[command(flatten)]
         check: CheckArgs,
     },
+    /// Write the self-contained HTML report: summary, call list, ladders and findings.
+    Report {
+        #[command(flatten)]
+        input: InputArgs,
+        /// The file to write (`-` for stdout).
+        #[arg(short, long, value_name = "FILE")]
+        output: String,
+        /// Show the time the report was made (off by default, so that the same inputs give
+        /// the same file).
+        #[arg(long)]
+        timestamp: bool,
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
     /// List the rules, or write their documentation pages.
     Rules {
         /// Write one Markdown page per rule, and an index, into this directory.
@@ -95,15 +110,29 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
     pub format: CheckFormat,
+    /// The lowest severity that makes `check` exit 1 [default: error].
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
+    /// Also write the HTML report of the same findings to this file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<String>,
+    /// With --html: show the time the report was made (off by default, so that the same
+    /// inputs give the same file).
+    #[arg(long, requires = "html")]
+    pub timestamp: bool,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+/// Which rules run, and how: shared by `check` and `report`.
+#[derive(Debug, Args)]
+pub struct RuleArgs {
     /// Run only these rules (names or codes, comma-separated or repeated).
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
     pub select: Vec<String>,
     /// Do not run these rules (names or codes).
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
     pub ignore: Vec<String>,
-    /// The lowest severity that makes `check` exit 1 [default: error].
-    #[arg(long, value_name = "SEVERITY")]
-    pub fail_on: Option<String>,
     /// The configuration file [default: ./sipflow.toml, if present].
     #[arg(long, value_name = "FILE")]
     pub config: Option<String>,
@@ -295,7 +324,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Outcome {
         Command::Calls { input, .. }
         | Command::Events { input }
         | Command::Flow { input, .. }
-        | Command::Check { input, .. } => analyse(cli, input, &mut out),
+        | Command::Check { input, .. }
+        | Command::Report { input, .. } => analyse(cli, input, &mut out),
     };
     match out.flush() {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Outcome { code: 0, ..outcome },
@@ -317,10 +347,19 @@ fn written_outcome(r: io::Result<()>) -> Outcome {
     }
 }
 
+/// The rule options of the commands that run rules.
+fn rule_args(command: &Command) -> Option<&RuleArgs> {
+    match command {
+        Command::Check { check, .. } => Some(&check.rules),
+        Command::Report { rules, .. } => Some(rules),
+        _ => None,
+    }
+}
+
 fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
-    let config = match &cli.command {
-        Command::Check { check, .. } => {
-            let (path, required) = match &check.config {
+    let config = match rule_args(&cli.command) {
+        Some(rules) => {
+            let (path, required) = match &rules.config {
                 Some(p) => (p.as_str(), true),
                 None => ("sipflow.toml", false),
             };
@@ -329,7 +368,7 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
                 Err(e) => return Outcome::usage(*e, Vec::new()),
             }
         }
-        _ => Config::default(),
+        None => Config::default(),
     };
     let mut settings = match input.settings() {
         Ok(s) => s,
@@ -340,11 +379,27 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
     {
         settings.correlate.correlation_headers = h.clone();
     }
-    let check = match &cli.command {
-        Command::Check { check, .. } => match CheckSettings::new(check, &config) {
-            Ok(c) => Some(c),
-            Err(e) => return Outcome::usage(e, Vec::new()),
-        },
+    let rule_settings = match rule_args(&cli.command).map(|r| rule_settings(r, &config)) {
+        Some(Ok(r)) => Some(r),
+        Some(Err(e)) => return Outcome::usage(e, Vec::new()),
+        None => None,
+    };
+    let check = match (&cli.command, rule_settings) {
+        (Command::Check { check, .. }, Some(rules)) => {
+            match CheckSettings::new(check, &config, rules) {
+                Ok(c) => Some(Run::Check(c)),
+                Err(e) => return Outcome::usage(e, Vec::new()),
+            }
+        }
+        (
+            Command::Report {
+                output, timestamp, ..
+            },
+            Some(rules),
+        ) => Some(Run::Report {
+            rules,
+            html: HtmlTarget::new(output, *timestamp),
+        }),
         _ => None,
     };
     let ingested = ingest::ingest(&settings.inputs, &settings.ingest);
@@ -370,14 +425,39 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
                 Err(e) => return Outcome::usage(e, diagnostics),
             }
         }
-        (Command::Check { .. }, Some(check)) => run_check(&ctx, &check, out),
+        (_, Some(Run::Check(check))) => run_check(&ctx, &check, out),
+        (_, Some(Run::Report { rules, html })) => {
+            let findings = rules::run(&rules::Context::new(&model, &rules, ctx.inputs));
+            html.write(&ctx, &findings, out).map(|()| 0)
+        }
         _ => Ok(0),
     };
     let code = match result {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
-        Err(_) => 2,
+        Err(e) => {
+            diagnostics.push(Box::new(OutputError(e)));
+            2
+        }
         Ok(_) if input_failed => 2,
         Ok(code) => code,
     };
     Outcome { code, diagnostics }
 }
+
+/// What a rules-running command does once the model is built.
+enum Run {
+    Check(CheckSettings),
+    Report {
+        rules: RuleSettings,
+        html: HtmlTarget,
+    },
+}
+
+/// Output could not be written (a report file, or stdout).
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("could not write the output: {0}")]
+#[diagnostic(
+    code(sipflow::output),
+    help("check that the directory exists, that you may write there, and that the disk has room")
+)]
+pub struct OutputError(#[source] io::Error);

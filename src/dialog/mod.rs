@@ -58,7 +58,7 @@ pub struct WireMessage {
 }
 
 /// Where a wire message or log event belongs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Owner {
     Call(usize),
     Flow(usize),

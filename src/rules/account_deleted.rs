@@ -147,7 +147,11 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 .into(),
         )
         .with(e, "Deleting account: the Account object's destructor")
-        .with(reg, "the un-REGISTER it caused");
+        .with_span(
+            reg,
+            msg.requested_expires_span(),
+            "the un-REGISTER it caused",
+        );
         out.push(f);
     }
 }

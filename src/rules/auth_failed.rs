@@ -2,6 +2,7 @@
 //! challenge, or pjsip's `Authorization failed`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Range;
 
 use crate::dialog::Owner;
 use crate::event::{Event, LogKind};
@@ -133,6 +134,29 @@ fn credentials(m: &SipMessage) -> Option<String> {
         .flat_map(|h| m.all(h))
         .find(|v| crate::sip::auth_param(v, "response").is_none_or(|r| !r.is_empty()))
         .map(|v| v.into_owned())
+}
+
+/// The header with the credentials [`credentials`] finds.
+fn credentials_span(m: &SipMessage) -> Option<Range<usize>> {
+    [HeaderName::Authorization, HeaderName::ProxyAuthorization]
+        .into_iter()
+        .flat_map(|h| m.headers_named(h))
+        .find(|h| crate::sip::auth_param(&m.value(h), "response").is_none_or(|r| !r.is_empty()))
+        .map(|h| h.span.clone())
+}
+
+/// What a rejection rests on: the new challenge of a 401/407 (WWW-Authenticate or
+/// Proxy-Authenticate), the status line of a 403.
+fn rejection_span(m: &SipMessage) -> Option<Range<usize>> {
+    let challenge: &[HeaderName] = match m.status() {
+        Some(401) => &[HeaderName::WwwAuthenticate, HeaderName::ProxyAuthenticate],
+        Some(407) => &[HeaderName::ProxyAuthenticate, HeaderName::WwwAuthenticate],
+        _ => &[],
+    };
+    challenge
+        .iter()
+        .find_map(|&h| m.header_span(h))
+        .or_else(|| Some(m.start_span()))
 }
 
 /// A rejection found on the wire, before the look-ahead.
@@ -318,8 +342,9 @@ fn finding(ctx: &Context<'_>, owner: Option<Owner>, failure: &Failure) -> Option
         format!("{method}{target} was answered {code} {reason} {what}: {verdict}{times}"),
         HELP.to_string(),
     )
-    .with(
+    .with_span(
         ctx.sighting_in(first, None),
+        ctx.span_in(ctx.sighting_in(first, None), rejection_span),
         if creds.is_some() {
             format!("{code} {reason} to a request with credentials")
         } else {
@@ -332,7 +357,8 @@ fn finding(ctx: &Context<'_>, owner: Option<Owner>, failure: &Failure) -> Option
         } else {
             format!("the {method}")
         };
-        f = f.with(ctx.sighting_in(r, None), label);
+        let e = ctx.sighting_in(r, None);
+        f = f.with_span(e, ctx.span_in(e, credentials_span), label);
     }
     for &e in failure.logs.iter().take(3) {
         f = f.with(e, "pjsip's authentication error");

@@ -176,12 +176,17 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
              ICE) and, in a B2BUA, the other leg"
                 .into(),
         )
-        .with(
+        .with_span(
             ctx.sighting_in(bye, side),
+            ctx.header_of(ctx.sighting_in(bye, side), HeaderName::Reason),
             format!("BYE from the answering side, {when}"),
         )
         .with(ctx.sighting_in(ack, side), "the ACK: the call is up")
-        .with(ctx.sighting_in(answer, side), "the answer");
+        .with_span(
+            ctx.sighting_in(answer, side),
+            ctx.start_line_of(ctx.sighting_in(answer, side)),
+            "the answer",
+        );
         for (e, l) in hangup.into_iter().chain(delayed) {
             f = f.with(*e, l.text.clone());
         }

@@ -171,7 +171,8 @@ fn from_log(
     )
     .with(last.0, last.1.text.clone());
     if let Some(w) = wire_method.and_then(|m| sent_by_callee(ctx, call, m)) {
-        f = f.with(ctx.sighting_in(w, Some(input)), "what the caller received");
+        let e = ctx.sighting_in(w, Some(input));
+        f = f.with_span(e, ctx.start_line_of(e), "what the caller received");
     }
     Some(f)
 }
@@ -230,7 +231,11 @@ fn from_wire(ctx: &Context<'_>, ci: usize, call: &Call) -> Option<Finding> {
         ),
         HELP.to_string(),
     )
-    .with(ctx.model.messages[decline].event, "603 without Allow")
+    .with_span(
+        ctx.model.messages[decline].event,
+        ctx.start_line_of(ctx.model.messages[decline].event),
+        "603 without Allow",
+    )
     .with(ctx.model.messages[invite].event, "the INVITE");
     f.severity = Severity::Warning;
     Some(f)

@@ -63,7 +63,8 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             x.action.to_string(),
         );
         if let Some(w) = final_event {
-            f = f.with(ctx.model.messages[w].event, format!("{code} {reason}"));
+            let e = ctx.model.messages[w].event;
+            f = f.with_span(e, ctx.start_line_of(e), format!("{code} {reason}"));
         }
         out.push(f);
     }

@@ -132,7 +132,8 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 .map_or("the rejection".to_string(), |c| {
                     format!("the {c} pjsua sent by itself")
                 });
-            f = f.with(ctx.sighting_in(w, Some(l.origin.input)), label);
+            let e = ctx.sighting_in(w, Some(l.origin.input));
+            f = f.with_span(e, ctx.start_line_of(e), label);
         }
         out.push(f);
     }

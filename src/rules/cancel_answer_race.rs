@@ -178,8 +178,9 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             format!("{race}; {what}"),
             help.into(),
         )
-        .with(
+        .with_span(
             ctx.model.messages[answer].event,
+            answer_msg.start_span(),
             format!("{code} {phrase} after the CANCEL"),
         )
         .with(ctx.model.messages[cancel].event, "the caller's CANCEL");

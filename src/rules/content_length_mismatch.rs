@@ -86,6 +86,13 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         }) else {
             continue;
         };
+        // The evidence is the Content-Length header: the one whose value the issue names, else
+        // the first (the one framing reads).
+        let header = m
+            .headers_named(HeaderName::ContentLength)
+            .find(|h| h.value_span == issue.span)
+            .or_else(|| m.headers_named(HeaderName::ContentLength).next())
+            .map(|h| h.span.clone());
         let what = match (m.method(), m.status()) {
             (Some(method), _) => method.to_string(),
             (None, Some(code)) => format!("{code} response"),
@@ -118,7 +125,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                  element that rewrites the body without updating it"
                     .into(),
             )
-            .with(wire.event, issue.message.clone()),
+            .with_span(wire.event, header, issue.message.clone()),
         );
     }
 }

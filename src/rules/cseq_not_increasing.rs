@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::dialog::Owner;
 use crate::rules::{Context, Finding, Rule, Scope, Severity};
+use crate::sip::HeaderName;
 
 pub(super) const RULE: Rule = Rule {
     code: "SF024",
@@ -167,13 +168,19 @@ fn finding(
          for each new request; a B2BUA keeps a separate CSeq space per leg"
             .into(),
     )
-    .with(model.messages[w].event, format!("{method}, CSeq {seq}"))
-    .with(
+    .with_span(
+        model.messages[w].event,
+        ctx.header_of(model.messages[w].event, HeaderName::CSeq),
+        format!("{method}, CSeq {seq}"),
+    )
+    .with_span(
         model.messages[prev_w].event,
+        ctx.header_of(model.messages[prev_w].event, HeaderName::CSeq),
         format!("{prev_method}, CSeq {prev_seq}"),
     );
     if let Some((r, code)) = answer {
-        f = f.with(model.messages[r].event, format!("answered {code}"));
+        let e = model.messages[r].event;
+        f = f.with_span(e, ctx.start_line_of(e), format!("answered {code}"));
     }
     f
 }

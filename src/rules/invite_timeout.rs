@@ -236,8 +236,10 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         if timeout_log.is_none() && invites.len() < 2 {
             f.severity = Severity::Warning;
         }
-        f = f.with(
-            ctx.sighting_in(first, sender_input),
+        let sent = ctx.sighting_in(first, sender_input);
+        f = f.with_span(
+            sent,
+            ctx.start_line_of(sent),
             format!("{kind} sent, no response ever came"),
         );
         if last != first {

@@ -52,7 +52,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                  neighbouring messages tell) and fix it; check for a SIP ALG on the path"
                     .into(),
             )
-            .with(wire.event, u.error.message.clone()),
+            .with_span(wire.event, u.error.span.clone(), u.error.message.clone()),
         );
     }
 }

@@ -328,8 +328,17 @@ fn judge(
             Event::Message(m) if m.direction == Some(Direction::Tx) => Some(m.origin.input),
             _ => None,
         });
-    let mut f = Finding::new(&RULE, Some(Owner::Call(ci)), message, HELP.to_string()).with(
-        ctx.sighting_in(first.wire, side),
+    // The 2xx: its Contact when an ACK was sent but got lost (the ACK goes there), else its
+    // status line.
+    let answer = ctx.sighting_in(first.wire, side);
+    let answer_span = ctx.span_in(answer, |m| {
+        acks.first()
+            .and_then(|_| m.header_span(crate::sip::HeaderName::Contact))
+            .or_else(|| Some(m.start_span()))
+    });
+    let mut f = Finding::new(&RULE, Some(Owner::Call(ci)), message, HELP.to_string()).with_span(
+        answer,
+        answer_span,
         format!("{what}, never acknowledged"),
     );
     f.severity = severity;
@@ -340,14 +349,19 @@ fn judge(
         );
     }
     if let Some(ack) = acks.first() {
-        f = f.with(
-            ctx.model.messages[ack.wire].event,
+        // Its Request-URI: where it was sent.
+        let e = ctx.model.messages[ack.wire].event;
+        f = f.with_span(
+            e,
+            ctx.start_line_of(e),
             "the ACK, which the answerer never got",
         );
     }
     if let Some(b) = bye.filter(|_| gave_up) {
-        f = f.with(
-            ctx.sighting_in(b.wire, side),
+        let e = ctx.sighting_in(b.wire, side);
+        f = f.with_span(
+            e,
+            ctx.header_of(e, crate::sip::HeaderName::Reason),
             format!("{answerer} gives up and hangs up"),
         );
     }

@@ -38,12 +38,14 @@ mod unknown_dialog;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::Range;
 
 use serde::Serialize;
 
 use crate::dialog::{Model, Owner};
 use crate::event::{Event, LogEvent, LogKind};
 use crate::ingest::InputInfo;
+use crate::sip::{HeaderName, SipMessage};
 
 /// How bad a finding is. Ordered: `Info < Warning < Error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -280,6 +282,35 @@ impl<'a> Context<'a> {
             .max()
     }
 
+    /// The parsed message of event `event`; `None` for a log event or a message that did not
+    /// parse.
+    pub fn parsed_at(&self, event: usize) -> Option<&'a SipMessage> {
+        match self.model.events.get(event)? {
+            Event::Message(m) => m.parsed(),
+            Event::Log(_) => None,
+        }
+    }
+
+    /// A span in the parsed message of event `event`, found by `find` (for
+    /// [`Finding::with_span`]); `None` when the event is not a parsed message.
+    pub fn span_in(
+        &self,
+        event: usize,
+        find: impl FnOnce(&'a SipMessage) -> Option<Range<usize>>,
+    ) -> Option<Range<usize>> {
+        self.parsed_at(event).and_then(find)
+    }
+
+    /// The span of the start line (request line or status line) of the message of `event`.
+    pub fn start_line_of(&self, event: usize) -> Option<Range<usize>> {
+        self.span_in(event, |m| Some(m.start_span()))
+    }
+
+    /// The span of the first `name` header of the message of `event`.
+    pub fn header_of(&self, event: usize, name: HeaderName) -> Option<Range<usize>> {
+        self.span_in(event, |m| m.header_span(name))
+    }
+
     /// The sighting of a wire message in `input`, else its first sighting.
     pub fn sighting_in(&self, wire: usize, input: Option<usize>) -> usize {
         let w = &self.model.messages[wire];
@@ -321,6 +352,16 @@ pub fn find_log<'a>(
 pub struct Evidence {
     /// Index into [`Model::events`].
     pub event: usize,
+    /// The part of the message that is the evidence: a byte range into the raw bytes of the
+    /// message of `event` ([`SipMessage::raw`] when it parsed, [`crate::sip::Unparsed::raw`]
+    /// when it did not), e.g. one header ([`crate::sip::Header::span`]), an SDP line, the
+    /// start line, or where parsing failed. `None`: the message as a whole, or a log event.
+    ///
+    /// When set it is never empty and lies within those raw bytes ([`run`] drops a span that
+    /// does not). It indexes the message, not the input: a report maps it into the input
+    /// itself (a log dump's lines, a packet's payload). Machine output formats do not carry
+    /// it.
+    pub span: Option<Range<usize>>,
     pub label: String,
 }
 
@@ -354,9 +395,24 @@ impl Finding {
         }
     }
 
-    pub fn with(mut self, event: usize, label: impl Into<String>) -> Self {
+    /// Adds evidence that is a whole event (a message, a log line).
+    pub fn with(self, event: usize, label: impl Into<String>) -> Self {
+        self.with_span(event, None, label)
+    }
+
+    /// Adds evidence that is a part of the message of `event`: `span` is a byte range into its
+    /// raw bytes (see [`Evidence::span`]). Takes a `Range` or an `Option<Range>` (the helpers
+    /// [`Context::start_line_of`], [`Context::header_of`], [`Context::span_in`] give one);
+    /// `None` or an empty range makes it evidence about the whole event, as [`Finding::with`].
+    pub fn with_span(
+        mut self,
+        event: usize,
+        span: impl Into<Option<Range<usize>>>,
+        label: impl Into<String>,
+    ) -> Self {
         self.evidence.push(Evidence {
             event,
+            span: span.into().filter(|r| r.start < r.end),
             label: label.into(),
         });
         self
@@ -382,7 +438,30 @@ pub fn run(ctx: &Context<'_>) -> Vec<Finding> {
         }
     }
     out.sort_by_key(|f| (f.primary_event().unwrap_or(usize::MAX), f.rule.code));
+    for f in &mut out {
+        for e in &mut f.evidence {
+            if let Some(span) = &e.span {
+                let fits = span_fits(ctx.model, e.event, span);
+                debug_assert!(
+                    fits,
+                    "{}: evidence span {span:?} does not fit event {}",
+                    f.rule.code, e.event
+                );
+                if !fits {
+                    e.span = None;
+                }
+            }
+        }
+    }
     out
+}
+
+/// Whether `span` is a non-empty range within the raw bytes of the message of `event`.
+fn span_fits(model: &Model, event: usize, span: &Range<usize>) -> bool {
+    match model.events.get(event) {
+        Some(Event::Message(m)) => span.start < span.end && span.end <= m.raw().len(),
+        _ => false,
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! SF010 `no-common-codec`: the offer and the answer share no codec (488/606, an answer with
 //! no common payload, or pjsip's failed SDP negotiation).
 
+use std::ops::Range;
+
 use crate::dialog::Owner;
 use crate::event::LogKind;
 use crate::rules::{Context, Finding, Rule, Scope, Severity};
@@ -172,14 +174,18 @@ fn describe(sdp: &Sdp) -> String {
         .join("; ")
 }
 
-/// What is wrong with an answer to an offer, if anything.
-fn mismatch(offer: &Sdp, answer: &Sdp) -> Option<String> {
+/// What is wrong with an answer to an offer, if anything: the index of the media it is about
+/// (`None`: all of them) and the explanation.
+fn mismatch(offer: &Sdp, answer: &Sdp) -> Option<(Option<usize>, String)> {
     if answer.media.is_empty() {
         return None;
     }
     let offered_active = offer.media.iter().any(|m| m.port != 0);
     if offered_active && answer.media.iter().all(|m| m.port == 0) {
-        return Some("the answer rejected every stream (port 0)".to_string());
+        return Some((
+            None,
+            "the answer rejected every stream (port 0)".to_string(),
+        ));
     }
     for (i, (o, a)) in offer.media.iter().zip(&answer.media).enumerate() {
         if o.port == 0 || a.port == 0 || !o.proto.to_ascii_uppercase().starts_with("RTP") {
@@ -192,24 +198,40 @@ fn mismatch(offer: &Sdp, answer: &Sdp) -> Option<String> {
             .any(|c| !is_auxiliary(c) && offered.contains(c));
         let any_codec = answered.iter().any(|c| !is_auxiliary(c));
         if !common && any_codec {
-            return Some(format!(
-                "m= line {} ({}): the answer's {} shares no codec with the offer's {}",
-                i + 1,
-                o.kind,
-                list(&answered),
-                list(&offered)
+            return Some((
+                Some(i),
+                format!(
+                    "m= line {} ({}): the answer's {} shares no codec with the offer's {}",
+                    i + 1,
+                    o.kind,
+                    list(&answered),
+                    list(&offered)
+                ),
             ));
         }
         if !any_codec {
-            return Some(format!(
-                "m= line {} ({}): the answer has no codec at all ({})",
-                i + 1,
-                o.kind,
-                list(&answered)
+            return Some((
+                Some(i),
+                format!(
+                    "m= line {} ({}): the answer has no codec at all ({})",
+                    i + 1,
+                    o.kind,
+                    list(&answered)
+                ),
             ));
         }
     }
     None
+}
+
+/// The `m=` line of media `index` of a message's SDP, or (`None`) the lines from its first
+/// `m=` line to the end of its last one: what the codecs were offered or answered in.
+fn media_lines(m: &SipMessage, index: Option<usize>) -> Option<Range<usize>> {
+    let spans = m.sdp_media_spans();
+    match index {
+        Some(i) => spans.get(i).cloned(),
+        None => Some(spans.first()?.start..spans.last()?.end),
+    }
 }
 
 struct Parsed<'a> {
@@ -230,8 +252,8 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 })
             })
             .collect();
-        // (event, label) evidence and the message parts, in the order found.
-        let mut evidence: Vec<(usize, String)> = Vec::new();
+        // (event, span, label) evidence and the message parts, in the order found.
+        let mut evidence: Vec<(usize, Option<Range<usize>>, String)> = Vec::new();
         let mut reasons: Vec<String> = Vec::new();
         for (i, p) in msgs.iter().enumerate() {
             let Some(code @ (488 | 606)) = p.msg.status() else {
@@ -261,10 +283,15 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 text.push_str(&format!(" (Warning: {w})"));
             }
             reasons.push(text);
-            evidence.push((ctx.model.messages[p.wire].event, format!("{code} {phrase}")));
+            evidence.push((
+                ctx.model.messages[p.wire].event,
+                Some(p.msg.start_span()),
+                format!("{code} {phrase}"),
+            ));
             if let Some(q) = request {
                 evidence.push((
                     ctx.model.messages[q.wire].event,
+                    media_lines(q.msg, None),
                     format!("the {what}'s offer"),
                 ));
             }
@@ -273,7 +300,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             let (Some(o), Some(a)) = (offer.msg.sdp(), answer.msg.sdp()) else {
                 continue;
             };
-            if let Some(why) = mismatch(&o, &a) {
+            if let Some((index, why)) = mismatch(&o, &a) {
                 let what = match (answer.msg.method(), answer.msg.status()) {
                     (Some(m), _) => m.to_string(),
                     (None, Some(c)) => format!("{c} {}", answer.msg.reason_phrase().unwrap_or("")),
@@ -282,9 +309,14 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 reasons.push(format!("the SDP answer in the {} — {why}", what.trim_end()));
                 evidence.push((
                     ctx.model.messages[answer.wire].event,
+                    media_lines(answer.msg, index),
                     "answer without a common codec".into(),
                 ));
-                evidence.push((ctx.model.messages[offer.wire].event, "the offer".into()));
+                evidence.push((
+                    ctx.model.messages[offer.wire].event,
+                    media_lines(offer.msg, index),
+                    "the offer".into(),
+                ));
             }
         }
         // pjsip logs a failure twice (`SDP negotiation done: <error>` from the invite session,
@@ -299,7 +331,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                         l.text
                     ));
                 }
-                evidence.push((e, l.text.clone()));
+                evidence.push((e, None, l.text.clone()));
             }
         }
         if reasons.is_empty() {
@@ -312,9 +344,9 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             HELP.to_string(),
         );
         let mut seen = std::collections::BTreeSet::new();
-        for (e, l) in evidence {
+        for (e, span, l) in evidence {
             if seen.insert(e) {
-                f = f.with(e, l);
+                f = f.with_span(e, span, l);
             }
         }
         out.push(f);

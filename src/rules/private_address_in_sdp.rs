@@ -3,9 +3,10 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::ops::Range;
 
 use crate::rules::{Context, Finding, Rule, Scope, Severity};
-use crate::sip::{Contact, SipMessage};
+use crate::sip::{Contact, HeaderName, SipMessage};
 
 pub(super) const RULE: Rule = Rule {
     code: "SF011",
@@ -137,6 +138,27 @@ fn advertised(m: &SipMessage) -> Vec<(&'static str, String)> {
     out
 }
 
+/// Where in the message an advertised address is written: the `c=` line or the Contact header
+/// that carries `ip` (the first such).
+fn place_span(m: &SipMessage, place: &str, ip: IpAddr) -> Option<Range<usize>> {
+    let text = |r: &Range<usize>| String::from_utf8_lossy(m.raw().get(r.clone()).unwrap_or(&[]));
+    if place.starts_with("SDP") {
+        return m.sdp_line_spans('c').into_iter().find(|r| {
+            let line = text(r);
+            let addr = line.split_ascii_whitespace().nth(2).unwrap_or("");
+            ip_of(addr.split('/').next().unwrap_or("")) == Some(ip)
+        });
+    }
+    m.headers_named(HeaderName::Contact)
+        .find(|h| {
+            m.contacts_in(h).iter().any(|c| {
+                matches!(c, Contact::Addr { addr, .. }
+                    if addr.uri.as_ref().and_then(|u| ip_of(&u.host)) == Some(ip))
+            })
+        })
+        .map(|h| h.span.clone())
+}
+
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let model = ctx.model;
     // (source, advertised address) → the finding that reports it (index into `out`'s tail)
@@ -205,6 +227,10 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             "requests sent to that Contact (ACK, BYE, NOTIFY, re-INVITE) will not arrive"
         };
         let source = wire.src.clone().unwrap_or_default();
+        // The first address listed, where the message writes it.
+        let span = hits
+            .first()
+            .and_then(|&(place, ip, _)| place_span(m, place, ip));
         let f = Finding::new(
             &RULE,
             model.message_owner[w],
@@ -215,8 +241,9 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             ),
             HELP.to_string(),
         )
-        .with(
+        .with_span(
             wire.event,
+            span,
             format!("sent from {source}, advertises {}", listed.join(", ")),
         );
         found.push((f, 0));

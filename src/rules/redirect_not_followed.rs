@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use crate::dialog::Owner;
 use crate::event::{LogKind, Timestamp};
 use crate::rules::{Context, Finding, Rule, Scope, Severity};
-use crate::sip::{Contact, SipMessage, Uri};
+use crate::sip::{Contact, HeaderName, SipMessage, Uri};
 
 pub(super) const RULE: Rule = Rule {
     code: "SF013",
@@ -180,8 +180,18 @@ fn finding(
             l.text
         ));
     }
-    let mut f = Finding::new(&RULE, Some(Owner::Call(ci)), message, HELP.into()).with(
+    // The Contact the redirect points to (the status line when it has none).
+    let span = resp
+        .headers_named(HeaderName::Contact)
+        .find(|h| {
+            resp.contacts_in(h)
+                .iter()
+                .any(|c| matches!(c, Contact::Addr { .. }))
+        })
+        .map_or_else(|| resp.start_span(), |h| h.span.clone());
+    let mut f = Finding::new(&RULE, Some(Owner::Call(ci)), message, HELP.into()).with_span(
         ctx.model.messages[w].event,
+        span,
         format!("{code} {phrase}: redirect not followed"),
     );
     if let Some((e, l)) = unhandled {

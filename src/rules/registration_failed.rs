@@ -2,6 +2,7 @@
 //! retried as the response asked), or pjsip's `Registration{ok: false}`.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use crate::dialog::Owner;
 use crate::event::{Event, LogKind};
@@ -95,6 +96,15 @@ fn has_credentials(m: &SipMessage) -> bool {
         .into_iter()
         .flat_map(|h| m.all(h))
         .any(|v| crate::sip::auth_param(&v, "response").is_none_or(|r| !r.is_empty()))
+}
+
+/// The header with the credentials [`has_credentials`] finds.
+fn credentials_span(m: &SipMessage) -> Option<Range<usize>> {
+    [HeaderName::Authorization, HeaderName::ProxyAuthorization]
+        .into_iter()
+        .flat_map(|h| m.headers_named(h))
+        .find(|h| crate::sip::auth_param(&m.value(h), "response").is_none_or(|r| !r.is_empty()))
+        .map(|h| h.span.clone())
 }
 
 /// Why an attempt failed, or `None` when it did not (or was retried as asked).
@@ -292,9 +302,19 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             f.severity = Severity::Warning.min(RULE.severity);
         }
         f = match a.answer {
-            Some((w, c)) => f
-                .with(model.messages[w].event, format!("final response {c}"))
-                .with(model.messages[a.request].event, format!("the {what}")),
+            Some((w, c)) => {
+                let request = model.messages[a.request].event;
+                f.with_span(
+                    model.messages[w].event,
+                    ctx.span_in(model.messages[w].event, |m| response_span(m, c)),
+                    format!("final response {c}"),
+                )
+                .with_span(
+                    request,
+                    ctx.span_in(request, |m| request_span(m, c)),
+                    format!("the {what}"),
+                )
+            }
             None => f.with(
                 model.messages[a.request].event,
                 format!("the {what}, never answered"),
@@ -310,6 +330,32 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         if let Some(f) = from_log(ctx, owner, &lines) {
             out.push(f);
         }
+    }
+}
+
+/// The part of a final response to a REGISTER that says why it failed: Min-Expires of a 423,
+/// the challenge of a 401/407, else the status line.
+fn response_span(m: &SipMessage, code: u16) -> Option<Range<usize>> {
+    let headers: &[HeaderName] = match code {
+        423 => &[HeaderName::MinExpires],
+        401 => &[HeaderName::WwwAuthenticate, HeaderName::ProxyAuthenticate],
+        407 => &[HeaderName::ProxyAuthenticate, HeaderName::WwwAuthenticate],
+        _ => &[],
+    };
+    headers
+        .iter()
+        .find_map(|&h| m.header_span(h))
+        .or_else(|| Some(m.start_span()))
+}
+
+/// The part of a REGISTER that a final response `code` is about: the expiry it asked for (a
+/// 423, or any answer to an un-REGISTER), the credentials it carried (a 401/407), else none.
+fn request_span(m: &SipMessage, code: u16) -> Option<Range<usize>> {
+    match code {
+        401 | 407 => credentials_span(m),
+        423 => m.requested_expires_span(),
+        _ if m.requested_expires() == Some(0) => m.requested_expires_span(),
+        _ => None,
     }
 }
 

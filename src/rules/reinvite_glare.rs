@@ -176,8 +176,9 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                  do not start an offer while another one is pending"
                     .into(),
             )
-            .with(
+            .with_span(
                 ctx.model.messages[w].event,
+                resp.start_span(),
                 format!("491 Request Pending to the {kind}"),
             );
             if let Some(&(r, _, _)) = request {

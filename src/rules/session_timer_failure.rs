@@ -190,21 +190,30 @@ fn too_small(
          (RFC 4028 §6); a UAS that sends 422 must include Min-SE"
             .into(),
     )
-    .with(
+    .with_span(
         ctx.model.messages[resp.wire].event,
+        resp.msg
+            .header_span(HeaderName::MinSe)
+            .unwrap_or_else(|| resp.msg.start_span()),
         match min_se {
             Some(m) => format!("422 with Min-SE: {m}"),
             None => "422 without Min-SE".to_string(),
         },
     );
     if let Some(q) = request {
-        f = f.with(
+        f = f.with_span(
             ctx.model.messages[q.wire].event,
+            q.msg.header_span(HeaderName::SessionExpires),
             format!("the {} whose Session-Expires was too small", cseq.method),
         );
     }
     if let Some((w, _)) = retry {
-        f = f.with(ctx.model.messages[w].event, "the retry, still too small");
+        let e = ctx.model.messages[w].event;
+        f = f.with_span(
+            e,
+            ctx.header_of(e, HeaderName::SessionExpires),
+            "the retry, still too small",
+        );
     }
     Some(f)
 }
@@ -326,13 +335,15 @@ fn expired(
          AccountConfig.callConfig.timerUse / timerSessExpiresSec"
             .into(),
     )
-    .with(
+    .with_span(
         ctx.model.messages[bye.wire].event,
+        bye.msg.header_span(HeaderName::Reason),
         "BYE: the session expired",
     );
     if let Some(n) = last {
-        f = f.with(
+        f = f.with_span(
             ctx.model.messages[n.wire].event,
+            n.msg.header_span(HeaderName::SessionExpires),
             "the last negotiated Session-Expires",
         );
     }

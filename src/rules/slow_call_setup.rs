@@ -162,8 +162,9 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
              answer 100 Trying at once"
                 .into(),
         )
-        .with(
+        .with_span(
             ctx.model.messages[ringing].event,
+            r18x.start_span(),
             format!(
                 "{}, {} after the INVITE",
                 label(r18x),
@@ -172,8 +173,9 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         )
         .with(ctx.model.messages[invite].event, "the INVITE");
         if let Some(&(w, _, m)) = first_resp.filter(|(w, _, _)| *w != ringing) {
-            f = f.with(
+            f = f.with_span(
                 ctx.model.messages[w].event,
+                m.start_span(),
                 format!("{}: first response", label(m)),
             );
         }

@@ -194,21 +194,27 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
              came back; configure Timer C / a no-answer timeout on the proxy and a give-up \
              timer in the application"
         };
-        let mut f = Finding::new(&RULE, ctx.model.message_owner[prov], message, help.into()).with(
-            ctx.model.messages[prov].event,
-            format!("{}: Proceeding starts", label(prov_msg)),
-        );
+        // Responses: their status lines.
+        let status = |w: usize| ctx.start_line_of(ctx.model.messages[w].event);
+        let mut f = Finding::new(&RULE, ctx.model.message_owner[prov], message, help.into())
+            .with_span(
+                ctx.model.messages[prov].event,
+                status(prov),
+                format!("{}: Proceeding starts", label(prov_msg)),
+            );
         f.severity = severity;
         if last.0 != prov {
-            f = f.with(
+            f = f.with_span(
                 ctx.model.messages[last.0].event,
+                status(last.0),
                 format!("{}: the last provisional response", label(last.1)),
             );
         }
         match end {
             End::Final(w, code) => {
-                f = f.with(
+                f = f.with_span(
                     ctx.model.messages[w].event,
+                    status(w),
                     format!("the final {code}, {} later", crate::rules::secs(stuck)),
                 );
             }

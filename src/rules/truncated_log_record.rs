@@ -75,7 +75,39 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                  the log (sipflow merges the capture, which has the whole message)"
                     .into(),
             )
-            .with(i, "the dump ends here without --end msg--"),
+            .with_span(
+                i,
+                last_line(m.raw()),
+                "the dump ends here without --end msg--",
+            ),
         );
+    }
+}
+
+/// The span of the last non-blank line of a message's raw bytes (where a cut dump stops),
+/// trailing blanks and line ends left out.
+fn last_line(raw: &[u8]) -> Option<std::ops::Range<usize>> {
+    let end = raw.iter().rposition(|c| !c.is_ascii_whitespace())? + 1;
+    let start = raw
+        .get(..end)?
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .map_or(0, |p| p + 1);
+    Some(start..end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last_line;
+
+    #[test]
+    fn last_line_of_a_cut_dump() {
+        let raw = b"INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\na=rtpmap:0 PC";
+        assert_eq!(last_line(raw).map(|r| &raw[r]), Some(&b"a=rtpmap:0 PC"[..]));
+        let raw = b"SIP/2.0 200 OK\r\nCall-ID: x \r\n\r\n";
+        assert_eq!(last_line(raw).map(|r| &raw[r]), Some(&b"Call-ID: x"[..]));
+        assert_eq!(last_line(b"one line"), Some(0..8));
+        assert_eq!(last_line(b" \r\n "), None);
+        assert_eq!(last_line(b""), None);
     }
 }

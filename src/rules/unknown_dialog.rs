@@ -1,9 +1,11 @@
 //! SF007 `unknown-dialog`: a 481 Call/Transaction Does Not Exist to an in-dialog request.
 
+use std::ops::Range;
+
 use crate::dialog::Owner;
 use crate::event::Timestamp;
 use crate::rules::{Context, Finding, Rule, Scope, Severity};
-use crate::sip::{Contact, SipMessage};
+use crate::sip::{Contact, HeaderName, SipMessage};
 
 pub(super) const RULE: Rule = Rule {
     code: "SF007",
@@ -141,7 +143,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             cseq.method, cseq.seq
         );
         let mut hints: Vec<String> = Vec::new();
-        let mut extra: Vec<(usize, String)> = Vec::new();
+        let mut extra: Vec<(usize, Option<Range<usize>>, String)> = Vec::new();
         if let Some(Owner::Call(ci)) = owner {
             let msgs: Vec<(usize, Timestamp, &SipMessage)> = ctx.model.calls[ci]
                 .messages
@@ -179,6 +181,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                     ));
                     extra.push((
                         ctx.model.messages[x].event,
+                        m.header_span(HeaderName::Contact),
                         "the 2xx with the Contact".into(),
                     ));
                 }
@@ -194,7 +197,11 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                     "the far end had already ended the dialog with its own BYE {} before",
                     crate::rules::secs(t.ms_until(t_req))
                 ));
-                extra.push((ctx.model.messages[x].event, "the far end's BYE".into()));
+                extra.push((
+                    ctx.model.messages[x].event,
+                    None,
+                    "the far end's BYE".into(),
+                ));
             }
         }
         if hints.is_empty() {
@@ -209,18 +216,22 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let help = "send in-dialog requests to the remote target (the 2xx's Contact) through the \
                     dialog's route set; make the far end keep dialog state across restarts and \
                     fail-overs; stop sending requests in a dialog the far end has ended";
-        let mut f = Finding::new(&RULE, owner, message, help.into()).with(
+        let mut f = Finding::new(&RULE, owner, message, help.into()).with_span(
             wire.event,
+            resp.start_span(),
             format!("481 to {} (CSeq {})", cseq.method, cseq.seq),
         );
         if let Some(r) = request {
-            f = f.with(
-                ctx.model.messages[r].event,
+            // Its request line: the target it was sent to.
+            let e = ctx.model.messages[r].event;
+            f = f.with_span(
+                e,
+                ctx.start_line_of(e),
                 format!("the {} the far end did not recognise", cseq.method),
             );
         }
-        for (e, label) in extra {
-            f = f.with(e, label);
+        for (e, span, label) in extra {
+            f = f.with_span(e, span, label);
         }
         out.push(f);
     }

@@ -397,6 +397,13 @@ impl SipMessage {
             .filter_map(|v| views::contact(v))
             .collect()
     }
+    /// The Contact values of one header line (list split; values that do not parse skipped),
+    /// e.g. to find which Contact header carries an address.
+    pub fn contacts_in(&self, h: &Header) -> Vec<Contact> {
+        let mut values = Vec::new();
+        header::split_list(self.value(h), &mut values);
+        values.iter().filter_map(|v| views::contact(v)).collect()
+    }
     pub fn max_forwards(&self) -> Option<u32> {
         uri::parse_u32(&self.first(HeaderName::MaxForwards)?)
     }
@@ -516,15 +523,88 @@ impl SipMessage {
 
     /// The SDP body, when Content-Type is application/sdp (or absent and the body starts `v=`).
     pub fn sdp(&self) -> Option<Sdp> {
+        Sdp::parse(self.sdp_body()?)
+    }
+
+    /// The body, if it is to be read as SDP (see [`SipMessage::sdp`]); not checked for `v=`.
+    fn sdp_body(&self) -> Option<&[u8]> {
         let body = self.body();
         match self.content_type() {
-            Some(ct) if ct == "application/sdp" => Sdp::parse(body),
+            Some(ct) if ct == "application/sdp" => Some(body),
             Some(_) => None,
             None if self.first(HeaderName::ContentType).is_none()
                 && body.trim_ascii_start().starts_with(b"v=") =>
             {
-                Sdp::parse(body)
+                Some(body)
             }
+            None => None,
+        }
+    }
+
+    /// The lines of the SDP body, as spans in [`SipMessage::raw`] (the body's offset added),
+    /// with their text; empty when [`SipMessage::sdp`] is `None`.
+    fn sdp_lines(&self) -> Vec<(Range<usize>, Cow<'_, str>)> {
+        let Some(body) = self.sdp_body() else {
+            return Vec::new();
+        };
+        let base = self.body.start;
+        let lines: Vec<_> = sdp::lines(body)
+            .map(|(r, text)| (base + r.start..base + r.end, text))
+            .collect();
+        if !lines.iter().any(|(_, l)| sdp::is_kind(l, 'v')) {
+            return Vec::new();
+        }
+        lines
+    }
+
+    /// The span in [`SipMessage::raw`] of every SDP line of type `kind` (`'c'` for the `c=`
+    /// lines, `'m'` for `m=` …), in body order, without the line end or leading blanks. Empty
+    /// when the message has no SDP body (see [`SipMessage::sdp`]).
+    pub fn sdp_line_spans(&self, kind: char) -> Vec<Range<usize>> {
+        self.sdp_lines()
+            .into_iter()
+            .filter(|(_, l)| sdp::is_kind(l, kind))
+            .map(|(r, _)| r)
+            .collect()
+    }
+
+    /// The span in [`SipMessage::raw`] of the `m=` line of each media of [`SipMessage::sdp`],
+    /// index for index with [`Sdp::media`] (`m=` lines that do not parse are left out, as they
+    /// are there).
+    pub fn sdp_media_spans(&self) -> Vec<Range<usize>> {
+        self.sdp_lines()
+            .into_iter()
+            .filter(|(_, l)| {
+                sdp::is_kind(l, 'm') && l.split_once('=').is_some_and(|(_, v)| sdp::is_media(v))
+            })
+            .map(|(r, _)| r)
+            .collect()
+    }
+
+    /// The span in [`SipMessage::raw`] of the first header named `name` (name to end of
+    /// value, [`Header::span`]); `None` if there is none. For evidence that points at a header.
+    pub fn header_span(&self, name: HeaderName) -> Option<Range<usize>> {
+        self.headers_named(name).next().map(|h| h.span.clone())
+    }
+
+    /// The span of the header that [`SipMessage::requested_expires`] reads: the first Contact
+    /// header with an `expires` parameter or `*`, else the first Expires header.
+    pub fn requested_expires_span(&self) -> Option<Range<usize>> {
+        let contact = self.headers_named(HeaderName::Contact).find(|h| {
+            self.contacts_in(h).iter().any(|c| {
+                matches!(
+                    c,
+                    Contact::Star
+                        | Contact::Addr {
+                            expires: Some(_),
+                            ..
+                        }
+                )
+            })
+        });
+        match contact {
+            Some(h) => Some(h.span.clone()),
+            None if self.expires().is_some() => self.header_span(HeaderName::Expires),
             None => None,
         }
     }

@@ -4,9 +4,47 @@
 //! formats), media-level `c=`, `a=rtpmap`, and the direction attributes (`sendrecv`,
 //! `sendonly`, `recvonly`, `inactive`) at session and media level, a media-level attribute
 //! overriding the session-level one. Lines that do not parse are skipped. Does not own: offer/
-//! answer negotiation, or deciding whether a body is SDP (see `SipMessage::sdp`).
+//! answer negotiation, or deciding whether a body is SDP (see `SipMessage::sdp`). Also owns
+//! [`lines`], the one way SDP lines are cut (shared by the parser and the line spans of
+//! `SipMessage::sdp_line_spans`, so that both see the same lines).
+
+use std::borrow::Cow;
+use std::ops::Range;
 
 use super::{Media, MediaDirection, RtpMap, Sdp};
+
+/// The lines of an SDP body: each line's byte range in `body` (without the line end, trailing
+/// CRs and leading blanks) and its text (invalid UTF-8 replaced). Blank lines are skipped.
+pub(crate) fn lines(body: &[u8]) -> impl Iterator<Item = (Range<usize>, Cow<'_, str>)> {
+    let mut start = 0;
+    body.split(|&c| c == b'\n').filter_map(move |piece| {
+        let at = start;
+        start += piece.len() + 1;
+        let end = piece.iter().rposition(|&c| c != b'\r').map_or(0, |p| p + 1);
+        let text = String::from_utf8_lossy(piece.get(..end)?);
+        // Leading blanks are valid UTF-8, so their length in the text is their length in bytes.
+        let lead = text.len() - text.trim_start().len();
+        if lead >= end {
+            return None;
+        }
+        let text = match text {
+            Cow::Borrowed(t) => Cow::Borrowed(t.get(lead..)?),
+            Cow::Owned(t) => Cow::Owned(t.get(lead..)?.to_string()),
+        };
+        Some((at + lead..at + end, text))
+    })
+}
+
+/// Whether an SDP line is of type `kind` (`c` for `c=…`).
+pub(crate) fn is_kind(line: &str, kind: char) -> bool {
+    line.split_once('=')
+        .is_some_and(|(k, _)| k.len() == kind.len_utf8() && k.starts_with(kind))
+}
+
+/// Whether an `m=` line's value parses, i.e. [`Sdp::parse`] keeps it as a [`Media`].
+pub(crate) fn is_media(value: &str) -> bool {
+    media(value).is_some()
+}
 
 fn direction(attr: &str) -> Option<MediaDirection> {
     match attr.trim() {
@@ -69,7 +107,6 @@ fn rtpmap(v: &str) -> Option<RtpMap> {
 impl Sdp {
     /// `None` unless the body has a `v=` line.
     pub(crate) fn parse_impl(body: &[u8]) -> Option<Sdp> {
-        let text = String::from_utf8_lossy(body);
         let mut sdp = Sdp::default();
         let mut seen_v = false;
         let mut session_dir: Option<MediaDirection> = None;
@@ -79,8 +116,7 @@ impl Sdp {
         // ignored, so its attributes do not leak into the previous media).
         let mut in_media = false;
         let mut current_ok = false;
-        for line in text.lines() {
-            let line = line.trim_end_matches('\r').trim_start();
+        for (_, line) in lines(body) {
             let Some((key, value)) = line.split_once('=') else {
                 continue;
             };

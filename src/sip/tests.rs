@@ -994,3 +994,126 @@ fn auth_params_and_stale_challenges() {
     );
     assert!(!register("").is_stale_challenge());
 }
+
+#[test]
+fn header_spans_for_evidence() {
+    let raw = pjsua_invite();
+    let m = parse(&raw);
+    let text = |r: Option<Range<usize>>| r.map(|r| at(&m, r).to_string());
+    assert_eq!(
+        text(m.header_span(HeaderName::CSeq)).as_deref(),
+        Some("CSeq: 320 INVITE")
+    );
+    assert_eq!(
+        text(m.header_span(HeaderName::SessionExpires)).as_deref(),
+        Some("Session-Expires: 1800")
+    );
+    assert_eq!(
+        text(m.header_span(HeaderName::ContentLength)).as_deref(),
+        Some("Content-Length:   619")
+    );
+    assert_eq!(m.header_span(HeaderName::Expires), None);
+    assert_eq!(m.requested_expires_span(), None);
+    // Repeated headers: the first one.
+    let m = parse(&crlf(
+        "SIP/2.0 200 OK\nVia: SIP/2.0/UDP a\nv: SIP/2.0/UDP b\n\n",
+    ));
+    assert_eq!(
+        m.header_span(HeaderName::Via).map(|r| at(&m, r)),
+        Some("Via: SIP/2.0/UDP a")
+    );
+}
+
+#[test]
+fn requested_expires_span_points_at_the_header_read() {
+    let span = |h: &str| {
+        let m = register(h);
+        m.requested_expires_span()
+            .map(|r| String::from_utf8_lossy(&m.raw()[r]).into_owned())
+    };
+    assert_eq!(
+        span("Contact: <sip:a@h;ob>\r\nExpires: 0\r\n").as_deref(),
+        Some("Expires: 0")
+    );
+    assert_eq!(
+        span("Contact: <sip:a@h;ob>\r\nContact: <sip:b@h>;expires=0\r\nExpires: 60\r\n").as_deref(),
+        Some("Contact: <sip:b@h>;expires=0")
+    );
+    assert_eq!(
+        span("Contact: <sip:a@h>, <sip:b@h>;expires=0\r\n").as_deref(),
+        Some("Contact: <sip:a@h>, <sip:b@h>;expires=0")
+    );
+    assert_eq!(
+        span("Contact: *\r\nExpires: 0\r\n").as_deref(),
+        Some("Contact: *")
+    );
+    assert_eq!(span("Expires: soon\r\n"), None);
+    assert_eq!(span(""), None);
+}
+
+#[test]
+fn sdp_line_spans_index_the_raw_message() {
+    let raw = pjsua_invite();
+    let m = parse(&raw);
+    let lines = |m: &SipMessage, spans: Vec<Range<usize>>| -> Vec<String> {
+        spans
+            .into_iter()
+            .map(|r| String::from_utf8_lossy(&m.raw()[r]).into_owned())
+            .collect()
+    };
+    assert_eq!(lines(&m, m.sdp_line_spans('c')), vec!["c=IN IP4 192.0.2.2"]);
+    assert_eq!(
+        lines(&m, m.sdp_media_spans()),
+        vec!["m=audio 4000 RTP/AVP 96 97 98 99 3 0 8 9 120 121 122"]
+    );
+    assert_eq!(m.sdp_line_spans('m'), m.sdp_media_spans());
+    assert!(
+        m.sdp_line_spans('c')
+            .iter()
+            .all(|r| r.start >= m.body_span().start)
+    );
+
+    // Bare LF, leading blanks, a broken m= line (left out of the media spans, as it is of
+    // `Sdp::media`), invalid UTF-8 before a line, no trailing line end.
+    let body = b"v=0\nc=IN IP4 10.0.0.1\n  c=IN IP4 10.0.0.2\r\r\nm=broken\n\xff\xfe\nm=audio 4000 RTP/AVP 0\nm=video 0 RTP/AVP 31";
+    let mut raw = format!(
+        "SIP/2.0 200 OK\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    raw.extend_from_slice(body);
+    let m = parse(&raw);
+    assert_eq!(
+        lines(&m, m.sdp_line_spans('c')),
+        vec!["c=IN IP4 10.0.0.1", "c=IN IP4 10.0.0.2"]
+    );
+    assert_eq!(
+        lines(&m, m.sdp_line_spans('m')),
+        vec!["m=broken", "m=audio 4000 RTP/AVP 0", "m=video 0 RTP/AVP 31"]
+    );
+    let media = lines(&m, m.sdp_media_spans());
+    assert_eq!(
+        media,
+        vec!["m=audio 4000 RTP/AVP 0", "m=video 0 RTP/AVP 31"]
+    );
+    assert_eq!(m.sdp().map(|s| s.media.len()), Some(media.len()));
+    assert_eq!(lines(&m, m.sdp_line_spans('v')), vec!["v=0"]);
+
+    // Not SDP: another Content-Type, or no v= line.
+    let other = |ct: &str, body: &str| {
+        let raw = format!("SIP/2.0 200 OK\r\nContent-Type: {ct}\r\n\r\n{body}");
+        let m = parse(raw.as_bytes());
+        (m.sdp_line_spans('c'), m.sdp_media_spans())
+    };
+    assert_eq!(
+        other("text/plain", "v=0\r\nc=IN IP4 10.0.0.1\r\n"),
+        (vec![], vec![])
+    );
+    assert_eq!(
+        other(
+            "application/sdp",
+            "c=IN IP4 10.0.0.1\r\nm=audio 1 RTP/AVP 0\r\n"
+        ),
+        (vec![], vec![])
+    );
+}

@@ -75,3 +75,18 @@ pub fn outcomes(doc: &serde_json::Value) -> Vec<(String, Option<u64>)> {
         })
         .collect()
 }
+
+/// Whether an external tool a test needs is installed. In CI (`CI` set) a missing tool fails
+/// the test, since `.ci/run` installs it; elsewhere the test says so loudly and is skipped.
+pub fn tool_available(program: &str, install: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()));
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{program} is missing, and CI must run this test: {install}"
+        );
+        eprintln!("NOTICE: {program} is not installed ({install}); this test is SKIPPED here");
+    }
+    found
+}

@@ -2,6 +2,11 @@
 //! (and exits 1 with `--fail-on warning`, 0 for an info rule); on the negative it reports
 //! nothing from that rule and exits 0. The cases of each group of rules are in their own file.
 
+use sipflow::dialog::{self, CorrelateOptions};
+use sipflow::event::Event;
+use sipflow::ingest::{self, IngestOptions};
+use sipflow::rules::{self, RuleSettings};
+
 use super::common::{fixture, sipflow};
 
 /// One rule's fixtures. Inputs are relative to `fixtures/`; `args` go before them (e.g.
@@ -63,7 +68,7 @@ const CORE: &[RuleCase] = &[
     },
 ];
 
-fn all_cases() -> impl Iterator<Item = &'static RuleCase> {
+pub(crate) fn all_cases() -> impl Iterator<Item = &'static RuleCase> {
     CORE.iter()
         .chain(super::rule_cases_calls::CASES)
         .chain(super::rule_cases_messages::CASES)
@@ -158,4 +163,129 @@ fn negative_fixtures_do_not() {
             assert_eq!((code, found), (0, vec![]), "{}: {inputs:?}", case.rule);
         }
     }
+}
+
+/// One piece of evidence of a finding, resolved in-process: its label, and the text its span
+/// covers in the raw bytes of its message (`None`: no span).
+#[derive(Debug)]
+pub struct Evidence {
+    pub label: String,
+    pub span_text: Option<String>,
+}
+
+/// The evidence of every finding of `rule` (a name) on `inputs` (relative to `fixtures/`),
+/// finding by finding, from the library as `check` runs it (default settings).
+pub fn evidence(rule: &str, inputs: &[&str]) -> Vec<Vec<Evidence>> {
+    let names: Vec<String> = inputs.iter().map(|i| fixture(i)).collect();
+    let ingested = ingest::ingest(&names, &IngestOptions::default());
+    assert!(
+        ingested.errors.is_empty(),
+        "{inputs:?}: {:?}",
+        ingested.errors
+    );
+    let model = dialog::correlate(ingested.events, &CorrelateOptions::default());
+    let code = rules::lookup(rule)
+        .unwrap_or_else(|| panic!("{rule}: no such rule"))
+        .code;
+    let settings = RuleSettings {
+        select: vec![code],
+        ..RuleSettings::default()
+    };
+    let ctx = rules::Context::new(&model, &settings, &ingested.inputs);
+    rules::run(&ctx)
+        .iter()
+        .map(|f| {
+            f.evidence
+                .iter()
+                .map(|e| {
+                    let span_text = e.span.clone().map(|span| {
+                        let Some(Event::Message(m)) = model.events.get(e.event) else {
+                            panic!("{rule}: a span on event {} that is not a message", e.event);
+                        };
+                        let bytes = m.raw().get(span.clone()).unwrap_or_else(|| {
+                            panic!(
+                                "{rule}: span {span:?} outside the message ({} bytes)",
+                                m.raw().len()
+                            )
+                        });
+                        assert!(!bytes.is_empty(), "{rule}: empty span");
+                        String::from_utf8_lossy(bytes).into_owned()
+                    });
+                    Evidence {
+                        label: e.label.clone(),
+                        span_text,
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The text the span of the evidence labelled `label` covers, in the first finding that has
+/// such evidence (`None` if that evidence has no span).
+pub fn span_text<'a>(findings: &'a [Vec<Evidence>], label: &str) -> Option<&'a str> {
+    let e = findings
+        .iter()
+        .flatten()
+        .find(|e| e.label == label)
+        .unwrap_or_else(|| panic!("no evidence labelled {label:?} in {findings:#?}"));
+    e.span_text.as_deref()
+}
+
+#[test]
+fn evidence_spans_fit_their_messages() {
+    // `evidence` panics on a span that is empty, outside its message or on a log event (and
+    // `rules::run` asserts the same in debug builds).
+    let mut spans = 0;
+    let mut rules_with_spans = std::collections::BTreeSet::new();
+    for case in all_cases() {
+        for inputs in case.positive.iter().filter(|_| case.args.is_empty()) {
+            let findings = evidence(case.rule, inputs);
+            assert!(!findings.is_empty(), "{}: {inputs:?}", case.rule);
+            for e in findings.iter().flatten() {
+                if let Some(text) = &e.span_text {
+                    spans += 1;
+                    rules_with_spans.insert(case.rule);
+                    assert_eq!(text.trim(), text, "{}: {text:?}", case.rule);
+                }
+            }
+        }
+    }
+    assert!(spans >= 50, "{spans} spans");
+    assert!(rules_with_spans.len() >= 20, "{rules_with_spans:?}");
+}
+
+#[test]
+fn malformed_message_points_at_the_parse_error() {
+    // The request line says `SIP/2.O` (the letter O): the span is that byte.
+    let found = evidence("malformed-message", &["malformed/options.pcap"]);
+    let label = "not a SIP start line: expected `METHOD uri SIP/2.0` or `SIP/2.0 code reason`";
+    assert_eq!(span_text(&found, label), Some("O"));
+}
+
+#[test]
+fn call_rejected_points_at_the_status_line() {
+    let found = evidence("call-rejected", &["busy-486/caller.log"]);
+    assert_eq!(
+        span_text(&found, "486 Busy Here"),
+        Some("SIP/2.0 486 Busy Here")
+    );
+    let found = evidence(
+        "call-object-freed-early",
+        &["captures/pjsua-freed-early/call.pcap"],
+    );
+    assert_eq!(
+        span_text(&found, "603 without Allow"),
+        Some("SIP/2.0 603 Decline")
+    );
+    assert_eq!(span_text(&found, "the INVITE"), None);
+}
+
+#[test]
+fn truncated_log_record_points_at_where_the_dump_stops() {
+    let found = evidence("truncated-log-record", &["big-invite-cut/caller.log"]);
+    let text = span_text(&found, "the dump ends here without --end msg--").expect("a span");
+    // pjsip's log record limit cut the dump in the middle of an SDP attribute line.
+    assert!(text.starts_with("a="), "{text:?}");
+    assert!(!text.contains('\n'), "{text:?}");
 }

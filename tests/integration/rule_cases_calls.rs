@@ -1,6 +1,6 @@
 //! Fixture cases of the call-flow rules (missing-ack, invite-timeout, stuck-in-proceeding, …).
 
-use super::rule_cases::RuleCase;
+use super::rule_cases::{RuleCase, evidence, span_text};
 
 const BASIC: &[&str] = &["basic-call/caller.log", "basic-call/callee.log"];
 
@@ -212,3 +212,108 @@ pub const CASES: &[RuleCase] = &[
         ],
     },
 ];
+
+#[test]
+fn no_common_codec_points_at_the_m_lines() {
+    // The answer's m= line (G.729 only) and the offer's (pjsua's list).
+    for inputs in [
+        &["rules-call-extra/answer-g729/caller.log"][..],
+        &["rules-call-extra/answer-g729/call.pcap"],
+    ] {
+        let found = evidence("no-common-codec", inputs);
+        let answer = span_text(&found, "answer without a common codec").expect("a span");
+        assert!(
+            answer.starts_with("m=audio ") && answer.ends_with(" RTP/AVP 18"),
+            "{answer:?}"
+        );
+        let offer = span_text(&found, "the offer").expect("a span");
+        assert!(
+            offer.starts_with("m=audio ") && offer.contains(" RTP/AVP 96 "),
+            "{offer:?}"
+        );
+        assert!(!offer.contains('\n'), "{offer:?}");
+    }
+    // A 488: its status line, and the offer's m= line.
+    let found = evidence(
+        "no-common-codec",
+        &["rules/no-common-codec/offer-g729/call.pcap"],
+    );
+    assert_eq!(
+        span_text(&found, "488 Not Acceptable Here"),
+        Some("SIP/2.0 488 Not Acceptable Here")
+    );
+    let offer = span_text(&found, "the INVITE's offer").expect("a span");
+    assert!(
+        offer.starts_with("m=audio ") && offer.ends_with(" RTP/AVP 18"),
+        "{offer:?}"
+    );
+}
+
+#[test]
+fn session_timer_failure_points_at_min_se_and_session_expires() {
+    let found = evidence(
+        "session-timer-failure",
+        &["rules-call-extra/session-422/call.pcap"],
+    );
+    assert_eq!(span_text(&found, "422 with Min-SE: 90"), Some("Min-SE: 90"));
+    assert_eq!(
+        span_text(&found, "the INVITE whose Session-Expires was too small"),
+        Some("Session-Expires: 60")
+    );
+    let found = evidence(
+        "session-timer-failure",
+        &["rules-call-extra/session-expired/callee.log"],
+    );
+    let reason = span_text(&found, "BYE: the session expired").expect("a span");
+    assert!(reason.starts_with("Reason: SIP ;cause=408"), "{reason:?}");
+    let negotiated = span_text(&found, "the last negotiated Session-Expires").expect("a span");
+    assert!(
+        negotiated.starts_with("Session-Expires: 90;refresher="),
+        "{negotiated:?}"
+    );
+}
+
+#[test]
+fn redirect_not_followed_points_at_the_contact() {
+    for inputs in [
+        &["rules/redirect-not-followed/caller.log"][..],
+        &["rules/redirect-not-followed/call.pcap"],
+    ] {
+        let found = evidence("redirect-not-followed", inputs);
+        let contact = found[0][0].span_text.as_deref().expect("a span");
+        assert!(contact.starts_with("Contact: <sip:target@"), "{contact:?}");
+    }
+}
+
+#[test]
+fn call_flow_rules_point_at_status_lines_and_reasons() {
+    let found = evidence("missing-ack", &["rules/missing-ack/call.pcap"]);
+    assert_eq!(
+        span_text(&found, "200 OK to the INVITE (CSeq 1), never acknowledged"),
+        Some("SIP/2.0 200 OK")
+    );
+    let reason = span_text(&found, "the callee gives up and hangs up").expect("a span");
+    assert!(reason.starts_with("Reason: SIP ;cause=408"), "{reason:?}");
+    // A retransmission is evidence as a whole.
+    assert_eq!(
+        span_text(&found, "retransmission 10 of the 2xx, still no ACK"),
+        None
+    );
+
+    let found = evidence("invite-timeout", &["rules/invite-timeout/call.pcap"]);
+    let sent = span_text(&found, "INVITE sent, no response ever came").expect("a span");
+    assert!(
+        sent.starts_with("INVITE sip:") && sent.ends_with(" SIP/2.0"),
+        "{sent:?}"
+    );
+
+    let found = evidence(
+        "unknown-dialog",
+        &["rules/unknown-dialog/bye-481/caller.log"],
+    );
+    let label = found[0][0].label.clone();
+    assert_eq!(
+        span_text(&found, &label),
+        Some("SIP/2.0 481 Call/Transaction Does Not Exist")
+    );
+}

@@ -1,6 +1,6 @@
 //! Fixture cases of the registration, log and message rules (auth-failed, transport-error, …).
 
-use super::rule_cases::RuleCase;
+use super::rule_cases::{RuleCase, evidence, span_text};
 
 pub const CASES: &[RuleCase] = &[
     RuleCase {
@@ -153,3 +153,113 @@ pub const CASES: &[RuleCase] = &[
         ],
     },
 ];
+
+#[test]
+fn content_length_mismatch_points_at_the_content_length_header() {
+    for inputs in [
+        &["rules-message-extra/content-length-mismatch/message.pcap"][..],
+        &["rules-message-extra/content-length-mismatch/ua.log"],
+    ] {
+        let found = evidence("content-length-mismatch", inputs);
+        let label = "Content-Length declares 40 bytes but only 28 are present";
+        assert_eq!(
+            span_text(&found, label),
+            Some("Content-Length: 40"),
+            "{inputs:?}"
+        );
+    }
+}
+
+#[test]
+fn cseq_not_increasing_points_at_both_cseq_headers() {
+    for inputs in [
+        &["rules-message-extra/cseq-lower-info/call.pcap"][..],
+        &["rules-message-extra/cseq-lower-info/callee.log"],
+    ] {
+        let found = evidence("cseq-not-increasing", inputs);
+        assert_eq!(span_text(&found, "INFO, CSeq 5"), Some("CSeq: 5 INFO"));
+        assert_eq!(
+            span_text(&found, "INVITE, CSeq 20"),
+            Some("CSeq: 20 INVITE")
+        );
+        let answer = span_text(&found, "answered 500").expect("a span");
+        assert!(answer.starts_with("SIP/2.0 500 "), "{answer:?}");
+    }
+}
+
+#[test]
+fn private_address_in_sdp_points_at_the_c_line() {
+    let found = evidence(
+        "private-address-in-sdp",
+        &["rules-message-extra/private-sdp-nat/call.pcap"],
+    );
+    let text = found[0][0].span_text.as_deref().expect("a span");
+    assert!(text.starts_with("c=IN IP4 192.168."), "{text:?}");
+    assert!(!text.contains('\n'), "{text:?}");
+}
+
+#[test]
+fn auth_failed_points_at_the_challenge_and_the_credentials() {
+    let found = evidence("auth-failed", &["rules/auth-failed/call.pcap"]);
+    let challenge =
+        span_text(&found, "401 Unauthorized to a request with credentials").expect("a span");
+    assert!(
+        challenge.starts_with("WWW-Authenticate: Digest "),
+        "{challenge:?}"
+    );
+    let label = "the REGISTER with credentials (username \"alice\", realm \"sipflow.test\")";
+    let creds = span_text(&found, label).expect("a span");
+    assert!(
+        creds.starts_with("Authorization: Digest username=\"alice\""),
+        "{creds:?}"
+    );
+    // A 403 has no challenge: its status line.
+    let found = evidence(
+        "auth-failed",
+        &["register-403/ua.log", "register-403/registrar.msg"],
+    );
+    assert_eq!(
+        span_text(&found, "403 Forbidden to a request with credentials"),
+        Some("SIP/2.0 403 Forbidden")
+    );
+}
+
+#[test]
+fn registration_failed_points_at_min_expires_and_expires() {
+    let found = evidence(
+        "registration-failed",
+        &["rules-message-extra/register-423-loop/call.pcap"],
+    );
+    let min = span_text(&found, "final response 423").expect("a span");
+    assert!(min.starts_with("Min-Expires: "), "{min:?}");
+    let asked = span_text(&found, "the REGISTER").expect("a span");
+    assert!(asked.starts_with("Expires: "), "{asked:?}");
+    // Never answered: nothing in the message to point at.
+    let found = evidence(
+        "registration-failed",
+        &["rules/retransmission-storm/register-no-listener/ua.log"],
+    );
+    assert_eq!(span_text(&found, "the REGISTER, never answered"), None);
+}
+
+#[test]
+fn account_deleted_points_at_the_zero_expiry() {
+    let found = evidence("account-deleted", &["rules/account-deleted/ua.log"]);
+    assert_eq!(
+        span_text(&found, "the un-REGISTER it caused"),
+        Some("Expires: 0")
+    );
+    assert_eq!(
+        span_text(&found, "Deleting account: the Account object's destructor"),
+        None
+    );
+}
+
+#[test]
+fn missing_mandatory_header_has_nothing_to_point_at() {
+    let found = evidence(
+        "missing-mandatory-header",
+        &["rules-message-extra/missing-max-forwards/options.pcap"],
+    );
+    assert_eq!(span_text(&found, "no Max-Forwards"), None);
+}

@@ -4,7 +4,7 @@
 use super::common::{fixture, sipflow};
 
 /// (snapshot name, inputs)
-const SETS: &[(&str, &[&str])] = &[
+pub(crate) const SETS: &[(&str, &[&str])] = &[
     (
         "basic-call",
         &["basic-call/caller.log", "basic-call/callee.log"],

@@ -1,0 +1,289 @@
+//! The HTML report (`sipflow report`, `sipflow check --html`): one self-contained file with
+//! the summary, a searchable and filterable call list, and an SVG ladder per call drawn when
+//! the call is opened, with the raw messages and the findings' evidence highlighted.
+//!
+//! Owns: the page shell (written here with the auto-escaping [`markup`] writer), its
+//! Content-Security-Policy, and embedding the data ([`data`]) as gzip + base64 blocks: the
+//! call list in one, the conversations' details in chunks that the script inflates only when
+//! a call in them is opened. That keeps a 50,000-call report small and quick to open.
+//! Does not own: deciding what is wrong (rules) or the ladder's layout (`report::ladder`).
+//!
+//! Safety: the page loads nothing (`default-src 'none'`); its one script and one style sheet
+//! are allowed by their SHA-256 hashes, so no other script can run even if markup got in. The
+//! script builds every element from data with `textContent` and `setAttribute` on fixed
+//! attribute names; there are no inline event handlers. Deterministic: the same inputs give
+//! the same bytes (no generation time unless asked for).
+
+pub mod data;
+pub mod markup;
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use base64::Engine;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use self::markup::Markup;
+use super::Context;
+use crate::event::Timestamp;
+use crate::rules::{Finding, Severity};
+
+const SCRIPT: &str = include_str!("report.js");
+const STYLE: &str = include_str!("report.css");
+
+/// Conversations per compressed detail chunk: small enough to inflate at a click, big
+/// enough that gzip finds the repeats between calls.
+const CHUNK: usize = 32;
+
+/// The embedded data's format version, read by the script.
+const DATA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Shown in the header when given (`--timestamp`); absent by default, for reproducible
+    /// reports.
+    pub generated_at: Option<String>,
+}
+
+/// The current UTC time as the report shows it, for `--timestamp`.
+pub fn now_utc() -> String {
+    let micros = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+    format!(
+        "{} UTC",
+        Timestamp {
+            micros,
+            dated: true
+        }
+    )
+}
+
+#[derive(Serialize)]
+struct Envelope {
+    version: u32,
+    index: String,
+    chunks: Vec<String>,
+}
+
+/// gzip, then base64: the form the script inflates with `DecompressionStream`.
+fn pack<T: Serialize + ?Sized>(value: &T) -> io::Result<String> {
+    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+    serde_json::to_writer(&mut gz, value)?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(gz.finish()?))
+}
+
+fn csp_hash(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+}
+
+/// The Content-Security-Policy: nothing may load, and only this program's script and style
+/// may run.
+fn csp() -> String {
+    format!(
+        "default-src 'none'; script-src {}; style-src {}; img-src data:; base-uri 'none'; \
+         form-action 'none'",
+        csp_hash(SCRIPT),
+        csp_hash(STYLE)
+    )
+}
+
+pub fn write(
+    ctx: &Context<'_>,
+    findings: &[Finding],
+    opts: &Options,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let (index, details) = data::build(ctx, findings, CHUNK);
+    let chunks = details
+        .chunks(CHUNK)
+        .map(pack)
+        .collect::<io::Result<Vec<String>>>()?;
+    let envelope = Envelope {
+        version: DATA_VERSION,
+        index: pack(&index)?,
+        chunks,
+    };
+    let mut m = Markup::default();
+    m.raw("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+        .open(
+            "meta",
+            &[
+                ("http-equiv", "Content-Security-Policy"),
+                ("content", &csp()),
+            ],
+        )
+        .raw("\n<meta name=\"referrer\" content=\"no-referrer\">\n")
+        .raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+        .open(
+            "meta",
+            &[
+                ("name", "generator"),
+                ("content", concat!("sipflow ", env!("CARGO_PKG_VERSION"))),
+            ],
+        )
+        .raw("\n");
+    let calls = ctx.model.calls.len();
+    m.elem(
+        "title",
+        &format!("sipflow report: {}", plural(calls, "call")),
+    )
+    .raw("\n<style>")
+    .raw(STYLE)
+    .raw("</style>\n</head>\n<body>\n");
+    header(&mut m, ctx, opts);
+    summary(&mut m, ctx, findings);
+    m.raw(BODY);
+    m.json_script("sipflow-data", &envelope)
+        .raw("\n<script>")
+        .raw(SCRIPT)
+        .raw("</script>\n</body>\n</html>\n");
+    out.write_all(m.into_string().as_bytes())
+}
+
+/// The interactive part: filled in by the script from the embedded data.
+const BODY: &str = r#"<noscript><p class="warn">The call list and the ladders need JavaScript.</p></noscript>
+<section id="calls" aria-label="Calls">
+<div class="controls">
+<input id="search" type="search" placeholder="Search Call-ID, party, status, rule…" aria-label="Search">
+<select id="filter-outcome" aria-label="Outcome"><option value="">every outcome</option></select>
+<select id="filter-rule" aria-label="Rule"><option value="">any or no finding</option></select>
+<select id="filter-severity" aria-label="Severity"><option value="">any severity</option><option value="error">errors</option><option value="warning">warnings or worse</option><option value="info">with findings</option><option value="none">without findings</option></select>
+<span id="count" aria-live="polite"></span>
+</div>
+<div class="list-head" role="row"><span>#</span><span>start</span><span>Call-ID</span><span>from</span><span>to</span><span>outcome</span><span>setup</span><span>duration</span><span>findings</span></div>
+<div id="call-list" role="grid" tabindex="0"><div class="spacer"></div></div>
+<p id="load-error" class="warn" hidden></p>
+</section>
+<section id="call-view" hidden aria-label="Call">
+<h2 id="call-title"></h2>
+<ul id="call-summary"></ul>
+<div class="call-body">
+<div id="ladder"></div>
+<aside id="panel" aria-live="polite"><p class="hint">Click an arrow to see the message, a note to see the log line, a badge to see the finding.</p></aside>
+</div>
+<div id="call-findings"></div>
+</section>
+"#;
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+fn header(m: &mut Markup, ctx: &Context<'_>, opts: &Options) {
+    m.raw("<header>\n<h1>sipflow report</h1>\n<p class=\"meta\">");
+    let names: Vec<&str> = ctx.inputs.iter().map(|i| i.name.as_str()).collect();
+    m.text(&names.join(", "));
+    if let Some(at) = &opts.generated_at {
+        m.raw(" · generated ").text(at);
+    }
+    m.raw("</p>\n</header>\n");
+}
+
+fn summary(m: &mut Markup, ctx: &Context<'_>, findings: &[Finding]) {
+    let model = ctx.model;
+    m.raw("<section id=\"summary\" aria-label=\"Summary\">\n");
+
+    m.raw("<div class=\"card\"><h2>Inputs</h2><table><tr><th>input</th><th>format</th><th>bytes</th><th>messages</th></tr>");
+    for i in ctx.inputs {
+        let format = serde_json::to_value(i.format)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        m.raw("<tr>")
+            .elem("td", &i.name)
+            .elem("td", &format)
+            .elem("td", &i.bytes.to_string())
+            .elem("td", &i.messages.to_string())
+            .raw("</tr>");
+    }
+    m.raw("</table>");
+    let mut times = model.events.iter().map(crate::event::Event::ts);
+    if let Some(first) = times.next() {
+        let (lo, hi) = times.fold((first, first), |(lo, hi), t| (lo.min(t), hi.max(t)));
+        m.open("p", &[("class", "span")])
+            .text(&format!(
+                "{lo} – {hi} ({})",
+                super::fmt_ms(Some(lo.ms_until(hi)))
+            ))
+            .close("p");
+    }
+    m.raw("</div>\n");
+
+    m.raw("<div class=\"card\"><h2>Calls</h2><table><tr><th>outcome</th><th>calls</th></tr>");
+    let mut outcomes: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in &model.calls {
+        *outcomes.entry(c.outcome.as_str()).or_default() += 1;
+    }
+    for (outcome, n) in &outcomes {
+        m.open("tr", &[("class", "pick"), ("data-outcome", outcome)])
+            .elem("td", outcome)
+            .elem("td", &n.to_string())
+            .raw("</tr>");
+    }
+    m.raw("<tr class=\"total\">")
+        .elem("td", "all calls")
+        .elem("td", &model.calls.len().to_string())
+        .raw("</tr><tr>")
+        .elem("td", "other flows (REGISTER, OPTIONS, …)")
+        .elem("td", &model.flows.len().to_string())
+        .raw("</tr></table></div>\n");
+
+    m.raw("<div class=\"card\"><h2>Findings</h2>");
+    if findings.is_empty() {
+        m.raw("<p>No findings.</p>");
+    } else {
+        let mut by_severity: BTreeMap<std::cmp::Reverse<Severity>, usize> = BTreeMap::new();
+        let mut by_rule: BTreeMap<&str, (&Finding, usize)> = BTreeMap::new();
+        for f in findings {
+            *by_severity
+                .entry(std::cmp::Reverse(f.severity))
+                .or_default() += 1;
+            by_rule.entry(f.rule.code).or_insert((f, 0)).1 += 1;
+        }
+        m.raw("<p class=\"severities\">");
+        for (std::cmp::Reverse(sev), n) in &by_severity {
+            m.open("span", &[("class", &format!("sev sev-{sev}"))])
+                .text(&format!("{n} {sev}"))
+                .close("span")
+                .raw(" ");
+        }
+        m.raw("</p><table><tr><th>rule</th><th>severity</th><th>findings</th></tr>");
+        for (code, (f, n)) in &by_rule {
+            m.open("tr", &[("class", "pick"), ("data-rule", code)])
+                .open("td", &[("title", f.rule.summary)])
+                .text(&format!("{code} {}", f.rule.name))
+                .close("td")
+                .elem("td", f.rule.severity.as_str())
+                .elem("td", &n.to_string())
+                .raw("</tr>");
+        }
+        m.raw("</table>");
+        let loose: Vec<&Finding> = findings.iter().filter(|f| f.owner.is_none()).collect();
+        if !loose.is_empty() {
+            m.raw("<h3>Not about one call</h3><ul class=\"loose\">");
+            for f in loose {
+                m.raw("<li>")
+                    .open("span", &[("class", &format!("sev sev-{}", f.severity))])
+                    .text(f.rule.code)
+                    .close("span")
+                    .raw(" ")
+                    .text(&f.message)
+                    .raw("</li>");
+            }
+            m.raw("</ul>");
+        }
+    }
+    m.raw("</div>\n</section>\n");
+}

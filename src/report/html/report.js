@@ -1,0 +1,472 @@
+'use strict';
+// sipflow report: draws the call list, the filters and, when a call is opened, its SVG ladder,
+// from the data embedded in #sipflow-data. Every string from the data goes into the page as
+// text (textContent, or setAttribute on fixed attribute names): nothing is parsed as markup.
+(function () {
+  const SVG = 'http://www.w3.org/2000/svg';
+  const ROW_H = 44;
+  const LANE_W = 230;
+  const TIME_W = 150;
+  const HEAD_H = 58;
+  const STEP = 34;
+  const BADGE_ROOM = 170;
+  const SEV_RANK = { info: 1, warning: 2, error: 3 };
+
+  const $ = (id) => document.getElementById(id);
+
+  function h(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  function s(tag, attrs, text) {
+    const e = document.createElementNS(SVG, tag);
+    for (const k in attrs) e.setAttribute(k, String(attrs[k]));
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+
+  function tip(parent, text) {
+    parent.appendChild(s('title', {}, text));
+  }
+
+  function ms(v) {
+    if (v === null || v === undefined) return '-';
+    const sign = v < 0 ? '-' : '';
+    const a = Math.abs(v);
+    return sign + Math.floor(a / 1000) + '.' + String(a % 1000).padStart(3, '0') + 's';
+  }
+
+  function clip(text, max) {
+    return text.length <= max ? text : text.slice(0, Math.max(0, max - 1)) + '…';
+  }
+
+  async function inflate(b64) {
+    const bin = atob(b64);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+    return JSON.parse(await new Response(stream).text());
+  }
+
+  const state = {
+    data: null,
+    index: null,
+    shown: [],
+    selected: -1,
+    chunks: new Map(),
+    hay: [],
+  };
+
+  function severityOf(item) {
+    let best = 0;
+    for (const f of item.findings) best = Math.max(best, SEV_RANK[state.index.findings[f].severity] || 0);
+    return best;
+  }
+
+  function applyFilters() {
+    const q = $('search').value.trim().toLowerCase();
+    const outcome = $('filter-outcome').value;
+    const rule = $('filter-rule').value;
+    const sev = $('filter-severity').value;
+    const idx = state.index;
+    state.shown = [];
+    idx.items.forEach((item, i) => {
+      if (outcome && item.outcome !== outcome) return;
+      if (rule && !item.findings.some((f) => idx.findings[f].rule === rule)) return;
+      if (sev === 'none' && item.findings.length) return;
+      if (sev && sev !== 'none' && severityOf(item) < SEV_RANK[sev]) return;
+      if (q && !state.hay[i].includes(q)) return;
+      state.shown.push(i);
+    });
+    $('count').textContent = state.shown.length + ' of ' + idx.items.length + ' shown';
+    const list = $('call-list');
+    list.querySelector('.spacer').style.height = state.shown.length * ROW_H + 'px';
+    list.style.height = Math.min(Math.max(state.shown.length, 2) * ROW_H + 2, Math.round(window.innerHeight * 0.5)) + 'px';
+    list.scrollTop = 0;
+    renderRows();
+  }
+
+  function renderRows() {
+    const list = $('call-list');
+    const spacer = list.querySelector('.spacer');
+    const first = Math.max(0, Math.floor(list.scrollTop / ROW_H) - 4);
+    const last = Math.min(state.shown.length, first + Math.ceil(list.clientHeight / ROW_H) + 8);
+    const frag = document.createDocumentFragment();
+    for (let k = first; k < last; k++) frag.appendChild(rowElement(state.shown[k], k));
+    spacer.replaceChildren(frag);
+  }
+
+  function rowElement(i, k) {
+    const item = state.index.items[i];
+    const row = h('div', 'row');
+    row.setAttribute('role', 'row');
+    row.setAttribute('tabindex', '-1');
+    row.dataset.item = String(i);
+    row.dataset.key = item.key;
+    if (i === state.selected) row.classList.add('selected');
+    row.style.top = k * ROW_H + 'px';
+    row.appendChild(h('span', 'key', item.key));
+    row.appendChild(h('span', 'start', item.start));
+    const id = h('span', 'call-id', item.call_id);
+    id.title = item.call_id;
+    row.appendChild(id);
+    const from = h('span', 'from', item.from);
+    from.title = item.from;
+    row.appendChild(from);
+    const to = h('span', 'to', item.to);
+    to.title = item.to;
+    row.appendChild(to);
+    const out = h('span', 'outcome');
+    const o = h('b', 'o-' + item.outcome, item.outcome);
+    out.appendChild(o);
+    out.appendChild(document.createTextNode(' ' + item.status));
+    if (item.explanation) {
+      out.appendChild(h('small', null, item.explanation));
+      out.title = item.status + ': ' + item.explanation;
+    }
+    row.appendChild(out);
+    row.appendChild(h('span', 'setup', ms(item.setup_ms)));
+    row.appendChild(h('span', 'duration', ms(item.duration_ms)));
+    const fs = h('span', 'findings');
+    const codes = new Map();
+    for (const f of item.findings) {
+      const fi = state.index.findings[f];
+      codes.set(fi.rule, fi.severity);
+    }
+    for (const [code, sev] of codes) {
+      const b = h('span', 'sev sev-' + sev, code);
+      b.title = code + ' ' + state.index.rules[code].name;
+      fs.appendChild(b);
+    }
+    row.appendChild(fs);
+    return row;
+  }
+
+  async function detailOf(conv) {
+    const size = state.index.chunk_size;
+    const c = Math.floor(conv / size);
+    if (!state.chunks.has(c)) state.chunks.set(c, inflate(state.data.chunks[c]));
+    const chunk = await state.chunks.get(c);
+    return chunk[conv % size];
+  }
+
+  async function openItem(i, scroll) {
+    const item = state.index.items[i];
+    if (!item) return;
+    state.selected = i;
+    renderRows();
+    history.replaceState(null, '', '#call=' + encodeURIComponent(item.key));
+    const detail = await detailOf(item.conv);
+    const view = $('call-view');
+    view.hidden = false;
+    $('call-title').textContent = detail.title;
+    const sum = $('call-summary');
+    sum.replaceChildren();
+    for (const line of detail.summary) sum.appendChild(h('li', null, line));
+    $('ladder').replaceChildren(drawLadder(detail));
+    $('ladder').scrollTop = 0;
+    const panel = $('panel');
+    panel.replaceChildren(h('p', 'hint', 'Click an arrow to see the message, a note to see the log line, a badge to see the finding.'));
+    listFindings(detail);
+    if (scroll) view.scrollIntoView({ block: 'start' });
+  }
+
+  function listFindings(detail) {
+    const box = $('call-findings');
+    box.replaceChildren();
+    const all = [];
+    detail.badges.forEach((b) => b.forEach((f) => { if (!all.includes(f)) all.push(f); }));
+    detail.unplaced.forEach((f) => { if (!all.includes(f)) all.push(f); });
+    if (!all.length) return;
+    box.appendChild(h('h3', null, 'Findings in this call'));
+    for (const f of all) box.appendChild(findingElement(f));
+  }
+
+  function findingElement(f) {
+    const fi = state.index.findings[f];
+    const rule = state.index.rules[fi.rule];
+    const box = h('div', 'finding sev-line-' + fi.severity);
+    box.dataset.finding = String(f);
+    const head = h('p');
+    head.appendChild(h('span', 'sev sev-' + fi.severity, fi.severity));
+    head.appendChild(document.createTextNode(' ' + fi.rule + ' ' + rule.name + ': '));
+    head.appendChild(h('b', null, fi.message));
+    box.appendChild(head);
+    if (fi.help) box.appendChild(h('p', 'help', fi.help));
+    if (fi.places.length) box.appendChild(h('p', 'help', 'Evidence: ' + fi.places.join('; ')));
+    const more = h('details');
+    more.appendChild(h('summary', null, 'About ' + fi.rule + ': ' + rule.summary));
+    more.appendChild(h('pre', null, rule.docs));
+    box.appendChild(more);
+    return box;
+  }
+
+  function laneX(l) {
+    return TIME_W + l * LANE_W + LANE_W / 2;
+  }
+
+  function drawLadder(d) {
+    const lanes = d.lanes.length;
+    const width = TIME_W + Math.max(1, lanes) * LANE_W + BADGE_ROOM;
+    const height = d.rows.length * STEP + 16;
+    // The lane names stay in view while the ladder scrolls (a sticky head of its own).
+    const head = s('svg', { class: 'ladder ladder-head', width: width, height: HEAD_H, viewBox: '0 0 ' + width + ' ' + HEAD_H });
+    const svg = s('svg', { class: 'ladder', width: width, height: height, viewBox: '0 0 ' + width + ' ' + height, role: 'img' });
+    svg.setAttribute('aria-label', 'Ladder of ' + d.title);
+    d.lanes.forEach((lane, l) => {
+      const x = laneX(l);
+      const addr = s('text', { class: 'lane-addr', x: x, y: 20, 'text-anchor': 'middle' }, clip(lane.addr, 34));
+      tip(addr, lane.addr);
+      head.appendChild(addr);
+      if (lane.side) {
+        const side = s('text', { class: 'lane-side', x: x, y: 38, 'text-anchor': 'middle' }, clip(lane.side, 34));
+        tip(side, lane.side);
+        head.appendChild(side);
+      }
+      head.appendChild(s('line', { class: 'lifeline', x1: x, y1: HEAD_H - 12, x2: x, y2: HEAD_H }));
+      svg.appendChild(s('line', { class: 'lifeline', x1: x, y1: 0, x2: x, y2: height - 6 }));
+    });
+    d.rows.forEach((row, r) => {
+      const y = r * STEP + STEP / 2 + 4;
+      const time = String(row.ts);
+      svg.appendChild(s('text', { class: 'time', x: 6, y: y - 2 }, time.length > 12 ? time.slice(-12) : time));
+      svg.appendChild(s('text', { class: 'delta', x: 6, y: y + 11 }, '+' + ms(row.delta_ms)));
+      const g = row.kind === 'message' ? drawMessage(d, row, r, y) : drawNote(d, row, r, y);
+      svg.appendChild(g);
+    });
+    svg.addEventListener('click', onLadderClick);
+    svg.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter' || ev.key === ' ') {
+        onLadderClick(ev);
+        ev.preventDefault();
+      }
+    });
+    const frag = document.createDocumentFragment();
+    frag.append(head, svg);
+    return frag;
+  }
+
+  function drawMessage(d, row, r, y) {
+    const classes = ['msg'];
+    if (row.retransmission) classes.push('retransmission');
+    if (row.malformed) classes.push('malformed');
+    if (row.truncated) classes.push('cut');
+    const g = s('g', { class: classes.join(' '), tabindex: 0, role: 'button' });
+    g.dataset.row = String(r);
+    const x1 = laneX(row.from);
+    const x2 = laneX(row.to);
+    const tags = [];
+    if (row.retransmission) tags.push('retransmission');
+    if (row.truncated) tags.push('cut record');
+    if (row.malformed) tags.push('malformed');
+    const label = row.label + (tags.length ? ' (' + tags.join(', ') + ')' : '');
+    g.setAttribute('aria-label', label);
+    let labelX;
+    let endX;
+    if (x1 === x2) {
+      const p = 'M ' + x1 + ' ' + (y - 6) + ' h 40 v 12 h -36';
+      g.appendChild(s('path', { class: 'hit', d: p }));
+      g.appendChild(s('path', { class: 'shaft', d: p }));
+      g.appendChild(s('path', { class: 'arrowhead', d: 'M ' + x1 + ' ' + (y + 6) + ' l 7 -4 v 8 z' }));
+      labelX = x1 + 46;
+      endX = labelX + label.length * 6.4;
+      g.appendChild(s('text', { class: 'label', x: labelX, y: y + 4 }, label));
+    } else {
+      const dir = x2 > x1 ? 1 : -1;
+      g.appendChild(s('line', { class: 'hit', x1: x1, y1: y, x2: x2, y2: y }));
+      g.appendChild(s('line', { class: 'shaft', x1: x1, y1: y, x2: x2 - dir * 8, y2: y }));
+      g.appendChild(s('path', { class: 'arrowhead', d: 'M ' + x2 + ' ' + y + ' l ' + -dir * 9 + ' -5 v 10 z' }));
+      labelX = (x1 + x2) / 2;
+      const text = s('text', { class: 'label', x: labelX, y: y - 5, 'text-anchor': 'middle' }, clip(label, Math.floor(Math.abs(x2 - x1) / 6.6)));
+      g.appendChild(text);
+      endX = Math.max(x1, x2) + 4;
+    }
+    tip(g, label + (row.malformed ? ': ' + row.malformed : ''));
+    drawBadges(g, d.badges[r], endX, y);
+    return g;
+  }
+
+  function drawNote(d, row, r, y) {
+    const g = s('g', { class: 'note', tabindex: 0, role: 'button' });
+    g.dataset.row = String(r);
+    const l = row.lane === null || row.lane === undefined ? -1 : row.lane;
+    const x = l >= 0 ? laneX(l) - LANE_W / 2 + 8 : TIME_W + 8;
+    const w = l >= 0 ? LANE_W - 16 : Math.max(1, d.lanes.length) * LANE_W - 16;
+    g.appendChild(s('rect', { x: x, y: y - 11, width: w, height: 22, rx: 4 }));
+    g.appendChild(s('text', { x: x + 6, y: y + 4 }, clip(row.text, Math.floor((w - 12) / 6.3))));
+    tip(g, (state.index.inputs[row.input] || '?') + ':' + (row.line || 0) + ' ' + row.text);
+    g.setAttribute('aria-label', 'log: ' + row.text);
+    drawBadges(g, d.badges[r], x + w + 4, y);
+    return g;
+  }
+
+  function drawBadges(g, list, x, y) {
+    let bx = x;
+    for (const f of list) {
+      const fi = state.index.findings[f];
+      const rule = state.index.rules[fi.rule];
+      const b = s('g', { class: 'badge sev-' + fi.severity });
+      b.dataset.finding = String(f);
+      const w = fi.rule.length * 7 + 8;
+      b.appendChild(s('rect', { x: bx, y: y - 8, width: w, height: 16, rx: 8 }));
+      b.appendChild(s('text', { x: bx + 4, y: y + 4 }, fi.rule));
+      tip(b, fi.rule + ' ' + rule.name + ' (' + fi.severity + '): ' + fi.message + '\n' + rule.summary);
+      g.appendChild(b);
+      bx += w + 4;
+    }
+  }
+
+  function currentDetail() {
+    const item = state.index.items[state.selected];
+    return item ? detailOf(item.conv) : Promise.resolve(null);
+  }
+
+  async function onLadderClick(ev) {
+    const target = ev.target instanceof Element ? ev.target : null;
+    if (!target) return;
+    const d = await currentDetail();
+    if (!d) return;
+    const badge = target.closest('.badge');
+    const panel = $('panel');
+    if (badge) {
+      panel.replaceChildren(findingElement(Number(badge.dataset.finding)));
+      return;
+    }
+    const g = target.closest('.msg, .note');
+    if (!g) return;
+    for (const old of document.querySelectorAll('svg.ladder .selected')) old.classList.remove('selected');
+    g.classList.add('selected');
+    const r = Number(g.dataset.row);
+    const row = d.rows[r];
+    if (row.kind === 'message') showMessage(d, r);
+    else showNote(d, r);
+  }
+
+  function field(dl, name, value) {
+    dl.appendChild(h('dt', null, name));
+    dl.appendChild(h('dd', null, value));
+  }
+
+  function showMessage(d, r) {
+    const row = d.rows[r];
+    const m = d.messages[r];
+    const panel = $('panel');
+    panel.replaceChildren();
+    panel.appendChild(h('h3', null, row.label));
+    const dl = h('dl');
+    field(dl, 'time', row.ts + '  (+' + ms(row.delta_ms) + ')');
+    field(dl, 'from', d.lanes[row.from].addr);
+    field(dl, 'to', d.lanes[row.to].addr);
+    field(dl, 'transport', m.transport + ', ' + m.bytes + ' bytes');
+    field(dl, 'seen', m.seen.join('; '));
+    if (row.retransmission) field(dl, 'note', 'retransmission');
+    if (row.truncated) field(dl, 'note', 'cut record: the log lost the end of this message');
+    if (row.malformed) field(dl, 'malformed', row.malformed);
+    panel.appendChild(dl);
+    const pre = h('pre', 'raw');
+    pre.setAttribute('aria-label', 'raw message');
+    for (const [text, marks] of m.parts) {
+      if (!marks.length) {
+        pre.appendChild(document.createTextNode(text));
+        continue;
+      }
+      const mark = h('mark', 'evidence', text);
+      mark.title = marks.map((f) => {
+        const fi = state.index.findings[f];
+        return fi.rule + ': ' + fi.message;
+      }).join('\n');
+      pre.appendChild(mark);
+    }
+    panel.appendChild(pre);
+    for (const f of d.badges[r]) panel.appendChild(findingElement(f));
+  }
+
+  function showNote(d, r) {
+    const row = d.rows[r];
+    const panel = $('panel');
+    panel.replaceChildren();
+    panel.appendChild(h('h3', null, 'Log line'));
+    const dl = h('dl');
+    field(dl, 'time', row.ts + '  (+' + ms(row.delta_ms) + ')');
+    field(dl, 'where', (state.index.inputs[row.input] || '?') + ':' + (row.line || 0));
+    panel.appendChild(dl);
+    panel.appendChild(h('pre', 'raw', row.text));
+    for (const f of d.badges[r]) panel.appendChild(findingElement(f));
+  }
+
+  function fillSelect(id, values) {
+    const sel = $(id);
+    for (const [value, label] of values) {
+      const o = h('option', null, label);
+      o.value = value;
+      sel.appendChild(o);
+    }
+  }
+
+  function openFromHash() {
+    const m = /^#call=(.+)$/.exec(location.hash);
+    if (!m) return;
+    const key = decodeURIComponent(m[1]);
+    const i = state.index.items.findIndex((it) => it.key === key);
+    if (i >= 0) openItem(i, true);
+  }
+
+  async function start() {
+    const node = $('sipflow-data');
+    state.data = JSON.parse(node.textContent);
+    if (typeof DecompressionStream === 'undefined') throw new Error('this browser cannot read the report data (no DecompressionStream); use a current Chrome, Edge, Firefox or Safari');
+    state.index = await inflate(state.data.index);
+    const idx = state.index;
+    state.hay = idx.items.map((it) => {
+      const rules = it.findings.map((f) => {
+        const code = idx.findings[f].rule;
+        return code + ' ' + idx.rules[code].name;
+      });
+      return [it.key, it.call_id, it.from, it.to, it.outcome, it.status, it.explanation].concat(rules).join('\n').toLowerCase();
+    });
+    const outcomes = [...new Set(idx.items.map((it) => it.outcome))].sort();
+    fillSelect('filter-outcome', outcomes.map((o) => [o, o]));
+    fillSelect('filter-rule', Object.keys(idx.rules).map((c) => [c, c + ' ' + idx.rules[c].name]));
+    $('search').addEventListener('input', applyFilters);
+    for (const id of ['filter-outcome', 'filter-rule', 'filter-severity']) $(id).addEventListener('change', applyFilters);
+    const list = $('call-list');
+    list.addEventListener('scroll', renderRows);
+    list.addEventListener('click', (ev) => {
+      const row = ev.target instanceof Element ? ev.target.closest('.row') : null;
+      if (row) openItem(Number(row.dataset.item), false);
+    });
+    list.addEventListener('keydown', (ev) => {
+      if (ev.key !== 'ArrowDown' && ev.key !== 'ArrowUp' && ev.key !== 'Enter') return;
+      ev.preventDefault();
+      let k = state.shown.indexOf(state.selected);
+      if (ev.key === 'ArrowDown') k = Math.min(state.shown.length - 1, k + 1);
+      if (ev.key === 'ArrowUp') k = Math.max(0, k - 1);
+      if (k < 0) return;
+      const top = k * ROW_H;
+      if (top < list.scrollTop || top + ROW_H > list.scrollTop + list.clientHeight) list.scrollTop = top - list.clientHeight / 2;
+      openItem(state.shown[k], false);
+    });
+    for (const tr of document.querySelectorAll('#summary tr.pick')) {
+      tr.addEventListener('click', () => {
+        if (tr.dataset.rule) $('filter-rule').value = tr.dataset.rule;
+        if (tr.dataset.outcome) $('filter-outcome').value = tr.dataset.outcome;
+        applyFilters();
+        $('calls').scrollIntoView({ block: 'start' });
+      });
+    }
+    window.addEventListener('hashchange', openFromHash);
+    applyFilters();
+    openFromHash();
+    document.body.dataset.ready = '1';
+  }
+
+  start().catch((err) => {
+    const box = $('load-error');
+    box.hidden = false;
+    box.textContent = 'The report could not be read: ' + (err && err.message ? err.message : String(err));
+    document.body.dataset.ready = 'error';
+  });
+})();

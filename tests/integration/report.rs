@@ -1,0 +1,262 @@
+//! `sipflow report` and `check --html`: the file is deterministic, self-contained, safe with
+//! hostile input, and `check --html` keeps check's exit code. What the page does in a browser
+//! is tested in `browser.rs`.
+
+use base64::Engine;
+use flate2::read::GzDecoder;
+use sha2::{Digest, Sha256};
+
+use super::common::{fixture, root, sipflow, sipflow_with_stdin};
+
+const SEED_BUG: [&str; 2] = ["call-freed-early/caller.log", "call-freed-early/callee.log"];
+
+fn tmp(name: &str) -> std::path::PathBuf {
+    let dir = root().join("target").join("report-tests");
+    std::fs::create_dir_all(&dir).expect("target dir");
+    dir.join(name)
+}
+
+fn report(inputs: &[&str], extra: &[&str]) -> String {
+    let paths: Vec<String> = inputs.iter().map(|i| fixture(i)).collect();
+    let mut args = vec!["report", "-o", "-"];
+    args.extend(extra);
+    args.extend(paths.iter().map(String::as_str));
+    let run = sipflow(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.stdout
+}
+
+/// The text between `open` and the next `close`.
+fn between<'a>(page: &'a str, open: &str, close: &str) -> &'a str {
+    let start = page.find(open).map(|i| i + open.len()).expect(open);
+    let len = page[start..].find(close).expect(close);
+    &page[start..start + len]
+}
+
+fn inflate(b64: &str) -> serde_json::Value {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("base64");
+    serde_json::from_reader(GzDecoder::new(&bytes[..])).expect("gzip json")
+}
+
+/// The embedded data: the call-list index and every chunk of conversations.
+fn data(page: &str) -> (serde_json::Value, Vec<serde_json::Value>) {
+    let json = between(
+        page,
+        r#"<script type="application/json" id="sipflow-data">"#,
+        "</script>",
+    );
+    let env: serde_json::Value = serde_json::from_str(json).expect("envelope");
+    assert_eq!(env["version"], 1);
+    let chunks = env["chunks"]
+        .as_array()
+        .expect("chunks")
+        .iter()
+        .map(|c| inflate(c.as_str().expect("chunk")))
+        .collect();
+    (inflate(env["index"].as_str().expect("index")), chunks)
+}
+
+fn csp_hash(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    format!(
+        "&#39;sha256-{}&#39;",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+}
+
+#[test]
+fn the_report_is_deterministic_and_dated_only_on_request() {
+    let a = report(&SEED_BUG, &[]);
+    let b = report(&SEED_BUG, &[]);
+    assert_eq!(a, b);
+    assert!(!a.contains("generated"));
+    let dated = report(&SEED_BUG, &["--timestamp"]);
+    assert!(dated.contains(" · generated 20"), "no generation time");
+    assert!(dated.contains(" UTC</p>"));
+}
+
+#[test]
+fn the_page_loads_nothing_and_runs_only_its_own_script_and_style() {
+    let page = report(&SEED_BUG, &[]);
+    let csp = between(
+        &page,
+        r#"<meta http-equiv="Content-Security-Policy" content=""#,
+        "\">",
+    );
+    assert!(csp.starts_with("default-src &#39;none&#39;;"), "{csp}");
+    let script = between(&page, "\n<script>", "</script>");
+    let style = between(&page, "<style>", "</style>");
+    assert!(
+        csp.contains(&format!("script-src {};", csp_hash(script))),
+        "{csp}"
+    );
+    assert!(
+        csp.contains(&format!("style-src {};", csp_hash(style))),
+        "{csp}"
+    );
+    // No address to load anything from, and no inline event handlers.
+    let markup = page.replace(script, "");
+    for needle in [
+        "http://",
+        "https://",
+        " src=",
+        " href=",
+        " onclick=",
+        " onload=",
+        " onerror=",
+    ] {
+        assert!(!markup.contains(needle), "the page contains {needle:?}");
+    }
+    assert!(!script.contains("innerHTML") && !script.contains("eval("));
+}
+
+#[test]
+fn the_data_holds_every_call_its_findings_and_the_evidence_spans() {
+    let page = report(&SEED_BUG, &[]);
+    let (index, chunks) = data(&page);
+    let items = index["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["outcome"], "rejected");
+    assert_eq!(items[0]["status"], "603 Decline");
+    assert!(
+        items[0]["explanation"]
+            .as_str()
+            .is_some_and(|s| s.contains("declined"))
+    );
+    let rules: Vec<&str> = index["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert!(rules.contains(&"SF001"), "{rules:?}");
+    let detail = &chunks[0][0];
+    let rows = detail["rows"].as_array().expect("rows");
+    let badges = detail["badges"].as_array().expect("badges");
+    assert_eq!(rows.len(), badges.len());
+    // The 603 carries the seed-bug badge, and the log line `hanging up: code=0` does too.
+    let badge_of = |pred: &dyn Fn(&serde_json::Value) -> bool| {
+        rows.iter()
+            .zip(badges)
+            .filter(|(r, _)| pred(r))
+            .flat_map(|(_, b)| b.as_array().cloned().unwrap_or_default())
+            .filter_map(|f| {
+                index["findings"][f.as_u64().unwrap_or(0) as usize]["rule"]
+                    .as_str()
+                    .map(str::to_string)
+            })
+            .collect::<Vec<String>>()
+    };
+    assert!(badge_of(&|r| r["label"] == "603 Decline").contains(&"SF001".to_string()));
+    assert!(
+        badge_of(&|r| r["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("hanging up: code=0")))
+        .contains(&"SF001".to_string())
+    );
+    // Every message's parts put back together are the message, and the 603's start line is
+    // marked as evidence.
+    for (row, m) in rows
+        .iter()
+        .zip(detail["messages"].as_array().expect("messages"))
+    {
+        if row["kind"] == "note" {
+            assert!(m.is_null());
+            continue;
+        }
+        let parts = m["parts"].as_array().expect("parts");
+        let text: String = parts.iter().filter_map(|p| p[0].as_str()).collect();
+        assert_eq!(text.len() as u64, m["bytes"].as_u64().expect("bytes"));
+        if row["label"] == "603 Decline" {
+            let marked: Vec<&str> = parts
+                .iter()
+                .filter(|p| p[1].as_array().is_some_and(|a| !a.is_empty()))
+                .filter_map(|p| p[0].as_str())
+                .collect();
+            assert!(
+                marked.iter().any(|t| t.starts_with("SIP/2.0 603 Decline")),
+                "{marked:?}"
+            );
+        }
+    }
+}
+
+/// Hand-made hostile input: markup in the Call-ID, the display name, the User-Agent and the
+/// SDP. The page must carry it only as data; `browser.rs` checks that it shows as text.
+#[test]
+fn hostile_strings_never_reach_the_page_as_markup() {
+    let evil = [
+        "<script>window.__pwned=1</script>",
+        "\"><img src=x onerror=\"window.__pwned=1\">",
+        "</svg><script>window.__pwned=1</script>",
+    ];
+    let sdp = format!(
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns={}\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n",
+        evil[2]
+    );
+    let invite = format!(
+        "INVITE sip:b@127.0.0.1:5070 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1\r\n\
+         From: \"{}\" <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>\r\nCall-ID: {}\r\n\
+         CSeq: 1 INVITE\r\nUser-Agent: {}\r\nMax-Forwards: 70\r\nContact: <sip:a@127.0.0.1:5060>\r\n\
+         Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        evil[1],
+        evil[0],
+        evil[2],
+        sdp.len()
+    );
+    let run = sipflow_with_stdin(&["report", "-o", "-", "-"], invite.as_bytes());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let page = run.stdout;
+    for e in evil {
+        assert!(!page.contains(e), "raw hostile string in the page: {e}");
+    }
+    assert_eq!(
+        page.matches("<script").count(),
+        2,
+        "only the data block and the script"
+    );
+    assert!(!page.contains("<img") && !page.contains("onerror"));
+    let (index, chunks) = data(&page);
+    assert_eq!(index["items"][0]["call_id"], evil[0]);
+    let raw: String = chunks[0][0]["messages"][0]["parts"]
+        .as_array()
+        .expect("parts")
+        .iter()
+        .filter_map(|p| p[0].as_str())
+        .collect();
+    assert_eq!(raw, invite);
+}
+
+#[test]
+fn check_html_writes_the_report_and_keeps_the_exit_code() {
+    let paths: Vec<String> = SEED_BUG.iter().map(|i| fixture(i)).collect();
+    let out = tmp("check.html");
+    let _ = std::fs::remove_file(&out);
+    let mut plain = vec!["check", "--format", "concise"];
+    plain.extend(paths.iter().map(String::as_str));
+    let without = sipflow(&plain);
+    let out_s = out.display().to_string();
+    let mut with_html = plain.clone();
+    with_html.extend(["--html", out_s.as_str()]);
+    let with = sipflow(&with_html);
+    assert_eq!(without.code, 1);
+    assert_eq!(with.code, without.code);
+    assert_eq!(with.stdout, without.stdout);
+    let page = std::fs::read_to_string(&out).expect("report written");
+    assert_eq!(page, report(&SEED_BUG, &[]));
+}
+
+#[test]
+fn an_unwritable_report_path_is_exit_2_with_the_reason() {
+    let run = sipflow(&["report", "-o", "no/such/dir/r.html", &fixture(SEED_BUG[0])]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("could not write the output"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("no/such/dir/r.html"), "{}", run.stderr);
+    assert!(!root().join("no").exists());
+}
