@@ -1,6 +1,7 @@
 //! All integration tests, built into one binary (as ripgrep does).
 
 mod integration {
+    pub mod browser;
     pub mod check;
     pub mod cli;
     pub mod common;

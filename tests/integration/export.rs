@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use super::common::{fixture, sipflow, sipflow_with_stdin};
+use super::common::{can_run, fixture, on_path, sipflow, sipflow_with_stdin};
 
 /// PlantUML's verdict on a diagram: `Ok(kind)` (e.g. `SEQUENCE`) or the error text.
 fn plantuml_syntax(text: &str) -> Result<String, String> {
@@ -32,7 +32,15 @@ fn plantuml_syntax(text: &str) -> Result<String, String> {
 
 #[test]
 fn plantuml_export_is_valid_plantuml() {
-    if !super::common::tool_available("plantuml", "apt-get install plantuml") {
+    let missing: Vec<String> = (!on_path("plantuml"))
+        .then(|| "plantuml on PATH".to_string())
+        .into_iter()
+        .collect();
+    if !can_run(
+        "the PlantUML export test",
+        &missing,
+        "apt-get install plantuml",
+    ) {
         return;
     }
     let hostile = "INVITE sip:b@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1\r\n\

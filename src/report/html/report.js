@@ -218,11 +218,11 @@
     svg.setAttribute('aria-label', 'Ladder of ' + d.title);
     d.lanes.forEach((lane, l) => {
       const x = laneX(l);
-      const addr = s('text', { class: 'lane-addr', x: x, y: 20, 'text-anchor': 'middle' }, clip(lane.addr, 34));
+      const addr = s('text', { class: 'lane-addr', x: x, y: 20, 'text-anchor': 'middle' }, clip(lane.addr, 30));
       tip(addr, lane.addr);
       head.appendChild(addr);
       if (lane.side) {
-        const side = s('text', { class: 'lane-side', x: x, y: 38, 'text-anchor': 'middle' }, clip(lane.side, 34));
+        const side = s('text', { class: 'lane-side', x: x, y: 38, 'text-anchor': 'middle' }, clip(lane.side, 30));
         tip(side, lane.side);
         head.appendChild(side);
       }
@@ -261,7 +261,6 @@
     const tags = [];
     if (row.retransmission) tags.push('retransmission');
     if (row.truncated) tags.push('cut record');
-    if (row.malformed) tags.push('malformed');
     const label = row.label + (tags.length ? ' (' + tags.join(', ') + ')' : '');
     g.setAttribute('aria-label', label);
     let labelX;
@@ -272,7 +271,7 @@
       g.appendChild(s('path', { class: 'shaft', d: p }));
       g.appendChild(s('path', { class: 'arrowhead', d: 'M ' + x1 + ' ' + (y + 6) + ' l 7 -4 v 8 z' }));
       labelX = x1 + 46;
-      endX = labelX + label.length * 6.4;
+      endX = labelX + label.length * 7 + 6;
       g.appendChild(s('text', { class: 'label', x: labelX, y: y + 4 }, label));
     } else {
       const dir = x2 > x1 ? 1 : -1;
@@ -355,12 +354,12 @@
     const m = d.messages[r];
     const panel = $('panel');
     panel.replaceChildren();
-    panel.appendChild(h('h3', null, row.label));
+    panel.appendChild(h('h3', null, row.malformed ? 'Malformed message' : row.label));
     const dl = h('dl');
     field(dl, 'time', row.ts + '  (+' + ms(row.delta_ms) + ')');
     field(dl, 'from', d.lanes[row.from].addr);
     field(dl, 'to', d.lanes[row.to].addr);
-    field(dl, 'transport', m.transport + ', ' + m.bytes + ' bytes');
+    field(dl, 'transport', (m.transport === '?' ? 'unknown' : m.transport) + ', ' + m.bytes + ' bytes');
     field(dl, 'seen', m.seen.join('; '));
     if (row.retransmission) field(dl, 'note', 'retransmission');
     if (row.truncated) field(dl, 'note', 'cut record: the log lost the end of this message');

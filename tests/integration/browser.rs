@@ -1,0 +1,538 @@
+//! The HTML report in a real browser. Writes reports into `target/browser/` for every recorded
+//! fixture set (the snapshot sets and every positive input list of the rule cases), a hostile
+//! report, a report of 10,000 calls and a few Mermaid diagrams, then runs
+//! `node tests/browser/report.test.mjs MANIFEST`, which opens each in headless Chromium
+//! (playwright-core) and checks it through the page's DOM contract.
+//!
+//! Needs Chromium (`/usr/bin/chromium`, or `$CHROMIUM`), Node and `npm ci --prefix tests/browser`.
+//! Without them the test fails when `CI` is set, and otherwise prints a notice and passes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use regex::Regex;
+use serde_json::{Value, json};
+
+use super::common::{Run, can_run, fixture, root, sipflow};
+use super::rule_cases::all_cases;
+use super::snapshots::SETS;
+
+/// Calls in the big report.
+const BIG_CALLS: usize = 10_000;
+
+/// The payloads of the hostile report; each tries to set `window.__pwned`.
+const PAYLOADS: [&str; 3] = [
+    "<script>window.__pwned=1</script>",
+    "\"><img src=x onerror=\"window.__pwned=1\">",
+    "</svg><script>window.__pwned=1</script>",
+];
+
+/// Fixture sets (relative to `fixtures/`) whose first call becomes a Mermaid diagram.
+const MERMAID: &[(&str, &[&str])] = &[
+    (
+        "basic-call",
+        &["basic-call/caller.log", "basic-call/callee.log"],
+    ),
+    (
+        "call-freed-early",
+        &["call-freed-early/caller.log", "call-freed-early/callee.log"],
+    ),
+    (
+        "cancel-ringing",
+        &["cancel-ringing/caller.log", "cancel-ringing/callee.log"],
+    ),
+    (
+        "big-invite-cut",
+        &["big-invite-cut/caller.log", "big-invite-cut/callee.log"],
+    ),
+    (
+        "b2bua",
+        &["b2bua/caller.log", "b2bua/b2bua.log", "b2bua/callee.log"],
+    ),
+    ("capture-sipp-tcp-big", &["captures/sipp-tcp-big/tcp.pcap"]),
+];
+
+/// Where reports, inputs, diagrams and screenshots go (`target/browser`), relative to the crate
+/// root (sipflow runs there, so input paths in the reports stay short and stable).
+const OUT: &str = "target/browser";
+
+fn out_dir() -> PathBuf {
+    root().join(OUT)
+}
+
+fn chromium() -> String {
+    std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_string())
+}
+
+/// What the browser test needs and is missing, if anything.
+fn missing_prerequisites() -> Vec<String> {
+    let mut missing = Vec::new();
+    let chromium = chromium();
+    if !Path::new(&chromium).exists() {
+        missing.push(format!(
+            "Chromium ({chromium}; set $CHROMIUM to use another)"
+        ));
+    }
+    let modules = root().join("tests/browser/node_modules");
+    for package in ["playwright-core", "mermaid"] {
+        if !modules.join(package).join("package.json").exists() {
+            missing.push(format!(
+                "{}/{package} (run `npm ci --prefix tests/browser`)",
+                modules.display()
+            ));
+        }
+    }
+    let node = Command::new("node").arg("--version").output();
+    let major = node.as_ref().ok().and_then(|o| {
+        let v = String::from_utf8_lossy(&o.stdout);
+        v.trim()
+            .trim_start_matches('v')
+            .split('.')
+            .next()?
+            .parse::<u32>()
+            .ok()
+    });
+    if major.is_none_or(|m| m < 20) {
+        missing.push(format!(
+            "Node.js >= 20 on PATH (found {})",
+            major.map_or("none".to_string(), |m| format!("v{m}"))
+        ));
+    }
+    missing
+}
+
+/// One report for the browser to check (an entry of the manifest).
+struct Report {
+    name: String,
+    path: PathBuf,
+    calls: Option<usize>,
+    findings: bool,
+    hostile: bool,
+    big: bool,
+    last_key: Option<String>,
+}
+
+impl Report {
+    fn to_json(&self) -> Value {
+        let mut v = json!({
+            "name": self.name,
+            "path": self.path,
+            "calls": self.calls,
+            "findings": self.findings,
+            "hostile": self.hostile,
+            "big": self.big,
+        });
+        if let Some(key) = &self.last_key {
+            v["last_key"] = json!(key);
+        }
+        v
+    }
+}
+
+fn show(args: &[&str], run: &Run) -> String {
+    format!(
+        "sipflow {}\nexit: {}\n--- stdout\n{}\n--- stderr\n{}",
+        args.join(" "),
+        run.code,
+        run.stdout,
+        run.stderr
+    )
+}
+
+/// Writes the report of one input set: with `check --html` (asserting that `--html` changes
+/// neither the exit code nor the output of check) or with `report -o`. The expectations (call
+/// list length, whether rule badges show) come from `check --format json`.
+fn write_report(name: &str, args: &[&str], inputs: &[String], via_check: bool) -> Report {
+    let path = out_dir().join(format!("{name}.html"));
+    let _ = std::fs::remove_file(&path);
+    let html = path.to_string_lossy().into_owned();
+    let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+
+    let mut plain: Vec<&str> = vec!["check", "--format", "json"];
+    plain.extend_from_slice(args);
+    plain.extend_from_slice(&inputs);
+    let expected = sipflow(&plain);
+    assert!(
+        matches!(expected.code, 0 | 1),
+        "{}",
+        show(&plain, &expected)
+    );
+    let doc: Value = serde_json::from_str(&expected.stdout)
+        .unwrap_or_else(|e| panic!("check JSON: {e}\n{}", show(&plain, &expected)));
+    let count = |key: &str| doc[key].as_array().map_or(0, Vec::len);
+    let items = count("calls") + count("flows");
+    let findings = doc["findings"].as_array().is_some_and(|fs| {
+        fs.iter()
+            .any(|f| !f["call"].is_null() || !f["call_id"].is_null())
+    });
+
+    if via_check {
+        let mut with_html: Vec<&str> = vec!["check", "--format", "json", "--html", &html];
+        with_html.extend_from_slice(args);
+        with_html.extend_from_slice(&inputs);
+        let run = sipflow(&with_html);
+        assert_eq!(
+            run.code,
+            expected.code,
+            "--html changed the exit code of check\n{}\n{}",
+            show(&plain, &expected),
+            show(&with_html, &run)
+        );
+        assert_eq!(
+            run.stdout,
+            expected.stdout,
+            "--html changed the output of check\n{}",
+            show(&with_html, &run)
+        );
+    } else {
+        let mut report: Vec<&str> = vec!["report", "-o", &html];
+        report.extend_from_slice(args);
+        report.extend_from_slice(&inputs);
+        let run = sipflow(&report);
+        assert_eq!(run.code, 0, "{}", show(&report, &run));
+    }
+    assert!(path.exists(), "{name}: no report written at {html}");
+    Report {
+        name: name.to_string(),
+        path,
+        calls: Some(items),
+        findings,
+        hostile: false,
+        big: false,
+        last_key: None,
+    }
+}
+
+/// A hand-made raw SIP input (messages back to back) whose Call-IDs, From display names,
+/// User-Agent/Server headers and SDP `s=` lines carry script and markup payloads; the last
+/// message is malformed.
+fn hostile_input() -> String {
+    let all = PAYLOADS.join(" ");
+    let escaped = all.replace('\\', "\\\\").replace('"', "\\\"");
+    let msg = |start: &str, headers: &[(&str, String)], body: &str| {
+        let mut m = format!("{start}\r\n");
+        for (k, v) in headers {
+            let _ = write!(m, "{k}: {v}\r\n");
+        }
+        let _ = write!(m, "Content-Length: {}\r\n\r\n{body}", body.len());
+        m
+    };
+    let sdp = |host: &str, n: usize| {
+        format!(
+            "v=0\r\no=- {n} 1 IN IP4 {host}\r\ns={all}\r\nc=IN IP4 {host}\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+        )
+    };
+    let mut out = String::new();
+    let call_ids = [
+        format!("{}@evil.example", PAYLOADS[0]),
+        PAYLOADS[1].to_string(),
+        PAYLOADS[2].to_string(),
+    ];
+    for (i, call_id) in call_ids.iter().enumerate() {
+        let n = i + 1;
+        let via = format!("SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-hostile-{n}");
+        // Calls 1 and 2 quote the display name correctly; call 3's breaks out of the quotes.
+        let from = if n == 3 {
+            format!("\"{all}\" <sip:alice@192.0.2.1>;tag=from{n}")
+        } else {
+            format!("\"{escaped}\" <sip:alice@192.0.2.1>;tag=from{n}")
+        };
+        let to = "<sip:bob@192.0.2.2>".to_string();
+        let to_tagged = format!("{to};tag=to{n}");
+        let common = |to: &str, cseq: &str| {
+            vec![
+                ("Via", via.clone()),
+                ("Max-Forwards", "70".to_string()),
+                ("From", from.clone()),
+                ("To", to.to_string()),
+                ("Call-ID", call_id.clone()),
+                ("CSeq", cseq.to_string()),
+            ]
+        };
+        let mut invite = common(&to, "1 INVITE");
+        invite.push(("Contact", "<sip:alice@192.0.2.1>".to_string()));
+        invite.push(("User-Agent", all.clone()));
+        invite.push(("Content-Type", "application/sdp".to_string()));
+        out += &msg(
+            "INVITE sip:bob@192.0.2.2 SIP/2.0",
+            &invite,
+            &sdp("192.0.2.1", n),
+        );
+        let mut trying = common(&to, "1 INVITE");
+        trying.push(("Server", all.clone()));
+        out += &msg("SIP/2.0 100 Trying", &trying, "");
+        let mut ringing = common(&to_tagged, "1 INVITE");
+        ringing.push(("Server", all.clone()));
+        out += &msg(&format!("SIP/2.0 180 {}", PAYLOADS[n - 1]), &ringing, "");
+        let mut ok = common(&to_tagged, "1 INVITE");
+        ok.push(("Contact", "<sip:bob@192.0.2.2>".to_string()));
+        ok.push(("Server", all.clone()));
+        ok.push(("Content-Type", "application/sdp".to_string()));
+        out += &msg("SIP/2.0 200 OK", &ok, &sdp("192.0.2.2", n));
+        let mut ack = common(&to_tagged, "1 ACK");
+        ack[0].1 = format!("SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-hostile-ack-{n}");
+        ack.push(("User-Agent", all.clone()));
+        out += &msg("ACK sip:bob@192.0.2.2 SIP/2.0", &ack, "");
+    }
+    // Malformed: a markup "URI" in the start line, a non-numeric CSeq.
+    out += &format!(
+        "INVITE {} SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-bad\r\nFrom: \"{all}\" <sip:a@b>;tag=x\r\nCall-ID: {}\r\nCSeq: nope INVITE\r\nUser-Agent: {all}\r\nContent-Length: 9\r\n\r\n<img src=",
+        PAYLOADS[0], PAYLOADS[2]
+    );
+    out
+}
+
+/// A pjsip log of `copies` calls: the message dumps and evidence lines of the recorded
+/// `fixtures/basic-call/caller.log`, repeated with the Call-ID, tags and branches made unique
+/// per copy (same length, so the dump byte counts stay right) and the times shifted by 2 s per
+/// copy. The startup lines (transport addresses) come once.
+fn big_log(copies: usize) -> String {
+    let src = std::fs::read_to_string(root().join(fixture("basic-call/caller.log")))
+        .expect("basic-call/caller.log");
+    let lines: Vec<&str> = src.split('\n').collect();
+    let start = lines
+        .iter()
+        .position(|l| l.contains("Making call"))
+        .expect("a `Making call` line");
+    let dump = Regex::new(r"^\d\d:\d\d:\d\d\.\d{3} .*\b(TX|RX) \d+ bytes .*msg").unwrap();
+    let evidence =
+        Regex::new(r"Making call|initializing media|SDP negotiation done|hanging up").unwrap();
+    let mut body = Vec::new();
+    let mut in_dump = false;
+    for l in &lines[start..] {
+        if in_dump {
+            body.push(*l);
+            in_dump = !l.starts_with("--end msg--");
+        } else if l.contains("Deleting account") {
+            break;
+        } else if dump.is_match(l) {
+            body.push(*l);
+            in_dump = true;
+        } else if evidence.is_match(l) {
+            body.push(*l);
+        }
+    }
+    let body = body.join("\n");
+
+    let mut ids = BTreeSet::new();
+    for re in [
+        r"Call-ID: (\S+)",
+        r"tag=([\w.\-]+)",
+        r"branch=(z9hG4bK[\w.\-]+)",
+    ] {
+        for c in Regex::new(re).unwrap().captures_iter(&body) {
+            ids.insert(c[1].to_string());
+        }
+    }
+    assert!(ids.len() >= 4, "ids to vary: {ids:?}");
+    assert!(ids.iter().all(|id| id.len() > 8 && id.is_ascii()));
+    let alternatives: Vec<String> = ids.iter().map(|id| regex::escape(id)).collect();
+    let pieces_re = Regex::new(&format!(
+        r"(?m)^(\d\d):(\d\d):(\d\d)\.(\d{{3}})|{}",
+        alternatives.join("|")
+    ))
+    .unwrap();
+
+    // The copy as literal text, ids (stem without the last 5 characters) and times (ms).
+    enum Piece<'a> {
+        Text(&'a str),
+        Id(&'a str),
+        Time(u64),
+    }
+    let mut pieces = Vec::new();
+    let mut at = 0;
+    for c in pieces_re.captures_iter(&body) {
+        let m = c.get(0).unwrap();
+        pieces.push(Piece::Text(&body[at..m.start()]));
+        if c.get(1).is_some() {
+            let n = |i: usize| c[i].parse::<u64>().unwrap();
+            pieces.push(Piece::Time(((n(1) * 60 + n(2)) * 60 + n(3)) * 1000 + n(4)));
+        } else {
+            pieces.push(Piece::Id(&m.as_str()[..m.len() - 5]));
+        }
+        at = m.end();
+    }
+    pieces.push(Piece::Text(&body[at..]));
+
+    let mut out = lines[..start].join("\n");
+    out.reserve(copies * (body.len() + 1));
+    for copy in 0..copies {
+        out.push('\n');
+        for p in &pieces {
+            match p {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Id(stem) => {
+                    let _ = write!(out, "{stem}{copy:05}");
+                }
+                Piece::Time(ms) => {
+                    let t = ms + copy as u64 * 2000;
+                    assert!(t < 24 * 3_600_000, "the big log must not pass midnight");
+                    let _ = write!(
+                        out,
+                        "{:02}:{:02}:{:02}.{:03}",
+                        t / 3_600_000,
+                        t / 60_000 % 60,
+                        t / 1000 % 60,
+                        t % 1000
+                    );
+                }
+            }
+        }
+    }
+    out.push('\n');
+    out
+}
+
+/// Writes `sipflow flow --call 1 --format mermaid` of an input set into NAME.mmd.
+fn write_mermaid(name: &str, inputs: &[String]) -> Value {
+    let mut args = vec!["flow", "--call", "1", "--format", "mermaid"];
+    args.extend(inputs.iter().map(String::as_str));
+    let run = sipflow(&args);
+    assert_eq!(run.code, 0, "{}", show(&args, &run));
+    assert!(
+        run.stdout.starts_with("sequenceDiagram"),
+        "{}",
+        show(&args, &run)
+    );
+    let path = out_dir().join(format!("{name}.mmd"));
+    std::fs::write(&path, &run.stdout).expect("write .mmd");
+    json!({ "name": name, "path": path })
+}
+
+#[test]
+fn html_reports_work_in_a_browser() {
+    if !can_run(
+        "the HTML report browser test (tests/integration/browser.rs)",
+        &missing_prerequisites(),
+        "apt-get install chromium; npm ci --prefix tests/browser",
+    ) {
+        return;
+    }
+
+    let started = Instant::now();
+    let dir = out_dir();
+    std::fs::create_dir_all(&dir).expect("create target/browser");
+    // Leave only this run's reports and screenshots.
+    for entry in std::fs::read_dir(&dir)
+        .expect("read target/browser")
+        .flatten()
+    {
+        let path = entry.path();
+        if path
+            .extension()
+            .is_some_and(|e| e == "html" || e == "png" || e == "mmd")
+        {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+
+    // The big report takes longest: write it while the others are written.
+    let big = std::thread::spawn(|| {
+        let log = format!("{OUT}/big-{BIG_CALLS}-calls.log");
+        std::fs::write(root().join(&log), big_log(BIG_CALLS)).expect("write the big log");
+        let html = out_dir().join(format!("big-{BIG_CALLS}-calls.html"));
+        let _ = std::fs::remove_file(&html);
+        let out = html.to_string_lossy();
+        let args = ["report", "-o", out.as_ref(), &log];
+        let run = sipflow(&args);
+        assert_eq!(run.code, 0, "{}", show(&args, &run));
+        Report {
+            name: format!("big-{BIG_CALLS}-calls"),
+            path: html,
+            calls: Some(BIG_CALLS),
+            findings: false,
+            hostile: false,
+            big: true,
+            last_key: Some(BIG_CALLS.to_string()),
+        }
+    });
+
+    let mut reports = Vec::new();
+    let mut seen: BTreeSet<(Vec<String>, Vec<String>)> = BTreeSet::new();
+    let mut sets: Vec<(String, Vec<String>, Vec<String>)> = Vec::new();
+    for (name, inputs) in SETS {
+        let inputs: Vec<String> = inputs.iter().map(|i| fixture(i)).collect();
+        if seen.insert((Vec::new(), inputs.clone())) {
+            sets.push((name.to_string(), Vec::new(), inputs));
+        }
+    }
+    // A rule may have several cases (e.g. one with a --config): number its inputs across them.
+    let mut per_rule: BTreeMap<&str, usize> = BTreeMap::new();
+    for case in all_cases() {
+        for inputs in case.positive {
+            let n = per_rule.entry(case.rule).or_default();
+            *n += 1;
+            let args: Vec<String> = case.args.iter().map(|a| a.to_string()).collect();
+            let inputs: Vec<String> = inputs.iter().map(|i| fixture(i)).collect();
+            if seen.insert((args.clone(), inputs.clone())) {
+                sets.push((format!("rule-{}-{n}", case.rule), args, inputs));
+            }
+        }
+    }
+    let names: BTreeSet<&str> = sets.iter().map(|(name, ..)| name.as_str()).collect();
+    assert_eq!(names.len(), sets.len(), "report names must be unique");
+    for (i, (name, args, inputs)) in sets.iter().enumerate() {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        reports.push(write_report(name, &args, inputs, i % 2 == 0));
+    }
+
+    let hostile_inputs = vec![format!("{OUT}/hostile.sip")];
+    std::fs::write(root().join(&hostile_inputs[0]), hostile_input()).expect("write hostile.sip");
+    let mut hostile = write_report("hostile", &[], &hostile_inputs, true);
+    hostile.hostile = true;
+    assert!(
+        hostile.calls.unwrap_or(0) >= 3,
+        "the hostile input should give 3 calls"
+    );
+    reports.push(hostile);
+
+    let mut mermaid: Vec<Value> = MERMAID
+        .iter()
+        .map(|(name, inputs)| {
+            let inputs: Vec<String> = inputs.iter().map(|i| fixture(i)).collect();
+            write_mermaid(name, &inputs)
+        })
+        .collect();
+    mermaid.push(write_mermaid("hostile", &hostile_inputs));
+
+    reports.push(big.join().expect("the big report"));
+    let generated = started.elapsed();
+
+    let manifest = json!({
+        "screenshots": dir,
+        "reports": reports.iter().map(Report::to_json).collect::<Vec<_>>(),
+        "mermaid": mermaid,
+    });
+    let manifest_path = dir.join("manifest.json");
+    std::fs::write(
+        &manifest_path,
+        serde_json::to_string_pretty(&manifest).unwrap(),
+    )
+    .expect("write the manifest");
+
+    let browser_started = Instant::now();
+    let out = Command::new("node")
+        .arg(root().join("tests/browser/report.test.mjs"))
+        .arg(&manifest_path)
+        .current_dir(root())
+        .output()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    eprintln!(
+        "browser test: {} reports and {} diagrams written in {:.1}s, checked in {:.1}s",
+        reports.len(),
+        mermaid.len(),
+        generated.as_secs_f64(),
+        browser_started.elapsed().as_secs_f64()
+    );
+    assert!(
+        out.status.success(),
+        "the browser checks failed ({}):\n{stdout}\n--- stderr\n{stderr}",
+        out.status
+    );
+}
