@@ -125,24 +125,9 @@ fn is_auth_log(kind: &LogKind, errors: &[String]) -> bool {
         })
 }
 
-/// The credentials a request carries: an `Authorization` or `Proxy-Authorization` value that
-/// answers a challenge. The empty Digest response of an IMS client's first REGISTER
-/// (TS 24.229: `nonce="", response=""`) is not an answer.
+/// The credentials a request carries (see [`SipMessage::credentials`]), as text.
 fn credentials(m: &SipMessage) -> Option<String> {
-    [HeaderName::Authorization, HeaderName::ProxyAuthorization]
-        .into_iter()
-        .flat_map(|h| m.all(h))
-        .find(|v| crate::sip::auth_param(v, "response").is_none_or(|r| !r.is_empty()))
-        .map(|v| v.into_owned())
-}
-
-/// The header with the credentials [`credentials`] finds.
-fn credentials_span(m: &SipMessage) -> Option<Range<usize>> {
-    [HeaderName::Authorization, HeaderName::ProxyAuthorization]
-        .into_iter()
-        .flat_map(|h| m.headers_named(h))
-        .find(|h| crate::sip::auth_param(&m.value(h), "response").is_none_or(|r| !r.is_empty()))
-        .map(|h| h.span.clone())
+    m.credentials().map(|h| m.value(h).into_owned())
 }
 
 /// What a rejection rests on: the new challenge of a 401/407 (WWW-Authenticate or
@@ -358,7 +343,11 @@ fn finding(ctx: &Context<'_>, owner: Option<Owner>, failure: &Failure) -> Option
             format!("the {method}")
         };
         let e = ctx.sighting_in(r, None);
-        f = f.with_span(e, ctx.span_in(e, credentials_span), label);
+        f = f.with_span(
+            e,
+            ctx.span_in(e, |m| m.credentials().map(|h| h.span.clone())),
+            label,
+        );
     }
     for &e in failure.logs.iter().take(3) {
         f = f.with(e, "pjsip's authentication error");

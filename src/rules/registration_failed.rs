@@ -89,22 +89,9 @@ struct Attempt {
     retransmissions: u32,
 }
 
-/// Credentials that answer a challenge (not the empty Digest response of an IMS client's
-/// first REGISTER, TS 24.229).
+/// Credentials that answer a challenge (see [`SipMessage::credentials`]).
 fn has_credentials(m: &SipMessage) -> bool {
-    [HeaderName::Authorization, HeaderName::ProxyAuthorization]
-        .into_iter()
-        .flat_map(|h| m.all(h))
-        .any(|v| crate::sip::auth_param(&v, "response").is_none_or(|r| !r.is_empty()))
-}
-
-/// The header with the credentials [`has_credentials`] finds.
-fn credentials_span(m: &SipMessage) -> Option<Range<usize>> {
-    [HeaderName::Authorization, HeaderName::ProxyAuthorization]
-        .into_iter()
-        .flat_map(|h| m.headers_named(h))
-        .find(|h| crate::sip::auth_param(&m.value(h), "response").is_none_or(|r| !r.is_empty()))
-        .map(|h| h.span.clone())
+    m.credentials().is_some()
 }
 
 /// Why an attempt failed, or `None` when it did not (or was retried as asked).
@@ -352,7 +339,7 @@ fn response_span(m: &SipMessage, code: u16) -> Option<Range<usize>> {
 /// 423, or any answer to an un-REGISTER), the credentials it carried (a 401/407), else none.
 fn request_span(m: &SipMessage, code: u16) -> Option<Range<usize>> {
     match code {
-        401 | 407 => credentials_span(m),
+        401 | 407 => m.credentials().map(|h| h.span.clone()),
         423 => m.requested_expires_span(),
         _ if m.requested_expires() == Some(0) => m.requested_expires_span(),
         _ => None,

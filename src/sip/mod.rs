@@ -521,6 +521,16 @@ impl SipMessage {
             .any(|v| auth_param(&v, "stale").is_some_and(|s| s.eq_ignore_ascii_case("true")))
     }
 
+    /// The header carrying credentials that answer a challenge: the first `Authorization` or
+    /// `Proxy-Authorization`, except the empty Digest response of an IMS client's first
+    /// REGISTER (TS 24.229: `nonce="", response=""`), which answers nothing.
+    pub fn credentials(&self) -> Option<&Header> {
+        [HeaderName::Authorization, HeaderName::ProxyAuthorization]
+            .into_iter()
+            .flat_map(|h| self.headers_named(h))
+            .find(|h| auth_param(&self.value(h), "response").is_none_or(|r| !r.is_empty()))
+    }
+
     /// The SDP body, when Content-Type is application/sdp (or absent and the body starts `v=`).
     pub fn sdp(&self) -> Option<Sdp> {
         Sdp::parse(self.sdp_body()?)

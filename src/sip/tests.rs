@@ -1117,3 +1117,25 @@ fn sdp_line_spans_index_the_raw_message() {
         (vec![], vec![])
     );
 }
+
+#[test]
+fn credentials_skip_the_empty_ims_answer() {
+    let creds = |h: &str| {
+        let m = register(h);
+        m.credentials()
+            .map(|h| String::from_utf8_lossy(&m.raw()[h.span.clone()]).into_owned())
+    };
+    assert_eq!(creds("Contact: <sip:a@h>\r\n"), None);
+    assert_eq!(
+        creds("Authorization: Digest username=\"a\", nonce=\"\", response=\"\"\r\n"),
+        None
+    );
+    assert_eq!(
+        creds(
+            "Authorization: Digest username=\"a\", nonce=\"\", response=\"\"\r\n\
+             Proxy-Authorization: Digest username=\"a\", nonce=\"n\", response=\"r\"\r\n"
+        )
+        .as_deref(),
+        Some("Proxy-Authorization: Digest username=\"a\", nonce=\"n\", response=\"r\"")
+    );
+}

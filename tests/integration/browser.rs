@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use regex::Regex;
 use serde_json::{Value, json};
 
 use super::common::{Run, can_run, fixture, root, sipflow};
@@ -285,105 +284,23 @@ fn hostile_input() -> String {
     out
 }
 
-/// A pjsip log of `copies` calls: the message dumps and evidence lines of the recorded
-/// `fixtures/basic-call/caller.log`, repeated with the Call-ID, tags and branches made unique
-/// per copy (same length, so the dump byte counts stay right) and the times shifted by 2 s per
-/// copy. The startup lines (transport addresses) come once.
-fn big_log(copies: usize) -> String {
-    let src = std::fs::read_to_string(root().join(fixture("basic-call/caller.log")))
-        .expect("basic-call/caller.log");
-    let lines: Vec<&str> = src.split('\n').collect();
-    let start = lines
-        .iter()
-        .position(|l| l.contains("Making call"))
-        .expect("a `Making call` line");
-    let dump = Regex::new(r"^\d\d:\d\d:\d\d\.\d{3} .*\b(TX|RX) \d+ bytes .*msg").unwrap();
-    let evidence =
-        Regex::new(r"Making call|initializing media|SDP negotiation done|hanging up").unwrap();
-    let mut body = Vec::new();
-    let mut in_dump = false;
-    for l in &lines[start..] {
-        if in_dump {
-            body.push(*l);
-            in_dump = !l.starts_with("--end msg--");
-        } else if l.contains("Deleting account") {
-            break;
-        } else if dump.is_match(l) {
-            body.push(*l);
-            in_dump = true;
-        } else if evidence.is_match(l) {
-            body.push(*l);
-        }
-    }
-    let body = body.join("\n");
-
-    let mut ids = BTreeSet::new();
-    for re in [
-        r"Call-ID: (\S+)",
-        r"tag=([\w.\-]+)",
-        r"branch=(z9hG4bK[\w.\-]+)",
-    ] {
-        for c in Regex::new(re).unwrap().captures_iter(&body) {
-            ids.insert(c[1].to_string());
-        }
-    }
-    assert!(ids.len() >= 4, "ids to vary: {ids:?}");
-    assert!(ids.iter().all(|id| id.len() > 8 && id.is_ascii()));
-    let alternatives: Vec<String> = ids.iter().map(|id| regex::escape(id)).collect();
-    let pieces_re = Regex::new(&format!(
-        r"(?m)^(\d\d):(\d\d):(\d\d)\.(\d{{3}})|{}",
-        alternatives.join("|")
-    ))
-    .unwrap();
-
-    // The copy as literal text, ids (stem without the last 5 characters) and times (ms).
-    enum Piece<'a> {
-        Text(&'a str),
-        Id(&'a str),
-        Time(u64),
-    }
-    let mut pieces = Vec::new();
-    let mut at = 0;
-    for c in pieces_re.captures_iter(&body) {
-        let m = c.get(0).unwrap();
-        pieces.push(Piece::Text(&body[at..m.start()]));
-        if c.get(1).is_some() {
-            let n = |i: usize| c[i].parse::<u64>().unwrap();
-            pieces.push(Piece::Time(((n(1) * 60 + n(2)) * 60 + n(3)) * 1000 + n(4)));
-        } else {
-            pieces.push(Piece::Id(&m.as_str()[..m.len() - 5]));
-        }
-        at = m.end();
-    }
-    pieces.push(Piece::Text(&body[at..]));
-
-    let mut out = lines[..start].join("\n");
-    out.reserve(copies * (body.len() + 1));
-    for copy in 0..copies {
-        out.push('\n');
-        for p in &pieces {
-            match p {
-                Piece::Text(t) => out.push_str(t),
-                Piece::Id(stem) => {
-                    let _ = write!(out, "{stem}{copy:05}");
-                }
-                Piece::Time(ms) => {
-                    let t = ms + copy as u64 * 2000;
-                    assert!(t < 24 * 3_600_000, "the big log must not pass midnight");
-                    let _ = write!(
-                        out,
-                        "{:02}:{:02}:{:02}.{:03}",
-                        t / 3_600_000,
-                        t / 60_000 % 60,
-                        t / 1000 % 60,
-                        t % 1000
-                    );
-                }
-            }
-        }
-    }
-    out.push('\n');
-    out
+/// Writes a pjsip log of `copies` calls derived from the recorded
+/// `fixtures/basic-call/caller.log` by `fixtures/derive/derive.py many` (unique Call-IDs, tags
+/// and branches per copy, times shifted).
+fn write_big_log(copies: usize, path: &Path) {
+    let out = Command::new("python3")
+        .arg(root().join("fixtures/derive/derive.py"))
+        .arg("many")
+        .arg(root().join(fixture("basic-call/caller.log")))
+        .arg(path)
+        .args(["--copies", &copies.to_string()])
+        .output()
+        .expect("run python3 fixtures/derive/derive.py");
+    assert!(
+        out.status.success(),
+        "derive.py many failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Writes `sipflow flow --call 1 --format mermaid` of an input set into NAME.mmd.
@@ -432,7 +349,7 @@ fn html_reports_work_in_a_browser() {
     // The big report takes longest: write it while the others are written.
     let big = std::thread::spawn(|| {
         let log = format!("{OUT}/big-{BIG_CALLS}-calls.log");
-        std::fs::write(root().join(&log), big_log(BIG_CALLS)).expect("write the big log");
+        write_big_log(BIG_CALLS, &root().join(&log));
         let html = out_dir().join(format!("big-{BIG_CALLS}-calls.html"));
         let _ = std::fs::remove_file(&html);
         let out = html.to_string_lossy();

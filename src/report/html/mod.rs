@@ -71,8 +71,11 @@ struct Envelope {
 
 /// gzip, then base64: the form the script inflates with `DecompressionStream`.
 fn pack<T: Serialize + ?Sized>(value: &T) -> io::Result<String> {
+    // Serialised first, then compressed in one write: the encoder pays a fixed cost per write,
+    // which serde's many small writes would multiply.
+    let json = serde_json::to_vec(value)?;
     let mut gz = GzEncoder::new(Vec::new(), Compression::default());
-    serde_json::to_writer(&mut gz, value)?;
+    gz.write_all(&json)?;
     Ok(base64::engine::general_purpose::STANDARD.encode(gz.finish()?))
 }
 

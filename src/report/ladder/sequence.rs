@@ -16,13 +16,6 @@ pub enum Syntax {
     PlantUml,
 }
 
-pub fn write(layout: &Layout, syntax: Syntax, out: &mut dyn Write) -> io::Result<()> {
-    match syntax {
-        Syntax::Mermaid => write_mermaid(layout, out),
-        Syntax::PlantUml => write_plantuml(layout, out),
-    }
-}
-
 /// Mermaid text: `#`, `;`, `<`, `>`, `"`, `&` and `` ` `` become Mermaid entity codes (`#59;`),
 /// so no text can end a statement or inject markup into the rendered diagram.
 fn mermaid_text(s: &str) -> String {
@@ -74,15 +67,24 @@ fn lane_title(layout: &Layout, i: usize) -> String {
     }
 }
 
-fn write_mermaid(layout: &Layout, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "sequenceDiagram")?;
-    writeln!(out, "    title {}", mermaid_text(&layout.title))?;
+/// Writes the layout as one sequence diagram. Both syntaxes have the same statements
+/// (participants, arrows, notes); only their spelling and escaping differ.
+pub fn write(layout: &Layout, syntax: Syntax, out: &mut dyn Write) -> io::Result<()> {
+    let text = |s: &str| match syntax {
+        Syntax::Mermaid => mermaid_text(s),
+        Syntax::PlantUml => plantuml_text(s),
+    };
+    let title = text(&layout.title);
+    match syntax {
+        Syntax::Mermaid => writeln!(out, "sequenceDiagram\n    title {title}")?,
+        Syntax::PlantUml => writeln!(out, "@startuml\ntitle {title}")?,
+    }
     for i in 0..layout.lanes.len() {
-        writeln!(
-            out,
-            "    participant L{i} as {}",
-            mermaid_text(&lane_title(layout, i))
-        )?;
+        let name = text(&lane_title(layout, i));
+        match syntax {
+            Syntax::Mermaid => writeln!(out, "    participant L{i} as {name}")?,
+            Syntax::PlantUml => writeln!(out, "participant \"{name}\" as L{i}")?,
+        }
     }
     for (i, row) in layout.rows.iter().enumerate() {
         match &row.kind {
@@ -92,60 +94,39 @@ fn write_mermaid(layout: &Layout, out: &mut dyn Write) -> io::Result<()> {
                 retransmission,
                 ..
             } => {
-                let arrow = if *retransmission { "-->>" } else { "->>" };
-                let label = arrow_label(layout, i).unwrap_or_default();
-                writeln!(out, "    L{from}{arrow}L{to}: {}", mermaid_text(&label))?;
-            }
-            RowKind::Note { lane, text, .. } => {
-                if layout.lanes.is_empty() {
-                    continue;
+                let label = text(&arrow_label(layout, i).unwrap_or_default());
+                match (syntax, retransmission) {
+                    (Syntax::Mermaid, false) => writeln!(out, "    L{from}->>L{to}: {label}")?,
+                    (Syntax::Mermaid, true) => writeln!(out, "    L{from}-->>L{to}: {label}")?,
+                    (Syntax::PlantUml, false) => writeln!(out, "L{from} -> L{to} : {label}")?,
+                    (Syntax::PlantUml, true) => writeln!(out, "L{from} --> L{to} : {label}")?,
                 }
-                let over = match lane {
-                    Some(l) => format!("L{l}"),
-                    None => format!("L0,L{}", layout.lanes.len() - 1),
+            }
+            // A note needs a lane to stand on: one side's, or across all when the side that
+            // logged it is not in the diagram.
+            RowKind::Note {
+                lane, text: note, ..
+            } => {
+                let Some(last) = layout.lanes.len().checked_sub(1) else {
+                    continue;
                 };
-                writeln!(out, "    Note over {over}: {}", mermaid_text(text))?;
+                let over = match (lane, syntax) {
+                    (Some(l), _) => format!("L{l}"),
+                    (None, Syntax::Mermaid) => format!("L0,L{last}"),
+                    (None, Syntax::PlantUml) => format!("L0, L{last}"),
+                };
+                let note = text(note);
+                match syntax {
+                    Syntax::Mermaid => writeln!(out, "    Note over {over}: {note}")?,
+                    Syntax::PlantUml => writeln!(out, "note over {over} : {note}")?,
+                }
             }
         }
+    }
+    if syntax == Syntax::PlantUml {
+        writeln!(out, "@enduml")?;
     }
     Ok(())
-}
-
-fn write_plantuml(layout: &Layout, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "@startuml")?;
-    writeln!(out, "title {}", plantuml_text(&layout.title))?;
-    for i in 0..layout.lanes.len() {
-        writeln!(
-            out,
-            "participant \"{}\" as L{i}",
-            plantuml_text(&lane_title(layout, i))
-        )?;
-    }
-    for (i, row) in layout.rows.iter().enumerate() {
-        match &row.kind {
-            RowKind::Message {
-                from,
-                to,
-                retransmission,
-                ..
-            } => {
-                let arrow = if *retransmission { "-->" } else { "->" };
-                let label = arrow_label(layout, i).unwrap_or_default();
-                writeln!(out, "L{from} {arrow} L{to} : {}", plantuml_text(&label))?;
-            }
-            RowKind::Note { lane, text, .. } => {
-                if layout.lanes.is_empty() {
-                    continue;
-                }
-                let over = match lane {
-                    Some(l) => format!("L{l}"),
-                    None => format!("L0, L{}", layout.lanes.len() - 1),
-                };
-                writeln!(out, "note over {over} : {}", plantuml_text(text))?;
-            }
-        }
-    }
-    writeln!(out, "@enduml")
 }
 
 #[cfg(test)]
