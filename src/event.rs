@@ -327,6 +327,13 @@ impl Event {
             Event::Log(l) => &l.origin,
         }
     }
+
+    pub fn origin_mut(&mut self) -> &mut Origin {
+        match self {
+            Event::Message(m) => &mut m.origin,
+            Event::Log(l) => &mut l.origin,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ mod integration {
     pub mod export;
     pub mod fixtures;
     pub mod hostile;
+    pub mod hostile_files;
     pub mod public;
     pub mod report;
     pub mod rule_cases;

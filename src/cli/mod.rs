@@ -20,6 +20,7 @@ use crate::rules::{self, RuleSettings};
 
 mod check;
 mod flow;
+mod progress;
 mod rules_cmd;
 
 use check::{CheckSettings, HtmlTarget, rule_settings, run_check};
@@ -283,6 +284,7 @@ impl InputArgs {
                         sip_ports: self.sip_ports.clone(),
                     },
                 },
+                progress: None,
             },
             correlate,
         })
@@ -402,12 +404,17 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
         }),
         _ => None,
     };
+    let bar = progress::Bar::for_inputs(&settings.inputs);
+    settings.ingest.progress = bar.as_ref().map(progress::Bar::sink);
     let ingested = ingest::ingest(&settings.inputs, &settings.ingest);
     let mut diagnostics: Vec<Diag> = Vec::new();
     diagnostics.extend(ingested.warnings.into_iter().map(|w| Box::new(w) as Diag));
     let input_failed = !ingested.errors.is_empty();
     diagnostics.extend(ingested.errors.into_iter().map(|e| Box::new(e) as Diag));
+    bar.as_ref().inspect(|b| b.stage("correlating"));
     let model = dialog::correlate(ingested.events, &settings.correlate);
+    // Cleared before anything is written, so that it never mixes with output on a terminal.
+    drop(bar);
     let ctx = Context {
         model: &model,
         inputs: &ingested.inputs,

@@ -59,6 +59,33 @@ pub struct IngestOptions {
     /// Day (days since 1970-01-01) for logs without a date.
     pub date: Option<i64>,
     pub capture: capture::CaptureOptions,
+    /// Told of the input bytes as they are read (a progress bar), if anyone asks.
+    pub progress: Option<Progress>,
+}
+
+/// Receives the number of input bytes just read (before gzip is undone), from the threads
+/// that read the inputs. Ingest knows nothing of how progress is shown.
+#[derive(Clone)]
+pub struct Progress(pub std::sync::Arc<dyn Fn(u64) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
+}
+
+/// A reader that reports what it reads to a [`Progress`].
+struct Reporting<R> {
+    inner: R,
+    progress: Progress,
+}
+
+impl<R: Read> Read for Reporting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        (self.progress.0)(n as u64);
+        Ok(n)
+    }
 }
 
 /// One input as the run saw it.
@@ -154,13 +181,23 @@ pub struct Ingested {
     pub warnings: Vec<InputWarning>,
 }
 
-/// Reads every input, continuing past unreadable ones.
+/// Reads every input, continuing past unreadable ones. Inputs are read in parallel, one per
+/// core at a time; the result is the same as reading them in order.
 pub fn ingest(names: &[String], opts: &IngestOptions) -> Ingested {
     let mut out = Ingested::default();
     let mut streams = Vec::new();
-    for name in names {
+    for (position, read) in read_all(names, opts).into_iter().enumerate() {
+        // An origin names its input by its place among the readable inputs.
         let index = out.inputs.len();
-        match open(name).and_then(|r| ingest_reader(name, r, index, opts)) {
+        let read = read.map(|mut read| {
+            if index != position {
+                for e in &mut read.events {
+                    e.origin_mut().input = index;
+                }
+            }
+            read
+        });
+        match read {
             Ok(read) => {
                 out.warnings.extend(read.warnings);
                 out.inputs.push(read.info);
@@ -173,6 +210,47 @@ pub fn ingest(names: &[String], opts: &IngestOptions) -> Ingested {
     align::align_clocks(&mut out.inputs, &mut streams);
     out.events = merge_by_time(streams);
     out
+}
+
+/// Reads the inputs on as many threads as there are cores (each thread takes the next
+/// unread input), each with its place in `names` as its index; results in `names` order.
+fn read_all(names: &[String], opts: &IngestOptions) -> Vec<Result<ReadInput, InputError>> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, names.len().max(1));
+    let read = |i: usize| {
+        let name = &names[i];
+        open(name).and_then(|r| ingest_reader(name, r, i, opts))
+    };
+    if workers == 1 {
+        return (0..names.len()).map(read).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<Result<ReadInput, InputError>>> =
+        (0..names.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if i >= names.len() {
+                            return done;
+                        }
+                        done.push((i, read(i)));
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            let done = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            for (i, r) in done {
+                results[i] = Some(r);
+            }
+        }
+    });
+    results.into_iter().flatten().collect()
 }
 
 /// One input, read.
@@ -209,6 +287,13 @@ pub fn ingest_reader(
     index: usize,
     opts: &IngestOptions,
 ) -> Result<ReadInput, InputError> {
+    let r: Box<dyn Read> = match &opts.progress {
+        Some(progress) => Box::new(Reporting {
+            inner: r,
+            progress: progress.clone(),
+        }),
+        None => r,
+    };
     let mut r = BufReader::new(r);
     let gzip = r
         .fill_buf()

@@ -427,16 +427,49 @@ impl Finding {
 /// Runs every enabled rule. Findings come out in a stable order: by the event they point at,
 /// then by rule code.
 pub fn run(ctx: &Context<'_>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for rule in REGISTRY.iter().filter(|r| ctx.settings.enabled(r)) {
-        let start = out.len();
-        (rule.check)(ctx, &mut out);
+    let rules: Vec<&Rule> = REGISTRY
+        .iter()
+        .copied()
+        .filter(|r| ctx.settings.enabled(r))
+        .collect();
+    // The rules only read the model: they run on every core, each worker taking every n-th
+    // rule. Their findings are put back in registry order, so the result is the same as one
+    // after the other.
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, rules.len().max(1));
+    let check = |rule: &Rule| {
+        let mut found = Vec::new();
+        (rule.check)(ctx, &mut found);
         if let Some(&sev) = ctx.settings.severity.get(rule.code) {
-            for f in &mut out[start..] {
+            for f in &mut found {
                 f.severity = sev;
             }
         }
-    }
+        found
+    };
+    let mut per_rule: Vec<Vec<Finding>> = vec![Vec::new(); rules.len()];
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let rules = &rules;
+                scope.spawn(move || {
+                    (w..rules.len())
+                        .step_by(workers)
+                        .map(|i| (i, check(rules[i])))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            // A panicking rule is a bug: let it surface as it would without threads.
+            let done = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            for (i, found) in done {
+                per_rule[i] = found;
+            }
+        }
+    });
+    let mut out: Vec<Finding> = per_rule.into_iter().flatten().collect();
     out.sort_by_key(|f| (f.primary_event().unwrap_or(usize::MAX), f.rule.code));
     for f in &mut out {
         for e in &mut f.evidence {

@@ -240,11 +240,15 @@ impl SipMessage {
     /// Parses one whole message (start line, headers, body). Copies `raw`.
     pub fn parse(raw: &[u8]) -> Result<SipMessage, Unparsed> {
         match grammar::parse(raw) {
-            Ok(p) => Ok(SipMessage {
+            Ok(mut p) => Ok(SipMessage {
                 raw: raw.to_vec(),
                 start: p.start,
                 start_span: p.start_span,
-                headers: p.headers,
+                // Kept for the run: no room to grow (a third of a message's memory otherwise).
+                headers: {
+                    p.headers.shrink_to_fit();
+                    p.headers
+                },
                 body: p.body,
                 issues: p.issues,
             }),

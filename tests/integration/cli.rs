@@ -243,3 +243,15 @@ fn gzip_capture_and_misnamed_pcapng_are_detected_by_content() {
     let named = calls_json(&[&fixture("captures/gz/pcapng-named.pcap")]);
     assert_eq!(named["inputs"][0]["format"], "pcapng");
 }
+
+/// The progress bar is for terminals only: stdin (size unknown, so it would get a spinner)
+/// with stderr piped writes nothing to stderr, in or out of CI.
+#[test]
+fn no_progress_bar_when_stderr_is_not_a_terminal() {
+    let path = fixture("basic-call/caller.log");
+    let bytes = std::fs::read(super::common::root().join(&path)).expect("read fixture");
+    let run = sipflow_with_stdin(&["calls", "-"], &bytes);
+    assert_eq!(run.code, 0);
+    assert_eq!(run.stderr, "");
+    assert!(run.stdout.contains("answered"));
+}

@@ -1,0 +1,294 @@
+//! Hostile inputs at full size, made by generators here (never committed): broken captures, a
+//! 200 MB line, absurd Content-Length, 100,000 headers, deep folding, NUL bytes and invalid
+//! UTF-8, hundreds of thousands of dialogs that never end and of cut records, and a TCP stream
+//! that never frames. Each must end with a clear error or a finding and exit 0, 1 or 2 (never
+//! 101, a panic), with its peak memory measured. See `docs/security.md` for the limits and the
+//! figures at full scale.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use etherparse::PacketBuilder;
+
+use super::common::{fixture, root};
+
+/// Peak RSS the issue allows, in KiB.
+const RSS_LIMIT_KB: u64 = 256 * 1024;
+
+fn dir() -> PathBuf {
+    let d = root().join("target").join("hostile");
+    std::fs::create_dir_all(&d).expect("target/hostile");
+    d
+}
+
+struct Measured {
+    code: i32,
+    stderr: String,
+    stdout_len: usize,
+    peak_kb: u64,
+}
+
+/// Runs `sipflow ARGS` and follows its peak resident memory (`VmHWM`, which only grows) until
+/// it exits.
+fn run_measured(args: &[&str]) -> Measured {
+    let out_path = dir().join("stdout");
+    let err_path = dir().join("stderr");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sipflow"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(File::create(&out_path).expect("stdout file"))
+        .stderr(File::create(&err_path).expect("stderr file"))
+        .spawn()
+        .expect("spawn sipflow");
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_file) {
+            let hwm = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+            peak_kb = peak_kb.max(hwm.unwrap_or(0));
+        }
+        if let Some(status) = child.try_wait().expect("wait sipflow") {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Measured {
+        code: status.code().unwrap_or(-1),
+        stderr: std::fs::read_to_string(&err_path).unwrap_or_default(),
+        stdout_len: std::fs::metadata(&out_path).map_or(0, |m| m.len() as usize),
+        peak_kb,
+    }
+}
+
+/// `check` on the file: exit 0, 1 or 2, never a panic; returns the run for more checks.
+fn check(name: &str, path: &Path, extra: &[&str]) -> Measured {
+    let p = path.to_string_lossy();
+    let mut args = vec!["check", "--format", "concise"];
+    args.extend_from_slice(extra);
+    args.push(&p);
+    let run = run_measured(&args);
+    eprintln!(
+        "{name}: exit {}, peak RSS {} MiB, {} bytes of findings",
+        run.code,
+        run.peak_kb / 1024,
+        run.stdout_len
+    );
+    assert!(
+        matches!(run.code, 0..=2),
+        "{name}: exit {} (a panic is 101)\n{}",
+        run.code,
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("panicked"),
+        "{name}: panicked\n{}",
+        run.stderr
+    );
+    run
+}
+
+/// A pcap (Ethernet, microsecond) from frames.
+fn write_pcap(path: &Path, frames: impl Iterator<Item = Vec<u8>>) {
+    let mut w = BufWriter::new(File::create(path).expect("create pcap"));
+    let mut header = Vec::new();
+    header.extend_from_slice(&0xa1b2_c3d4_u32.to_le_bytes());
+    header.extend_from_slice(&2u16.to_le_bytes());
+    header.extend_from_slice(&4u16.to_le_bytes());
+    header.extend_from_slice(&[0; 8]);
+    header.extend_from_slice(&262_144u32.to_le_bytes());
+    header.extend_from_slice(&1u32.to_le_bytes());
+    w.write_all(&header).expect("write");
+    for (i, frame) in frames.enumerate() {
+        let secs = 1_700_000_000 + (i / 1000) as u32;
+        let micros = (i % 1000) as u32 * 1000;
+        let len = frame.len() as u32;
+        for v in [secs, micros, len, len] {
+            w.write_all(&v.to_le_bytes()).expect("write");
+        }
+        w.write_all(&frame).expect("write");
+    }
+    w.flush().expect("flush");
+}
+
+fn udp(payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload.len() + 42);
+    PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+        .ipv4([127, 0, 0, 1], [127, 0, 0, 2], 64)
+        .udp(5060, 5060)
+        .write(&mut out, payload)
+        .expect("udp frame");
+    out
+}
+
+fn tcp(seq: u32, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload.len() + 54);
+    PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+        .ipv4([127, 0, 0, 1], [127, 0, 0, 2], 64)
+        .tcp(40000, 5060, seq, 65535)
+        .write(&mut out, payload)
+        .expect("tcp frame");
+    out
+}
+
+fn invite(call: usize) -> Vec<u8> {
+    format!(
+        "INVITE sip:bob@127.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK{call}\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:scanner@127.0.0.1>;tag={call}\r\nTo: <sip:bob@127.0.0.2>\r\n\
+         Call-ID: never-ends-{call}\r\nCSeq: 1 INVITE\r\nContact: <sip:scanner@127.0.0.1:5060>\r\n\
+         User-Agent: friendly-scanner\r\nContent-Length: 0\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+#[test]
+fn broken_captures_are_reported_not_fatal() {
+    let original =
+        std::fs::read(root().join(fixture("captures/pjsua-udp/call.pcap"))).expect("fixture pcap");
+
+    let truncated = dir().join("truncated.pcap");
+    std::fs::write(&truncated, &original[..original.len() / 2 + 7]).expect("write");
+    let run = check("truncated pcap", &truncated, &[]);
+    assert!(matches!(run.code, 0 | 1), "{}", run.stderr);
+    assert!(run.stderr.contains("truncated"), "{}", run.stderr);
+
+    let mut wrong = original.clone();
+    wrong[..4].copy_from_slice(b"\xde\xad\xbe\xef");
+    let wrong_magic = dir().join("wrong-magic.pcap");
+    std::fs::write(&wrong_magic, &wrong).expect("write");
+    let run = check("wrong magic", &wrong_magic, &[]);
+    assert!(run.stderr.contains("wrong-magic.pcap"), "{}", run.stderr);
+
+    let mut garbage = original[..24].to_vec();
+    let mut x: u32 = 0x1234_5678;
+    garbage.extend((0..4 << 20).map(|_| {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        x as u8
+    }));
+    let after_header = dir().join("garbage-after-header.pcap");
+    std::fs::write(&after_header, &garbage).expect("write");
+    let run = check("garbage after the header", &after_header, &[]);
+    assert!(!run.stderr.is_empty(), "the damage must be reported");
+    assert!(run.peak_kb < RSS_LIMIT_KB);
+}
+
+#[test]
+fn a_200_mb_line_is_refused_early() {
+    let path = dir().join("line.txt");
+    {
+        let mut w = BufWriter::new(File::create(&path).expect("create"));
+        let chunk = vec![b'A'; 1 << 20];
+        for _ in 0..200 {
+            w.write_all(&chunk).expect("write");
+        }
+        w.flush().expect("flush");
+    }
+    let run = check("200 MB single line", &path, &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("line.txt"), "{}", run.stderr);
+    assert!(run.peak_kb < RSS_LIMIT_KB, "peak {} KiB", run.peak_kb);
+    std::fs::remove_file(&path).ok();
+}
+
+#[test]
+fn absurd_messages_are_findings() {
+    let mut headers =
+        b"OPTIONS sip:a@127.0.0.2 SIP/2.0\r\nCall-ID: many\r\nCSeq: 1 OPTIONS\r\n".to_vec();
+    for i in 0..100_000 {
+        headers.extend_from_slice(format!("X-H{i}: v\r\n").as_bytes());
+    }
+    headers.extend_from_slice(b"Content-Length: 0\r\n\r\n");
+    let mut folded = b"MESSAGE sip:a@127.0.0.2 SIP/2.0\r\nCall-ID: deep\r\nSubject: a\r\n".to_vec();
+    for _ in 0..100_000 {
+        folded.extend_from_slice(b" \t more\r\n");
+    }
+    folded.extend_from_slice(b"CSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n");
+    let huge_cl = b"INVITE sip:a@127.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\nContent-Length: 4294967295\r\n\r\nv=0\r\n".to_vec();
+    let mut nul =
+        b"OPTIONS sip:a@127.0.0.2 SIP/2.0\r\nCall-ID: \0\0\0\r\nCSeq: 1 OPTIONS\r\n".to_vec();
+    nul.extend(std::iter::repeat_n(0u8, 1 << 20));
+    let invalid_utf8 = b"INVITE sip:\xff@\xfe SIP/2.0\r\nFrom: \"\xc3\x28\" <sip:\xa0@b>;tag=\xff\r\nCall-ID: \xf0\x28\x8c\x28\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n".to_vec();
+    for (name, bytes) in [
+        ("100,000 headers", headers),
+        ("100,000 folded lines", folded),
+        ("Content-Length 4294967295", huge_cl),
+        ("NUL bytes", nul),
+        ("invalid UTF-8", invalid_utf8),
+    ] {
+        // As raw SIP, and inside a UDP capture.
+        let sip = dir().join("absurd.sip");
+        std::fs::write(&sip, &bytes).expect("write");
+        let run = check(name, &sip, &["--input-format", "sip"]);
+        assert!(run.peak_kb < RSS_LIMIT_KB);
+        let pcap = dir().join("absurd.pcap");
+        write_pcap(
+            &pcap,
+            std::iter::once(udp(&bytes[..bytes.len().min(60_000)])),
+        );
+        let run = check(name, &pcap, &[]);
+        assert!(run.peak_kb < RSS_LIMIT_KB);
+    }
+}
+
+#[test]
+fn a_tcp_stream_that_never_frames_is_cut_and_reported() {
+    // A request whose header never ends: 40 MB of header lines, never a blank line.
+    let path = dir().join("never-frames.pcap");
+    let mut seq: u32 = 1;
+    let mut frames = Vec::new();
+    let first = b"INVITE sip:bob@127.0.0.2 SIP/2.0\r\nCall-ID: endless\r\n".to_vec();
+    frames.push(first);
+    let line = b"X-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+    let chunk: Vec<u8> = line.iter().copied().cycle().take(1400).collect();
+    write_pcap(
+        &path,
+        frames
+            .into_iter()
+            .chain(std::iter::repeat_n(chunk, 30_000))
+            .map(|p| {
+                let f = tcp(seq, &p);
+                seq = seq.wrapping_add(p.len() as u32);
+                f
+            }),
+    );
+    let run = check("TCP stream that never frames", &path, &[]);
+    assert!(!run.stderr.is_empty(), "the cut must be reported");
+    assert!(run.peak_kb < RSS_LIMIT_KB, "peak {} KiB", run.peak_kb);
+}
+
+/// Dialogs that never end and cut records, at a scale the test suite can afford (the debug
+/// build is slow); `docs/security.md` has the figures for 1,000,000 of each.
+#[test]
+fn many_dialogs_and_many_cut_records() {
+    const N: usize = 100_000;
+    let path = dir().join("dialogs.pcap");
+    write_pcap(&path, (0..N).map(|i| udp(&invite(i))));
+    let run = check("100,000 dialogs that never end", &path, &[]);
+    assert!(matches!(run.code, 0 | 1), "{}", run.stderr);
+    std::fs::remove_file(&path).ok();
+
+    let path = dir().join("cut-records.log");
+    {
+        let mut w = BufWriter::new(File::create(&path).expect("create"));
+        for i in 0..N {
+            write!(
+                w,
+                "05:28:17.580           pjsua_core.c  .TX 3999 bytes Request msg INVITE/cseq=1 (tdta0x{i:x}) to UDP 127.0.0.2:5060:\n\
+                 INVITE sip:bob@127.0.0.2 SIP/2.0\nCall-ID: cut-{i}\nCSeq: 1 INVITE\n"
+            )
+            .expect("write");
+        }
+        w.flush().expect("flush");
+    }
+    let run = check("100,000 cut records", &path, &[]);
+    assert!(matches!(run.code, 0 | 1), "{}", run.stderr);
+    std::fs::remove_file(&path).ok();
+}
