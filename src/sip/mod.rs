@@ -496,12 +496,12 @@ impl SipMessage {
 
     /// The From header's tag.
     pub fn from_tag(&self) -> Option<String> {
-        self.from().and_then(|n| n.tag().map(str::to_string))
+        uri::name_addr_param(&self.first(HeaderName::From)?, "tag")
     }
 
     /// The To header's tag.
     pub fn to_tag(&self) -> Option<String> {
-        self.to().and_then(|n| n.tag().map(str::to_string))
+        uri::name_addr_param(&self.first(HeaderName::To)?, "tag")
     }
 
     /// The expiry a REGISTER asks for: the first Contact's `expires` (`*` counts as 0), else

@@ -1139,3 +1139,25 @@ fn credentials_skip_the_empty_ims_answer() {
         Some("Proxy-Authorization: Digest username=\"a\", nonce=\"n\", response=\"r\"")
     );
 }
+
+#[test]
+fn tag_lookup_agrees_with_the_full_name_addr_parse() {
+    for v in [
+        "<sip:a@b>;tag=1",
+        "\"A ; <b>\" <sip:a@b;tag=uri>;tag=2;x",
+        "sip:a@b;tag=3",
+        "A <sip:a@b>;TAG = 4",
+        "\"unterminated <sip:a@b>;tag=5",
+        "<sip:a@b;tag=6",
+        "\"q\\\"uote\" <sip:a@b>;tag",
+        "",
+        ";tag=7",
+        "<sip:a@b>;tag=\"8;9\"",
+    ] {
+        assert_eq!(
+            super::uri::name_addr_param(v, "tag"),
+            NameAddr::parse(v).and_then(|n| n.tag().map(str::to_string)),
+            "{v:?}"
+        );
+    }
+}

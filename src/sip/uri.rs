@@ -175,74 +175,98 @@ fn find_outside_quotes(s: &str, needle: u8) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
-impl NameAddr {
-    pub(crate) fn parse_impl(s: &str) -> Option<NameAddr> {
-        let s = s.trim();
-        if s.is_empty() {
+/// Where the parts of a name-addr or addr-spec value are, found without parsing them.
+struct Parts<'a> {
+    /// A quoted display name, quotes included.
+    quoted: Option<&'a str>,
+    /// An unquoted display name (before `<`), trimmed, non-empty.
+    bare: Option<&'a str>,
+    uri_text: &'a str,
+    /// The header parameters (`;tag=…`), unparsed.
+    params: &'a str,
+}
+
+fn parts(s: &str) -> Option<Parts<'_>> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    // Quoted display name: the closing quote is the first unescaped `"`.
+    let (quoted, after_display) = if s.starts_with('"') {
+        let mut escaped = false;
+        let mut close = None;
+        for (i, c) in s.bytes().enumerate().skip(1) {
+            if escaped {
+                escaped = false;
+            } else if c == b'\\' {
+                escaped = true;
+            } else if c == b'"' {
+                close = Some(i);
+                break;
+            }
+        }
+        let close = close?;
+        let rest = s.get(close + 1..)?.trim_start();
+        if !rest.starts_with('<') {
             return None;
         }
-        // Quoted display name: the closing quote is the first unescaped `"`.
-        let (display, after_display) = if s.starts_with('"') {
-            let mut escaped = false;
-            let mut close = None;
-            for (i, c) in s.bytes().enumerate().skip(1) {
-                if escaped {
-                    escaped = false;
-                } else if c == b'\\' {
-                    escaped = true;
-                } else if c == b'"' {
-                    close = Some(i);
-                    break;
-                }
-            }
-            let close = close?;
-            let rest = s.get(close + 1..)?.trim_start();
-            if !rest.starts_with('<') {
+        (Some(s.get(..=close)?), rest)
+    } else {
+        (None, s)
+    };
+    match find_outside_quotes(after_display, b'<') {
+        Some(lt) => {
+            let bare = match quoted {
+                Some(_) => None,
+                None => Some(after_display.get(..lt)?.trim()).filter(|d| !d.is_empty()),
+            };
+            let inner = after_display.get(lt + 1..)?;
+            let gt = inner.find('>')?;
+            Some(Parts {
+                quoted,
+                bare,
+                uri_text: inner.get(..gt)?.trim(),
+                params: inner.get(gt + 1..)?,
+            })
+        }
+        None => {
+            // addr-spec: any `;` after the URI starts header parameters (RFC 3261 §20.10).
+            let (uri_text, params) = match s.find(';') {
+                Some(i) => (s.get(..i)?, s.get(i..)?),
+                None => (s, ""),
+            };
+            let uri_text = uri_text.trim();
+            if uri_text.is_empty() {
                 return None;
             }
-            (Some(unquote(s.get(..=close)?)), rest)
-        } else {
-            (None, s)
-        };
-        match find_outside_quotes(after_display, b'<') {
-            Some(lt) => {
-                let display = match display {
-                    Some(d) => Some(d),
-                    None => {
-                        let d = after_display.get(..lt)?.trim();
-                        (!d.is_empty()).then(|| d.to_string())
-                    }
-                };
-                let inner = after_display.get(lt + 1..)?;
-                let gt = inner.find('>')?;
-                let uri_text = inner.get(..gt)?.trim();
-                let params = parse_params(inner.get(gt + 1..)?);
-                Some(NameAddr {
-                    display,
-                    uri_text: uri_text.to_string(),
-                    uri: Uri::parse_impl(uri_text),
-                    params,
-                })
-            }
-            None => {
-                // addr-spec: any `;` after the URI starts header parameters (RFC 3261 §20.10).
-                let (uri_text, params) = match s.find(';') {
-                    Some(i) => (s.get(..i)?, s.get(i..)?),
-                    None => (s, ""),
-                };
-                let uri_text = uri_text.trim();
-                if uri_text.is_empty() {
-                    return None;
-                }
-                Some(NameAddr {
-                    display: None,
-                    uri_text: uri_text.to_string(),
-                    uri: Uri::parse_impl(uri_text),
-                    params: parse_params(params),
-                })
-            }
+            Some(Parts {
+                quoted: None,
+                bare: None,
+                uri_text,
+                params,
+            })
         }
     }
+}
+
+impl NameAddr {
+    pub(crate) fn parse_impl(s: &str) -> Option<NameAddr> {
+        let p = parts(s)?;
+        Some(NameAddr {
+            display: p.quoted.map(unquote).or(p.bare.map(str::to_string)),
+            uri_text: p.uri_text.to_string(),
+            uri: Uri::parse_impl(p.uri_text),
+            params: parse_params(p.params),
+        })
+    }
+}
+
+/// A header parameter of a name-addr value (`tag` of From/To), exactly as
+/// `NameAddr::parse(s)?.param(name)` gives it, without parsing the URI or the display name:
+/// the hot path of correlation.
+pub(crate) fn name_addr_param(s: &str, name: &str) -> Option<String> {
+    let params = parse_params(parts(s)?.params);
+    find_param(&params, name).map(str::to_string)
 }
 
 #[cfg(test)]
