@@ -20,6 +20,7 @@ use crate::rules::{self, RuleSettings};
 
 mod check;
 mod flow;
+mod limits;
 mod progress;
 mod rules_cmd;
 
@@ -178,6 +179,11 @@ pub struct InputArgs {
     /// recognised by its content on any port.
     #[arg(long = "sip-port", value_name = "PORT")]
     pub sip_ports: Vec<u16>,
+    /// Change a memory bound of capture reading (repeatable), e.g. `--limit tcp-buffer=4M`.
+    /// Names: tcp-buffer, tcp-flows, tcp-out-of-order, tcp-resync, fragment-packets,
+    /// fragment-bytes, fragment-timeout-ms (see docs/security.md). Hitting one is reported.
+    #[arg(long = "limit", value_name = "NAME=VALUE")]
+    pub limits: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -242,6 +248,15 @@ pub enum UsageError {
     #[error("unknown rule '{0}'")]
     #[diagnostic(code(sipflow::usage::rule), help("`sipflow rules` lists the rules"))]
     UnknownRule(String),
+    #[error("invalid --limit '{0}'")]
+    #[diagnostic(
+        code(sipflow::usage::limit),
+        help(
+            "give NAME=VALUE with a positive number, optionally with k, M or G; the limits are:\n{}",
+            limits::table()
+        )
+    )]
+    Limit(String),
     #[error("invalid severity '{0}'")]
     #[diagnostic(code(sipflow::usage::severity), help("use info, warning or error"))]
     Severity(String),
@@ -270,6 +285,13 @@ impl InputArgs {
             InputFormat::Sip => Format::Sip,
             InputFormat::Pcap => Format::Pcap,
         });
+        let mut capture = CaptureOptions {
+            payload: PayloadOptions {
+                sip_ports: self.sip_ports.clone(),
+            },
+            ..CaptureOptions::default()
+        };
+        limits::apply(&self.limits, &mut capture)?;
         let mut correlate = CorrelateOptions::default();
         if !self.correlation_headers.is_empty() {
             correlate.correlation_headers = self.correlation_headers.clone();
@@ -279,11 +301,7 @@ impl InputArgs {
             ingest: IngestOptions {
                 format,
                 date,
-                capture: CaptureOptions {
-                    payload: PayloadOptions {
-                        sip_ports: self.sip_ports.clone(),
-                    },
-                },
+                capture,
                 progress: None,
             },
             correlate,

@@ -255,3 +255,29 @@ fn no_progress_bar_when_stderr_is_not_a_terminal() {
     assert_eq!(run.stderr, "");
     assert!(run.stdout.contains("answered"));
 }
+
+/// `--limit` changes a memory bound; hitting it is reported on stderr, and a bad setting is a
+/// usage error that lists the limits.
+#[test]
+fn limits_are_configurable_and_hitting_one_is_reported() {
+    let pcap = fixture("captures/sipp-tcp-big/tcp.pcap");
+    let run = sipflow(&["calls", &pcap]);
+    assert_eq!(run.code, 0);
+    assert!(!run.stderr.contains("longer than"), "{}", run.stderr);
+    let run = sipflow(&["calls", "--limit", "tcp-buffer=64", &pcap]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("a SIP header block longer than 64 bytes"),
+        "{}",
+        run.stderr
+    );
+    let run = sipflow(&["calls", "--limit", "tcp-bufer=64", &pcap]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("invalid --limit 'tcp-bufer=64'"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("fragment-timeout-ms"), "{}", run.stderr);
+}

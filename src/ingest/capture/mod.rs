@@ -27,6 +27,10 @@ pub use reader::{ReadError, is_capture};
 #[derive(Debug, Clone, Default)]
 pub struct CaptureOptions {
     pub payload: payload::PayloadOptions,
+    /// Memory bounds of TCP reassembly (`--limit tcp-…`).
+    pub tcp: payload::Limits,
+    /// Memory bounds of IP fragment reassembly (`--limit fragment-…`).
+    pub fragments: decode::FragLimits,
 }
 
 /// What a capture yields.
@@ -46,8 +50,8 @@ pub fn parse(
     input: usize,
     opts: &CaptureOptions,
 ) -> Result<CaptureLog, ReadError> {
-    let mut decoder = decode::Decoder::new();
-    let mut payloads = payload::Payloads::new(opts.payload.clone());
+    let mut decoder = decode::Decoder::with_limits(opts.fragments);
+    let mut payloads = payload::Payloads::with_limits(opts.payload.clone(), opts.tcp.clone());
     let mut log = CaptureLog::default();
     let mut datagrams = Vec::new();
     let mut chunks = Vec::new();
