@@ -11,7 +11,7 @@
 
 use std::io::Read;
 use std::ops::Range;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use base64::Engine;
 use sipflow::dialog::{self, CorrelateOptions, Model};
@@ -251,7 +251,7 @@ pub fn pipeline(data: &[u8], format: Format) {
         }
     }
 
-    let sources: Vec<Arc<[u8]>> = vec![source.into()];
+    let sources = vec![sipflow::ingest::Source::new(source)];
     let ctx = report::Context {
         model: &model,
         inputs: &inputs,

@@ -13,6 +13,9 @@ mod align;
 pub mod capture;
 pub mod pjsip;
 pub mod raw;
+mod stream;
+
+pub use stream::{EventStream, stream};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -173,7 +176,7 @@ pub struct Ingested {
     /// indexes this list.
     pub inputs: Vec<InputInfo>,
     /// The raw bytes of each input (decompressed), for rendering spans.
-    pub sources: Vec<std::sync::Arc<[u8]>>,
+    pub sources: Vec<Source>,
     /// All events, merged by log time; ties keep input order.
     pub events: Vec<Event>,
     pub errors: Vec<InputError>,
@@ -181,84 +184,25 @@ pub struct Ingested {
     pub warnings: Vec<InputWarning>,
 }
 
-/// Reads every input, continuing past unreadable ones. Inputs are read in parallel, one per
-/// core at a time; the result is the same as reading them in order.
+/// Reads every input, continuing past unreadable ones, and holds all their events (see
+/// [`stream`] for the same one event at a time).
 pub fn ingest(names: &[String], opts: &IngestOptions) -> Ingested {
-    let mut out = Ingested::default();
-    let mut streams = Vec::new();
-    for (position, read) in read_all(names, opts).into_iter().enumerate() {
-        // An origin names its input by its place among the readable inputs.
-        let index = out.inputs.len();
-        let read = read.map(|mut read| {
-            if index != position {
-                for e in &mut read.events {
-                    e.origin_mut().input = index;
-                }
-            }
-            read
-        });
-        match read {
-            Ok(read) => {
-                out.warnings.extend(read.warnings);
-                out.inputs.push(read.info);
-                out.sources.push(read.source.into());
-                streams.push(read.events);
-            }
-            Err(e) => out.errors.push(e),
-        }
-    }
-    align::align_clocks(&mut out.inputs, &mut streams);
-    out.events = merge_by_time(streams);
+    let mut events = stream(names, opts);
+    let all: Vec<Event> = events.by_ref().collect();
+    let mut out = events.finish();
+    out.events = all;
     out
 }
 
-/// Reads the inputs on as many threads as there are cores (each thread takes the next
-/// unread input), each with its place in `names` as its index; results in `names` order.
-fn read_all(names: &[String], opts: &IngestOptions) -> Vec<Result<ReadInput, InputError>> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .clamp(1, names.len().max(1));
-    let read = |i: usize| {
-        let name = &names[i];
-        open(name).and_then(|r| ingest_reader(name, r, i, opts))
-    };
-    if workers == 1 {
-        return (0..names.len()).map(read).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<Option<Result<ReadInput, InputError>>> =
-        (0..names.len()).map(|_| None).collect();
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        if i >= names.len() {
-                            return done;
-                        }
-                        done.push((i, read(i)));
-                    }
-                })
-            })
-            .collect();
-        for h in handles {
-            let done = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-            for (i, r) in done {
-                results[i] = Some(r);
-            }
-        }
-    });
-    results.into_iter().flatten().collect()
-}
+/// The text of a text input, kept for rendering spans; empty for captures.
+pub type Source = std::sync::Arc<Vec<u8>>;
 
 /// One input, read.
 #[derive(Debug)]
 pub struct ReadInput {
     pub info: InputInfo,
     /// The text of a text input (for spans); empty for captures.
-    pub source: Vec<u8>,
+    pub source: Source,
     pub events: Vec<Event>,
     pub warnings: Vec<InputWarning>,
 }
@@ -278,15 +222,50 @@ fn open(name: &str) -> Result<Box<dyn Read>, InputError> {
 /// How much of an input sniffing looks at.
 const HEAD_BYTES: usize = 64 * 1024;
 
-/// Reads one input from `r`: gzip is undone on the fly, the format is sniffed from the first
-/// bytes, captures are streamed and text is read whole. `index` is the input's place in the
-/// run ([`crate::event::Origin::input`]).
+/// What reading one input hands on as it goes.
+// Events are the common case and are moved once; boxing them would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
+pub enum Piece {
+    /// The input's format is known (its counts are not yet); for a text input, its whole text.
+    Started {
+        info: InputInfo,
+        source: Source,
+    },
+    Event(Event),
+}
+
+/// Reads one input from `r` and collects its events.
 pub fn ingest_reader(
     name: &str,
     r: Box<dyn Read>,
     index: usize,
     opts: &IngestOptions,
 ) -> Result<ReadInput, InputError> {
+    let mut source = Source::default();
+    let mut events = Vec::new();
+    let (info, warnings) = read_input(name, r, index, opts, &mut |piece| match piece {
+        Piece::Started { source: s, .. } => source = s,
+        Piece::Event(e) => events.push(e),
+    })?;
+    Ok(ReadInput {
+        info,
+        source,
+        events,
+        warnings,
+    })
+}
+
+/// Reads one input from `r`, handing on what it finds as it goes: gzip is undone on the fly,
+/// the format is sniffed from the first bytes, captures are streamed and text is read whole
+/// (findings point into it). `index` is the input's place in the run
+/// ([`crate::event::Origin::input`]). Returns the input's counts and damage.
+pub fn read_input(
+    name: &str,
+    r: Box<dyn Read>,
+    index: usize,
+    opts: &IngestOptions,
+    emit: &mut dyn FnMut(Piece),
+) -> Result<(InputInfo, Vec<InputWarning>), InputError> {
     let r: Box<dyn Read> = match &opts.progress {
         Some(progress) => Box::new(Reporting {
             inner: r,
@@ -325,12 +304,15 @@ pub fn ingest_reader(
             Format::Pcap
         };
         let mut stream = Cursor::new(head).chain(r);
-        return read_capture(name, &mut stream, gzip, format, index, opts);
+        return read_capture(name, &mut stream, gzip, format, index, opts, emit);
     }
     let mut bytes = head;
     r.read_to_end(&mut bytes)
         .map_err(|e| read_error(name, gzip, e))?;
-    Ok(read_text(name, bytes, gzip, format, index, opts))
+    Ok((
+        read_text(name, bytes, gzip, format, index, opts, emit),
+        Vec::new(),
+    ))
 }
 
 /// Parses one input that is already in memory (used by tests).
@@ -340,7 +322,7 @@ pub fn ingest_bytes(
     opts: &IngestOptions,
 ) -> Result<(InputInfo, Vec<u8>, Vec<Event>), InputError> {
     let read = ingest_reader(name, Box::new(Cursor::new(bytes)), 0, opts)?;
-    Ok((read.info, read.source, read.events))
+    Ok((read.info, read.source.to_vec(), read.events))
 }
 
 fn read_error(name: &str, gzip: bool, source: std::io::Error) -> InputError {
@@ -352,6 +334,21 @@ fn read_error(name: &str, gzip: bool, source: std::io::Error) -> InputError {
     }
 }
 
+/// An input's description before its counts are known.
+fn started(name: &str, format: Format, gzip: bool) -> InputInfo {
+    InputInfo {
+        name: name.to_string(),
+        format,
+        gzip,
+        bytes: 0,
+        frames: None,
+        messages: 0,
+        truncated: 0,
+        log_events: 0,
+        clock_offset_ms: None,
+    }
+}
+
 fn read_text(
     name: &str,
     bytes: Vec<u8>,
@@ -359,42 +356,37 @@ fn read_text(
     format: Format,
     index: usize,
     opts: &IngestOptions,
-) -> ReadInput {
-    let (events, messages, truncated) = match format {
+    emit: &mut dyn FnMut(Piece),
+) -> InputInfo {
+    let mut info = started(name, format, gzip);
+    info.bytes = bytes.len() as u64;
+    let source = Source::new(bytes);
+    emit(Piece::Started {
+        info: info.clone(),
+        source: source.clone(),
+    });
+    let mut counted = |e: Event| {
+        match &e {
+            Event::Message(_) => info.messages += 1,
+            Event::Log(_) => info.log_events += 1,
+        }
+        emit(Piece::Event(e));
+    };
+    match format {
         Format::Pjsip => {
             let popts = pjsip::PjsipOptions { date: opts.date };
-            let log = pjsip::parse(&bytes, index, &popts);
-            (log.events, log.dumps, log.truncated)
+            let log = pjsip::parse(&source, index, &popts, &mut counted);
+            info.messages = log.dumps;
+            info.truncated = log.truncated;
         }
-        Format::Sipp => {
-            let events = raw::parse_sipp(&bytes, index, opts.date);
-            let n = events.len();
-            (events, n, 0)
-        }
-        Format::Sip | Format::Pcap | Format::Pcapng => {
-            let events = raw::parse_raw(&bytes, index);
-            let n = events.len();
-            (events, n, 0)
-        }
-    };
-    let log_events = events.iter().filter(|e| matches!(e, Event::Log(_))).count();
-    let info = InputInfo {
-        name: name.to_string(),
-        format,
-        gzip,
-        bytes: bytes.len() as u64,
-        frames: None,
-        messages,
-        truncated,
-        log_events,
-        clock_offset_ms: None,
-    };
-    ReadInput {
-        info,
-        source: bytes,
-        events,
-        warnings: Vec::new(),
+        Format::Sipp => raw::parse_sipp(&source, index, opts.date)
+            .into_iter()
+            .for_each(&mut counted),
+        Format::Sip | Format::Pcap | Format::Pcapng => raw::parse_raw(&source, index)
+            .into_iter()
+            .for_each(&mut counted),
     }
+    info
 }
 
 fn read_capture(
@@ -404,35 +396,41 @@ fn read_capture(
     format: Format,
     index: usize,
     opts: &IngestOptions,
-) -> Result<ReadInput, InputError> {
+    emit: &mut dyn FnMut(Piece),
+) -> Result<(InputInfo, Vec<InputWarning>), InputError> {
+    let mut info = started(name, format, gzip);
+    // Told when the first message is found (or at the end): a capture whose header cannot be
+    // read is an error, not an input.
+    let mut start = Some(info.clone());
+    let mut start_once = |emit: &mut dyn FnMut(Piece)| {
+        if let Some(info) = start.take() {
+            emit(Piece::Started {
+                info,
+                source: Source::default(),
+            });
+        }
+    };
     let mut counted = CountingReader {
         inner: stream,
         bytes: 0,
     };
-    let log = capture::parse(&mut counted, index, &opts.capture).map_err(|e| match e {
+    let log = capture::parse(&mut counted, index, &opts.capture, &mut |e| {
+        start_once(emit);
+        emit(Piece::Event(e));
+    })
+    .map_err(|e| match e {
         capture::ReadError::Io(source) => read_error(name, gzip, source),
         other => InputError::Capture {
             name: name.to_string(),
             reason: other.to_string(),
         },
     })?;
-    let info = InputInfo {
-        name: name.to_string(),
-        format,
-        gzip,
-        bytes: counted.bytes,
-        frames: Some(log.frames),
-        messages: log.messages,
-        truncated: log.truncated,
-        log_events: 0,
-        clock_offset_ms: None,
-    };
-    Ok(ReadInput {
-        info,
-        source: Vec::new(),
-        events: log.events,
-        warnings: summarize_warnings(name, &log.warnings),
-    })
+    start_once(emit);
+    info.bytes = counted.bytes;
+    info.frames = Some(log.frames);
+    info.messages = log.messages;
+    info.truncated = log.truncated;
+    Ok((info, summarize_warnings(name, &log.warnings)))
 }
 
 /// Counts the bytes a reader delivered.

@@ -23,7 +23,7 @@ pub struct Context<'a> {
     pub model: &'a Model,
     pub inputs: &'a [InputInfo],
     /// The text of each input (empty for captures), for pointing into it.
-    pub sources: &'a [std::sync::Arc<[u8]>],
+    pub sources: &'a [crate::ingest::Source],
 }
 
 impl Context<'_> {

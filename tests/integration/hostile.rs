@@ -13,7 +13,7 @@ fn pipeline(bytes: Vec<u8>) {
     let Ok((info, src, events)) = ingest::ingest_bytes("hostile", bytes, &opts) else {
         return;
     };
-    let sources: Vec<std::sync::Arc<[u8]>> = vec![src.into()];
+    let sources = vec![ingest::Source::new(src)];
     let model = dialog::correlate(events, &CorrelateOptions::default());
     let inputs = [info];
     let ctx = Context {

@@ -33,10 +33,9 @@ pub struct CaptureOptions {
     pub fragments: decode::FragLimits,
 }
 
-/// What a capture yields.
+/// What a capture yields besides its events.
 #[derive(Debug, Default)]
 pub struct CaptureLog {
-    pub events: Vec<Event>,
     pub frames: u64,
     /// SIP messages found (each also an event).
     pub messages: usize,
@@ -44,37 +43,38 @@ pub struct CaptureLog {
     pub warnings: Vec<Warning>,
 }
 
-/// Reads a whole capture from `r`, streaming. `input` is the index of this input in the run.
+/// Reads a whole capture from `r`, streaming, and hands each message event to `emit` as soon
+/// as it is complete. `input` is the index of this input in the run.
 pub fn parse(
     r: &mut dyn Read,
     input: usize,
     opts: &CaptureOptions,
+    emit: &mut dyn FnMut(Event),
 ) -> Result<CaptureLog, ReadError> {
     let mut decoder = decode::Decoder::with_limits(opts.fragments);
     let mut payloads = payload::Payloads::with_limits(opts.payload.clone(), opts.tcp.clone());
     let mut log = CaptureLog::default();
     let mut datagrams = Vec::new();
     let mut chunks = Vec::new();
+    let mut hand_on = |chunks: &mut Vec<SipChunk>, log: &mut CaptureLog| {
+        for c in chunks.drain(..) {
+            log.messages += 1;
+            log.truncated += usize::from(c.truncated);
+            emit(chunk_event(c, input));
+        }
+    };
     let summary = reader::read(r, &mut |pkt| {
         decoder.decode(&pkt, &mut datagrams, &mut log.warnings);
         for d in datagrams.drain(..) {
             payloads.push(d, &mut chunks, &mut log.warnings);
         }
-        log.events
-            .extend(chunks.drain(..).map(|c| chunk_event(c, input)));
+        hand_on(&mut chunks, &mut log);
     })?;
     decoder.finish(&mut log.warnings);
     payloads.finish(&mut chunks, &mut log.warnings);
-    log.events
-        .extend(chunks.drain(..).map(|c| chunk_event(c, input)));
+    hand_on(&mut chunks, &mut log);
     log.frames = summary.frames;
     log.warnings.extend(summary.warnings);
-    log.messages = log.events.len();
-    log.truncated = log
-        .events
-        .iter()
-        .filter(|e| matches!(e, Event::Message(m) if m.truncated))
-        .count();
     Ok(log)
 }
 

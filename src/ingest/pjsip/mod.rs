@@ -38,11 +38,9 @@ pub struct PjsipOptions {
     pub date: Option<i64>,
 }
 
-/// What a pjsip log yields.
+/// What a pjsip log yields besides its events.
 #[derive(Debug, Default)]
 pub struct PjsipLog {
-    /// Message and log events in input order.
-    pub events: Vec<Event>,
     /// Number of `TX`/`RX` dump headers seen (complete or cut).
     pub dumps: usize,
     /// Number of dumps marked truncated.
@@ -72,8 +70,19 @@ pub fn sniff(head: &[u8]) -> bool {
 }
 
 /// Reads a whole pjsip log. `input` is the index of this input in the run.
-pub fn parse(text: &[u8], input: usize, opts: &PjsipOptions) -> PjsipLog {
-    let mut reader = Reader::new(text, input, opts);
+/// Message events are held back while one of them waits for its local address (a connection
+/// line later in the log may tell it), but never more than this many: then what is known so far
+/// fills them, so that memory stays bounded.
+const HOLD_EVENTS: usize = 4096;
+
+/// Reads a pjsip log, handing its events to `emit` in input order.
+pub fn parse(
+    text: &[u8],
+    input: usize,
+    opts: &PjsipOptions,
+    emit: &mut dyn FnMut(Event),
+) -> PjsipLog {
+    let mut reader = Reader::new(text, input, opts, emit);
     for line in Lines::new(text) {
         reader.line(line);
     }
@@ -91,13 +100,22 @@ struct Reader<'a> {
     dump: Option<Box<Dump>>,
     /// Time of the last prefixed line (`None` before the first).
     last: Option<Timestamp>,
-    /// Message events whose local address no connection line had shown when they were read.
+    /// Events not handed on yet: see [`HOLD_EVENTS`].
+    held: Vec<Event>,
+    /// Held message events whose local address no connection line had shown when they were
+    /// read (indexes into `held`).
     pending: Vec<local::Pending>,
     out: PjsipLog,
+    emit: &'a mut dyn FnMut(Event),
 }
 
 impl<'a> Reader<'a> {
-    fn new(text: &'a [u8], input: usize, opts: &PjsipOptions) -> Self {
+    fn new(
+        text: &'a [u8],
+        input: usize,
+        opts: &PjsipOptions,
+        emit: &'a mut dyn FnMut(Event),
+    ) -> Self {
         Reader {
             text,
             input,
@@ -106,8 +124,28 @@ impl<'a> Reader<'a> {
             locals: Locals::default(),
             dump: None,
             last: None,
+            held: Vec::new(),
             pending: Vec::new(),
             out: PjsipLog::default(),
+            emit,
+        }
+    }
+
+    /// Hands an event on, or holds it (see [`HOLD_EVENTS`]).
+    fn push(&mut self, event: Event) {
+        self.held.push(event);
+        if self.pending.is_empty() || self.held.len() >= HOLD_EVENTS {
+            self.release();
+        }
+    }
+
+    /// Fills the pending local addresses with what the log has shown so far and hands every
+    /// held event on.
+    fn release(&mut self) {
+        local::fill(&mut self.held, &self.pending, &self.locals);
+        self.pending.clear();
+        for e in self.held.drain(..) {
+            (self.emit)(e);
         }
     }
 
@@ -170,9 +208,10 @@ impl<'a> Reader<'a> {
         let Some(kind) = evidence::classify(text) else {
             return;
         };
-        self.out.events.push(Event::Log(LogEvent {
+        let origin = self.origin(line.no, line.start..line.end());
+        self.push(Event::Log(LogEvent {
             ts,
-            origin: self.origin(line.no, line.start..line.end()),
+            origin,
             sender: sender.to_string(),
             kind,
             errors: evidence::errors(text),
@@ -202,7 +241,7 @@ impl<'a> Reader<'a> {
         let local = self.locals.conn(h.transport, &h.peer);
         if local.is_none() {
             let listening = self.locals.listening(h.transport, &h.peer);
-            self.pending.push((self.out.events.len(), listening));
+            self.pending.push((self.held.len(), listening));
         }
         let mut m = MessageEvent {
             ts: dump.ts,
@@ -218,12 +257,12 @@ impl<'a> Reader<'a> {
         };
         *local::slot(&mut m) = local;
         *local::peer_slot(&mut m) = Some(h.peer);
-        self.out.events.push(Event::Message(m));
+        self.push(Event::Message(m));
     }
 
     fn finish(mut self) -> PjsipLog {
         self.close_dump(false);
-        local::fill(&mut self.out.events, &self.pending, &self.locals);
+        self.release();
         self.out
     }
 }

@@ -20,6 +20,23 @@ fn pj(text: &str) -> String {
         .collect()
 }
 
+/// What a log yields, collected (the reader hands its events on one by one).
+struct PjsipLog {
+    events: Vec<Event>,
+    dumps: usize,
+    truncated: usize,
+}
+
+fn parse(text: &[u8], input: usize, opts: &PjsipOptions) -> PjsipLog {
+    let mut events = Vec::new();
+    let log = super::parse(text, input, opts, &mut |e| events.push(e));
+    PjsipLog {
+        events,
+        dumps: log.dumps,
+        truncated: log.truncated,
+    }
+}
+
 fn run(text: &str) -> PjsipLog {
     parse(text.as_bytes(), 3, &PjsipOptions::default())
 }

@@ -24,7 +24,7 @@ struct Diag {
     code: Option<String>,
     severity: miette::Severity,
     help: Option<String>,
-    source: Option<NamedSource<Arc<[u8]>>>,
+    source: Option<NamedSource<crate::ingest::Source>>,
     labels: Vec<LabeledSpan>,
     related: Vec<Diag>,
 }

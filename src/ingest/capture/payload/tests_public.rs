@@ -27,9 +27,12 @@ fn load(rel: &str) -> Option<(CaptureLog, Vec<Found>)> {
         return None;
     }
     let mut f = File::open(&path).ok()?;
-    let log = parse(&mut f, 0, &CaptureOptions::default()).expect("a readable capture");
-    let found = log
-        .events
+    let mut events = Vec::new();
+    let log = parse(&mut f, 0, &CaptureOptions::default(), &mut |e| {
+        events.push(e)
+    })
+    .expect("a readable capture");
+    let found = events
         .iter()
         .filter_map(|e| match e {
             Event::Message(m) => Some(m),
