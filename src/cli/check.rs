@@ -3,8 +3,12 @@
 
 use std::io::{self, Write};
 
+use super::progress::Bar;
 use super::{CheckArgs, CheckFormat, RuleArgs, UsageError};
 use crate::config::Config;
+use crate::dialog::window::{self, OpenCallLimit, Window, Windows};
+use crate::dialog::{self, CorrelateOptions};
+use crate::ingest::{EventStream, InputInfo, Source};
 use crate::report::{Context, findings, html};
 use crate::rules::{self, Finding, RuleSettings, Severity, Thresholds};
 
@@ -62,7 +66,32 @@ fn severity(s: &str) -> Result<Severity, UsageError> {
     Severity::parse(s).ok_or_else(|| UsageError::Severity(s.into()))
 }
 
+/// The formats that can be written window by window (see [`run_streamed`]): one finding after
+/// the other, with no document around them.
+#[derive(Clone, Copy)]
+pub(super) enum Streamed {
+    Human,
+    Concise,
+    Jsonl,
+    Github,
+}
+
 impl CheckSettings {
+    /// The format, if the output can be written as windows are analysed: a format that is one
+    /// finding after another, and no HTML report (which needs every call).
+    pub(super) fn streamed(&self) -> Option<Streamed> {
+        if self.html.is_some() {
+            return None;
+        }
+        match self.format {
+            CheckFormat::Human => Some(Streamed::Human),
+            CheckFormat::Concise => Some(Streamed::Concise),
+            CheckFormat::Jsonl => Some(Streamed::Jsonl),
+            CheckFormat::Github => Some(Streamed::Github),
+            CheckFormat::Json | CheckFormat::Sarif | CheckFormat::Junit => None,
+        }
+    }
+
     pub(super) fn new(
         args: &CheckArgs,
         config: &Config,
@@ -144,4 +173,97 @@ pub(super) fn run_check(
         html.write(ctx, &findings, out)?;
     }
     Ok(code)
+}
+
+/// `check` with a format written as it goes ([`CheckSettings::streamed`]): the stream is cut
+/// into windows ([`crate::dialog::window`]), and each is correlated, judged and written before
+/// the next is read, so memory holds the open calls and one window, not the input. Calls and
+/// flows are numbered across windows. Returns the exit code and, if the open-call limit was
+/// reached, its report.
+pub(super) fn run_streamed(
+    check: &CheckSettings,
+    format: Streamed,
+    events: &mut EventStream,
+    limits: window::Limits,
+    correlate: &CorrelateOptions,
+    bar: Option<&Bar>,
+    out: &mut dyn Write,
+) -> io::Result<(u8, Option<OpenCallLimit>)> {
+    let mut run = Totals::default();
+    let mut windows = Windows::new(limits);
+    while let Some(ev) = events.next() {
+        if let Some(w) = windows.push(ev) {
+            run.window(check, format, (w, false), events, correlate, bar, out)?;
+        }
+    }
+    let (last, limit) = windows.finish();
+    run.window(check, format, (last, true), events, correlate, bar, out)?;
+    if let Streamed::Human = format {
+        findings::human::write_summary(run.by_severity, run.calls, run.flows, out)?;
+    }
+    Ok((run.code, limit))
+}
+
+/// What the windows written so far add up to.
+#[derive(Default)]
+struct Totals {
+    calls: usize,
+    flows: usize,
+    /// Errors, warnings, infos.
+    by_severity: [usize; 3],
+    code: u8,
+}
+
+impl Totals {
+    #[allow(clippy::too_many_arguments)]
+    fn window(
+        &mut self,
+        check: &CheckSettings,
+        format: Streamed,
+        (w, last): (Window, bool),
+        events: &EventStream,
+        correlate: &CorrelateOptions,
+        bar: Option<&Bar>,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        if w.events.is_empty() && !last {
+            return Ok(());
+        }
+        let inputs: &[InputInfo] = events.inputs();
+        let sources: &[Source] = events.sources();
+        let mut model = dialog::correlate(w.events, correlate);
+        model.renumber(self.calls, self.flows);
+        self.calls += model.calls.len();
+        self.flows += model.flows.len();
+        let mut rctx = rules::Context::new(&model, &check.rules, inputs);
+        rctx.input_ends = w.input_ends;
+        rctx.whole_inputs = last;
+        let found = rules::run(&rctx);
+        let ctx = Context {
+            model: &model,
+            inputs,
+            sources,
+        };
+        let located: Vec<_> = found.iter().map(|f| findings::locate(&ctx, f)).collect();
+        for (i, sev) in [Severity::Error, Severity::Warning, Severity::Info]
+            .into_iter()
+            .enumerate()
+        {
+            self.by_severity[i] += findings::count(&located, sev);
+        }
+        if found.iter().any(|f| f.severity >= check.fail_on) {
+            self.code = 1;
+        }
+        let mut buf = Vec::new();
+        match format {
+            Streamed::Human => findings::human::write_findings(&ctx, &located, &mut buf)?,
+            Streamed::Concise => findings::concise::write(&located, &mut buf)?,
+            Streamed::Jsonl => findings::json::write_lines(&located, &mut buf)?,
+            Streamed::Github => findings::github::write(&located, &mut buf)?,
+        }
+        match bar {
+            Some(bar) => bar.suspend(|| out.write_all(&buf)),
+            None => out.write_all(&buf),
+        }
+    }
 }

@@ -1,16 +1,24 @@
-//! `--limit NAME=VALUE`: the memory bounds of capture reading, validated into
-//! [`CaptureOptions`]. Each limit, when hit, is reported as a warning on the input (see
+//! `--limit NAME=VALUE`: the memory bounds of capture reading and of the calls held open,
+//! validated into [`Bounds`]. Each limit, when hit, is reported as a warning (see
 //! `docs/security.md`); none is silent.
 
 use super::UsageError;
+use crate::dialog::window;
 use crate::ingest::capture::CaptureOptions;
+
+/// What `--limit` sets.
+#[derive(Debug, Clone, Default)]
+pub struct Bounds {
+    pub capture: CaptureOptions,
+    pub windows: window::Limits,
+}
 
 /// A limit's name, what it bounds, and how a value is stored.
 pub struct Limit {
     pub name: &'static str,
     pub what: &'static str,
-    set: fn(&mut CaptureOptions, u64),
-    get: fn(&CaptureOptions) -> u64,
+    set: fn(&mut Bounds, u64),
+    get: fn(&Bounds) -> u64,
 }
 
 fn usize_of(v: u64) -> usize {
@@ -20,51 +28,65 @@ fn usize_of(v: u64) -> usize {
 /// Every limit, in the order `docs/security.md` lists them.
 pub const LIMITS: &[Limit] = &[
     Limit {
+        name: "open-calls",
+        what: "calls and flows held open at once by `check` (human, concise, jsonl, github); \
+               beyond it the oldest is analysed before it ends",
+        set: |o, v| o.windows.open_calls = usize_of(v),
+        get: |o| o.windows.open_calls as u64,
+    },
+    Limit {
+        name: "window-events",
+        what: "events of ended calls held before they are analysed and written together",
+        set: |o, v| o.windows.window_events = usize_of(v),
+        get: |o| o.windows.window_events as u64,
+    },
+    Limit {
         name: "tcp-buffer",
         what: "bytes held per TCP direction for an incomplete message, and again for \
                out-of-order segments; a larger message is kept truncated",
-        set: |o, v| o.tcp.max_flow_bytes = usize_of(v),
-        get: |o| o.tcp.max_flow_bytes as u64,
+        set: |o, v| o.capture.tcp.max_flow_bytes = usize_of(v),
+        get: |o| o.capture.tcp.max_flow_bytes as u64,
     },
     Limit {
         name: "tcp-flows",
         what: "TCP directions tracked at once; beyond it the least recently active are dropped",
-        set: |o, v| o.tcp.max_flows = usize_of(v),
-        get: |o| o.tcp.max_flows as u64,
+        set: |o, v| o.capture.tcp.max_flows = usize_of(v),
+        get: |o| o.capture.tcp.max_flows as u64,
     },
     Limit {
         name: "tcp-out-of-order",
         what: "out-of-order segments held per direction before the bytes missing before them \
                are declared lost",
-        set: |o, v| o.tcp.max_out_of_order = usize_of(v),
-        get: |o| o.tcp.max_out_of_order as u64,
+        set: |o, v| o.capture.tcp.max_out_of_order = usize_of(v),
+        get: |o| o.capture.tcp.max_out_of_order as u64,
     },
     Limit {
         name: "tcp-resync",
         what: "bytes without a SIP start line after which a stream seen from its middle is \
                given up",
-        set: |o, v| o.tcp.resync_budget = usize_of(v),
-        get: |o| o.tcp.resync_budget as u64,
+        set: |o, v| o.capture.tcp.resync_budget = usize_of(v),
+        get: |o| o.capture.tcp.resync_budget as u64,
     },
     Limit {
         name: "fragment-packets",
         what: "IP packets pending fragment reassembly at once",
-        set: |o, v| o.fragments.max_packets = usize_of(v),
-        get: |o| o.fragments.max_packets as u64,
+        set: |o, v| o.capture.fragments.max_packets = usize_of(v),
+        get: |o| o.capture.fragments.max_packets as u64,
     },
     Limit {
         name: "fragment-bytes",
         what: "bytes held in pending IP fragments",
-        set: |o, v| o.fragments.max_bytes = usize_of(v),
-        get: |o| o.fragments.max_bytes as u64,
+        set: |o, v| o.capture.fragments.max_bytes = usize_of(v),
+        get: |o| o.capture.fragments.max_bytes as u64,
     },
     Limit {
         name: "fragment-timeout-ms",
         what: "capture time after which an incomplete packet's fragments are dropped",
         set: |o, v| {
-            o.fragments.timeout_micros = i64::try_from(v.saturating_mul(1000)).unwrap_or(i64::MAX)
+            o.capture.fragments.timeout_micros =
+                i64::try_from(v.saturating_mul(1000)).unwrap_or(i64::MAX)
         },
-        get: |o| u64::try_from(o.fragments.timeout_micros / 1000).unwrap_or(0),
+        get: |o| u64::try_from(o.capture.fragments.timeout_micros / 1000).unwrap_or(0),
     },
 ];
 
@@ -85,7 +107,7 @@ fn value(s: &str) -> Option<u64> {
 }
 
 /// Applies `NAME=VALUE` settings over the defaults.
-pub fn apply(settings: &[String], opts: &mut CaptureOptions) -> Result<(), UsageError> {
+pub fn apply(settings: &[String], opts: &mut Bounds) -> Result<(), UsageError> {
     for s in settings {
         let (name, v) = s
             .split_once('=')
@@ -101,7 +123,7 @@ pub fn apply(settings: &[String], opts: &mut CaptureOptions) -> Result<(), Usage
 
 /// `name  default  what`, one limit per line, for `--help` and the docs test.
 pub fn table() -> String {
-    let defaults = CaptureOptions::default();
+    let defaults = Bounds::default();
     LIMITS
         .iter()
         .map(|l| format!("{:<20} {:>10}  {}", l.name, (l.get)(&defaults), l.what))
@@ -115,14 +137,19 @@ mod tests {
 
     #[test]
     fn settings_apply_and_bad_ones_are_usage_errors() {
-        let mut o = CaptureOptions::default();
+        let mut o = Bounds::default();
         apply(
-            &["tcp-buffer=4M".into(), "fragment-timeout-ms=500".into()],
+            &[
+                "tcp-buffer=4M".into(),
+                "fragment-timeout-ms=500".into(),
+                "open-calls=2k".into(),
+            ],
             &mut o,
         )
         .expect("valid");
-        assert_eq!(o.tcp.max_flow_bytes, 4 << 20);
-        assert_eq!(o.fragments.timeout_micros, 500_000);
+        assert_eq!(o.capture.tcp.max_flow_bytes, 4 << 20);
+        assert_eq!(o.capture.fragments.timeout_micros, 500_000);
+        assert_eq!(o.windows.open_calls, 2048);
         for bad in [
             "tcp-buffer",
             "nope=1",

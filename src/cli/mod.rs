@@ -24,7 +24,7 @@ mod limits;
 mod progress;
 mod rules_cmd;
 
-use check::{CheckSettings, HtmlTarget, rule_settings, run_check};
+use check::{CheckSettings, HtmlTarget, rule_settings, run_check, run_streamed};
 use flow::{check_count, select, write_ladders};
 use rules_cmd::{explain, rule_docs, write_rules};
 
@@ -219,6 +219,8 @@ pub struct Settings {
     pub inputs: Vec<String>,
     pub ingest: IngestOptions,
     pub correlate: CorrelateOptions,
+    /// How `check` cuts the stream into windows (see [`crate::dialog::window`]).
+    pub windows: crate::dialog::window::Limits,
 }
 
 /// A usage error found while validating arguments.
@@ -285,13 +287,16 @@ impl InputArgs {
             InputFormat::Sip => Format::Sip,
             InputFormat::Pcap => Format::Pcap,
         });
-        let mut capture = CaptureOptions {
-            payload: PayloadOptions {
-                sip_ports: self.sip_ports.clone(),
+        let mut bounds = limits::Bounds {
+            capture: CaptureOptions {
+                payload: PayloadOptions {
+                    sip_ports: self.sip_ports.clone(),
+                },
+                ..CaptureOptions::default()
             },
-            ..CaptureOptions::default()
+            ..limits::Bounds::default()
         };
-        limits::apply(&self.limits, &mut capture)?;
+        limits::apply(&self.limits, &mut bounds)?;
         let mut correlate = CorrelateOptions::default();
         if !self.correlation_headers.is_empty() {
             correlate.correlation_headers = self.correlation_headers.clone();
@@ -301,10 +306,11 @@ impl InputArgs {
             ingest: IngestOptions {
                 format,
                 date,
-                capture,
+                capture: bounds.capture,
                 progress: None,
             },
             correlate,
+            windows: bounds.windows,
         })
     }
 }
@@ -424,11 +430,30 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
     };
     let bar = progress::Bar::for_inputs(&settings.inputs);
     settings.ingest.progress = bar.as_ref().map(progress::Bar::sink);
+    if let Some(Run::Check(check)) = &check
+        && let Some(format) = check.streamed()
+    {
+        let mut events = ingest::stream(&settings.inputs, &settings.ingest);
+        let result = run_streamed(
+            check,
+            format,
+            &mut events,
+            settings.windows,
+            &settings.correlate,
+            bar.as_ref(),
+            out,
+        );
+        drop(bar);
+        let ingested = events.finish();
+        let (mut diagnostics, input_failed) = input_diagnostics(ingested.warnings, ingested.errors);
+        let result = result.map(|(code, limit)| {
+            diagnostics.extend(limit.map(|l| Box::new(l) as Diag));
+            code
+        });
+        return outcome(result, input_failed, diagnostics);
+    }
     let ingested = ingest::ingest(&settings.inputs, &settings.ingest);
-    let mut diagnostics: Vec<Diag> = Vec::new();
-    diagnostics.extend(ingested.warnings.into_iter().map(|w| Box::new(w) as Diag));
-    let input_failed = !ingested.errors.is_empty();
-    diagnostics.extend(ingested.errors.into_iter().map(|e| Box::new(e) as Diag));
+    let (diagnostics, input_failed) = input_diagnostics(ingested.warnings, ingested.errors);
     bar.as_ref().inspect(|b| b.stage("correlating"));
     let model = dialog::correlate(ingested.events, &settings.correlate);
     // Cleared before anything is written, so that it never mixes with output on a terminal.
@@ -457,6 +482,24 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
         }
         _ => Ok(0),
     };
+    outcome(result, input_failed, diagnostics)
+}
+
+/// The diagnostics of reading the inputs, and whether one could not be read.
+fn input_diagnostics(
+    warnings: Vec<ingest::InputWarning>,
+    errors: Vec<ingest::InputError>,
+) -> (Vec<Diag>, bool) {
+    let failed = !errors.is_empty();
+    let mut diagnostics: Vec<Diag> = Vec::new();
+    diagnostics.extend(warnings.into_iter().map(|w| Box::new(w) as Diag));
+    diagnostics.extend(errors.into_iter().map(|e| Box::new(e) as Diag));
+    (diagnostics, failed)
+}
+
+/// The outcome of a command that wrote `result`: its code, 2 when an input could not be read
+/// or the output could not be written, 0 quietly on a closed pipe.
+fn outcome(result: io::Result<u8>, input_failed: bool, mut diagnostics: Vec<Diag>) -> Outcome {
     let code = match result {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
         Err(e) => {

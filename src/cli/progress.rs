@@ -60,6 +60,12 @@ impl Bar {
         }))
     }
 
+    /// Runs `write` with the bar hidden, so that output written while it runs never mixes
+    /// with it on a terminal.
+    pub(super) fn suspend<R>(&self, write: impl FnOnce() -> R) -> R {
+        self.0.suspend(write)
+    }
+
     /// The stage after reading (`correlating`).
     pub(super) fn stage(&self, what: &'static str) {
         self.0.set_message(what);

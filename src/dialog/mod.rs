@@ -12,6 +12,7 @@ pub mod call;
 pub mod legs;
 pub mod pjsua;
 pub mod transaction;
+pub mod window;
 
 #[cfg(test)]
 mod tests;
@@ -83,6 +84,21 @@ impl Model {
         match &self.events[self.messages[wire].event] {
             Event::Message(m) => m,
             Event::Log(_) => unreachable!("wire messages index message events"),
+        }
+    }
+
+    /// Shifts the 1-based numbers of calls and flows past those of earlier windows (see
+    /// [`window`]), so that they stay unique in a run.
+    pub fn renumber(&mut self, calls_before: usize, flows_before: usize) {
+        for c in &mut self.calls {
+            c.index += calls_before;
+            c.group += calls_before;
+            for l in &mut c.linked {
+                *l += calls_before;
+            }
+        }
+        for f in &mut self.flows {
+            f.index += flows_before;
         }
     }
 

@@ -15,7 +15,7 @@ use super::{Model, Owner};
 use crate::event::{Direction, Event, LogKind};
 
 /// The pjsua call id a log line names, if any.
-fn pjsua_call(kind: &LogKind) -> Option<u32> {
+pub(super) fn pjsua_call(kind: &LogKind) -> Option<u32> {
     match kind {
         LogKind::Answering { call, .. }
         | LogKind::PendingAnswer { call }
@@ -29,7 +29,7 @@ fn pjsua_call(kind: &LogKind) -> Option<u32> {
 }
 
 /// Process-wide lines that say nothing about one call.
-fn process_wide(kind: &LogKind) -> bool {
+pub(super) fn process_wide(kind: &LogKind) -> bool {
     matches!(
         kind,
         LogKind::ExternalThread | LogKind::SoundDevice | LogKind::AccountDeleted { .. }

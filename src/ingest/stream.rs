@@ -157,8 +157,8 @@ fn read_thread(name: &str, index: usize, opts: &IngestOptions, tx: &SyncSender<M
 }
 
 impl EventStream {
-    /// The readable inputs as known so far: names and formats from the start, counts once the
-    /// stream is drained.
+    /// The readable inputs as known so far: names and formats from the start, final counts once
+    /// the stream has returned its last event.
     pub fn inputs(&self) -> &[InputInfo] {
         &self.infos
     }
@@ -166,6 +166,15 @@ impl EventStream {
     /// The text of each readable input (empty for captures).
     pub fn sources(&self) -> &[Source] {
         &self.sources
+    }
+
+    /// Once every input is read: their final descriptions (counts) replace the first ones.
+    fn final_infos(&mut self) {
+        for input in &self.inputs {
+            if let (Some(i), Some(info)) = (input.index, &input.info) {
+                self.infos[i] = info.clone();
+            }
+        }
     }
 
     /// Reads every input to its end, puts the text inputs on the captures' clock and merges.
@@ -222,7 +231,11 @@ impl Iterator for EventStream {
 
     fn next(&mut self) -> Option<Event> {
         if let Some(aligned) = &mut self.aligned {
-            return aligned.pop_front();
+            let next = aligned.pop_front();
+            if next.is_none() {
+                self.final_infos();
+            }
+            return next;
         }
         let mut best: Option<(usize, crate::event::Timestamp)> = None;
         for (pos, input) in self.inputs.iter_mut().enumerate() {
@@ -233,7 +246,10 @@ impl Iterator for EventStream {
                 }
             }
         }
-        let (pos, _) = best?;
+        let Some((pos, _)) = best else {
+            self.final_infos();
+            return None;
+        };
         let input = &mut self.inputs[pos];
         let mut e = input.head.pop_front()?;
         if let Some(i) = input.index

@@ -226,6 +226,10 @@ pub struct Context<'a> {
     /// The time of the last event of each input: how far each vantage point saw, for rules
     /// that need "nothing came before the input ended". Computed once per run.
     pub input_ends: Vec<Option<crate::event::Timestamp>>,
+    /// Whether `inputs` are final and this model is the last (or only) one of the run: rules
+    /// about whole inputs run only then (output written window by window sees several models;
+    /// see [`crate::dialog::window`]).
+    pub whole_inputs: bool,
 }
 
 impl<'a> Context<'a> {
@@ -244,6 +248,7 @@ impl<'a> Context<'a> {
             settings,
             inputs,
             input_ends,
+            whole_inputs: true,
         }
     }
 

@@ -41,6 +41,9 @@ A log with lines such as `Making call with acc #0 to sip:…` but no `TX … byt
 };
 
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
+    if !ctx.whole_inputs {
+        return;
+    }
     for (i, input) in ctx.inputs.iter().enumerate() {
         if input.format != Format::Pjsip || input.messages > 0 {
             continue;

@@ -179,6 +179,22 @@ fn diag(ctx: &Context<'_>, l: &Located<'_>) -> Diag {
 }
 
 pub fn write(ctx: &Context<'_>, located: &[Located<'_>], out: &mut dyn Write) -> io::Result<()> {
+    write_findings(ctx, located, out)?;
+    let count = |sev| count(located, sev);
+    let counts = [
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info),
+    ];
+    write_summary(counts, ctx.model.calls.len(), ctx.model.flows.len(), out)
+}
+
+/// The findings, without the summary line (for output written window by window).
+pub fn write_findings(
+    ctx: &Context<'_>,
+    located: &[Located<'_>],
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
         .with_width(100)
         .with_context_lines(1);
@@ -190,14 +206,20 @@ pub fn write(ctx: &Context<'_>, located: &[Located<'_>], out: &mut dyn Write) ->
         write!(out, "{text}")?;
         writeln!(out)?;
     }
+    Ok(())
+}
+
+/// The closing line: findings by severity (error, warning, info), calls and flows.
+pub fn write_summary(
+    [errors, warnings, infos]: [usize; 3],
+    calls: usize,
+    flows: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     writeln!(
         out,
-        "{} finding(s): {} error, {} warning, {} info; {} call(s), {} flow(s)",
-        located.len(),
-        count(located, Severity::Error),
-        count(located, Severity::Warning),
-        count(located, Severity::Info),
-        ctx.model.calls.len(),
-        ctx.model.flows.len()
+        "{} finding(s): {errors} error, {warnings} warning, {infos} info; {calls} call(s), \
+         {flows} flow(s)",
+        errors + warnings + infos,
     )
 }

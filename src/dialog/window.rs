@@ -1,0 +1,449 @@
+//! Windows: the event stream cut into pieces that can be analysed alone, so that memory grows
+//! with the calls open at once, not with the input.
+//!
+//! Events are grouped by Call-ID as they arrive. A group *closes* when it is over: the final
+//! response to its BYE, the ACK of a final non-2xx response to its INVITE, or the final response
+//! of a non-INVITE flow (REGISTER, OPTIONS, …). Waiting for that last message ends in log time
+//! after 32 s (64 × T1, RFC 3261's Timer B/F/H). A group that is not an established call also
+//! closes after [`IDLE_MICROS`] without an event; an established call stays open until its
+//! BYE, the end of the input, or the open-call limit. Closed groups wait together; once they
+//! hold [`Limits::window_events`] events they are handed on, in arrival order, as one
+//! [`Window`], which is then correlated and judged like a whole input. Until then, stragglers
+//! of a closed group (retransmissions) join it, and a new request on its Call-ID (an INVITE
+//! sent again with credentials) starts a group of its own that correlation joins to it when
+//! both are in one window. So an input smaller than a window gives exactly one window: the same
+//! result as having held it all, and the same output.
+//!
+//! pjsua log lines go with the group of the call they name (`Call 2 …`), bound the way
+//! [`super::pjsua`] binds them; process-wide lines and lines that name no open call go with
+//! the next window.
+//!
+//! The open-call limit closes the oldest group when more are open (a flood of dialogs that
+//! never end), and is reported: such a call may be split, and a later part of it seen as a dialog
+//! nobody started. Owns only the cutting; does not own correlation.
+
+use std::collections::{BTreeSet, HashMap};
+
+use miette::Diagnostic;
+
+use super::call_id_in_raw;
+use super::pjsua::{pjsua_call, process_wide};
+use crate::event::{Direction, Event, LogKind, Timestamp};
+
+/// Log time without an event after which a group that is not an established call closes.
+pub const IDLE_MICROS: i64 = 300_000_000;
+/// Log time a group waits for its last message (64 × T1).
+const WAIT_MICROS: i64 = 32_000_000;
+
+/// The bounds of windowing (`--limit open-calls=…`, `--limit window-events=…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Groups (calls, flows) open at once; beyond it the oldest is closed early.
+    pub open_calls: usize,
+    /// Events of closed groups held before they are handed on as a window.
+    pub window_events: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            open_calls: 10_000,
+            window_events: 8_192,
+        }
+    }
+}
+
+/// A piece of the stream that can be analysed alone.
+#[derive(Debug, Default)]
+pub struct Window {
+    /// In arrival (log time) order.
+    pub events: Vec<Event>,
+    /// How far each input had been read when the window was cut (by input index): what rules
+    /// that ask "did anything come before the input ended" must compare with.
+    pub input_ends: Vec<Option<Timestamp>>,
+}
+
+/// The open-call limit was reached: some calls were analysed before they ended.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error(
+    "{closed_early} call(s) or flow(s) were analysed before they ended: more than {limit} were \
+     open at once"
+)]
+#[diagnostic(
+    code(sipflow::limit::open_calls),
+    severity(Warning),
+    help(
+        "their later messages may show as dialogs nobody started; raise the limit with \
+         --limit open-calls=N (memory grows with it)"
+    )
+)]
+pub struct OpenCallLimit {
+    pub closed_early: usize,
+    pub limit: usize,
+}
+
+/// One open group of events: a Call-ID's messages and the log lines bound to it.
+struct Group {
+    call_id: String,
+    /// (arrival number, event).
+    events: Numbered,
+    last: Timestamp,
+    /// A 2xx answered its INVITE and no BYE came yet.
+    established: bool,
+    /// Whether an INVITE was seen (a call, not a flow).
+    call: bool,
+    /// Waiting for a last message (the BYE's response, the ACK of a failure) until then.
+    ending: Option<i64>,
+    /// Its key in `deadlines`.
+    deadline: Option<i64>,
+}
+
+impl Group {
+    fn deadline(&self) -> Option<i64> {
+        match self.ending {
+            Some(t) => Some(t),
+            None if self.established => None,
+            None => Some(self.last.micros.saturating_add(IDLE_MICROS)),
+        }
+    }
+
+    /// Takes what a message tells about the group's end; `true` when the group is over.
+    fn observe(&mut self, ev: &Event) -> bool {
+        let Event::Message(m) = ev else {
+            return false;
+        };
+        self.last = self.last.max(m.ts);
+        let Some(msg) = m.parsed() else {
+            return false;
+        };
+        let wait = Some(m.ts.micros.saturating_add(WAIT_MICROS));
+        let method = msg.method_or_cseq_method().unwrap_or_default();
+        match (msg.status(), method.as_str()) {
+            (None, "INVITE") => {
+                self.call = true;
+                self.ending = None;
+            }
+            (None, "BYE") => {
+                self.established = false;
+                self.ending = wait;
+            }
+            (None, "ACK") => return self.ending.is_some() && !self.established,
+            (Some(200..), "BYE") => return true,
+            (Some(200..=299), "INVITE") => {
+                self.call = true;
+                self.established = self.ending.is_none();
+            }
+            (Some(300..), "INVITE") if !self.established => self.ending = wait,
+            (Some(200..), _) if !self.call => return true,
+            _ => {}
+        }
+        false
+    }
+}
+
+/// Events with their arrival numbers.
+type Numbered = Vec<(u64, Event)>;
+
+/// A closed group (or an unbound event) waiting for the next window.
+struct Closed {
+    /// Log time when it closed.
+    at: i64,
+    call_id: Option<String>,
+    events: Numbered,
+}
+
+/// pjsua's call ids in one input, for binding log lines (see [`super::pjsua`]).
+#[derive(Default)]
+struct Pjsua {
+    /// pjsua id → group.
+    bound: HashMap<u32, u64>,
+    /// An outgoing call being set up: its log lines and ids wait for its TX INVITE.
+    outgoing: Option<(Numbered, Vec<u32>)>,
+    last_rx_invite: Option<u64>,
+    last_group: Option<u64>,
+}
+
+/// Cuts an event stream into [`Window`]s.
+pub struct Windows {
+    limits: Limits,
+    arrivals: u64,
+    groups: HashMap<u64, Group>,
+    by_call_id: HashMap<String, u64>,
+    /// (deadline, group) of open groups that close by time.
+    deadlines: BTreeSet<(i64, u64)>,
+    /// Call-IDs of the closed groups not handed on yet (index into `closed`): their
+    /// stragglers join them.
+    closed_ids: HashMap<String, usize>,
+    /// Open groups, oldest first (groups are numbered in order of creation).
+    open: BTreeSet<u64>,
+    next_group: u64,
+    pjsua: HashMap<usize, Pjsua>,
+    /// Closed groups and unbound log lines, in order of closing, waiting for the next window.
+    closed: Vec<Closed>,
+    /// Their events.
+    closed_events: usize,
+    input_ends: Vec<Option<Timestamp>>,
+    now: Timestamp,
+    closed_early: usize,
+}
+
+impl Windows {
+    pub fn new(limits: Limits) -> Self {
+        Windows {
+            limits,
+            arrivals: 0,
+            groups: HashMap::new(),
+            by_call_id: HashMap::new(),
+            deadlines: BTreeSet::new(),
+            closed_ids: HashMap::new(),
+            open: BTreeSet::new(),
+            next_group: 0,
+            pjsua: HashMap::new(),
+            closed: Vec::new(),
+            closed_events: 0,
+            input_ends: Vec::new(),
+            now: Timestamp::default(),
+            closed_early: 0,
+        }
+    }
+
+    /// Takes the next event; returns a window when one is complete.
+    pub fn push(&mut self, ev: Event) -> Option<Window> {
+        let seq = self.arrivals;
+        self.arrivals += 1;
+        let input = ev.origin().input;
+        if self.input_ends.len() <= input {
+            self.input_ends.resize(input + 1, None);
+        }
+        let ts = ev.ts();
+        self.input_ends[input] = Some(self.input_ends[input].map_or(ts, |t| t.max(ts)));
+        self.now = self.now.max(ts);
+        match &ev {
+            Event::Message(_) => self.message(seq, ev),
+            Event::Log(_) => self.log(seq, ev),
+        }
+        while let Some(&(at, g)) = self.deadlines.first() {
+            if at > self.now.micros {
+                break;
+            }
+            self.close(g);
+        }
+        while self.open.len() > self.limits.open_calls {
+            let Some(&oldest) = self.open.first() else {
+                break;
+            };
+            self.close(oldest);
+            self.closed_early += 1;
+        }
+        (self.closed_events >= self.limits.window_events).then(|| self.cut(true))
+    }
+
+    /// Closes every group and returns the last window (possibly empty).
+    pub fn finish(mut self) -> (Window, Option<OpenCallLimit>) {
+        let open: Vec<u64> = self.open.iter().copied().collect();
+        for g in open {
+            self.close(g);
+        }
+        let limit = (self.closed_early > 0).then_some(OpenCallLimit {
+            closed_early: self.closed_early,
+            limit: self.limits.open_calls,
+        });
+        (self.cut(false), limit)
+    }
+
+    /// Hands on the closed groups as a window. With `carry`, the groups that closed in the
+    /// last [`WAIT_MICROS`] stay for the next window, as long as they hold at most a quarter of
+    /// one: a retry on the same Call-ID (after a challenge, a redirect, a 422) then still meets
+    /// the attempt before it.
+    fn cut(&mut self, carry: bool) -> Window {
+        let mut kept = Vec::new();
+        let mut kept_events = 0;
+        let recent = self.now.micros.saturating_sub(WAIT_MICROS);
+        while carry && let Some(last) = self.closed.last() {
+            if last.at < recent || kept_events + last.events.len() > self.limits.window_events / 4 {
+                break;
+            }
+            kept_events += last.events.len();
+            kept.extend(self.closed.pop());
+        }
+        kept.reverse();
+        let mut events: Vec<(u64, Event)> = std::mem::replace(&mut self.closed, kept)
+            .into_iter()
+            .flat_map(|c| c.events)
+            .collect();
+        events.sort_by_key(|(seq, _)| *seq);
+        self.closed_events = kept_events;
+        self.closed_ids.clear();
+        for (i, c) in self.closed.iter().enumerate() {
+            if let Some(id) = &c.call_id {
+                self.closed_ids.insert(id.clone(), i);
+            }
+        }
+        Window {
+            events: events.into_iter().map(|(_, e)| e).collect(),
+            input_ends: self.input_ends.clone(),
+        }
+    }
+
+    /// An event that belongs to no open group: it waits for the next window on its own.
+    fn unbound(&mut self, seq: u64, ev: Event) {
+        self.push_closed(None, vec![(seq, ev)]);
+    }
+
+    fn push_closed(&mut self, call_id: Option<String>, events: Numbered) {
+        self.closed_events += events.len();
+        if let Some(id) = &call_id {
+            self.closed_ids.insert(id.clone(), self.closed.len());
+        }
+        self.closed.push(Closed {
+            at: self.now.micros,
+            call_id,
+            events,
+        });
+    }
+
+    fn message(&mut self, seq: u64, ev: Event) {
+        let Event::Message(m) = &ev else {
+            return;
+        };
+        let call_id = match m.parsed() {
+            Some(p) => p.call_id().map(|c| c.into_owned()),
+            None => call_id_in_raw(m.raw()),
+        };
+        let Some(call_id) = call_id else {
+            self.unbound(seq, ev);
+            return;
+        };
+        let new_request = m
+            .parsed()
+            .is_some_and(|p| p.is_request() && p.method() != Some("ACK"));
+        let g = match self.by_call_id.get(&call_id) {
+            Some(&g) => g,
+            None if !new_request && let Some(&c) = self.closed_ids.get(&call_id) => {
+                self.closed_events += 1;
+                self.closed[c].events.push((seq, ev));
+                return;
+            }
+            None => self.open_group(call_id, m.ts),
+        };
+        let input = m.origin.input;
+        let initial = m.parsed().is_some_and(|p| {
+            p.method() == Some("INVITE") && p.to().is_some_and(|t| t.tag().is_none())
+        });
+        let st = self.pjsua.entry(input).or_default();
+        st.last_group = Some(g);
+        let mut held = Vec::new();
+        if initial {
+            match m.direction {
+                Some(Direction::Tx) => {
+                    if let Some((events, ids)) = st.outgoing.take() {
+                        for id in ids {
+                            st.bound.insert(id, g);
+                        }
+                        held = events;
+                    }
+                }
+                _ => st.last_rx_invite = Some(g),
+            }
+        }
+        for (s, e) in held {
+            self.add(g, s, e);
+        }
+        self.add(g, seq, ev);
+    }
+
+    fn log(&mut self, seq: u64, ev: Event) {
+        let Event::Log(l) = &ev else {
+            return;
+        };
+        let st = self.pjsua.entry(l.origin.input).or_default();
+        if process_wide(&l.kind) {
+            self.unbound(seq, ev);
+            return;
+        }
+        if let LogKind::MakingCall { .. } = l.kind {
+            // A call set up before it that never sent its INVITE: its lines wait on their own.
+            if let Some((events, _)) = st.outgoing.replace((vec![(seq, ev)], Vec::new())) {
+                self.push_closed(None, events);
+            }
+            return;
+        }
+        if let (LogKind::CallMediaInit { call }, Some((events, ids))) = (&l.kind, &mut st.outgoing)
+        {
+            ids.push(*call);
+            events.push((seq, ev));
+            return;
+        }
+        if let (LogKind::CallMediaInit { call }, Some(g)) = (&l.kind, st.last_rx_invite) {
+            st.bound.insert(*call, g);
+            st.last_rx_invite = None;
+        }
+        let groups = &self.groups;
+        let target = pjsua_call(&l.kind)
+            .and_then(|id| st.bound.get(&id).copied())
+            .filter(|g| groups.contains_key(g))
+            .or(st.last_group.filter(|g| groups.contains_key(g)));
+        match target {
+            Some(g) => self.add(g, seq, ev),
+            None => self.unbound(seq, ev),
+        }
+    }
+
+    fn open_group(&mut self, call_id: String, ts: Timestamp) -> u64 {
+        let g = self.next_group;
+        self.next_group += 1;
+        self.by_call_id.insert(call_id.clone(), g);
+        self.open.insert(g);
+        self.groups.insert(
+            g,
+            Group {
+                call_id,
+                events: Vec::new(),
+                last: ts,
+                established: false,
+                call: false,
+                ending: None,
+                deadline: None,
+            },
+        );
+        g
+    }
+
+    fn add(&mut self, g: u64, seq: u64, ev: Event) {
+        let Some(group) = self.groups.get_mut(&g) else {
+            self.unbound(seq, ev);
+            return;
+        };
+        let over = group.observe(&ev);
+        group.events.push((seq, ev));
+        if over {
+            self.close(g);
+            return;
+        }
+        let deadline = group.deadline();
+        if deadline != group.deadline {
+            if let Some(old) = group.deadline {
+                self.deadlines.remove(&(old, g));
+            }
+            if let Some(new) = deadline {
+                self.deadlines.insert((new, g));
+            }
+            group.deadline = deadline;
+        }
+    }
+
+    fn close(&mut self, g: u64) {
+        let Some(group) = self.groups.remove(&g) else {
+            return;
+        };
+        self.open.remove(&g);
+        if let Some(d) = group.deadline {
+            self.deadlines.remove(&(d, g));
+        }
+
+        if self.by_call_id.get(&group.call_id) == Some(&g) {
+            self.by_call_id.remove(&group.call_id);
+        }
+        self.push_closed(Some(group.call_id), group.events);
+    }
+}
