@@ -17,4 +17,5 @@ mod integration {
     pub mod rule_cases_calls;
     pub mod rule_cases_messages;
     pub mod snapshots;
+    pub mod streaming;
 }

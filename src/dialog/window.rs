@@ -47,8 +47,8 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            open_calls: 10_000,
-            window_events: 8_192,
+            open_calls: 4_096,
+            window_events: 4_096,
         }
     }
 }
@@ -252,25 +252,49 @@ impl Windows {
     }
 
     /// Hands on the closed groups as a window. With `carry`, the groups that closed in the
-    /// last [`WAIT_MICROS`] stay for the next window, as long as they hold at most a quarter of
-    /// one: a retry on the same Call-ID (after a challenge, a redirect, a 422) then still meets
-    /// the attempt before it.
+    /// last [`WAIT_MICROS`] stay for the next window, with every other closed group of their
+    /// Call-ID, as long as they hold at most a quarter of one: a retry on the same Call-ID
+    /// (after a challenge, a redirect, a 422) then still meets the attempt before it.
     fn cut(&mut self, carry: bool) -> Window {
-        let mut kept = Vec::new();
+        let mut keep = vec![false; self.closed.len()];
         let mut kept_events = 0;
-        let recent = self.now.micros.saturating_sub(WAIT_MICROS);
-        while carry && let Some(last) = self.closed.last() {
-            if last.at < recent || kept_events + last.events.len() > self.limits.window_events / 4 {
-                break;
+        if carry {
+            let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
+            for (i, c) in self.closed.iter().enumerate() {
+                if let Some(id) = &c.call_id {
+                    by_id.entry(id.as_str()).or_default().push(i);
+                }
             }
-            kept_events += last.events.len();
-            kept.extend(self.closed.pop());
+            let recent = self.now.micros.saturating_sub(WAIT_MICROS);
+            for i in (0..self.closed.len()).rev() {
+                if keep[i] {
+                    continue;
+                }
+                let c = &self.closed[i];
+                let cluster = match &c.call_id {
+                    Some(id) => by_id.get(id.as_str()).map_or(&[][..], Vec::as_slice),
+                    None => std::slice::from_ref(&i),
+                };
+                let size: usize = cluster.iter().map(|&j| self.closed[j].events.len()).sum();
+                if c.at < recent || kept_events + size > self.limits.window_events / 4 {
+                    break;
+                }
+                kept_events += size;
+                for &j in cluster {
+                    keep[j] = true;
+                }
+            }
         }
-        kept.reverse();
-        let mut events: Vec<(u64, Event)> = std::mem::replace(&mut self.closed, kept)
-            .into_iter()
-            .flat_map(|c| c.events)
-            .collect();
+        let mut events: Numbered = Vec::new();
+        let mut kept = Vec::new();
+        for (c, keep) in std::mem::take(&mut self.closed).into_iter().zip(keep) {
+            if keep {
+                kept.push(c);
+            } else {
+                events.extend(c.events);
+            }
+        }
+        self.closed = kept;
         events.sort_by_key(|(seq, _)| *seq);
         self.closed_events = kept_events;
         self.closed_ids.clear();
@@ -398,7 +422,8 @@ impl Windows {
             g,
             Group {
                 call_id,
-                events: Vec::new(),
+                // Most groups of a flood hold one event; a call grows it as it goes.
+                events: Vec::with_capacity(1),
                 last: ts,
                 established: false,
                 call: false,
@@ -445,5 +470,119 @@ impl Windows {
             self.by_call_id.remove(&group.call_id);
         }
         self.push_closed(Some(group.call_id), group.events);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::{IngestOptions, ingest_bytes};
+
+    /// The events of a recorded fixture, in order.
+    fn fixture(rel: &str) -> Vec<Event> {
+        let path = format!("{}/fixtures/{rel}", env!("CARGO_MANIFEST_DIR"));
+        let bytes = std::fs::read(path).expect("fixture");
+        ingest_bytes(rel, bytes, &IngestOptions::default())
+            .expect("ingest")
+            .2
+    }
+
+    /// Every window the events make with `limits`, and the limit report.
+    fn windows(events: Vec<Event>, limits: Limits) -> (Vec<Window>, Option<OpenCallLimit>) {
+        let mut w = Windows::new(limits);
+        let mut out: Vec<Window> = events.into_iter().filter_map(|e| w.push(e)).collect();
+        let (last, limit) = w.finish();
+        out.push(last);
+        (out, limit)
+    }
+
+    /// What identifies an event in these tests: its place in its input.
+    fn places(events: &[Event]) -> Vec<String> {
+        events.iter().map(|e| format!("{:?}", e.origin())).collect()
+    }
+
+    fn call_ids(w: &Window) -> Vec<String> {
+        let mut ids: Vec<String> = w
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Message(m) => m.parsed()?.call_id().map(|c| c.into_owned()),
+                Event::Log(_) => None,
+            })
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
+    #[test]
+    fn an_input_smaller_than_a_window_is_one_window_in_order() {
+        let events = fixture("basic-call/caller.log");
+        let before = places(&events);
+        let (ws, limit) = windows(events, Limits::default());
+        assert_eq!(ws.len(), 1);
+        assert_eq!(places(&ws[0].events), before);
+        assert!(limit.is_none());
+    }
+
+    #[test]
+    fn every_event_lands_in_exactly_one_window_in_order() {
+        for rel in [
+            "call-freed-early/callee.log",
+            "b2bua/b2bua.log",
+            "captures/pjsua-udp/call.pcap",
+            "register-401/ua.log",
+        ] {
+            let events = fixture(rel);
+            let mut before = places(&events);
+            let limits = Limits {
+                open_calls: 10_000,
+                window_events: 1,
+            };
+            let (ws, _) = windows(events, limits);
+            assert!(ws.len() > 1, "{rel}: cut into several windows");
+            let mut after = Vec::new();
+            for w in &ws {
+                let p = places(&w.events);
+                let seq: Vec<usize> = p
+                    .iter()
+                    .map(|x| before.iter().position(|b| b == x).expect("known event"))
+                    .collect();
+                assert!(seq.windows(2).all(|s| s[0] < s[1]), "{rel}: in order");
+                after.extend(p);
+            }
+            before.sort();
+            after.sort();
+            assert_eq!(before, after, "{rel}: nothing lost or doubled");
+        }
+    }
+
+    #[test]
+    fn a_call_is_handed_on_whole_once_it_is_over() {
+        // One call to its BYE's 200: with windows of one event, the call is still one window.
+        let events = fixture("captures/pjsua-udp/call.pcap");
+        let total = events.len();
+        let limits = Limits {
+            open_calls: 10_000,
+            window_events: 1,
+        };
+        let (ws, _) = windows(events, limits);
+        let with_call: Vec<&Window> = ws.iter().filter(|w| !call_ids(w).is_empty()).collect();
+        assert_eq!(with_call.len(), 1, "one window holds the call");
+        assert_eq!(with_call[0].events.len(), total);
+    }
+
+    #[test]
+    fn the_open_call_limit_closes_the_oldest_and_is_reported() {
+        // The B2BUA log has two legs open at once.
+        let events = fixture("b2bua/b2bua.log");
+        let limits = Limits {
+            open_calls: 1,
+            window_events: 8_192,
+        };
+        let (_, limit) = windows(events, limits);
+        let limit = limit.expect("reported");
+        assert!(limit.closed_early >= 1);
+        assert_eq!(limit.limit, 1);
     }
 }

@@ -307,12 +307,28 @@ pub fn read_input(
         return read_capture(name, &mut stream, gzip, format, index, opts, emit);
     }
     let mut bytes = head;
-    r.read_to_end(&mut bytes)
-        .map_err(|e| read_error(name, gzip, e))?;
+    read_rest(&mut r, &mut bytes).map_err(|e| read_error(name, gzip, e))?;
     Ok((
         read_text(name, bytes, gzip, format, index, opts, emit),
         Vec::new(),
     ))
+}
+
+/// Appends the rest of `r` to `bytes`, touching no more memory than the text takes (unlike
+/// `read_to_end` on a `dyn Read`, which zeroes the spare capacity it grows: up to twice the
+/// input, resident).
+fn read_rest(r: &mut dyn Read, bytes: &mut Vec<u8>) -> std::io::Result<()> {
+    let mut chunk = vec![0; 256 * 1024];
+    loop {
+        match r.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    bytes.shrink_to_fit();
+    Ok(())
 }
 
 /// Parses one input that is already in memory (used by tests).

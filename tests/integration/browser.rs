@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use super::common::{Run, can_run, fixture, root, sipflow};
+use super::common::{Run, can_run, derive_many, fixture, root, sipflow};
 use super::rule_cases::all_cases;
 use super::snapshots::SETS;
 
@@ -284,25 +284,6 @@ fn hostile_input() -> String {
     out
 }
 
-/// Writes a pjsip log of `copies` calls derived from the recorded
-/// `fixtures/basic-call/caller.log` by `fixtures/derive/derive.py many` (unique Call-IDs, tags
-/// and branches per copy, times shifted).
-fn write_big_log(copies: usize, path: &Path) {
-    let out = Command::new("python3")
-        .arg(root().join("fixtures/derive/derive.py"))
-        .arg("many")
-        .arg(root().join(fixture("basic-call/caller.log")))
-        .arg(path)
-        .args(["--copies", &copies.to_string()])
-        .output()
-        .expect("run python3 fixtures/derive/derive.py");
-    assert!(
-        out.status.success(),
-        "derive.py many failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// Writes `sipflow flow --call 1 --format mermaid` of an input set into NAME.mmd.
 fn write_mermaid(name: &str, inputs: &[String]) -> Value {
     let mut args = vec!["flow", "--call", "1", "--format", "mermaid"];
@@ -349,7 +330,7 @@ fn html_reports_work_in_a_browser() {
     // The big report takes longest: write it while the others are written.
     let big = std::thread::spawn(|| {
         let log = format!("{OUT}/big-{BIG_CALLS}-calls.log");
-        write_big_log(BIG_CALLS, &root().join(&log));
+        derive_many("basic-call/caller.log", BIG_CALLS, &root().join(&log));
         let html = out_dir().join(format!("big-{BIG_CALLS}-calls.html"));
         let _ = std::fs::remove_file(&html);
         let out = html.to_string_lossy();

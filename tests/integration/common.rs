@@ -104,3 +104,22 @@ pub fn can_run(test: &str, missing: &[String], install: &str) -> bool {
     );
     false
 }
+
+/// Writes to `path` a pjsip log of `copies` calls derived from the recorded fixture log `rel`
+/// by `fixtures/derive/derive.py many` (unique Call-IDs, tags and branches per copy, times
+/// shifted).
+pub fn derive_many(rel: &str, copies: usize, path: &Path) {
+    let out = Command::new("python3")
+        .arg(root().join("fixtures/derive/derive.py"))
+        .arg("many")
+        .arg(root().join(fixture(rel)))
+        .arg(path)
+        .args(["--copies", &copies.to_string()])
+        .output()
+        .expect("run python3 fixtures/derive/derive.py");
+    assert!(
+        out.status.success(),
+        "derive.py many failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

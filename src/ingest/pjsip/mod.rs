@@ -73,7 +73,7 @@ pub fn sniff(head: &[u8]) -> bool {
 /// Message events are held back while one of them waits for its local address (a connection
 /// line later in the log may tell it), but never more than this many: then what is known so far
 /// fills them, so that memory stays bounded.
-const HOLD_EVENTS: usize = 4096;
+const HOLD_EVENTS: usize = 1024;
 
 /// Reads a pjsip log, handing its events to `emit` in input order.
 pub fn parse(

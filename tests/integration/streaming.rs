@@ -1,0 +1,115 @@
+//! `check` written window by window (`dialog::window`) says what holding the whole input says.
+//!
+//! The reference is one window (`--limit window-events` larger than the input); the streamed
+//! runs cut the stream as often as the windowing allows. Findings are compared without call
+//! numbers (calls are numbered per window, so they may be numbered in another order).
+
+use std::path::Path;
+
+use super::common::{derive_many, root, sipflow};
+
+/// `check --format concise` findings, sorted, without `(call N)`.
+fn findings(input: &str, window_events: &str) -> Vec<String> {
+    let limit = format!("window-events={window_events}");
+    let run = sipflow(&["check", "--format", "concise", "--limit", &limit, input]);
+    assert!(matches!(run.code, 0 | 1), "{input}: {}", run.stderr);
+    let mut out: Vec<String> = run
+        .stdout
+        .lines()
+        .map(|l| match (l.find(" (call "), l.find(") ")) {
+            (Some(a), Some(b)) if b > a => format!("{}{}", &l[..a], &l[b + 1..]),
+            _ => l.to_string(),
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Every recorded input in `fixtures/`.
+fn fixture_inputs(dir: &Path, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            fixture_inputs(&p, out);
+        } else if p
+            .extension()
+            .is_some_and(|e| e == "log" || e == "pcap" || e == "pcapng")
+            && !p.to_string_lossy().contains(".derived.")
+        {
+            let rel = p.strip_prefix(root()).unwrap_or(&p);
+            out.push(rel.to_string_lossy().into_owned());
+        }
+    }
+}
+
+#[test]
+fn small_windows_give_the_findings_of_one_window_for_every_fixture() {
+    let mut inputs = Vec::new();
+    fixture_inputs(&root().join("fixtures"), &mut inputs);
+    assert!(inputs.len() > 50, "fixtures found: {}", inputs.len());
+    let mut judged = 0;
+    for input in &inputs {
+        let whole = findings(input, "1G");
+        assert_eq!(findings(input, "16"), whole, "{input}");
+        judged += whole.len();
+    }
+    assert!(judged > 50, "the fixtures have findings: {judged}");
+}
+
+/// Hundreds of calls (recordings repeated with unique ids): windows of 64 events judge each call
+/// as one window would, the flagship rule included, and a redirect is still seen followed.
+#[test]
+fn many_calls_judged_window_by_window_as_in_one_window() {
+    let dir = root().join("target").join("streaming");
+    std::fs::create_dir_all(&dir).expect("target/streaming");
+    for (rel, copies, expect) in [
+        (
+            "call-freed-early/caller.log",
+            300,
+            Some("SF001 call-object-freed-early"),
+        ),
+        ("rules/redirect-followed/caller.log", 200, None),
+        ("basic-call/caller.log", 300, None),
+    ] {
+        let path = dir.join(rel.replace('/', "-"));
+        derive_many(rel, copies, &path);
+        let input = path.to_string_lossy();
+        let whole = findings(&input, "1G");
+        let streamed = findings(&input, "64");
+        assert_eq!(streamed, whole, "{rel}");
+        let hits = streamed
+            .iter()
+            .filter(|l| expect.is_some_and(|e| l.contains(e)));
+        assert_eq!(
+            hits.count(),
+            if expect.is_some() { copies } else { 0 },
+            "{rel}"
+        );
+        if expect.is_none() {
+            assert!(whole.is_empty(), "{rel}: {whole:?}");
+        }
+        std::fs::remove_file(&path).ok();
+    }
+}
+
+/// The human format's closing line counts every window's calls and findings.
+#[test]
+fn the_summary_counts_every_window() {
+    let dir = root().join("target").join("streaming");
+    std::fs::create_dir_all(&dir).expect("target/streaming");
+    let path = dir.join("summary.log");
+    derive_many("call-freed-early/caller.log", 50, &path);
+    let input = path.to_string_lossy();
+    let run = sipflow(&["check", "--limit", "window-events=32", &input]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let last = run.stdout.lines().last().unwrap_or_default();
+    assert_eq!(
+        last, "100 finding(s): 0 error, 50 warning, 50 info; 50 call(s), 0 flow(s)",
+        "{last}"
+    );
+    std::fs::remove_file(&path).ok();
+}
