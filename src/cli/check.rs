@@ -76,6 +76,13 @@ pub(super) enum Streamed {
     Github,
 }
 
+impl Streamed {
+    /// Whether findings show excerpts of the inputs (so text inputs must be kept).
+    pub(super) fn shows_excerpts(self) -> bool {
+        matches!(self, Streamed::Human)
+    }
+}
+
 impl CheckSettings {
     /// The format, if the output can be written as windows are analysed: a format that is one
     /// finding after another, and no HTML report (which needs every call).

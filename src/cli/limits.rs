@@ -36,7 +36,8 @@ pub const LIMITS: &[Limit] = &[
     },
     Limit {
         name: "window-events",
-        what: "events of ended calls held before they are analysed and written together",
+        what: "events of ended calls held before they are analysed and written together; a \
+               call of four times as many is analysed before it ends",
         set: |o, v| o.windows.window_events = usize_of(v),
         get: |o| o.windows.window_events as u64,
     },

@@ -179,8 +179,8 @@ pub struct InputArgs {
     /// recognised by its content on any port.
     #[arg(long = "sip-port", value_name = "PORT")]
     pub sip_ports: Vec<u16>,
-    /// Change a memory bound of capture reading (repeatable), e.g. `--limit tcp-buffer=4M`.
-    /// Names: tcp-buffer, tcp-flows, tcp-out-of-order, tcp-resync, fragment-packets,
+    /// Change a memory bound (repeatable), e.g. `--limit open-calls=20k`. Names: open-calls,
+    /// window-events, tcp-buffer, tcp-flows, tcp-out-of-order, tcp-resync, fragment-packets,
     /// fragment-bytes, fragment-timeout-ms (see docs/security.md). Hitting one is reported.
     #[arg(long = "limit", value_name = "NAME=VALUE")]
     pub limits: Vec<String>,
@@ -308,6 +308,7 @@ impl InputArgs {
                 date,
                 capture: bounds.capture,
                 progress: None,
+                stream_text: false,
             },
             correlate,
             windows: bounds.windows,
@@ -433,6 +434,7 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
     if let Some(Run::Check(check)) = &check
         && let Some(format) = check.streamed()
     {
+        settings.ingest.stream_text = !format.shows_excerpts();
         let mut events = ingest::stream(&settings.inputs, &settings.ingest);
         let result = run_streamed(
             check,

@@ -19,10 +19,11 @@
 //! the next window.
 //!
 //! The open-call limit closes the oldest group when more are open (a flood of dialogs that
-//! never end), and is reported: such a call may be split, and a later part of it seen as a dialog
+//! never end), and a group of four windows' events (a flood of messages in one dialog) is closed
+//! too; both are reported: such a call may be split, and a later part of it seen as a dialog
 //! nobody started. Owns only the cutting; does not own correlation.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use miette::Diagnostic;
 
@@ -63,23 +64,24 @@ pub struct Window {
     pub input_ends: Vec<Option<Timestamp>>,
 }
 
-/// The open-call limit was reached: some calls were analysed before they ended.
+/// A limit was reached: some calls were analysed before they ended.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 #[error(
-    "{closed_early} call(s) or flow(s) were analysed before they ended: more than {limit} were \
-     open at once"
+    "{closed_early} call(s) or flow(s) were analysed before they ended, to bound memory: more \
+     than {open_calls} were open at once, or one held four times {window_events} events"
 )]
 #[diagnostic(
     code(sipflow::limit::open_calls),
     severity(Warning),
     help(
-        "their later messages may show as dialogs nobody started; raise the limit with \
-         --limit open-calls=N (memory grows with it)"
+        "their later messages may show as dialogs nobody started; raise the limits with \
+         --limit open-calls=N or --limit window-events=N (memory grows with them)"
     )
 )]
 pub struct OpenCallLimit {
     pub closed_early: usize,
-    pub limit: usize,
+    pub open_calls: usize,
+    pub window_events: usize,
 }
 
 /// One open group of events: a Call-ID's messages and the log lines bound to it.
@@ -167,15 +169,14 @@ struct Pjsua {
 pub struct Windows {
     limits: Limits,
     arrivals: u64,
-    groups: HashMap<u64, Group>,
+    /// Open groups, oldest first (groups are numbered in order of creation).
+    groups: BTreeMap<u64, Group>,
     by_call_id: HashMap<String, u64>,
     /// (deadline, group) of open groups that close by time.
     deadlines: BTreeSet<(i64, u64)>,
     /// Call-IDs of the closed groups not handed on yet (index into `closed`): their
     /// stragglers join them.
     closed_ids: HashMap<String, usize>,
-    /// Open groups, oldest first (groups are numbered in order of creation).
-    open: BTreeSet<u64>,
     next_group: u64,
     pjsua: HashMap<usize, Pjsua>,
     /// Closed groups and unbound log lines, in order of closing, waiting for the next window.
@@ -192,11 +193,10 @@ impl Windows {
         Windows {
             limits,
             arrivals: 0,
-            groups: HashMap::new(),
+            groups: BTreeMap::new(),
             by_call_id: HashMap::new(),
             deadlines: BTreeSet::new(),
             closed_ids: HashMap::new(),
-            open: BTreeSet::new(),
             next_group: 0,
             pjsua: HashMap::new(),
             closed: Vec::new(),
@@ -228,8 +228,8 @@ impl Windows {
             }
             self.close(g);
         }
-        while self.open.len() > self.limits.open_calls {
-            let Some(&oldest) = self.open.first() else {
+        while self.groups.len() > self.limits.open_calls {
+            let Some(&oldest) = self.groups.keys().next() else {
                 break;
             };
             self.close(oldest);
@@ -240,13 +240,14 @@ impl Windows {
 
     /// Closes every group and returns the last window (possibly empty).
     pub fn finish(mut self) -> (Window, Option<OpenCallLimit>) {
-        let open: Vec<u64> = self.open.iter().copied().collect();
+        let open: Vec<u64> = self.groups.keys().copied().collect();
         for g in open {
             self.close(g);
         }
         let limit = (self.closed_early > 0).then_some(OpenCallLimit {
             closed_early: self.closed_early,
-            limit: self.limits.open_calls,
+            open_calls: self.limits.open_calls,
+            window_events: self.limits.window_events,
         });
         (self.cut(false), limit)
     }
@@ -417,7 +418,6 @@ impl Windows {
         let g = self.next_group;
         self.next_group += 1;
         self.by_call_id.insert(call_id.clone(), g);
-        self.open.insert(g);
         self.groups.insert(
             g,
             Group {
@@ -445,6 +445,12 @@ impl Windows {
             self.close(g);
             return;
         }
+        // A call of four windows (a flood of messages in one dialog) is analysed so far.
+        if group.events.len() >= self.limits.window_events.saturating_mul(4) {
+            self.close(g);
+            self.closed_early += 1;
+            return;
+        }
         let deadline = group.deadline();
         if deadline != group.deadline {
             if let Some(old) = group.deadline {
@@ -461,7 +467,6 @@ impl Windows {
         let Some(group) = self.groups.remove(&g) else {
             return;
         };
-        self.open.remove(&g);
         if let Some(d) = group.deadline {
             self.deadlines.remove(&(d, g));
         }
@@ -559,14 +564,20 @@ mod tests {
 
     #[test]
     fn a_call_is_handed_on_whole_once_it_is_over() {
-        // One call to its BYE's 200: with windows of one event, the call is still one window.
+        // One call to its BYE's 200, in windows as large as the call: it is one window, handed
+        // on when its last message came, not at the end.
         let events = fixture("captures/pjsua-udp/call.pcap");
         let total = events.len();
         let limits = Limits {
             open_calls: 10_000,
-            window_events: 1,
+            window_events: total,
         };
-        let (ws, _) = windows(events, limits);
+        let mut w = Windows::new(limits);
+        let mut ws: Vec<Window> = events.into_iter().filter_map(|e| w.push(e)).collect();
+        assert_eq!(ws.len(), 1, "handed on before the end");
+        let (last, limit) = w.finish();
+        assert!(last.events.is_empty() && limit.is_none());
+        ws.push(last);
         let with_call: Vec<&Window> = ws.iter().filter(|w| !call_ids(w).is_empty()).collect();
         assert_eq!(with_call.len(), 1, "one window holds the call");
         assert_eq!(with_call[0].events.len(), total);
@@ -583,6 +594,20 @@ mod tests {
         let (_, limit) = windows(events, limits);
         let limit = limit.expect("reported");
         assert!(limit.closed_early >= 1);
-        assert_eq!(limit.limit, 1);
+        assert_eq!(limit.open_calls, 1);
+    }
+
+    #[test]
+    fn a_call_of_four_windows_is_handed_on_and_reported() {
+        let events = fixture("basic-call/caller.log");
+        let total = events.len();
+        let limits = Limits {
+            open_calls: 10_000,
+            window_events: 2,
+        };
+        let (ws, limit) = windows(events, limits);
+        assert!(limit.expect("reported").closed_early >= 1);
+        assert!(ws.iter().all(|w| w.events.len() < total));
+        assert_eq!(ws.iter().map(|w| w.events.len()).sum::<usize>(), total);
     }
 }

@@ -64,6 +64,9 @@ pub struct IngestOptions {
     pub capture: capture::CaptureOptions,
     /// Told of the input bytes as they are read (a progress bar), if anyone asks.
     pub progress: Option<Progress>,
+    /// Read pjsip logs piece by piece and keep no text, for output that shows no excerpts of
+    /// the input: memory then does not grow with the log.
+    pub stream_text: bool,
 }
 
 /// Receives the number of input bytes just read (before gzip is undone), from the threads
@@ -306,6 +309,11 @@ pub fn read_input(
         let mut stream = Cursor::new(head).chain(r);
         return read_capture(name, &mut stream, gzip, format, index, opts, emit);
     }
+    if format == Format::Pjsip && opts.stream_text {
+        let info = read_pjsip_pieces(name, head, &mut r, gzip, index, opts, emit)
+            .map_err(|e| read_error(name, gzip, e))?;
+        return Ok((info, Vec::new()));
+    }
     let mut bytes = head;
     read_rest(&mut r, &mut bytes).map_err(|e| read_error(name, gzip, e))?;
     Ok((
@@ -403,6 +411,54 @@ fn read_text(
             .for_each(&mut counted),
     }
     info
+}
+
+/// How much of a pjsip log its line layout is learnt from, and how much is read at a time when
+/// it is read piece by piece.
+const PJSIP_PIECE: u64 = 4 << 20;
+
+/// Reads a pjsip log piece by piece ([`pjsip::Parser`]), keeping only the unfinished last line
+/// of each piece.
+fn read_pjsip_pieces(
+    name: &str,
+    mut buf: Vec<u8>,
+    r: &mut dyn Read,
+    gzip: bool,
+    index: usize,
+    opts: &IngestOptions,
+    emit: &mut dyn FnMut(Piece),
+) -> std::io::Result<InputInfo> {
+    let more = PJSIP_PIECE.saturating_sub(buf.len() as u64);
+    r.take(more).read_to_end(&mut buf)?;
+    let mut info = started(name, Format::Pjsip, gzip);
+    emit(Piece::Started {
+        info: info.clone(),
+        source: Source::default(),
+    });
+    let (mut log_events, mut bytes) = (0, 0u64);
+    let mut counted = |e: Event| {
+        log_events += usize::from(matches!(e, Event::Log(_)));
+        emit(Piece::Event(e));
+    };
+    let popts = pjsip::PjsipOptions { date: opts.date };
+    let mut parser = pjsip::Parser::new(&buf, index, &popts, &mut counted);
+    loop {
+        let whole = buf.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+        parser.feed(&buf[..whole]);
+        bytes += whole as u64;
+        buf.drain(..whole);
+        if r.take(PJSIP_PIECE).read_to_end(&mut buf)? == 0 {
+            break;
+        }
+    }
+    parser.feed(&buf);
+    bytes += buf.len() as u64;
+    let log = parser.finish();
+    info.bytes = bytes;
+    info.messages = log.dumps;
+    info.truncated = log.truncated;
+    info.log_events = log_events;
+    Ok(info)
 }
 
 fn read_capture(

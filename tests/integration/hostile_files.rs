@@ -277,12 +277,17 @@ fn a_million_dialogs_that_never_end() {
     let run = check("1,000,000 dialogs that never end", &path, &[]);
     std::fs::remove_file(&path).ok();
     assert!(matches!(run.code, 0 | 1), "{}", run.stderr);
-    assert!(run.stderr.contains("open at once"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("sipflow::limit::open_calls"),
+        "{}",
+        run.stderr
+    );
     assert!(run.peak_kb <= MAX_RSS_KB, "peak RSS {} KiB", run.peak_kb);
 }
 
-/// A million cut records: each is a finding, written as the log is read. The text of a log is
-/// held whole (findings point into it), so memory is its size plus a bound.
+/// A million cut records: each is a finding, written as the log is read. With a format that
+/// shows no excerpts (concise, as here) the log is read piece by piece too, so memory does not
+/// grow with it.
 #[test]
 fn a_million_cut_records() {
     const N: usize = 1_000_000;
@@ -299,7 +304,6 @@ fn a_million_cut_records() {
         }
         w.flush().expect("flush");
     }
-    let text_kb = std::fs::metadata(&path).map_or(0, |m| m.len() / 1024);
     let run = check("1,000,000 cut records", &path, &[]);
     std::fs::remove_file(&path).ok();
     assert!(matches!(run.code, 0 | 1), "{}", run.stderr);
@@ -309,9 +313,5 @@ fn a_million_cut_records() {
         N,
         "every cut record is a finding"
     );
-    assert!(
-        run.peak_kb <= text_kb + 128 * 1024,
-        "peak RSS {} KiB for {text_kb} KiB of text",
-        run.peak_kb
-    );
+    assert!(run.peak_kb <= MAX_RSS_KB, "peak RSS {} KiB", run.peak_kb);
 }

@@ -97,8 +97,10 @@ pub(super) struct Dump {
     wrapper: Option<Shape>,
     /// The whole input had its line ends converted to CRLF (the header line ends in `\r`).
     crlf: bool,
-    /// Body lines (ranges into the input, without `\n`).
-    body: Vec<Range<usize>>,
+    /// The body lines' bytes, back to back (without `\n`), and where each ends: copied as they
+    /// come, so that the input need not be kept.
+    body: Vec<u8>,
+    ends: Vec<usize>,
     collected: usize,
 }
 
@@ -120,6 +122,7 @@ impl Dump {
             wrapper: Shape::of(wrapper),
             crlf: line.bytes.ends_with(b"\r"),
             body: Vec::new(),
+            ends: Vec::new(),
             collected: 0,
         }
     }
@@ -135,7 +138,8 @@ impl Dump {
             return Feed::Overflow;
         }
         self.collected += line.bytes.len() + 1;
-        self.body.push(line.start..line.start + line.bytes.len());
+        self.body.extend_from_slice(line.bytes);
+        self.ends.push(self.body.len());
         self.span.end = line.end();
         Feed::Body
     }
@@ -153,11 +157,13 @@ impl Dump {
     /// The message bytes: the body lines joined with `\n` (which drops the line end pjsip adds
     /// before the end marker), without colour codes, without the application prefix when every
     /// line has it, and without the `\r` a CRLF conversion added.
-    pub fn finish(self, text: &[u8], ended: bool) -> Finished {
+    pub fn finish(self, ended: bool) -> Finished {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
         let lines = || {
-            self.body
-                .iter()
-                .filter_map(|r| text.get(r.clone()))
+            starts
+                .clone()
+                .zip(&self.ends)
+                .filter_map(|(start, &end)| self.body.get(start..end))
                 .map(strip_ansi)
         };
         let strip = self

@@ -27,16 +27,25 @@ impl Line<'_> {
 /// Iterates the lines of an input. A final line without `\n` is yielded; an empty tail is not.
 pub(super) struct Lines<'a> {
     text: &'a [u8],
+    /// Where `text` starts in the input.
+    base: usize,
     pos: usize,
     no: u32,
 }
 
 impl<'a> Lines<'a> {
     pub fn new(text: &'a [u8]) -> Self {
+        Lines::at(text, 0, 0)
+    }
+
+    /// The lines of `text`, which is a piece of the input starting at byte `offset` after line
+    /// `no` (so that offsets and numbers are the input's).
+    pub fn at(text: &'a [u8], offset: usize, no: u32) -> Self {
         Lines {
             text,
+            base: offset,
             pos: 0,
-            no: 0,
+            no,
         }
     }
 }
@@ -49,7 +58,7 @@ impl<'a> Iterator for Lines<'a> {
         let len = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
         let line = Line {
             no: self.no.saturating_add(1),
-            start: self.pos,
+            start: self.base + self.pos,
             bytes: &rest[..len],
         };
         self.no = line.no;

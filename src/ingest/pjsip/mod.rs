@@ -69,29 +69,64 @@ pub fn sniff(head: &[u8]) -> bool {
     SNIFF_DUMP.is_match(head) || SNIFF_SENDER.find_iter(head).nth(1).is_some()
 }
 
-/// Reads a whole pjsip log. `input` is the index of this input in the run.
 /// Message events are held back while one of them waits for its local address (a connection
 /// line later in the log may tell it), but never more than this many: then what is known so far
 /// fills them, so that memory stays bounded.
 const HOLD_EVENTS: usize = 1024;
 
-/// Reads a pjsip log, handing its events to `emit` in input order.
+/// Reads a whole pjsip log in memory, handing its events to `emit` in input order. `input` is
+/// the index of this input in the run.
 pub fn parse(
     text: &[u8],
     input: usize,
     opts: &PjsipOptions,
     emit: &mut dyn FnMut(Event),
 ) -> PjsipLog {
-    let mut reader = Reader::new(text, input, opts, emit);
-    for line in Lines::new(text) {
-        reader.line(line);
+    let mut parser = Parser::new(text, input, opts, emit);
+    parser.feed(text);
+    parser.finish()
+}
+
+/// Reads a pjsip log piece by piece, so that it need not be held whole: each piece is whole
+/// lines (all but the last end in `\n`), in order. Events go to `emit` as in [`parse`].
+pub struct Parser<'a> {
+    reader: Reader<'a>,
+    /// Bytes and lines fed so far.
+    offset: usize,
+    lines: u32,
+}
+
+impl<'a> Parser<'a> {
+    /// `head` is the start of the log (its first 4 MiB, or all of it), from which the layout
+    /// of its line prefix is learnt.
+    pub fn new(
+        head: &[u8],
+        input: usize,
+        opts: &PjsipOptions,
+        emit: &'a mut dyn FnMut(Event),
+    ) -> Self {
+        Parser {
+            reader: Reader::new(Layout::learn(head), input, opts, emit),
+            offset: 0,
+            lines: 0,
+        }
     }
-    reader.finish()
+
+    pub fn feed(&mut self, piece: &[u8]) {
+        for line in Lines::at(piece, self.offset, self.lines) {
+            self.lines = line.no;
+            self.reader.line(line);
+        }
+        self.offset += piece.len();
+    }
+
+    pub fn finish(self) -> PjsipLog {
+        self.reader.finish()
+    }
 }
 
 /// The state of one pass over an input.
 struct Reader<'a> {
-    text: &'a [u8],
     input: usize,
     layout: Layout,
     clock: Clock,
@@ -111,15 +146,14 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn new(
-        text: &'a [u8],
+        layout: Layout,
         input: usize,
         opts: &PjsipOptions,
         emit: &'a mut dyn FnMut(Event),
     ) -> Self {
         Reader {
-            text,
             input,
-            layout: Layout::learn(text),
+            layout,
             clock: Clock::new(opts.date),
             locals: Locals::default(),
             dump: None,
@@ -235,7 +269,7 @@ impl<'a> Reader<'a> {
             dump,
             raw,
             truncated,
-        } = dump.finish(self.text, ended);
+        } = dump.finish(ended);
         self.out.truncated += usize::from(truncated);
         let h = dump.header;
         let local = self.locals.conn(h.transport, &h.peer);

@@ -1128,3 +1128,31 @@ fn start_line_of_a_dump_is_parsed_by_the_sip_module() {
     let start = msgs(&log)[1].parsed().map(|p| p.start_line().clone());
     assert!(matches!(start, Some(StartLine::Request { method, .. }) if method == "ACK"));
 }
+
+/// Read piece by piece ([`Parser`], whole lines at a time), every recorded log gives exactly the
+/// events of reading it whole: with one line per piece, and with pieces of about 1 KiB.
+#[test]
+fn pieces_give_the_events_of_the_whole_log() {
+    for ((name, text), _) in FIXTURES {
+        let whole = format!("{:?}", parse(text, 2, &PjsipOptions::default()).events);
+        for piece in [1, 1024] {
+            let mut events = Vec::new();
+            let mut emit = |e| events.push(e);
+            let mut parser = Parser::new(text, 2, &PjsipOptions::default(), &mut emit);
+            let mut rest: &[u8] = text;
+            while !rest.is_empty() {
+                // Whole lines of at least `piece` bytes (or what is left).
+                let end = rest
+                    .iter()
+                    .skip(piece.min(rest.len()) - 1)
+                    .position(|&b| b == b'\n')
+                    .map_or(rest.len(), |p| p + piece.min(rest.len()));
+                parser.feed(&rest[..end]);
+                rest = &rest[end..];
+            }
+            let log = parser.finish();
+            assert_eq!(format!("{events:?}"), whole, "{name}, pieces of {piece}");
+            assert!(log.dumps > 0, "{name}");
+        }
+    }
+}
