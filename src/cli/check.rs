@@ -67,17 +67,18 @@ fn severity(s: &str) -> Result<Severity, UsageError> {
 }
 
 /// The formats that can be written window by window (see [`run_streamed`]): one finding after
-/// the other, with no document around them.
+/// the other, or a document that keeps only each call's, flow's and finding's JSON.
 #[derive(Clone, Copy)]
 pub(super) enum Streamed {
     Human,
     Concise,
     Jsonl,
     Github,
+    Json,
 }
 
 impl Streamed {
-    /// Whether findings show excerpts of the inputs (so text inputs must be kept).
+    /// Whether the output shows excerpts of the inputs (so text inputs must be kept).
     pub(super) fn shows_excerpts(self) -> bool {
         matches!(self, Streamed::Human)
     }
@@ -95,7 +96,8 @@ impl CheckSettings {
             CheckFormat::Concise => Some(Streamed::Concise),
             CheckFormat::Jsonl => Some(Streamed::Jsonl),
             CheckFormat::Github => Some(Streamed::Github),
-            CheckFormat::Json | CheckFormat::Sarif | CheckFormat::Junit => None,
+            CheckFormat::Json => Some(Streamed::Json),
+            CheckFormat::Sarif | CheckFormat::Junit => None,
         }
     }
 
@@ -205,9 +207,15 @@ pub(super) fn run_streamed(
     }
     let (last, limit) = windows.finish();
     run.window(check, format, (last, true), events, correlate, bar, out)?;
-    if let Streamed::Human = format {
-        findings::human::write_summary(run.by_severity, run.calls, run.flows, out)?;
+    let mut end = Vec::new();
+    match format {
+        Streamed::Human => {
+            findings::human::write_summary(run.by_severity, run.calls, run.flows, &mut end)?
+        }
+        Streamed::Json => run.json.write(events.inputs(), run.code, &mut end)?,
+        Streamed::Concise | Streamed::Jsonl | Streamed::Github => {}
     }
+    write_through(bar, &end, out)?;
     Ok((run.code, limit))
 }
 
@@ -219,6 +227,16 @@ struct Totals {
     /// Errors, warnings, infos.
     by_severity: [usize; 3],
     code: u8,
+    /// With `--format json`: the document's parts.
+    json: findings::json::Parts,
+}
+
+/// Writes `bytes` with the progress bar, if any, hidden meanwhile.
+fn write_through(bar: Option<&Bar>, bytes: &[u8], out: &mut dyn Write) -> io::Result<()> {
+    match bar {
+        Some(bar) => bar.suspend(|| out.write_all(bytes)),
+        None => out.write_all(bytes),
+    }
 }
 
 impl Totals {
@@ -267,10 +285,8 @@ impl Totals {
             Streamed::Concise => findings::concise::write(&located, &mut buf)?,
             Streamed::Jsonl => findings::json::write_lines(&located, &mut buf)?,
             Streamed::Github => findings::github::write(&located, &mut buf)?,
+            Streamed::Json => self.json.add(&ctx, &located)?,
         }
-        match bar {
-            Some(bar) => bar.suspend(|| out.write_all(&buf)),
-            None => out.write_all(&buf),
-        }
+        write_through(bar, &buf, out)
     }
 }

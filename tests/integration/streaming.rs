@@ -113,3 +113,47 @@ fn the_summary_counts_every_window() {
     );
     std::fs::remove_file(&path).ok();
 }
+
+/// `--format json` gathered window by window: the same document as from one window, but for
+/// the order of calls and the call numbers.
+#[test]
+fn the_json_document_is_the_same_from_windows() {
+    let dir = root().join("target").join("streaming");
+    std::fs::create_dir_all(&dir).expect("target/streaming");
+    let path = dir.join("json.log");
+    derive_many("call-freed-early/caller.log", 120, &path);
+    let input = path.to_string_lossy();
+    let doc = |window: &str| -> serde_json::Value {
+        let limit = format!("window-events={window}");
+        let run = sipflow(&["check", "--format", "json", "--limit", &limit, &input]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        serde_json::from_str(&run.stdout).expect("one JSON document")
+    };
+    let (whole, streamed) = (doc("1G"), doc("32"));
+    std::fs::remove_file(&path).ok();
+    assert_eq!(streamed["summary"], whole["summary"]);
+    assert_eq!(streamed["inputs"], whole["inputs"]);
+    assert_eq!(whole["summary"]["calls"], 120);
+    let sorted = |d: &serde_json::Value, key: &str, drop: &str| {
+        let mut items: Vec<String> = d[key]
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|v| {
+                let mut v = v.clone();
+                v.as_object_mut().map(|o| o.remove(drop));
+                v.to_string()
+            })
+            .collect();
+        items.sort();
+        items
+    };
+    assert_eq!(
+        sorted(&streamed, "calls", "index"),
+        sorted(&whole, "calls", "index")
+    );
+    assert_eq!(
+        sorted(&streamed, "findings", "call"),
+        sorted(&whole, "findings", "call")
+    );
+}

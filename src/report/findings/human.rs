@@ -6,14 +6,15 @@
 use std::fmt;
 use std::io::{self, Write};
 use std::ops::Range;
-use std::sync::Arc;
 
 use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
+    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 
 use super::{Located, count, place_text};
 use crate::event::{Event, Locator};
+use crate::ingest::Source;
 use crate::report::Context;
 use crate::rules::{Finding, Severity};
 
@@ -24,7 +25,7 @@ struct Diag {
     code: Option<String>,
     severity: miette::Severity,
     help: Option<String>,
-    source: Option<NamedSource<crate::ingest::Source>>,
+    source: Option<Excerpt>,
     labels: Vec<LabeledSpan>,
     related: Vec<Diag>,
 }
@@ -60,6 +61,100 @@ impl Diagnostic for Diag {
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
         (!self.related.is_empty())
             .then(|| Box::new(self.related.iter().map(|d| d as &dyn Diagnostic)) as _)
+    }
+}
+
+/// The part of an input a diagnostic shows: the lines around its labels, and where they start
+/// in the input, so that miette numbers lines as the input does without counting them from the
+/// input's start for every finding (which made a large log with many findings quadratic).
+#[derive(Debug)]
+struct Excerpt {
+    name: String,
+    text: Source,
+    range: Range<usize>,
+    /// 0-based number of the line at `range.start`.
+    first_line: usize,
+}
+
+impl Excerpt {
+    /// The lines around `spans` (two more on each side than the one line of context shown),
+    /// numbered from `anchor`: the start of a line and its 1-based number.
+    fn around(name: &str, text: &Source, spans: &[Range<usize>], anchor: (usize, u32)) -> Self {
+        let lo = spans
+            .iter()
+            .map(|s| s.start)
+            .min()
+            .unwrap_or(0)
+            .min(text.len());
+        let hi = spans
+            .iter()
+            .map(|s| s.end)
+            .max()
+            .unwrap_or(0)
+            .clamp(lo, text.len());
+        let mut start = lo;
+        for _ in 0..3 {
+            start = text[..start.saturating_sub(1)]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1);
+        }
+        let mut end = hi;
+        for _ in 0..3 {
+            end = text[end..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(text.len(), |p| (end + p + 1).min(text.len()));
+        }
+        let newlines = |r: Range<usize>| text[r].iter().filter(|&&b| b == b'\n').count();
+        let (at, line) = (
+            anchor.0.min(text.len()),
+            anchor.1.saturating_sub(1) as usize,
+        );
+        let first_line = if start <= at {
+            line.saturating_sub(newlines(start..at))
+        } else {
+            line + newlines(at..start)
+        };
+        Excerpt {
+            name: name.to_string(),
+            text: text.clone(),
+            range: start..end,
+            first_line,
+        }
+    }
+}
+
+impl SourceCode for Excerpt {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let bytes = self
+            .text
+            .get(self.range.clone())
+            .ok_or(MietteError::OutOfBounds)?;
+        let offset = span
+            .offset()
+            .checked_sub(self.range.start)
+            .ok_or(MietteError::OutOfBounds)?;
+        let inner = bytes.read_span(&SourceSpan::new(offset.into(), span.len()), before, after)?;
+        let at = SourceSpan::new(
+            (inner.span().offset() + self.range.start).into(),
+            inner.span().len(),
+        );
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            at,
+            inner.line() + self.first_line,
+            inner.column(),
+            // miette's own reader counts the lines from the input's start to the end of the
+            // contents here (and merges label contexts by it): count them the same way.
+            inner.line_count() + self.first_line,
+        )))
     }
 }
 
@@ -108,8 +203,9 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 fn diag(ctx: &Context<'_>, l: &Located<'_>) -> Diag {
     let f: &Finding = l.finding;
     let model = ctx.model;
-    // Evidence grouped by input, in the order of first appearance.
-    let mut groups: Vec<(usize, Vec<LabeledSpan>)> = Vec::new();
+    // Evidence grouped by input, in the order of first appearance, each group with the start
+    // and number of its earliest record's first line.
+    let mut groups: Vec<(usize, Vec<LabeledSpan>, (usize, u32))> = Vec::new();
     let mut elsewhere: Vec<String> = Vec::new();
     for (e, place) in f.evidence.iter().zip(&l.places) {
         let Some(ev) = model.events.get(e.event) else {
@@ -117,12 +213,19 @@ fn diag(ctx: &Context<'_>, l: &Located<'_>) -> Diag {
         };
         let input = ev.origin().input;
         let span = ctx.sources.get(input).and_then(|src| event_span(src, ev));
+        let anchor = match &ev.origin().locator {
+            Locator::Text { line, span } => (span.start, *line),
+            Locator::Frames(_) => (0, 1),
+        };
         match span {
             Some(span) => {
                 let label = LabeledSpan::new_with_span(Some(e.label.clone()), span);
-                match groups.iter_mut().find(|(i, _)| *i == input) {
-                    Some((_, labels)) => labels.push(label),
-                    None => groups.push((input, vec![label])),
+                match groups.iter_mut().find(|(i, _, _)| *i == input) {
+                    Some((_, labels, first)) => {
+                        labels.push(label);
+                        *first = (*first).min(anchor);
+                    }
+                    None => groups.push((input, vec![label], anchor)),
                 }
             }
             None => elsewhere.push(format!("{}: {}", place_text(place), e.label)),
@@ -134,25 +237,30 @@ fn diag(ctx: &Context<'_>, l: &Located<'_>) -> Diag {
         groups.push((
             i,
             vec![LabeledSpan::new_with_span(Some("this input".into()), 0..0)],
+            (0, 1),
         ));
     }
-    let source_of = |i: usize| {
+    let source_of = |i: usize, labels: &[LabeledSpan], anchor: (usize, u32)| {
+        let spans: Vec<Range<usize>> = labels
+            .iter()
+            .map(|l| l.offset()..l.offset() + l.len())
+            .collect();
         ctx.sources
             .get(i)
-            .map(|s| NamedSource::new(ctx.input_name(i), Arc::clone(s)))
+            .map(|s| Excerpt::around(ctx.input_name(i), s, &spans, anchor))
     };
     let mut groups = groups.into_iter();
     let (source, labels) = match groups.next() {
-        Some((i, labels)) => (source_of(i), labels),
+        Some((i, labels, anchor)) => (source_of(i, &labels, anchor), labels),
         None => (None, Vec::new()),
     };
     let related = groups
-        .map(|(i, labels)| Diag {
+        .map(|(i, labels, anchor)| Diag {
             message: format!("evidence in {}", ctx.input_name(i)),
             code: None,
             severity: miette::Severity::Advice,
             help: None,
-            source: source_of(i),
+            source: source_of(i, &labels, anchor),
             labels,
             related: Vec::new(),
         })

@@ -63,50 +63,96 @@ struct Summary {
     exit_code: u8,
 }
 
-#[derive(Serialize)]
-struct CheckDoc<'a> {
-    version: u32,
-    inputs: &'a [crate::ingest::InputInfo],
-    calls: Vec<CallJson<'a>>,
-    flows: Vec<FlowJson<'a>>,
-    findings: Vec<FindingJson<'a>>,
-    summary: Summary,
-}
-
 pub fn write(
     ctx: &Context<'_>,
     located: &[Located<'_>],
     exit_code: u8,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut by_severity = BTreeMap::new();
-    let mut by_rule = BTreeMap::new();
-    for l in located {
-        *by_severity.entry(l.finding.severity.as_str()).or_insert(0) += 1;
-        *by_rule.entry(l.finding.rule.name).or_insert(0) += 1;
+    let mut parts = Parts::default();
+    parts.add(ctx, located)?;
+    parts.write(ctx.inputs, exit_code, out)
+}
+
+/// The document, gathered window by window (see `dialog::window`): what is kept of each call,
+/// flow and finding is its JSON, already written, and the counts. `write` puts them together
+/// exactly as `serde_json`'s pretty printer writes the whole document.
+#[derive(Default)]
+pub struct Parts {
+    calls: Vec<String>,
+    flows: Vec<String>,
+    findings: Vec<String>,
+    by_severity: BTreeMap<&'static str, usize>,
+    by_rule: BTreeMap<&'static str, usize>,
+}
+
+/// A value as an element at depth 2 of a pretty document.
+fn element(value: &impl Serialize) -> io::Result<String> {
+    nested(value, "    ")
+}
+
+/// `value` pretty-printed, its lines after the first indented by `indent`. JSON strings escape
+/// their line breaks, so every line break is the printer's.
+fn nested(value: &impl Serialize, indent: &str) -> io::Result<String> {
+    let text = serde_json::to_string_pretty(value)?;
+    Ok(text.replace('\n', &format!("\n{indent}")))
+}
+
+impl Parts {
+    /// Adds a window's calls, flows and findings.
+    pub fn add(&mut self, ctx: &Context<'_>, located: &[Located<'_>]) -> io::Result<()> {
+        for c in &ctx.model.calls {
+            self.calls.push(element(&CallJson::new(ctx, c))?);
+        }
+        for f in &ctx.model.flows {
+            self.flows.push(element(&FlowJson::new(f))?);
+        }
+        for l in located {
+            self.findings.push(element(&FindingJson::new(l))?);
+            *self
+                .by_severity
+                .entry(l.finding.severity.as_str())
+                .or_insert(0) += 1;
+            *self.by_rule.entry(l.finding.rule.name).or_insert(0) += 1;
+        }
+        Ok(())
     }
-    let doc = CheckDoc {
-        version: JSON_VERSION,
-        inputs: ctx.inputs,
-        calls: ctx
-            .model
-            .calls
-            .iter()
-            .map(|c| CallJson::new(ctx, c))
-            .collect(),
-        flows: ctx.model.flows.iter().map(FlowJson::new).collect(),
-        findings: located.iter().map(FindingJson::new).collect(),
-        summary: Summary {
-            calls: ctx.model.calls.len(),
-            flows: ctx.model.flows.len(),
-            findings: located.len(),
-            by_severity,
-            by_rule,
+
+    pub fn write(
+        &self,
+        inputs: &[crate::ingest::InputInfo],
+        exit_code: u8,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        let summary = Summary {
+            calls: self.calls.len(),
+            flows: self.flows.len(),
+            findings: self.findings.len(),
+            by_severity: self.by_severity.clone(),
+            by_rule: self.by_rule.clone(),
             exit_code,
-        },
-    };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)
+        };
+        writeln!(out, "{{\n  \"version\": {JSON_VERSION},")?;
+        writeln!(out, "  \"inputs\": {},", nested(&inputs, "  ")?)?;
+        for (name, items) in [
+            ("calls", &self.calls),
+            ("flows", &self.flows),
+            ("findings", &self.findings),
+        ] {
+            if items.is_empty() {
+                writeln!(out, "  \"{name}\": [],")?;
+                continue;
+            }
+            writeln!(out, "  \"{name}\": [")?;
+            for (i, item) in items.iter().enumerate() {
+                let comma = if i + 1 < items.len() { "," } else { "" };
+                writeln!(out, "    {item}{comma}")?;
+            }
+            writeln!(out, "  ],")?;
+        }
+        writeln!(out, "  \"summary\": {}", nested(&summary, "  ")?)?;
+        writeln!(out, "}}")
+    }
 }
 
 pub fn write_lines(located: &[Located<'_>], out: &mut dyn Write) -> io::Result<()> {
