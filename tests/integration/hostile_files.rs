@@ -27,15 +27,17 @@ fn dir() -> PathBuf {
 struct Measured {
     code: i32,
     stderr: String,
+    /// Where its output went (tests run in parallel: one file per input).
+    stdout_path: PathBuf,
     stdout_len: usize,
     peak_kb: u64,
 }
 
 /// Runs `sipflow ARGS` and follows its peak resident memory (`VmHWM`, which only grows) until
-/// it exits.
-fn run_measured(args: &[&str]) -> Measured {
-    let out_path = dir().join("stdout");
-    let err_path = dir().join("stderr");
+/// it exits; its output goes to `TAG.stdout` and `TAG.stderr`.
+fn run_measured(tag: &str, args: &[&str]) -> Measured {
+    let out_path = dir().join(format!("{tag}.stdout"));
+    let err_path = dir().join(format!("{tag}.stderr"));
     let mut child = Command::new(env!("CARGO_BIN_EXE_sipflow"))
         .args(args)
         .current_dir(root())
@@ -63,6 +65,7 @@ fn run_measured(args: &[&str]) -> Measured {
         code: status.code().unwrap_or(-1),
         stderr: std::fs::read_to_string(&err_path).unwrap_or_default(),
         stdout_len: std::fs::metadata(&out_path).map_or(0, |m| m.len() as usize),
+        stdout_path: out_path,
         peak_kb,
     }
 }
@@ -73,7 +76,10 @@ fn check(name: &str, path: &Path, extra: &[&str]) -> Measured {
     let mut args = vec!["check", "--format", "concise"];
     args.extend_from_slice(extra);
     args.push(&p);
-    let run = run_measured(&args);
+    let tag = path
+        .file_name()
+        .map_or_else(|| "run".into(), |n| n.to_string_lossy());
+    let run = run_measured(&tag, &args);
     eprintln!(
         "{name}: exit {}, peak RSS {} MiB, {} bytes of findings",
         run.code,
@@ -307,7 +313,8 @@ fn a_million_cut_records() {
     let run = check("1,000,000 cut records", &path, &[]);
     std::fs::remove_file(&path).ok();
     assert!(matches!(run.code, 0 | 1), "{}", run.stderr);
-    let findings = std::fs::read_to_string(dir().join("stdout")).unwrap_or_default();
+    let findings = std::fs::read_to_string(&run.stdout_path).unwrap_or_default();
+    std::fs::remove_file(&run.stdout_path).ok();
     assert_eq!(
         findings.matches("SF020 truncated-log-record").count(),
         N,
