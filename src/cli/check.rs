@@ -260,9 +260,15 @@ impl Totals {
         model.renumber(self.calls, self.flows);
         self.calls += model.calls.len();
         self.flows += model.flows.len();
-        let mut rctx = rules::Context::new(&model, &check.rules, inputs);
-        rctx.input_ends = w.input_ends;
-        rctx.whole_inputs = last;
+        // How far each input had been read when the window was cut, not how far this window's
+        // events go.
+        let rctx = rules::Context {
+            model: &model,
+            settings: &check.rules,
+            inputs,
+            input_ends: w.input_ends,
+            whole_inputs: last,
+        };
         let found = rules::run(&rctx);
         let ctx = Context {
             model: &model,

@@ -28,8 +28,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use miette::Diagnostic;
 
 use super::call_id_in_raw;
-use super::pjsua::{pjsua_call, process_wide};
-use crate::event::{Direction, Event, LogKind, Timestamp};
+use super::pjsua::{Binder, Route};
+use crate::event::{Event, Timestamp};
 
 /// Log time without an event after which a group that is not an established call closes.
 pub const IDLE_MICROS: i64 = 300_000_000;
@@ -154,17 +154,6 @@ struct Closed {
     events: Numbered,
 }
 
-/// pjsua's call ids in one input, for binding log lines (see [`super::pjsua`]).
-#[derive(Default)]
-struct Pjsua {
-    /// pjsua id → group.
-    bound: HashMap<u32, u64>,
-    /// An outgoing call being set up: its log lines and ids wait for its TX INVITE.
-    outgoing: Option<(Numbered, Vec<u32>)>,
-    last_rx_invite: Option<u64>,
-    last_group: Option<u64>,
-}
-
 /// Cuts an event stream into [`Window`]s.
 pub struct Windows {
     limits: Limits,
@@ -178,7 +167,8 @@ pub struct Windows {
     /// stragglers join them.
     closed_ids: HashMap<String, usize>,
     next_group: u64,
-    pjsua: HashMap<usize, Pjsua>,
+    /// Per input: pjsua call ids bound to groups, held lines of an outgoing call.
+    pjsua: HashMap<usize, Binder<u64, (u64, Event)>>,
     /// Closed groups and unbound log lines, in order of closing, waiting for the next window.
     closed: Vec<Closed>,
     /// Their events.
@@ -352,25 +342,17 @@ impl Windows {
             None => self.open_group(call_id, m.ts),
         };
         let input = m.origin.input;
-        let initial = m.parsed().is_some_and(|p| {
-            p.method() == Some("INVITE") && p.to().is_some_and(|t| t.tag().is_none())
-        });
-        let st = self.pjsua.entry(input).or_default();
-        st.last_group = Some(g);
-        let mut held = Vec::new();
-        if initial {
-            match m.direction {
-                Some(Direction::Tx) => {
-                    if let Some((events, ids)) = st.outgoing.take() {
-                        for id in ids {
-                            st.bound.insert(id, g);
-                        }
-                        held = events;
-                    }
-                }
-                _ => st.last_rx_invite = Some(g),
-            }
-        }
+        let initial = m
+            .parsed()
+            .is_some_and(|p| {
+                p.method() == Some("INVITE") && p.to().is_some_and(|t| t.tag().is_none())
+            })
+            .then_some(m.direction);
+        let (held, _) = self
+            .pjsua
+            .entry(input)
+            .or_default()
+            .message(Some(g), initial);
         for (s, e) in held {
             self.add(g, s, e);
         }
@@ -381,36 +363,16 @@ impl Windows {
         let Event::Log(l) = &ev else {
             return;
         };
-        let st = self.pjsua.entry(l.origin.input).or_default();
-        if process_wide(&l.kind) {
-            self.unbound(seq, ev);
-            return;
-        }
-        if let LogKind::MakingCall { .. } = l.kind {
-            // A call set up before it that never sent its INVITE: its lines wait on their own.
-            if let Some((events, _)) = st.outgoing.replace((vec![(seq, ev)], Vec::new())) {
-                self.push_closed(None, events);
-            }
-            return;
-        }
-        if let (LogKind::CallMediaInit { call }, Some((events, ids))) = (&l.kind, &mut st.outgoing)
-        {
-            ids.push(*call);
-            events.push((seq, ev));
-            return;
-        }
-        if let (LogKind::CallMediaInit { call }, Some(g)) = (&l.kind, st.last_rx_invite) {
-            st.bound.insert(*call, g);
-            st.last_rx_invite = None;
-        }
+        let (input, kind) = (l.origin.input, l.kind.clone());
         let groups = &self.groups;
-        let target = pjsua_call(&l.kind)
-            .and_then(|id| st.bound.get(&id).copied())
-            .filter(|g| groups.contains_key(g))
-            .or(st.last_group.filter(|g| groups.contains_key(g)));
-        match target {
-            Some(g) => self.add(g, seq, ev),
-            None => self.unbound(seq, ev),
+        let st = self.pjsua.entry(input).or_default();
+        let (route, _) = st.log(&kind, (seq, ev), |g| groups.contains_key(&g));
+        match route {
+            Route::To(g, (seq, ev)) => self.add(g, seq, ev),
+            Route::Unowned((seq, ev)) => self.unbound(seq, ev),
+            // Lines of a call set up before that never sent its INVITE wait on their own.
+            Route::Held(before) if !before.is_empty() => self.push_closed(None, before),
+            Route::Held(_) => {}
         }
     }
 
