@@ -2,12 +2,14 @@
 //! rendering the findings, and the exit code.
 
 use std::io::{self, Write};
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use super::progress::Bar;
 use super::{CheckArgs, CheckFormat, RuleArgs, UsageError};
 use crate::config::Config;
 use crate::dialog::window::{self, OpenCallLimit, Window, Windows};
-use crate::dialog::{self, CorrelateOptions};
+use crate::dialog::{self, CorrelateOptions, Model};
 use crate::ingest::{EventStream, InputInfo, Source};
 use crate::report::{Context, findings, html};
 use crate::rules::{self, Finding, RuleSettings, Severity, Thresholds};
@@ -68,8 +70,8 @@ fn severity(s: &str) -> Result<Severity, UsageError> {
 
 /// The formats that can be written window by window (see [`run_streamed`]): one finding after
 /// the other, or a document that keeps only each call's, flow's and finding's JSON.
-#[derive(Clone, Copy)]
-pub(super) enum Streamed {
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum StreamFormat {
     Human,
     Concise,
     Jsonl,
@@ -77,28 +79,52 @@ pub(super) enum Streamed {
     Json,
 }
 
-impl Streamed {
+/// What a run analysed window by window writes: `check`'s findings in a [`StreamFormat`],
+/// and the HTML report (`check --html`, `sipflow report`), which keeps the compact call list
+/// and the compressed details of each window.
+pub(super) struct Streamed<'a> {
+    rules: &'a RuleSettings,
+    /// A finding this severe makes the exit code 1; `report` has none and exits 0.
+    fail_on: Option<Severity>,
+    format: Option<StreamFormat>,
+    html: Option<&'a HtmlTarget>,
+}
+
+impl<'a> Streamed<'a> {
+    /// `sipflow report`: the HTML report only.
+    pub(super) fn report(rules: &'a RuleSettings, html: &'a HtmlTarget) -> Self {
+        Streamed {
+            rules,
+            fail_on: None,
+            format: None,
+            html: Some(html),
+        }
+    }
+
     /// Whether the output shows excerpts of the inputs (so text inputs must be kept).
-    pub(super) fn shows_excerpts(self) -> bool {
-        matches!(self, Streamed::Human)
+    pub(super) fn shows_excerpts(&self) -> bool {
+        self.format == Some(StreamFormat::Human)
     }
 }
 
 impl CheckSettings {
-    /// The format, if the output can be written as windows are analysed: a format that is one
-    /// finding after another, and no HTML report (which needs every call).
-    pub(super) fn streamed(&self) -> Option<Streamed> {
-        if self.html.is_some() {
-            return None;
-        }
-        match self.format {
-            CheckFormat::Human => Some(Streamed::Human),
-            CheckFormat::Concise => Some(Streamed::Concise),
-            CheckFormat::Jsonl => Some(Streamed::Jsonl),
-            CheckFormat::Github => Some(Streamed::Github),
-            CheckFormat::Json => Some(Streamed::Json),
-            CheckFormat::Sarif | CheckFormat::Junit => None,
-        }
+    /// How the run is written window by window, if its format allows: every format but SARIF
+    /// and JUnit, which are written from one model of the run.
+    pub(super) fn streamed(&self) -> Option<Streamed<'_>> {
+        let format = match self.format {
+            CheckFormat::Human => StreamFormat::Human,
+            CheckFormat::Concise => StreamFormat::Concise,
+            CheckFormat::Jsonl => StreamFormat::Jsonl,
+            CheckFormat::Github => StreamFormat::Github,
+            CheckFormat::Json => StreamFormat::Json,
+            CheckFormat::Sarif | CheckFormat::Junit => return None,
+        };
+        Some(Streamed {
+            rules: &self.rules,
+            fail_on: Some(self.fail_on),
+            format: Some(format),
+            html: self.html.as_ref(),
+        })
     }
 
     pub(super) fn new(
@@ -141,16 +167,16 @@ impl HtmlTarget {
     /// Writes the report; a file is written whole or, on error, not left half-written.
     pub(super) fn write(
         &self,
-        ctx: &Context<'_>,
-        findings: &[Finding],
+        report: html::Report,
+        inputs: &[InputInfo],
         out: &mut dyn Write,
     ) -> io::Result<()> {
         if self.path == "-" {
-            return html::write(ctx, findings, &self.options, out);
+            return report.write(inputs, &self.options, out);
         }
         let path = std::path::Path::new(&self.path);
         let mut buf = Vec::new();
-        html::write(ctx, findings, &self.options, &mut buf)?;
+        report.write(inputs, &self.options, &mut buf)?;
         std::fs::write(path, buf).map_err(|e| {
             let _ = std::fs::remove_file(path);
             io::Error::new(e.kind(), format!("{}: {e}", self.path))
@@ -179,44 +205,54 @@ pub(super) fn run_check(
         CheckFormat::Github => findings::github::write(&located, out)?,
     }
     if let Some(html) = &check.html {
-        html.write(ctx, &findings, out)?;
+        let mut report = html::Report::default();
+        report.add(ctx, &findings)?;
+        html.write(report, ctx.inputs, out)?;
     }
     Ok(code)
 }
 
-/// `check` with a format written as it goes ([`CheckSettings::streamed`]): the stream is cut
-/// into windows ([`crate::dialog::window`]), and each is correlated, judged and written before
-/// the next is read, so memory holds the open calls and one window, not the input. Calls and
-/// flows are numbered across windows. Returns the exit code and, if the open-call limit was
-/// reached, its report.
+/// A run written as it goes ([`Streamed`]): the stream is cut into windows
+/// ([`crate::dialog::window`]), and each is correlated, judged and written before the next is
+/// read, so memory holds the open calls and one window, not the input. Calls and flows are
+/// numbered across windows. Returns the exit code and, if the open-call limit was reached,
+/// its report.
 pub(super) fn run_streamed(
-    check: &CheckSettings,
-    format: Streamed,
+    run: &Streamed<'_>,
     events: &mut EventStream,
     limits: window::Limits,
     correlate: &CorrelateOptions,
     bar: Option<&Bar>,
     out: &mut dyn Write,
 ) -> io::Result<(u8, Option<OpenCallLimit>)> {
-    let mut run = Totals::default();
+    let mut totals = Totals {
+        html: run.html.map(|_| HtmlWorker::start()),
+        ..Totals::default()
+    };
     let mut windows = Windows::new(limits);
     while let Some(ev) = events.next() {
         if let Some(w) = windows.push(ev) {
-            run.window(check, format, (w, false), events, correlate, bar, out)?;
+            totals.window(run, (w, false), events, correlate, bar, out)?;
         }
     }
     let (last, limit) = windows.finish();
-    run.window(check, format, (last, true), events, correlate, bar, out)?;
+    totals.window(run, (last, true), events, correlate, bar, out)?;
     let mut end = Vec::new();
-    match format {
-        Streamed::Human => {
-            findings::human::write_summary(run.by_severity, run.calls, run.flows, &mut end)?
-        }
-        Streamed::Json => run.json.write(events.inputs(), run.code, &mut end)?,
-        Streamed::Concise | Streamed::Jsonl | Streamed::Github => {}
+    match run.format {
+        Some(StreamFormat::Human) => findings::human::write_summary(
+            totals.by_severity,
+            totals.calls,
+            totals.flows,
+            &mut end,
+        )?,
+        Some(StreamFormat::Json) => totals.json.write(events.inputs(), totals.code, &mut end)?,
+        _ => {}
     }
     write_through(bar, &end, out)?;
-    Ok((run.code, limit))
+    if let (Some(target), Some(worker)) = (run.html, totals.html) {
+        target.write(worker.finish()?, events.inputs(), out)?;
+    }
+    Ok((totals.code, limit))
 }
 
 /// What the windows written so far add up to.
@@ -229,6 +265,53 @@ struct Totals {
     code: u8,
     /// With `--format json`: the document's parts.
     json: findings::json::Parts,
+    /// With an HTML report: the thread gathering it.
+    html: Option<HtmlWorker>,
+}
+
+/// A window's model and findings, and the inputs as known when it was cut.
+type Judged = (Model, Vec<Finding>, Vec<InputInfo>);
+
+/// The HTML report gathered on its own thread, at most two windows behind the analysis: laying
+/// out the ladders and compressing the details costs about as much as the analysis, so the two
+/// run on both cores.
+struct HtmlWorker {
+    windows: SyncSender<Judged>,
+    thread: JoinHandle<io::Result<html::Report>>,
+}
+
+impl HtmlWorker {
+    fn start() -> Self {
+        let (windows, judged) = sync_channel::<Judged>(2);
+        let thread = std::thread::spawn(move || {
+            let mut report = html::Report::default();
+            for (model, found, inputs) in judged {
+                let ctx = Context {
+                    model: &model,
+                    inputs: &inputs,
+                    sources: &[],
+                };
+                report.add(&ctx, &found)?;
+            }
+            Ok(report)
+        });
+        HtmlWorker { windows, thread }
+    }
+
+    /// Hands a window on; an error is the one the thread stopped with.
+    fn add(&self, judged: Judged) -> io::Result<()> {
+        match self.windows.send(judged) {
+            Ok(()) => Ok(()),
+            Err(_) => Err(io::Error::other("the HTML report stopped")),
+        }
+    }
+
+    fn finish(self) -> io::Result<html::Report> {
+        drop(self.windows);
+        self.thread
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the HTML report failed")))
+    }
 }
 
 /// Writes `bytes` with the progress bar, if any, hidden meanwhile.
@@ -240,11 +323,9 @@ fn write_through(bar: Option<&Bar>, bytes: &[u8], out: &mut dyn Write) -> io::Re
 }
 
 impl Totals {
-    #[allow(clippy::too_many_arguments)]
     fn window(
         &mut self,
-        check: &CheckSettings,
-        format: Streamed,
+        run: &Streamed<'_>,
         (w, last): (Window, bool),
         events: &EventStream,
         correlate: &CorrelateOptions,
@@ -264,7 +345,7 @@ impl Totals {
         // events go.
         let rctx = rules::Context {
             model: &model,
-            settings: &check.rules,
+            settings: run.rules,
             inputs,
             input_ends: w.input_ends,
             whole_inputs: last,
@@ -275,23 +356,44 @@ impl Totals {
             inputs,
             sources,
         };
-        let located: Vec<_> = found.iter().map(|f| findings::locate(&ctx, f)).collect();
+        if run
+            .fail_on
+            .is_some_and(|fail_on| found.iter().any(|f| f.severity >= fail_on))
+        {
+            self.code = 1;
+        }
+        if let Some(format) = run.format {
+            self.write(format, &ctx, &found, bar, out)?;
+        }
+        if let Some(worker) = &self.html {
+            worker.add((model, found, inputs.to_vec()))?;
+        }
+        Ok(())
+    }
+
+    /// Writes a window's findings.
+    fn write(
+        &mut self,
+        format: StreamFormat,
+        ctx: &Context<'_>,
+        found: &[Finding],
+        bar: Option<&Bar>,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        let located: Vec<_> = found.iter().map(|f| findings::locate(ctx, f)).collect();
         for (i, sev) in [Severity::Error, Severity::Warning, Severity::Info]
             .into_iter()
             .enumerate()
         {
             self.by_severity[i] += findings::count(&located, sev);
         }
-        if found.iter().any(|f| f.severity >= check.fail_on) {
-            self.code = 1;
-        }
         let mut buf = Vec::new();
         match format {
-            Streamed::Human => findings::human::write_findings(&ctx, &located, &mut buf)?,
-            Streamed::Concise => findings::concise::write(&located, &mut buf)?,
-            Streamed::Jsonl => findings::json::write_lines(&located, &mut buf)?,
-            Streamed::Github => findings::github::write(&located, &mut buf)?,
-            Streamed::Json => self.json.add(&ctx, &located)?,
+            StreamFormat::Human => findings::human::write_findings(ctx, &located, &mut buf)?,
+            StreamFormat::Concise => findings::concise::write(&located, &mut buf)?,
+            StreamFormat::Jsonl => findings::json::write_lines(&located, &mut buf)?,
+            StreamFormat::Github => findings::github::write(&located, &mut buf)?,
+            StreamFormat::Json => self.json.add(ctx, &located)?,
         }
         write_through(bar, &buf, out)
     }

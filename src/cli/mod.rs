@@ -16,7 +16,7 @@ use crate::ingest::capture::CaptureOptions;
 use crate::ingest::capture::payload::PayloadOptions;
 use crate::ingest::{self, Format, IngestOptions};
 use crate::report::{self, Context};
-use crate::rules::{self, RuleSettings};
+use crate::rules::RuleSettings;
 
 mod check;
 mod flow;
@@ -24,7 +24,7 @@ mod limits;
 mod progress;
 mod rules_cmd;
 
-use check::{CheckSettings, HtmlTarget, rule_settings, run_check, run_streamed};
+use check::{CheckSettings, HtmlTarget, Streamed, rule_settings, run_check, run_streamed};
 use flow::{check_count, select, write_ladders};
 use rules_cmd::{explain, rule_docs, write_rules};
 
@@ -431,14 +431,16 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
     };
     let bar = progress::Bar::for_inputs(&settings.inputs);
     settings.ingest.progress = bar.as_ref().map(progress::Bar::sink);
-    if let Some(Run::Check(check)) = &check
-        && let Some(format) = check.streamed()
-    {
-        settings.ingest.stream_text = !format.shows_excerpts();
+    let streamed = match &check {
+        Some(Run::Check(check)) => check.streamed(),
+        Some(Run::Report { rules, html }) => Some(Streamed::report(rules, html)),
+        None => None,
+    };
+    if let Some(run) = streamed {
+        settings.ingest.stream_text = !run.shows_excerpts();
         let mut events = ingest::stream(&settings.inputs, &settings.ingest);
         let result = run_streamed(
-            check,
-            format,
+            &run,
             &mut events,
             settings.windows,
             &settings.correlate,
@@ -446,13 +448,16 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
             out,
         );
         drop(bar);
+        let (code, limit) = match result {
+            Ok(done) => done,
+            // The output is gone (a closed pipe, a full disk): the rest of the inputs is not
+            // read, and what they would have said cannot be shown with it.
+            Err(e) => return outcome(Err(e), false, Vec::new()),
+        };
         let ingested = events.finish();
         let (mut diagnostics, input_failed) = input_diagnostics(ingested.warnings, ingested.errors);
-        let result = result.map(|(code, limit)| {
-            diagnostics.extend(limit.map(|l| Box::new(l) as Diag));
-            code
-        });
-        return outcome(result, input_failed, diagnostics);
+        diagnostics.extend(limit.map(|l| Box::new(l) as Diag));
+        return outcome(Ok(code), input_failed, diagnostics);
     }
     let ingested = ingest::ingest(&settings.inputs, &settings.ingest);
     let (diagnostics, input_failed) = input_diagnostics(ingested.warnings, ingested.errors);
@@ -478,10 +483,7 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
             }
         }
         (_, Some(Run::Check(check))) => run_check(&ctx, &check, out),
-        (_, Some(Run::Report { rules, html })) => {
-            let findings = rules::run(&rules::Context::new(&model, &rules, ctx.inputs));
-            html.write(&ctx, &findings, out).map(|()| 0)
-        }
+        // `report` is written window by window, above.
         _ => Ok(0),
     };
     outcome(result, input_failed, diagnostics)

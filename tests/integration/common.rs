@@ -123,3 +123,36 @@ pub fn derive_many(rel: &str, copies: usize, path: &Path) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The text between `open` and the next `close`.
+pub fn between<'a>(page: &'a str, open: &str, close: &str) -> &'a str {
+    let start = page.find(open).map(|i| i + open.len()).expect(open);
+    let len = page[start..].find(close).expect(close);
+    &page[start..start + len]
+}
+
+fn inflate(b64: &str) -> serde_json::Value {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("base64");
+    serde_json::from_reader(flate2::read::GzDecoder::new(&bytes[..])).expect("gzip json")
+}
+
+/// The embedded data of an HTML report: the call-list index and every chunk of conversations.
+pub fn data(page: &str) -> (serde_json::Value, Vec<serde_json::Value>) {
+    let json = between(
+        page,
+        r#"<script type="application/json" id="sipflow-data">"#,
+        "</script>",
+    );
+    let env: serde_json::Value = serde_json::from_str(json).expect("envelope");
+    assert_eq!(env["version"], 1);
+    let chunks = env["chunks"]
+        .as_array()
+        .expect("chunks")
+        .iter()
+        .map(|c| inflate(c.as_str().expect("chunk")))
+        .collect();
+    (inflate(env["index"].as_str().expect("index")), chunks)
+}

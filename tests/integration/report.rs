@@ -3,10 +3,9 @@
 //! is tested in `browser.rs`.
 
 use base64::Engine;
-use flate2::read::GzDecoder;
 use sha2::{Digest, Sha256};
 
-use super::common::{fixture, root, sipflow, sipflow_with_stdin};
+use super::common::{between, data, fixture, root, sipflow, sipflow_with_stdin};
 
 const SEED_BUG: [&str; 2] = ["call-freed-early/caller.log", "call-freed-early/callee.log"];
 
@@ -24,38 +23,6 @@ fn report(inputs: &[&str], extra: &[&str]) -> String {
     let run = sipflow(&args);
     assert_eq!(run.code, 0, "{}", run.stderr);
     run.stdout
-}
-
-/// The text between `open` and the next `close`.
-fn between<'a>(page: &'a str, open: &str, close: &str) -> &'a str {
-    let start = page.find(open).map(|i| i + open.len()).expect(open);
-    let len = page[start..].find(close).expect(close);
-    &page[start..start + len]
-}
-
-fn inflate(b64: &str) -> serde_json::Value {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(b64)
-        .expect("base64");
-    serde_json::from_reader(GzDecoder::new(&bytes[..])).expect("gzip json")
-}
-
-/// The embedded data: the call-list index and every chunk of conversations.
-fn data(page: &str) -> (serde_json::Value, Vec<serde_json::Value>) {
-    let json = between(
-        page,
-        r#"<script type="application/json" id="sipflow-data">"#,
-        "</script>",
-    );
-    let env: serde_json::Value = serde_json::from_str(json).expect("envelope");
-    assert_eq!(env["version"], 1);
-    let chunks = env["chunks"]
-        .as_array()
-        .expect("chunks")
-        .iter()
-        .map(|c| inflate(c.as_str().expect("chunk")))
-        .collect();
-    (inflate(env["index"].as_str().expect("index")), chunks)
 }
 
 fn csp_hash(text: &str) -> String {

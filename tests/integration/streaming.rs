@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use super::common::{derive_many, root, sipflow};
+use super::common::{data, derive_many, fixture, root, sipflow};
 
 /// `check --format concise` findings, sorted, without `(call N)`.
 fn findings(input: &str, window_events: &str) -> Vec<String> {
@@ -155,5 +155,115 @@ fn the_json_document_is_the_same_from_windows() {
     assert_eq!(
         sorted(&streamed, "findings", "call"),
         sorted(&whole, "findings", "call")
+    );
+}
+
+/// `sipflow report` gathered window by window: the same call list, findings and ladders as from
+/// one window, but for the order of calls and their numbers; and the data holds together (each
+/// finding's line lists it, each line opens a conversation that exists). Flows' findings are
+/// included: their lines come after every call's.
+#[test]
+fn the_html_report_is_the_same_from_windows() {
+    let dir = root().join("target").join("streaming");
+    std::fs::create_dir_all(&dir).expect("target/streaming");
+    let calls = dir.join("report-calls.log");
+    derive_many("call-freed-early/caller.log", 120, &calls);
+    let flows = ["registration-failed-423", "auth-failed"]
+        .map(|rule| root().join(fixture(&format!("rules/{rule}/ua.log"))));
+    let inputs = [
+        calls.to_string_lossy(),
+        flows[0].to_string_lossy(),
+        flows[1].to_string_lossy(),
+    ];
+    let canonical = |window: &str| -> Vec<String> {
+        let limit = format!("window-events={window}");
+        let mut args = vec!["report", "-o", "-", "--limit", &limit];
+        args.extend(inputs.iter().map(|i| i.as_ref()));
+        let run = sipflow(&args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let (index, chunks) = data(&run.stdout);
+        let size = index["chunk_size"].as_u64().expect("chunk_size") as usize;
+        let findings = index["findings"].as_array().expect("findings");
+        let items = index["items"].as_array().expect("items");
+        for (i, f) in findings.iter().enumerate() {
+            if let Some(k) = f["item"].as_u64() {
+                let listed = &items[k as usize]["findings"];
+                assert!(
+                    listed.as_array().is_some_and(|l| l.contains(&i.into())),
+                    "finding {i} is not on its line {k}"
+                );
+            }
+        }
+        for (k, item) in items.iter().enumerate() {
+            for i in item["findings"].as_array().expect("findings") {
+                let f = &findings[i.as_u64().expect("finding index") as usize];
+                assert_eq!(f["item"], k, "line {k} lists finding {i} of another line");
+            }
+        }
+        // A finding as the page shows it, without its index.
+        let finding = |i: &serde_json::Value| {
+            let mut f = findings[i.as_u64().expect("finding index") as usize].clone();
+            f.as_object_mut().map(|o| o.remove("item"));
+            f
+        };
+        let mut lines: Vec<String> = items
+            .iter()
+            .map(|item| {
+                let conv = item["conv"].as_u64().expect("conv") as usize;
+                let mut detail = chunks[conv / size][conv % size].clone();
+                assert!(detail.is_object(), "line {item} opens no conversation");
+                let d = detail.as_object_mut().expect("detail");
+                d.remove("title");
+                let badges: Vec<Vec<serde_json::Value>> = d["badges"]
+                    .as_array()
+                    .expect("badges")
+                    .iter()
+                    .map(|row| row.as_array().expect("row").iter().map(finding).collect())
+                    .collect();
+                d.insert("badges".into(), badges.into());
+                d.remove("unplaced");
+                // The marks on each message's text, as the findings they show.
+                for m in d["messages"].as_array_mut().expect("messages").iter_mut() {
+                    for part in m["parts"].as_array_mut().into_iter().flatten() {
+                        let on: Vec<_> = part[1]
+                            .as_array()
+                            .expect("marks")
+                            .iter()
+                            .map(finding)
+                            .collect();
+                        part[1] = on.into();
+                    }
+                }
+                let mut item = item.clone();
+                let mine: Vec<_> = item["findings"]
+                    .as_array()
+                    .expect("findings")
+                    .iter()
+                    .map(finding)
+                    .collect();
+                let o = item.as_object_mut().expect("item");
+                for k in ["key", "conv"] {
+                    o.remove(k);
+                }
+                o.insert("findings".into(), mine.into());
+                o.insert("detail".into(), detail);
+                item.to_string()
+            })
+            .collect();
+        lines.sort();
+        lines
+    };
+    let (whole, streamed) = (canonical("1G"), canonical("32"));
+    std::fs::remove_file(&calls).ok();
+    let kinds = |kind: &str| whole.iter().filter(|l| l.contains(kind)).count();
+    assert_eq!(kinds("\"kind\":\"call\""), 120, "{whole:#?}");
+    assert!(kinds("\"kind\":\"flow\"") >= 2, "{whole:#?}");
+    assert_eq!(streamed, whole);
+    let flagged = whole.iter().filter(|l| l.contains("SF001")).count();
+    assert_eq!(flagged, 120);
+    assert!(
+        whole
+            .iter()
+            .any(|l| l.contains("\"kind\":\"flow\"") && l.contains("SF0"))
     );
 }

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::dialog::{Model, Owner};
 use crate::event::{Event, Locator};
+use crate::ingest::InputInfo;
 use crate::report::calls::status_text;
 use crate::report::ladder::{Conversation, Layout, RowKind};
 use crate::report::{Context, printable};
@@ -99,102 +100,143 @@ pub struct MessageView {
     pub parts: Vec<(String, Vec<usize>)>,
 }
 
-/// Builds the index and the details of every conversation, in model order.
-pub fn build(ctx: &Context<'_>, findings: &[Finding], chunk_size: usize) -> (Index, Vec<Detail>) {
-    let model = ctx.model;
-    let mut convs: Vec<Conversation> = Vec::new();
-    let mut items: Vec<Item> = Vec::new();
-    // The conversation of each call group leader, by 1-based call index.
-    let mut conv_of_group: BTreeMap<usize, usize> = BTreeMap::new();
-    for c in model.calls.iter().filter(|c| c.group == c.index) {
-        conv_of_group.insert(c.index, convs.len());
-        convs.push(Conversation::of_call(model, c));
-    }
-    // Owners map to list lines, in model order: calls, then flows.
-    let mut item_of: BTreeMap<Owner, usize> = BTreeMap::new();
-    for (i, c) in model.calls.iter().enumerate() {
-        item_of.insert(Owner::Call(i), items.len());
-        let x = c.final_status.map(status::explain);
-        items.push(Item {
-            key: c.index.to_string(),
-            kind: "call",
-            start: c.start.to_string(),
-            call_id: printable(&c.call_id),
-            from: printable(c.from.as_deref().unwrap_or("")),
-            to: printable(c.to.as_deref().unwrap_or("")),
-            outcome: c.outcome.as_str().to_string(),
-            status: status_text(c.final_status, c.final_reason.as_deref()),
-            explanation: x.map_or(String::new(), |x| x.meaning.to_string()),
-            setup_ms: c.setup_ms,
-            duration_ms: c.duration_ms,
-            findings: Vec::new(),
-            conv: conv_of_group.get(&c.group).copied().unwrap_or(0),
-        });
-    }
-    for (i, f) in model.flows.iter().enumerate() {
-        item_of.insert(Owner::Flow(i), items.len());
-        let x = f.final_status.map(status::explain);
-        items.push(Item {
-            key: format!("F{}", f.index),
-            kind: "flow",
-            start: f.start.to_string(),
-            call_id: printable(&f.call_id),
-            from: printable(f.from.as_deref().unwrap_or("")),
-            to: printable(f.to.as_deref().unwrap_or("")),
-            outcome: printable(&f.method),
-            status: status_text(f.final_status, f.final_reason.as_deref()),
-            explanation: x.map_or(String::new(), |x| x.meaning.to_string()),
-            setup_ms: None,
-            duration_ms: None,
-            findings: Vec::new(),
-            conv: convs.len(),
-        });
-        convs.push(Conversation::of_flow(f));
+/// The index, gathered model by model (a run analysed in windows adds one model per window),
+/// and each model's conversations' details as it is added. Calls, flows, conversations and
+/// findings are numbered across models; one model gives what it always gave.
+#[derive(Default)]
+pub struct Gather {
+    calls: Vec<Item>,
+    flows: Vec<Item>,
+    findings: Vec<FindingInfo>,
+    /// Findings about a flow, as (finding, flow) indexes: a flow's line in the list comes after
+    /// every call's, so it is known once every model is in.
+    on_flows: Vec<(usize, usize)>,
+    rules: BTreeMap<&'static str, RuleInfo>,
+    /// Conversations so far.
+    convs: usize,
+}
+
+impl Gather {
+    /// Adds a model's calls, flows and findings, and returns the details of its conversations,
+    /// in order: calls' (B2BUA legs share one), then flows'.
+    pub fn add(&mut self, ctx: &Context<'_>, findings: &[Finding]) -> Vec<Detail> {
+        let model = ctx.model;
+        let (first_call, first_flow) = (self.calls.len(), self.flows.len());
+        let first_finding = self.findings.len();
+        let mut convs: Vec<Conversation> = Vec::new();
+        // The conversation of each call group leader, by 1-based call index.
+        let mut conv_of_group: BTreeMap<usize, usize> = BTreeMap::new();
+        for c in model.calls.iter().filter(|c| c.group == c.index) {
+            conv_of_group.insert(c.index, self.convs + convs.len());
+            convs.push(Conversation::of_call(model, c));
+        }
+        for c in &model.calls {
+            let x = c.final_status.map(status::explain);
+            self.calls.push(Item {
+                key: c.index.to_string(),
+                kind: "call",
+                start: c.start.to_string(),
+                call_id: printable(&c.call_id),
+                from: printable(c.from.as_deref().unwrap_or("")),
+                to: printable(c.to.as_deref().unwrap_or("")),
+                outcome: c.outcome.as_str().to_string(),
+                status: status_text(c.final_status, c.final_reason.as_deref()),
+                explanation: x.map_or(String::new(), |x| x.meaning.to_string()),
+                setup_ms: c.setup_ms,
+                duration_ms: c.duration_ms,
+                findings: Vec::new(),
+                conv: conv_of_group.get(&c.group).copied().unwrap_or(0),
+            });
+        }
+        for f in &model.flows {
+            let x = f.final_status.map(status::explain);
+            self.flows.push(Item {
+                key: format!("F{}", f.index),
+                kind: "flow",
+                start: f.start.to_string(),
+                call_id: printable(&f.call_id),
+                from: printable(f.from.as_deref().unwrap_or("")),
+                to: printable(f.to.as_deref().unwrap_or("")),
+                outcome: printable(&f.method),
+                status: status_text(f.final_status, f.final_reason.as_deref()),
+                explanation: x.map_or(String::new(), |x| x.meaning.to_string()),
+                setup_ms: None,
+                duration_ms: None,
+                findings: Vec::new(),
+                conv: self.convs + convs.len(),
+            });
+            convs.push(Conversation::of_flow(f));
+        }
+
+        for (k, f) in findings.iter().enumerate() {
+            let fi = first_finding + k;
+            self.rules.entry(f.rule.code).or_insert(RuleInfo {
+                name: f.rule.name,
+                severity: f.rule.severity.as_str(),
+                summary: f.rule.summary,
+                docs: f.rule.docs,
+            });
+            let mut item = None;
+            match f.owner {
+                Some(Owner::Call(i)) => {
+                    if let Some(line) = self.calls.get_mut(first_call + i) {
+                        line.findings.push(fi);
+                        item = Some(first_call + i);
+                    }
+                }
+                Some(Owner::Flow(i)) => {
+                    if let Some(line) = self.flows.get_mut(first_flow + i) {
+                        line.findings.push(fi);
+                        self.on_flows.push((fi, first_flow + i));
+                    }
+                }
+                None => {}
+            }
+            self.findings.push(FindingInfo {
+                rule: f.rule.code,
+                severity: f.severity.as_str(),
+                message: printable(&f.message),
+                help: f.help.clone(),
+                places: places(ctx, f),
+                item,
+            });
+        }
+
+        // Which findings belong to each conversation: those of its lines.
+        let mut conv_findings: Vec<Vec<usize>> = vec![Vec::new(); convs.len()];
+        for line in self.calls[first_call..]
+            .iter()
+            .chain(&self.flows[first_flow..])
+        {
+            if let Some(list) = conv_findings.get_mut(line.conv - self.convs) {
+                list.extend(line.findings.iter().map(|fi| fi - first_finding));
+            }
+        }
+        self.convs += convs.len();
+        convs
+            .iter()
+            .zip(conv_findings)
+            .map(|(conv, mine)| detail(ctx, conv, findings, &mine, first_finding))
+            .collect()
     }
 
-    let mut rules = BTreeMap::new();
-    let mut infos = Vec::with_capacity(findings.len());
-    for (fi, f) in findings.iter().enumerate() {
-        rules.entry(f.rule.code).or_insert(RuleInfo {
-            name: f.rule.name,
-            severity: f.rule.severity.as_str(),
-            summary: f.rule.summary,
-            docs: f.rule.docs,
-        });
-        let item = f.owner.and_then(|o| item_of.get(&o).copied());
-        if let Some(i) = item {
-            items[i].findings.push(fi);
+    /// The index of everything added.
+    pub fn finish(mut self, inputs: &[InputInfo], chunk_size: usize) -> Index {
+        let calls = self.calls.len();
+        for (fi, flow) in self.on_flows {
+            if let Some(f) = self.findings.get_mut(fi) {
+                f.item = Some(calls + flow);
+            }
         }
-        infos.push(FindingInfo {
-            rule: f.rule.code,
-            severity: f.severity.as_str(),
-            message: printable(&f.message),
-            help: f.help.clone(),
-            places: places(ctx, f),
-            item,
-        });
-    }
-
-    // Which findings belong to each conversation: those of its lines.
-    let mut conv_findings: Vec<Vec<usize>> = vec![Vec::new(); convs.len()];
-    for item in &items {
-        if let Some(list) = conv_findings.get_mut(item.conv) {
-            list.extend(&item.findings);
+        self.calls.append(&mut self.flows);
+        Index {
+            inputs: inputs.iter().map(|i| i.name.clone()).collect(),
+            rules: self.rules,
+            items: self.calls,
+            findings: self.findings,
+            chunk_size,
         }
     }
-    let details = convs
-        .iter()
-        .zip(conv_findings)
-        .map(|(conv, fs)| detail(ctx, conv, findings, fs))
-        .collect();
-    let index = Index {
-        inputs: ctx.inputs.iter().map(|i| i.name.clone()).collect(),
-        rules,
-        items,
-        findings: infos,
-        chunk_size,
-    };
-    (index, details)
 }
 
 /// `caller.log:12`, `call.pcap frame 7`, each with the evidence label.
@@ -228,11 +270,13 @@ fn place(ctx: &Context<'_>, ev: &Event) -> String {
     }
 }
 
+/// `mine` indexes `findings`; the detail numbers them from `first_finding`, as the index does.
 fn detail(
     ctx: &Context<'_>,
     conv: &Conversation,
     findings: &[Finding],
-    mine: Vec<usize>,
+    mine: &[usize],
+    first_finding: usize,
 ) -> Detail {
     let model = ctx.model;
     let layout = Layout::new(ctx, conv);
@@ -240,9 +284,10 @@ fn detail(
     let mut badges: Vec<Vec<usize>> = vec![Vec::new(); layout.rows.len()];
     let mut unplaced = Vec::new();
     let mut spans: Vec<Vec<Mark>> = vec![Vec::new(); layout.rows.len()];
-    for &fi in &mine {
+    for (k, f) in mine.iter().filter_map(|&k| Some((k, findings.get(k)?))) {
+        let fi = first_finding + k;
         let mut placed = false;
-        for e in &findings[fi].evidence {
+        for e in &f.evidence {
             if let Some(&r) = row_of.get(&e.event) {
                 if !badges[r].contains(&fi) {
                     badges[r].push(fi);

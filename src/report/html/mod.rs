@@ -26,10 +26,14 @@ use flate2::write::GzEncoder;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use std::cmp::Reverse;
+
 use self::markup::Markup;
 use super::Context;
+use crate::dialog::Model;
 use crate::event::Timestamp;
-use crate::rules::{Finding, Severity};
+use crate::ingest::InputInfo;
+use crate::rules::{Finding, Rule, Severity};
 
 const SCRIPT: &str = include_str!("report.js");
 const STYLE: &str = include_str!("report.css");
@@ -98,57 +102,94 @@ fn csp() -> String {
     )
 }
 
+/// Writes the report of one model.
 pub fn write(
     ctx: &Context<'_>,
     findings: &[Finding],
     opts: &Options,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let (index, details) = data::build(ctx, findings, CHUNK);
-    let chunks = details
-        .chunks(CHUNK)
-        .map(pack)
-        .collect::<io::Result<Vec<String>>>()?;
-    let envelope = Envelope {
-        version: DATA_VERSION,
-        index: pack(&index)?,
-        chunks,
-    };
-    let mut m = Markup::default();
-    m.raw("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
-        .open(
-            "meta",
-            &[
-                ("http-equiv", "Content-Security-Policy"),
-                ("content", &csp()),
-            ],
+    let mut report = Report::default();
+    report.add(ctx, findings)?;
+    report.write(ctx.inputs, opts, out)
+}
+
+/// The report gathered model by model, as a run analysed in windows goes: the call list's
+/// lines, the findings, the summary's counts, and the conversations' details, packed
+/// [`CHUNK`] at a time as they come. So memory holds the compact call list and the compressed
+/// details, not the models. One model gives the bytes it always gave.
+#[derive(Default)]
+pub struct Report {
+    data: data::Gather,
+    summary: Summary,
+    /// Details not yet packed (fewer than [`CHUNK`]).
+    pending: Vec<data::Detail>,
+    chunks: Vec<String>,
+}
+
+impl Report {
+    pub fn add(&mut self, ctx: &Context<'_>, findings: &[Finding]) -> io::Result<()> {
+        self.summary.add(ctx.model, findings);
+        for detail in self.data.add(ctx, findings) {
+            self.pending.push(detail);
+            if self.pending.len() == CHUNK {
+                self.chunks.push(pack(&self.pending)?);
+                self.pending.clear();
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the page; `inputs` are the run's inputs as read to the end.
+    pub fn write(
+        mut self,
+        inputs: &[InputInfo],
+        opts: &Options,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            self.chunks.push(pack(&self.pending)?);
+        }
+        let envelope = Envelope {
+            version: DATA_VERSION,
+            index: pack(&self.data.finish(inputs, CHUNK))?,
+            chunks: self.chunks,
+        };
+        let mut m = Markup::default();
+        m.raw("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+            .open(
+                "meta",
+                &[
+                    ("http-equiv", "Content-Security-Policy"),
+                    ("content", &csp()),
+                ],
+            )
+            .raw("\n<meta name=\"referrer\" content=\"no-referrer\">\n")
+            .raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+            .open(
+                "meta",
+                &[
+                    ("name", "generator"),
+                    ("content", concat!("sipflow ", env!("CARGO_PKG_VERSION"))),
+                ],
+            )
+            .raw("\n");
+        m.elem(
+            "title",
+            &format!("sipflow report: {}", plural(self.summary.calls, "call")),
         )
-        .raw("\n<meta name=\"referrer\" content=\"no-referrer\">\n")
-        .raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
-        .open(
-            "meta",
-            &[
-                ("name", "generator"),
-                ("content", concat!("sipflow ", env!("CARGO_PKG_VERSION"))),
-            ],
-        )
-        .raw("\n");
-    let calls = ctx.model.calls.len();
-    m.elem(
-        "title",
-        &format!("sipflow report: {}", plural(calls, "call")),
-    )
-    .raw("\n<style>")
-    .raw(STYLE)
-    .raw("</style>\n</head>\n<body>\n");
-    header(&mut m, ctx, opts);
-    summary(&mut m, ctx, findings);
-    m.raw(BODY);
-    m.json_script("sipflow-data", &envelope)
-        .raw("\n<script>")
-        .raw(SCRIPT)
-        .raw("</script>\n</body>\n</html>\n");
-    out.write_all(m.into_string().as_bytes())
+        .raw("\n<style>")
+        .raw(STYLE)
+        .raw("</style>\n</head>\n<body>\n");
+        header(&mut m, inputs, opts);
+        self.summary.write(&mut m, inputs);
+        m.raw(BODY);
+        m.json_script("sipflow-data", &envelope)
+            .raw("\n<script>")
+            .raw(SCRIPT)
+            .raw("</script>\n</body>\n</html>\n");
+        out.write_all(m.into_string().as_bytes())
+    }
 }
 
 /// The interactive part: filled in by the script from the embedded data.
@@ -184,9 +225,9 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-fn header(m: &mut Markup, ctx: &Context<'_>, opts: &Options) {
+fn header(m: &mut Markup, inputs: &[InputInfo], opts: &Options) {
     m.raw("<header>\n<h1>sipflow report</h1>\n<p class=\"meta\">");
-    let names: Vec<&str> = ctx.inputs.iter().map(|i| i.name.as_str()).collect();
+    let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
     m.text(&names.join(", "));
     if let Some(at) = &opts.generated_at {
         m.raw(" · generated ").text(at);
@@ -194,99 +235,121 @@ fn header(m: &mut Markup, ctx: &Context<'_>, opts: &Options) {
     m.raw("</p>\n</header>\n");
 }
 
-fn summary(m: &mut Markup, ctx: &Context<'_>, findings: &[Finding]) {
-    let model = ctx.model;
-    m.raw("<section id=\"summary\" aria-label=\"Summary\">\n");
+/// The summary cards' figures, added up model by model.
+#[derive(Default)]
+struct Summary {
+    /// The first and last log times.
+    span: Option<(Timestamp, Timestamp)>,
+    outcomes: BTreeMap<&'static str, usize>,
+    calls: usize,
+    flows: usize,
+    by_severity: BTreeMap<Reverse<Severity>, usize>,
+    by_rule: BTreeMap<&'static str, (&'static Rule, usize)>,
+    /// Findings about no call: severity, rule code, message.
+    loose: Vec<(Severity, &'static str, String)>,
+}
 
-    m.raw("<div class=\"card\"><h2>Inputs</h2><table><tr><th>input</th><th>format</th><th>bytes</th><th>messages</th></tr>");
-    for i in ctx.inputs {
-        let format = serde_json::to_value(i.format)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        m.raw("<tr>")
-            .elem("td", &i.name)
-            .elem("td", &format)
-            .elem("td", &i.bytes.to_string())
-            .elem("td", &i.messages.to_string())
-            .raw("</tr>");
-    }
-    m.raw("</table>");
-    let mut times = model.events.iter().map(crate::event::Event::ts);
-    if let Some(first) = times.next() {
-        let (lo, hi) = times.fold((first, first), |(lo, hi), t| (lo.min(t), hi.max(t)));
-        m.open("p", &[("class", "span")])
-            .text(&format!(
-                "{lo} – {hi} ({})",
-                super::fmt_ms(Some(lo.ms_until(hi)))
-            ))
-            .close("p");
-    }
-    m.raw("</div>\n");
-
-    m.raw("<div class=\"card\"><h2>Calls</h2><table><tr><th>outcome</th><th>calls</th></tr>");
-    let mut outcomes: BTreeMap<&str, usize> = BTreeMap::new();
-    for c in &model.calls {
-        *outcomes.entry(c.outcome.as_str()).or_default() += 1;
-    }
-    for (outcome, n) in &outcomes {
-        m.open("tr", &[("class", "pick"), ("data-outcome", outcome)])
-            .elem("td", outcome)
-            .elem("td", &n.to_string())
-            .raw("</tr>");
-    }
-    m.raw("<tr class=\"total\">")
-        .elem("td", "all calls")
-        .elem("td", &model.calls.len().to_string())
-        .raw("</tr><tr>")
-        .elem("td", "other flows (REGISTER, OPTIONS, …)")
-        .elem("td", &model.flows.len().to_string())
-        .raw("</tr></table></div>\n");
-
-    m.raw("<div class=\"card\"><h2>Findings</h2>");
-    if findings.is_empty() {
-        m.raw("<p>No findings.</p>");
-    } else {
-        let mut by_severity: BTreeMap<std::cmp::Reverse<Severity>, usize> = BTreeMap::new();
-        let mut by_rule: BTreeMap<&str, (&Finding, usize)> = BTreeMap::new();
+impl Summary {
+    fn add(&mut self, model: &Model, findings: &[Finding]) {
+        for t in model.events.iter().map(crate::event::Event::ts) {
+            self.span = Some(match self.span {
+                Some((lo, hi)) => (lo.min(t), hi.max(t)),
+                None => (t, t),
+            });
+        }
+        for c in &model.calls {
+            *self.outcomes.entry(c.outcome.as_str()).or_default() += 1;
+        }
+        self.calls += model.calls.len();
+        self.flows += model.flows.len();
         for f in findings {
-            *by_severity
-                .entry(std::cmp::Reverse(f.severity))
-                .or_default() += 1;
-            by_rule.entry(f.rule.code).or_insert((f, 0)).1 += 1;
+            *self.by_severity.entry(Reverse(f.severity)).or_default() += 1;
+            self.by_rule.entry(f.rule.code).or_insert((f.rule, 0)).1 += 1;
+            if f.owner.is_none() {
+                self.loose
+                    .push((f.severity, f.rule.code, f.message.clone()));
+            }
         }
-        m.raw("<p class=\"severities\">");
-        for (std::cmp::Reverse(sev), n) in &by_severity {
-            m.open("span", &[("class", &format!("sev sev-{sev}"))])
-                .text(&format!("{n} {sev}"))
-                .close("span")
-                .raw(" ");
-        }
-        m.raw("</p><table><tr><th>rule</th><th>severity</th><th>findings</th></tr>");
-        for (code, (f, n)) in &by_rule {
-            m.open("tr", &[("class", "pick"), ("data-rule", code)])
-                .open("td", &[("title", f.rule.summary)])
-                .text(&format!("{code} {}", f.rule.name))
-                .close("td")
-                .elem("td", f.rule.severity.as_str())
-                .elem("td", &n.to_string())
+    }
+
+    fn write(&self, m: &mut Markup, inputs: &[InputInfo]) {
+        m.raw("<section id=\"summary\" aria-label=\"Summary\">\n");
+
+        m.raw("<div class=\"card\"><h2>Inputs</h2><table><tr><th>input</th><th>format</th><th>bytes</th><th>messages</th></tr>");
+        for i in inputs {
+            let format = serde_json::to_value(i.format)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            m.raw("<tr>")
+                .elem("td", &i.name)
+                .elem("td", &format)
+                .elem("td", &i.bytes.to_string())
+                .elem("td", &i.messages.to_string())
                 .raw("</tr>");
         }
         m.raw("</table>");
-        let loose: Vec<&Finding> = findings.iter().filter(|f| f.owner.is_none()).collect();
-        if !loose.is_empty() {
-            m.raw("<h3>Not about one call</h3><ul class=\"loose\">");
-            for f in loose {
-                m.raw("<li>")
-                    .open("span", &[("class", &format!("sev sev-{}", f.severity))])
-                    .text(f.rule.code)
-                    .close("span")
-                    .raw(" ")
-                    .text(&f.message)
-                    .raw("</li>");
-            }
-            m.raw("</ul>");
+        if let Some((lo, hi)) = self.span {
+            m.open("p", &[("class", "span")])
+                .text(&format!(
+                    "{lo} – {hi} ({})",
+                    super::fmt_ms(Some(lo.ms_until(hi)))
+                ))
+                .close("p");
         }
+        m.raw("</div>\n");
+
+        m.raw("<div class=\"card\"><h2>Calls</h2><table><tr><th>outcome</th><th>calls</th></tr>");
+        for (outcome, n) in &self.outcomes {
+            m.open("tr", &[("class", "pick"), ("data-outcome", outcome)])
+                .elem("td", outcome)
+                .elem("td", &n.to_string())
+                .raw("</tr>");
+        }
+        m.raw("<tr class=\"total\">")
+            .elem("td", "all calls")
+            .elem("td", &self.calls.to_string())
+            .raw("</tr><tr>")
+            .elem("td", "other flows (REGISTER, OPTIONS, …)")
+            .elem("td", &self.flows.to_string())
+            .raw("</tr></table></div>\n");
+
+        m.raw("<div class=\"card\"><h2>Findings</h2>");
+        if self.by_rule.is_empty() {
+            m.raw("<p>No findings.</p>");
+        } else {
+            m.raw("<p class=\"severities\">");
+            for (Reverse(sev), n) in &self.by_severity {
+                m.open("span", &[("class", &format!("sev sev-{sev}"))])
+                    .text(&format!("{n} {sev}"))
+                    .close("span")
+                    .raw(" ");
+            }
+            m.raw("</p><table><tr><th>rule</th><th>severity</th><th>findings</th></tr>");
+            for (code, (rule, n)) in &self.by_rule {
+                m.open("tr", &[("class", "pick"), ("data-rule", code)])
+                    .open("td", &[("title", rule.summary)])
+                    .text(&format!("{code} {}", rule.name))
+                    .close("td")
+                    .elem("td", rule.severity.as_str())
+                    .elem("td", &n.to_string())
+                    .raw("</tr>");
+            }
+            m.raw("</table>");
+            if !self.loose.is_empty() {
+                m.raw("<h3>Not about one call</h3><ul class=\"loose\">");
+                for (severity, code, message) in &self.loose {
+                    m.raw("<li>")
+                        .open("span", &[("class", &format!("sev sev-{severity}"))])
+                        .text(code)
+                        .close("span")
+                        .raw(" ")
+                        .text(message)
+                        .raw("</li>");
+                }
+                m.raw("</ul>");
+            }
+        }
+        m.raw("</div>\n</section>\n");
     }
-    m.raw("</div>\n</section>\n");
 }

@@ -134,6 +134,8 @@ pub struct Lane {
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
     /// The event drawn (a wire message's first sighting, or a log event), into `Model::events`.
+    /// Not in the report's data: it indexes one model (one window of a streamed run).
+    #[serde(skip)]
     pub event: usize,
     pub ts: Timestamp,
     /// Milliseconds since the previous row (0 for the first).
@@ -147,7 +149,8 @@ pub struct Row {
 pub enum RowKind {
     /// A wire message from one lane to another (the same lane when both ends are one address).
     Message {
-        /// Index into `Model::messages`.
+        /// Index into `Model::messages` (not in the report's data, like [`Row::event`]).
+        #[serde(skip)]
         wire: usize,
         from: usize,
         to: usize,
