@@ -157,8 +157,8 @@ pub fn check_message(m: &SipMessage) {
     let _ = (m.call_id(), m.cseq());
     // The quick tag lookups of correlation agree with the full name-addr parse.
     let tag = |n: Option<sip::NameAddr>| n.and_then(|n| n.tag().map(str::to_string));
-    assert_eq!(m.from_tag(), tag(m.from()), "From tag");
-    assert_eq!(m.to_tag(), tag(m.to()), "To tag");
+    assert_eq!(m.from_tag(), tag(m.from()).as_deref(), "From tag");
+    assert_eq!(m.to_tag(), tag(m.to()).as_deref(), "To tag");
     let _ = (m.vias(), m.top_via(), m.contacts(), m.max_forwards());
     let _ = (
         m.content_type(),

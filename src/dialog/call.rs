@@ -212,7 +212,7 @@ fn seen<'a>(model: &'a Model, wires: &[usize]) -> Vec<Seen<'a>> {
 }
 
 fn cseq_method(m: &SipMessage) -> Option<String> {
-    m.cseq().map(|c| c.method)
+    m.cseq().map(|c| c.method.clone())
 }
 
 /// Derives every call's and flow's summary fields.
@@ -361,8 +361,8 @@ fn dialogs(responses: &[&Seen<'_>], invite: &SipMessage) -> Vec<Dialog> {
         match out.iter_mut().find(|d| d.to_tag == tag) {
             Some(d) => d.confirmed |= confirmed,
             None => out.push(Dialog {
-                id: dialog_id(&call_id, &from_tag, &tag),
-                to_tag: tag,
+                id: dialog_id(&call_id, from_tag, tag),
+                to_tag: tag.to_string(),
                 confirmed,
             }),
         }

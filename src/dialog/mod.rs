@@ -156,7 +156,7 @@ fn identity(m: &MessageEvent) -> Option<Identity> {
     let mut h = DefaultHasher::new();
     msg.raw().get(msg.start_span())?.hash(&mut h);
     msg.call_id()?.hash(&mut h);
-    (cseq.seq, cseq.method).hash(&mut h);
+    (cseq.seq, &cseq.method).hash(&mut h);
     Some(h.finish())
 }
 
@@ -275,9 +275,13 @@ impl Builder {
         }
         if call::is_call_method(&method) {
             let c = self.model.calls.len();
-            self.model
-                .calls
-                .push(Call::new(c + 1, call_id.clone(), from_tag, wire, ts));
+            self.model.calls.push(Call::new(
+                c + 1,
+                call_id.clone(),
+                from_tag.map(str::to_string),
+                wire,
+                ts,
+            ));
             self.calls_by_id.entry(call_id).or_default().push(c);
             return Some(Owner::Call(c));
         }

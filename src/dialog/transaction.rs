@@ -42,9 +42,9 @@ impl TsxKey {
         let cseq = msg.cseq()?;
         let method = tsx_method(&cseq.method);
         let sent_by = via.sent_by().to_ascii_lowercase();
-        match via.branch {
+        match &via.branch {
             Some(branch) if branch.starts_with("z9hG4bK") => Some(TsxKey::Rfc3261 {
-                branch,
+                branch: branch.clone(),
                 sent_by,
                 method,
             }),
@@ -90,7 +90,7 @@ impl Transaction {
     /// method).
     pub fn add(&mut self, index: usize, msg: &SipMessage) -> bool {
         self.messages.push(index);
-        let cseq_method = msg.cseq().map(|c| c.method).unwrap_or_default();
+        let cseq_method = msg.cseq().map(|c| c.method.as_str()).unwrap_or_default();
         let what = match (msg.method(), msg.status()) {
             (Some(m), _) => format!("{m} {cseq_method}"),
             (None, Some(code)) => {

@@ -182,7 +182,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let Some(code) = m.status().filter(|c| matches!(c, 401 | 403 | 407)) else {
             continue;
         };
-        let method = m.cseq().map(|c| c.method).unwrap_or_default();
+        let method = m.cseq().map(|c| c.method.clone()).unwrap_or_default();
         let request = request_of(ctx, w);
         let with_credentials = request
             .and_then(|r| model.message(r).parsed())
@@ -292,7 +292,7 @@ fn finding(ctx: &Context<'_>, owner: Option<Owner>, failure: &Failure) -> Option
     let code = resp.status()?;
     let reason = resp.reason_phrase().unwrap_or("");
     let req_msg = request.and_then(|r| model.message(r).parsed());
-    let method = resp.cseq().map(|c| c.method).unwrap_or_default();
+    let method = resp.cseq().map(|c| c.method.as_str()).unwrap_or_default();
     let target = req_msg
         .and_then(SipMessage::request_uri)
         .map(|u| format!(" to {u}"))

@@ -102,24 +102,25 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let Some(answerer) = answer_msg.to_tag() else {
             continue;
         };
-        if Some(&answerer) == call.caller_tag.as_ref() {
+        if Some(answerer) == call.caller_tag.as_deref() {
             continue;
         }
         let Some(&(ack, t_ack, _)) = msgs.iter().find(|(_, _, m)| {
             m.method() == Some("ACK")
                 && m.cseq().is_some_and(|c| c.seq == invite_seq)
-                && m.to_tag().as_ref() == Some(&answerer)
+                && m.to_tag() == Some(answerer)
         }) else {
             continue;
         };
-        let Some(&(bye, t_bye, bye_msg)) = msgs.iter().find(|(_, _, m)| {
-            m.method() == Some("BYE") && m.from_tag().as_ref() == Some(&answerer)
-        }) else {
+        let Some(&(bye, t_bye, bye_msg)) = msgs
+            .iter()
+            .find(|(_, _, m)| m.method() == Some("BYE") && m.from_tag() == Some(answerer))
+        else {
             continue;
         };
         // The caller hung up first: not this rule.
         if msgs.iter().any(|(_, t, m)| {
-            m.method() == Some("BYE") && m.from_tag() == call.caller_tag && *t < t_bye
+            m.method() == Some("BYE") && m.from_tag() == call.caller_tag.as_deref() && *t < t_bye
         }) {
             continue;
         }

@@ -60,10 +60,10 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let model = ctx.model;
     for (ci, call) in model.calls.iter().enumerate() {
         // (From tag, To tag) → (highest CSeq so far, the request that had it).
-        let mut last: HashMap<(String, Option<String>), (u32, usize)> = HashMap::new();
+        let mut last: HashMap<(String, Option<&str>), (u32, usize)> = HashMap::new();
         // Requests already seen (From tag, To tag, CSeq, method): the same request again with
         // another branch is a copy at another hop (a proxy forwarded it) or a re-send.
-        let mut seen: HashSet<(String, Option<String>, u32, String)> = HashSet::new();
+        let mut seen: HashSet<(String, Option<&str>, u32, String)> = HashSet::new();
         for &w in &call.messages {
             if model.messages[w].retransmission {
                 continue;
@@ -82,15 +82,10 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 continue;
             };
             let to_tag = m.to_tag();
-            if !seen.insert((
-                from_tag.clone(),
-                to_tag.clone(),
-                cseq.seq,
-                method.to_string(),
-            )) {
+            if !seen.insert((from_tag.clone(), to_tag, cseq.seq, method.to_string())) {
                 continue;
             }
-            let key = (from_tag.clone(), to_tag.clone());
+            let key = (from_tag.clone(), to_tag);
             let previous = last.get(&key).copied().or_else(|| {
                 to_tag
                     .is_some()

@@ -108,7 +108,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 })
             })
             .collect();
-        let mut done: BTreeSet<(u32, Option<String>)> = BTreeSet::new();
+        let mut done: BTreeSet<(u32, Option<&str>)> = BTreeSet::new();
         for (i, s) in msgs.iter().enumerate() {
             let Some(code) = s.msg.status().filter(|c| (200..300).contains(c)) else {
                 continue;
@@ -117,7 +117,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 continue;
             };
             let tag = s.msg.to_tag();
-            if !done.insert((cseq.seq, tag.clone())) {
+            if !done.insert((cseq.seq, tag)) {
                 continue;
             }
             let answer = Answer {
@@ -133,13 +133,13 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-struct Answer {
+struct Answer<'a> {
     /// Index in the call's parsed messages of the first copy of the 2xx.
     index: usize,
     code: u16,
     seq: u32,
     /// The answerer's tag (the To tag of the 2xx).
-    tag: Option<String>,
+    tag: Option<&'a str>,
 }
 
 fn judge(
@@ -147,7 +147,7 @@ fn judge(
     ci: usize,
     call: &Call,
     msgs: &[Seen<'_>],
-    a: &Answer,
+    a: &Answer<'_>,
 ) -> Option<Finding> {
     let first = &msgs[a.index];
     let t0 = first.ts;
@@ -163,7 +163,7 @@ fn judge(
         .collect();
     // The To tags of other 2xx to the same INVITE (forking): an ACK carrying one of them
     // acknowledges that other answer, not this one.
-    let other_tags: BTreeSet<Option<String>> = msgs
+    let other_tags: BTreeSet<Option<&str>> = msgs
         .iter()
         .filter(|s| {
             s.msg.status().is_some_and(|c| (200..300).contains(&c))
@@ -207,7 +207,7 @@ fn judge(
     let gave_up = bye.is_some() && (bye_late || (reason_timeout && resent));
 
     // Who answered, and what was answered.
-    let answerer = if a.tag.is_some() && a.tag == call.caller_tag {
+    let answerer = if a.tag.is_some() && a.tag == call.caller_tag.as_deref() {
         "the caller"
     } else {
         "the callee"

@@ -122,7 +122,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             if retry.is_none() && t491.ms_until(end) <= RETRY_WINDOW_MS {
                 continue;
             }
-            let owns_call_id = sender.is_some() && sender == call.caller_tag;
+            let owns_call_id = sender.is_some() && sender == call.caller_tag.as_deref();
             let who = if owns_call_id {
                 "the caller"
             } else {

@@ -89,7 +89,7 @@ fn what(m: &SipMessage) -> Option<String> {
 }
 
 /// A group of copies: (what, To tag of a response, source, destination).
-type GroupKey = (String, Option<String>, Option<String>, Option<String>);
+type GroupKey<'a> = (String, Option<&'a str>, Option<String>, Option<String>);
 
 struct Group {
     /// Wire messages, in order.

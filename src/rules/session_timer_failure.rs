@@ -245,8 +245,8 @@ fn expired(
             && q.msg.session_expires().is_some()
     });
     let by = bye.msg.from_tag();
-    let who = |t: &Option<String>| {
-        if t.is_some() && *t == call.caller_tag {
+    let who = |t: &Option<&str>| {
+        if t.is_some() && *t == call.caller_tag.as_deref() {
             "the caller"
         } else {
             "the callee"

@@ -115,7 +115,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let t_req = request.map_or(ev.ts, |r| ctx.model.message(r).ts);
         let who = match owner {
             Some(Owner::Call(ci)) => {
-                if sender_tag.is_some() && sender_tag == ctx.model.calls[ci].caller_tag {
+                if sender_tag.is_some() && sender_tag == ctx.model.calls[ci].caller_tag.as_deref() {
                     "the caller"
                 } else {
                     "the callee"

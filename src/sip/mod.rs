@@ -30,6 +30,17 @@ pub struct SipMessage {
     headers: Vec<Header>,
     body: Range<usize>,
     issues: Vec<ParseIssue>,
+    views: Views,
+}
+
+/// The header values that correlation and most rules ask of every message, parsed once with
+/// it (on the reading thread) instead of at every question.
+#[derive(Debug, Clone, Default)]
+struct Views {
+    cseq: Option<CSeq>,
+    from_tag: Option<Box<str>>,
+    to_tag: Option<Box<str>>,
+    top_via: Option<Box<Via>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -240,18 +251,39 @@ impl SipMessage {
     /// Parses one whole message (start line, headers, body). Copies `raw`.
     pub fn parse(raw: &[u8]) -> Result<SipMessage, Unparsed> {
         match grammar::parse(raw) {
-            Ok(mut p) => Ok(SipMessage {
-                raw: raw.to_vec(),
-                start: p.start,
-                start_span: p.start_span,
-                // Kept for the run: no room to grow (a third of a message's memory otherwise).
-                headers: {
-                    p.headers.shrink_to_fit();
-                    p.headers
-                },
-                body: p.body,
-                issues: p.issues,
-            }),
+            Ok(mut p) => {
+                let mut m = SipMessage {
+                    raw: raw.to_vec(),
+                    start: p.start,
+                    start_span: p.start_span,
+                    // Kept for the run: no room to grow (a third of a message's memory
+                    // otherwise).
+                    headers: {
+                        p.headers.shrink_to_fit();
+                        p.headers
+                    },
+                    body: p.body,
+                    issues: p.issues,
+                    views: Views::default(),
+                };
+                let tag = |h| {
+                    m.first(h)
+                        .and_then(|v| uri::name_addr_param(&v, "tag"))
+                        .map(String::into_boxed_str)
+                };
+                let views = Views {
+                    cseq: m.first(HeaderName::CSeq).and_then(|v| views::cseq(&v)),
+                    from_tag: tag(HeaderName::From),
+                    to_tag: tag(HeaderName::To),
+                    top_via: m
+                        .all(HeaderName::Via)
+                        .first()
+                        .and_then(|v| Via::parse(v))
+                        .map(Box::new),
+                };
+                m.views = views;
+                Ok(m)
+            }
             Err(error) => Err(Unparsed {
                 raw: raw.to_vec(),
                 error,
@@ -375,8 +407,8 @@ impl SipMessage {
     pub fn call_id(&self) -> Option<Cow<'_, str>> {
         self.first(HeaderName::CallId)
     }
-    pub fn cseq(&self) -> Option<CSeq> {
-        views::cseq(&self.first(HeaderName::CSeq)?)
+    pub fn cseq(&self) -> Option<&CSeq> {
+        self.views.cseq.as_ref()
     }
     pub fn from(&self) -> Option<NameAddr> {
         NameAddr::parse(&self.first(HeaderName::From)?)
@@ -392,8 +424,8 @@ impl SipMessage {
             .collect()
     }
     /// The topmost Via (the first value of the first Via header), if it parses.
-    pub fn top_via(&self) -> Option<Via> {
-        Via::parse(&self.all(HeaderName::Via).into_iter().next()?)
+    pub fn top_via(&self) -> Option<&Via> {
+        self.views.top_via.as_deref()
     }
     pub fn contacts(&self) -> Vec<Contact> {
         self.all(HeaderName::Contact)
@@ -491,17 +523,17 @@ impl SipMessage {
     pub fn method_or_cseq_method(&self) -> Option<String> {
         self.method()
             .map(str::to_string)
-            .or_else(|| self.cseq().map(|c| c.method))
+            .or_else(|| self.cseq().map(|c| c.method.clone()))
     }
 
     /// The From header's tag.
-    pub fn from_tag(&self) -> Option<String> {
-        uri::name_addr_param(&self.first(HeaderName::From)?, "tag")
+    pub fn from_tag(&self) -> Option<&str> {
+        self.views.from_tag.as_deref()
     }
 
     /// The To header's tag.
-    pub fn to_tag(&self) -> Option<String> {
-        uri::name_addr_param(&self.first(HeaderName::To)?, "tag")
+    pub fn to_tag(&self) -> Option<&str> {
+        self.views.to_tag.as_deref()
     }
 
     /// The expiry a REGISTER asks for: the first Contact's `expires` (`*` counts as 0), else

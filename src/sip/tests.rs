@@ -134,7 +134,7 @@ fn pjsua_invite_with_sdp() {
     );
     assert_eq!(
         m.cseq(),
-        Some(CSeq {
+        Some(&CSeq {
             seq: 320,
             method: "INVITE".into()
         })
@@ -156,7 +156,7 @@ fn pjsua_invite_with_sdp() {
         Some("z9hG4bKPjhZeEsLnH5.sEhxKD5eoJSswpe94yNif7")
     );
     assert_eq!(via.rport, Some(None));
-    assert_eq!(m.vias(), vec![via]);
+    assert_eq!(m.vias(), vec![via.clone()]);
 
     match m.contacts().as_slice() {
         [Contact::Addr { addr, expires }] => {
@@ -279,7 +279,7 @@ Content-Length: 0
     assert_eq!(vias[0].received.as_deref(), Some("192.0.2.9"));
     assert_eq!(vias[1].rport, Some(Some(5080)));
     assert_eq!(vias[1].branch.as_deref(), Some("z9hG4bKPj1"));
-    assert_eq!(m.top_via(), Some(vias[0].clone()));
+    assert_eq!(m.top_via(), Some(&vias[0]));
     let rr: Vec<String> = m.record_routes().into_iter().map(|a| a.uri_text).collect();
     assert_eq!(
         rr,
