@@ -329,7 +329,7 @@ fn summarize_call(msgs: &[Seen<'_>], caller_tag: Option<&str>) -> CallSummary {
     s.hung_up_by = match (s.outcome, bye) {
         (Some(Outcome::Answered), Some(b)) => {
             let from_tag = b.msg.from_tag();
-            Some(if from_tag.as_deref() == caller_tag {
+            Some(if from_tag == caller_tag {
                 Party::Caller
             } else {
                 Party::Callee

@@ -264,7 +264,7 @@ impl Builder {
             .map_or(&[][..], Vec::as_slice);
         let tagged = calls.iter().copied().find(|&c| {
             let t = self.model.calls[c].caller_tag.as_deref();
-            t.is_some() && (t == from_tag.as_deref() || t == to_tag.as_deref())
+            t.is_some() && (t == from_tag || t == to_tag)
         });
         let only = match calls {
             [c] if !initial_invite => Some(*c),

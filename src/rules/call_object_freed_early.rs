@@ -185,9 +185,7 @@ fn sent_by_callee(ctx: &Context<'_>, call: &Call, what: &str) -> Option<usize> {
             .message(w)
             .parsed()
             .is_some_and(|m| match (m.method(), m.status()) {
-                (Some(method), _) => {
-                    method == what && m.from_tag().as_deref() != call.caller_tag.as_deref()
-                }
+                (Some(method), _) => method == what && m.from_tag() != call.caller_tag.as_deref(),
                 (None, Some(code)) => code.to_string() == what,
                 _ => false,
             })

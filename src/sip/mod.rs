@@ -30,7 +30,8 @@ pub struct SipMessage {
     headers: Vec<Header>,
     body: Range<usize>,
     issues: Vec<ParseIssue>,
-    views: Views,
+    /// Boxed: a pointer in every event instead of 72 bytes.
+    views: Box<Views>,
 }
 
 /// The header values that correlation and most rules ask of every message, parsed once with
@@ -264,7 +265,7 @@ impl SipMessage {
                     },
                     body: p.body,
                     issues: p.issues,
-                    views: Views::default(),
+                    views: Box::default(),
                 };
                 let tag = |h| {
                     m.first(h)
@@ -281,7 +282,7 @@ impl SipMessage {
                         .and_then(|v| Via::parse(v))
                         .map(Box::new),
                 };
-                m.views = views;
+                *m.views = views;
                 Ok(m)
             }
             Err(error) => Err(Unparsed {
