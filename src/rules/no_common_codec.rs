@@ -277,7 +277,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             let phrase = p.msg.reason_phrase().unwrap_or("");
             let mut text = format!("{code} {phrase} to the {what} (CSeq {})", cseq.seq);
             if let Some(offer) = request.and_then(|q| q.msg.sdp()) {
-                text.push_str(&format!(", which offered {}", describe(&offer)));
+                text.push_str(&format!(", which offered {}", describe(offer)));
             }
             if let Some(w) = p.msg.first_named("Warning") {
                 text.push_str(&format!(" (Warning: {w})"));
@@ -300,7 +300,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             let (Some(o), Some(a)) = (offer.msg.sdp(), answer.msg.sdp()) else {
                 continue;
             };
-            if let Some((index, why)) = mismatch(&o, &a) {
+            if let Some((index, why)) = mismatch(o, a) {
                 let what = match (answer.msg.method(), answer.msg.status()) {
                     (Some(m), _) => m.to_string(),
                     (None, Some(c)) => format!("{c} {}", answer.msg.reason_phrase().unwrap_or("")),

@@ -42,6 +42,8 @@ struct Views {
     from_tag: Option<Box<str>>,
     to_tag: Option<Box<str>>,
     top_via: Option<Box<Via>>,
+    /// The SDP body, parsed when first asked for (several rules look at it).
+    sdp: std::sync::OnceLock<Option<Sdp>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -251,10 +253,16 @@ fn text(b: &[u8]) -> Cow<'_, str> {
 impl SipMessage {
     /// Parses one whole message (start line, headers, body). Copies `raw`.
     pub fn parse(raw: &[u8]) -> Result<SipMessage, Unparsed> {
-        match grammar::parse(raw) {
+        Self::parse_owned(raw.to_vec())
+    }
+
+    /// Parses one whole message, keeping `raw` as its bytes.
+    pub fn parse_owned(mut raw: Vec<u8>) -> Result<SipMessage, Unparsed> {
+        raw.shrink_to_fit();
+        match grammar::parse(&raw) {
             Ok(mut p) => {
                 let mut m = SipMessage {
-                    raw: raw.to_vec(),
+                    raw,
                     start: p.start,
                     start_span: p.start_span,
                     // Kept for the run: no room to grow (a third of a message's memory
@@ -281,14 +289,12 @@ impl SipMessage {
                         .first()
                         .and_then(|v| Via::parse(v))
                         .map(Box::new),
+                    sdp: std::sync::OnceLock::new(),
                 };
                 *m.views = views;
                 Ok(m)
             }
-            Err(error) => Err(Unparsed {
-                raw: raw.to_vec(),
-                error,
-            }),
+            Err(error) => Err(Unparsed { raw, error }),
         }
     }
 
@@ -569,8 +575,11 @@ impl SipMessage {
     }
 
     /// The SDP body, when Content-Type is application/sdp (or absent and the body starts `v=`).
-    pub fn sdp(&self) -> Option<Sdp> {
-        Sdp::parse(self.sdp_body()?)
+    pub fn sdp(&self) -> Option<&Sdp> {
+        self.views
+            .sdp
+            .get_or_init(|| self.sdp_body().and_then(Sdp::parse))
+            .as_ref()
     }
 
     /// The body, if it is to be read as SDP (see [`SipMessage::sdp`]); not checked for `v=`.

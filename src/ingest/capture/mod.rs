@@ -15,6 +15,7 @@ pub mod decode;
 pub mod payload;
 pub mod reader;
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::net::SocketAddr;
 
@@ -56,11 +57,12 @@ pub fn parse(
     let mut log = CaptureLog::default();
     let mut datagrams = Vec::new();
     let mut chunks = Vec::new();
+    let mut names = AddrNames::default();
     let mut hand_on = |chunks: &mut Vec<SipChunk>, log: &mut CaptureLog| {
         for c in chunks.drain(..) {
             log.messages += 1;
             log.truncated += usize::from(c.truncated);
-            emit(chunk_event(c, input));
+            emit(chunk_event(c, input, &mut names));
         }
     };
     let summary = reader::read(r, &mut |pkt| {
@@ -78,7 +80,21 @@ pub fn parse(
     Ok(log)
 }
 
-fn chunk_event(c: SipChunk, input: usize) -> Event {
+/// Addresses as text, each formatted once: a capture has few, and formatting two per message
+/// cost more than parsing its Via. Bounded: cleared when it holds 4,096.
+#[derive(Default)]
+struct AddrNames(HashMap<SocketAddr, String>);
+
+impl AddrNames {
+    fn of(&mut self, a: SocketAddr) -> String {
+        if self.0.len() >= 4096 {
+            self.0.clear();
+        }
+        self.0.entry(a).or_insert_with(|| a.to_string()).clone()
+    }
+}
+
+fn chunk_event(c: SipChunk, input: usize, names: &mut AddrNames) -> Event {
     Event::Message(MessageEvent {
         ts: c.ts,
         origin: Origin {
@@ -87,12 +103,12 @@ fn chunk_event(c: SipChunk, input: usize) -> Event {
         },
         direction: None,
         transport: c.transport,
-        src: Some(c.src.to_string()),
-        dst: Some(c.dst.to_string()),
+        src: Some(names.of(c.src)),
+        dst: Some(names.of(c.dst)),
         handle: None,
         declared_len: None,
         truncated: c.truncated,
-        msg: SipMessage::parse(&c.bytes),
+        msg: SipMessage::parse_owned(c.bytes),
     })
 }
 

@@ -2,12 +2,13 @@
 //! DATA chunk, a WebSocket message, a HEP payload) into the SIP messages it holds.
 //!
 //! Owns: keep-alive and STUN recognition, the junk-before-start-line heuristic, header-block and
-//! Content-Length scanning for framing (mirroring `sip::grammar`, which stays the authority via
-//! [`message_len`]). Does not own: streams (see `tcp`), or any emission.
+//! Content-Length scanning for framing. The scan mirrors `sip::grammar`, which stays the
+//! authority: a test holds a datagram's framing to `sip::message_len`. Does not own: streams
+//! (see `tcp`), or any emission.
 
 use std::ops::Range;
 
-use crate::sip::{is_start_line, message_len};
+use crate::sip::is_start_line;
 
 /// The longest first line considered a start line candidate; longer ones are garbage.
 pub(super) const MAX_LINE: usize = 64 * 1024;
@@ -164,6 +165,10 @@ fn is_token_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&c)
 }
 
+fn is_blank(c: u8) -> bool {
+    c == b' ' || c == b'\t'
+}
+
 fn trim_blank(b: &[u8]) -> &[u8] {
     let s = b
         .iter()
@@ -205,12 +210,22 @@ fn header(line: &[u8]) -> Option<(&[u8], &[u8])> {
 }
 
 pub(super) fn content_length(block: &[u8]) -> ContentLength {
-    for line in header_lines(block) {
+    let mut lines = header_lines(block).peekable();
+    while let Some(line) = lines.next() {
+        // Only `Content-Length` and `l` can be it: most lines are passed over at their first byte.
+        if !matches!(line.first(), Some(b'c' | b'C' | b'l' | b'L')) {
+            continue;
+        }
         let Some((name, value)) = header(line) else {
             continue;
         };
         if name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"l") {
-            if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+            // A folded value (continued on the next lines) is not a number to the grammar.
+            let mut folded = false;
+            while let Some(next) = lines.next_if(|l| l.first().is_some_and(|&c| is_blank(c))) {
+                folded |= !trim_blank(next).is_empty();
+            }
+            if folded || value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
                 return ContentLength::Invalid;
             }
             return ContentLength::Value(value.iter().fold(0usize, |acc, d| {
@@ -266,9 +281,11 @@ fn datagram_message(b: &[u8], s: usize) -> (Range<usize>, bool) {
         return (s..b.len(), true);
     };
     match content_length(msg.get(..body_start).unwrap_or(&[])) {
-        ContentLength::Value(_) => match message_len(msg) {
-            Some(n) => (s..s + n, false),
-            None => (s..b.len(), true),
+        // What `message_len` would say (the scan mirrors the grammar; a test holds them
+        // together), without parsing the header block a second time before the message is.
+        ContentLength::Value(n) => match body_start.checked_add(n) {
+            Some(end) if end <= msg.len() => (s..s + end, false),
+            _ => (s..b.len(), true),
         },
         ContentLength::Absent | ContentLength::Invalid => {
             // RFC 3261 §18.3: without a (usable) Content-Length a datagram's body runs to its
@@ -323,6 +340,41 @@ pub(super) fn split_unit(b: &[u8]) -> Unit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn datagram_framing_agrees_with_the_grammar() {
+        let samples: [&[u8]; 12] = [
+            b"INVITE sip:a@b SIP/2.0\r\nContent-Length: 4\r\n\r\nabcd",
+            b"SIP/2.0 200 OK\nl: 3\n\nabc",
+            b"INVITE sip:a@b SIP/2.0\r\nContent-Length : 4\r\n\r\nabcdTAIL",
+            b"INVITE sip:a@b SIP/2.0\r\ncontent-length:\t2 \r\n\r\nabcd",
+            b"INVITE sip:a@b SIP/2.0\r\nContent-Length: 9\r\n\r\nabcd",
+            b"INVITE sip:a@b SIP/2.0\r\nContent-Length: 99999999999999999999999\r\n\r\nab",
+            b"INVITE sip:a@b SIP/2.0\r\nContent-Length: 1\r\n 2\r\n\r\nabcd",
+            b"INVITE sip:a@b SIP/2.0\r\nContent-Length: 1\r\n \r\nX: y\r\n\r\nabcd",
+            b"INVITE sip:a@b SIP/2.0\r\nContent-Length: 2\r\nl: 3\r\n\r\nabcd",
+            b"INVITE sip:a@b SIP/2.0\r\nBad Header: 1\r\nl: 1\r\n\r\nabcd",
+            b"INVITE sip:a@b SIP/2.0\r\n Content-Length: 1\r\nl: 2\r\n\r\nabcd",
+            b"INVITE sip:a@b SIP/2.0\r\nVia: x\r\n\r\n",
+        ];
+        let mut valued = 0;
+        for raw in samples {
+            let body_start = find_header_end(raw, 0).expect("a header block");
+            let (range, truncated) = datagram_message(raw, 0);
+            match content_length(&raw[..body_start]) {
+                ContentLength::Value(_) => {
+                    valued += 1;
+                    let grammar = crate::sip::message_len(raw);
+                    assert_eq!(grammar.is_none(), truncated, "{raw:?}");
+                    assert_eq!(grammar.unwrap_or(raw.len()), range.end, "{raw:?}");
+                }
+                ContentLength::Invalid | ContentLength::Absent => {
+                    assert!(!truncated, "{raw:?}");
+                }
+            }
+        }
+        assert_eq!(valued, 10);
+    }
 
     #[test]
     fn a_broken_request_line_is_still_sip() {
