@@ -226,7 +226,7 @@ pub(super) fn run_streamed(
     out: &mut dyn Write,
 ) -> io::Result<(u8, Option<OpenCallLimit>)> {
     let mut totals = Totals {
-        html: run.html.map(|_| HtmlWorker::start()),
+        behind: Some(Behind::start(run.html.is_some())),
         ..Totals::default()
     };
     let mut windows = Windows::new(limits);
@@ -249,8 +249,9 @@ pub(super) fn run_streamed(
         _ => {}
     }
     write_through(bar, &end, out)?;
-    if let (Some(target), Some(worker)) = (run.html, totals.html) {
-        target.write(worker.finish()?, events.inputs(), out)?;
+    let report = totals.behind.map_or(Ok(None), Behind::finish)?;
+    if let (Some(target), Some(report)) = (run.html, report) {
+        target.write(report, events.inputs(), out)?;
     }
     Ok((totals.code, limit))
 }
@@ -265,48 +266,62 @@ struct Totals {
     code: u8,
     /// With `--format json`: the document's parts.
     json: findings::json::Parts,
-    /// With an HTML report: the thread gathering it.
-    html: Option<HtmlWorker>,
+    /// The thread that takes each window once it is written.
+    behind: Option<Behind>,
 }
 
 /// A window's model and findings, and the inputs as known when it was cut.
 type Judged = (Model, Vec<Finding>, Vec<InputInfo>);
 
-/// The HTML report gathered on its own thread, at most two windows behind the analysis: laying
-/// out the ladders and compressing the details costs about as much as the analysis, so the two
-/// run on both cores.
-struct HtmlWorker {
+/// A thread at most two windows behind the analysis that gathers the HTML report, if there is
+/// one, and frees each window. Laying out the ladders and compressing the details costs about
+/// as much as the analysis, and freeing a window's model a tenth of it: off the analysing
+/// thread, both run on the other core.
+struct Behind {
     windows: SyncSender<Judged>,
-    thread: JoinHandle<io::Result<html::Report>>,
+    thread: JoinHandle<io::Result<Option<html::Report>>>,
+    report: bool,
 }
 
-impl HtmlWorker {
-    fn start() -> Self {
+impl Behind {
+    fn start(report: bool) -> Self {
         let (windows, judged) = sync_channel::<Judged>(2);
         let thread = std::thread::spawn(move || {
-            let mut report = html::Report::default();
+            let mut gathered = report.then(html::Report::default);
             for (model, found, inputs) in judged {
-                let ctx = Context {
-                    model: &model,
-                    inputs: &inputs,
-                    sources: &[],
-                };
-                report.add(&ctx, &found)?;
+                if let Some(r) = &mut gathered {
+                    let ctx = Context {
+                        model: &model,
+                        inputs: &inputs,
+                        sources: &[],
+                    };
+                    r.add(&ctx, &found)?;
+                }
             }
-            Ok(report)
+            Ok(gathered)
         });
-        HtmlWorker { windows, thread }
+        Behind {
+            windows,
+            thread,
+            report,
+        }
     }
 
     /// Hands a window on; an error is the one the thread stopped with.
-    fn add(&self, judged: Judged) -> io::Result<()> {
-        match self.windows.send(judged) {
+    fn add(&self, model: Model, found: Vec<Finding>, inputs: &[InputInfo]) -> io::Result<()> {
+        let inputs = if self.report {
+            inputs.to_vec()
+        } else {
+            Vec::new()
+        };
+        match self.windows.send((model, found, inputs)) {
             Ok(()) => Ok(()),
             Err(_) => Err(io::Error::other("the HTML report stopped")),
         }
     }
 
-    fn finish(self) -> io::Result<html::Report> {
+    /// The report, if one was gathered.
+    fn finish(self) -> io::Result<Option<html::Report>> {
         drop(self.windows);
         self.thread
             .join()
@@ -365,8 +380,8 @@ impl Totals {
         if let Some(format) = run.format {
             self.write(format, &ctx, &found, bar, out)?;
         }
-        if let Some(worker) = &self.html {
-            worker.add((model, found, inputs.to_vec()))?;
+        if let Some(behind) = &self.behind {
+            behind.add(model, found, inputs)?;
         }
         Ok(())
     }

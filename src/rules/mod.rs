@@ -454,24 +454,24 @@ pub fn run(ctx: &Context<'_>) -> Vec<Finding> {
         found
     };
     let mut per_rule: Vec<Vec<Finding>> = vec![Vec::new(); rules.len()];
+    let share = |w: usize| {
+        (w..rules.len())
+            .step_by(workers)
+            .map(|i| (i, check(rules[i])))
+            .collect::<Vec<_>>()
+    };
     std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|w| {
-                let rules = &rules;
-                scope.spawn(move || {
-                    (w..rules.len())
-                        .step_by(workers)
-                        .map(|i| (i, check(rules[i])))
-                        .collect::<Vec<_>>()
-                })
-            })
+        // This thread takes the first share itself.
+        let handles: Vec<_> = (1..workers)
+            .map(|w| scope.spawn(move || share(w)))
             .collect();
+        let mut shares = vec![share(0)];
         for h in handles {
             // A panicking rule is a bug: let it surface as it would without threads.
-            let done = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-            for (i, found) in done {
-                per_rule[i] = found;
-            }
+            shares.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        for (i, found) in shares.into_iter().flatten() {
+            per_rule[i] = found;
         }
     });
     let mut out: Vec<Finding> = per_rule.into_iter().flatten().collect();
