@@ -205,9 +205,7 @@ pub(super) fn run_check(
         CheckFormat::Github => findings::github::write(&located, out)?,
     }
     if let Some(html) = &check.html {
-        let mut report = html::Report::default();
-        report.add(ctx, &findings)?;
-        html.write(report, ctx.inputs, out)?;
+        html.write(html::Report::of(ctx, &findings)?, ctx.inputs, out)?;
     }
     Ok(code)
 }

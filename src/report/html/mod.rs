@@ -109,9 +109,7 @@ pub fn write(
     opts: &Options,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut report = Report::default();
-    report.add(ctx, findings)?;
-    report.write(ctx.inputs, opts, out)
+    Report::of(ctx, findings)?.write(ctx.inputs, opts, out)
 }
 
 /// The report gathered model by model, as a run analysed in windows goes: the call list's
@@ -128,6 +126,13 @@ pub struct Report {
 }
 
 impl Report {
+    /// The report of one model.
+    pub fn of(ctx: &Context<'_>, findings: &[Finding]) -> io::Result<Self> {
+        let mut report = Report::default();
+        report.add(ctx, findings)?;
+        Ok(report)
+    }
+
     pub fn add(&mut self, ctx: &Context<'_>, findings: &[Finding]) -> io::Result<()> {
         self.summary.add(ctx.model, findings);
         for detail in self.data.add(ctx, findings) {
