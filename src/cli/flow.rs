@@ -1,4 +1,5 @@
-//! `sipflow flow`: which calls to draw, and drawing them.
+//! `sipflow flow`: which calls to draw, and drawing them, window by window (see
+//! `cli::stream`): every call group as its window is analysed, or the one asked for.
 
 use std::io::{self, Write};
 
@@ -8,85 +9,146 @@ use crate::report::Context;
 use crate::report::ladder::sequence::{self, Syntax};
 use crate::report::ladder::{Conversation, Layout, ascii};
 
-/// The ladders to draw: the wanted call (with its B2BUA legs) or flow, or every call group.
-pub(super) fn select(model: &Model, wanted: Option<&str>) -> Result<Vec<Conversation>, UsageError> {
-    let Some(wanted) = wanted else {
-        return Ok(model
-            .calls
-            .iter()
-            .filter(|c| c.group == c.index)
-            .map(|c| Conversation::of_call(model, c))
-            .collect());
-    };
-    if let Some(c) = model.find_call(wanted) {
-        return Ok(vec![Conversation::of_call(model, c)]);
+/// How many calls and flows the "no such call" error lists at most (each kind).
+const LISTED: usize = 1000;
+
+/// The drawing of `sipflow flow`, gathered window by window.
+pub(super) struct Drawing<'a> {
+    /// `--call`: a Call-ID, a call's index or `F<n>`.
+    wanted: Option<&'a str>,
+    format: FlowFormat,
+    /// Conversations drawn (or, for a sequence diagram without `--call`, that would be).
+    drawn: usize,
+    /// A sequence diagram, held until the run shows it is the only one.
+    held: Vec<u8>,
+    /// The calls and flows seen, for the error when `--call` matches none.
+    calls: Listed,
+    flows: Listed,
+}
+
+/// The first [`LISTED`] items, and how many more there were.
+#[derive(Default)]
+struct Listed {
+    items: Vec<String>,
+    more: usize,
+}
+
+impl Listed {
+    fn push(&mut self, item: impl FnOnce() -> String) {
+        if self.items.len() < LISTED {
+            self.items.push(item());
+        } else {
+            self.more += 1;
+        }
     }
-    let flow = wanted
+}
+
+impl<'a> Drawing<'a> {
+    pub(super) fn new(wanted: Option<&'a str>, format: FlowFormat) -> Self {
+        Drawing {
+            wanted,
+            format,
+            drawn: 0,
+            held: Vec::new(),
+            calls: Listed::default(),
+            flows: Listed::default(),
+        }
+    }
+
+    /// Draws what this window holds of the wanted conversations into `out`.
+    pub(super) fn add(&mut self, ctx: &Context<'_>, out: &mut Vec<u8>) -> io::Result<()> {
+        let model = ctx.model;
+        let convs = match self.wanted {
+            None => model
+                .calls
+                .iter()
+                .filter(|c| c.group == c.index)
+                .map(|c| Conversation::of_call(model, c))
+                .collect(),
+            // The first match in the run, as one model of it would give.
+            Some(_) if self.drawn > 0 => return Ok(()),
+            Some(wanted) => match find(model, wanted) {
+                Some(conv) => vec![conv],
+                None => {
+                    for c in &model.calls {
+                        self.calls.push(|| format!("{} ({})", c.index, c.call_id));
+                    }
+                    for f in &model.flows {
+                        self.flows.push(|| format!("F{} ({})", f.index, f.call_id));
+                    }
+                    return Ok(());
+                }
+            },
+        };
+        for conv in &convs {
+            let layout = Layout::new(ctx, conv);
+            let syntax = match self.format {
+                FlowFormat::Ascii => {
+                    if self.drawn > 0 {
+                        writeln!(out)?;
+                    }
+                    ascii::write_layout(ctx, &layout, out)?;
+                    self.drawn += 1;
+                    continue;
+                }
+                FlowFormat::Mermaid => Syntax::Mermaid,
+                FlowFormat::Plantuml => Syntax::PlantUml,
+            };
+            // A sequence diagram draws one conversation: the first is held, the others counted.
+            if self.drawn == 0 {
+                sequence::write(&layout, syntax, &mut self.held)?;
+            }
+            self.drawn += 1;
+        }
+        Ok(())
+    }
+
+    /// What is left to write once the run is over: a held sequence diagram, or why nothing
+    /// could be drawn (a usage error, not a broken file).
+    pub(super) fn finish(self) -> Result<Vec<u8>, UsageError> {
+        if let Some(wanted) = self.wanted
+            && self.drawn == 0
+        {
+            let mut ids = self.calls.items;
+            ids.extend(self.flows.items);
+            let more = self.calls.more + self.flows.more;
+            let available = if ids.is_empty() {
+                "the inputs contain no calls".to_string()
+            } else if more > 0 {
+                format!("available: {} and {more} more", ids.join(", "))
+            } else {
+                format!("available: {}", ids.join(", "))
+            };
+            return Err(UsageError::NoSuchCall {
+                wanted: wanted.to_string(),
+                available,
+            });
+        }
+        let format = match self.format {
+            FlowFormat::Ascii => return Ok(Vec::new()),
+            FlowFormat::Mermaid => "mermaid",
+            FlowFormat::Plantuml => "plantuml",
+        };
+        if self.drawn == 1 {
+            Ok(self.held)
+        } else {
+            Err(UsageError::OneCall {
+                format,
+                count: self.drawn,
+            })
+        }
+    }
+}
+
+/// The call (with its B2BUA legs) or flow named by its Call-ID, its index or `F<n>`.
+fn find(model: &Model, wanted: &str) -> Option<Conversation> {
+    if let Some(c) = model.find_call(wanted) {
+        return Some(Conversation::of_call(model, c));
+    }
+    wanted
         .strip_prefix(['F', 'f'])
         .and_then(|n| n.parse::<usize>().ok())
         .and_then(|n| model.flows.iter().find(|f| f.index == n))
-        .or_else(|| model.flows.iter().find(|f| f.call_id == wanted));
-    if let Some(f) = flow {
-        return Ok(vec![Conversation::of_flow(f)]);
-    }
-    let mut ids: Vec<String> = model
-        .calls
-        .iter()
-        .map(|c| format!("{} ({})", c.index, c.call_id))
-        .collect();
-    ids.extend(
-        model
-            .flows
-            .iter()
-            .map(|f| format!("F{} ({})", f.index, f.call_id)),
-    );
-    let available = if ids.is_empty() {
-        "the inputs contain no calls".to_string()
-    } else {
-        format!("available: {}", ids.join(", "))
-    };
-    Err(UsageError::NoSuchCall {
-        wanted: wanted.to_string(),
-        available,
-    })
-}
-
-/// A sequence diagram draws one conversation: more is a usage error, not a broken file.
-pub(super) fn check_count(
-    format: FlowFormat,
-    convs: Vec<Conversation>,
-) -> Result<Vec<Conversation>, UsageError> {
-    let name = match format {
-        FlowFormat::Ascii => return Ok(convs),
-        FlowFormat::Mermaid => "mermaid",
-        FlowFormat::Plantuml => "plantuml",
-    };
-    if convs.len() == 1 {
-        Ok(convs)
-    } else {
-        Err(UsageError::OneCall {
-            format: name,
-            count: convs.len(),
-        })
-    }
-}
-
-pub(super) fn write_ladders(
-    ctx: &Context<'_>,
-    convs: &[Conversation],
-    format: FlowFormat,
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    for (i, conv) in convs.iter().enumerate() {
-        if i > 0 {
-            writeln!(out)?;
-        }
-        let layout = Layout::new(ctx, conv);
-        match format {
-            FlowFormat::Ascii => ascii::write_layout(ctx, &layout, out)?,
-            FlowFormat::Mermaid => sequence::write(&layout, Syntax::Mermaid, out)?,
-            FlowFormat::Plantuml => sequence::write(&layout, Syntax::PlantUml, out)?,
-        }
-    }
-    Ok(())
+        .or_else(|| model.flows.iter().find(|f| f.call_id == wanted))
+        .map(Conversation::of_flow)
 }

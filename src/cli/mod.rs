@@ -15,7 +15,7 @@ use crate::dialog::{self, CorrelateOptions};
 use crate::ingest::capture::CaptureOptions;
 use crate::ingest::capture::payload::PayloadOptions;
 use crate::ingest::{self, Format, IngestOptions};
-use crate::report::{self, Context};
+use crate::report::Context;
 use crate::rules::RuleSettings;
 
 mod check;
@@ -23,10 +23,11 @@ mod flow;
 mod limits;
 mod progress;
 mod rules_cmd;
+mod stream;
 
-use check::{CheckSettings, HtmlTarget, Streamed, rule_settings, run_check, run_streamed};
-use flow::{check_count, select, write_ladders};
+use check::{CheckSettings, HtmlTarget, rule_settings, run_check};
 use rules_cmd::{explain, rule_docs, write_rules};
+use stream::{Streamed, View, run_streamed};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -431,10 +432,16 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
     };
     let bar = progress::Bar::for_inputs(&settings.inputs);
     settings.ingest.progress = bar.as_ref().map(progress::Bar::sink);
-    let streamed = match &check {
-        Some(Run::Check(check)) => check.streamed(),
-        Some(Run::Report { rules, html }) => Some(Streamed::report(rules, html)),
-        None => None,
+    let streamed = match (&cli.command, &check) {
+        (_, Some(Run::Check(check))) => check.streamed(),
+        (_, Some(Run::Report { rules, html })) => Some(Streamed::report(rules, html)),
+        (Command::Calls { format, .. }, None) => Some(Streamed::view(View::Calls(*format))),
+        (Command::Events { .. }, None) => Some(Streamed::view(View::Events)),
+        (Command::Flow { call, format, .. }, None) => Some(Streamed::view(View::Flow {
+            call: call.as_deref(),
+            format: *format,
+        })),
+        _ => None,
     };
     if let Some(run) = streamed {
         settings.ingest.stream_text = !run.shows_excerpts();
@@ -448,16 +455,19 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
             out,
         );
         drop(bar);
-        let (code, limit) = match result {
-            Ok(done) => done,
+        let ran = match result {
+            Ok(ran) => ran,
             // The output is gone (a closed pipe, a full disk): the rest of the inputs is not
             // read, and what they would have said cannot be shown with it.
             Err(e) => return outcome(Err(e), false, Vec::new()),
         };
         let ingested = events.finish();
         let (mut diagnostics, input_failed) = input_diagnostics(ingested.warnings, ingested.errors);
-        diagnostics.extend(limit.map(|l| Box::new(l) as Diag));
-        return outcome(Ok(code), input_failed, diagnostics);
+        diagnostics.extend(ran.limit.map(|l| Box::new(l) as Diag));
+        if let Some(e) = ran.usage {
+            return Outcome::usage(e, diagnostics);
+        }
+        return outcome(Ok(ran.code), input_failed, diagnostics);
     }
     let ingested = ingest::ingest(&settings.inputs, &settings.ingest);
     let (diagnostics, input_failed) = input_diagnostics(ingested.warnings, ingested.errors);
@@ -470,20 +480,9 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
         inputs: &ingested.inputs,
         sources: &ingested.sources,
     };
-    let result = match (&cli.command, check) {
-        (Command::Calls { format, .. }, _) => match format {
-            CallsFormat::Table => report::calls::write_table(&ctx, out).map(|()| 0),
-            CallsFormat::Json => report::calls::write_json(&ctx, out).map(|()| 0),
-        },
-        (Command::Events { .. }, _) => report::events::write_jsonl(&ctx, out).map(|()| 0),
-        (Command::Flow { call, format, .. }, _) => {
-            match select(&model, call.as_deref()).and_then(|c| check_count(*format, c)) {
-                Ok(convs) => write_ladders(&ctx, &convs, *format, out).map(|()| 0),
-                Err(e) => return Outcome::usage(e, diagnostics),
-            }
-        }
-        (_, Some(Run::Check(check))) => run_check(&ctx, &check, out),
-        // `report` is written window by window, above.
+    // Every other command is written window by window, above.
+    let result = match check {
+        Some(Run::Check(check)) => run_check(&ctx, &check, out),
         _ => Ok(0),
     };
     outcome(result, input_failed, diagnostics)

@@ -5,7 +5,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Context, clip, fmt_ms, printable};
+use std::collections::BTreeSet;
+
+use super::{Context, clip, fmt_ms, pretty_element, pretty_nested, printable, write_pretty_array};
 use crate::dialog::{Call, Flow, Outcome, Party};
 use crate::event::Timestamp;
 use crate::ingest::InputInfo;
@@ -146,19 +148,38 @@ impl<'a> FlowJson<'a> {
 }
 
 pub fn write_json(ctx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let doc = CallsDoc {
-        version: JSON_VERSION,
-        inputs: ctx.inputs,
-        calls: ctx
-            .model
-            .calls
-            .iter()
-            .map(|c| CallJson::new(ctx, c))
-            .collect(),
-        flows: ctx.model.flows.iter().map(FlowJson::new).collect(),
-    };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)
+    let mut doc = Doc::default();
+    doc.add(ctx)?;
+    doc.write(ctx.inputs, out)
+}
+
+/// The JSON document gathered model by model (a run analysed in windows adds one per window):
+/// each call's and flow's JSON, already written. `write` puts them together exactly as
+/// `serde_json`'s pretty printer writes [`CallsDoc`].
+#[derive(Default)]
+pub struct Doc {
+    calls: Vec<String>,
+    flows: Vec<String>,
+}
+
+impl Doc {
+    pub fn add(&mut self, ctx: &Context<'_>) -> io::Result<()> {
+        for c in &ctx.model.calls {
+            self.calls.push(pretty_element(&CallJson::new(ctx, c))?);
+        }
+        for f in &ctx.model.flows {
+            self.flows.push(pretty_element(&FlowJson::new(f))?);
+        }
+        Ok(())
+    }
+
+    pub fn write(&self, inputs: &[InputInfo], out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "{{\n  \"version\": {JSON_VERSION},")?;
+        writeln!(out, "  \"inputs\": {},", pretty_nested(&inputs, "  ")?)?;
+        write_pretty_array(out, "calls", &self.calls, false)?;
+        write_pretty_array(out, "flows", &self.flows, true)?;
+        writeln!(out, "}}")
+    }
 }
 
 /// `200 OK`, `487 Request Terminated`, or `-`.
@@ -172,100 +193,102 @@ pub fn status_text(code: Option<u16>, reason: Option<&str>) -> String {
 
 /// The table: calls first, then non-call flows.
 pub fn write_table(ctx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let mut rows = vec![
-        [
-            "#",
-            "START",
-            "CALL-ID",
-            "FROM → TO",
-            "OUTCOME",
-            "STATUS",
-            "SETUP",
-            "DURATION",
-            "MSGS",
-        ]
-        .map(String::from),
-    ];
-    for c in &ctx.model.calls {
-        let index = if c.linked.is_empty() {
-            c.index.to_string()
+    let mut table = Table::default();
+    table.add(ctx);
+    table.write(out)
+}
+
+/// The table gathered model by model: its rows, and the final statuses for the legend.
+#[derive(Default)]
+pub struct Table {
+    calls: Vec<[String; 9]>,
+    flows: Vec<[String; 7]>,
+    statuses: BTreeSet<u16>,
+}
+
+const CALL_COLUMNS: [&str; 9] = [
+    "#",
+    "START",
+    "CALL-ID",
+    "FROM → TO",
+    "OUTCOME",
+    "STATUS",
+    "SETUP",
+    "DURATION",
+    "MSGS",
+];
+
+const FLOW_COLUMNS: [&str; 7] = [
+    "#",
+    "START",
+    "CALL-ID",
+    "METHOD",
+    "FROM → TO",
+    "STATUS",
+    "MSGS",
+];
+
+impl Table {
+    pub fn add(&mut self, ctx: &Context<'_>) {
+        for c in &ctx.model.calls {
+            let index = if c.linked.is_empty() {
+                c.index.to_string()
+            } else {
+                let mut legs: Vec<usize> = c.linked.clone();
+                legs.push(c.index);
+                legs.sort_unstable();
+                let legs: Vec<String> = legs.iter().map(ToString::to_string).collect();
+                format!("{} (b2bua {})", c.index, legs.join("+"))
+            };
+            self.calls.push([
+                index,
+                c.start.to_string(),
+                clip(&printable(&c.call_id), 40),
+                parties(c.from.as_deref(), c.to.as_deref()),
+                c.outcome.as_str().to_string(),
+                status_text(c.final_status, c.final_reason.as_deref()),
+                fmt_ms(c.setup_ms),
+                fmt_ms(c.duration_ms),
+                c.messages.len().to_string(),
+            ]);
+        }
+        for f in &ctx.model.flows {
+            self.flows.push([
+                format!("F{}", f.index),
+                f.start.to_string(),
+                clip(&printable(&f.call_id), 40),
+                printable(&f.method),
+                parties(f.from.as_deref(), f.to.as_deref()),
+                status_text(f.final_status, f.final_reason.as_deref()),
+                f.messages.len().to_string(),
+            ]);
+        }
+        let calls = ctx.model.calls.iter().map(|c| c.final_status);
+        let flows = ctx.model.flows.iter().map(|f| f.final_status);
+        self.statuses.extend(calls.chain(flows).flatten());
+    }
+
+    pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
+        if self.calls.is_empty() {
+            writeln!(out, "no calls")?;
         } else {
-            let mut legs: Vec<usize> = c.linked.clone();
-            legs.push(c.index);
-            legs.sort_unstable();
-            let legs: Vec<String> = legs.iter().map(ToString::to_string).collect();
-            format!("{} (b2bua {})", c.index, legs.join("+"))
-        };
-        rows.push([
-            index,
-            c.start.to_string(),
-            clip(&printable(&c.call_id), 40),
-            parties(c.from.as_deref(), c.to.as_deref()),
-            c.outcome.as_str().to_string(),
-            status_text(c.final_status, c.final_reason.as_deref()),
-            fmt_ms(c.setup_ms),
-            fmt_ms(c.duration_ms),
-            c.messages.len().to_string(),
-        ]);
+            write_rows(out, CALL_COLUMNS, &self.calls)?;
+        }
+        if !self.flows.is_empty() {
+            writeln!(out)?;
+            write_rows(out, FLOW_COLUMNS, &self.flows)?;
+        }
+        // One line per final status that appears above: what it means (`sipflow explain
+        // CODE`).
+        if !self.statuses.is_empty() {
+            writeln!(out)?;
+            for &code in &self.statuses {
+                let x = status::explain(code);
+                writeln!(out, "{code} {}: {}", x.reason, x.meaning)?;
+            }
+        }
+        Ok(())
     }
-    if ctx.model.calls.is_empty() {
-        writeln!(out, "no calls")?;
-    } else {
-        write_rows(out, &rows)?;
-    }
-    if !ctx.model.flows.is_empty() {
-        writeln!(out)?;
-        write_flow_table(ctx, out)?;
-    }
-    write_status_legend(ctx, out)
-}
-
-/// One line per final status that appears above: what it means (`sipflow explain CODE`).
-fn write_status_legend(ctx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let codes: std::collections::BTreeSet<u16> = ctx
-        .model
-        .calls
-        .iter()
-        .map(|c| c.final_status)
-        .chain(ctx.model.flows.iter().map(|f| f.final_status))
-        .flatten()
-        .collect();
-    if codes.is_empty() {
-        return Ok(());
-    }
-    writeln!(out)?;
-    for code in codes {
-        let x = status::explain(code);
-        writeln!(out, "{code} {}: {}", x.reason, x.meaning)?;
-    }
-    Ok(())
-}
-
-fn write_flow_table(ctx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let mut rows = vec![
-        [
-            "#",
-            "START",
-            "CALL-ID",
-            "METHOD",
-            "FROM → TO",
-            "STATUS",
-            "MSGS",
-        ]
-        .map(String::from),
-    ];
-    for f in &ctx.model.flows {
-        rows.push([
-            format!("F{}", f.index),
-            f.start.to_string(),
-            clip(&printable(&f.call_id), 40),
-            printable(&f.method),
-            parties(f.from.as_deref(), f.to.as_deref()),
-            status_text(f.final_status, f.final_reason.as_deref()),
-            f.messages.len().to_string(),
-        ]);
-    }
-    write_rows(out, &rows)
 }
 
 fn parties(from: Option<&str>, to: Option<&str>) -> String {
@@ -273,15 +296,20 @@ fn parties(from: Option<&str>, to: Option<&str>) -> String {
     format!("{} → {}", p(from), p(to))
 }
 
-/// Left-aligned columns separated by two spaces, widths from the content.
-fn write_rows<const N: usize>(out: &mut dyn Write, rows: &[[String; N]]) -> io::Result<()> {
-    let mut widths = [0usize; N];
+/// Left-aligned columns under their heads, separated by two spaces, widths from the content.
+fn write_rows<const N: usize>(
+    out: &mut dyn Write,
+    head: [&str; N],
+    rows: &[[String; N]],
+) -> io::Result<()> {
+    let mut widths = head.map(|h| h.chars().count());
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    for row in rows {
+    let head = head.map(String::from);
+    for row in std::iter::once(&head).chain(rows) {
         let mut line = String::new();
         for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
             line.push_str(cell);

@@ -56,3 +56,39 @@ pub fn printable(s: &str) -> String {
         .map(|c| if c.is_control() { '·' } else { c })
         .collect()
 }
+
+/// A value as an element at depth 2 of a pretty-printed document (`serde_json`'s layout), for
+/// documents gathered window by window and written whole at the end.
+pub(crate) fn pretty_element(value: &impl serde::Serialize) -> std::io::Result<String> {
+    pretty_nested(value, "    ")
+}
+
+/// `value` pretty-printed, its lines after the first indented by `indent`. JSON strings escape
+/// their line breaks, so every line break is the printer's.
+pub(crate) fn pretty_nested(
+    value: &impl serde::Serialize,
+    indent: &str,
+) -> std::io::Result<String> {
+    let text = serde_json::to_string_pretty(value)?;
+    Ok(text.replace('\n', &format!("\n{indent}")))
+}
+
+/// `"name": [ items ],` at depth 1 of a pretty-printed document, from items made by
+/// [`pretty_element`]; `last` leaves out the trailing comma.
+pub(crate) fn write_pretty_array(
+    out: &mut dyn std::io::Write,
+    name: &str,
+    items: &[String],
+    last: bool,
+) -> std::io::Result<()> {
+    let end = if last { "" } else { "," };
+    if items.is_empty() {
+        return writeln!(out, "  \"{name}\": []{end}");
+    }
+    writeln!(out, "  \"{name}\": [")?;
+    for (i, item) in items.iter().enumerate() {
+        let comma = if i + 1 < items.len() { "," } else { "" };
+        writeln!(out, "    {item}{comma}")?;
+    }
+    writeln!(out, "  ]{end}")
+}

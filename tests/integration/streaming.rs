@@ -267,3 +267,125 @@ fn the_html_report_is_the_same_from_windows() {
             .any(|l| l.contains("\"kind\":\"flow\"") && l.contains("SF0"))
     );
 }
+
+/// `calls`, `events` and `flow` run window by window too: from windows of 32 events they show
+/// what one window shows, but for the order of calls and their numbers; and the numbers agree
+/// between them, so `flow --call N` draws the call `calls` lists as N.
+#[test]
+fn calls_events_and_flow_from_windows_agree_with_one_window_and_each_other() {
+    let dir = root().join("target").join("streaming");
+    std::fs::create_dir_all(&dir).expect("target/streaming");
+    let path = dir.join("views.log");
+    derive_many("call-freed-early/caller.log", 60, &path);
+    let flows = root().join(fixture("rules/registration-failed-423/ua.log"));
+    let inputs = [path.to_string_lossy(), flows.to_string_lossy()];
+    let run = |args: &[&str], window: &str| {
+        let limit = format!("window-events={window}");
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--limit", &limit]);
+        all.extend(inputs.iter().map(|i| i.as_ref()));
+        let run = sipflow(&all);
+        assert_eq!(run.code, 0, "{all:?}: {}", run.stderr);
+        run.stdout
+    };
+    // `calls --format json`: the same calls and flows, without their numbers.
+    let items = |doc: &str, key: &str| -> Vec<String> {
+        let doc: serde_json::Value = serde_json::from_str(doc).expect("one JSON document");
+        let mut items: Vec<String> = doc[key]
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|v| {
+                let mut v = v.clone();
+                if let Some(o) = v.as_object_mut() {
+                    for k in ["index", "group", "linked"] {
+                        o.remove(k);
+                    }
+                }
+                v.to_string()
+            })
+            .collect();
+        items.sort();
+        items
+    };
+    let (whole, streamed) = (
+        run(&["calls", "--format", "json"], "1G"),
+        run(&["calls", "--format", "json"], "32"),
+    );
+    assert_eq!(items(&streamed, "calls"), items(&whole, "calls"));
+    assert_eq!(items(&streamed, "flows"), items(&whole, "flows"));
+    assert_eq!(items(&whole, "calls").len(), 60);
+    assert!(!items(&whole, "flows").is_empty());
+
+    // `events`: the same events, without call and flow numbers.
+    let events = |text: &str| -> Vec<String> {
+        let mut lines: Vec<String> = text
+            .lines()
+            .map(|l| {
+                let mut v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("call");
+                    o.remove("flow");
+                }
+                v.to_string()
+            })
+            .collect();
+        lines.sort();
+        lines
+    };
+    let whole_events = events(&run(&["events"], "1G"));
+    assert!(whole_events.len() > 60 * 4);
+    assert_eq!(events(&run(&["events"], "32")), whole_events);
+
+    // The table from windows: the same rows but for the number column.
+    let rows = |table: &str| -> Vec<String> {
+        let mut rows: Vec<String> = table
+            .lines()
+            .map(|l| {
+                l.split_once("  ")
+                    .map_or(l, |(_, rest)| rest)
+                    .trim()
+                    .to_string()
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    let table = run(&["calls"], "32");
+    assert_eq!(rows(&table), rows(&run(&["calls"], "1G")));
+
+    // `calls` and `flow --call N` number calls alike: call 37 of the table is the call drawn.
+    let line = table
+        .lines()
+        .find(|l| l.starts_with("37 "))
+        .expect("call 37 in the table");
+    let call_id = line.split_whitespace().nth(2).expect("Call-ID column");
+    let drawn = run(&["flow", "--call", "37"], "32");
+    assert!(
+        drawn.contains(call_id),
+        "flow --call 37 drew another call:\n{drawn}"
+    );
+    assert_eq!(run(&["flow", "--call", call_id], "32"), drawn);
+    // Every call is drawn once, as from one window: the Call-IDs of the ladders' titles.
+    let titles = |text: &str| -> Vec<String> {
+        let mut ids: Vec<String> = text
+            .lines()
+            .filter(|l| l.starts_with("Call "))
+            .filter_map(|l| l.split_once(": ").map(|(_, id)| id.to_string()))
+            .collect();
+        ids.sort();
+        ids
+    };
+    let all = titles(&run(&["flow"], "32"));
+    assert_eq!(all.len(), 60);
+    assert_eq!(all, titles(&run(&["flow"], "1G")));
+
+    // A sequence diagram draws one call: the count is that of the whole run.
+    let limit = "window-events=32".to_string();
+    let mut args = vec!["flow", "--format", "mermaid", "--limit", &limit];
+    args.extend(inputs.iter().map(|i| i.as_ref()));
+    let run = sipflow(&args);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("the inputs hold 60"), "{}", run.stderr);
+    std::fs::remove_file(&path).ok();
+}

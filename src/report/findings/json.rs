@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use super::{Located, Place};
 use crate::event::Timestamp;
-use crate::report::Context;
 use crate::report::calls::{CallJson, FlowJson, JSON_VERSION};
+use crate::report::{Context, pretty_element, pretty_nested, write_pretty_array};
 use crate::rules::Severity;
 
 #[derive(Serialize)]
@@ -86,29 +86,17 @@ pub struct Parts {
     by_rule: BTreeMap<&'static str, usize>,
 }
 
-/// A value as an element at depth 2 of a pretty document.
-fn element(value: &impl Serialize) -> io::Result<String> {
-    nested(value, "    ")
-}
-
-/// `value` pretty-printed, its lines after the first indented by `indent`. JSON strings escape
-/// their line breaks, so every line break is the printer's.
-fn nested(value: &impl Serialize, indent: &str) -> io::Result<String> {
-    let text = serde_json::to_string_pretty(value)?;
-    Ok(text.replace('\n', &format!("\n{indent}")))
-}
-
 impl Parts {
     /// Adds a window's calls, flows and findings.
     pub fn add(&mut self, ctx: &Context<'_>, located: &[Located<'_>]) -> io::Result<()> {
         for c in &ctx.model.calls {
-            self.calls.push(element(&CallJson::new(ctx, c))?);
+            self.calls.push(pretty_element(&CallJson::new(ctx, c))?);
         }
         for f in &ctx.model.flows {
-            self.flows.push(element(&FlowJson::new(f))?);
+            self.flows.push(pretty_element(&FlowJson::new(f))?);
         }
         for l in located {
-            self.findings.push(element(&FindingJson::new(l))?);
+            self.findings.push(pretty_element(&FindingJson::new(l))?);
             *self
                 .by_severity
                 .entry(l.finding.severity.as_str())
@@ -133,24 +121,11 @@ impl Parts {
             exit_code,
         };
         writeln!(out, "{{\n  \"version\": {JSON_VERSION},")?;
-        writeln!(out, "  \"inputs\": {},", nested(&inputs, "  ")?)?;
-        for (name, items) in [
-            ("calls", &self.calls),
-            ("flows", &self.flows),
-            ("findings", &self.findings),
-        ] {
-            if items.is_empty() {
-                writeln!(out, "  \"{name}\": [],")?;
-                continue;
-            }
-            writeln!(out, "  \"{name}\": [")?;
-            for (i, item) in items.iter().enumerate() {
-                let comma = if i + 1 < items.len() { "," } else { "" };
-                writeln!(out, "    {item}{comma}")?;
-            }
-            writeln!(out, "  ],")?;
-        }
-        writeln!(out, "  \"summary\": {}", nested(&summary, "  ")?)?;
+        writeln!(out, "  \"inputs\": {},", pretty_nested(&inputs, "  ")?)?;
+        write_pretty_array(out, "calls", &self.calls, false)?;
+        write_pretty_array(out, "flows", &self.flows, false)?;
+        write_pretty_array(out, "findings", &self.findings, false)?;
+        writeln!(out, "  \"summary\": {}", pretty_nested(&summary, "  ")?)?;
         writeln!(out, "}}")
     }
 }

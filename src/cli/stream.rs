@@ -1,0 +1,349 @@
+//! Runs written as they go: the event stream cut into windows of ended calls
+//! (`dialog::window`), each window correlated, judged and shown, and what the outputs keep
+//! between windows. `check` (all formats but sarif and junit), `report`, `calls`, `events`
+//! and `flow` run this way.
+//!
+//! Owns: the window loop, the order of outputs, the thread behind the analysis. Does not own:
+//! any output's format (the `report` modules) or the settings (`cli::check`).
+
+use std::io::{self, Write};
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+use super::check::HtmlTarget;
+use super::flow::Drawing;
+use super::progress::Bar;
+use super::{CallsFormat, FlowFormat, UsageError};
+use crate::dialog::window::{self, OpenCallLimit, Window, Windows};
+use crate::dialog::{self, CorrelateOptions, Model};
+use crate::ingest::{EventStream, InputInfo, Source};
+use crate::report::{Context, calls, events, findings, html};
+use crate::rules::{self, Finding, RuleSettings, Severity};
+
+/// The formats that can be written window by window (see [`run_streamed`]): one finding after
+/// the other, or a document that keeps only each call's, flow's and finding's JSON.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum StreamFormat {
+    Human,
+    Concise,
+    Jsonl,
+    Github,
+    Json,
+}
+
+/// What a run analysed window by window writes: `check`'s findings in a [`StreamFormat`],
+/// and the HTML report (`check --html`, `sipflow report`), which keeps the compact call list
+/// and the compressed details of each window.
+pub(super) struct Streamed<'a> {
+    /// The rules to run; none for the commands that only show what happened.
+    pub(super) rules: Option<&'a RuleSettings>,
+    /// A finding this severe makes the exit code 1; `report` has none and exits 0.
+    pub(super) fail_on: Option<Severity>,
+    pub(super) format: Option<StreamFormat>,
+    pub(super) html: Option<&'a HtmlTarget>,
+    pub(super) view: Option<View<'a>>,
+}
+
+/// What `calls`, `events` and `flow` show of each window.
+#[derive(Clone, Copy)]
+pub(super) enum View<'a> {
+    Calls(CallsFormat),
+    Events,
+    Flow {
+        call: Option<&'a str>,
+        format: FlowFormat,
+    },
+}
+
+impl<'a> Streamed<'a> {
+    /// `sipflow report`: the HTML report only.
+    pub(super) fn report(rules: &'a RuleSettings, html: &'a HtmlTarget) -> Self {
+        Streamed {
+            rules: Some(rules),
+            fail_on: None,
+            format: None,
+            html: Some(html),
+            view: None,
+        }
+    }
+
+    /// `calls`, `events` or `flow`: no rules.
+    pub(super) fn view(view: View<'a>) -> Self {
+        Streamed {
+            rules: None,
+            fail_on: None,
+            format: None,
+            html: None,
+            view: Some(view),
+        }
+    }
+
+    /// Whether the output shows excerpts of the inputs (so text inputs must be kept).
+    pub(super) fn shows_excerpts(&self) -> bool {
+        self.format == Some(StreamFormat::Human)
+    }
+}
+
+/// How a run written as it goes ended.
+pub(super) struct Ran {
+    pub(super) code: u8,
+    /// The open-call limit's report, if it was reached.
+    pub(super) limit: Option<OpenCallLimit>,
+    /// `flow`: why nothing could be drawn.
+    pub(super) usage: Option<UsageError>,
+}
+
+/// A run written as it goes ([`Streamed`]): the stream is cut into windows
+/// ([`crate::dialog::window`]), and each is correlated, judged and written before the next is
+/// read, so memory holds the open calls and one window, not the input. Calls and flows are
+/// numbered across windows.
+pub(super) fn run_streamed(
+    run: &Streamed<'_>,
+    events: &mut EventStream,
+    limits: window::Limits,
+    correlate: &CorrelateOptions,
+    bar: Option<&Bar>,
+    out: &mut dyn Write,
+) -> io::Result<Ran> {
+    let mut totals = Totals {
+        behind: Some(Behind::start(run.html.is_some())),
+        view: run.view.map(Gathered::new),
+        ..Totals::default()
+    };
+    let mut windows = Windows::new(limits);
+    while let Some(ev) = events.next() {
+        if let Some(w) = windows.push(ev) {
+            totals.window(run, (w, false), events, correlate, bar, out)?;
+        }
+    }
+    let (last, limit) = windows.finish();
+    totals.window(run, (last, true), events, correlate, bar, out)?;
+    let mut end = Vec::new();
+    match run.format {
+        Some(StreamFormat::Human) => findings::human::write_summary(
+            totals.by_severity,
+            totals.calls,
+            totals.flows,
+            &mut end,
+        )?,
+        Some(StreamFormat::Json) => totals.json.write(events.inputs(), totals.code, &mut end)?,
+        _ => {}
+    }
+    let mut usage = None;
+    match totals.view.take() {
+        Some(Gathered::Table(t)) => t.write(&mut end)?,
+        Some(Gathered::Doc(d)) => d.write(events.inputs(), &mut end)?,
+        Some(Gathered::Flow(f)) => match f.finish() {
+            Ok(held) => end.extend(held),
+            Err(e) => usage = Some(e),
+        },
+        Some(Gathered::Events) | None => {}
+    }
+    write_through(bar, &end, out)?;
+    let report = totals.behind.take().map_or(Ok(None), Behind::finish)?;
+    if let (Some(target), Some(report)) = (run.html, report) {
+        target.write(report, events.inputs(), out)?;
+    }
+    Ok(Ran {
+        code: totals.code,
+        limit,
+        usage,
+    })
+}
+
+/// What a view keeps between windows.
+enum Gathered<'a> {
+    Table(calls::Table),
+    Doc(calls::Doc),
+    Events,
+    Flow(Drawing<'a>),
+}
+
+impl<'a> Gathered<'a> {
+    fn new(view: View<'a>) -> Self {
+        match view {
+            View::Calls(CallsFormat::Table) => Gathered::Table(calls::Table::default()),
+            View::Calls(CallsFormat::Json) => Gathered::Doc(calls::Doc::default()),
+            View::Events => Gathered::Events,
+            View::Flow { call, format } => Gathered::Flow(Drawing::new(call, format)),
+        }
+    }
+
+    /// Adds a window; what can be written at once goes into `out`.
+    fn add(&mut self, ctx: &Context<'_>, out: &mut Vec<u8>) -> io::Result<()> {
+        match self {
+            Gathered::Table(t) => t.add(ctx),
+            Gathered::Doc(d) => d.add(ctx)?,
+            Gathered::Events => events::write_jsonl(ctx, out)?,
+            Gathered::Flow(f) => f.add(ctx, out)?,
+        }
+        Ok(())
+    }
+}
+
+/// What the windows written so far add up to.
+#[derive(Default)]
+struct Totals<'a> {
+    calls: usize,
+    flows: usize,
+    /// Errors, warnings, infos.
+    by_severity: [usize; 3],
+    code: u8,
+    /// With `--format json`: the document's parts.
+    json: findings::json::Parts,
+    /// The thread that takes each window once it is written.
+    behind: Option<Behind>,
+    /// With `calls`, `events` or `flow`: what it keeps.
+    view: Option<Gathered<'a>>,
+}
+
+/// A window's model and findings, and the inputs as known when it was cut.
+type Judged = (Model, Vec<Finding>, Vec<InputInfo>);
+
+/// A thread at most two windows behind the analysis that gathers the HTML report, if there is
+/// one, and frees each window. Laying out the ladders and compressing the details costs about
+/// as much as the analysis, and freeing a window's model a tenth of it: off the analysing
+/// thread, both run on the other core.
+struct Behind {
+    windows: SyncSender<Judged>,
+    thread: JoinHandle<io::Result<Option<html::Report>>>,
+    report: bool,
+}
+
+impl Behind {
+    fn start(report: bool) -> Self {
+        let (windows, judged) = sync_channel::<Judged>(2);
+        let thread = std::thread::spawn(move || {
+            let mut gathered = report.then(html::Report::default);
+            for (model, found, inputs) in judged {
+                if let Some(r) = &mut gathered {
+                    let ctx = Context {
+                        model: &model,
+                        inputs: &inputs,
+                        sources: &[],
+                    };
+                    r.add(&ctx, &found)?;
+                }
+            }
+            Ok(gathered)
+        });
+        Behind {
+            windows,
+            thread,
+            report,
+        }
+    }
+
+    /// Hands a window on; an error is the one the thread stopped with.
+    fn add(&self, model: Model, found: Vec<Finding>, inputs: &[InputInfo]) -> io::Result<()> {
+        let inputs = if self.report {
+            inputs.to_vec()
+        } else {
+            Vec::new()
+        };
+        match self.windows.send((model, found, inputs)) {
+            Ok(()) => Ok(()),
+            Err(_) => Err(io::Error::other("the HTML report stopped")),
+        }
+    }
+
+    /// The report, if one was gathered.
+    fn finish(self) -> io::Result<Option<html::Report>> {
+        drop(self.windows);
+        self.thread
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the HTML report failed")))
+    }
+}
+
+/// Writes `bytes` with the progress bar, if any, hidden meanwhile.
+fn write_through(bar: Option<&Bar>, bytes: &[u8], out: &mut dyn Write) -> io::Result<()> {
+    match bar {
+        Some(bar) => bar.suspend(|| out.write_all(bytes)),
+        None => out.write_all(bytes),
+    }
+}
+
+impl Totals<'_> {
+    fn window(
+        &mut self,
+        run: &Streamed<'_>,
+        (w, last): (Window, bool),
+        events: &EventStream,
+        correlate: &CorrelateOptions,
+        bar: Option<&Bar>,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        if w.events.is_empty() && !last {
+            return Ok(());
+        }
+        let inputs: &[InputInfo] = events.inputs();
+        let sources: &[Source] = events.sources();
+        let mut model = dialog::correlate(w.events, correlate);
+        model.renumber(self.calls, self.flows);
+        self.calls += model.calls.len();
+        self.flows += model.flows.len();
+        // How far each input had been read when the window was cut, not how far this window's
+        // events go.
+        let found = match run.rules {
+            Some(settings) => rules::run(&rules::Context {
+                model: &model,
+                settings,
+                inputs,
+                input_ends: w.input_ends,
+                whole_inputs: last,
+            }),
+            None => Vec::new(),
+        };
+        let ctx = Context {
+            model: &model,
+            inputs,
+            sources,
+        };
+        if run
+            .fail_on
+            .is_some_and(|fail_on| found.iter().any(|f| f.severity >= fail_on))
+        {
+            self.code = 1;
+        }
+        if let Some(format) = run.format {
+            self.write(format, &ctx, &found, bar, out)?;
+        }
+        if let Some(view) = &mut self.view {
+            let mut buf = Vec::new();
+            view.add(&ctx, &mut buf)?;
+            write_through(bar, &buf, out)?;
+        }
+        if let Some(behind) = &self.behind {
+            behind.add(model, found, inputs)?;
+        }
+        Ok(())
+    }
+
+    /// Writes a window's findings.
+    fn write(
+        &mut self,
+        format: StreamFormat,
+        ctx: &Context<'_>,
+        found: &[Finding],
+        bar: Option<&Bar>,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        let located: Vec<_> = found.iter().map(|f| findings::locate(ctx, f)).collect();
+        for (i, sev) in [Severity::Error, Severity::Warning, Severity::Info]
+            .into_iter()
+            .enumerate()
+        {
+            self.by_severity[i] += findings::count(&located, sev);
+        }
+        let mut buf = Vec::new();
+        match format {
+            StreamFormat::Human => findings::human::write_findings(ctx, &located, &mut buf)?,
+            StreamFormat::Concise => findings::concise::write(&located, &mut buf)?,
+            StreamFormat::Jsonl => findings::json::write_lines(&located, &mut buf)?,
+            StreamFormat::Github => findings::github::write(&located, &mut buf)?,
+            StreamFormat::Json => self.json.add(ctx, &located)?,
+        }
+        write_through(bar, &buf, out)
+    }
+}
