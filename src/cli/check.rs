@@ -3,11 +3,11 @@
 
 use std::io::{self, Write};
 
-use super::stream::{StreamFormat, Streamed};
+use super::stream::Streamed;
 use super::{CheckArgs, CheckFormat, RuleArgs, UsageError};
 use crate::config::Config;
 use crate::ingest::InputInfo;
-use crate::report::{Context, findings, html};
+use crate::report::html;
 use crate::rules::{self, RuleSettings, Severity, Thresholds};
 
 /// `check`'s validated options: flags over `sipflow.toml` over defaults.
@@ -65,24 +65,15 @@ fn severity(s: &str) -> Result<Severity, UsageError> {
 }
 
 impl CheckSettings {
-    /// How the run is written window by window, if its format allows: every format but SARIF
-    /// and JUnit, which are written from one model of the run.
-    pub(super) fn streamed(&self) -> Option<Streamed<'_>> {
-        let format = match self.format {
-            CheckFormat::Human => StreamFormat::Human,
-            CheckFormat::Concise => StreamFormat::Concise,
-            CheckFormat::Jsonl => StreamFormat::Jsonl,
-            CheckFormat::Github => StreamFormat::Github,
-            CheckFormat::Json => StreamFormat::Json,
-            CheckFormat::Sarif | CheckFormat::Junit => return None,
-        };
-        Some(Streamed {
+    /// How the run is written, window by window.
+    pub(super) fn streamed(&self) -> Streamed<'_> {
+        Streamed {
             rules: Some(&self.rules),
             fail_on: Some(self.fail_on),
-            format: Some(format),
+            format: Some(self.format),
             html: self.html.as_ref(),
             view: None,
-        })
+        }
     }
 
     pub(super) fn new(
@@ -140,30 +131,4 @@ impl HtmlTarget {
             io::Error::new(e.kind(), format!("{}: {e}", self.path))
         })
     }
-}
-
-/// Runs the rules and renders the findings (and the HTML report, with `--html`); the exit
-/// code is 1 when a finding reaches `--fail-on`.
-pub(super) fn run_check(
-    ctx: &Context<'_>,
-    check: &CheckSettings,
-    out: &mut dyn Write,
-) -> io::Result<u8> {
-    let rctx = rules::Context::new(ctx.model, &check.rules, ctx.inputs);
-    let findings = rules::run(&rctx);
-    let code = u8::from(findings.iter().any(|f| f.severity >= check.fail_on));
-    let located: Vec<_> = findings.iter().map(|f| findings::locate(ctx, f)).collect();
-    match check.format {
-        CheckFormat::Human => findings::human::write(ctx, &located, out)?,
-        CheckFormat::Concise => findings::concise::write(&located, out)?,
-        CheckFormat::Json => findings::json::write(ctx, &located, code, out)?,
-        CheckFormat::Jsonl => findings::json::write_lines(&located, out)?,
-        CheckFormat::Sarif => findings::sarif::write(&located, out)?,
-        CheckFormat::Junit => findings::junit::write(ctx, &located, check.fail_on, out)?,
-        CheckFormat::Github => findings::github::write(&located, out)?,
-    }
-    if let Some(html) = &check.html {
-        html.write(html::Report::of(ctx, &findings)?, ctx.inputs, out)?;
-    }
-    Ok(code)
 }

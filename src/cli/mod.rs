@@ -11,11 +11,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use miette::Diagnostic;
 
 use crate::config::Config;
-use crate::dialog::{self, CorrelateOptions};
+use crate::dialog::CorrelateOptions;
 use crate::ingest::capture::CaptureOptions;
 use crate::ingest::capture::payload::PayloadOptions;
 use crate::ingest::{self, Format, IngestOptions};
-use crate::report::Context;
 use crate::rules::RuleSettings;
 
 mod check;
@@ -25,7 +24,7 @@ mod progress;
 mod rules_cmd;
 mod stream;
 
-use check::{CheckSettings, HtmlTarget, rule_settings, run_check};
+use check::{CheckSettings, HtmlTarget, rule_settings};
 use rules_cmd::{explain, rule_docs, write_rules};
 use stream::{Streamed, View, run_streamed};
 
@@ -432,60 +431,47 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
     };
     let bar = progress::Bar::for_inputs(&settings.inputs);
     settings.ingest.progress = bar.as_ref().map(progress::Bar::sink);
-    let streamed = match (&cli.command, &check) {
-        (_, Some(Run::Check(check))) => check.streamed(),
-        (_, Some(Run::Report { rules, html })) => Some(Streamed::report(rules, html)),
-        (Command::Calls { format, .. }, None) => Some(Streamed::view(View::Calls(*format))),
-        (Command::Events { .. }, None) => Some(Streamed::view(View::Events)),
-        (Command::Flow { call, format, .. }, None) => Some(Streamed::view(View::Flow {
+    let view = match &cli.command {
+        Command::Calls { format, .. } => Some(View::Calls(*format)),
+        Command::Events { .. } => Some(View::Events),
+        Command::Flow { call, format, .. } => Some(View::Flow {
             call: call.as_deref(),
             format: *format,
-        })),
+        }),
         _ => None,
     };
-    if let Some(run) = streamed {
-        settings.ingest.stream_text = !run.shows_excerpts();
-        let mut events = ingest::stream(&settings.inputs, &settings.ingest);
-        let result = run_streamed(
-            &run,
-            &mut events,
-            settings.windows,
-            &settings.correlate,
-            bar.as_ref(),
-            out,
-        );
-        drop(bar);
-        let ran = match result {
-            Ok(ran) => ran,
-            // The output is gone (a closed pipe, a full disk): the rest of the inputs is not
-            // read, and what they would have said cannot be shown with it.
-            Err(e) => return outcome(Err(e), false, Vec::new()),
-        };
-        let ingested = events.finish();
-        let (mut diagnostics, input_failed) = input_diagnostics(ingested.warnings, ingested.errors);
-        diagnostics.extend(ran.limit.map(|l| Box::new(l) as Diag));
-        if let Some(e) = ran.usage {
-            return Outcome::usage(e, diagnostics);
-        }
-        return outcome(Ok(ran.code), input_failed, diagnostics);
-    }
-    let ingested = ingest::ingest(&settings.inputs, &settings.ingest);
-    let (diagnostics, input_failed) = input_diagnostics(ingested.warnings, ingested.errors);
-    bar.as_ref().inspect(|b| b.stage("correlating"));
-    let model = dialog::correlate(ingested.events, &settings.correlate);
-    // Cleared before anything is written, so that it never mixes with output on a terminal.
+    let run = match (&check, view) {
+        (Some(Run::Check(check)), _) => check.streamed(),
+        (Some(Run::Report { rules, html }), _) => Streamed::report(rules, html),
+        (None, Some(view)) => Streamed::view(view),
+        // Not a command that reads inputs.
+        (None, None) => return written_outcome(Ok(())),
+    };
+    settings.ingest.stream_text = !run.shows_excerpts();
+    let mut events = ingest::stream(&settings.inputs, &settings.ingest);
+    let result = run_streamed(
+        &run,
+        &mut events,
+        settings.windows,
+        &settings.correlate,
+        bar.as_ref(),
+        out,
+    );
+    // Cleared before the diagnostics are shown, so that it never mixes with them.
     drop(bar);
-    let ctx = Context {
-        model: &model,
-        inputs: &ingested.inputs,
-        sources: &ingested.sources,
+    let ran = match result {
+        Ok(ran) => ran,
+        // The output is gone (a closed pipe, a full disk): the rest of the inputs is not
+        // read, and what they would have said cannot be shown with it.
+        Err(e) => return outcome(Err(e), false, Vec::new()),
     };
-    // Every other command is written window by window, above.
-    let result = match check {
-        Some(Run::Check(check)) => run_check(&ctx, &check, out),
-        _ => Ok(0),
-    };
-    outcome(result, input_failed, diagnostics)
+    let ingested = events.finish();
+    let (mut diagnostics, input_failed) = input_diagnostics(ingested.warnings, ingested.errors);
+    diagnostics.extend(ran.limit.map(|l| Box::new(l) as Diag));
+    if let Some(e) = ran.usage {
+        return Outcome::usage(e, diagnostics);
+    }
+    outcome(Ok(ran.code), input_failed, diagnostics)
 }
 
 /// The diagnostics of reading the inputs, and whether one could not be read.

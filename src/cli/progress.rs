@@ -1,5 +1,5 @@
-//! The progress bar on stderr for long runs: bytes read while the inputs are ingested, then
-//! the stage. Shown only when stderr is a terminal and `CI` is not set, and only for inputs
+//! The progress bar on stderr for long runs: bytes read while the inputs are read and analysed
+//! window by window. Shown only when stderr is a terminal and `CI` is not set, and only for inputs
 //! large enough to take a while (or stdin, whose size is unknown): never in pipes, files or CI,
 //! so output stays deterministic.
 
@@ -64,12 +64,6 @@ impl Bar {
     /// with it on a terminal.
     pub(super) fn suspend<R>(&self, write: impl FnOnce() -> R) -> R {
         self.0.suspend(write)
-    }
-
-    /// The stage after reading (`correlating`).
-    pub(super) fn stage(&self, what: &'static str) {
-        self.0.set_message(what);
-        self.0.tick();
     }
 }
 

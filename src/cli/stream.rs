@@ -13,25 +13,15 @@ use std::thread::JoinHandle;
 use super::check::HtmlTarget;
 use super::flow::Drawing;
 use super::progress::Bar;
-use super::{CallsFormat, FlowFormat, UsageError};
+use super::{CallsFormat, CheckFormat, FlowFormat, UsageError};
 use crate::dialog::window::{self, OpenCallLimit, Window, Windows};
 use crate::dialog::{self, CorrelateOptions, Model};
 use crate::ingest::{EventStream, InputInfo, Source};
 use crate::report::{Context, calls, events, findings, html};
 use crate::rules::{self, Finding, RuleSettings, Severity};
 
-/// The formats that can be written window by window (see [`run_streamed`]): one finding after
-/// the other, or a document that keeps only each call's, flow's and finding's JSON.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum StreamFormat {
-    Human,
-    Concise,
-    Jsonl,
-    Github,
-    Json,
-}
-
-/// What a run analysed window by window writes: `check`'s findings in a [`StreamFormat`],
+/// What a run analysed window by window writes: `check`'s findings in its format (one finding
+/// after the other, or a document that keeps only each call's, flow's and finding's record),
 /// and the HTML report (`check --html`, `sipflow report`), which keeps the compact call list
 /// and the compressed details of each window.
 pub(super) struct Streamed<'a> {
@@ -39,7 +29,7 @@ pub(super) struct Streamed<'a> {
     pub(super) rules: Option<&'a RuleSettings>,
     /// A finding this severe makes the exit code 1; `report` has none and exits 0.
     pub(super) fail_on: Option<Severity>,
-    pub(super) format: Option<StreamFormat>,
+    pub(super) format: Option<CheckFormat>,
     pub(super) html: Option<&'a HtmlTarget>,
     pub(super) view: Option<View<'a>>,
 }
@@ -80,7 +70,7 @@ impl<'a> Streamed<'a> {
 
     /// Whether the output shows excerpts of the inputs (so text inputs must be kept).
     pub(super) fn shows_excerpts(&self) -> bool {
-        self.format == Some(StreamFormat::Human)
+        matches!(self.format, Some(CheckFormat::Human))
     }
 }
 
@@ -120,13 +110,15 @@ pub(super) fn run_streamed(
     totals.window(run, (last, true), events, correlate, bar, out)?;
     let mut end = Vec::new();
     match run.format {
-        Some(StreamFormat::Human) => findings::human::write_summary(
+        Some(CheckFormat::Human) => findings::human::write_summary(
             totals.by_severity,
             totals.calls,
             totals.flows,
             &mut end,
         )?,
-        Some(StreamFormat::Json) => totals.json.write(events.inputs(), totals.code, &mut end)?,
+        Some(CheckFormat::Json) => totals.json.write(events.inputs(), totals.code, &mut end)?,
+        Some(CheckFormat::Sarif) => totals.sarif.write(&mut end)?,
+        Some(CheckFormat::Junit) => totals.junit.write(&mut end)?,
         _ => {}
     }
     let mut usage = None;
@@ -191,6 +183,10 @@ struct Totals<'a> {
     code: u8,
     /// With `--format json`: the document's parts.
     json: findings::json::Parts,
+    /// With `--format sarif`: the results.
+    sarif: findings::sarif::Results,
+    /// With `--format junit`: the test cases.
+    junit: findings::junit::Cases,
     /// The thread that takes each window once it is written.
     behind: Option<Behind>,
     /// With `calls`, `events` or `flow`: what it keeps.
@@ -307,7 +303,8 @@ impl Totals<'_> {
             self.code = 1;
         }
         if let Some(format) = run.format {
-            self.write(format, &ctx, &found, bar, out)?;
+            let fail_on = run.fail_on.unwrap_or(Severity::Error);
+            self.write((format, fail_on), &ctx, &found, bar, out)?;
         }
         if let Some(view) = &mut self.view {
             let mut buf = Vec::new();
@@ -320,10 +317,10 @@ impl Totals<'_> {
         Ok(())
     }
 
-    /// Writes a window's findings.
+    /// Writes a window's findings, or keeps them for a document.
     fn write(
         &mut self,
-        format: StreamFormat,
+        (format, fail_on): (CheckFormat, Severity),
         ctx: &Context<'_>,
         found: &[Finding],
         bar: Option<&Bar>,
@@ -338,11 +335,13 @@ impl Totals<'_> {
         }
         let mut buf = Vec::new();
         match format {
-            StreamFormat::Human => findings::human::write_findings(ctx, &located, &mut buf)?,
-            StreamFormat::Concise => findings::concise::write(&located, &mut buf)?,
-            StreamFormat::Jsonl => findings::json::write_lines(&located, &mut buf)?,
-            StreamFormat::Github => findings::github::write(&located, &mut buf)?,
-            StreamFormat::Json => self.json.add(ctx, &located)?,
+            CheckFormat::Human => findings::human::write_findings(ctx, &located, &mut buf)?,
+            CheckFormat::Concise => findings::concise::write(&located, &mut buf)?,
+            CheckFormat::Jsonl => findings::json::write_lines(&located, &mut buf)?,
+            CheckFormat::Github => findings::github::write(&located, &mut buf)?,
+            CheckFormat::Json => self.json.add(ctx, &located)?,
+            CheckFormat::Sarif => self.sarif.add(&located)?,
+            CheckFormat::Junit => self.junit.add(ctx, &located, fail_on)?,
         }
         write_through(bar, &buf, out)
     }

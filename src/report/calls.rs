@@ -1,11 +1,10 @@
 //! `sipflow calls`: one line per call as a table, or the versioned JSON document described in
 //! `docs/output.md`.
 
+use std::collections::BTreeSet;
 use std::io::{self, Write};
 
 use serde::Serialize;
-
-use std::collections::BTreeSet;
 
 use super::{Context, clip, fmt_ms, pretty_element, pretty_nested, printable, write_pretty_array};
 use crate::dialog::{Call, Flow, Outcome, Party};

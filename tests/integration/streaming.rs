@@ -389,3 +389,69 @@ fn calls_events_and_flow_from_windows_agree_with_one_window_and_each_other() {
     assert!(run.stderr.contains("the inputs hold 60"), "{}", run.stderr);
     std::fs::remove_file(&path).ok();
 }
+
+/// SARIF and JUnit are gathered window by window too: the same results and test cases as from
+/// one window, but for call numbers.
+#[test]
+fn sarif_and_junit_are_the_same_from_windows() {
+    let dir = root().join("target").join("streaming");
+    std::fs::create_dir_all(&dir).expect("target/streaming");
+    let path = dir.join("sarif.log");
+    derive_many("call-freed-early/caller.log", 50, &path);
+    let input = path.to_string_lossy();
+    let run = |format: &str, window: &str| {
+        let limit = format!("window-events={window}");
+        let run = sipflow(&[
+            "check",
+            "--format",
+            format,
+            "--fail-on",
+            "warning",
+            "--limit",
+            &limit,
+            &input,
+        ]);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        run.stdout
+    };
+    let results = |text: &str| -> Vec<String> {
+        let doc: serde_json::Value = serde_json::from_str(text).expect("SARIF JSON");
+        let mut results: Vec<String> = doc["runs"][0]["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                r["properties"].as_object_mut().map(|p| p.remove("call"));
+                r.to_string()
+            })
+            .collect();
+        results.sort();
+        results
+    };
+    let whole = results(&run("sarif", "1G"));
+    assert_eq!(whole.len(), 100, "SF001 and SF027 for each of the 50 calls");
+    assert_eq!(results(&run("sarif", "32")), whole);
+
+    // JUnit: one case per call, failing for SF001 at --fail-on warning, named by Call-ID.
+    let cases = |xml: &str| -> Vec<String> {
+        let mut cases: Vec<String> = xml
+            .split("<testcase ")
+            .skip(1)
+            .map(|c| {
+                let name = c.split_once(": ").map_or(c, |(_, rest)| rest);
+                name.replace(|ch: char| ch.is_ascii_digit(), "#")
+            })
+            .collect();
+        cases.sort();
+        cases
+    };
+    let (whole, streamed) = (run("junit", "1G"), run("junit", "32"));
+    assert!(whole.contains(r#"tests="50" failures="50""#), "{whole}");
+    assert!(
+        streamed.contains(r#"tests="50" failures="50""#),
+        "{streamed}"
+    );
+    assert_eq!(cases(&streamed), cases(&whole));
+    std::fs::remove_file(&path).ok();
+}
