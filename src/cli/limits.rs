@@ -29,8 +29,8 @@ fn usize_of(v: u64) -> usize {
 pub const LIMITS: &[Limit] = &[
     Limit {
         name: "open-calls",
-        what: "calls and flows held open at once by `check` (in every format but sarif and \
-               junit) and `report`; beyond it the oldest is analysed before it ends",
+        what: "calls and flows held open at once; beyond it the oldest is analysed before it \
+               ends",
         set: |o, v| o.windows.open_calls = usize_of(v),
         get: |o| o.windows.open_calls as u64,
     },

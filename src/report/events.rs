@@ -1,5 +1,6 @@
-//! `sipflow events`: every ingested event as one JSON object per line (JSON Lines), in merged
-//! time order. Field list: `docs/output.md`.
+//! `sipflow events`: every ingested event of a model as one JSON object per line (JSON Lines),
+//! in merged time order; a run in windows writes one model per window. Field list:
+//! `docs/output.md`.
 
 use std::io::{self, Write};
 
