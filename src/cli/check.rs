@@ -1,5 +1,5 @@
-//! `sipflow check`: its settings (flags over `sipflow.toml` over defaults), running the rules,
-//! rendering the findings, and the exit code.
+//! `sipflow check` and `sipflow report`: their settings (flags over `sipflow.toml` over
+//! defaults) and where the HTML report goes. Running them is `cli::stream`.
 
 use std::io::{self, Write};
 

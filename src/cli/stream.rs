@@ -1,10 +1,11 @@
 //! Runs written as they go: the event stream cut into windows of ended calls
 //! (`dialog::window`), each window correlated, judged and shown, and what the outputs keep
-//! between windows. `check` (all formats but sarif and junit), `report`, `calls`, `events`
-//! and `flow` run this way.
+//! between windows. Every command that reads inputs (`check`, `report`, `calls`, `events`,
+//! `flow`) runs this way.
 //!
-//! Owns: the window loop, the order of outputs, the thread behind the analysis. Does not own:
-//! any output's format (the `report` modules) or the settings (`cli::check`).
+//! Owns: the window loop, the exit code, the order of outputs, the thread behind the
+//! analysis. Does not own: any output's format (the `report` modules) or the settings
+//! (`cli::check`, `cli::mod`).
 
 use std::io::{self, Write};
 use std::sync::mpsc::{SyncSender, sync_channel};
@@ -22,8 +23,9 @@ use crate::rules::{self, Finding, RuleSettings, Severity};
 
 /// What a run analysed window by window writes: `check`'s findings in its format (one finding
 /// after the other, or a document that keeps only each call's, flow's and finding's record),
-/// and the HTML report (`check --html`, `sipflow report`), which keeps the compact call list
-/// and the compressed details of each window.
+/// the HTML report (`check --html`, `sipflow report`), which keeps the compact call list and
+/// the compressed details of each window, or a view of what happened (`calls`, `events`,
+/// `flow`).
 pub(super) struct Streamed<'a> {
     /// The rules to run; none for the commands that only show what happened.
     pub(super) rules: Option<&'a RuleSettings>,
