@@ -81,7 +81,10 @@ impl Layout {
         let mut named = false;
         for line in Lines::new(text).take_while(|l| l.start < SAMPLE_BYTES) {
             let clean = clean_head(line.bytes);
-            let times: Vec<_> = TIME.captures_iter(search_head(&clean)).collect();
+            let times: Vec<Stamp> = TIME
+                .captures_iter(search_head(&clean))
+                .filter_map(|c| Stamp::of(&c))
+                .collect();
             for (i, layout) in CANDIDATES.iter().enumerate() {
                 if let Some(p) = layout.first_fit(&clean, &times) {
                     counts[i] += 1;
@@ -118,24 +121,44 @@ impl Layout {
     /// Finds pjsip's prefix in a cleaned line (see [`clean_head`]). With a thread column, lines
     /// without one are accepted too: pjsua2 writes its first lines before applying the decor.
     pub fn parse(&self, line: &[u8]) -> Option<Prefix> {
-        let times: Vec<_> = TIME.captures_iter(search_head(line)).collect();
+        let head = search_head(line);
+        // Most lines are a dump's: without `HH:MM:SS` they cannot hold a prefix, and looking
+        // for the two digits around each colon is much cheaper than the regex.
+        if !may_hold_time(head) {
+            return None;
+        }
+        // pjsip's own decor starts the line with the time: the regex's first match, so when this
+        // layout's columns follow it, it is the answer the search would give.
+        if let Some(p) = leading_time(head).and_then(|t| self.prefix_at(line, &t)) {
+            return Some(p);
+        }
+        self.search(line)
+    }
+
+    /// [`Layout::parse`] by the regex alone: every time match in the head, in order.
+    pub(super) fn search(&self, line: &[u8]) -> Option<Prefix> {
+        let head = search_head(line);
         let plain = layout(self.sender, false);
+        let times: Vec<Stamp> = TIME
+            .captures_iter(head)
+            .filter_map(|c| Stamp::of(&c))
+            .collect();
         self.first_fit(line, &times)
             .or_else(|| self.thread.then(|| plain.first_fit(line, &times)).flatten())
     }
 
     /// The prefix at the first time match that this layout's columns follow.
-    fn first_fit(&self, line: &[u8], times: &[Captures<'_>]) -> Option<Prefix> {
+    fn first_fit(&self, line: &[u8], times: &[Stamp]) -> Option<Prefix> {
         times
             .iter()
-            .filter(|c| self.sender > 0 || c.get(0).is_some_and(|m| m.start() == 0))
-            .find_map(|c| self.prefix_at(line, c))
+            .filter(|t| self.sender > 0 || t.whole.start == 0)
+            .find_map(|t| self.prefix_at(line, t))
     }
 
-    fn prefix_at(&self, line: &[u8], c: &Captures<'_>) -> Option<Prefix> {
-        let whole = c.get(0)?;
-        let tod = time_of_day(c)?;
-        let mut at = whole.end();
+    fn prefix_at(&self, line: &[u8], t: &Stamp) -> Option<Prefix> {
+        let whole = t.whole.clone();
+        let tod = t.tod?;
+        let mut at = whole.end;
         let mut sender = at..at;
         if self.sender > 0 {
             sender = column(line, at, self.sender)?;
@@ -147,19 +170,94 @@ impl Layout {
         if !matches!(line.get(at), None | Some(b' ')) {
             return None;
         }
-        let wrapper = &line[..whole.start()];
-        let date = c
-            .name("date")
-            .and_then(|d| date(d.as_bytes()))
+        let wrapper = &line[..whole.start];
+        let date = t
+            .date
+            .clone()
+            .and_then(|d| date(line.get(d)?))
             .or_else(|| wrapper_date(wrapper));
         Some(Prefix {
-            wrapper: 0..whole.start(),
+            wrapper: 0..whole.start,
             date,
             tod,
             sender,
             text: text_start(line, at)..line.len(),
         })
     }
+}
+
+/// A match of [`TIME`]: where it is, the time of day it reads (`None` if out of range), and
+/// where its date is.
+struct Stamp {
+    whole: Range<usize>,
+    tod: Option<i64>,
+    date: Option<Range<usize>>,
+}
+
+impl Stamp {
+    fn of(c: &Captures<'_>) -> Option<Stamp> {
+        Some(Stamp {
+            whole: c.get(0)?.range(),
+            tod: time_of_day(c),
+            date: c.name("date").map(|d| d.range()),
+        })
+    }
+}
+
+/// `HH:MM:SS[.f…]` at the very start of `head`, read by hand as [`TIME`] would read it there
+/// (its other parts cannot match a line that starts with a digit and a colon at 2).
+fn leading_time(head: &[u8]) -> Option<Stamp> {
+    let two = |at: usize| -> Option<i64> {
+        let d = head.get(at..at + 2)?;
+        d.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| i64::from(d[0] - b'0') * 10 + i64::from(d[1] - b'0'))
+    };
+    if head.get(2) != Some(&b':') || head.get(5) != Some(&b':') {
+        return None;
+    }
+    let (h, m, s) = (two(0)?, two(3)?, two(6)?);
+    let mut end = 8;
+    let mut micros = 0;
+    if head.get(8) == Some(&b'.') {
+        let digits = head
+            .get(9..)
+            .unwrap_or_default()
+            .iter()
+            .take(6)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if digits > 0 {
+            for &d in &head[9..9 + digits] {
+                micros = micros * 10 + i64::from(d - b'0');
+            }
+            micros *= 10i64.pow(6 - digits as u32);
+            end = 9 + digits;
+        }
+    }
+    let tod =
+        (h <= 23 && m <= 59 && s <= 60).then_some(((h * 60 + m) * 60 + s) * 1_000_000 + micros);
+    Some(Stamp {
+        whole: 0..end,
+        tod,
+        date: None,
+    })
+}
+
+/// Whether `head` holds `DD:DD:DD` (ASCII digits), which every match of [`TIME`] does.
+fn may_hold_time(head: &[u8]) -> bool {
+    let digits = |r: Range<usize>| {
+        head.get(r)
+            .is_some_and(|b| b.iter().all(u8::is_ascii_digit))
+    };
+    head.iter().enumerate().any(|(p, &c)| {
+        c == b':'
+            && p >= 2
+            && digits(p - 2..p)
+            && digits(p + 1..p + 3)
+            && head.get(p + 3) == Some(&b':')
+            && digits(p + 4..p + 6)
+    })
 }
 
 /// Where in a line the pjsip prefix may start (after a wrapper).

@@ -1156,3 +1156,25 @@ fn pieces_give_the_events_of_the_whole_log() {
         }
     }
 }
+
+/// The quick paths of [`Layout::parse`] (the colon prefilter and the hand-read leading time)
+/// give what the regex search gives, on every line of every recorded log (decor variants and
+/// wrapped logs included), for every column layout.
+#[test]
+fn the_quick_prefix_paths_agree_with_the_regex_search() {
+    let mut prefixed = 0;
+    for ((name, text), _) in FIXTURES {
+        for line in Lines::new(text) {
+            let clean = clean_head(line.bytes);
+            for sender in [22, 14, 0] {
+                for thread in [false, true] {
+                    let layout = Layout { sender, thread };
+                    let quick = layout.parse(&clean);
+                    assert_eq!(quick, layout.search(&clean), "{name}: {:?}", line.bytes);
+                    prefixed += usize::from(quick.is_some());
+                }
+            }
+        }
+    }
+    assert!(prefixed > 1000, "{prefixed}");
+}
