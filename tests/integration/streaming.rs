@@ -455,3 +455,24 @@ fn sarif_and_junit_are_the_same_from_windows() {
     assert_eq!(cases(&streamed), cases(&whole));
     std::fs::remove_file(&path).ok();
 }
+
+/// `flow --call` with a key that matches nothing lists what there is, at most 1,000 calls (and
+/// 1,000 flows), then how many more: the list is kept as the windows go by.
+#[test]
+fn an_unknown_call_lists_at_most_a_thousand() {
+    let dir = root().join("target").join("streaming");
+    std::fs::create_dir_all(&dir).expect("target/streaming");
+    let path = dir.join("unknown.log");
+    derive_many("basic-call/caller.log", 1010, &path);
+    let run = sipflow(&["flow", "--call", "nope", &path.to_string_lossy()]);
+    std::fs::remove_file(&path).ok();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    // miette wraps the help text: compare words.
+    let words = run.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("no call matches --call 'nope'"), "{words}");
+    assert!(words.contains("available: 1 ("), "{words}");
+    assert!(words.contains(", 1000 ("), "{words}");
+    assert!(!words.contains(", 1001 ("), "{words}");
+    assert!(words.contains(") and 10 more"), "{words}");
+    assert!(run.stdout.is_empty());
+}
