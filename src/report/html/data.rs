@@ -145,7 +145,8 @@ impl Gather {
                 setup_ms: c.setup_ms,
                 duration_ms: c.duration_ms,
                 findings: Vec::new(),
-                conv: conv_of_group.get(&c.group).copied().unwrap_or(0),
+                // A leg whose group leader is missing would open the window's first ladder.
+                conv: conv_of_group.get(&c.group).copied().unwrap_or(self.convs),
             });
         }
         for f in &model.flows {
@@ -208,7 +209,8 @@ impl Gather {
             .iter()
             .chain(&self.flows[first_flow..])
         {
-            if let Some(list) = conv_findings.get_mut(line.conv - self.convs) {
+            let mine = line.conv.checked_sub(self.convs);
+            if let Some(list) = mine.and_then(|i| conv_findings.get_mut(i)) {
                 list.extend(line.findings.iter().map(|fi| fi - first_finding));
             }
         }
