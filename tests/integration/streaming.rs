@@ -4,7 +4,7 @@
 //! runs cut the stream as often as the windowing allows. Findings are compared without call
 //! numbers (calls are numbered per window, so they may be numbered in another order).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::common::{data, derive_many, fixture, root, sipflow};
 
@@ -23,6 +23,16 @@ fn findings(input: &str, window_events: &str) -> Vec<String> {
         .collect();
     out.sort();
     out
+}
+
+/// A pjsip log of `copies` calls derived from the recorded log `rel`, written as `name` in
+/// `target/streaming/`.
+fn derived(name: &str, rel: &str, copies: usize) -> PathBuf {
+    let dir = root().join("target").join("streaming");
+    std::fs::create_dir_all(&dir).expect("target/streaming");
+    let path = dir.join(name);
+    derive_many(rel, copies, &path);
+    path
 }
 
 /// Every recorded input in `fixtures/`.
@@ -64,8 +74,6 @@ fn small_windows_give_the_findings_of_one_window_for_every_fixture() {
 /// as one window would, the flagship rule included, and a redirect is still seen followed.
 #[test]
 fn many_calls_judged_window_by_window_as_in_one_window() {
-    let dir = root().join("target").join("streaming");
-    std::fs::create_dir_all(&dir).expect("target/streaming");
     for (rel, copies, expect) in [
         (
             "call-freed-early/caller.log",
@@ -75,8 +83,7 @@ fn many_calls_judged_window_by_window_as_in_one_window() {
         ("rules/redirect-followed/caller.log", 200, None),
         ("basic-call/caller.log", 300, None),
     ] {
-        let path = dir.join(rel.replace('/', "-"));
-        derive_many(rel, copies, &path);
+        let path = derived(&rel.replace('/', "-"), rel, copies);
         let input = path.to_string_lossy();
         let whole = findings(&input, "1G");
         let streamed = findings(&input, "64");
@@ -99,10 +106,7 @@ fn many_calls_judged_window_by_window_as_in_one_window() {
 /// The human format's closing line counts every window's calls and findings.
 #[test]
 fn the_summary_counts_every_window() {
-    let dir = root().join("target").join("streaming");
-    std::fs::create_dir_all(&dir).expect("target/streaming");
-    let path = dir.join("summary.log");
-    derive_many("call-freed-early/caller.log", 50, &path);
+    let path = derived("summary.log", "call-freed-early/caller.log", 50);
     let input = path.to_string_lossy();
     let run = sipflow(&["check", "--limit", "window-events=32", &input]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -118,10 +122,7 @@ fn the_summary_counts_every_window() {
 /// the order of calls and the call numbers.
 #[test]
 fn the_json_document_is_the_same_from_windows() {
-    let dir = root().join("target").join("streaming");
-    std::fs::create_dir_all(&dir).expect("target/streaming");
-    let path = dir.join("json.log");
-    derive_many("call-freed-early/caller.log", 120, &path);
+    let path = derived("json.log", "call-freed-early/caller.log", 120);
     let input = path.to_string_lossy();
     let doc = |window: &str| -> serde_json::Value {
         let limit = format!("window-events={window}");
@@ -164,10 +165,7 @@ fn the_json_document_is_the_same_from_windows() {
 /// included: their lines come after every call's.
 #[test]
 fn the_html_report_is_the_same_from_windows() {
-    let dir = root().join("target").join("streaming");
-    std::fs::create_dir_all(&dir).expect("target/streaming");
-    let calls = dir.join("report-calls.log");
-    derive_many("call-freed-early/caller.log", 120, &calls);
+    let calls = derived("report-calls.log", "call-freed-early/caller.log", 120);
     let flows = ["registration-failed-423", "auth-failed"]
         .map(|rule| root().join(fixture(&format!("rules/{rule}/ua.log"))));
     let inputs = [
@@ -273,10 +271,7 @@ fn the_html_report_is_the_same_from_windows() {
 /// between them, so `flow --call N` draws the call `calls` lists as N.
 #[test]
 fn calls_events_and_flow_from_windows_agree_with_one_window_and_each_other() {
-    let dir = root().join("target").join("streaming");
-    std::fs::create_dir_all(&dir).expect("target/streaming");
-    let path = dir.join("views.log");
-    derive_many("call-freed-early/caller.log", 60, &path);
+    let path = derived("views.log", "call-freed-early/caller.log", 60);
     let flows = root().join(fixture("rules/registration-failed-423/ua.log"));
     let inputs = [path.to_string_lossy(), flows.to_string_lossy()];
     let run = |args: &[&str], window: &str| {
@@ -394,10 +389,7 @@ fn calls_events_and_flow_from_windows_agree_with_one_window_and_each_other() {
 /// one window, but for call numbers.
 #[test]
 fn sarif_and_junit_are_the_same_from_windows() {
-    let dir = root().join("target").join("streaming");
-    std::fs::create_dir_all(&dir).expect("target/streaming");
-    let path = dir.join("sarif.log");
-    derive_many("call-freed-early/caller.log", 50, &path);
+    let path = derived("sarif.log", "call-freed-early/caller.log", 50);
     let input = path.to_string_lossy();
     let run = |format: &str, window: &str| {
         let limit = format!("window-events={window}");
@@ -460,10 +452,7 @@ fn sarif_and_junit_are_the_same_from_windows() {
 /// 1,000 flows), then how many more: the list is kept as the windows go by.
 #[test]
 fn an_unknown_call_lists_at_most_a_thousand() {
-    let dir = root().join("target").join("streaming");
-    std::fs::create_dir_all(&dir).expect("target/streaming");
-    let path = dir.join("unknown.log");
-    derive_many("basic-call/caller.log", 1010, &path);
+    let path = derived("unknown.log", "basic-call/caller.log", 1010);
     let run = sipflow(&["flow", "--call", "nope", &path.to_string_lossy()]);
     std::fs::remove_file(&path).ok();
     assert_eq!(run.code, 2, "{}", run.stderr);

@@ -12,7 +12,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use crate::dialog::{Model, Owner};
-use crate::event::{Event, Locator};
+use crate::event::{Event, Locator, Timestamp};
 use crate::ingest::InputInfo;
 use crate::report::calls::status_text;
 use crate::report::ladder::{Conversation, Layout, RowKind};
@@ -63,6 +63,34 @@ pub struct Item {
     pub findings: Vec<usize>,
     /// The conversation (ladder) this line opens: B2BUA legs share one.
     pub conv: usize,
+}
+
+impl Item {
+    /// What a call's and a flow's lines share; setup, duration and conversation unset.
+    fn line(
+        (kind, key): (&'static str, String),
+        outcome: String,
+        start: Timestamp,
+        call_id: &str,
+        (from, to): (Option<&str>, Option<&str>),
+        (status, reason): (Option<u16>, Option<&str>),
+    ) -> Item {
+        Item {
+            key,
+            kind,
+            start: start.to_string(),
+            call_id: printable(call_id),
+            from: printable(from.unwrap_or("")),
+            to: printable(to.unwrap_or("")),
+            outcome,
+            status: status_text(status, reason),
+            explanation: status.map_or(String::new(), |c| status::explain(c).meaning.to_string()),
+            setup_ms: None,
+            duration_ms: None,
+            findings: Vec::new(),
+            conv: 0,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -131,40 +159,32 @@ impl Gather {
             convs.push(Conversation::of_call(model, c));
         }
         for c in &model.calls {
-            let x = c.final_status.map(status::explain);
             self.calls.push(Item {
-                key: c.index.to_string(),
-                kind: "call",
-                start: c.start.to_string(),
-                call_id: printable(&c.call_id),
-                from: printable(c.from.as_deref().unwrap_or("")),
-                to: printable(c.to.as_deref().unwrap_or("")),
-                outcome: c.outcome.as_str().to_string(),
-                status: status_text(c.final_status, c.final_reason.as_deref()),
-                explanation: x.map_or(String::new(), |x| x.meaning.to_string()),
                 setup_ms: c.setup_ms,
                 duration_ms: c.duration_ms,
-                findings: Vec::new(),
                 // A leg whose group leader is missing would open the window's first ladder.
                 conv: conv_of_group.get(&c.group).copied().unwrap_or(self.convs),
+                ..Item::line(
+                    ("call", c.index.to_string()),
+                    c.outcome.as_str().to_string(),
+                    c.start,
+                    &c.call_id,
+                    (c.from.as_deref(), c.to.as_deref()),
+                    (c.final_status, c.final_reason.as_deref()),
+                )
             });
         }
         for f in &model.flows {
-            let x = f.final_status.map(status::explain);
             self.flows.push(Item {
-                key: format!("F{}", f.index),
-                kind: "flow",
-                start: f.start.to_string(),
-                call_id: printable(&f.call_id),
-                from: printable(f.from.as_deref().unwrap_or("")),
-                to: printable(f.to.as_deref().unwrap_or("")),
-                outcome: printable(&f.method),
-                status: status_text(f.final_status, f.final_reason.as_deref()),
-                explanation: x.map_or(String::new(), |x| x.meaning.to_string()),
-                setup_ms: None,
-                duration_ms: None,
-                findings: Vec::new(),
                 conv: self.convs + convs.len(),
+                ..Item::line(
+                    ("flow", format!("F{}", f.index)),
+                    printable(&f.method),
+                    f.start,
+                    &f.call_id,
+                    (f.from.as_deref(), f.to.as_deref()),
+                    (f.final_status, f.final_reason.as_deref()),
+                )
             });
             convs.push(Conversation::of_flow(f));
         }
