@@ -220,13 +220,43 @@ pub struct MessageEvent {
     pub handle: Option<String>,
     /// The byte count the dump header declared, if any.
     pub declared_len: Option<usize>,
-    /// The record was cut (pjsip's 4000-byte log cap, or no `--end msg--`).
-    pub truncated: bool,
+    /// Why the message is incomplete, if it is (see [`Cut`]).
+    pub cut: Option<Cut>,
     /// The parsed message, or the raw bytes with the reason they did not parse.
     pub msg: Result<SipMessage, Unparsed>,
 }
 
+/// Why a message event holds only part of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cut {
+    /// pjsip's log record limit (`PJ_LOG_MAX_SIZE`, 4000 bytes) cut the dump: the logging
+    /// process lost the tail. The message itself went on the wire whole.
+    RecordLimit,
+    /// The input starts or ends inside the message: an excerpt, a rotated log, a capture that
+    /// stops. Nothing is wrong with the message; the input just does not hold all of it.
+    InputEdge,
+    /// Captured bytes are missing inside the input: the snapshot length, a gap in a TCP
+    /// stream, a reassembly limit, or a dump whose record stopped early for no visible reason.
+    Damaged,
+}
+
+impl Cut {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Cut::RecordLimit => "record-limit",
+            Cut::InputEdge => "input-edge",
+            Cut::Damaged => "damaged",
+        }
+    }
+}
+
 impl MessageEvent {
+    /// Whether the message is incomplete (for any reason; see [`MessageEvent::cut`]).
+    pub fn truncated(&self) -> bool {
+        self.cut.is_some()
+    }
+
     pub fn parsed(&self) -> Option<&SipMessage> {
         self.msg.as_ref().ok()
     }

@@ -222,8 +222,8 @@ impl Builder {
         w.sightings.push(event);
         w.src = w.src.take().or_else(|| m.src.clone());
         w.dst = w.dst.take().or_else(|| m.dst.clone());
-        let primary_cut = matches!(&events[w.event], Event::Message(p) if p.truncated);
-        if primary_cut && !m.truncated {
+        let primary_cut = matches!(&events[w.event], Event::Message(p) if p.truncated());
+        if primary_cut && !m.truncated() {
             w.event = event;
         }
         if let Some(owner) = self.model.message_owner[wire] {
@@ -245,7 +245,7 @@ impl Builder {
                 .sightings
                 .iter()
                 .any(|&s| events[s].origin().input == m.origin.input);
-            (m.truncated || p.truncated)
+            (m.truncated() || p.truncated())
                 && !from_here
                 && (p.raw().starts_with(raw) || raw.starts_with(p.raw()))
         })

@@ -1,7 +1,7 @@
 //! Correlation unit tests on messages taken from the recorded fixtures.
 
 use super::*;
-use crate::event::{Direction, Locator, MessageEvent, Origin, Transport};
+use crate::event::{Cut, Direction, Locator, MessageEvent, Origin, Transport};
 use crate::ingest::{IngestOptions, ingest_bytes};
 
 /// The message events of a fixture log, in order.
@@ -34,7 +34,7 @@ fn sighting(raw: &[u8], input: usize, direction: Direction, truncated: bool) -> 
         dst: None,
         handle: None,
         declared_len: None,
-        truncated,
+        cut: truncated.then_some(Cut::RecordLimit),
         msg: SipMessage::parse(raw),
     })
 }
@@ -42,7 +42,7 @@ fn sighting(raw: &[u8], input: usize, direction: Direction, truncated: bool) -> 
 #[test]
 fn cut_copies_of_one_message_are_one_wire_message() {
     let invite = fixture_messages("big-invite-cut/caller.log").remove(0);
-    assert!(invite.truncated);
+    assert!(invite.truncated());
     let raw = invite.raw().to_vec();
     let events = vec![
         sighting(&raw, 0, Direction::Tx, true),

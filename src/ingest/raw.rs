@@ -159,7 +159,7 @@ fn message_event(
         dst: None,
         handle: None,
         declared_len: None,
-        truncated: false,
+        cut: None,
         msg,
     }
 }

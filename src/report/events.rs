@@ -87,7 +87,7 @@ pub fn write_jsonl(ctx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
                             .map(|c| format!("{} {}", c.seq, c.method)),
                         handle: m.handle.as_deref(),
                         bytes: m.raw().len(),
-                        truncated: m.truncated,
+                        truncated: m.truncated(),
                         parse_error: m.msg.as_ref().err().map(|u| u.error.message.clone()),
                     },
                 )

@@ -68,7 +68,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         }
         let ev = model.message(w);
         let Some(m) = ev.parsed() else { continue };
-        if ev.truncated {
+        if ev.truncated() {
             let datagram_capture = matches!(ev.origin.locator, Locator::Frames(_))
                 && matches!(ev.transport, Transport::Udp | Transport::Sctp);
             if !datagram_capture {

@@ -78,7 +78,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let mut groups: BTreeMap<(String, Vec<&'static str>, String), (usize, usize)> = BTreeMap::new();
     for (w, wire) in model.messages.iter().enumerate() {
         let ev = model.message(w);
-        if wire.retransmission || ev.truncated {
+        if wire.retransmission || ev.truncated() {
             continue;
         }
         let Some(m) = ev.parsed() else { continue };

@@ -1,7 +1,7 @@
 //! SF020 `truncated-log-record`: a message dump cut by pjsip's 4000-byte log record cap.
 
 use super::{Context, Finding, Rule, Scope, Severity};
-use crate::event::{Event, Locator};
+use crate::event::{Cut, Event, Locator};
 
 pub(super) const RULE: Rule = Rule {
     code: "SF020",
@@ -47,7 +47,7 @@ The dump declares 3958 bytes; 3870 are in the log, and `--end msg--` is missing.
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     for (i, ev) in ctx.model.events.iter().enumerate() {
         let Event::Message(m) = ev else { continue };
-        if !m.truncated || !matches!(m.origin.locator, Locator::Text { .. }) {
+        if m.cut != Some(Cut::RecordLimit) || !matches!(m.origin.locator, Locator::Text { .. }) {
             continue;
         }
         let what = m

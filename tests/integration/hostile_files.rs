@@ -291,7 +291,8 @@ fn a_million_dialogs_that_never_end() {
     assert!(run.peak_kb <= MAX_RSS_KB, "peak RSS {} KiB", run.peak_kb);
 }
 
-/// A million cut records: each is a finding, written as the log is read. With a format that
+/// A million cut records: each is a finding, written as the log is read (but the last, which the
+/// end of the input cuts: that is no fault of pjsip's). With a format that
 /// shows no excerpts (concise, as here) the log is read piece by piece too, so memory does not
 /// grow with it.
 #[test]
@@ -317,8 +318,8 @@ fn a_million_cut_records() {
     std::fs::remove_file(&run.stdout_path).ok();
     assert_eq!(
         findings.matches("SF020 truncated-log-record").count(),
-        N,
-        "every cut record is a finding"
+        N - 1,
+        "every cut record but the one the input's end cuts is a finding"
     );
     assert!(run.peak_kb <= MAX_RSS_KB, "peak RSS {} KiB", run.peak_kb);
 }

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::net::SocketAddr;
 
-use crate::event::{Event, Locator, MessageEvent, Origin, Timestamp, Transport};
+use crate::event::{Cut, Event, Locator, MessageEvent, Origin, Timestamp, Transport};
 use crate::sip::SipMessage;
 
 pub use reader::{ReadError, is_capture};
@@ -58,11 +58,13 @@ pub fn parse(
     let mut datagrams = Vec::new();
     let mut chunks = Vec::new();
     let mut names = AddrNames::default();
-    let mut hand_on = |chunks: &mut Vec<SipChunk>, log: &mut CaptureLog| {
+    // A message cut short while the capture goes on lost bytes inside it (snaplen, a gap);
+    // one still incomplete when the capture ends was cut by the capture's end.
+    let mut hand_on = |chunks: &mut Vec<SipChunk>, log: &mut CaptureLog, cut: Cut| {
         for c in chunks.drain(..) {
             log.messages += 1;
             log.truncated += usize::from(c.truncated);
-            emit(chunk_event(c, input, &mut names));
+            emit(chunk_event(c, input, &mut names, cut));
         }
     };
     let summary = reader::read(r, &mut |pkt| {
@@ -70,11 +72,11 @@ pub fn parse(
         for d in datagrams.drain(..) {
             payloads.push(d, &mut chunks, &mut log.warnings);
         }
-        hand_on(&mut chunks, &mut log);
+        hand_on(&mut chunks, &mut log, Cut::Damaged);
     })?;
     decoder.finish(&mut log.warnings);
     payloads.finish(&mut chunks, &mut log.warnings);
-    hand_on(&mut chunks, &mut log);
+    hand_on(&mut chunks, &mut log, Cut::InputEdge);
     log.frames = summary.frames;
     log.warnings.extend(summary.warnings);
     Ok(log)
@@ -94,7 +96,8 @@ impl AddrNames {
     }
 }
 
-fn chunk_event(c: SipChunk, input: usize, names: &mut AddrNames) -> Event {
+/// `cut`: why the chunk is incomplete, if it is.
+fn chunk_event(c: SipChunk, input: usize, names: &mut AddrNames, cut: Cut) -> Event {
     Event::Message(MessageEvent {
         ts: c.ts,
         origin: Origin {
@@ -107,7 +110,7 @@ fn chunk_event(c: SipChunk, input: usize, names: &mut AddrNames) -> Event {
         dst: Some(names.of(c.dst)),
         handle: None,
         declared_len: None,
-        truncated: c.truncated,
+        cut: c.truncated.then_some(cut),
         msg: SipMessage::parse_owned(c.bytes),
     })
 }

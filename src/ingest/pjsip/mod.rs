@@ -23,7 +23,7 @@ use std::sync::LazyLock;
 
 use regex::bytes::Regex;
 
-use crate::event::{Event, Locator, LogEvent, MessageEvent, Origin, Timestamp};
+use crate::event::{Cut, Event, Locator, LogEvent, MessageEvent, Origin, Timestamp};
 use crate::sip::SipMessage;
 use clock::Clock;
 use dump::{Dump, Feed, Finished, Header};
@@ -189,7 +189,7 @@ impl<'a> Reader<'a> {
         if prefix.is_none() && self.feed_dump(line) {
             return;
         }
-        self.close_dump(false);
+        self.close_dump(false, false);
         match prefix {
             Some(p) => self.record(line, &clean, &p),
             None => self.foreign(line, &clean),
@@ -204,7 +204,7 @@ impl<'a> Reader<'a> {
         match dump.feed(line) {
             Feed::Body => true,
             Feed::End => {
-                self.close_dump(true);
+                self.close_dump(true, false);
                 true
             }
             Feed::Overflow => false,
@@ -260,8 +260,9 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Turns the open dump, if any, into a message event.
-    fn close_dump(&mut self, ended: bool) {
+    /// Turns the open dump, if any, into a message event. `ended`: its `--end msg--` was seen;
+    /// `eof`: the input ends here.
+    fn close_dump(&mut self, ended: bool, eof: bool) {
         let Some(dump) = self.dump.take() else {
             return;
         };
@@ -271,6 +272,12 @@ impl<'a> Reader<'a> {
             truncated,
         } = dump.finish(ended);
         self.out.truncated += usize::from(truncated);
+        // A dump still open when the input ends was cut by the input's edge, not by pjsip.
+        let cut = truncated.then_some(if eof && !ended {
+            Cut::InputEdge
+        } else {
+            Cut::RecordLimit
+        });
         let h = dump.header;
         let local = self.locals.conn(h.transport, &h.peer);
         if local.is_none() {
@@ -286,7 +293,7 @@ impl<'a> Reader<'a> {
             dst: None,
             handle: h.handle,
             declared_len: h.declared,
-            truncated,
+            cut,
             msg: SipMessage::parse(&raw),
         };
         *local::slot(&mut m) = local;
@@ -295,7 +302,7 @@ impl<'a> Reader<'a> {
     }
 
     fn finish(mut self) -> PjsipLog {
-        self.close_dump(false);
+        self.close_dump(false, true);
         self.release();
         self.out
     }

@@ -125,7 +125,7 @@ fn check_caller_dumps(log: &PjsipLog) {
     assert_eq!(rx.dst.as_deref(), Some("127.0.0.1:5080"));
     assert_eq!(rx.handle.as_deref(), Some("rdata0x55a2d07dbe28"));
     assert_eq!(
-        (rx.declared_len, rx.raw().len(), rx.truncated),
+        (rx.declared_len, rx.raw().len(), rx.truncated()),
         (Some(310), 310, false)
     );
     assert!(rx.raw().starts_with(b"SIP/2.0 100 Trying\r\nVia: "));
@@ -141,7 +141,7 @@ fn check_caller_dumps(log: &PjsipLog) {
     assert_eq!(tx.dst.as_deref(), Some("127.0.0.1:5070"));
     assert_eq!(tx.handle.as_deref(), Some("tdta0x55a2d08068c8"));
     assert_eq!(
-        (tx.declared_len, tx.raw().len(), tx.truncated),
+        (tx.declared_len, tx.raw().len(), tx.truncated()),
         (Some(353), 353, false)
     );
     assert_eq!(tx.parsed().and_then(|p| p.method()), Some("ACK"));
@@ -238,7 +238,7 @@ fn dump_cut_by_record_cap_is_kept_and_marked() {
     let log = run(&text);
     assert_eq!((log.dumps, log.truncated), (1, 1));
     let m = msgs(&log);
-    assert!(m[0].truncated);
+    assert!(m[0].truncated());
     assert_eq!(m[0].declared_len, Some(3959));
     assert!(m[0].raw().ends_with(b"s=pjmedia\r\na=rtp"));
     assert_eq!(m[0].origin.line(), Some(2));
@@ -268,7 +268,7 @@ fn dump_shorter_than_declared_is_truncated_even_with_end_marker() {
 ");
     let log = run(&text);
     assert_eq!((log.dumps, log.truncated), (1, 1));
-    assert!(msgs(&log)[0].truncated);
+    assert!(msgs(&log)[0].truncated());
 }
 
 #[test]
@@ -282,9 +282,9 @@ garbage!!!
     let log = run(&text);
     assert_eq!((log.dumps, log.truncated), (2, 1));
     let m = msgs(&log);
-    assert_eq!((m[0].truncated, m[0].raw()), (true, &b""[..]));
+    assert_eq!((m[0].truncated(), m[0].raw()), (true, &b""[..]));
     assert!(m[0].msg.is_err());
-    assert_eq!((m[1].truncated, m[1].raw()), (false, &b"garbage!!!"[..]));
+    assert_eq!((m[1].truncated(), m[1].raw()), (false, &b"garbage!!!"[..]));
     assert!(m[1].msg.is_err());
 }
 
@@ -333,7 +333,7 @@ TRACE:Sat 2026-11-21 05:33:13.961          pjsua_media.c thr0x7f20285 !.Call 1: 
     let m = msgs(&log);
     assert_eq!(m[0].src.as_deref(), Some("127.0.0.1:5090"));
     assert_eq!(
-        (m[0].raw(), m[0].truncated),
+        (m[0].raw(), m[0].truncated()),
         (&b"OPTIONS x\r\n\r\n"[..], false)
     );
 }
@@ -677,7 +677,7 @@ fn local_address_from_the_messages_when_the_log_shows_none() {
 ");
     let log = run(&text);
     let m = msgs(&log);
-    assert!(m.iter().all(|m| !m.truncated));
+    assert!(m.iter().all(|m| !m.truncated()));
     // RX request: nothing in it names us; the first address found for UDP is used.
     assert_eq!(m[0].dst.as_deref(), Some("[2001:db8::5]:5072"));
     assert_eq!(m[1].src.as_deref(), Some("[2001:db8::5]:5072"));
@@ -1000,7 +1000,7 @@ fn check_fixture(name: &str, text: &[u8]) -> PjsipLog {
             "{name} {:?}",
             m.origin
         );
-        if !m.truncated {
+        if !m.truncated() {
             assert_eq!(m.declared_len, Some(m.raw().len()), "{name} {:?}", m.origin);
             assert!(m.msg.is_ok(), "{name} {:?}", m.origin);
         }

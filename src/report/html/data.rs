@@ -365,7 +365,7 @@ fn message_view(ctx: &Context<'_>, model: &Model, wire: usize, spans: &[Mark]) -
                     Some(d) => format!(" {}", d.as_str()),
                     None => String::new(),
                 };
-                let cut = if m.truncated { " (cut)" } else { "" };
+                let cut = if m.truncated() { " (cut)" } else { "" };
                 Some(format!("{}{dir}{cut}", place(ctx, &model.events[s])))
             }
             Event::Log(_) => None,

@@ -273,7 +273,7 @@ impl Layout {
                     to,
                     label,
                     retransmission: wire.retransmission,
-                    truncated: ev.truncated,
+                    truncated: ev.truncated(),
                     malformed,
                 },
             });

@@ -44,7 +44,7 @@ fn load(rel: &str) -> Option<(CaptureLog, Vec<Found>)> {
                 Locator::Text { .. } => 0,
             },
             transport: m.transport,
-            truncated: m.truncated,
+            truncated: m.truncated(),
             label: m.parsed().map_or_else(
                 || "?".to_string(),
                 |p| {
