@@ -12,6 +12,7 @@ mod integration {
     pub mod hostile;
     pub mod hostile_files;
     pub mod public;
+    pub mod real_world;
     pub mod report;
     pub mod rule_cases;
     pub mod rule_cases_calls;
