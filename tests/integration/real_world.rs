@@ -145,15 +145,9 @@ fn suite_dir() -> PathBuf {
     root().join("tests/real-world")
 }
 
-/// `../shared/traces` from the crate root, or from its parent when the crate is a git worktree
-/// one level deeper than the checkout that has `../shared` beside it.
+/// `../shared/traces` beside the checkout, when it is there.
 fn shared_traces() -> Option<PathBuf> {
-    root()
-        .ancestors()
-        .skip(1)
-        .take(2)
-        .map(|dir| dir.join("shared/traces"))
-        .find(|p| p.is_dir())
+    Some(root().join("../shared/traces")).filter(|p| p.is_dir())
 }
 
 fn load_labels() -> Labels {
