@@ -206,7 +206,10 @@ fn finding(ctx: &Context<'_>, owner: Option<Owner>, l: &Large, count: usize) -> 
     };
     let more = match count {
         1 => String::new(),
-        n => format!(" ({} more request(s) over {LIMIT} bytes went over UDP)", n - 1),
+        n => format!(
+            " ({} more request(s) over {LIMIT} bytes went over UDP)",
+            n - 1
+        ),
     };
     let message = format!(
         "{method} of {} bytes sent over UDP{route}: RFC 3261 §18.1.1 wants requests over \

@@ -350,7 +350,11 @@ fn user_of(m: &SipMessage, method: &str) -> Option<String> {
     };
     let parsed = crate::sip::Uri::parse(&uri);
     let user = match &parsed {
-        Some(u) => u.user.clone().filter(|u| !u.is_empty()).unwrap_or(u.host.clone()),
+        Some(u) => u
+            .user
+            .clone()
+            .filter(|u| !u.is_empty())
+            .unwrap_or(u.host.clone()),
         None => uri.clone(),
     };
     Some(user.to_ascii_lowercase())
@@ -505,7 +509,12 @@ fn report(ctx: &Context<'_>, addr: &str, state: &SourceState, s: &Seen) -> Findi
     }
     let [r, i, o, other] = state.requests;
     let mut counts = Vec::new();
-    for (n, m) in [(r, "REGISTER"), (i, "INVITE"), (o, "OPTIONS"), (other, "other")] {
+    for (n, m) in [
+        (r, "REGISTER"),
+        (i, "INVITE"),
+        (o, "OPTIONS"),
+        (other, "other"),
+    ] {
         if n > 0 {
             counts.push(format!("{n} {m}"));
         }
@@ -586,7 +595,11 @@ fn won(ctx: &Context<'_>, addr: &str, state: &SourceState, a: &Attempt) -> Findi
     f.severity = Severity::Error;
     if let Some(r) = a.response {
         let event = ctx.model.messages[r].event;
-        f = f.with_span(event, ctx.start_line_of(event), "the attacker's request accepted");
+        f = f.with_span(
+            event,
+            ctx.start_line_of(event),
+            "the attacker's request accepted",
+        );
     }
     let event = ctx.model.messages[a.request].event;
     let span = ctx
@@ -671,7 +684,12 @@ mod tests {
         }
         // A few of them refused (deleted accounts) do not make it a sweep either.
         for i in 0..12 {
-            list.push(attempt(&format!("gone{i}"), "REGISTER", Outcome::Refused, 600));
+            list.push(attempt(
+                &format!("gone{i}"),
+                "REGISTER",
+                Outcome::Refused,
+                600,
+            ));
         }
         assert_eq!(feed(&list), (false, 0));
     }
@@ -694,7 +712,12 @@ mod tests {
                 Outcome::Challenged { answered: true },
                 round * 60_000,
             ));
-            list.push(attempt("6001", "REGISTER", Outcome::Accepted, round * 60_000 + 1));
+            list.push(attempt(
+                "6001",
+                "REGISTER",
+                Outcome::Accepted,
+                round * 60_000 + 1,
+            ));
         }
         assert_eq!(feed(&list), (false, 0));
     }

@@ -260,19 +260,15 @@ fn left_before(ctx: &Context<'_>, owner: Option<Owner>, items: &[Item], i: usize
     let Some(Owner::Call(c)) = owner else {
         return false;
     };
-    let Some(recipient) = model
-        .message(it.request)
-        .parsed()
-        .and_then(|m| m.to_tag())
-    else {
+    let Some(recipient) = model.message(it.request).parsed().and_then(|m| m.to_tag()) else {
         return false;
     };
     model.calls[c].messages.iter().any(|&w| {
         let ev = model.message(w);
         ev.ts <= it.ts
-            && ev.parsed().is_some_and(|m| {
-                m.method() == Some("BYE") && m.from_tag() == Some(recipient)
-            })
+            && ev
+                .parsed()
+                .is_some_and(|m| m.method() == Some("BYE") && m.from_tag() == Some(recipient))
     })
 }
 

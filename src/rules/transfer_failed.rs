@@ -237,7 +237,10 @@ fn sipfrag_failure(ctx: &Context<'_>, r: &Refer, after: &[Refer]) -> Option<Find
     let until = after
         .iter()
         .filter(|l| model.message_owner[l.request] == Some(owner))
-        .find(|l| l.final_response.is_some_and(|(_, c)| (200..300).contains(&c)))
+        .find(|l| {
+            l.final_response
+                .is_some_and(|(_, c)| (200..300).contains(&c))
+        })
         .map(|l| l.ts);
     let seq = r.seq.to_string();
     let (notify, code, span) = messages.iter().find_map(|&w| {

@@ -93,16 +93,18 @@ fn findings(rule: &str, inputs: &[&str]) -> Vec<(String, String)> {
 }
 
 fn fixture_findings(rule: &str, inputs: &[&str]) -> Vec<(String, String)> {
-    let paths: Vec<String> = inputs
-        .iter()
-        .map(|i| super::common::fixture(i))
-        .collect();
+    let paths: Vec<String> = inputs.iter().map(|i| super::common::fixture(i)).collect();
     findings(rule, &paths.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 /// A public trace in `../shared/traces/public`, or `None` (with a printed reason) when absent.
 fn public(rel: &str) -> Option<String> {
-    let p: PathBuf = root().join("..").join("shared").join("traces").join("public").join(rel);
+    let p: PathBuf = root()
+        .join("..")
+        .join("shared")
+        .join("traces")
+        .join("public")
+        .join(rel);
     if p.exists() {
         Some(p.to_string_lossy().into_owned())
     } else {
@@ -113,7 +115,10 @@ fn public(rel: &str) -> Option<String> {
 
 #[test]
 fn svcrack_brute_force_is_a_warning_and_the_cracked_account_an_error() {
-    let found = fixture_findings("scanner-traffic", &["rules-traffic/scanner-crack/scan.pcap"]);
+    let found = fixture_findings(
+        "scanner-traffic",
+        &["rules-traffic/scanner-crack/scan.pcap"],
+    );
     assert_eq!(found.len(), 2, "{found:#?}");
     let (sev, msg) = &found[0];
     assert_eq!(sev, "warning");
@@ -131,7 +136,10 @@ fn svcrack_brute_force_is_a_warning_and_the_cracked_account_an_error() {
         msg.starts_with("account 6001 compromised") && msg.contains("after 5 refused guesses"),
         "{msg}"
     );
-    let ev = evidence("scanner-traffic", &["rules-traffic/scanner-crack/scan.pcap"]);
+    let ev = evidence(
+        "scanner-traffic",
+        &["rules-traffic/scanner-crack/scan.pcap"],
+    );
     assert_eq!(
         span_text(&ev, "a scanner's User-Agent"),
         Some("User-Agent: friendly-scanner")
@@ -141,8 +149,8 @@ fn svcrack_brute_force_is_a_warning_and_the_cracked_account_an_error() {
         Some("SIP/2.0 200 OK")
     );
     assert!(
-        span_text(&ev, "the REGISTER from 127.0.0.1").is_some_and(|t| t
-            .starts_with("Authorization: Digest username=\"6001\"")),
+        span_text(&ev, "the REGISTER from 127.0.0.1")
+            .is_some_and(|t| t.starts_with("Authorization: Digest username=\"6001\"")),
         "{ev:#?}"
     );
 }
@@ -156,7 +164,10 @@ fn the_public_scanner_capture_shows_the_compromised_account() {
     let severities: Vec<&str> = found.iter().map(|(s, _)| s.as_str()).collect();
     assert_eq!(severities, ["warning", "error"], "{found:#?}");
     assert!(found[0].1.contains("147.32.77.113"), "{found:#?}");
-    assert!(found[1].1.starts_with("account 6001 compromised"), "{found:#?}");
+    assert!(
+        found[1].1.starts_with("account 6001 compromised"),
+        "{found:#?}"
+    );
 }
 
 #[test]
@@ -214,7 +225,10 @@ fn transfers_refused_or_failed_at_the_target() {
         &["rules-traffic/transfer/refer-refused/call.pcap"],
     );
     assert_eq!(refused.len(), 1, "{refused:#?}");
-    assert!(refused[0].1.contains("refused with 603 Decline"), "{refused:#?}");
+    assert!(
+        refused[0].1.contains("refused with 603 Decline"),
+        "{refused:#?}"
+    );
 }
 
 #[test]
@@ -234,7 +248,10 @@ fn the_public_transfer_and_subscriptions() {
     assert_eq!(subs.len(), 4, "{subs:#?}");
     for (sev, msg) in &subs {
         assert_eq!(sev, "error");
-        assert!(msg.contains("481") && msg.contains("1 more failure"), "{msg}");
+        assert!(
+            msg.contains("481") && msg.contains("1 more failure"),
+            "{msg}"
+        );
     }
     // Those 481s are not also unknown-dialog's.
     let unknown = findings("unknown-dialog", &[&path]);
