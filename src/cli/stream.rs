@@ -193,6 +193,8 @@ struct Totals<'a> {
     behind: Option<Behind>,
     /// With `calls`, `events` or `flow`: what it keeps.
     view: Option<Gathered<'a>>,
+    /// What the rules remember from one window to the next.
+    memory: rules::Memory,
 }
 
 /// A window's model and findings, and the inputs as known when it was cut.
@@ -284,13 +286,19 @@ impl Totals<'_> {
         // How far each input had been read when the window was cut, not how far this window's
         // events go.
         let found = match run.rules {
-            Some(settings) => rules::run(&rules::Context {
-                model: &model,
-                settings,
-                inputs,
-                input_ends: w.input_ends,
-                whole_inputs: last,
-            }),
+            Some(settings) => {
+                let ctx = rules::Context {
+                    model: &model,
+                    settings,
+                    inputs,
+                    input_ends: w.input_ends,
+                    whole_inputs: last,
+                    memory: std::mem::take(&mut self.memory),
+                };
+                let found = rules::run(&ctx);
+                self.memory = ctx.memory;
+                found
+            }
             None => Vec::new(),
         };
         let ctx = Context {

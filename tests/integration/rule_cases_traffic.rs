@@ -1,0 +1,282 @@
+//! Fixture cases of the traffic rules (scanner-traffic, oversized-udp-message,
+//! transfer-failed, subscription-failed): recordings in `fixtures/rules-traffic/`, and the
+//! public traces in `../shared/traces/public` they were studied on (skipped when absent).
+
+use std::path::PathBuf;
+
+use super::common::{root, sipflow};
+use super::rule_cases::{RuleCase, evidence, span_text};
+
+pub const CASES: &[RuleCase] = &[
+    RuleCase {
+        rule: "scanner-traffic",
+        args: &[],
+        positive: &[&["rules-traffic/scanner-crack/scan.pcap"]],
+        negative: &[
+            // A proxy forwarding four users' REGISTERs, a phone re-registering every 10 s,
+            // OPTIONS keepalives: all challenged and accepted, or answered.
+            &[
+                "rules-traffic/scanner-negative/ua.log",
+                "rules-traffic/scanner-negative/register.pcap",
+            ],
+            // One user's wrong password, refused: auth-failed's, not an attack.
+            &["register-403/ua.log", "register-403/registrar.msg"],
+            &["register-401/ua.log", "register-401/registrar.msg"],
+        ],
+    },
+    RuleCase {
+        rule: "oversized-udp-message",
+        args: &[],
+        positive: &[
+            &["rules-traffic/oversized-udp/lost/call.pcap"],
+            &["rules-traffic/oversized-udp/answered/call.pcap"],
+        ],
+        negative: &[
+            &["rules-traffic/oversized-udp/tcp/call.pcap"],
+            &["basic-call/caller.log", "basic-call/callee.log"],
+            &["captures/pjsua-udp/call.pcap"],
+        ],
+    },
+    RuleCase {
+        rule: "transfer-failed",
+        args: &[],
+        positive: &[
+            &[
+                "rules-traffic/transfer/target-busy/transferor.log",
+                "rules-traffic/transfer/target-busy/transferee.log",
+            ],
+            &["rules-traffic/transfer/target-busy/call.pcap"],
+            &["rules-traffic/transfer/refer-refused/transferor.log"],
+            &["rules-traffic/transfer/refer-refused/call.pcap"],
+        ],
+        negative: &[
+            &[
+                "rules-traffic/transfer/ok/transferor.log",
+                "rules-traffic/transfer/ok/transferee.log",
+            ],
+            &["rules-traffic/transfer/ok/call.pcap"],
+        ],
+    },
+    RuleCase {
+        rule: "subscription-failed",
+        args: &[],
+        positive: &[
+            &["rules-traffic/subscription/refused/ua.log"],
+            &["rules-traffic/subscription/notify-481/ua.log"],
+            &["rules-traffic/subscription/notify-481/call.pcap"],
+        ],
+        negative: &[
+            &["rules-traffic/subscription/ok/ua.log"],
+            &["rules-traffic/subscription/ok/call.pcap"],
+        ],
+    },
+];
+
+/// `check --format json --select RULE` findings: (severity, message) pairs.
+fn findings(rule: &str, inputs: &[&str]) -> Vec<(String, String)> {
+    let mut args = vec!["check", "--format", "json", "--select", rule];
+    args.extend_from_slice(inputs);
+    let out = sipflow(&args);
+    assert!(matches!(out.code, 0 | 1), "{args:?}: {}", out.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["severity"].as_str().unwrap_or("?").to_string(),
+                f["message"].as_str().unwrap_or("?").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn fixture_findings(rule: &str, inputs: &[&str]) -> Vec<(String, String)> {
+    let paths: Vec<String> = inputs.iter().map(|i| super::common::fixture(i)).collect();
+    findings(rule, &paths.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// A public trace in `../shared/traces/public`, or `None` (with a printed reason) when absent.
+fn public(rel: &str) -> Option<String> {
+    let p: PathBuf = root()
+        .join("..")
+        .join("shared")
+        .join("traces")
+        .join("public")
+        .join(rel);
+    if p.exists() {
+        Some(p.to_string_lossy().into_owned())
+    } else {
+        eprintln!("SKIPPED: {} is absent (../shared not here)", p.display());
+        None
+    }
+}
+
+#[test]
+fn svcrack_brute_force_is_a_warning_and_the_cracked_account_an_error() {
+    let found = fixture_findings(
+        "scanner-traffic",
+        &["rules-traffic/scanner-crack/scan.pcap"],
+    );
+    assert_eq!(found.len(), 2, "{found:#?}");
+    let (sev, msg) = &found[0];
+    assert_eq!(sev, "warning");
+    for part in [
+        "SIP scanner at 127.0.0.1",
+        "\"friendly-scanner\"",
+        "swept 21 users",
+        "5 refused credentials for user 6001",
+    ] {
+        assert!(msg.contains(part), "{part}: {msg}");
+    }
+    let (sev, msg) = &found[1];
+    assert_eq!(sev, "error");
+    assert!(
+        msg.starts_with("account 6001 compromised") && msg.contains("after 5 refused guesses"),
+        "{msg}"
+    );
+    let ev = evidence(
+        "scanner-traffic",
+        &["rules-traffic/scanner-crack/scan.pcap"],
+    );
+    assert_eq!(
+        span_text(&ev, "a scanner's User-Agent"),
+        Some("User-Agent: friendly-scanner")
+    );
+    assert_eq!(
+        span_text(&ev, "the attacker's request accepted"),
+        Some("SIP/2.0 200 OK")
+    );
+    assert!(
+        span_text(&ev, "the REGISTER from 127.0.0.1")
+            .is_some_and(|t| t.starts_with("Authorization: Digest username=\"6001\"")),
+        "{ev:#?}"
+    );
+}
+
+#[test]
+fn the_public_scanner_capture_shows_the_compromised_account() {
+    let Some(path) = public("ipfixprobe/sip.pcap") else {
+        return;
+    };
+    let found = findings("scanner-traffic", &[&path]);
+    let severities: Vec<&str> = found.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(severities, ["warning", "error"], "{found:#?}");
+    assert!(found[0].1.contains("147.32.77.113"), "{found:#?}");
+    assert!(
+        found[1].1.starts_with("account 6001 compromised"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn a_large_udp_request_is_an_error_only_when_lost() {
+    let lost = fixture_findings(
+        "oversized-udp-message",
+        &["rules-traffic/oversized-udp/lost/call.pcap"],
+    );
+    assert_eq!(lost.len(), 1, "{lost:#?}");
+    assert_eq!(lost[0].0, "error");
+    assert!(
+        lost[0].1.starts_with("INVITE of 2346 bytes sent over UDP")
+            && lost[0].1.contains("sent 5 times and never answered"),
+        "{lost:#?}"
+    );
+    let answered = fixture_findings(
+        "oversized-udp-message",
+        &["rules-traffic/oversized-udp/answered/call.pcap"],
+    );
+    assert_eq!(answered.len(), 1, "{answered:#?}");
+    assert_eq!(answered[0].0, "warning");
+    assert!(answered[0].1.contains("answered 200"), "{answered:#?}");
+    let ev = evidence(
+        "oversized-udp-message",
+        &["rules-traffic/oversized-udp/answered/call.pcap"],
+    );
+    assert_eq!(
+        span_text(&ev, "2346 bytes over UDP"),
+        Some("INVITE sip:service@10.99.62.2:6231 SIP/2.0")
+    );
+}
+
+#[test]
+fn transfers_refused_or_failed_at_the_target() {
+    let busy = fixture_findings(
+        "transfer-failed",
+        &["rules-traffic/transfer/target-busy/transferor.log"],
+    );
+    assert_eq!(busy.len(), 1, "{busy:#?}");
+    assert!(busy[0].1.contains("ended with 486"), "{busy:#?}");
+    let ev = evidence(
+        "transfer-failed",
+        &["rules-traffic/transfer/target-busy/transferor.log"],
+    );
+    assert_eq!(
+        span_text(&ev, "sipfrag: final status 486"),
+        Some("SIP/2.0 486 Busy Here")
+    );
+    assert_eq!(
+        span_text(&ev, "the transfer target"),
+        Some("Refer-To: sip:target@127.0.0.1:6245")
+    );
+    let refused = fixture_findings(
+        "transfer-failed",
+        &["rules-traffic/transfer/refer-refused/call.pcap"],
+    );
+    assert_eq!(refused.len(), 1, "{refused:#?}");
+    assert!(
+        refused[0].1.contains("refused with 603 Decline"),
+        "{refused:#?}"
+    );
+}
+
+#[test]
+fn the_public_transfer_and_subscriptions() {
+    let Some(path) = public("heplify/erspan_sip_ipv4_udp.pcapng") else {
+        return;
+    };
+    // REFER → 407 → REFER with credentials → 488, relayed on both legs of the SBC: one finding.
+    let transfer = findings("transfer-failed", &[&path]);
+    assert_eq!(transfer.len(), 1, "{transfer:#?}");
+    assert!(
+        transfer[0].1.starts_with("attended transfer") && transfer[0].1.contains("488"),
+        "{transfer:#?}"
+    );
+    // Four user-profile subscriptions, each lost: a NOTIFY and the refresh answered 481.
+    let subs = findings("subscription-failed", &[&path]);
+    assert_eq!(subs.len(), 4, "{subs:#?}");
+    for (sev, msg) in &subs {
+        assert_eq!(sev, "error");
+        assert!(
+            msg.contains("481") && msg.contains("1 more failure"),
+            "{msg}"
+        );
+    }
+    // Those 481s are not also unknown-dialog's.
+    let unknown = findings("unknown-dialog", &[&path]);
+    assert!(unknown.is_empty(), "{unknown:#?}");
+}
+
+#[test]
+fn subscriptions_refused_or_lost() {
+    let refused = fixture_findings(
+        "subscription-failed",
+        &["rules-traffic/subscription/refused/ua.log"],
+    );
+    assert_eq!(refused.len(), 1, "{refused:#?}");
+    assert_eq!(refused[0].0, "error");
+    assert!(
+        refused[0].1.contains("489 Bad Event") && refused[0].1.contains("no presence updates"),
+        "{refused:#?}"
+    );
+    let ev = evidence(
+        "subscription-failed",
+        &["rules-traffic/subscription/notify-481/ua.log"],
+    );
+    assert_eq!(
+        span_text(&ev, "481 to the NOTIFY"),
+        Some("SIP/2.0 481 Call/Transaction Does Not Exist")
+    );
+    assert_eq!(span_text(&ev, "the NOTIFY"), Some("Event: presence"));
+}
