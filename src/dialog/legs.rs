@@ -1,8 +1,9 @@
 //! B2BUA legs: calls that are one end-to-end call, linked in a petgraph graph.
 //!
-//! Two calls are legs of one call when a correlation header of one names the other:
-//! `X-Call-ID`/`X-CID`-style headers carry the other leg's Call-ID, and `Session-ID`
-//! (RFC 7989) carries session UUIDs that both legs share. The header list is configurable. Each
+//! Two calls are legs of one call when they share a Call-ID (under other From tags: a B2BUA or
+//! SBC that keeps the Call-ID, a retry with a new tag), or when a correlation header of one
+//! names the other: `X-Call-ID`/`X-CID`-style headers carry the other leg's Call-ID, and
+//! `Session-ID` (RFC 7989) carries session UUIDs that both legs share. The header list is configurable. Each
 //! connected component of the graph becomes one group. Owns only this linking.
 
 use std::collections::{BTreeMap, HashMap};
@@ -69,7 +70,9 @@ pub fn link(model: &mut Model, headers: &[String]) {
             }
         }
     }
-    for calls in by_uuid.values() {
+    // Calls that share a Call-ID under other From tags are legs of one call too: a B2BUA or
+    // SBC that keeps the Call-ID but rewrites the tags, or a UA that retries with a new tag.
+    for calls in by_uuid.values().chain(by_call_id.values()) {
         edges.extend(calls.windows(2).map(|w| (w[0], w[1])));
     }
     for (a, b) in edges {
