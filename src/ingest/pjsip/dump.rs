@@ -19,7 +19,7 @@ use std::sync::LazyLock;
 use memchr::memmem;
 use regex::bytes::Regex;
 
-use super::line::{Carry, Cont, Line, Shape};
+use super::line::{Carry, Cont, Line, Shape, strip_ansi};
 use crate::event::{Cut, Direction, Timestamp, Transport};
 use crate::sip::{ParseError, SipMessage, Unparsed};
 
@@ -368,7 +368,8 @@ impl Dump {
             self.cont = Some(cont);
         }
         let cont = self.cont.as_ref().unwrap_or(&Cont::Plain);
-        let text = match cont.carry(line.bytes) {
+        let bytes = strip_ansi(line.bytes);
+        let text = match cont.carry(&bytes) {
             Carry::Yes(text) => text,
             Carry::Cut => return Feed::Cut,
             Carry::No => return Feed::Foreign,
@@ -630,13 +631,16 @@ fn undouble(lines: &[&[u8]], ended: bool, declared: Option<usize>) -> Option<Vec
             raw.extend_from_slice(b"\r\n");
         }
         raw.extend_from_slice(line);
-        raw.extend_from_slice(b"\r\n");
+        // A line the input ends inside has no line end.
+        if ended || i + 1 < text.len() {
+            raw.extend_from_slice(b"\r\n");
+        }
     }
     if body_at.is_none() && ended {
         raw.extend_from_slice(b"\r\n");
     }
     // A body without a final line end: the declared size tells.
-    if body_at.is_some() && declared == Some(raw.len() - 2) {
+    if ended && body_at.is_some() && declared == Some(raw.len() - 2) {
         raw.truncate(raw.len() - 2);
     }
     Some(raw)

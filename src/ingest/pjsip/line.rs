@@ -80,13 +80,30 @@ static ANSI: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 
-/// `bytes` without colour codes (ANSI `\x1b[…m` and the like, XcodeColors `\x1b[fg…;`).
+/// XcodeColors codes whose ESC byte a paste lost (`[fg85,85,85;`, `[;`).
+static XCODE_PASTED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?-u)\[(?:(?:fg|bg)[0-9]{1,3},[0-9]{1,3},[0-9]{1,3};|(?:fg|bg)?;)")
+        .expect("static regex")
+});
+
+/// `bytes` without colour codes (ANSI `\x1b[…m` and the like, XcodeColors `\x1b[fg…;`, also
+/// when a paste lost their ESC byte).
 pub(super) fn strip_ansi(bytes: &[u8]) -> Cow<'_, [u8]> {
-    if bytes.contains(&0x1b) {
+    let mut out = if bytes.contains(&0x1b) {
         ANSI.replace_all(bytes, &b""[..])
     } else {
         Cow::Borrowed(bytes)
+    };
+    let pasted = memchr::memchr_iter(b'[', &out).any(|at| {
+        matches!(
+            out.get(at + 1..at + 3),
+            Some([b'f' | b'b', b'g']) | Some([b';', _])
+        ) || out.get(at + 1) == Some(&b';')
+    });
+    if pasted && let Cow::Owned(o) = XCODE_PASTED.replace_all(&out, &b""[..]) {
+        out = Cow::Owned(o);
     }
+    out
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

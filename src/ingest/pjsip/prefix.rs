@@ -264,7 +264,7 @@ impl Learnt {
         Some(Prefix {
             wrapper: 0..len,
             date,
-            tod: stamp.and_then(|s| s.tod),
+            tod: stamp.and_then(|s| s.tod_in(head)),
             sender: len..len,
             text: text_start(line, len)..line.len(),
         })
@@ -308,7 +308,7 @@ pub(super) fn loose_time(line: &[u8], end: usize) -> Option<(Option<i64>, i64)> 
         .clone()
         .and_then(|d| date(head.get(d)?))
         .or_else(|| wrapper_date(head));
-    Some((date, stamp.tod?))
+    Some((date, stamp.tod_in(head)?))
 }
 
 /// A match of [`TIME`]: where it is, the time of day it reads (`None` if out of range), and
@@ -320,6 +320,28 @@ struct Stamp {
 }
 
 impl Stamp {
+    /// The time of day, with the milliseconds an application's logger writes after a comma or
+    /// a colon (`12:06:44,061`, `12:06:44:061`) when the match has no fraction.
+    fn tod_in(&self, line: &[u8]) -> Option<i64> {
+        let tod = self.tod?;
+        let end = self.whole.end;
+        let after = line.get(end..).unwrap_or_default();
+        let millis = match after {
+            [b',' | b':', a, b, c, rest @ ..]
+                if [a, b, c].iter().all(|d| d.is_ascii_digit())
+                    && !rest.first().is_some_and(u8::is_ascii_digit)
+                    && !line
+                        .get(self.whole.clone())
+                        .unwrap_or_default()
+                        .contains(&b'.') =>
+            {
+                i64::from(a - b'0') * 100 + i64::from(b - b'0') * 10 + i64::from(c - b'0')
+            }
+            _ => 0,
+        };
+        Some(tod + millis * 1000)
+    }
+
     fn of(c: &Captures<'_>) -> Option<Stamp> {
         Some(Stamp {
             whole: c.get(0)?.range(),
