@@ -532,8 +532,12 @@ impl Dump {
     }
 }
 
-/// A header line: a token (RFC 3261 `token`), optional blanks, a colon.
+/// A header line: a token (RFC 3261 `token`, starting with a letter as every header name does:
+/// a time `05:28:17` is not one), optional blanks, a colon.
 fn is_header_line(line: &[u8]) -> bool {
+    if !line.first().is_some_and(u8::is_ascii_alphabetic) {
+        return false;
+    }
     let name = line
         .iter()
         .take_while(|&&b| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b))
