@@ -125,3 +125,41 @@ fn real_excerpts_are_read_without_faults_at_their_edges() {
         }
     }
 }
+
+/// The excerpts of `fixtures/pjsip-decors/` (wrappers no real-world excerpt shows): every dump
+/// header is a message, cut only by the excerpt's edges, and `check` reports nothing about the
+/// edges.
+#[test]
+fn decor_excerpts_are_read_without_faults_at_their_edges() {
+    let dir = root().join("fixtures/pjsip-decors");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("fixtures/pjsip-decors")
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".log"))
+        .map(|n| format!("fixtures/pjsip-decors/{n}"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5, "{files:?}");
+    for rel in &files {
+        let m = messages(rel);
+        eprintln!("{}", summary(rel, &m));
+        assert_eq!(
+            m.len(),
+            headers(rel),
+            "{rel}: every dump header is a message"
+        );
+        assert!(
+            m.iter()
+                .all(|m| matches!(m.cut, None | Some(Cut::InputEdge))),
+            "{rel}"
+        );
+        let rules = rules(rel);
+        assert!(
+            !rules
+                .iter()
+                .any(|r| r == "truncated-log-record" || r == "malformed-message"),
+            "{rel}: {rules:?}"
+        );
+    }
+}

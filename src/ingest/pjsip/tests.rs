@@ -1557,3 +1557,37 @@ fn colour_codes_of_every_kind_are_removed() {
         b"Contact: <sip:[::1]:5060>"
     );
 }
+
+#[test]
+fn derived_wrappings_give_the_recording_s_messages() {
+    // Loggers no public excerpt shows, derived from a recording by fixtures/derive/derive.py
+    // in each logger's format: the messages are the recording's, byte for byte, none cut, and
+    // its evidence lines are read.
+    let (name, original) = fixture!("basic-call/callee.log");
+    let want = read(original);
+    let raws = |l: &PjsipLog| -> Vec<(Vec<u8>, Option<Cut>)> {
+        msgs(l).iter().map(|m| (m.raw().to_vec(), m.cut)).collect()
+    };
+    let derived: [(&str, &[u8]); 5] = [
+        fixture!("derive/basic-call.callee.logcat-brief.derived.log"),
+        fixture!("derive/basic-call.callee.logcat-time.derived.log"),
+        fixture!("derive/basic-call.callee.journal.derived.log"),
+        fixture!("derive/basic-call.callee.log4j.derived.log"),
+        fixture!("derive/basic-call.callee.pj-level.derived.log"),
+    ];
+    for (d, text) in derived {
+        let log = read(text);
+        assert_eq!(raws(&log), raws(&want), "{d} vs {name}");
+        assert_eq!(kinds(&log), kinds(&want), "{d}");
+        // `PJ| level |` shows no time: its events are all at the day's start.
+        if !d.contains("pj-level") {
+            let times = |l: &PjsipLog| -> Vec<String> {
+                msgs(l)
+                    .iter()
+                    .map(|m| time_of(m)[time_of(m).len() - 12..].to_string())
+                    .collect()
+            };
+            assert_eq!(times(&log), times(&want), "{d}");
+        }
+    }
+}
