@@ -1,11 +1,17 @@
-//! pjsip log ingest: pjsua / pjsua2 / pjsip log output into [`Event`]s.
+//! pjsip log ingest: pjsua / pjsua2 / pjsip log output into [`Event`]s, as it is written and as
+//! people paste it.
 //!
 //! Owns: finding pjsip's line prefix in every decor variant, also inside an application's own
-//! prefix (logcat, Python logging, NSLog, log4net) or colour codes (`prefix`); log time with
-//! midnight rollover (`clock`); `TX`/`RX` message dumps, including those cut by pjsip's
-//! 4000-byte record cap (`dump`); the local address of each dump (`local`); and the table of
-//! evidence lines that become [`LogEvent`]s (`evidence`). Does not own: SIP grammar (each dump
-//! body goes to [`SipMessage::parse`]), reading or sniffing files in general
+//! prefix (logcat, Python logging, NSLog, log4net) or colour codes (`prefix`); learning, from
+//! the constant dump header and `--end msg--`, the record prefix of a log whose records do not
+//! carry pjsip's decor and what a dump's continuation lines carry (`prefix::Learnt`,
+//! `line::Cont`); log time with midnight rollover, and the first time shown for lines read
+//! before it (`clock`); `TX`/`RX` message dumps: found anywhere on a line, their exact bytes
+//! rebuilt from pastes that lost CRs, doubled or collapsed line ends, the reason one is
+//! incomplete ([`crate::event::Cut`]), and dumps interrupted by other lines (`dump`); the local
+//! address of each dump (`local`); and the table of evidence lines that become [`LogEvent`]s
+//! (`evidence`). Does not own: SIP grammar (each dump body goes to
+//! [`crate::sip::SipMessage::parse`]), reading or sniffing files in general
 //! ([`crate::ingest`]), or what the events mean for calls ([`crate::dialog`]).
 
 mod clock;
