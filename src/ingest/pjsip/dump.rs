@@ -128,14 +128,6 @@ pub(super) fn find_header(line: &[u8]) -> Option<Found> {
 }
 
 impl Header {
-    /// Parses a header that starts the text (tests and callers that know where it is).
-    #[cfg(test)]
-    pub fn parse(text: &[u8]) -> Option<Header> {
-        find_header(text)
-            .filter(|f| f.at == 0 && f.collapsed.is_none())
-            .map(|f| f.header)
-    }
-
     fn of(c: &regex::bytes::Captures<'_>) -> Header {
         let s = |i: usize| c.get(i).map_or_else(String::new, |m| lossy(m.as_bytes()));
         let info = s(3);
