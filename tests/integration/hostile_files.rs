@@ -333,7 +333,7 @@ fn a_million_cut_records() {
                 "INVITE sip:bob@127.0.0.2 SIP/2.0\r\nCall-ID: cut-{i}\r\nCSeq: 1 INVITE\r\nX-Pad: "
             );
             let pad = 3998 - head.len() - msg.len();
-            write!(w, "{head}{msg}{}\n", "x".repeat(pad)).expect("write");
+            writeln!(w, "{head}{msg}{}", "x".repeat(pad)).expect("write");
         }
         w.flush().expect("flush");
     }

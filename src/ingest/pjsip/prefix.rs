@@ -217,10 +217,10 @@ impl Learnt {
                     let pjsip = layout.parse(&clean).is_some();
                     decors.push((pjsip, clean[..found.at].to_vec()));
                 }
-            } else if let Some(at) = end_marker(&clean) {
-                if ends.len() < SAMPLE_MARKS {
-                    ends.push(Cont::of(&clean[..at], None));
-                }
+            } else if let Some(at) = end_marker(&clean)
+                && ends.len() < SAMPLE_MARKS
+            {
+                ends.push(Cont::of(&clean[..at], None));
             }
             if decors.len() >= SAMPLE_MARKS && ends.len() >= SAMPLE_MARKS {
                 break;
