@@ -475,7 +475,7 @@ impl Dump {
     /// ([`Cut::RecordLimit`]); else it stopped for no visible reason ([`Cut::Damaged`]).
     pub fn finish(self, close: Close) -> Finished {
         if self.collapsed {
-            return self.finish_collapsed(close);
+            return self.finish_collapsed();
         }
         let raw = rebuild(self.lines(), close == Close::Ended, self.header.declared);
         let declared = self.header.declared;
@@ -497,7 +497,7 @@ impl Dump {
         }
     }
 
-    fn finish_collapsed(self, close: Close) -> Finished {
+    fn finish_collapsed(self) -> Finished {
         let mut raw = Vec::with_capacity(self.collected);
         for (i, line) in self.lines().enumerate() {
             if i > 0 {
@@ -512,13 +512,11 @@ impl Dump {
                 .into(),
             span: 0..first,
         };
+        // Damaged even when the input ends inside it: its line breaks are lost, and that, not
+        // the excerpt's edge, is what `malformed-message` must explain.
         Finished {
             msg: Err(Unparsed { raw, error }),
-            cut: Some(if close == Close::Eof {
-                Cut::InputEdge
-            } else {
-                Cut::Damaged
-            }),
+            cut: Some(Cut::Damaged),
             dump: self,
         }
     }
