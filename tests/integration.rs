@@ -11,6 +11,7 @@ mod integration {
     pub mod fuzz_regressions;
     pub mod hostile;
     pub mod hostile_files;
+    pub mod pjsip_logs;
     pub mod public;
     pub mod real_world;
     pub mod report;

@@ -1,6 +1,7 @@
 //! SF021 `malformed-message`: a SIP message that does not parse.
 
 use super::{Context, Finding, Rule, Scope, Severity};
+use crate::event::Cut;
 
 pub(super) const RULE: Rule = Rule {
     code: "SF021",
@@ -11,6 +12,9 @@ pub(super) const RULE: Rule = Rule {
     docs: r#"## What it detects
 A message (a log dump or a packet recognised as SIP) whose start line or header block does not
 follow the RFC 3261 grammar. The finding points at the place where parsing stopped.
+
+A message that the input starts or ends inside (an excerpt, a rotated log, a capture that
+stops) is not reported: only part of it is there, and that is not a fault.
 
 ## Why it matters
 Every SIP element that receives it will reject or, worse, misread it: a request may get a 400
@@ -40,9 +44,15 @@ A stray CR without LF ends the start line early.
 
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     for (w, wire) in ctx.model.messages.iter().enumerate() {
-        let Err(u) = &ctx.model.message(w).msg else {
+        let m = ctx.model.message(w);
+        let Err(u) = &m.msg else {
             continue;
         };
+        // A message the input starts or ends inside is not malformed: the excerpt holds only
+        // part of it.
+        if m.cut == Some(Cut::InputEdge) {
+            continue;
+        }
         out.push(
             Finding::new(
                 &RULE,

@@ -291,10 +291,11 @@ fn a_million_dialogs_that_never_end() {
     assert!(run.peak_kb <= MAX_RSS_KB, "peak RSS {} KiB", run.peak_kb);
 }
 
-/// A million cut records: each is a finding, written as the log is read (but the last, which the
-/// end of the input cuts: that is no fault of pjsip's). With a format that
-/// shows no excerpts (concise, as here) the log is read piece by piece too, so memory does not
-/// grow with it.
+/// A million records that stop early: each is read as a message (damaged: its record stops far
+/// short of pjsip's 4000-byte limit, so it is not a `truncated-log-record`), and memory does not
+/// grow with them. Then records cut at pjsip's limit: each is a finding, written as the log is
+/// read (but the last, which the end of the input cuts: that is no fault of pjsip's). With a
+/// format that shows no excerpts (concise, as here) the log is read piece by piece too.
 #[test]
 fn a_million_cut_records() {
     const N: usize = 1_000_000;
@@ -311,14 +312,39 @@ fn a_million_cut_records() {
         }
         w.flush().expect("flush");
     }
-    let run = check("1,000,000 cut records", &path, &[]);
+    let run = check("1,000,000 records that stop early", &path, &[]);
+    std::fs::remove_file(&path).ok();
+    assert!(matches!(run.code, 0 | 1), "{}", run.stderr);
+    let findings = std::fs::read_to_string(&run.stdout_path).unwrap_or_default();
+    std::fs::remove_file(&run.stdout_path).ok();
+    assert_eq!(findings.matches("SF020 truncated-log-record").count(), 0);
+    assert!(run.peak_kb <= MAX_RSS_KB, "peak RSS {} KiB", run.peak_kb);
+
+    // Records cut at pjsip's limit: 3998 bytes before the newline, header line included.
+    const CUT: usize = 20_000;
+    let path = dir().join("limit-records.log");
+    {
+        let mut w = BufWriter::new(File::create(&path).expect("create"));
+        for i in 0..CUT {
+            let head = format!(
+                "05:28:17.580           pjsua_core.c  .TX 5000 bytes Request msg INVITE/cseq=1 (tdta0x{i:x}) to UDP 127.0.0.2:5060:\n"
+            );
+            let msg = format!(
+                "INVITE sip:bob@127.0.0.2 SIP/2.0\r\nCall-ID: cut-{i}\r\nCSeq: 1 INVITE\r\nX-Pad: "
+            );
+            let pad = 3998 - head.len() - msg.len();
+            writeln!(w, "{head}{msg}{}", "x".repeat(pad)).expect("write");
+        }
+        w.flush().expect("flush");
+    }
+    let run = check("20,000 records cut at pjsip's limit", &path, &[]);
     std::fs::remove_file(&path).ok();
     assert!(matches!(run.code, 0 | 1), "{}", run.stderr);
     let findings = std::fs::read_to_string(&run.stdout_path).unwrap_or_default();
     std::fs::remove_file(&run.stdout_path).ok();
     assert_eq!(
         findings.matches("SF020 truncated-log-record").count(),
-        N - 1,
+        CUT - 1,
         "every cut record but the one the input's end cuts is a finding"
     );
     assert!(run.peak_kb <= MAX_RSS_KB, "peak RSS {} KiB", run.peak_kb);

@@ -24,6 +24,14 @@ impl Clock {
         }
     }
 
+    /// The timestamp for events of an input that has shown no time yet: midnight of its day.
+    pub fn fallback(&self) -> Timestamp {
+        Timestamp {
+            micros: self.day.saturating_mul(MICROS_PER_DAY),
+            dated: self.dated,
+        }
+    }
+
     /// The timestamp of a line showing `tod` (micros since midnight) and maybe a date.
     pub fn stamp(&mut self, date: Option<i64>, tod: i64) -> Timestamp {
         match date {

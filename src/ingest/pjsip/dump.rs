@@ -1,17 +1,27 @@
 //! pjsip message dumps: the `TX|RX N bytes … to|from TRANSPORT ADDR:` header, the raw message
 //! lines after it (which carry no pjsip prefix), and the `--end msg--` marker.
 //!
-//! pjsip prints `msg + "\n" + "--end msg--"` as one log record, capped at `PJ_LOG_MAX_SIZE`
-//! (4000 bytes): a big message loses its tail and its end marker, and the next prefixed line
-//! follows at once. Such dumps are kept and marked truncated.
+//! The header and the end marker are constant in every pjsip version (2.5 to 2.17 print
+//! `"%sTX %d bytes %s to %s %s:\n%.*s\n--end msg--"`), whatever decor or wrapper surrounds them,
+//! so they are found anywhere on a line ([`find_header`], [`end_marker`]). What precedes the
+//! message's start line (or the end marker) on its line is what every continuation line of the
+//! record carries ([`Cont`]): it is learnt per dump and stripped.
+//!
+//! pjsip prints the header, the message and the end marker as one log record, capped at
+//! `PJ_LOG_MAX_SIZE` (4000 bytes, the record's last byte replaced by its newline): a big message
+//! loses its tail and its end marker, and the next record follows at once. How a dump ends
+//! decides its [`Cut`] (see [`Dump::finish`]). The message bytes are rebuilt exactly: a paste
+//! that lost the CRs gets them back, a paste that doubled every line end loses the doubling.
 
 use std::ops::Range;
 use std::sync::LazyLock;
 
+use memchr::memmem;
 use regex::bytes::Regex;
 
-use super::line::{Line, Shape, strip_ansi};
-use crate::event::{Direction, Timestamp, Transport};
+use super::line::{Carry, Cont, Line, Shape, strip_ansi};
+use crate::event::{Cut, Direction, Timestamp, Transport};
+use crate::sip::{ParseError, SipMessage, Unparsed};
 
 /// Body bytes collected for a dump beyond its declared size before the dump is given up as
 /// unterminated (its remaining lines are then read as ordinary lines).
@@ -19,6 +29,14 @@ const SLACK: usize = 4096;
 /// Cap on the size a header may make us collect, and the size assumed when it declares none.
 const MAX_DECLARED: usize = 64 << 20;
 const UNDECLARED: usize = 64 << 10;
+/// pjsip's `PJ_LOG_MAX_SIZE`: a record cut by it holds `PJ_LOG_MAX_SIZE - 2` bytes before its
+/// newline (decor, header line, message).
+const PJ_LOG_MAX_SIZE: usize = 4000;
+/// How far below that a record may measure and still be taken as cut by it (a wrapper's or a
+/// paste's changes: trimmed spaces, a decor start not found exactly).
+const RECORD_SLOP: usize = 64;
+/// Lines of other records a dump waits through for its own next line (see [`Dump::suspend`]).
+pub(super) const SUSPENDED_LINES: u32 = 256;
 
 static HEADER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -27,8 +45,23 @@ static HEADER: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
+/// A header whose message text follows on the same line: a paste that turned line ends into
+/// spaces.
+static COLLAPSED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?-u)^(TX|RX) ([0-9]+) bytes ((?:Request|Response) msg .*?) (?:to|from) ([A-Za-z][A-Za-z0-9]*) ([^ ]+): +([^ ].*)$",
+    )
+    .expect("static regex")
+});
+
 static HANDLE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?-u)\(([a-z]+(?:0x)?[0-9A-Fa-f]{6,})\)").expect("static regex"));
+
+/// What every dump header holds, whatever precedes it: the prefilter of [`find_header`].
+static BYTES_MSG: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b" bytes Re"));
+
+const END: &[u8] = b"--end msg--";
 
 /// What a dump header says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,17 +74,64 @@ pub(super) struct Header {
     /// `tdta0x…`/`rdata0x…` (or a Windows handle without `0x`).
     pub handle: Option<String>,
     pub transport: Transport,
-    /// The peer's `ip:port` as the header prints it (IPv6 in brackets).
+    /// The peer's `ip:port`, IPv6 in brackets (pjsip before 2.8 printed it without).
     pub peer: String,
 }
 
+/// A dump header found on a line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Found {
+    /// Where `TX`/`RX` starts: what precedes it is the wrapper and pjsip's decor.
+    pub at: usize,
+    pub header: Header,
+    /// Where the message text starts when it follows the header on the same line (a paste that
+    /// collapsed the line ends).
+    pub collapsed: Option<usize>,
+}
+
+/// The dump header on a line, wherever it is. Most lines lack `" bytes Re"`, which a substring
+/// search rules out without a regex.
+pub(super) fn find_header(line: &[u8]) -> Option<Found> {
+    let mut from = 0;
+    while let Some(hit) = BYTES_MSG.find(line.get(from..)?) {
+        let bytes = from + hit;
+        from = bytes + 1;
+        let digits = line[..bytes]
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let Some(at) = bytes.checked_sub(digits + 3) else {
+            continue;
+        };
+        let tag = &line[at..at + 3];
+        if digits == 0 || !(tag == b"TX " || tag == b"RX ") {
+            continue;
+        }
+        let text = &line[at..];
+        if let Some(c) = HEADER.captures(text) {
+            return Some(Found {
+                at,
+                header: Header::of(&c),
+                collapsed: None,
+            });
+        }
+        if let Some(c) = COLLAPSED.captures(text) {
+            return Some(Found {
+                at,
+                header: Header::of(&c),
+                collapsed: c.get(6).map(|m| at + m.start()),
+            });
+        }
+    }
+    None
+}
+
 impl Header {
-    /// Parses the text of a prefixed line (after pjsip's prefix and indent).
-    pub fn parse(text: &[u8]) -> Option<Header> {
-        let c = HEADER.captures(text)?;
+    fn of(c: &regex::bytes::Captures<'_>) -> Header {
         let s = |i: usize| c.get(i).map_or_else(String::new, |m| lossy(m.as_bytes()));
         let info = s(3);
-        Some(Header {
+        Header {
             direction: if &c[1] == b"TX" {
                 Direction::Tx
             } else {
@@ -64,8 +144,32 @@ impl Header {
                 .map(|h| lossy(&h[1])),
             info,
             transport: Transport::from_name(&s(4)),
-            peer: s(5),
-        })
+            peer: bracket_v6(s(5)),
+        }
+    }
+
+    /// The start line's fixed part: `METHOD ` of a request, `SIP/2.0 CODE` of a response.
+    fn start_key(&self) -> Option<(bool, String)> {
+        let rest = self.info.strip_prefix("Request msg ");
+        if let Some(method) = rest.and_then(|r| r.split('/').next()) {
+            return Some((true, format!("{method} ")));
+        }
+        let code = self.info.strip_prefix("Response msg ")?.split('/').next()?;
+        Some((false, format!("SIP/2.0 {code}")))
+    }
+}
+
+/// `host:port` with an IPv6 host in brackets: pjsip up to 2.7 printed `%s:%d`, so an IPv6 peer
+/// reads `64:ff9b::c308:60ac:5061` (the port after the last colon).
+fn bracket_v6(peer: String) -> String {
+    if peer.starts_with('[') || peer.matches(':').count() < 2 {
+        return peer;
+    }
+    match peer.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !port.is_empty() => {
+            format!("[{host}]:{port}")
+        }
+        _ => peer,
     }
 }
 
@@ -73,133 +177,465 @@ fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// What feeding one more unprefixed line did.
+/// Where `--end msg--` starts on a line that ends with it (trailing blanks allowed), if it does.
+pub(super) fn end_marker(line: &[u8]) -> Option<usize> {
+    let trimmed = line.trim_ascii_end();
+    trimmed.ends_with(END).then(|| trimmed.len() - END.len())
+}
+
+/// What feeding one more line to a dump did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Feed {
-    /// A body line, kept.
+    /// A message line, kept.
     Body,
-    /// The `--end msg--` line: the dump is complete.
-    End,
+    /// A line that ends inside the continuation prefix (cut by the excerpt or the paste):
+    /// dropped.
+    Cut,
+    /// Not a line of this dump (another thread's or program's line in between).
+    Foreign,
     /// More bytes than the header allows: the dump ended unterminated before this line.
     Overflow,
+}
+
+/// Why a dump is being closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Close {
+    /// Its `--end msg--` line.
+    Ended,
+    /// The input ended.
+    Eof,
+    /// Another record or dump started and the dump cannot go on.
+    Stopped,
+}
+
+/// Where the dump is in its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Start,
+    Headers,
+    Body,
 }
 
 /// A dump being collected.
 #[derive(Debug)]
 pub(super) struct Dump {
     pub header: Header,
-    pub ts: Timestamp,
+    /// The header line's time (`None` if neither it nor an earlier line showed one).
+    pub ts: Option<Timestamp>,
     /// Line number of the header.
     pub line: u32,
     /// Span of the record so far (header line to the last line taken).
     pub span: Range<usize>,
-    /// The application prefix of the header line, which body lines may repeat.
-    wrapper: Option<Shape>,
+    /// Bytes of the header line from pjsip's decor on, for the record's size.
+    head_len: usize,
+    /// The application prefix of the header line, which continuation lines may repeat.
+    header_wrapper: Option<Shape>,
+    /// The log's continuation prefix as learnt so far, for a dump whose start line is missing.
+    fallback: Cont,
+    /// This dump's continuation prefix, learnt at its first line.
+    cont: Option<Cont>,
+    /// It was learnt from the message's start line (not assumed).
+    from_start: bool,
     /// The whole input had its line ends converted to CRLF (the header line ends in `\r`).
     crlf: bool,
-    /// The body lines' bytes, back to back (without `\n`), and where each ends: copied as they
-    /// come, so that the input need not be kept.
+    /// The header line carried the message text (a paste that collapsed the line ends).
+    collapsed: bool,
+    /// The message lines' bytes (prefix stripped, without `\n`), back to back, and where each
+    /// ends: copied as they come, so that the input need not be kept.
     body: Vec<u8>,
     ends: Vec<usize>,
     collected: usize,
+    section: Section,
+    /// The last message line was blank (the header block may have ended, or the paste doubled
+    /// the line ends).
+    blank: bool,
+    /// The message declares an SDP body (its lines then all read `x=…`).
+    sdp: bool,
+    /// Lines of other records seen since the dump was interrupted, if it is.
+    suspended: Option<u32>,
+    /// Where the message event goes among the events held back while the dump was suspended.
+    pub slot: Option<usize>,
 }
 
-/// A finished dump: its raw message bytes and whether it was cut.
+/// A finished dump: its message and why it is incomplete, if it is.
 #[derive(Debug)]
 pub(super) struct Finished {
     pub dump: Dump,
-    pub raw: Vec<u8>,
-    pub truncated: bool,
+    pub msg: Result<SipMessage, Unparsed>,
+    pub cut: Option<Cut>,
 }
 
 impl Dump {
-    pub fn new(header: Header, ts: Timestamp, line: Line<'_>, wrapper: &[u8]) -> Dump {
-        Dump {
-            header,
+    /// A dump from its header line. `decor_start` is where pjsip's decor starts on the cleaned
+    /// line (after the wrapper), `wrapper` the wrapper's bytes, `fallback` the continuation
+    /// prefix the log has shown so far.
+    pub fn new(
+        found: Found,
+        ts: Option<Timestamp>,
+        line: Line<'_>,
+        clean: &[u8],
+        decor_start: usize,
+        wrapper: &[u8],
+        fallback: Cont,
+    ) -> Dump {
+        let mut dump = Dump {
+            header: found.header,
             ts,
             line: line.no,
             span: line.start..line.end(),
-            wrapper: Shape::of(wrapper),
+            head_len: found
+                .collapsed
+                .unwrap_or(clean.len())
+                .saturating_sub(decor_start),
+            header_wrapper: Shape::of(wrapper),
+            fallback,
+            cont: None,
+            from_start: false,
             crlf: line.bytes.ends_with(b"\r"),
+            collapsed: found.collapsed.is_some(),
             body: Vec::new(),
             ends: Vec::new(),
             collected: 0,
+            section: Section::Start,
+            blank: false,
+            sdp: false,
+            suspended: None,
+            slot: None,
+        };
+        if let Some(text) = found.collapsed.and_then(|at| clean.get(at..)) {
+            dump.cont = Some(Cont::Plain);
+            dump.take(text);
+        }
+        dump
+    }
+
+    pub fn is_suspended(&self) -> bool {
+        self.suspended.is_some()
+    }
+
+    /// The dump was interrupted by a line of another record; it waits for its next line.
+    pub fn suspend(&mut self) {
+        self.suspended.get_or_insert(0);
+    }
+
+    /// Counts a line of another record while suspended; `false` once it has waited too long.
+    pub fn wait(&mut self) -> bool {
+        let n = self.suspended.get_or_insert(0);
+        *n += 1;
+        *n <= SUSPENDED_LINES
+    }
+
+    /// The continuation prefix this dump's lines carry, learnt from the first of them: what
+    /// precedes the start line, or else what the log has shown so far, or else the header's
+    /// wrapper if the line carries it.
+    fn learn(&mut self, line: &[u8]) -> Cont {
+        if let Some(at) = self.start_line_at(line) {
+            self.from_start = true;
+            return Cont::of(&line[..at], self.header_wrapper.as_ref());
+        }
+        if self.fallback != Cont::Plain {
+            return self.fallback.clone();
+        }
+        match &self.header_wrapper {
+            Some(w) if matches!(w.carry(line), Carry::Yes(_) | Carry::Cut) => Cont::Wrap(w.clone()),
+            _ => Cont::Plain,
         }
     }
 
-    /// Takes the next unprefixed line.
-    pub fn feed(&mut self, line: Line<'_>) -> Feed {
-        if self.is_end(line.bytes) {
-            self.span.end = line.end();
-            return Feed::End;
+    /// Where the message's start line starts on `line`, if it is there.
+    fn start_line_at(&self, line: &[u8]) -> Option<usize> {
+        let (request, key) = self.header.start_key()?;
+        let at = memmem::find(line, key.as_bytes())?;
+        let ok = !request || {
+            let end = line.trim_ascii_end();
+            end.ends_with(b" SIP/2.0")
+        };
+        ok.then_some(at)
+    }
+
+    /// Takes the next line after the header (the caller has ruled out end markers and records).
+    pub fn feed(&mut self, line: Line<'_>, clean: &[u8]) -> Feed {
+        if self.cont.is_none() {
+            let cont = self.learn(clean);
+            self.cont = Some(cont);
+        }
+        let cont = self.cont.as_ref().unwrap_or(&Cont::Plain);
+        let bytes = strip_ansi(line.bytes);
+        let text = match cont.carry(&bytes) {
+            Carry::Yes(text) => text,
+            Carry::Cut => return Feed::Cut,
+            Carry::No => return Feed::Foreign,
+        };
+        let plain = *cont == Cont::Plain;
+        let resuming = self.suspended.is_some();
+        if !self.collapsed && !self.fits(text, plain, resuming) {
+            return Feed::Foreign;
         }
         let limit = self.header.declared.unwrap_or(UNDECLARED).min(MAX_DECLARED);
-        if self.collected + line.bytes.len() > limit + limit / 4 + SLACK {
+        if self.collected + text.len() > limit + limit / 4 + SLACK {
             return Feed::Overflow;
         }
-        self.collected += line.bytes.len() + 1;
-        self.body.extend_from_slice(line.bytes);
-        self.ends.push(self.body.len());
+        self.suspended = None;
+        self.take(text);
         self.span.end = line.end();
         Feed::Body
     }
 
-    fn is_end(&self, bytes: &[u8]) -> bool {
-        let clean = strip_ansi(bytes);
-        let rest = self
-            .wrapper
-            .as_ref()
-            .and_then(|w| w.strip(&clean))
-            .unwrap_or(&clean);
-        rest.trim_ascii() == b"--end msg--"
+    /// Whether `text` can be the message's next line. Without a continuation prefix to tell, a
+    /// line of another program in the header block (`W (5581) tag: …`) or in an SDP body is
+    /// told by the message grammar; after an interruption only a header or SDP line resumes.
+    fn fits(&self, text: &[u8], plain: bool, resuming: bool) -> bool {
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        let blank = text.trim_ascii().is_empty();
+        match self.section {
+            Section::Start => !resuming,
+            Section::Headers if blank => !resuming,
+            Section::Headers if is_header_line(text) => true,
+            Section::Headers if self.blank => !resuming || (self.sdp && is_sdp_line(text)),
+            Section::Headers => {
+                !plain || (!resuming && text.first().is_some_and(|b| *b == b' ' || *b == b'\t'))
+            }
+            Section::Body if self.sdp => is_sdp_line(text) || (blank && !resuming),
+            Section::Body => !resuming,
+        }
     }
 
-    /// The message bytes: the body lines joined with `\n` (which drops the line end pjsip adds
-    /// before the end marker), without colour codes, without the application prefix when every
-    /// line has it, and without the `\r` a CRLF conversion added.
-    pub fn finish(self, ended: bool) -> Finished {
+    /// Keeps a message line.
+    fn take(&mut self, text: &[u8]) {
+        let bare = text.strip_suffix(b"\r").unwrap_or(text);
+        let blank = bare.trim_ascii().is_empty();
+        match self.section {
+            Section::Start => self.section = Section::Headers,
+            Section::Headers if blank => {}
+            Section::Headers if self.blank && !is_header_line(bare) => self.section = Section::Body,
+            Section::Headers => {
+                self.sdp |= declares_sdp(bare);
+            }
+            Section::Body => {}
+        }
+        self.blank = blank;
+        self.collected += text.len() + 1;
+        self.body.extend_from_slice(text);
+        self.ends.push(self.body.len());
+    }
+
+    /// The continuation prefix this dump learnt from its start line, if it did.
+    pub fn learnt_cont(&self) -> Option<&Cont> {
+        self.cont.as_ref().filter(|_| self.from_start)
+    }
+
+    /// Whether the dump ends when another record starts before its end marker: when its text
+    /// already holds the declared bytes (a paste without the end marker), or when the record
+    /// reaches pjsip's record limit. Otherwise that record interrupted it.
+    pub fn stops_here(&self) -> bool {
+        let raw = rebuild(self.lines(), false, self.header.declared);
+        self.header.declared.is_none_or(|d| raw.len() >= d) || self.at_record_limit(raw.len())
+    }
+
+    /// Extends the record's span to its end marker.
+    pub fn end(&mut self, line: Line<'_>) {
+        self.span.end = line.end();
+    }
+
+    /// The message lines, without the `\r` a whole-file CRLF conversion added.
+    fn lines(&self) -> impl Iterator<Item = &[u8]> + Clone {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        let lines = || {
-            starts
-                .clone()
-                .zip(&self.ends)
-                .filter_map(|(start, &end)| self.body.get(start..end))
-                .map(strip_ansi)
+        starts
+            .zip(&self.ends)
+            .filter_map(|(start, &end)| self.body.get(start..end))
+            .map(|l| {
+                if self.crlf {
+                    l.strip_suffix(b"\r").unwrap_or(l)
+                } else {
+                    l
+                }
+            })
+    }
+
+    /// Whether the record, as pjsip formatted it (decor, header line, message with its CRs),
+    /// reaches pjsip's record limit.
+    fn at_record_limit(&self, raw_len: usize) -> bool {
+        self.head_len + 1 + raw_len + RECORD_SLOP >= PJ_LOG_MAX_SIZE - 2
+    }
+
+    /// The message bytes and why the dump is incomplete, if it is.
+    ///
+    /// The bytes: the lines joined as pjsip wrote them (its own `\n` before the end marker
+    /// dropped). A paste that lost every CR gets `\r\n` back; one that doubled every line end
+    /// (each message line followed by a blank line) loses the doubling, the real blank line
+    /// before a body found by the grammar (the first line after the headers that is not a
+    /// header); one that lost the blank line ending a bodyless message gets it back when the
+    /// declared size shows it. A paste that collapsed the line ends is not rebuilt (no header
+    /// is made up): its text is kept, unparsed, with a diagnostic.
+    ///
+    /// The cut: a dump with its end marker is whole unless its text falls well short of the
+    /// declared size (lines lost inside the input: [`Cut::Damaged`]). One without: cut by the
+    /// input's edge if the input ended inside it ([`Cut::InputEdge`]); whole if its text
+    /// reaches the declared size; cut by pjsip's record limit if the record reaches it
+    /// ([`Cut::RecordLimit`]); else it stopped for no visible reason ([`Cut::Damaged`]).
+    pub fn finish(self, close: Close) -> Finished {
+        if self.collapsed {
+            return self.finish_collapsed();
+        }
+        let raw = rebuild(self.lines(), close == Close::Ended, self.header.declared);
+        let declared = self.header.declared;
+        let short = declared.is_some_and(|d| raw.len() < d);
+        let cut = match close {
+            Close::Ended => declared
+                .is_some_and(|d| raw.len() + RECORD_SLOP.max(d / 8) < d)
+                .then_some(Cut::Damaged),
+            Close::Eof if short || declared.is_none() => Some(Cut::InputEdge),
+            Close::Eof => None,
+            Close::Stopped if !short && declared.is_some() => None,
+            Close::Stopped if self.at_record_limit(raw.len()) => Some(Cut::RecordLimit),
+            Close::Stopped => Some(Cut::Damaged),
         };
-        let strip = self
-            .wrapper
-            .as_ref()
-            .filter(|w| lines().all(|l| w.strip(&l).is_some()));
+        Finished {
+            msg: SipMessage::parse_owned(raw),
+            cut,
+            dump: self,
+        }
+    }
+
+    fn finish_collapsed(self) -> Finished {
         let mut raw = Vec::with_capacity(self.collected);
-        for (i, line) in lines().enumerate() {
+        for (i, line) in self.lines().enumerate() {
             if i > 0 {
                 raw.push(b'\n');
             }
-            let content = strip.and_then(|w| w.strip(&line)).unwrap_or(&line);
-            let content = if self.crlf {
-                content.strip_suffix(b"\r").unwrap_or(content)
-            } else {
-                content
-            };
-            raw.extend_from_slice(content);
+            raw.extend_from_slice(line);
         }
-        let truncated = !ended || self.header.declared.is_some_and(|d| short_of(&raw, d));
+        let first = raw.iter().position(|&b| b == b'\n').unwrap_or(raw.len());
+        let error = ParseError {
+            message: "the line breaks of this dump were lost (a paste joined its lines with \
+                      spaces): its headers cannot be told apart"
+                .into(),
+            span: 0..first,
+        };
+        // Damaged even when the input ends inside it: its line breaks are lost, and that, not
+        // the excerpt's edge, is what `malformed-message` must explain.
         Finished {
+            msg: Err(Unparsed { raw, error }),
+            cut: Some(Cut::Damaged),
             dump: self,
-            raw,
-            truncated,
         }
     }
 }
 
-/// Whether `raw` is clearly smaller than `declared` bytes, allowing for the `\r` each bare `\n`
-/// lost if the log's line ends were converted to LF.
-fn short_of(raw: &[u8], declared: usize) -> bool {
-    let before = std::iter::once(&0).chain(raw);
-    let bare_lf = raw
+/// A header line: a token (RFC 3261 `token`, starting with a letter as every header name does:
+/// a time `05:28:17` is not one), optional blanks, a colon.
+fn is_header_line(line: &[u8]) -> bool {
+    if !line.first().is_some_and(u8::is_ascii_alphabetic) {
+        return false;
+    }
+    let name = line
         .iter()
-        .zip(before)
-        .filter(|&(&b, &prev)| b == b'\n' && prev != b'\r')
+        .take_while(|&&b| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b))
         .count();
-    raw.len() + bare_lf < declared
+    name > 0
+        && line[name..]
+            .iter()
+            .find(|&&b| b != b' ' && b != b'\t')
+            .is_some_and(|&b| b == b':')
+}
+
+/// An SDP line: `x=…`.
+fn is_sdp_line(line: &[u8]) -> bool {
+    line.len() >= 2 && line[0].is_ascii_lowercase() && line[1] == b'='
+}
+
+/// A `Content-Type` (or `c`) header naming SDP.
+fn declares_sdp(line: &[u8]) -> bool {
+    let Some(colon) = line.iter().position(|&b| b == b':') else {
+        return false;
+    };
+    let name = line[..colon].trim_ascii();
+    (name.eq_ignore_ascii_case(b"content-type") || name.eq_ignore_ascii_case(b"c"))
+        && memmem::find(&line[colon..].to_ascii_lowercase(), b"application/sdp").is_some()
+}
+
+/// The message bytes from its lines (see [`Dump::finish`]).
+fn rebuild<'a>(
+    lines: impl Iterator<Item = &'a [u8]> + Clone,
+    ended: bool,
+    declared: Option<usize>,
+) -> Vec<u8> {
+    let n = lines.clone().count();
+    // pjsip's own line ends are CRLF; a paste that lost them leaves no CR at all. The last
+    // line is pjsip's `\n` before the end marker, or a cut line: neither has one.
+    let with_cr = lines
+        .clone()
+        .take(n.saturating_sub(1))
+        .filter(|l| l.ends_with(b"\r"))
+        .count();
+    if with_cr > 0 || n < 2 {
+        return join(lines, b"\n");
+    }
+    let all: Vec<&[u8]> = lines.collect();
+    if let Some(raw) = undouble(&all, ended, declared) {
+        return raw;
+    }
+    let mut raw = join(all.iter().copied(), b"\r\n");
+    // A blank line lost at the end of a bodyless message (`…\r\n\r\n` then pjsip's `\n`): the
+    // paste kept one of the two blank lines before the end marker.
+    if ended
+        && declared == Some(raw.len() + 2)
+        && raw.ends_with(b"\r\n")
+        && memmem::find(&raw, b"\r\n\r\n").is_none()
+    {
+        raw.extend_from_slice(b"\r\n");
+    }
+    raw
+}
+
+fn join<'a>(lines: impl Iterator<Item = &'a [u8]>, sep: &[u8]) -> Vec<u8> {
+    let mut raw = Vec::new();
+    for (i, line) in lines.enumerate() {
+        if i > 0 {
+            raw.extend_from_slice(sep);
+        }
+        raw.extend_from_slice(line);
+    }
+    raw
+}
+
+/// The message of a dump whose every line end was doubled (each message line followed by a
+/// blank line, as iOS's console and some web pages show CRLF), if it is one: the text lines,
+/// the blank line before the body put back where the headers end, CRLF line ends.
+fn undouble(lines: &[&[u8]], ended: bool, declared: Option<usize>) -> Option<Vec<u8>> {
+    let blank = |l: &[u8]| l.trim_ascii().is_empty();
+    // Text on even lines, blanks on odd ones (the last line may be pjsip's own `\n`).
+    let doubled = lines.len() >= 4
+        && lines
+            .iter()
+            .enumerate()
+            .all(|(i, l)| blank(l) == (i % 2 == 1) || (i + 1 == lines.len() && blank(l)));
+    if !doubled {
+        return None;
+    }
+    let text: Vec<&[u8]> = lines.iter().copied().filter(|l| !blank(l)).collect();
+    let body_at = text
+        .iter()
+        .skip(1)
+        .position(|l| !is_header_line(l))
+        .map(|p| p + 1);
+    let mut raw = Vec::new();
+    for (i, line) in text.iter().enumerate() {
+        if Some(i) == body_at {
+            raw.extend_from_slice(b"\r\n");
+        }
+        raw.extend_from_slice(line);
+        // A line the input ends inside has no line end.
+        if ended || i + 1 < text.len() {
+            raw.extend_from_slice(b"\r\n");
+        }
+    }
+    if body_at.is_none() && ended {
+        raw.extend_from_slice(b"\r\n");
+    }
+    // A body without a final line end: the declared size tells.
+    if ended && body_at.is_some() && declared == Some(raw.len() - 2) {
+        raw.truncate(raw.len() - 2);
+    }
+    Some(raw)
 }

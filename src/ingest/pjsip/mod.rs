@@ -1,11 +1,17 @@
-//! pjsip log ingest: pjsua / pjsua2 / pjsip log output into [`Event`]s.
+//! pjsip log ingest: pjsua / pjsua2 / pjsip log output into [`Event`]s, as it is written and as
+//! people paste it.
 //!
 //! Owns: finding pjsip's line prefix in every decor variant, also inside an application's own
-//! prefix (logcat, Python logging, NSLog, log4net) or colour codes (`prefix`); log time with
-//! midnight rollover (`clock`); `TX`/`RX` message dumps, including those cut by pjsip's
-//! 4000-byte record cap (`dump`); the local address of each dump (`local`); and the table of
-//! evidence lines that become [`LogEvent`]s (`evidence`). Does not own: SIP grammar (each dump
-//! body goes to [`SipMessage::parse`]), reading or sniffing files in general
+//! prefix (logcat, Python logging, NSLog, log4net) or colour codes (`prefix`); learning, from
+//! the constant dump header and `--end msg--`, the record prefix of a log whose records do not
+//! carry pjsip's decor and what a dump's continuation lines carry (`prefix::Learnt`,
+//! `line::Cont`); log time with midnight rollover, and the first time shown for lines read
+//! before it (`clock`); `TX`/`RX` message dumps: found anywhere on a line, their exact bytes
+//! rebuilt from pastes that lost CRs, doubled or collapsed line ends, the reason one is
+//! incomplete ([`crate::event::Cut`]), and dumps interrupted by other lines (`dump`); the local
+//! address of each dump (`local`); and the table of evidence lines that become [`LogEvent`]s
+//! (`evidence`). Does not own: SIP grammar (each dump body goes to
+//! [`crate::sip::SipMessage::parse`]), reading or sniffing files in general
 //! ([`crate::ingest`]), or what the events mean for calls ([`crate::dialog`]).
 
 mod clock;
@@ -23,13 +29,12 @@ use std::sync::LazyLock;
 
 use regex::bytes::Regex;
 
-use crate::event::{Cut, Event, Locator, LogEvent, MessageEvent, Origin, Timestamp};
-use crate::sip::SipMessage;
+use crate::event::{Event, Locator, LogEvent, MessageEvent, Origin, Timestamp};
 use clock::Clock;
-use dump::{Dump, Feed, Finished, Header};
-use line::{Line, Lines};
+use dump::{Close, Dump, Feed, Finished, Found, find_header};
+use line::{Cont, Line, Lines};
 use local::Locals;
-use prefix::{Layout, Prefix, clean_head};
+use prefix::{Learnt, Prefix, clean_head};
 
 /// Options for reading a pjsip log.
 #[derive(Debug, Clone, Default)]
@@ -51,9 +56,13 @@ pub struct PjsipLog {
 const SNIFF_BYTES: usize = 64 * 1024;
 
 static SNIFF_DUMP: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?-u)(?:^|[\n .!])(?:TX|RX) [0-9]+ bytes (?:Request|Response) msg ")
-        .expect("static regex")
+    Regex::new(r"(?-u)(?:TX|RX) [0-9]+ bytes (?:Request|Response) msg ").expect("static regex")
 });
+
+/// An end marker alone on its line, whatever precedes it (a log that starts with the tail of a
+/// dump).
+static SNIFF_END: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m-u)--end msg--[ \t\r]*$").expect("static regex"));
 
 static SNIFF_SENDER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -62,11 +71,14 @@ static SNIFF_SENDER: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
-/// Whether the first bytes of an input look like a pjsip log: a `TX`/`RX` dump header, or at
-/// least two prefixed lines from well-known pjsip senders. Raw SIP never has either.
+/// Whether the first bytes of an input look like a pjsip log: a `TX`/`RX` dump header or an
+/// `--end msg--` line, whatever precedes them, or at least two prefixed lines from well-known
+/// pjsip senders. Raw SIP never has any of them.
 pub fn sniff(head: &[u8]) -> bool {
     let head = &head[..head.len().min(SNIFF_BYTES)];
-    SNIFF_DUMP.is_match(head) || SNIFF_SENDER.find_iter(head).nth(1).is_some()
+    SNIFF_DUMP.is_match(head)
+        || SNIFF_END.is_match(head)
+        || SNIFF_SENDER.find_iter(head).nth(1).is_some()
 }
 
 /// Message events are held back while one of them waits for its local address (a connection
@@ -106,7 +118,7 @@ impl<'a> Parser<'a> {
         emit: &'a mut dyn FnMut(Event),
     ) -> Self {
         Parser {
-            reader: Reader::new(Layout::learn(head), input, opts, emit),
+            reader: Reader::new(Learnt::learn(head), input, opts, emit),
             offset: 0,
             lines: 0,
         }
@@ -128,129 +140,289 @@ impl<'a> Parser<'a> {
 /// The state of one pass over an input.
 struct Reader<'a> {
     input: usize,
-    layout: Layout,
+    learnt: Learnt,
+    /// The continuation prefix of the log's dumps as shown so far (see [`line::Cont`]).
+    cont: Cont,
     clock: Clock,
     locals: Locals,
-    /// The dump being collected, if the last record is one.
+    /// The dump being collected, if the last record is one (or it was interrupted).
     dump: Option<Box<Dump>>,
-    /// Time of the last prefixed line (`None` before the first).
+    /// Time of the last timed line (`None` before the first).
     last: Option<Timestamp>,
     /// Events not handed on yet: see [`HOLD_EVENTS`].
     held: Vec<Event>,
     /// Held message events whose local address no connection line had shown when they were
     /// read (indexes into `held`).
     pending: Vec<local::Pending>,
+    /// Held events read before the input showed any time (indexes into `held`): they get the
+    /// first time it shows.
+    untimed: Vec<usize>,
     out: PjsipLog,
     emit: &'a mut dyn FnMut(Event),
 }
 
 impl<'a> Reader<'a> {
     fn new(
-        layout: Layout,
+        learnt: Learnt,
         input: usize,
         opts: &PjsipOptions,
         emit: &'a mut dyn FnMut(Event),
     ) -> Self {
         Reader {
             input,
-            layout,
+            cont: learnt.cont.clone(),
+            learnt,
             clock: Clock::new(opts.date),
             locals: Locals::default(),
             dump: None,
             last: None,
             held: Vec::new(),
             pending: Vec::new(),
+            untimed: Vec::new(),
             out: PjsipLog::default(),
             emit,
         }
     }
 
     /// Hands an event on, or holds it (see [`HOLD_EVENTS`]).
-    fn push(&mut self, event: Event) {
-        self.held.push(event);
-        if self.pending.is_empty() || self.held.len() >= HOLD_EVENTS {
+    fn push(&mut self, event: Event, timed: bool) {
+        self.insert(self.held.len(), event, timed, None);
+    }
+
+    /// Puts an event at `slot` among the held ones (an interrupted dump's message goes before
+    /// the lines that interrupted it), then hands the held events on unless they must wait: for
+    /// a local address (`pending`: the address its transport listens at, if the log showed no
+    /// connection), for an interrupted dump that may still take its place, or for the first
+    /// time the input shows. They never wait past [`HOLD_EVENTS`].
+    fn insert(&mut self, slot: usize, event: Event, timed: bool, pending: Option<Option<String>>) {
+        let slot = slot.min(self.held.len());
+        for (i, _) in &mut self.pending {
+            *i += usize::from(*i >= slot);
+        }
+        for i in &mut self.untimed {
+            *i += usize::from(*i >= slot);
+        }
+        if !timed {
+            self.untimed.push(slot);
+        }
+        if let Some(listening) = pending {
+            self.pending.push((slot, listening));
+        }
+        self.held.insert(slot, event);
+        let waiting = !self.pending.is_empty()
+            || !self.untimed.is_empty()
+            || self.dump.as_ref().is_some_and(|d| d.slot.is_some());
+        if !waiting || self.held.len() >= HOLD_EVENTS {
             self.release();
         }
     }
 
     /// Fills the pending local addresses with what the log has shown so far and hands every
-    /// held event on.
+    /// held event on. An interrupted dump that is still open gives up its place (it is
+    /// [`dump::SUSPENDED_LINES`]-bounded, so this happens only past [`HOLD_EVENTS`]).
     fn release(&mut self) {
+        if let Some(d) = self.dump.as_mut() {
+            d.slot = None;
+        }
         local::fill(&mut self.held, &self.pending, &self.locals);
         self.pending.clear();
+        self.untimed.clear();
         for e in self.held.drain(..) {
             (self.emit)(e);
         }
     }
 
+    /// The time for an event read now: the last time shown, or a placeholder until the input
+    /// shows one (`false`).
+    fn now(&self) -> (Timestamp, bool) {
+        match self.last {
+            Some(ts) => (ts, true),
+            None => (self.clock.fallback(), false),
+        }
+    }
+
+    /// The input shows a time: events read before any time get it.
+    fn timed(&mut self, ts: Timestamp) {
+        if self.last.is_none() {
+            for &i in &self.untimed {
+                match self.held.get_mut(i) {
+                    Some(Event::Message(m)) => m.ts = ts,
+                    Some(Event::Log(l)) => l.ts = ts,
+                    None => {}
+                }
+            }
+            self.untimed.clear();
+            if let Some(d) = self.dump.as_mut() {
+                d.ts.get_or_insert(ts);
+            }
+        }
+        self.last = Some(ts);
+    }
+
     fn line(&mut self, line: Line<'_>) {
         let clean = clean_head(line.bytes);
-        let prefix = self.layout.parse(&clean);
-        if prefix.is_none() && self.feed_dump(line) {
+        let found = find_header(&clean);
+        if found.is_none()
+            && let Some(at) = dump::end_marker(&clean)
+        {
+            self.end_marker(line, &clean, at);
             return;
         }
-        self.close_dump(false, false);
+        let prefix = self.learnt.parse(&clean);
+        if self.dump.is_some() {
+            if found.is_none() && prefix.is_none() && self.feed_dump(line, &clean) {
+                return;
+            }
+            self.interrupt(found.is_some());
+        }
+        if let Some(found) = found {
+            self.header(line, &clean, prefix.as_ref(), found);
+            return;
+        }
         match prefix {
             Some(p) => self.record(line, &clean, &p),
             None => self.foreign(line, &clean),
         }
     }
 
-    /// Gives an unprefixed line to the open dump; `false` if there is none or it is over.
-    fn feed_dump(&mut self, line: Line<'_>) -> bool {
-        let Some(dump) = self.dump.as_mut() else {
-            return false;
-        };
-        match dump.feed(line) {
-            Feed::Body => true,
-            Feed::End => {
-                self.close_dump(true, false);
-                true
+    /// An `--end msg--` line: the open dump ends. Without one, it ends a message whose start
+    /// the input does not hold (an excerpt that starts inside a dump): nothing is read from
+    /// that tail, and its continuation prefix is learnt.
+    fn end_marker(&mut self, line: Line<'_>, clean: &[u8], at: usize) {
+        match self.dump.as_mut() {
+            Some(dump) => {
+                dump.end(line);
+                self.close_dump(Close::Ended);
             }
-            Feed::Overflow => false,
+            None if self.out.dumps == 0 => self.cont = Cont::of(&clean[..at], None),
+            None => {}
         }
     }
 
-    /// A line with pjsip's prefix: a dump header, a transport line, an evidence line or chatter.
-    fn record(&mut self, line: Line<'_>, clean: &[u8], p: &Prefix) {
-        let ts = self.clock.stamp(p.date, p.tod);
-        self.last = Some(ts);
-        let text = clean.get(p.text.clone()).unwrap_or_default();
-        if let Some(header) = Header::parse(text) {
-            self.out.dumps += 1;
-            let wrapper = clean.get(p.wrapper.clone()).unwrap_or_default();
-            self.dump = Some(Box::new(Dump::new(header, ts, line, wrapper)));
-            return;
+    /// Gives a line that is neither a record nor a dump header to the open dump; `false` if it
+    /// is not the dump's (the dump is then interrupted or over).
+    fn feed_dump(&mut self, line: Line<'_>, clean: &[u8]) -> bool {
+        let Some(dump) = self.dump.as_mut() else {
+            return false;
+        };
+        match dump.feed(line, clean) {
+            Feed::Body | Feed::Cut => true,
+            Feed::Foreign => {
+                if dump.is_suspended() {
+                    if !dump.wait() {
+                        self.close_dump(Close::Stopped);
+                    }
+                } else {
+                    dump.suspend();
+                    dump.slot = Some(self.held.len());
+                }
+                false
+            }
+            Feed::Overflow => {
+                self.close_dump(Close::Stopped);
+                false
+            }
         }
-        let text = String::from_utf8_lossy(text);
+    }
+
+    /// A record line or a dump header while a dump is open: a new dump ends it; a record ends
+    /// it if it is whole or cut by pjsip's record limit, or else interrupts it (another
+    /// thread's line: the dump goes on after it).
+    fn interrupt(&mut self, new_dump: bool) {
+        let Some(dump) = self.dump.as_mut() else {
+            return;
+        };
+        if new_dump || dump.stops_here() {
+            self.close_dump(Close::Stopped);
+        } else if dump.is_suspended() {
+            if !dump.wait() {
+                self.close_dump(Close::Stopped);
+            }
+        } else {
+            dump.suspend();
+            dump.slot = Some(self.held.len());
+        }
+    }
+
+    /// A dump header line: a new dump starts.
+    fn header(&mut self, line: Line<'_>, clean: &[u8], prefix: Option<&Prefix>, found: Found) {
+        self.out.dumps += 1;
+        // The header right after a record prefix takes its time; one elsewhere on the line (no
+        // known prefix, or a paste that joined several records into one line) the last time
+        // shown before it.
+        let (decor, ts) = match prefix.filter(|p| p.text.start == found.at) {
+            Some(p) => (
+                p.wrapper.end,
+                p.tod.map(|tod| self.clock.stamp(p.date, tod)),
+            ),
+            None => {
+                let time = prefix::loose_time(clean, found.at);
+                (0, time.map(|(date, tod)| self.clock.stamp(date, tod)))
+            }
+        };
+        if let Some(ts) = ts {
+            self.timed(ts);
+        }
+        let wrapper = clean.get(..decor).unwrap_or_default();
+        let ends = found
+            .collapsed
+            .is_some()
+            .then(|| dump::end_marker(clean))
+            .flatten();
+        let dump = Dump::new(
+            found,
+            ts.or(self.last),
+            line,
+            clean,
+            decor,
+            wrapper,
+            self.cont.clone(),
+        );
+        self.dump = Some(Box::new(dump));
+        if ends.is_some() {
+            self.close_dump(Close::Ended);
+        }
+    }
+
+    /// A line with a record prefix: a transport line, an evidence line or chatter.
+    fn record(&mut self, line: Line<'_>, clean: &[u8], p: &Prefix) {
+        if let Some(tod) = p.tod {
+            let ts = self.clock.stamp(p.date, tod);
+            self.timed(ts);
+        }
+        let text = String::from_utf8_lossy(clean.get(p.text.clone()).unwrap_or_default());
         if let Some(fact) = evidence::fact(&text) {
             self.locals.learn(fact);
         }
         let sender = String::from_utf8_lossy(clean.get(p.sender.clone()).unwrap_or_default());
-        self.evidence(line, ts, &sender, &text);
+        self.evidence(line, &sender, &text);
     }
 
-    /// A line without pjsip's prefix outside a dump (a multi-line record's tail, or another
-    /// writer's output such as an assertion): evidence only, at the time of the last record.
+    /// A line without a record prefix outside a dump (a multi-line record's tail, or another
+    /// writer's output such as an assertion): evidence only, once the input has shown a time.
     fn foreign(&mut self, line: Line<'_>, clean: &[u8]) {
-        if let Some(ts) = self.last {
-            self.evidence(line, ts, "", &String::from_utf8_lossy(clean));
+        if self.last.is_some() {
+            self.evidence(line, "", &String::from_utf8_lossy(clean));
         }
     }
 
-    fn evidence(&mut self, line: Line<'_>, ts: Timestamp, sender: &str, text: &str) {
+    fn evidence(&mut self, line: Line<'_>, sender: &str, text: &str) {
         let Some(kind) = evidence::classify(text) else {
             return;
         };
         let origin = self.origin(line.no, line.start..line.end());
-        self.push(Event::Log(LogEvent {
-            ts,
-            origin,
-            sender: sender.to_string(),
-            kind,
-            errors: evidence::errors(text),
-            text: text.trim_end().to_string(),
-        }));
+        let (ts, timed) = self.now();
+        self.push(
+            Event::Log(LogEvent {
+                ts,
+                origin,
+                sender: sender.to_string(),
+                kind,
+                errors: evidence::errors(text),
+                text: text.trim_end().to_string(),
+            }),
+            timed,
+        );
     }
 
     fn origin(&self, line: u32, span: Range<usize>) -> Origin {
@@ -260,49 +432,45 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Turns the open dump, if any, into a message event. `ended`: its `--end msg--` was seen;
-    /// `eof`: the input ends here.
-    fn close_dump(&mut self, ended: bool, eof: bool) {
+    /// Turns the open dump, if any, into a message event (see [`Dump::finish`] for its cut).
+    fn close_dump(&mut self, close: Close) {
         let Some(dump) = self.dump.take() else {
             return;
         };
-        let Finished {
-            dump,
-            raw,
-            truncated,
-        } = dump.finish(ended);
-        self.out.truncated += usize::from(truncated);
-        // A dump still open when the input ends was cut by the input's edge, not by pjsip.
-        let cut = truncated.then_some(if eof && !ended {
-            Cut::InputEdge
-        } else {
-            Cut::RecordLimit
-        });
-        let h = dump.header;
-        let local = self.locals.conn(h.transport, &h.peer);
-        if local.is_none() {
-            let listening = self.locals.listening(h.transport, &h.peer);
-            self.pending.push((self.held.len(), listening));
+        if let Some(cont) = dump.learnt_cont() {
+            self.cont = cont.clone();
         }
+        let Finished { dump, msg, cut } = dump.finish(close);
+        self.out.truncated += usize::from(cut.is_some());
+        let h = &dump.header;
+        let (ts, timed) = match dump.ts {
+            Some(ts) => (ts, true),
+            None => self.now(),
+        };
+        let slot = dump.slot.unwrap_or(self.held.len());
+        let local = self.locals.conn(h.transport, &h.peer);
+        let pending = local
+            .is_none()
+            .then(|| self.locals.listening(h.transport, &h.peer));
         let mut m = MessageEvent {
-            ts: dump.ts,
-            origin: self.origin(dump.line, dump.span),
+            ts,
+            origin: self.origin(dump.line, dump.span.clone()),
             direction: Some(h.direction),
             transport: h.transport,
             src: None,
             dst: None,
-            handle: h.handle,
+            handle: h.handle.clone(),
             declared_len: h.declared,
             cut,
-            msg: SipMessage::parse(&raw),
+            msg,
         };
         *local::slot(&mut m) = local;
-        *local::peer_slot(&mut m) = Some(h.peer);
-        self.push(Event::Message(m));
+        *local::peer_slot(&mut m) = Some(h.peer.clone());
+        self.insert(slot, Event::Message(m), timed, pending);
     }
 
     fn finish(mut self) -> PjsipLog {
-        self.close_dump(false, true);
+        self.close_dump(Close::Eof);
         self.release();
         self.out
     }

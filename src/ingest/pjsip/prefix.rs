@@ -7,13 +7,19 @@
 //! one separator space, the `!`/space thread-switch marker and the indent dots. The sender and
 //! thread widths are not visible on one line alone, so they are learned once per input
 //! ([`Layout::learn`]).
+//!
+//! A log whose records do not carry pjsip's decor (an application's own logger with pjsip's
+//! decor switched off, or no time at all) is read by what precedes its dump headers, which are
+//! constant: [`Learnt`] learns that record prefix ([`RecordShape`]) and what the dumps'
+//! continuation lines carry ([`Cont`]) from the head of the input.
 
 use std::ops::Range;
 use std::sync::LazyLock;
 
 use regex::bytes::{Captures, Regex};
 
-use super::line::{Lines, strip_ansi, trim_cr};
+use super::dump::{end_marker, find_header};
+use super::line::{Cont, Lines, RecordShape, strip_ansi, trim_cr};
 use crate::event::parse_date;
 
 /// The pjsip prefix is looked for in this many leading bytes of a line (wrapper included).
@@ -42,8 +48,8 @@ pub(super) struct Prefix {
     pub wrapper: Range<usize>,
     /// Days since 1970-01-01, from pjsip's date or else the wrapper's.
     pub date: Option<i64>,
-    /// Microseconds since midnight.
-    pub tod: i64,
+    /// Microseconds since midnight (`None` for a learnt record prefix without a time).
+    pub tod: Option<i64>,
     /// The sender column, without its padding (empty when the decor has no sender).
     pub sender: Range<usize>,
     /// The message text, after the thread-switch marker and the indent.
@@ -179,11 +185,130 @@ impl Layout {
         Some(Prefix {
             wrapper: 0..whole.start,
             date,
-            tod,
+            tod: Some(tod),
             sender,
             text: text_start(line, at)..line.len(),
         })
     }
+}
+
+/// How many dump headers and end markers [`Learnt::learn`] looks at.
+const SAMPLE_MARKS: usize = 16;
+
+/// What is learnt from the head of an input: pjsip's column layout, the record prefix of a log
+/// whose dump headers do not carry pjsip's decor, and what the dumps' continuation lines carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Learnt {
+    pub layout: Layout,
+    /// The record prefix learnt from the dump headers, when pjsip's decor does not read them.
+    pub record: Option<RecordShape>,
+    /// What precedes `--end msg--` on most end marker lines.
+    pub cont: Cont,
+}
+
+impl Learnt {
+    pub fn learn(text: &[u8]) -> Learnt {
+        let layout = Layout::learn(text);
+        let (mut decors, mut ends) = (Vec::new(), Vec::new());
+        for line in Lines::new(text).take_while(|l| l.start < SAMPLE_BYTES) {
+            let clean = clean_head(line.bytes);
+            if let Some(found) = find_header(&clean) {
+                if decors.len() < SAMPLE_MARKS && found.collapsed.is_none() {
+                    let pjsip = layout.parse(&clean).is_some();
+                    decors.push((pjsip, clean[..found.at].to_vec()));
+                }
+            } else if let Some(at) = end_marker(&clean)
+                && ends.len() < SAMPLE_MARKS
+            {
+                ends.push(Cont::of(&clean[..at], None));
+            }
+            if decors.len() >= SAMPLE_MARKS && ends.len() >= SAMPLE_MARKS {
+                break;
+            }
+        }
+        // pjsip's decor reads most headers: nothing more to learn about records.
+        let unread = decors.iter().filter(|(pjsip, _)| !pjsip).count();
+        let record = (unread * 2 > decors.len())
+            .then(|| {
+                decors
+                    .iter()
+                    .find(|(pjsip, _)| !pjsip)
+                    .and_then(|(_, d)| RecordShape::of(trim_decor_end(d)))
+            })
+            .flatten();
+        Learnt {
+            layout,
+            record,
+            cont: most_common(ends).unwrap_or(Cont::Plain),
+        }
+    }
+
+    /// [`Layout::parse`], or else the learnt record prefix: its time (if it shows one) and the
+    /// text after it.
+    pub fn parse(&self, line: &[u8]) -> Option<Prefix> {
+        if let Some(p) = self.layout.parse(line) {
+            return Some(p);
+        }
+        let shape = self.record.as_ref()?;
+        let len = shape.len(line)?;
+        let head = &line[..len];
+        let stamp = TIME
+            .captures_iter(head)
+            .filter_map(|c| Stamp::of(&c))
+            .find(|s| s.tod.is_some());
+        let date = stamp
+            .as_ref()
+            .and_then(|s| s.date.clone())
+            .and_then(|d| date(line.get(d)?))
+            .or_else(|| wrapper_date(head));
+        Some(Prefix {
+            wrapper: 0..len,
+            date,
+            tod: stamp.and_then(|s| s.tod_in(head)),
+            sender: len..len,
+            text: text_start(line, len)..line.len(),
+        })
+    }
+}
+
+/// A decor without its thread-switch marker and indent (`pjsua_core.c !..` → `pjsua_core.c `).
+fn trim_decor_end(decor: &[u8]) -> &[u8] {
+    let end = decor.iter().rposition(|&b| b != b'.').map_or(0, |p| p + 1);
+    let decor = &decor[..end];
+    decor.strip_suffix(b"!").unwrap_or(decor)
+}
+
+fn most_common(items: Vec<Cont>) -> Option<Cont> {
+    let mut counts: Vec<(Cont, usize)> = Vec::new();
+    for item in items {
+        match counts.iter_mut().find(|(c, _)| *c == item) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((item, 1)),
+        }
+    }
+    // The first of the most common, so that the answer does not depend on anything but order.
+    let best = counts.iter().map(|(_, n)| *n).max()?;
+    counts.into_iter().find(|(_, n)| *n == best).map(|(c, _)| c)
+}
+
+/// The time of a line that holds no pjsip prefix (a dump header after an unknown wrapper): the
+/// last time shown before `end`, and a date if the line shows one.
+pub(super) fn loose_time(line: &[u8], end: usize) -> Option<(Option<i64>, i64)> {
+    let head = line.get(end.saturating_sub(SEARCH)..end)?;
+    if !may_hold_time(head) {
+        return None;
+    }
+    let stamp = TIME
+        .captures_iter(head)
+        .filter_map(|c| Stamp::of(&c))
+        .filter(|s| s.tod.is_some())
+        .last()?;
+    let date = stamp
+        .date
+        .clone()
+        .and_then(|d| date(head.get(d)?))
+        .or_else(|| wrapper_date(head));
+    Some((date, stamp.tod_in(head)?))
 }
 
 /// A match of [`TIME`]: where it is, the time of day it reads (`None` if out of range), and
@@ -195,6 +320,28 @@ struct Stamp {
 }
 
 impl Stamp {
+    /// The time of day, with the milliseconds an application's logger writes after a comma or
+    /// a colon (`12:06:44,061`, `12:06:44:061`) when the match has no fraction.
+    fn tod_in(&self, line: &[u8]) -> Option<i64> {
+        let tod = self.tod?;
+        let end = self.whole.end;
+        let after = line.get(end..).unwrap_or_default();
+        let millis = match after {
+            [b',' | b':', a, b, c, rest @ ..]
+                if [a, b, c].iter().all(|d| d.is_ascii_digit())
+                    && !rest.first().is_some_and(u8::is_ascii_digit)
+                    && !line
+                        .get(self.whole.clone())
+                        .unwrap_or_default()
+                        .contains(&b'.') =>
+            {
+                i64::from(a - b'0') * 100 + i64::from(b - b'0') * 10 + i64::from(c - b'0')
+            }
+            _ => 0,
+        };
+        Some(tod + millis * 1000)
+    }
+
     fn of(c: &Captures<'_>) -> Option<Stamp> {
         Some(Stamp {
             whole: c.get(0)?.range(),

@@ -1,0 +1,165 @@
+//! pjsip logs as people paste them (issue 13, part 3): the real excerpts of
+//! `tests/real-world/logs/` (those not held out of tuning) and of `fixtures/pjsip-decors/`, and
+//! logs derived from our recordings in the wrappers no public excerpt shows. Every dump whose
+//! header is in the input is read as a message; a message cut by the excerpt's edges is marked
+//! so and is not reported as a fault; a paste that lost the CRs gives the recording's bytes.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use sipflow::event::{Cut, Event, MessageEvent};
+use sipflow::ingest::{Format, IngestOptions, ingest_bytes};
+
+use super::common::{root, sipflow};
+
+/// The message events of one input read as a pjsip log.
+fn messages(rel: &str) -> Vec<MessageEvent> {
+    let bytes = std::fs::read(root().join(rel)).expect("read input");
+    let (info, _, events) =
+        ingest_bytes(rel, bytes, &IngestOptions::default()).expect("the input is read");
+    assert_eq!(info.format, Format::Pjsip, "{rel}: sniffed as a pjsip log");
+    events
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Message(m) => Some(m),
+            Event::Log(_) => None,
+        })
+        .collect()
+}
+
+/// Dump headers counted independently of the reader: `TX|RX N bytes Request|Response msg`
+/// anywhere on a line.
+fn headers(rel: &str) -> usize {
+    let text = std::fs::read_to_string(root().join(rel)).expect("UTF-8 input");
+    let re = regex::Regex::new(r"\b[TR]X [0-9]+ bytes Re(quest|sponse) msg ").expect("regex");
+    text.lines().map(|l| re.find_iter(l).count()).sum()
+}
+
+/// The rule names `check` reports on an input.
+fn rules(rel: &str) -> Vec<String> {
+    let run = sipflow(&["check", "--format", "json", rel]);
+    assert!(matches!(run.code, 0 | 1), "{rel}: {}", run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("check JSON");
+    doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["rule"].as_str().expect("rule name").to_string())
+        .collect()
+}
+
+/// The excerpts of `tests/real-world/logs/` that are not held out of tuning.
+fn real_excerpts() -> Vec<String> {
+    let held: BTreeSet<String> =
+        std::fs::read_to_string(root().join("tests/real-world/held-out.txt"))
+            .expect("held-out list")
+            .lines()
+            .filter_map(|l| l.strip_prefix("public-logs/"))
+            .map(str::to_string)
+            .collect();
+    let dir = root().join("tests/real-world/logs");
+    let mut out: Vec<String> = std::fs::read_dir(&dir)
+        .expect("tests/real-world/logs")
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".log") && !held.contains(n))
+        .map(|n| format!("tests/real-world/logs/{n}"))
+        .collect();
+    out.sort();
+    out
+}
+
+fn summary(rel: &str, m: &[MessageEvent]) -> String {
+    let each: Vec<String> = m
+        .iter()
+        .map(|m| {
+            format!(
+                "{}/{:?}/{}{}",
+                m.raw().len(),
+                m.declared_len,
+                m.cut.map_or("whole", |c| c.as_str()),
+                if m.msg.is_ok() { "" } else { "/unparsed" }
+            )
+        })
+        .collect();
+    format!("{}: {}", Path::new(rel).display(), each.join(" "))
+}
+
+#[test]
+fn real_excerpts_are_read_without_faults_at_their_edges() {
+    let excerpts = real_excerpts();
+    assert!(excerpts.len() >= 16, "{excerpts:?}");
+    for rel in &excerpts {
+        let m = messages(rel);
+        eprintln!("{}", summary(rel, &m));
+        assert_eq!(
+            m.len(),
+            headers(rel),
+            "{rel}: every dump header is a message"
+        );
+        let collapsed = rel.contains("collapsed-newlines");
+        for m in &m {
+            let start_line = m.raw().windows(7).any(|w| w == b"SIP/2.0");
+            if !collapsed && start_line {
+                assert!(m.msg.is_ok(), "{rel}: line {:?} parses", m.origin.line());
+            }
+            if !collapsed {
+                assert!(
+                    matches!(m.cut, None | Some(Cut::InputEdge)),
+                    "{rel}: line {:?} is {:?}",
+                    m.origin.line(),
+                    m.cut
+                );
+            }
+        }
+        let rules = rules(rel);
+        assert!(
+            !rules.iter().any(|r| r == "truncated-log-record"),
+            "{rel}: {rules:?}"
+        );
+        // A collapsed paste is explained, not silent.
+        assert_eq!(
+            rules.iter().any(|r| r == "malformed-message"),
+            collapsed,
+            "{rel}: {rules:?}"
+        );
+    }
+}
+
+/// The excerpts of `fixtures/pjsip-decors/` (wrappers no real-world excerpt shows): every dump
+/// header is a message, cut only by the excerpt's edges, and `check` reports nothing about the
+/// edges.
+#[test]
+fn decor_excerpts_are_read_without_faults_at_their_edges() {
+    let dir = root().join("fixtures/pjsip-decors");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("fixtures/pjsip-decors")
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".log"))
+        .map(|n| format!("fixtures/pjsip-decors/{n}"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5, "{files:?}");
+    for rel in &files {
+        let m = messages(rel);
+        eprintln!("{}", summary(rel, &m));
+        assert_eq!(
+            m.len(),
+            headers(rel),
+            "{rel}: every dump header is a message"
+        );
+        assert!(
+            m.iter()
+                .all(|m| matches!(m.cut, None | Some(Cut::InputEdge))),
+            "{rel}"
+        );
+        let rules = rules(rel);
+        assert!(
+            !rules
+                .iter()
+                .any(|r| r == "truncated-log-record" || r == "malformed-message"),
+            "{rel}: {rules:?}"
+        );
+    }
+}
