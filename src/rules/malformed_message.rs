@@ -12,15 +12,22 @@ pub(super) const RULE: Rule = Rule {
 A message (a log dump or a packet recognised as SIP) whose start line or header block does not
 follow the RFC 3261 grammar. The finding points at the place where parsing stopped.
 
+Not reported: a message that the input holds only in part (an excerpt or a capture that starts
+or ends inside it, a capture that lost bytes of it, a pjsip dump cut by the log record limit).
+What is missing there was never in the input; it is not malformed.
+
 ## Why it matters
 Every SIP element that receives it will reject or, worse, misread it: a request may get a 400
 Bad Request or be dropped silently, and the call fails with a timeout far from the cause.
+
+## Severity
+Always **warning**: a message that does not parse cannot be matched to its transaction, so
+the trace cannot show what became of it (a strict receiver rejects it; a lenient one may guess).
 
 ## Typical causes
 - Hand-built messages in an application or a test tool (missing `SIP/2.0`, wrong line ends).
 - A broken ALG or SBC rewriting packets.
 - Memory corruption or a bit-flipping network path.
-- A log record cut in the middle of the header block.
 
 ## How to fix
 Find who builds or rewrites the message (the `Via` and `User-Agent` of neighbouring messages
@@ -40,7 +47,9 @@ A stray CR without LF ends the start line early.
 
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     for (w, wire) in ctx.model.messages.iter().enumerate() {
-        let Err(u) = &ctx.model.message(w).msg else {
+        let ev = ctx.model.message(w);
+        // A message the input holds only in part is not malformed.
+        let (Err(u), None) = (&ev.msg, ev.cut) else {
             continue;
         };
         out.push(
