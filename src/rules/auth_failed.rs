@@ -569,6 +569,31 @@ mod tests {
     }
 
     #[test]
+    fn the_nonce_of_a_challenge() {
+        let resp = |status: &str, challenge: &str| {
+            let raw = format!(
+                "SIP/2.0 {status}\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\
+                 From: <sip:a@r>;tag=1\r\nTo: <sip:a@r>;tag=2\r\nCall-ID: c\r\n\
+                 CSeq: 2 REGISTER\r\n{challenge}Content-Length: 0\r\n\r\n"
+            );
+            SipMessage::parse(raw.as_bytes()).expect("parses")
+        };
+        let www = "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\", stale=true\r\n";
+        assert_eq!(
+            challenge_nonce(&resp("401 Unauthorized", www)).as_deref(),
+            Some("n1")
+        );
+        let proxy = "Proxy-Authenticate: Digest realm=\"r\", nonce=\"n2\"\r\n";
+        assert_eq!(
+            challenge_nonce(&resp("407 Proxy Authentication Required", proxy)).as_deref(),
+            Some("n2")
+        );
+        // Only a challenge has one.
+        assert_eq!(challenge_nonce(&resp("200 OK", www)), None);
+        assert_eq!(challenge_nonce(&resp("401 Unauthorized", "")), None);
+    }
+
+    #[test]
     fn digest_params_and_credentials() {
         let v = r#"Digest username="alice", realm="sipflow.test", nonce="4f8c", response="bc6f", qop=auth"#;
         assert_eq!(

@@ -112,3 +112,34 @@ pub(super) fn diagnosed(model: &Model, diagnoses: &Diagnoses, f: &mut Finding) {
     f.message = headline(call, &how, &d.text);
     f.help = d.help.clone();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_headline_uses_the_outcome_word() {
+        let call = |code: u16, outcome: Outcome| {
+            let mut c = Call::new(1, "c".into(), None, 0, Default::default());
+            c.final_status = Some(code);
+            c.outcome = outcome;
+            c
+        };
+        // The words of `sipflow calls`: 500 failed, 486 busy, 404 rejected.
+        let failed = headline(&call(500, Outcome::Failed), "500 Server Error", "m");
+        assert_eq!(failed, "call failed with 500 Server Error: m");
+        let busy = headline(&call(486, Outcome::Busy), "486 Busy Here", "m");
+        assert_eq!(busy, "callee busy (486 Busy Here): m");
+        let rejected = headline(&call(404, Outcome::Rejected), "404 Not Found", "m");
+        assert_eq!(rejected, "call rejected with 404 Not Found: m");
+        for (code, word) in [(500, "failed"), (486, "busy"), (404, "rejected")] {
+            let outcome = match word {
+                "failed" => Outcome::Failed,
+                "busy" => Outcome::Busy,
+                _ => Outcome::Rejected,
+            };
+            assert!(headline(&call(code, outcome), "", "").contains(word));
+            assert_eq!(outcome.as_str(), word);
+        }
+    }
+}

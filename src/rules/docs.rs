@@ -25,8 +25,9 @@ its default severity and, under `## Severity`, exactly what raises or lowers it.
 - **Open transactions.** A transaction or call still open when the input ends is a timeout
   only when the input covers the timer that would have ended it: Timer B (64×T1 = 32 s after
   an INVITE), Timer F (32 s after a non-INVITE request), 64×T1 after a 2xx for its ACK
-  (Timer H for a non-2xx). Otherwise the finding is info and says how long the input goes on
-  after the message (\"the input ends 3.2 s after the INVITE\").
+  (Timer H for a non-2xx). Otherwise it is no timeout: the finding says how long the input
+  goes on after the message (\"the input ends 3.2 s after the INVITE\") and is info, or a
+  warning when retransmissions already show the sender waiting in vain.
 - **Cut messages.** A message that the input holds only in part (an excerpt that starts or
   ends inside it, a capture that stops, a TCP gap) is neither malformed nor a truncated
   record: no rule reports a missing header, a Content-Length mismatch or a parse error on it.

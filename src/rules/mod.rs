@@ -778,6 +778,96 @@ mod tests {
     }
 
     #[test]
+    fn precedence_lists_registered_rules_and_ranks_unlisted_rules_first() {
+        for name in PRECEDENCE.iter().chain(EXPLAINS_STATUS) {
+            assert!(lookup(name).is_some(), "{name}: not a rule");
+        }
+        let rank = |name: &str| precedence(lookup(name).expect("rule"));
+        // A rule about a cause (not listed) before the listed ones; the list in its order.
+        assert!(rank("call-object-freed-early") < rank("auth-failed"));
+        assert!(rank("auth-failed") < rank("registration-failed"));
+        assert!(rank("missing-mandatory-header") < rank("invite-timeout"));
+        assert!(rank("cancel-answer-race") < rank("missing-ack"));
+        // Two unlisted rules: by code.
+        assert!(rank("call-object-freed-early") < rank("transport-error"));
+    }
+
+    /// A finding of `rule` at `severity` whose evidence is `events` (log events: the model
+    /// has no wire messages).
+    fn finding(rule: &str, severity: Severity, events: &[usize]) -> Finding {
+        let rule = lookup(rule).expect("rule");
+        let mut f = Finding::new(rule, None, format!("{} finding", rule.name), String::new());
+        f.severity = severity;
+        for &e in events {
+            f = f.with(e, "evidence");
+        }
+        f
+    }
+
+    #[test]
+    fn one_problem_one_error() {
+        let model = Model::default();
+        let settings = RuleSettings::default();
+        let ctx = Context::new(&model, &settings, &[]);
+        let mut found = vec![
+            // The same refusal: the more specific rule keeps the error.
+            finding("registration-failed", Severity::Error, &[5]),
+            finding("auth-failed", Severity::Error, &[5, 6]),
+            // Its primary evidence is only secondary evidence of a more specific error.
+            finding("invite-timeout", Severity::Error, &[6]),
+            // Other evidence: untouched.
+            finding("registration-failed", Severity::Error, &[7]),
+            // Not an error: untouched.
+            finding("retransmission-storm", Severity::Warning, &[5]),
+        ];
+        one_error_per_problem(&ctx, &mut found);
+        let got: Vec<Severity> = found.iter().map(|f| f.severity).collect();
+        use Severity::*;
+        assert_eq!(got, [Info, Error, Info, Error, Warning]);
+        assert!(
+            found[0]
+                .message
+                .contains("`auth-failed` reports this as an error")
+        );
+
+        // The user's override of a rule is never lowered.
+        let settings = RuleSettings {
+            severity: BTreeMap::from([("SF006", Error)]),
+            ..RuleSettings::default()
+        };
+        let ctx = Context::new(&model, &settings, &[]);
+        let mut found = vec![
+            finding("registration-failed", Error, &[5]),
+            finding("auth-failed", Error, &[5]),
+        ];
+        one_error_per_problem(&ctx, &mut found);
+        assert_eq!(found[0].severity, Error);
+        assert_eq!(found[1].severity, Error);
+    }
+
+    #[test]
+    fn a_status_note_counts_only_for_the_status_it_explains() {
+        let mut model = Model::default();
+        let mut call =
+            crate::dialog::Call::new(1, "c".into(), None, 0, crate::event::Timestamp::default());
+        call.final_status = Some(603);
+        model.calls.push(call);
+        let rule = lookup("call-object-freed-early").expect("rule");
+        let note = |code| {
+            Finding::new(rule, Some(Owner::Call(0)), "m".into(), "help".into())
+                .explains_status(code, "not declined")
+        };
+        let d = Diagnoses::of(&model, &[note(603)]);
+        let got = d.get(Owner::Call(0)).expect("a diagnosis");
+        assert_eq!(
+            (got.code, got.text.as_str(), got.help.as_str()),
+            (603, "not declined", "help")
+        );
+        // A note about another code (the call ended otherwise): the generic meaning stays.
+        assert!(Diagnoses::of(&model, &[note(486)]).is_empty());
+    }
+
+    #[test]
     fn lookup_by_code_or_name() {
         let r = lookup("call-object-freed-early").expect("by name");
         assert_eq!(lookup(r.code).map(|x| x.name), Some(r.name));

@@ -312,6 +312,27 @@ mod tests {
     }
 
     #[test]
+    fn ice_candidates_with_a_public_address() {
+        let invite = |candidates: &str| {
+            let body =
+                format!("v=0\r\nc=IN IP4 192.168.1.2\r\nm=audio 4000 RTP/AVP 0\r\n{candidates}");
+            let raw = format!(
+                "INVITE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.2;branch=z9hG4bK1\r\n\
+                 From: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\
+                 Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            SipMessage::parse(raw.as_bytes()).expect("parses")
+        };
+        let host = "a=candidate:H1 1 UDP 2130706431 192.168.1.2 4000 typ host\r\n";
+        let srflx = "a=candidate:S1 1 UDP 1694498815 203.0.113.7 41000 typ srflx raddr \
+                     192.168.1.2 rport 4000\r\n";
+        assert!(!public_ice_candidate(&invite("")));
+        assert!(!public_ice_candidate(&invite(host)));
+        assert!(public_ice_candidate(&invite(&format!("{host}{srflx}"))));
+    }
+
+    #[test]
     fn register_response_contacts_are_not_the_senders() {
         let raw = b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.168.1.2;branch=z9hG4bK1\r\n\
                     From: <sip:a@x>;tag=1\r\nTo: <sip:a@x>;tag=2\r\nCall-ID: c\r\n\
