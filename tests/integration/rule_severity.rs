@@ -430,3 +430,108 @@ fn the_report_summary_gives_the_findings_severities_not_the_rules_defaults() {
         run.stdout
     );
 }
+
+/// A public capture in `../shared/traces/public`, or `None` (with the reason printed) when
+/// that folder is absent.
+fn public(rel: &str) -> Option<String> {
+    let dir = super::common::root().join("../shared/traces/public");
+    if !dir.is_dir() {
+        eprintln!("skipped: {} is absent", dir.display());
+        return None;
+    }
+    Some(dir.join(rel).to_string_lossy().into_owned())
+}
+
+/// (rule, severity, message) of every finding of `check --format json` on `path`.
+fn check_path(extra: &[&str], path: &str) -> (i32, Vec<(String, String, String)>) {
+    let mut args = vec!["check", "--format", "json"];
+    args.extend_from_slice(extra);
+    args.push(path);
+    let run = sipflow(&args);
+    assert!(matches!(run.code, 0 | 1), "{args:?}: {}", run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let found = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
+            (s("rule"), s("severity"), s("message"))
+        })
+        .collect();
+    (run.code, found)
+}
+
+#[test]
+fn a_healthy_call_without_max_forwards_passes_fail_on_error() {
+    // The reproduction: a proxy's INVITEs and ACK without Max-Forwards, answered.
+    let Some(path) = public("heplify/rtp_rtcp_sip_ipv4_udp.pcap") else {
+        return;
+    };
+    let (code, found) = check_path(&[], &path);
+    assert_eq!(code, 0, "{found:#?}");
+    let mmh = of(&found, "missing-mandatory-header");
+    assert!(
+        mmh.iter()
+            .any(|f| f.1 == "warning" && f.2.starts_with("the INVITE")),
+        "{mmh:?}"
+    );
+    assert!(
+        mmh.iter()
+            .any(|f| f.1 == "info" && f.2.starts_with("the ACK")),
+        "{mmh:?}"
+    );
+}
+
+#[test]
+fn public_traces_wrong_passwords_races_and_refused_reinvites() {
+    // The Wireshark sample: 403 "Wrong password" to INVITEs with credentials fail the calls;
+    // a REGISTER refused with "401 nonce has changed" and then accepted is a race.
+    if let Some(path) = public("zeek/wireshark.pcap") {
+        let (_, found) = check_path(&[], &path);
+        let auth = of(&found, "auth-failed");
+        let race: Vec<_> = auth
+            .iter()
+            .filter(|f| f.2.contains("was challenged again"))
+            .collect();
+        assert_eq!(race.len(), 1, "{auth:#?}");
+        assert_eq!(race[0].1, "warning");
+        assert!(race[0].2.contains("401 nonce has changed"), "{race:?}");
+        let invites = auth
+            .iter()
+            .filter(|f| f.2.starts_with("INVITE") && f.1 == "error");
+        assert_eq!(invites.count(), 2, "{auth:#?}");
+        // The registration that failed and recovered is not a second error on the same 403.
+        assert!(
+            of(&found, "registration-failed")
+                .iter()
+                .all(|f| f.1 != "error"),
+            "{found:#?}"
+        );
+    }
+    // A fax call's re-INVITE to T.38 refused with 488: the call goes on with audio.
+    if let Some(path) = public("ndpi/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap") {
+        let (_, found) = check_path(&[], &path);
+        let codec = of(&found, "no-common-codec");
+        assert!(
+            !codec.is_empty() && codec.iter().all(|f| f.1 == "warning"),
+            "{codec:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_message_cut_by_the_input_is_not_malformed() {
+    // A user's excerpt that starts inside a 200 and ends inside its retransmission
+    // (`SIP/2.`): the input holds only part of those messages.
+    let log = "tests/real-world/logs/pjproject-2342-tcp-200ok-retransmit-no-ack.log";
+    let (_, found) = check_path(&[], log);
+    for rule in [
+        "malformed-message",
+        "missing-mandatory-header",
+        "content-length-mismatch",
+    ] {
+        assert!(of(&found, rule).is_empty(), "{rule}: {found:#?}");
+    }
+    assert!(found.iter().all(|f| f.1 != "error"), "{found:#?}");
+}
