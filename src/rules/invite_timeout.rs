@@ -28,7 +28,8 @@ what it is: the input ends N s after it. Over UDP, in an input that covers Timer
 one retransmission must be visible (a single copy means the input misses either the
 retransmissions or the response). When the sender's log is among the inputs, only responses
 that reached it count: if the far end's log or a capture shows responses that never arrived,
-the finding says so.
+the finding says so. An INVITE that the sender's log says it could not send (`Failed to send`,
+`transport-error`) is not reported: it never left.
 
 ## Why it matters
 The caller waits 32 s in silence and then the call fails with 408, which looks like a callee
@@ -147,7 +148,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         };
         let t0 = msg.ts;
         let owner = ctx.model.message_owner[first];
-        if dialog_went_on(ctx, owner, invite, t0) {
+        if dialog_went_on(ctx, owner, invite, t0) || never_sent(ctx, owner, &invites) {
             continue;
         }
         let inputs: BTreeSet<usize> = match sender_input {
@@ -281,6 +282,31 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         }
         out.push(f);
     }
+}
+
+/// Whether the sender's log says the INVITE could not be sent (`Failed to send Request msg
+/// INVITE… (tdta…)` naming the handle of its TX dump): it never left, so no response could
+/// come (`transport-error` reports it).
+fn never_sent(ctx: &Context<'_>, owner: Option<Owner>, invites: &[usize]) -> bool {
+    let Some(Owner::Call(ci)) = owner else {
+        return false;
+    };
+    let handles: BTreeSet<(usize, &str)> = invites
+        .iter()
+        .flat_map(|&w| ctx.model.messages[w].sightings.iter())
+        .filter_map(|&e| match &ctx.model.events[e] {
+            Event::Message(m) if m.direction == Some(Direction::Tx) => {
+                Some((m.origin.input, m.handle.as_deref()?))
+            }
+            _ => None,
+        })
+        .collect();
+    ctx.call_logs(ci).any(|(_, l)| {
+        matches!(l.kind, LogKind::SendFailure)
+            && handles
+                .iter()
+                .any(|&(input, h)| input == l.origin.input && l.text.contains(h))
+    })
 }
 
 /// Whether the sender of an initial INVITE went on in the dialog (an ACK or a later in-dialog

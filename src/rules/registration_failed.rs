@@ -50,9 +50,9 @@ retries only after `regConfig.retryIntervalSec` (300 s by default).
   covers after it, or pjsip's own `registration failed` line;
 - **warning** when a later REGISTER of the same registration succeeded (it recovered), or when
   a retransmitted REGISTER has no response but the input ends before Timer F;
-- **info** when the input simply ends too soon: a REGISTER sent once with no response, a
+- **info** when the input simply ends too soon: a REGISTER sent once with no response, or a
   challenge or `423` the client may still answer (the finding says how long the input goes on
-  after it), and a challenge whose REGISTER is not in the input.
+  after it).
 
 ## Typical causes
 - `401`/`407` not answered: no credentials for the realm in the challenge (`PJSIP_ENOCREDENTIAL`).
@@ -192,10 +192,8 @@ fn failure(ctx: &Context<'_>, attempts: &[Attempt], i: usize) -> Option<(String,
     let reason = resp.reason_phrase().unwrap_or("");
     match code {
         200..=299 => None,
-        401 | 407 if req.is_none() => Some((
-            format!("was challenged with {code} {reason} (the REGISTER is not in the input)"),
-            Severity::Info,
-        )),
+        // A challenge whose REGISTER is not in the input tells nothing about the registration.
+        401 | 407 if req.is_none() => None,
         401 | 407 => {
             let req = req?;
             // One of the client's next attempts got in with credentials: the refusal only
@@ -230,10 +228,17 @@ fn failure(ctx: &Context<'_>, attempts: &[Attempt], i: usize) -> Option<(String,
                 ))
             }
         }
-        423 if req.is_none() => Some((
-            format!("was refused with 423 {reason} (the REGISTER is not in the input)"),
-            Severity::Warning,
-        )),
+        // Without the REGISTER its expiry is unknown: any later REGISTER may be the retry.
+        423 if req.is_none() => (!later_req(&|_| true)).then(|| {
+            not_acted_on(
+                ctx,
+                resp_wire,
+                format!(
+                    "was refused with 423 {reason} (the REGISTER is not in the input) and was \
+                     not retried"
+                ),
+            )
+        }),
         423 => {
             let req = req?;
             let min = resp.min_expires();
