@@ -100,6 +100,12 @@ const PINS: &[(&str, &[&str], &[&str])] = &[
         &["rules/invite-timeout/call.pcap"],
         &["error"],
     ),
+    // The log says the INVITE could not be sent (connection refused): no response was due.
+    (
+        "invite-timeout",
+        &["rules-message-extra/transport-error/caller.log"],
+        &[],
+    ),
     ("missing-ack", &["rules/missing-ack/call.pcap"], &["error"]),
     (
         "registration-failed",
