@@ -19,6 +19,7 @@ mod integration {
     pub mod rule_cases_calls;
     pub mod rule_cases_messages;
     pub mod rule_cases_traffic;
+    pub mod rule_severity;
     pub mod snapshots;
     pub mod streaming;
 }

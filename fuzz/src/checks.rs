@@ -252,10 +252,12 @@ pub fn pipeline(data: &[u8], format: Format) {
     }
 
     let sources = vec![sipflow::ingest::Source::new(source)];
+    let diagnoses = rules::Diagnoses::of(&model, &found);
     let ctx = report::Context {
         model: &model,
         inputs: &inputs,
         sources: &sources,
+        diagnoses: &diagnoses,
     };
     every_text_reporter(&ctx, &found);
     let page = html_page(&ctx, &found);
@@ -314,7 +316,7 @@ fn every_text_reporter(ctx: &report::Context<'_>, found: &[Finding]) {
     let convs = model
         .calls
         .iter()
-        .map(|c| Conversation::of_call(model, c))
+        .map(|c| Conversation::of_call(ctx, c))
         .chain(model.flows.iter().map(Conversation::of_flow));
     for conv in convs {
         let layout = Layout::new(ctx, &conv);
@@ -389,6 +391,7 @@ fn reference_blocks() -> &'static (String, String) {
             model: &model,
             inputs: &[],
             sources: &[],
+            diagnoses: &rules::Diagnoses::NONE,
         };
         let page = html_page(&ctx, &[]);
         let b = blocks(&page);

@@ -38,11 +38,16 @@ pub(super) fn rule_settings(args: &RuleArgs, config: &Config) -> Result<RuleSett
         }
     };
     let mut overrides = std::collections::BTreeMap::new();
-    for (rule, sev) in &config.severity {
-        let code = rules::lookup(rule)
+    // The file's, then the flags' (which win, rule by rule).
+    let flags = args.severity.iter().map(|pair| match pair.split_once('=') {
+        Some((rule, sev)) => (rule.trim().to_string(), sev.trim().to_string()),
+        None => (pair.trim().to_string(), String::new()),
+    });
+    for (rule, sev) in config.severity.clone().into_iter().chain(flags) {
+        let code = rules::lookup(&rule)
             .map(|r| r.code)
-            .ok_or_else(|| UsageError::UnknownRule(rule.clone()))?;
-        overrides.insert(code, severity(sev)?);
+            .ok_or(UsageError::UnknownRule(rule))?;
+        overrides.insert(code, severity(&sev)?);
     }
     let t = &config.thresholds;
     let d = Thresholds::default();

@@ -4,7 +4,6 @@
 use std::io::{self, Write};
 
 use super::{FlowFormat, UsageError};
-use crate::dialog::Model;
 use crate::report::Context;
 use crate::report::ladder::sequence::{self, Syntax};
 use crate::report::ladder::{Conversation, Layout, ascii};
@@ -63,11 +62,11 @@ impl<'a> Drawing<'a> {
                 .calls
                 .iter()
                 .filter(|c| c.group == c.index)
-                .map(|c| Conversation::of_call(model, c))
+                .map(|c| Conversation::of_call(ctx, c))
                 .collect(),
             // The first match in the run, as one model of it would give.
             Some(_) if self.drawn > 0 => return Ok(()),
-            Some(wanted) => match find(model, wanted) {
+            Some(wanted) => match find(ctx, wanted) {
                 Some(conv) => vec![conv],
                 None => {
                     for c in &model.calls {
@@ -141,9 +140,10 @@ impl<'a> Drawing<'a> {
 }
 
 /// The call (with its B2BUA legs) or flow named by its Call-ID, its index or `F<n>`.
-fn find(model: &Model, wanted: &str) -> Option<Conversation> {
+fn find(ctx: &Context<'_>, wanted: &str) -> Option<Conversation> {
+    let model = ctx.model;
     if let Some(c) = model.find_call(wanted) {
-        return Some(Conversation::of_call(model, c));
+        return Some(Conversation::of_call(ctx, c));
     }
     wanted
         .strip_prefix(['F', 'f'])

@@ -135,6 +135,10 @@ pub struct RuleArgs {
     /// Do not run these rules (names or codes).
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
     pub ignore: Vec<String>,
+    /// Give every finding of a rule this severity (`RULE=info|warning|error`), whatever its
+    /// evidence says; over `[severity]` in sipflow.toml.
+    #[arg(long, value_delimiter = ',', value_name = "RULE=SEVERITY")]
+    pub severity: Vec<String>,
     /// The configuration file [default: ./sipflow.toml, if present].
     #[arg(long, value_name = "FILE")]
     pub config: Option<String>,

@@ -19,7 +19,7 @@ use crate::dialog::window::{self, OpenCallLimit, Window, Windows};
 use crate::dialog::{self, CorrelateOptions, Model};
 use crate::ingest::{EventStream, InputInfo, Source};
 use crate::report::{Context, calls, events, findings, html};
-use crate::rules::{self, Finding, RuleSettings, Severity};
+use crate::rules::{self, Diagnoses, Finding, RuleSettings, Severity};
 
 /// What a run analysed window by window writes: `check`'s findings in its format (one finding
 /// after the other, or a document that keeps only each call's, flow's and finding's record),
@@ -217,10 +217,12 @@ impl Behind {
             let mut gathered = report.then(html::Report::default);
             for (model, found, inputs) in judged {
                 if let Some(r) = &mut gathered {
+                    let diagnoses = Diagnoses::of(&model, &found);
                     let ctx = Context {
                         model: &model,
                         inputs: &inputs,
                         sources: &[],
+                        diagnoses: &diagnoses,
                     };
                     r.add(&ctx, &found)?;
                 }
@@ -283,9 +285,20 @@ impl Totals<'_> {
         model.renumber(self.calls, self.flows);
         self.calls += model.calls.len();
         self.flows += model.flows.len();
+        // `calls` and `flow` run no rules but the ones that explain statuses, so that what
+        // they say a status means agrees with `check`.
+        let explaining;
+        let settings = match (run.rules, run.view) {
+            (Some(settings), _) => Some(settings),
+            (None, Some(View::Calls(_) | View::Flow { .. })) => {
+                explaining = RuleSettings::explaining_statuses();
+                Some(&explaining)
+            }
+            (None, _) => None,
+        };
         // How far each input had been read when the window was cut, not how far this window's
         // events go.
-        let found = match run.rules {
+        let found = match settings {
             Some(settings) => {
                 let ctx = rules::Context {
                     model: &model,
@@ -301,10 +314,12 @@ impl Totals<'_> {
             }
             None => Vec::new(),
         };
+        let diagnoses = Diagnoses::of(&model, &found);
         let ctx = Context {
             model: &model,
             inputs,
             sources,
+            diagnoses: &diagnoses,
         };
         if run
             .fail_on

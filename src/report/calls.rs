@@ -1,13 +1,13 @@
 //! `sipflow calls`: one line per call as a table, or the versioned JSON document described in
 //! `docs/output.md`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
 
 use serde::Serialize;
 
 use super::{Context, clip, fmt_ms, pretty_element, pretty_nested, printable, write_pretty_array};
-use crate::dialog::{Call, Flow, Outcome, Party};
+use crate::dialog::{Call, Flow, Outcome, Owner, Party};
 use crate::event::Timestamp;
 use crate::ingest::InputInfo;
 use crate::sip::status;
@@ -23,25 +23,31 @@ pub struct CallsDoc<'a> {
     pub flows: Vec<FlowJson<'a>>,
 }
 
-/// The explanation of a status code, for JSON outputs.
+/// The explanation of a call's or flow's final status, for JSON outputs: the code's generic
+/// meaning (as `sipflow explain CODE`), or a finding's diagnosis of it.
 #[derive(Serialize)]
-pub struct StatusJson {
+pub struct StatusJson<'a> {
     pub class: Option<&'static str>,
-    pub meaning: &'static str,
+    /// What the status means in this trace: a finding's diagnosis, else the generic meaning.
+    pub meaning: &'a str,
     pub when: &'static str,
-    pub action: &'static str,
+    pub action: &'a str,
     pub rfc: &'static str,
+    /// The rule whose finding diagnosed the status (absent: the generic meaning).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnosed_by: Option<&'static str>,
 }
 
-impl StatusJson {
-    pub fn of(code: Option<u16>) -> Option<StatusJson> {
-        let x = status::explain(code?);
+impl<'a> StatusJson<'a> {
+    pub fn of(ctx: &'a Context<'a>, owner: Owner, code: Option<u16>) -> Option<StatusJson<'a>> {
+        let x = ctx.status_meaning(owner, code?);
         Some(StatusJson {
-            class: x.class.map(|c| c.name()),
+            class: x.generic.class.map(|c| c.name()),
             meaning: x.meaning,
-            when: x.when,
+            when: x.generic.when,
             action: x.action,
-            rfc: x.rfc,
+            rfc: x.generic.rfc,
+            diagnosed_by: x.by,
         })
     }
 }
@@ -63,7 +69,7 @@ pub struct CallJson<'a> {
     pub final_status: Option<u16>,
     pub final_reason: Option<&'a str>,
     /// What the final status means and what to do (as `sipflow explain CODE`).
-    pub status_explanation: Option<StatusJson>,
+    pub status_explanation: Option<StatusJson<'a>>,
     pub setup_ms: Option<i64>,
     pub answer_ms: Option<i64>,
     pub duration_ms: Option<i64>,
@@ -87,14 +93,15 @@ pub struct FlowJson<'a> {
     pub to: Option<&'a str>,
     pub final_status: Option<u16>,
     pub final_reason: Option<&'a str>,
-    pub status_explanation: Option<StatusJson>,
+    pub status_explanation: Option<StatusJson<'a>>,
     pub messages: usize,
     pub retransmissions: u32,
     pub log_events: usize,
 }
 
 impl<'a> CallJson<'a> {
-    pub fn new(ctx: &'a Context<'a>, c: &'a Call) -> Self {
+    /// Call `c`, the `ci`-th of the model.
+    pub fn new(ctx: &'a Context<'a>, ci: usize, c: &'a Call) -> Self {
         CallJson {
             index: c.index,
             start: c.start,
@@ -104,7 +111,7 @@ impl<'a> CallJson<'a> {
             outcome: c.outcome,
             final_status: c.final_status,
             final_reason: c.final_reason.as_deref(),
-            status_explanation: StatusJson::of(c.final_status),
+            status_explanation: StatusJson::of(ctx, Owner::Call(ci), c.final_status),
             setup_ms: c.setup_ms,
             answer_ms: c.answer_ms,
             duration_ms: c.duration_ms,
@@ -128,7 +135,8 @@ impl<'a> CallJson<'a> {
 }
 
 impl<'a> FlowJson<'a> {
-    pub fn new(f: &'a Flow) -> Self {
+    /// Flow `f`, the `fi`-th of the model.
+    pub fn new(ctx: &'a Context<'a>, fi: usize, f: &'a Flow) -> Self {
         FlowJson {
             index: f.index,
             start: f.start,
@@ -138,7 +146,7 @@ impl<'a> FlowJson<'a> {
             to: f.to.as_deref(),
             final_status: f.final_status,
             final_reason: f.final_reason.as_deref(),
-            status_explanation: StatusJson::of(f.final_status),
+            status_explanation: StatusJson::of(ctx, Owner::Flow(fi), f.final_status),
             messages: f.messages.len(),
             retransmissions: f.retransmissions,
             log_events: f.log_events.len(),
@@ -163,11 +171,11 @@ pub struct Doc {
 
 impl Doc {
     pub fn add(&mut self, ctx: &Context<'_>) -> io::Result<()> {
-        for c in &ctx.model.calls {
-            self.calls.push(pretty_element(&CallJson::new(ctx, c))?);
+        for (ci, c) in ctx.model.calls.iter().enumerate() {
+            self.calls.push(pretty_element(&CallJson::new(ctx, ci, c))?);
         }
-        for f in &ctx.model.flows {
-            self.flows.push(pretty_element(&FlowJson::new(f))?);
+        for (fi, f) in ctx.model.flows.iter().enumerate() {
+            self.flows.push(pretty_element(&FlowJson::new(ctx, fi, f))?);
         }
         Ok(())
     }
@@ -202,7 +210,11 @@ pub fn write_table(ctx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
 pub struct Table {
     calls: Vec<[String; 9]>,
     flows: Vec<[String; 7]>,
+    /// Final statuses that some call or flow has with no diagnosis: their generic meaning.
     statuses: BTreeSet<u16>,
+    /// (status, order) → `603 Decline (call 1), diagnosed by …: …`, for each call or flow whose
+    /// status a finding explains.
+    diagnosed: BTreeMap<(u16, usize), String>,
 }
 
 const CALL_COLUMNS: [&str; 9] = [
@@ -262,9 +274,31 @@ impl Table {
                 f.messages.len().to_string(),
             ]);
         }
-        let calls = ctx.model.calls.iter().map(|c| c.final_status);
-        let flows = ctx.model.flows.iter().map(|f| f.final_status);
-        self.statuses.extend(calls.chain(flows).flatten());
+        let calls = (ctx.model.calls.iter().enumerate())
+            .map(|(ci, c)| (Owner::Call(ci), c.index.to_string(), c.final_status));
+        let flows = (ctx.model.flows.iter().enumerate())
+            .map(|(fi, f)| (Owner::Flow(fi), format!("F{}", f.index), f.final_status));
+        for (owner, name, code) in calls.chain(flows) {
+            let Some(code) = code else { continue };
+            let x = ctx.status_meaning(owner, code);
+            match x.by {
+                Some(rule) => {
+                    let kind = if matches!(owner, Owner::Call(_)) {
+                        "call"
+                    } else {
+                        "flow"
+                    };
+                    let line = format!(
+                        "{code} {} ({kind} {name}), diagnosed by {rule}: {}",
+                        x.generic.reason, x.meaning
+                    );
+                    self.diagnosed.insert((code, self.diagnosed.len()), line);
+                }
+                None => {
+                    self.statuses.insert(code);
+                }
+            }
+        }
     }
 
     pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
@@ -278,12 +312,21 @@ impl Table {
             write_rows(out, FLOW_COLUMNS, &self.flows)?;
         }
         // One line per final status that appears above: what it means (`sipflow explain
-        // CODE`).
-        if !self.statuses.is_empty() {
+        // CODE`), and for each call or flow whose status a finding diagnosed, that diagnosis
+        // instead.
+        if !self.statuses.is_empty() || !self.diagnosed.is_empty() {
             writeln!(out)?;
-            for &code in &self.statuses {
-                let x = status::explain(code);
-                writeln!(out, "{code} {}: {}", x.reason, x.meaning)?;
+            let codes: BTreeSet<u16> = (self.statuses.iter().copied())
+                .chain(self.diagnosed.keys().map(|&(c, _)| c))
+                .collect();
+            for code in codes {
+                if self.statuses.contains(&code) {
+                    let x = status::explain(code);
+                    writeln!(out, "{code} {}: {}", x.reason, x.meaning)?;
+                }
+                for line in self.diagnosed.range((code, 0)..=(code, usize::MAX)) {
+                    writeln!(out, "{}", line.1)?;
+                }
             }
         }
         Ok(())

@@ -15,8 +15,10 @@ pub mod findings;
 pub mod html;
 pub mod ladder;
 
-use crate::dialog::Model;
+use crate::dialog::{Model, Owner};
 use crate::ingest::InputInfo;
+use crate::rules::Diagnoses;
+use crate::sip::status;
 
 /// What a reporter needs: the model and the inputs it came from.
 pub struct Context<'a> {
@@ -24,11 +26,62 @@ pub struct Context<'a> {
     pub inputs: &'a [InputInfo],
     /// The text of each input (empty for captures), for pointing into it.
     pub sources: &'a [crate::ingest::Source],
+    /// What the findings say the final statuses of this model's calls and flows mean
+    /// ([`crate::rules::Finding::explains_status`]); [`Diagnoses::NONE`] when no rule ran.
+    pub diagnoses: &'a Diagnoses,
 }
 
 impl Context<'_> {
     pub fn input_name(&self, index: usize) -> &str {
         self.inputs.get(index).map_or("?", |i| i.name.as_str())
+    }
+
+    /// What the final status `code` of `owner` (a call or flow of this model) means in this
+    /// trace: the diagnosis of a finding that explains it, else the code's generic meaning.
+    /// Every output that explains a status goes through here, so that none contradicts a
+    /// diagnosis.
+    pub fn status_meaning(&self, owner: Owner, code: u16) -> StatusMeaning<'_> {
+        let generic = status::explain(code);
+        match self.diagnoses.get(owner).filter(|d| d.code == code) {
+            Some(d) => StatusMeaning {
+                generic,
+                meaning: &d.text,
+                action: &d.help,
+                by: Some(d.rule.name),
+            },
+            None => StatusMeaning {
+                generic,
+                meaning: generic.meaning,
+                action: generic.action,
+                by: None,
+            },
+        }
+    }
+}
+
+/// What a call's or flow's final status means in a trace (see [`Context::status_meaning`]).
+pub struct StatusMeaning<'a> {
+    /// The code's generic explanation (`sipflow explain CODE`).
+    pub generic: status::Explanation,
+    /// What it means here: a finding's diagnosis, else the generic meaning.
+    pub meaning: &'a str,
+    /// What to do: the diagnosing finding's help, else the generic action.
+    pub action: &'a str,
+    /// The rule whose finding diagnosed it, if one did.
+    pub by: Option<&'static str>,
+}
+
+impl StatusMeaning<'_> {
+    /// `603 Decline: <meaning>`, or `603 Decline, diagnosed by <rule>: <diagnosis>`.
+    pub fn line(&self) -> String {
+        let by = self
+            .by
+            .map(|r| format!(", diagnosed by {r}"))
+            .unwrap_or_default();
+        format!(
+            "{} {}{by}: {}",
+            self.generic.code, self.generic.reason, self.meaning
+        )
     }
 }
 

@@ -14,7 +14,7 @@ pub(super) const RULE: Rule = Rule {
     name: "auth-failed",
     severity: Severity::Error,
     scope: Scope::Transaction,
-    summary: "credentials were sent and refused: challenged again (401/407 loop), or 403 after a challenge",
+    summary: "credentials were refused (401/407 loop, 403 after a challenge), or challenged again only for a fresh nonce (stale-nonce race)",
     docs: DOCS,
     check,
 };
@@ -22,14 +22,21 @@ pub(super) const RULE: Rule = Rule {
 const DOCS: &str = r#"## What it detects
 Digest authentication that did not work:
 
-- **A 401/407 loop.** A request that carries `Authorization` (or `Proxy-Authorization`) is
-  answered with another `401 Unauthorized` / `407 Proxy Authentication Required`. The server
-  did not accept the credentials. Not reported: a new challenge with `stale=true`, or one that
-  the very next attempt of the same method answers successfully (both only ask for a fresh
-  nonce), and the empty Digest response (`nonce="", response=""`) that IMS clients put in
-  their first REGISTER.
-- **403 after a challenge.** A request with credentials, or a request after the server
-  challenged that method in the same Call-ID, is answered `403 Forbidden`.
+- **A wrong password: a 401/407 loop.** A request that carries `Authorization` (or
+  `Proxy-Authorization`) is answered with another `401 Unauthorized` / `407 Proxy
+  Authentication Required` without `stale=true`, and none of the client's next attempts gets
+  in. The server did not accept the credentials. (The empty Digest response
+  `nonce="", response=""` that IMS clients put in their first REGISTER is not credentials.)
+- **A refused account: 403 after a challenge.** A request with credentials, or a request
+  after the server challenged that method in the same Call-ID, is answered `403 Forbidden`.
+- **A stale-nonce race, not a wrong password.** A new challenge to credentials that carries
+  `stale=true` (the server accepted them but wants a fresh nonce), or one where the trace shows
+  the nonce was the trouble (the credentials answered an older challenge than the latest one
+  the client had got, or the server's reason phrase says so, e.g. `401 nonce has changed`) and
+  one of the client's next three attempts gets in. The finding says so, with the challenge and
+  the attempt that got in as evidence. A client that answers each newest nonce at once and is
+  refused each time (a brute force trying passwords) is refused, not racing, even if an
+  attempt finally gets in.
 - **pjsip's own verdict.** `sip_auth_client.c  Authorization failed for alice@example.com: …`
   and errors such as `PJSIP_EFAILEDCREDENTIAL`, `PJSIP_ENOCREDENTIAL`, `PJSIP_EAUTHSTALECOUNT`
   on the log line.
@@ -42,6 +49,19 @@ The account cannot register or call. pjsip gives up after the second challenge o
 request (the registration ends with the 401, or with `PJSIP_EFAILEDCREDENTIAL`), and many
 servers lock an account or ban an IP address (fail2ban) after repeated failures, so a wrong
 password left running can take a whole site offline.
+
+## Severity
+- **error**: a wrong password or a refused account (a 401/407 loop, a 403) and the
+  registration or call never got in afterwards in the trace; also pjsip's own authentication
+  error when no message shows more;
+- **warning**: the same, but a later attempt of the owner got in (a fixed password, another
+  account); or a stale-nonce race that cost a refused attempt (no `stale=true`), or after which
+  no attempt got in;
+- **info**: only `stale=true` challenges, each answered by an attempt that got in: the server
+  refreshed its nonce and the client followed, as RFC 7616 intends.
+
+When `registration-failed` reports the same 401 or 403 as an error, this rule keeps the error
+and that finding becomes info (one problem, one error).
 
 ## Typical causes
 - Wrong password or user name; the auth user differs from the user part of the SIP URI
@@ -91,11 +111,28 @@ const HELP: &str = "check the user name, auth ID and password of the account and
 /// How many of the owner's next requests are searched for the retry of a refused one.
 const LOOKAHEAD: usize = 3;
 
+/// Why credentials were refused, from what the trace shows around the refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A 403, or a new challenge with no later success: the credentials are wrong (or the
+    /// account refused).
+    Refused,
+    /// A new challenge to credentials that only asked for a fresh nonce: `stale=true`, or the
+    /// client's next attempts got in. `stale`: the server said so.
+    Race { stale: bool },
+}
+
+/// One refusal: the rejecting response, the request it answered (wire indexes), its kind.
+struct Rejection {
+    response: usize,
+    request: Option<usize>,
+    kind: Kind,
+}
+
 /// What was found about one call or registration (one owner).
 #[derive(Default)]
 struct Failure {
-    /// (the rejecting response, the request it answered), wire indexes, in order.
-    rejections: Vec<(usize, Option<usize>)>,
+    rejections: Vec<Rejection>,
     /// Log events (auth failure lines).
     logs: Vec<usize>,
 }
@@ -144,7 +181,18 @@ fn rejection_span(m: &SipMessage) -> Option<Range<usize>> {
         .or_else(|| Some(m.start_span()))
 }
 
-/// A rejection found on the wire, before the look-ahead.
+/// The nonce of a 401/407's challenge (WWW-Authenticate or Proxy-Authenticate).
+fn challenge_nonce(m: &SipMessage) -> Option<String> {
+    if !matches!(m.status(), Some(401 | 407)) {
+        return None;
+    }
+    [HeaderName::WwwAuthenticate, HeaderName::ProxyAuthenticate]
+        .into_iter()
+        .flat_map(|h| m.all(h))
+        .find_map(|v| crate::sip::auth_param(&v, "nonce"))
+}
+
+/// A rejection found on the wire, before its kind is known.
 struct Candidate {
     key: (u8, usize),
     owner: Option<Owner>,
@@ -152,15 +200,25 @@ struct Candidate {
     request: Option<usize>,
     code: u16,
     method: String,
+    stale: bool,
+    /// The trace shows the nonce was the trouble: the request answered an older challenge
+    /// than the latest, or the server's reason phrase says so.
+    nonce_evidence: bool,
 }
+
+/// An owner's requests (wire, method), in order.
+type Requests = HashMap<(u8, usize), Vec<(usize, String)>>;
 
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let model = ctx.model;
     let mut candidates: Vec<Candidate> = Vec::new();
     // (owner, method) pairs that were challenged so far.
     let mut challenged: HashSet<((u8, usize), String)> = HashSet::new();
-    // owner → its requests (wire, method), in order.
-    let mut requests: HashMap<(u8, usize), Vec<(usize, String)>> = HashMap::new();
+    let mut requests: Requests = HashMap::new();
+    // owner → the nonce of the latest challenge it got; request → whether its credentials
+    // answer that latest nonce (`false`: an older one, reused).
+    let mut latest_nonce: HashMap<(u8, usize), String> = HashMap::new();
+    let mut fresh: HashMap<usize, bool> = HashMap::new();
     for (w, wire) in model.messages.iter().enumerate() {
         if wire.retransmission {
             continue;
@@ -177,19 +235,34 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                     .or_default()
                     .push((w, method.to_string()));
             }
+            if let (Some(used), Some(latest)) = (
+                credentials(m).and_then(|v| crate::sip::auth_param(&v, "nonce")),
+                latest_nonce.get(&key),
+            ) {
+                fresh.insert(w, &used == latest);
+            }
             continue;
+        }
+        if let Some(nonce) = challenge_nonce(m) {
+            latest_nonce.insert(key, nonce);
         }
         let Some(code) = m.status().filter(|c| matches!(c, 401 | 403 | 407)) else {
             continue;
         };
         let method = m.cseq().map(|c| c.method.clone()).unwrap_or_default();
         let request = request_of(ctx, w);
+        // The server's own words (`401 nonce has changed`, `stale nonce`).
+        let says_nonce = m.reason_phrase().is_some_and(|r| {
+            let r = r.to_ascii_lowercase();
+            r.contains("nonce") || r.contains("stale")
+        });
+        let reused = request.is_some_and(|r| fresh.get(&r) == Some(&false));
         let with_credentials = request
             .and_then(|r| model.message(r).parsed())
             .and_then(credentials)
             .is_some();
         let rejected = match code {
-            401 | 407 => with_credentials && !m.is_stale_challenge(),
+            401 | 407 => with_credentials,
             _ => with_credentials || challenged.contains(&(key, method.clone())),
         };
         if code != 403 {
@@ -203,25 +276,40 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 request,
                 code,
                 method,
+                stale: m.is_stale_challenge(),
+                nonce_evidence: says_nonce || reused,
             });
         }
     }
     let mut found: BTreeMap<(u8, usize), (Option<Owner>, Failure)> = BTreeMap::new();
     for c in candidates {
-        // A new challenge that the very next attempt answers successfully only asked for a
-        // fresh nonce (as `stale=true` would): not a failure.
-        if matches!(c.code, 401 | 407)
-            && let Some(r) = c.request
-            && next_attempt_succeeded(ctx, requests.get(&c.key), r, &c.method)
-        {
-            continue;
-        }
+        let list = requests.get(&c.key).map_or(&[][..], Vec::as_slice);
+        let kind = match (c.code, c.stale) {
+            // The server says the credentials were right and only the nonce is old.
+            (401 | 407, true) => Kind::Race { stale: true },
+            // Challenged again although the nonce was the trouble (an older one reused, or the
+            // server says so), and the client's next attempts got in: a fresh nonce was
+            // wanted, not another password. (A brute force answers each newest nonce at once
+            // with a new password: that is not a race.)
+            (401 | 407, false)
+                if c.nonce_evidence
+                    && c.request
+                        .is_some_and(|r| next_attempt_succeeded(ctx, list, r, &c.method)) =>
+            {
+                Kind::Race { stale: false }
+            }
+            _ => Kind::Refused,
+        };
         found
             .entry(c.key)
             .or_insert_with(|| (c.owner, Failure::default()))
             .1
             .rejections
-            .push((c.response, c.request));
+            .push(Rejection {
+                response: c.response,
+                request: c.request,
+                kind,
+            });
     }
     for (e, ev) in model.events.iter().enumerate() {
         let Event::Log(l) = ev else { continue };
@@ -239,34 +327,70 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             .logs
             .push(e);
     }
-    for (owner, failure) in found.into_values() {
-        if let Some(f) = finding(ctx, owner, &failure) {
+    for (key, (owner, failure)) in found {
+        let list = requests.get(&key).map_or(&[][..], Vec::as_slice);
+        if let Some(f) = finding(ctx, owner, &failure, list) {
             out.push(f);
         }
     }
 }
 
-/// Whether the owner's next request of `method` after `request` got a 2xx.
+/// Whether one of the owner's next few requests of `method` after `request` got a 2xx.
 fn next_attempt_succeeded(
     ctx: &Context<'_>,
-    requests: Option<&Vec<(usize, String)>>,
+    list: &[(usize, String)],
     request: usize,
     method: &str,
 ) -> bool {
-    let Some(list) = requests else { return false };
     let at = list.partition_point(|(w, _)| *w <= request);
     list[at..]
         .iter()
+        .filter(|(_, m)| m == method)
         .take(LOOKAHEAD)
-        .find(|(_, m)| m == method)
-        .and_then(|&(w, _)| ctx.model.messages[w].tsx)
+        .any(|&(w, _)| succeeded(ctx, w))
+}
+
+/// Whether request `w`'s transaction got a 2xx.
+fn succeeded(ctx: &Context<'_>, w: usize) -> bool {
+    ctx.model.messages[w]
+        .tsx
         .and_then(|t| ctx.model.transactions[t].final_status)
         .is_some_and(|c| (200..300).contains(&c))
 }
 
-fn finding(ctx: &Context<'_>, owner: Option<Owner>, failure: &Failure) -> Option<Finding> {
+/// The owner's first request of `method` after `after` that got a 2xx.
+fn later_success(
+    ctx: &Context<'_>,
+    list: &[(usize, String)],
+    after: usize,
+    method: &str,
+) -> Option<usize> {
+    let at = list.partition_point(|(w, _)| *w <= after);
+    list[at..]
+        .iter()
+        .find(|(w, m)| m == method && succeeded(ctx, *w))
+        .map(|&(w, _)| w)
+}
+
+fn finding(
+    ctx: &Context<'_>,
+    owner: Option<Owner>,
+    failure: &Failure,
+    requests: &[(usize, String)],
+) -> Option<Finding> {
     let model = ctx.model;
-    let Some(&(first, request)) = failure.rejections.first() else {
+    // A refusal is told first; only races, the first race.
+    let refused = failure
+        .rejections
+        .iter()
+        .filter(|r| r.kind == Kind::Refused)
+        .count();
+    let Some(told) = failure
+        .rejections
+        .iter()
+        .find(|r| r.kind == Kind::Refused)
+        .or(failure.rejections.first())
+    else {
         // Only pjsip's log says so.
         let &e = failure.logs.first()?;
         let Event::Log(l) = &model.events[e] else {
@@ -288,10 +412,10 @@ fn finding(ctx: &Context<'_>, owner: Option<Owner>, failure: &Failure) -> Option
         }
         return Some(f);
     };
-    let resp = model.message(first).parsed()?;
+    let resp = model.message(told.response).parsed()?;
     let code = resp.status()?;
     let reason = resp.reason_phrase().unwrap_or("");
-    let req_msg = request.and_then(|r| model.message(r).parsed());
+    let req_msg = told.request.and_then(|r| model.message(r).parsed());
     let method = resp.cseq().map(|c| c.method.as_str()).unwrap_or_default();
     let target = req_msg
         .and_then(SipMessage::request_uri)
@@ -306,37 +430,102 @@ fn finding(ctx: &Context<'_>, owner: Option<Owner>, failure: &Failure) -> Option
             format!(" (username \"{user}\", realm \"{realm}\")")
         })
         .unwrap_or_default();
-    let what = if creds.is_some() {
-        format!("although it carried credentials{who}")
-    } else {
-        format!("after the server had challenged the {method}")
+    let races = failure.rejections.len() - refused;
+    // Whether the owner got in after the last rejection.
+    let last = (failure.rejections.iter())
+        .map(|r| r.response)
+        .max()
+        .unwrap_or(told.response);
+    let success = later_success(ctx, requests, last, method);
+    let got_in = success
+        .map(|w| format!("; a later {method} succeeded at {}", model.message(w).ts))
+        .unwrap_or_default();
+    let (message, severity, help) = match told.kind {
+        Kind::Refused => {
+            let what = if creds.is_some() {
+                format!("although it carried credentials{who}")
+            } else {
+                format!("after the server had challenged the {method}")
+            };
+            let times = if refused > 1 {
+                format!("; {refused} requests were refused this way")
+            } else {
+                String::new()
+            };
+            let verdict = match code {
+                403 => "the server refuses this account",
+                _ => "the server did not accept the credentials (a wrong password, user or realm)",
+            };
+            let also = match races {
+                0 => String::new(),
+                n => format!(
+                    "; {n} other challenge(s) to credentials only asked for a fresh nonce \
+                     (stale-nonce race)"
+                ),
+            };
+            (
+                format!(
+                    "{method}{target} was answered {code} {reason} {what}: {verdict}{times}{also}{got_in}"
+                ),
+                // The registration or call failed, unless the owner got in later.
+                if success.is_some() {
+                    Severity::Warning
+                } else {
+                    Severity::Error
+                },
+                HELP,
+            )
+        }
+        Kind::Race { stale } => {
+            let all_stale = failure
+                .rejections
+                .iter()
+                .all(|r| r.kind == Kind::Race { stale: true });
+            let why = if stale {
+                "with stale=true: the server accepted the credentials but wants them computed \
+                 with a fresh nonce"
+            } else {
+                "without stale=true, yet a later attempt got in: the nonce had expired or was \
+                 already used (a retransmission or a second request crossed the challenge)"
+            };
+            let times = if races > 1 {
+                format!(" ({races} times)")
+            } else {
+                String::new()
+            };
+            let after = if success.is_some() {
+                got_in
+            } else {
+                format!("; no {method} with the fresh nonce succeeded in the input")
+            };
+            (
+                format!(
+                    "{method}{target} was challenged again with {code} {reason} although it \
+                     carried credentials{who}{times}, {why}: a stale-nonce race, not a wrong \
+                     password{after}"
+                ),
+                // Only the server's nonce refresh, answered: an explanation. Otherwise a
+                // client that answers with old nonces, or does not answer, is worth a look.
+                if all_stale && success.is_some() {
+                    Severity::Info
+                } else {
+                    Severity::Warning
+                },
+                RACE_HELP,
+            )
+        }
     };
-    let count = failure.rejections.len();
-    let times = if count > 1 {
-        format!("; {count} requests were refused this way")
-    } else {
-        String::new()
-    };
-    let verdict = match code {
-        403 => "the server refuses this account",
-        _ => "the server did not accept the credentials",
-    };
-    let mut f = Finding::new(
-        &RULE,
-        owner,
-        format!("{method}{target} was answered {code} {reason} {what}: {verdict}{times}"),
-        HELP.to_string(),
-    )
-    .with_span(
-        ctx.sighting_in(first, None),
-        ctx.span_in(ctx.sighting_in(first, None), rejection_span),
-        if creds.is_some() {
-            format!("{code} {reason} to a request with credentials")
-        } else {
-            format!("{code} {reason} after a challenge")
+    let mut f = Finding::new(&RULE, owner, message, help.to_string()).with_span(
+        ctx.sighting_in(told.response, None),
+        ctx.span_in(ctx.sighting_in(told.response, None), rejection_span),
+        match (told.kind, creds.is_some()) {
+            (Kind::Race { .. }, _) => format!("{code} {reason}: a new challenge"),
+            (Kind::Refused, true) => format!("{code} {reason} to a request with credentials"),
+            (Kind::Refused, false) => format!("{code} {reason} after a challenge"),
         },
     );
-    if let Some(r) = request {
+    f.severity = severity;
+    if let Some(r) = told.request {
         let label = if creds.is_some() {
             format!("the {method} with credentials{who}")
         } else {
@@ -349,11 +538,22 @@ fn finding(ctx: &Context<'_>, owner: Option<Owner>, failure: &Failure) -> Option
             label,
         );
     }
+    if let Some(w) = success {
+        f = f.with(
+            ctx.sighting_in(w, None),
+            format!("the {method} that got in"),
+        );
+    }
     for &e in failure.logs.iter().take(3) {
         f = f.with(e, "pjsip's authentication error");
     }
     Some(f)
 }
+
+const RACE_HELP: &str = "nothing is wrong with the password; if it happens often, answer \
+                         challenges at once, do not reuse a nonce for parallel requests, and \
+                         check the server's nonce lifetime against the client's \
+                         re-registration interval";
 
 #[cfg(test)]
 mod tests {
@@ -366,6 +566,31 @@ mod tests {
              Max-Forwards: 70\r\n{auth}Content-Length: 0\r\n\r\n"
         );
         SipMessage::parse(raw.as_bytes()).expect("parses")
+    }
+
+    #[test]
+    fn the_nonce_of_a_challenge() {
+        let resp = |status: &str, challenge: &str| {
+            let raw = format!(
+                "SIP/2.0 {status}\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\
+                 From: <sip:a@r>;tag=1\r\nTo: <sip:a@r>;tag=2\r\nCall-ID: c\r\n\
+                 CSeq: 2 REGISTER\r\n{challenge}Content-Length: 0\r\n\r\n"
+            );
+            SipMessage::parse(raw.as_bytes()).expect("parses")
+        };
+        let www = "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\", stale=true\r\n";
+        assert_eq!(
+            challenge_nonce(&resp("401 Unauthorized", www)).as_deref(),
+            Some("n1")
+        );
+        let proxy = "Proxy-Authenticate: Digest realm=\"r\", nonce=\"n2\"\r\n";
+        assert_eq!(
+            challenge_nonce(&resp("407 Proxy Authentication Required", proxy)).as_deref(),
+            Some("n2")
+        );
+        // Only a challenge has one.
+        assert_eq!(challenge_nonce(&resp("200 OK", www)), None);
+        assert_eq!(challenge_nonce(&resp("401 Unauthorized", "")), None);
     }
 
     #[test]

@@ -169,7 +169,8 @@ fn from_log(
         hangup.0,
         "the Call object's destructor hangs up with code 0",
     )
-    .with(last.0, last.1.text.clone());
+    .with(last.0, last.1.text.clone())
+    .explains_status(603, "Nobody declined this call: the callee's pjsua2 app answered it, but its Call object was destroyed at once and PJSIP turned the held answer into a 603.");
     if let Some(w) = wire_method.and_then(|m| sent_by_callee(ctx, call, m)) {
         let e = ctx.sighting_in(w, Some(input));
         f = f.with_span(e, ctx.start_line_of(e), "what the caller received");

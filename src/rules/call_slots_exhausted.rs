@@ -33,6 +33,10 @@ call (no `onIncomingCall`, no log of its own). On a server or gateway built on p
 the number of simultaneous calls silently. The default `UaConfig.maxCalls` is only 4; it can
 be raised up to the compile-time `PJSUA_MAX_CALLS` (32 unless PJSIP is rebuilt).
 
+## Severity
+Always **error**: the log shows a call refused (`486`/`503` to an incoming INVITE) or one that
+`makeCall()` could not start, because no call slot was free.
+
 ## Typical causes
 - `uaConfig.maxCalls` left at the default (4) or set too low for the load.
 - Calls that are never hung up or never freed: the app keeps DISCONNECTED calls, or calls stay

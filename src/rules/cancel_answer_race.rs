@@ -19,18 +19,23 @@ const DOCS: &str = r#"## What it detects
 The caller sent CANCEL, but a `200 OK` to the INVITE came after it: the callee answered before
 the CANCEL reached it, so the CANCEL has nothing left to cancel (it gets `200 OK` or `481`) and
 the call is *up*. RFC 3261 says the caller must then ACK the 200 and end the call with a BYE.
-The rule reports what happened:
-
-- **warning**: the caller ACKed the 200 and sent BYE, as it should: the race was handled, but
-  the callee saw a call that was answered and hung up at once (and may have billed it);
-- **error**: the caller did not ACK the 200 (the callee retransmits it and hangs up after
-  32 s), or ACKed it but never sent BYE (the call stays up on the callee's side: a stuck
-  call, media and billing running).
+The rule reports what happened: whether the caller ACKed the late 200 and ended the call
+with a BYE.
 
 ## Why it matters
 The answering side sees a connected call that the caller considers cancelled. If the caller
 does not clean up, the callee's phone shows a call with nobody on the other end, and call
 detail records show a short answered call instead of a cancelled one.
+
+## Severity
+- **warning**: the caller ACKed the 200 and sent BYE, as it should: the race was handled, but
+  the callee saw a call that was answered and hung up at once (and may have billed it);
+- **error**: the caller did not ACK the 200 (the callee retransmits it and hangs up after
+  32 s), or ACKed it but never sent BYE (the call stays up on the callee's side: a stuck
+  call, media and billing running), and the input covers the 32 s after the 200 in which the
+  ACK and the BYE were due;
+- **info**: the same, but the input ends earlier: the finding says how long after the 200 it
+  ends, and the ACK or BYE may just be outside it.
 
 ## Typical causes
 - The user hung up exactly when the callee answered (a real race; unavoidable, but must be
@@ -63,6 +68,9 @@ INVITE right after the CANCEL):
 - RFC 3261 §15 (ending a session with BYE, also after a 2xx that follows a CANCEL)
 - RFC 3261 §13.2.2.4 (the UAC must ACK every 2xx)
 "#;
+
+/// How long a UAS waits for the ACK of its 2xx (64×T1).
+const ACK_WAIT_MS: i64 = 32_000;
 
 fn ms(v: i64) -> String {
     format!("{v} ms")
@@ -114,6 +122,10 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let bye = msgs[ai..].iter().find(|(_, _, m)| {
             m.method() == Some("BYE") && caller_tag.is_some() && m.from_tag() == caller_tag
         });
+        // The ACK and the BYE are due at once; the callee gives up on the ACK after 64×T1.
+        let covered = ctx
+            .seen_until(ctx.inputs_of(answer))
+            .map_or(0, |end| t_answer.ms_until(end));
         let code = answer_msg.status().unwrap_or(200);
         let phrase = answer_msg.reason_phrase().unwrap_or("OK");
         let cancel_answer = cancel_resp
@@ -130,6 +142,9 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
              the answer crossed the CANCEL and the call was up",
             ms(t_cancel.ms_until(t_answer))
         );
+        // Without a BYE, the ACK and the BYE were due within the 32 s the callee waits: an
+        // input that ends earlier may just not hold them.
+        let open = bye.is_none() && covered < ACK_WAIT_MS;
         let (severity, what) = match (ack, bye) {
             (Some(&(_, ta, _)), Some(&(_, tb, _))) => (
                 Severity::Warning,
@@ -138,6 +153,15 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                      as RFC 3261 requires",
                     ms(t_answer.ms_until(ta)),
                     ms(t_answer.ms_until(tb))
+                ),
+            ),
+            (Some(&(_, ta, _)), None) if open => (
+                Severity::Info,
+                format!(
+                    "the caller ACKed it {} later, and no BYE is in the input, which ends {} \
+                     after the answer",
+                    ms(t_answer.ms_until(ta)),
+                    crate::rules::secs(covered)
                 ),
             ),
             (Some(&(_, ta, _)), None) => (
@@ -154,6 +178,14 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                     "the caller sent BYE {} after the answer but never ACKed the 2xx: the \
                      callee will retransmit it and may reject the BYE",
                     ms(t_answer.ms_until(tb))
+                ),
+            ),
+            (None, None) if open => (
+                Severity::Info,
+                format!(
+                    "no ACK and no BYE from the caller are in the input, which ends {} after the \
+                     answer",
+                    crate::rules::secs(covered)
                 ),
             ),
             (None, None) => (

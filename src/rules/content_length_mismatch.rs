@@ -1,6 +1,6 @@
 //! SF023 `content-length-mismatch`: Content-Length disagrees with the body that was received.
 
-use crate::event::{Locator, Transport};
+use crate::event::{Cut, Locator, Transport};
 use crate::rules::{Context, Finding, Rule, Scope, Severity};
 use crate::sip::{HeaderName, IssueKind};
 
@@ -19,9 +19,11 @@ A message whose `Content-Length` does not match the bytes of its body: it declar
 than the datagram or dump holds, fewer bytes than follow the header block (the rest is not a
 new message), or it is not a number at all.
 
-Not reported: pjsip dumps cut by the 4000-byte log record limit (that is
-`truncated-log-record`), and messages on a stream transport (TCP, TLS, WebSocket) that a capture
-holds only in part (the capture, not the sender, lost the rest).
+Not reported: a message that the input holds only in part: pjsip dumps cut by the 4000-byte
+log record limit (that is `truncated-log-record`) or by the end of the log, messages on a
+stream transport (TCP, TLS, WebSocket) that a capture holds only in part (the capture, not the
+sender, lost the rest). A UDP datagram is the whole message as sent: a Content-Length larger
+than the datagram is reported.
 
 ## Why it matters
 On UDP the receiver must take the body from Content-Length (RFC 3261 §18.3): a larger value
@@ -29,6 +31,11 @@ means the message is incomplete and should be discarded or answered `400`, a sma
 the body (SDP lines or message text lost). On TCP a wrong value breaks the framing of the whole
 connection: the next message is read from the middle of this one. Lenient stacks (pjsip, SIPp)
 may accept it, so the bug surfaces only with a stricter peer.
+
+## Severity
+Default **warning**: lenient receivers (pjsip, SIPp) accept the message and take the body from
+the datagram. **Error** when the request was refused with `400 Bad Request`: the transaction
+failed, and the bad length is the likely reason.
 
 ## Typical causes
 - An application or script that builds the message as text and computes Content-Length before
@@ -68,12 +75,14 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         }
         let ev = model.message(w);
         let Some(m) = ev.parsed() else { continue };
-        if ev.truncated() {
-            let datagram_capture = matches!(ev.origin.locator, Locator::Frames(_))
-                && matches!(ev.transport, Transport::Udp | Transport::Sctp);
-            if !datagram_capture {
-                continue;
-            }
+        // A datagram in a capture is the whole message as sent: when it is shorter than its
+        // Content-Length, the reader marks it damaged, but the sender wrote the wrong length.
+        // Any other cut message lost bytes in the input, not on the wire.
+        let whole_datagram = ev.cut == Some(Cut::Damaged)
+            && matches!(ev.origin.locator, Locator::Frames(_))
+            && matches!(ev.transport, Transport::Udp | Transport::Sctp);
+        if ev.truncated() && !whole_datagram {
+            continue;
         }
         let cl_spans: Vec<_> = m
             .headers_named(HeaderName::ContentLength)
@@ -115,17 +124,34 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 "a strict receiver discards the message or answers 400, a lenient one may cut the body"
             }
         };
-        out.push(
-            Finding::new(
-                &RULE,
-                model.message_owner[w],
-                format!("the {what}{from}{transport}: {}; {effect}", issue.message),
-                "compute Content-Length from the final body bytes (after every edit, bytes not \
+        // A request refused with 400: the receiver would not take it.
+        let refused = m.method().and_then(|method| {
+            let t = wire.tsx?;
+            model.transactions[t].messages.iter().copied().find(|&r| {
+                model.message(r).parsed().is_some_and(|resp| {
+                    resp.status() == Some(400) && resp.cseq().is_some_and(|c| c.method == method)
+                })
+            })
+        });
+        let effect = match refused {
+            Some(_) => "it was refused with 400 Bad Request",
+            None => effect,
+        };
+        let mut f = Finding::new(
+            &RULE,
+            model.message_owner[w],
+            format!("the {what}{from}{transport}: {}; {effect}", issue.message),
+            "compute Content-Length from the final body bytes (after every edit, bytes not \
                  characters, with CRLF line ends), or let the SIP stack fill it in; fix any \
                  element that rewrites the body without updating it"
-                    .into(),
-            )
-            .with_span(wire.event, header, issue.message.clone()),
-        );
+                .into(),
+        )
+        .with_span(wire.event, header, issue.message.clone());
+        if let Some(r) = refused {
+            let e = model.messages[r].event;
+            f = f.with_span(e, ctx.start_line_of(e), "400 Bad Request");
+            f.severity = Severity::Error;
+        }
+        out.push(f);
     }
 }

@@ -30,6 +30,12 @@ reject a request whose CSeq is lower than the last one with `500 Server Internal
 side, an INFO carries no DTMF, a re-INVITE does not change the media. An equal number looks like
 a retransmission and may be answered from the transaction cache or ignored.
 
+## Severity
+Default **warning**: lenient receivers accept the request (the finding says how it was
+answered). **Error** when the receiver rejected it with `500 Server Internal Error`, as
+RFC 3261 §12.2.2 tells it to: the request (a re-INVITE, an INFO, a BYE …) failed because of
+its CSeq.
+
 ## Typical causes
 - An application or B2BUA that builds in-dialog requests itself and keeps its own CSeq counter
   (restarted, per request type, or copied from the INVITE).
@@ -176,6 +182,10 @@ fn finding(
     if let Some((r, code)) = answer {
         let e = model.messages[r].event;
         f = f.with_span(e, ctx.start_line_of(e), format!("answered {code}"));
+        // Rejected as RFC 3261 says: the request failed because of its CSeq.
+        if code == 500 {
+            f.severity = Severity::Error;
+        }
     }
     f
 }

@@ -21,18 +21,31 @@ const DOCS: &str = r#"## What it detects
 An INVITE client transaction that never received any response, not even `100 Trying`: over
 UDP the INVITE is retransmitted with Timer A (after 0.5, 1, 2, 4, 8 and 16 s: 7 copies in
 31.5 s) until Timer B (64×T1 = 32 s) ends the transaction with a local `408 Request Timeout`.
-It is reported when the input covers (almost) the whole 32 s after the first INVITE, or when
+It is a timeout when the input covers (almost) the whole 32 s after the first INVITE, or when
 the log says the call was DISCONNECTED with 408 (pjsua: `Call N is DISCONNECTED
-[reason=408 …]`). Over UDP at least one retransmission must be visible (a single copy means
-the input misses either the retransmissions or the response); a single INVITE over TCP/TLS is
-reported as a warning, as it rests on the absence of a response alone. When the sender's log
-is among the inputs, only responses that reached it count: if the far end's log or a capture
-shows responses that never arrived, the finding says so.
+[reason=408 …]`). An INVITE still unanswered when the input ends earlier is reported too, as
+what it is: the input ends N s after it. Over UDP, in an input that covers Timer B, at least
+one retransmission must be visible (a single copy means the input misses either the
+retransmissions or the response). When the sender's log is among the inputs, only responses
+that reached it count: if the far end's log or a capture shows responses that never arrived,
+the finding says so. An INVITE that the sender's log says it could not send (`Failed to send`,
+`transport-error`) is not reported: it never left.
 
 ## Why it matters
 The caller waits 32 s in silence and then the call fails with 408, which looks like a callee
 problem although the request most likely never arrived. Each such call also holds a call slot
 and a media port for 32 s.
+
+## Severity
+- **error** when the transaction timed out in the trace: the log says the call was
+  DISCONNECTED with 408, or the input covers Timer B and the INVITE was retransmitted with no
+  response (the caller's 408 follows).
+- **warning** when it rests on less: a single INVITE over TCP/TLS with no response while the
+  input covers Timer B (nothing but the absence of a response shows it; a one-way capture
+  looks the same), or an INVITE retransmitted with no response in an input that ends before
+  Timer B ran out (the retransmissions show the trouble; the failure is not yet in the trace).
+- **info** when a single INVITE has no response and the input ends before Timer B: the
+  transaction is simply still open; the finding says how long after the INVITE the input ends.
 
 ## Typical causes
 - Wrong destination: a wrong host, port or transport in the target URI or the outbound proxy
@@ -135,7 +148,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         };
         let t0 = msg.ts;
         let owner = ctx.model.message_owner[first];
-        if dialog_went_on(ctx, owner, invite, t0) {
+        if dialog_went_on(ctx, owner, invite, t0) || never_sent(ctx, owner, &invites) {
             continue;
         }
         let inputs: BTreeSet<usize> = match sender_input {
@@ -153,20 +166,29 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             _ => None,
         };
         let covered = t0.ms_until(end);
-        if timeout_log.is_none() && covered < COVERED_MS {
-            continue;
-        }
         let reliable = match msg.transport {
             Transport::Unknown => invite
                 .top_via()
                 .is_some_and(|v| !matches!(v.transport, Transport::Udp | Transport::Unknown)),
             t => t != Transport::Udp,
         };
-        // Over UDP a sender that gets no response retransmits: a single copy means the input
-        // misses either the retransmissions or the response.
-        if timeout_log.is_none() && !reliable && invites.len() < 2 {
+        let open = timeout_log.is_none() && covered < COVERED_MS;
+        // Over UDP a sender that gets no response retransmits: a single copy in an input that
+        // covers Timer B means the input misses either the retransmissions or the response.
+        if timeout_log.is_none() && !open && !reliable && invites.len() < 2 {
             continue;
         }
+        let severity = if timeout_log.is_some() || (!open && invites.len() >= 2) {
+            // The log says so, or every retransmission of Timer B went unanswered.
+            Severity::Error
+        } else if invites.len() >= 2 || !open {
+            // Retransmitted and unanswered, but the input ends before Timer B; or a single
+            // copy over a reliable transport, which rests on the absence of a response alone.
+            Severity::Warning
+        } else {
+            // One copy, and the input ends before Timer B: nothing shows a failure.
+            Severity::Info
+        };
         let last = invites.last().copied().unwrap_or(first);
         let span = t0.ms_until(ctx.model.message(last).ts);
         let kind = if invite.to().is_some_and(|t| t.tag().is_some()) {
@@ -193,21 +215,29 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         } else {
             "sent once".to_string()
         };
-        let mut message = format!(
-            "{kind} (CSeq {seq}) to {target}{dst} got no response at all: {copies}, and \
-             Timer B (64×T1 = 32 s) ends such a transaction with a local 408 Request Timeout"
-        );
-        if let Some((_, l)) = timeout_log {
-            message.push_str(&format!(
+        let mut message = if open {
+            format!(
+                "{kind} (CSeq {seq}) to {target}{dst} got no response in the input, which ends \
+                 {} after it: {copies}; Timer B (64×T1 = 32 s) had not yet run out",
+                crate::rules::secs(covered)
+            )
+        } else {
+            format!(
+                "{kind} (CSeq {seq}) to {target}{dst} got no response at all: {copies}, and \
+                 Timer B (64×T1 = 32 s) ends such a transaction with a local 408 Request Timeout"
+            )
+        };
+        match timeout_log {
+            Some((_, l)) => message.push_str(&format!(
                 "; {} logs `{}`",
                 ctx.input_name(l.origin.input),
                 l.text
-            ));
-        } else {
-            message.push_str(&format!(
+            )),
+            None if !open => message.push_str(&format!(
                 " (the input covers {} after the first INVITE)",
                 crate::rules::secs(covered)
-            ));
+            )),
+            None => {}
         }
         if !responses.is_empty() {
             let elsewhere: BTreeSet<String> = responses
@@ -231,11 +261,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             ));
         }
         let mut f = Finding::new(&RULE, owner, message, HELP.to_string());
-        // Over a reliable transport there are no retransmissions to show the sender kept
-        // waiting: without the log's word for it, this rests on absence alone.
-        if timeout_log.is_none() && invites.len() < 2 {
-            f.severity = Severity::Warning;
-        }
+        f.severity = severity;
         let sent = ctx.sighting_in(first, sender_input);
         f = f.with_span(
             sent,
@@ -256,6 +282,31 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         }
         out.push(f);
     }
+}
+
+/// Whether the sender's log says the INVITE could not be sent (`Failed to send Request msg
+/// INVITE… (tdta…)` naming the handle of its TX dump): it never left, so no response could
+/// come (`transport-error` reports it).
+fn never_sent(ctx: &Context<'_>, owner: Option<Owner>, invites: &[usize]) -> bool {
+    let Some(Owner::Call(ci)) = owner else {
+        return false;
+    };
+    let handles: BTreeSet<(usize, &str)> = invites
+        .iter()
+        .flat_map(|&w| ctx.model.messages[w].sightings.iter())
+        .filter_map(|&e| match &ctx.model.events[e] {
+            Event::Message(m) if m.direction == Some(Direction::Tx) => {
+                Some((m.origin.input, m.handle.as_deref()?))
+            }
+            _ => None,
+        })
+        .collect();
+    ctx.call_logs(ci).any(|(_, l)| {
+        matches!(l.kind, LogKind::SendFailure)
+            && handles
+                .iter()
+                .any(|&(input, h)| input == l.origin.input && l.text.contains(h))
+    })
 }
 
 /// Whether the sender of an initial INVITE went on in the dialog (an ACK or a later in-dialog

@@ -13,18 +13,27 @@ pub(super) const RULE: Rule = Rule {
 A message (a log dump or a packet recognised as SIP) whose start line or header block does not
 follow the RFC 3261 grammar. The finding points at the place where parsing stopped.
 
-A message that the input starts or ends inside (an excerpt, a rotated log, a capture that
-stops) is not reported: only part of it is there, and that is not a fault.
+Not reported: a message that the input starts or ends inside (an excerpt, a rotated log, a
+capture that stops), or a pjsip dump cut by the log record limit. What is missing there was
+never in the input, and the message went on the wire whole; it is not malformed. A message
+the input holds damaged (bytes lost inside it: a snapshot length, a TCP gap, a paste that
+collapsed its line breaks) and that therefore does not parse is reported as info, saying so:
+it is the input's fault, not the sender's.
 
 ## Why it matters
 Every SIP element that receives it will reject or, worse, misread it: a request may get a 400
 Bad Request or be dropped silently, and the call fails with a timeout far from the cause.
 
+## Severity
+**Warning** for a whole message that does not parse: it cannot be matched to its
+transaction, so the trace cannot show what became of it (a strict receiver rejects it; a
+lenient one may guess). **Info** for a message the input holds damaged: the sender is not to
+blame, and the finding only explains why the message is not read.
+
 ## Typical causes
 - Hand-built messages in an application or a test tool (missing `SIP/2.0`, wrong line ends).
 - A broken ALG or SBC rewriting packets.
 - Memory corruption or a bit-flipping network path.
-- A log record cut in the middle of the header block.
 
 ## How to fix
 Find who builds or rewrites the message (the `Via` and `User-Agent` of neighbouring messages
@@ -44,16 +53,30 @@ A stray CR without LF ends the start line early.
 
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     for (w, wire) in ctx.model.messages.iter().enumerate() {
-        let m = ctx.model.message(w);
-        let Err(u) = &m.msg else {
+        let ev = ctx.model.message(w);
+        let Err(u) = &ev.msg else {
             continue;
         };
-        // A message the input starts or ends inside is not malformed: the excerpt holds only
-        // part of it.
-        if m.cut == Some(Cut::InputEdge) {
+        // Only part of it is in the input, and what is there went on the wire whole.
+        if matches!(ev.cut, Some(Cut::InputEdge | Cut::RecordLimit)) {
             continue;
         }
-        out.push(
+        let finding = if ev.cut == Some(Cut::Damaged) {
+            let mut f = Finding::new(
+                &RULE,
+                ctx.model.message_owner[w],
+                format!(
+                    "the message is damaged in the input (bytes of it were lost on the way into \
+                     the log or capture) and does not parse: {}",
+                    u.error.message
+                ),
+                "read the message from a better copy of the input (a capture with a full \
+                 snapshot length, the log file rather than a paste)"
+                    .into(),
+            );
+            f.severity = Severity::Info;
+            f
+        } else {
             Finding::new(
                 &RULE,
                 ctx.model.message_owner[w],
@@ -62,7 +85,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                  neighbouring messages tell) and fix it; check for a SIP ALG on the path"
                     .into(),
             )
-            .with_span(wire.event, u.error.span.clone(), u.error.message.clone()),
-        );
+        };
+        out.push(finding.with_span(wire.event, u.error.span.clone(), u.error.message.clone()));
     }
 }

@@ -21,24 +21,35 @@ const DOCS: &str = r#"## What it detects
 A 2xx response to an INVITE (or re-INVITE) for which no ACK was ever seen. The answering side
 (UAS) retransmits the 2xx with Timer G (0.5 s, 1 s, 2 s, then every 4 s) and, after 64×T1 =
 32 s without an ACK, gives up and ends the call with a BYE; PJSIP adds
-`Reason: SIP ;cause=408 ;text="Request Timeout"` to that BYE. The rule reports:
+`Reason: SIP ;cause=408 ;text="Request Timeout"` to that BYE. The rule reports a 2xx with no
+ACK when the answerer gave up, or kept retransmitting the 2xx, or the other side sent BYE
+without an ACK before it, or the input ends before the ACK was due; and a 2xx whose ACK *was*
+sent but never reached the answerer (it kept retransmitting its 2xx and finally hung up with
+cause 408: the ACK went to the wrong address). `## Severity` says how sure each case is.
 
-- **error**: no ACK, and the answerer gave up (a BYE from it with cause 408, or sent 32 s after
-  the answer), or it kept retransmitting the 2xx through the 32 s the input covers;
-- **error**: an ACK *was* sent, but the answerer kept retransmitting its 2xx and finally hung up
-  with cause 408: the ACK never reached it (it went to the wrong address);
-- **warning**: no ACK and the 2xx was retransmitted at least twice, but the input ends before
-  the 32 s are over.
-
-A 2xx that was never retransmitted and not followed by a BYE from the answerer is not
-reported: nothing shows the answerer was waiting, and the ACK may just be missing from a
-partial capture. When the answerer's own log is among the inputs and shows the ACK arriving,
-nothing is reported either.
+A 2xx that was never retransmitted, in an input that goes on after it with no BYE from the
+answerer, is not reported: nothing shows the answerer was waiting, and the ACK may just be
+missing from a partial capture. When the answerer's own log is among the inputs and shows the
+ACK arriving, nothing is reported either.
 
 ## Why it matters
 The call looks connected to the caller (it got the 200) but the callee never sees it
 confirmed: after 32 s the callee hangs up. Users report "calls drop after 30 seconds", always
 at the same moment. Until then the callee keeps retransmitting the 200.
+
+## Severity
+- **error** when the failure is in the trace: the answerer retransmitted the 2xx and the input
+  covers the 64×T1 = 32 s it waits, it gave up and sent BYE (after 32 s, or with a timeout
+  Reason after resending the 2xx), or an ACK was sent but the answerer's own log or
+  retransmissions show it never arrived;
+- **warning** when the 2xx was retransmitted but the input ends before the 32 s are over (the
+  answerer is visibly waiting; the drop is not yet in the trace), or when the other side sent
+  BYE in the dialog with no ACK before it (the ACK would have gone the same way);
+- **info** when the input simply ends before the ACK was due (a 2xx with no retransmission,
+  the last message of the call): the finding says how long after the 2xx the input ends.
+
+A 2xx sent once with no ACK in an input that goes on is not reported: without retransmissions
+nothing shows the answerer waited (the ACK may just be outside the input).
 
 ## Typical causes
 - The ACK is sent to the wrong place: the 200's `Contact` (the remote target) holds a private
@@ -200,6 +211,13 @@ fn judge(
                 .is_some_and(|t| t.to_ascii_lowercase().contains("ack"))
     });
     let bye_late = bye.is_some_and(|b| t0.ms_until(b.ts) >= ACK_WAIT_MS - T1_MS);
+    // The other side's BYE in this dialog.
+    let other_bye = msgs[a.index..].iter().find(|s| {
+        s.msg.method() == Some("BYE")
+            && a.tag.is_some()
+            && s.msg.from_tag() != a.tag
+            && s.msg.to_tag() == a.tag
+    });
     let resent = msgs[a.index + 1..].iter().any(|s| same_answer(s.msg));
     // The answerer ended the call for want of an ACK: a BYE when its 2xx timer ran out (64×T1;
     // over TCP pjsip does not resend the 2xx but still times out), or a timeout BYE after it
@@ -257,10 +275,29 @@ fn judge(
                 "{what} was never ACKed: {sent}, then {}",
                 bye.map(bye_text).unwrap_or_default()
             )
+        } else if let Some(b) = other_bye.filter(|_| retrans < 2) {
+            // The other side went on in the dialog without an ACK: its BYE is in the input,
+            // so its ACK would be too.
+            severity = Severity::Warning;
+            format!(
+                "{what} was never ACKed: {sent}, and the other side sent BYE {} after it with no \
+                 ACK before",
+                crate::rules::secs(t0.ms_until(b.ts))
+            )
         } else if retrans < 2 {
             // Without retransmissions of the 2xx (Timer G) nothing shows the answerer was
-            // still waiting: the ACK may just be missing from the input.
-            return None;
+            // still waiting: the ACK may just be missing from the input. Say so only when the
+            // input ends before the ACK was due and nothing of the call follows.
+            let last_of_call = msgs.last().is_some_and(|m| m.wire == last.wire);
+            if covered >= ACK_WAIT_MS - T1_MS || !last_of_call {
+                return None;
+            }
+            severity = Severity::Info;
+            format!(
+                "{what} has no ACK in the input, which ends {} after it: {sent}; a UAS waits \
+                 64×T1 = 32 s for the ACK",
+                crate::rules::secs(covered)
+            )
         } else if covered >= ACK_WAIT_MS - T1_MS {
             format!(
                 "{what} was never ACKed: {sent}, and no ACK came in the {} the input covers \

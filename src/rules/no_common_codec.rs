@@ -37,6 +37,13 @@ One finding per call, with every sign as evidence.
 The call fails at once (488/606) or connects without audio. To the user it is "the call does
 not go through" or "no sound", with nothing wrong in the network.
 
+## Severity
+- **error** when the call has no usable media: a `488`/`606` to the initial INVITE (the call
+  fails), an SDP answer that shares no codec with the offer, or pjsip's failed SDP
+  negotiation;
+- **warning** when only a re-INVITE or an UPDATE was refused (e.g. a switch to T.38 fax that
+  the far end does not support): the session goes on with the media it had.
+
 ## Typical causes
 - The two sides were configured with disjoint codec lists (G.729 or Opus only on one side,
   G.711 disabled on the other), or a codec is listed but not built in (pjsip without
@@ -255,6 +262,10 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         // (event, span, label) evidence and the message parts, in the order found.
         let mut evidence: Vec<(usize, Option<Range<usize>>, String)> = Vec::new();
         let mut reasons: Vec<String> = Vec::new();
+        // A refused re-INVITE or UPDATE leaves the session as it was (warning); a refused
+        // INVITE, an answer with nothing in common or pjsip's failed negotiation leaves the
+        // call without media (error).
+        let mut severity = Severity::Warning;
         for (i, p) in msgs.iter().enumerate() {
             let Some(code @ (488 | 606)) = p.msg.status() else {
                 continue;
@@ -282,6 +293,11 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             if let Some(w) = p.msg.first_named("Warning") {
                 text.push_str(&format!(" (Warning: {w})"));
             }
+            if reinvite || cseq.method == "UPDATE" {
+                text.push_str(" (the session goes on with its previous media)");
+            } else {
+                severity = Severity::Error;
+            }
             reasons.push(text);
             evidence.push((
                 ctx.model.messages[p.wire].event,
@@ -306,6 +322,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                     (None, Some(c)) => format!("{c} {}", answer.msg.reason_phrase().unwrap_or("")),
                     _ => "message".to_string(),
                 };
+                severity = Severity::Error;
                 reasons.push(format!("the SDP answer in the {} — {why}", what.trim_end()));
                 evidence.push((
                     ctx.model.messages[answer.wire].event,
@@ -324,6 +341,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let mut logged = std::collections::BTreeSet::new();
         for (e, l) in ctx.call_logs(ci) {
             if let LogKind::SdpNegotiation { ok: false, .. } = &l.kind {
+                severity = Severity::Error;
                 if logged.insert(l.origin.input) {
                     reasons.push(format!(
                         "{} logs `{}`",
@@ -349,6 +367,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 f = f.with_span(e, span, l);
             }
         }
+        f.severity = severity;
         out.push(f);
     }
 }

@@ -6,7 +6,7 @@ use crate::ingest::Format;
 pub(super) const RULE: Rule = Rule {
     code: "SF028",
     name: "no-message-dumps",
-    severity: Severity::Warning,
+    severity: Severity::Info,
     scope: Scope::Log,
     summary: "a pjsip log without TX/RX message dumps",
     docs: r#"## What it detects
@@ -15,6 +15,10 @@ A pjsip log in which no `TX`/`RX … --end msg--` message dump appears.
 ## Why it matters
 Without the messages, calls cannot be rebuilt: sipflow sees only the evidence lines, and no
 rule about the SIP exchange can run.
+
+## Severity
+Always **info**: nothing is wrong with the calls; the log only shows less than it could. The
+finding says what to switch on. (An excerpt pasted from a bigger log often has no dump at all.)
 
 ## Typical causes
 - The log level is below 4 (`LogConfig.level` / `consoleLevel`, pjsua `--log-level`).
@@ -52,10 +56,12 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             &RULE,
             None,
             format!(
-                "{} has no TX/RX message dumps, so its calls cannot be rebuilt",
+                "{} has no TX/RX message dumps, so its calls cannot be rebuilt from it: log at \
+                 level 4 or more with message logging on to see the SIP messages",
                 input.name
             ),
-            "log at level >= 4 with message logging on (LogConfig.level = 5, msgLogging = True)"
+            "switch on message logging at level >= 4: pjsua2 ep_cfg.logConfig.level = 5, \
+             consoleLevel = 5, msgLogging = True (pjsua: --log-level=5 --app-log-level=5)"
                 .into(),
         );
         f.input = Some(i);

@@ -31,6 +31,11 @@ application connects a media port to `Master/sound`). Without a device:
 - an incoming call is answered, but connecting its audio fails
   (`pjsua_conf_connect(id, sink.id) error`): the call is up with no audio at all.
 
+## Severity
+**Error** when a call is affected in the trace: `makeCall()` failed, or the error belongs to a
+call (its audio could not be connected). **Warning** when the error stands alone (at start-up,
+with no call in the log): calls will have no audio, but none is shown failing.
+
 ## Typical causes
 - A server, container, CI runner or VM without a sound card (no ALSA/PulseAudio device).
 - The device is busy (opened by another process) or the user lacks permission (`audio` group).
@@ -97,6 +102,12 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             Some(Owner::Call(c)) => model.calls[c].answer_ms.is_some(),
             _ => false,
         };
+        // A call that failed or lost its audio is in the trace; else only the risk is.
+        let severity = if make_call.is_some() || matches!(owner, Some(Owner::Call(_))) {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
         let effect = if make_call.is_some() {
             "makeCall() failed and no INVITE was sent"
         } else if answered_call {
@@ -136,6 +147,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             f.message
                 .push_str(&format!(" ({} error lines)", lines.len()));
         }
+        f.severity = severity;
         out.push(f);
     }
 }

@@ -36,6 +36,13 @@ Contact. A private address is not reachable from outside the sender's network, s
 is the classic NAT failure: **one-way or no audio**, calls that drop after ~32 s because the
 ACK never arrives, or BYEs that go nowhere.
 
+## Severity
+Default **warning**: the failure it predicts (no audio, a lost ACK or BYE) is in the media or
+in later requests, not in this message. **Info** when only the SDP is private and the same SDP
+offers ICE candidates with a public address (server-reflexive, relayed, or a public host
+candidate): ICE will find a path, and the `c=` line is only its default. A lost ACK that
+follows is `missing-ack`'s error.
+
 ## Typical causes
 - A phone or softphone behind a NAT router without STUN/ICE, writing its LAN address.
 - A PBX or SBC behind NAT without its public address configured (Asterisk `external_media_address`
@@ -138,6 +145,24 @@ fn advertised(m: &SipMessage) -> Vec<(&'static str, String)> {
     out
 }
 
+/// Whether the message's SDP offers an ICE candidate with a public address (`a=candidate:…
+/// <ip> <port> typ …`): then ICE, not the `c=` line, decides where media goes.
+fn public_ice_candidate(m: &SipMessage) -> bool {
+    m.sdp_line_spans('a').into_iter().any(|r| {
+        let line = String::from_utf8_lossy(m.raw().get(r).unwrap_or(&[]));
+        let Some(rest) = line.strip_prefix("a=candidate:") else {
+            return false;
+        };
+        // foundation component transport priority address port typ type …
+        rest.split_ascii_whitespace()
+            .nth(4)
+            .and_then(ip_of)
+            .is_some_and(|ip| {
+                private_block(ip).is_none() && !ip.is_loopback() && !ip.is_unspecified()
+            })
+    })
+}
+
 /// Where in the message an advertised address is written: the `c=` line or the Contact header
 /// that carries `ip` (the first such).
 fn place_span(m: &SipMessage, place: &str, ip: IpAddr) -> Option<Range<usize>> {
@@ -231,7 +256,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let span = hits
             .first()
             .and_then(|&(place, ip, _)| place_span(m, place, ip));
-        let f = Finding::new(
+        let mut f = Finding::new(
             &RULE,
             model.message_owner[w],
             format!(
@@ -246,6 +271,14 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             span,
             format!("sent from {source}, advertises {}", listed.join(", ")),
         );
+        let media_only = hits.iter().all(|(p, _, _)| p.starts_with("SDP"));
+        if media_only && public_ice_candidate(m) {
+            f.severity = Severity::Info;
+            f.message.push_str(
+                "; but its SDP offers ICE candidates with a public address, so ICE can find a \
+                 path the c= line does not show",
+            );
+        }
         found.push((f, 0));
     }
     for (mut f, more) in found {
@@ -276,6 +309,27 @@ mod tests {
         assert_eq!(block("2001:db8::1"), None);
         assert_eq!(block("127.0.0.1"), None);
         assert_eq!(block("example.com"), None);
+    }
+
+    #[test]
+    fn ice_candidates_with_a_public_address() {
+        let invite = |candidates: &str| {
+            let body =
+                format!("v=0\r\nc=IN IP4 192.168.1.2\r\nm=audio 4000 RTP/AVP 0\r\n{candidates}");
+            let raw = format!(
+                "INVITE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.2;branch=z9hG4bK1\r\n\
+                 From: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\
+                 Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            SipMessage::parse(raw.as_bytes()).expect("parses")
+        };
+        let host = "a=candidate:H1 1 UDP 2130706431 192.168.1.2 4000 typ host\r\n";
+        let srflx = "a=candidate:S1 1 UDP 1694498815 203.0.113.7 41000 typ srflx raddr \
+                     192.168.1.2 rport 4000\r\n";
+        assert!(!public_ice_candidate(&invite("")));
+        assert!(!public_ice_candidate(&invite(host)));
+        assert!(public_ice_candidate(&invite(&format!("{host}{srflx}"))));
     }
 
     #[test]

@@ -32,6 +32,13 @@ forwarding, a moved user, a load-balancing redirect server or a failover target 
 The user sees the call end at once, and with pjsua2 the `CallInfo` even says `487 Request
 Terminated`, which hides the redirect.
 
+## Severity
+- **error** when the application's log says it did not handle the redirect (`Unhandled
+  redirection`): the call ended at the 3xx;
+- **warning** when only the wire shows it: no INVITE to the Contact in the 32 s the input
+  covers after the 3xx (the new INVITE may also have gone where the input does not see);
+- **info** when the input ends less than 32 s after the 3xx: the new INVITE may be outside it.
+
 ## Typical causes
 - pjsua2: `Call::onCallRedirected()` is not overridden; its default returns
   `PJSIP_REDIRECT_STOP`, so the call ends. pjsua (C): no `on_call_redirected` callback.
@@ -126,20 +133,21 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         }
         // The log line alone (no 3xx dump in the inputs).
         if !reported && let Some((e, l)) = unhandled {
-            out.push(
-                Finding::new(
-                    &RULE,
-                    Some(Owner::Call(ci)),
-                    format!(
-                        "{} logs `{}`: the call was redirected and the application has no \
-                         redirect callback",
-                        ctx.input_name(l.origin.input),
-                        l.text
-                    ),
-                    HELP.into(),
-                )
-                .with(e, l.text.clone()),
-            );
+            let mut f = Finding::new(
+                &RULE,
+                Some(Owner::Call(ci)),
+                format!(
+                    "{} logs `{}`: the call was redirected and the application has no \
+                     redirect callback",
+                    ctx.input_name(l.origin.input),
+                    l.text
+                ),
+                HELP.into(),
+            )
+            .with(e, l.text.clone());
+            // The application's own word: the call ended at the redirect.
+            f.severity = Severity::Error;
+            out.push(f);
         }
     }
 }
@@ -189,13 +197,34 @@ fn finding(
                 .any(|c| matches!(c, Contact::Addr { .. }))
         })
         .map_or_else(|| resp.start_span(), |h| h.span.clone());
+    let covered = ctx.seen_until(ctx.inputs_of(w)).map_or(0, |end| {
+        let t = ctx.model.message(w).ts;
+        t.ms_until(end)
+    });
+    let severity = if unhandled.is_some() {
+        // The application's own log says it did not handle the redirect: the call failed.
+        Severity::Error
+    } else if covered < FOLLOW_DUE_MS {
+        message.push_str(&format!(
+            " (but the input ends {} after the {code}: the new INVITE may be outside it)",
+            crate::rules::secs(covered)
+        ));
+        Severity::Info
+    } else {
+        Severity::Warning
+    };
     let mut f = Finding::new(&RULE, Some(Owner::Call(ci)), message, HELP.into()).with_span(
         ctx.model.messages[w].event,
         span,
         format!("{code} {phrase}: redirect not followed"),
     );
+    f.severity = severity;
     if let Some((e, l)) = unhandled {
         f = f.with(e, l.text.clone());
     }
     Some(f)
 }
+
+/// How long after a 3xx the input must go on to show that no INVITE to its Contact came (a
+/// UA follows at once; 64×T1 leaves room for a DNS look-up).
+const FOLLOW_DUE_MS: i64 = 32_000;

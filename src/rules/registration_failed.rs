@@ -31,14 +31,28 @@ response asked:
 - pjsip's own verdict: `SIP registration failed, status=…` or `SIP registration error: …`.
 
 A first challenge answered with credentials, and a 423 followed by a REGISTER with a long enough
-expiry, are the normal flow and are not reported. Findings are per registration (Call-ID); when
-a later REGISTER of the same registration succeeded, the finding is a warning (it recovered).
-An un-REGISTER (Expires 0) that fails is reported as such.
+expiry, are the normal flow and are not reported. Findings are per registration (Call-ID), and
+tell the most severe failure of it. An un-REGISTER (Expires 0) that fails is reported as such.
+A final error response whose REGISTER is not in the input (a capture that starts late) is
+reported too.
 
 ## Why it matters
 Without a registration the phone cannot be called: incoming calls get `404`/`480` at the
 registrar, while outgoing calls may still work, so the problem is often noticed late. pjsip
 retries only after `regConfig.retryIntervalSec` (300 s by default).
+
+## Severity
+- **error** when the registration failed in the trace: a final error response (`403`, `404`,
+  `408`, `5xx` …, or a `401`/`407` to a REGISTER that carried credentials, which is
+  `auth-failed`'s error when that rule sees it: this finding is then info), a `423` although
+  the expiry already met `Min-Expires`, no response although the REGISTER was retransmitted
+  and the input covers Timer F (32 s), a challenge or `423` not acted on in the 32 s the input
+  covers after it, or pjsip's own `registration failed` line;
+- **warning** when a later REGISTER of the same registration succeeded (it recovered), or when
+  a retransmitted REGISTER has no response but the input ends before Timer F;
+- **info** when the input simply ends too soon: a REGISTER sent once with no response, or a
+  challenge or `423` the client may still answer (the finding says how long the input goes on
+  after it).
 
 ## Typical causes
 - `401`/`407` not answered: no credentials for the realm in the challenge (`PJSIP_ENOCREDENTIAL`).
@@ -83,7 +97,8 @@ const LOOKAHEAD: usize = 3;
 
 /// One REGISTER transaction as the rule needs it.
 struct Attempt {
-    request: usize,
+    /// The REGISTER (`None`: only its response is in the input).
+    request: Option<usize>,
     /// The final response (wire index) and its code.
     answer: Option<(usize, u16)>,
     retransmissions: u32,
@@ -94,54 +109,138 @@ fn has_credentials(m: &SipMessage) -> bool {
     m.credentials().is_some()
 }
 
-/// Why an attempt failed, or `None` when it did not (or was retried as asked).
-fn failure(ctx: &Context<'_>, attempts: &[Attempt], i: usize) -> Option<String> {
+/// RFC 3261 T1.
+const T1_MS: i64 = 500;
+/// An input that covers this long after a REGISTER saw (nearly) the whole of Timer F (64×T1):
+/// its last retransmission goes out at 31.5 s. Also how long a client is given to answer a
+/// challenge or a 423 before the input counts as showing that it did not.
+const TIMER_F_MS: i64 = 64 * T1_MS - 2 * T1_MS;
+
+/// How long the inputs that saw wire message `w` go on after it (ms).
+fn covered_after(ctx: &Context<'_>, w: usize) -> i64 {
+    let t0 = ctx.model.message(w).ts;
+    ctx.seen_until(ctx.inputs_of(w))
+        .map_or(0, |end| t0.ms_until(end))
+}
+
+/// A REGISTER answered by a response the client had to act on (a challenge, a 423), which
+/// it did not in the input: a failure when the input covers the time it had, else the input
+/// just ends (info).
+fn not_acted_on(ctx: &Context<'_>, resp_wire: usize, why: String) -> (String, Severity) {
+    let covered = covered_after(ctx, resp_wire);
+    if covered >= TIMER_F_MS {
+        (why, Severity::Error)
+    } else {
+        (
+            format!(
+                "{why}, but the input ends {} after the response: the client may still answer it",
+                crate::rules::secs(covered)
+            ),
+            Severity::Info,
+        )
+    }
+}
+
+/// Why an attempt failed and how sure that is, or `None` when it did not fail (or was retried
+/// as asked).
+fn failure(ctx: &Context<'_>, attempts: &[Attempt], i: usize) -> Option<(String, Severity)> {
     let a = &attempts[i];
-    let req = ctx.model.message(a.request).parsed()?;
     // The client's answer to a response is one of its next few REGISTERs.
     let later = &attempts[i + 1..attempts.len().min(i + 1 + LOOKAHEAD)];
     let later_req = |pred: &dyn Fn(&SipMessage) -> bool| {
         later
             .iter()
-            .any(|l| ctx.model.message(l.request).parsed().is_some_and(pred))
+            .filter_map(|l| l.request)
+            .any(|r| ctx.model.message(r).parsed().is_some_and(pred))
     };
+    let req = a.request.and_then(|r| ctx.model.message(r).parsed());
     let Some((resp_wire, code)) = a.answer else {
+        let request = a.request?;
         let retried = a.retransmissions > 0 || !later.is_empty();
-        return retried.then(|| {
-            let sent = a.retransmissions + 1;
-            format!("got no final response (the REGISTER was sent {sent} time(s))")
-        });
+        let sent = a.retransmissions + 1;
+        let covered = covered_after(ctx, request);
+        return match (retried, covered >= TIMER_F_MS) {
+            (true, true) => Some((
+                format!(
+                    "got no final response (the REGISTER was sent {sent} time(s), and the input \
+                     covers Timer F, {} after it)",
+                    crate::rules::secs(covered)
+                ),
+                Severity::Error,
+            )),
+            (true, false) => Some((
+                format!(
+                    "got no response in the input, which ends {} after it (the REGISTER was \
+                     sent {sent} time(s); Timer F ends the transaction at 32 s)",
+                    crate::rules::secs(covered)
+                ),
+                Severity::Warning,
+            )),
+            (false, false) => Some((
+                format!(
+                    "has no response in the input, which ends {} after it",
+                    crate::rules::secs(covered)
+                ),
+                Severity::Info,
+            )),
+            // A single copy in an input that covers Timer F: the input misses either the
+            // retransmissions or the response.
+            (false, true) => None,
+        };
     };
     let resp = ctx.model.message(resp_wire).parsed()?;
     let reason = resp.reason_phrase().unwrap_or("");
     match code {
         200..=299 => None,
+        // A challenge whose REGISTER is not in the input tells nothing about the registration.
+        401 | 407 if req.is_none() => None,
         401 | 407 => {
-            let next = later.first();
-            let next_has_credentials = next
-                .and_then(|n| ctx.model.message(n.request).parsed())
-                .is_some_and(has_credentials);
-            let next_ok = next_has_credentials
-                && next.is_some_and(|n| n.answer.is_some_and(|(_, c)| (200..300).contains(&c)));
+            let req = req?;
+            // One of the client's next attempts got in with credentials: the refusal only
+            // wanted a fresh nonce (`auth-failed` tells that race from a wrong password).
+            let next_ok = later.iter().any(|n| {
+                n.answer.is_some_and(|(_, c)| (200..300).contains(&c))
+                    && n.request
+                        .and_then(|r| ctx.model.message(r).parsed())
+                        .is_some_and(has_credentials)
+            });
             if !has_credentials(req) || resp.is_stale_challenge() {
                 // A challenge: fine when the client answered it.
                 (!later_req(&has_credentials)).then(|| {
-                    format!(
-                        "was challenged with {code} {reason} and the challenge was never \
-                         answered (no REGISTER with credentials followed)"
+                    not_acted_on(
+                        ctx,
+                        resp_wire,
+                        format!(
+                            "was challenged with {code} {reason} and the challenge was never \
+                             answered (no REGISTER with credentials followed)"
+                        ),
                     )
                 })
             } else if next_ok {
-                // Challenged again, and the next attempt got in: a fresh nonce was wanted.
                 None
             } else {
-                Some(format!(
-                    "was refused with {code} {reason} although it carried credentials (the \
-                     server did not accept them)"
+                Some((
+                    format!(
+                        "was refused with {code} {reason} although it carried credentials (the \
+                         server did not accept them)"
+                    ),
+                    Severity::Error,
                 ))
             }
         }
+        // Without the REGISTER its expiry is unknown: any later REGISTER may be the retry.
+        423 if req.is_none() => (!later_req(&|_| true)).then(|| {
+            not_acted_on(
+                ctx,
+                resp_wire,
+                format!(
+                    "was refused with 423 {reason} (the REGISTER is not in the input) and was \
+                     not retried"
+                ),
+            )
+        }),
         423 => {
+            let req = req?;
             let min = resp.min_expires();
             let asked = req.requested_expires();
             let retried = later_req(&|m: &SipMessage| match (min, m.requested_expires()) {
@@ -151,29 +250,44 @@ fn failure(ctx: &Context<'_>, attempts: &[Attempt], i: usize) -> Option<String> 
             (!retried).then(|| {
                 let asked_text = asked.map_or("an expiry".to_string(), |e| format!("Expires {e}"));
                 match min {
-                    Some(min) if asked.is_some_and(|e| e >= min) => format!(
-                        "was refused with 423 {reason} although it already asked for {asked_text}, \
-                         not below the Min-Expires of {min} the registrar demands: the \
-                         registrar (or a proxy on the way with another minimum) keeps refusing, \
-                         and the client gave up"
+                    // Refused although it complied: the registrar keeps refusing.
+                    Some(min) if asked.is_some_and(|e| e >= min) => (
+                        format!(
+                            "was refused with 423 {reason} although it already asked for \
+                             {asked_text}, not below the Min-Expires of {min} the registrar \
+                             demands: the registrar (or a proxy on the way with another \
+                             minimum) keeps refusing, and the client gave up"
+                        ),
+                        Severity::Error,
                     ),
-                    Some(min) => format!(
-                        "was refused with 423 {reason}: it asked for {asked_text}, the registrar's \
-                         Min-Expires is {min}, and no REGISTER with an expiry of at least {min} \
-                         followed"
+                    Some(min) => not_acted_on(
+                        ctx,
+                        resp_wire,
+                        format!(
+                            "was refused with 423 {reason}: it asked for {asked_text}, the \
+                             registrar's Min-Expires is {min}, and no REGISTER with an expiry \
+                             of at least {min} followed"
+                        ),
                     ),
-                    None => format!(
-                        "was refused with 423 {reason} (asked for {asked_text}; the response has no \
-                         Min-Expires) and was not retried"
+                    None => not_acted_on(
+                        ctx,
+                        resp_wire,
+                        format!(
+                            "was refused with 423 {reason} (asked for {asked_text}; the response \
+                             has no Min-Expires) and was not retried"
+                        ),
                     ),
                 }
             })
         }
         _ => {
             let x = crate::sip::status::explain(code);
-            Some(format!(
-                "failed with {code} {reason}: {}",
-                x.meaning.trim_end_matches('.')
+            Some((
+                format!(
+                    "failed with {code} {reason}: {}",
+                    x.meaning.trim_end_matches('.')
+                ),
+                Severity::Error,
             ))
         }
     }
@@ -198,22 +312,25 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     // Owner → (owner, attempts in order).
     let mut by_owner: BTreeMap<(u8, usize), (Option<Owner>, Vec<Attempt>)> = BTreeMap::new();
     for t in model.transactions.iter().filter(|t| t.method == "REGISTER") {
-        let Some(&request) = t.messages.iter().find(|&&w| {
+        let request = t.messages.iter().copied().find(|&w| {
             model
                 .message(w)
                 .parsed()
                 .is_some_and(|m| m.method() == Some("REGISTER"))
-        }) else {
-            continue;
-        };
+        });
         let answer = t.messages.iter().find_map(|&w| {
             let m = model.message(w).parsed()?;
             let code = m.status().filter(|&c| c >= 200)?;
             (m.cseq()?.method == "REGISTER").then_some((w, code))
         });
-        let owner = model.message_owner[request];
+        // A transaction of which the input holds only the final response (a capture that
+        // starts late) still tells that the registration failed.
+        let Some(first) = request.or(answer.map(|(w, _)| w)) else {
+            continue;
+        };
+        let owner = model.message_owner[first];
         by_owner
-            .entry(crate::rules::owner_sort_key(owner, request))
+            .entry(crate::rules::owner_sort_key(owner, first))
             .or_insert_with(|| (owner, Vec::new()))
             .1
             .push(Attempt {
@@ -239,74 +356,84 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         }
     }
     for (key, (owner, attempts)) in &by_owner {
-        let failures: Vec<(usize, String)> = (0..attempts.len())
+        let failures: Vec<(usize, (String, Severity))> = (0..attempts.len())
             .filter_map(|i| failure(ctx, attempts, i).map(|why| (i, why)))
             .collect();
         let log_lines = logs.remove(key).map(|(_, l)| l).unwrap_or_default();
-        let Some((first, why)) = failures.first() else {
+        // The first of the most severe failures is the one told.
+        let worst = failures.iter().map(|(_, (_, s))| *s).max();
+        let Some((first, (why, severity))) = failures.iter().find(|(_, (_, s))| Some(*s) == worst)
+        else {
             if let Some(f) = from_log(ctx, *owner, &log_lines) {
                 out.push(f);
             }
             continue;
         };
         let a = &attempts[*first];
-        let Some(req) = model.message(a.request).parsed() else {
-            continue;
-        };
-        let what = if req.requested_expires() == Some(0) {
+        let req = a.request.and_then(|r| model.message(r).parsed());
+        let what = if req.is_some_and(|r| r.requested_expires() == Some(0)) {
             "un-REGISTER"
         } else {
             "REGISTER"
         };
-        let aor = req
-            .to()
+        // Of the request, else of the response (same From/To as its request).
+        let named = req.or_else(|| a.answer.and_then(|(w, _)| model.message(w).parsed()));
+        let aor = named
+            .and_then(SipMessage::to)
             .map(|t| format!(" of {}", t.uri_text))
             .unwrap_or_default();
         let registrar = req
-            .request_uri()
+            .and_then(SipMessage::request_uri)
             .map(|u| format!(" to {u}"))
             .unwrap_or_default();
         let mut message = format!("{what}{aor}{registrar} {why}");
-        if failures.len() > 1 {
-            message.push_str(&format!("; {} REGISTER attempts failed", failures.len()));
+        let failed = failures
+            .iter()
+            .filter(|(_, (_, s))| *s > Severity::Info)
+            .count();
+        if failed > 1 {
+            message.push_str(&format!("; {failed} REGISTER attempts failed"));
         }
         let recovered = attempts[first + 1..].iter().find(|l| {
             l.answer.is_some_and(|(_, c)| (200..300).contains(&c))
-                && model
-                    .message(l.request)
-                    .parsed()
-                    .is_some_and(|m| m.requested_expires() != Some(0))
+                && l.request
+                    .and_then(|r| model.message(r).parsed())
+                    .is_none_or(|m| m.requested_expires() != Some(0))
         });
-        if let Some(r) = recovered {
+        if let Some((w, _)) = recovered.and_then(|r| r.answer) {
             message.push_str(&format!(
                 "; a later REGISTER succeeded at {}",
-                model.message(r.request).ts
+                model.message(w).ts
             ));
         }
         let code = a.answer.map(|(_, c)| c);
         let mut f = Finding::new(&RULE, *owner, message, help(code));
-        if recovered.is_some() {
-            f.severity = Severity::Warning.min(RULE.severity);
-        }
-        f = match a.answer {
-            Some((w, c)) => {
-                let request = model.messages[a.request].event;
-                f.with_span(
-                    model.messages[w].event,
-                    ctx.span_in(model.messages[w].event, |m| response_span(m, c)),
-                    format!("final response {c}"),
-                )
-                .with_span(
-                    request,
-                    ctx.span_in(request, |m| request_span(m, c)),
-                    format!("the {what}"),
-                )
-            }
-            None => f.with(
-                model.messages[a.request].event,
-                format!("the {what}, never answered"),
-            ),
+        f.severity = match (recovered, log_lines.is_empty()) {
+            // It got in after all: the failure did not last.
+            (Some(_), _) => (*severity).min(Severity::Warning),
+            // pjsip's own verdict is in the log: the registration failed.
+            (None, false) => Severity::Error,
+            (None, true) => *severity,
         };
+        if let Some((w, c)) = a.answer {
+            let e = model.messages[w].event;
+            f = f.with_span(
+                e,
+                ctx.span_in(e, |m| response_span(m, c)),
+                format!("final response {c}"),
+            );
+        }
+        if let Some(r) = a.request {
+            let e = model.messages[r].event;
+            f = match a.answer {
+                Some((_, c)) => f.with_span(
+                    e,
+                    ctx.span_in(e, |m| request_span(m, c)),
+                    format!("the {what}"),
+                ),
+                None => f.with(e, format!("the {what}, never answered")),
+            };
+        }
         for &e in log_lines.iter().take(2) {
             f = f.with(e, "pjsip reports the registration failed");
         }

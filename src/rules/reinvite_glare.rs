@@ -30,6 +30,11 @@ network switch, a session refresh, a transfer step, adding video. The call goes 
 old media state and the user notices later (no hold music, one-way audio after a Wi-Fi →
 LTE switch, call dropped by the session timer).
 
+## Severity
+Always **warning**: the call goes on with its old media state; what the re-INVITE was for did
+not happen, which the user may notice later. A 491 that is retried in time, or after which the
+input ends within the retry window, is not reported.
+
 ## Typical causes
 - Both ends sent a re-INVITE at once (both put the call on hold, both refresh the session
   timer at the same moment, both react to the same media event) and neither retries.

@@ -38,6 +38,12 @@ Retransmissions mean loss or a peer that is not listening. They delay call setup
 end in timeouts (408, dropped calls after 32 s), and multiply the load on proxies during an
 outage.
 
+## Severity
+Always **warning**: the retransmissions show loss or a deaf peer. When the transaction then
+fails (a timeout, a dropped call), the rule about that failure (`invite-timeout`,
+`registration-failed`, `missing-ack`) reports it as the error; the storm is how it looked on
+the wire.
+
 ## Typical causes
 - Nothing listens at the destination, a firewall drops the traffic, or the wrong transport
   or port is used (a REGISTER to a dead registrar, an INVITE to a wrong port).

@@ -38,6 +38,15 @@ drops established calls at a fixed time after the answer (or after the last refr
 complaint like "calls always drop after about 29 minutes" (`Session-Expires: 1800`, a refresh
 that never arrives, and a refreshee that hangs up 32 s before the interval ends).
 
+## Severity
+- **error** when the failure is in the trace: a call ended by a missed session refresh (the
+  BYE is the evidence), or a 422 to an initial INVITE not retried in the 32 s the input covers
+  after it (the call never started);
+- **warning** for a 422 to a re-INVITE or UPDATE that was not retried (the session goes on
+  until it expires), or a retry that is still below `Min-SE`;
+- **info** for a 422 not retried when the input ends less than 32 s after it: the retry may be
+  outside the input.
+
 ## Typical causes
 - A UA that supports `timer` but ignores 422, or retries with the same value.
 - The refresher (named by `refresher=uac|uas` in the 2xx) never refreshes: it does not
@@ -215,8 +224,30 @@ fn too_small(
             "the retry, still too small",
         );
     }
+    // Not retried: the call never started when it was the initial INVITE, provided the input
+    // goes on long enough to show the retry that never came (it is due at once).
+    let initial = cseq.method == "INVITE"
+        && request.is_some_and(|q| q.msg.to().is_some_and(|t| t.tag().is_none()));
+    let covered = ctx
+        .seen_until(ctx.inputs_of(resp.wire))
+        .map_or(0, |end| resp.ts.ms_until(end));
+    f.severity = match retry {
+        None if covered < RETRY_DUE_MS => {
+            f.message.push_str(&format!(
+                " (but the input ends {} after the 422: the retry may be outside it)",
+                crate::rules::secs(covered)
+            ));
+            Severity::Info
+        }
+        None if initial => Severity::Error,
+        _ => Severity::Warning,
+    };
     Some(f)
 }
+
+/// How long after a 422 the input must go on to show that no retry came (the retry is due
+/// at once; 64×T1 leaves room for a slow client).
+const RETRY_DUE_MS: i64 = 32_000;
 
 /// A BYE that ended the call because the session expired.
 fn expired(
@@ -350,5 +381,7 @@ fn expired(
     if let Some(w) = refresh_req {
         f = f.with(ctx.model.messages[w].event, "the unanswered refresh");
     }
+    // The call was ended by the missed refresh: that is the failure, in the trace.
+    f.severity = Severity::Error;
     Some(f)
 }

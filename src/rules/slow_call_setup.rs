@@ -28,6 +28,11 @@ Users hang up on silence after a few seconds and try again; long post-dial delay
 as a failed call by users even when it finally rings. It is also an early sign of an
 overloaded server or a routing/DNS problem that will soon cause timeouts.
 
+## Severity
+Always **warning**: the call did go on; the delay is the risk (users hang up on silence), and
+the finding says where the time went (before or after the next hop's `100 Trying`). The
+threshold is `thresholds.slow-setup-ms`.
+
 ## Typical causes
 - Slow routing on the way: DNS (NAPTR/SRV/A) look-ups timing out, a proxy trying a dead
   next hop first, a PBX dial plan doing slow database or HTTP look-ups.

@@ -21,14 +21,26 @@ An INVITE transaction that reached the *Proceeding* state (a `100 Trying`, `180 
 longer than `thresholds.stuck-proceeding-ms` (default 30 000 ms). The time is measured from the
 first provisional response to the final response, to the caller's CANCEL, or to the end of the
 input, whichever comes first. The finding says which provisional response was the last one
-and what ended the wait. A call that rang and was then answered is reported as info only.
+and what ended the wait. An INVITE still in Proceeding when the input ends, before the
+threshold, is reported as info: the input ends N s after its first provisional response.
 
 ## Why it matters
 Once a provisional response arrives, Timer B no longer runs: RFC 3261 leaves it to proxies
 (Timer C, 3 minutes) and to the application to give up. A UAC such as pjsua waits for ever, so
 a next hop that says `100 Trying` and then loses the call leaves the caller hanging with no
-ringback and a call slot in use. A long ring without answer or voicemail is the same problem
-seen from the user.
+ringback and a call slot in use. A long ring without answer or voicemail is the same wait
+seen from the user, but one that people, not the network, decide.
+
+## Severity
+The provisional responses tell whether the callee was reached:
+
+- **error**: only `100 Trying` came, and then a final error response (`408`, `5xx`, …): nothing
+  came back from beyond the next hop, and the call failed;
+- **warning**: only `100 Trying` came, and the wait ended with the caller's CANCEL, a late
+  answer, or the end of the input after the threshold: an anomaly, no failure in the trace;
+- **info**: the callee rang (`18x`) and the wait ended any way (answered, cancelled, refused,
+  or still ringing when the input ends): a long ring is people, not a fault; and any INVITE
+  still in Proceeding when the input ends before the threshold.
 
 ## Typical causes
 - Only `100 Trying`: the next hop (proxy, SBC, PBX) accepted the INVITE but nothing came
@@ -108,7 +120,9 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             }
         };
         let stuck = t_prov.ms_until(t_end);
-        if stuck <= threshold {
+        // Still in Proceeding when the input ends, before the threshold: not stuck, only open.
+        let open = matches!(end, End::Input) && stuck <= threshold;
+        if stuck <= threshold && !open {
             continue;
         }
         // The last provisional response before the end.
@@ -158,17 +172,18 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 label(prov_msg)
             )
         };
-        let mut severity = Severity::Warning;
+        let severity = match end {
+            // The callee was reached and rang: a long ring is people, not a fault.
+            _ if ringing || open => Severity::Info,
+            // Nothing came from beyond the next hop, and the call failed.
+            End::Final(_, code) if code >= 300 => Severity::Error,
+            _ => Severity::Warning,
+        };
         let ended = match end {
-            End::Final(_, code) if (200..300).contains(&code) => {
-                if ringing {
-                    severity = Severity::Info;
-                }
-                format!(
-                    "until it was answered ({code}) {}",
-                    crate::rules::secs(stuck)
-                )
-            }
+            End::Final(_, code) if (200..300).contains(&code) => format!(
+                "until it was answered ({code}) {}",
+                crate::rules::secs(stuck)
+            ),
             End::Final(_, code) => format!(
                 "until the final {code} {} after the first provisional response",
                 crate::rules::secs(stuck)
@@ -182,10 +197,19 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 crate::rules::secs(stuck)
             ),
         };
-        let message = format!(
-            "{kind} (CSeq {seq}) stayed in Proceeding {ended} (threshold {}): {state}",
-            crate::rules::secs(threshold)
-        );
+        let message = if open {
+            format!(
+                "{kind} (CSeq {seq}) had no final response yet when the input ends, {} after \
+                 the first provisional response (the last: {}): the call was still being set up",
+                crate::rules::secs(stuck),
+                label(last.1)
+            )
+        } else {
+            format!(
+                "{kind} (CSeq {seq}) stayed in Proceeding {ended} (threshold {}): {state}",
+                crate::rules::secs(threshold)
+            )
+        };
         let help = if ringing {
             "set a no-answer timeout in the application (hang up / CANCEL when it fires) or a \
              no-answer forward on the PBX; if the callee should have answered, look at its side"

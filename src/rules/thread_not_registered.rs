@@ -28,6 +28,11 @@ exit code 134): every call of the application ends at once, with no BYE. Without
 the call goes on with a thread that has no pjlib thread descriptor: mutexes and the log
 indentation misbehave and the process crashes later, far from the cause.
 
+## Severity
+**Error** when the line is pjlib's assertion (`Assertion failed`): the process aborts and every
+call ends without a BYE. **Warning** when pjlib only warns: nothing has failed yet, but the
+process uses pjlib state without a thread descriptor and may crash later.
+
 ## Typical causes
 - A pjsua2 method (`call.getInfo()`, `call.hangup()`, `acc.setRegistration()` …) called from an
   application thread: a Python `threading.Thread`, a Java/Kotlin executor, a C# `Task`, an
@@ -130,6 +135,9 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         .with(first, "pjlib's assertion");
         for &more in lines.iter().skip(1).take(2) {
             f = f.with(more, "again");
+        }
+        if !aborted {
+            f.severity = Severity::Warning;
         }
         out.push(f);
     }

@@ -40,6 +40,14 @@ call fails locally, usually with `503` and the socket error as reason (`503 Conn
 refused`), or `makeCall()` throws at once; nothing reaches the network, so the peer and any
 capture show nothing.
 
+## Severity
+Default **error**: the message never left, so its transaction (and often the call) failed: a
+`Failed to send` (connection refused, no route, …), a call that `makeCall()` could not start,
+no suitable transport. **Warning** for a temporary failure (`Temporary failure in sending`)
+after which the same message (the same `tdta`) was sent again: it was only delayed. A
+temporary failure that pjsip recovered by switching to another transport (`will try next
+server`, then the message sent) is not reported.
+
 ## Typical causes
 - A target URI with `;transport=tls` or `;transport=tcp` (from the app, a DNS NAPTR/SRV record
   or a Record-Route) when no TLS/TCP transport was created.
@@ -237,6 +245,9 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         if recovered {
             continue;
         }
+        // A temporary failure after which the same message went out: it cost a delay, not
+        // the transaction.
+        let sent_later = !hard && dumps.iter().any(|&d| d > first_event);
         let owner: Option<Owner> = failure.lines.iter().find_map(|&e| model.event_owner[e]);
         let name = ctx.input_name(failure.input);
         let why = meaning(&lines);
@@ -288,6 +299,11 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         }
         if let Some(d) = logged_before.filter(|_| hard) {
             f = f.with(d, "logged as TX, but not sent");
+        }
+        if sent_later {
+            f.severity = Severity::Warning;
+            f.message
+                .push_str("; the same message was sent again afterwards, so it was only delayed");
         }
         out.push(f);
     }

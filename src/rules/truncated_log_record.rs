@@ -6,7 +6,7 @@ use crate::event::{Cut, Event, Locator};
 pub(super) const RULE: Rule = Rule {
     code: "SF020",
     name: "truncated-log-record",
-    severity: Severity::Warning,
+    severity: Severity::Info,
     scope: Scope::Log,
     summary: "a pjsip message dump was cut by the 4000-byte log record limit",
     docs: r#"## What it detects
@@ -14,9 +14,18 @@ A `TX`/`RX` message dump in a pjsip log that ends early: pjsip writes a message 
 `--end msg--` marker as one log record, and caps a record at 4000 bytes (`PJ_LOG_MAX_SIZE`).
 A bigger message (a large SDP, many headers) loses its tail and the end marker.
 
+Only pjsip's own record limit: a dump that the input's end cuts (an excerpt, a log that stops)
+is not a truncated record, nor a dump whose byte count differs from its text only by line ends
+(a paste that turned CRLF into LF).
+
 ## Why it matters
 The part that was cut (often the SDP, with codecs and addresses) is missing from the evidence,
-so media problems cannot be diagnosed from the log alone. Other rules see a shorter message.
+so media problems cannot be diagnosed from the log alone. Other rules see a shorter message
+(and do not report headers or a body missing from it).
+
+## Severity
+Always **info**: the message went on the wire whole, only the log lost its tail. The finding
+explains why the evidence is incomplete; it is not a fault of the call.
 
 ## Typical causes
 - INVITEs or 200 OKs with large SDP (many codecs, ICE candidates, SRTP keys).

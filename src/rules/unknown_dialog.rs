@@ -33,6 +33,14 @@ clean up on the far side, but a re-INVITE, UPDATE or INFO answered 481 means hol
 DTMF or session refresh fail, and pjsip ends the call after a 481 to a re-INVITE/UPDATE.
 Often one side keeps a "zombie" call (media still flowing, billing still running).
 
+## Severity
+- **error** for a request that needed the dialog (re-INVITE, UPDATE, INFO, PRACK, REFER,
+  NOTIFY, …): it failed, and what it carried (hold, a refresh, DTMF, a transfer) with it;
+- **warning** for a BYE: the call is over on both sides anyway, but the far end had lost the
+  dialog before (a restart, a timeout, a wrong target), which is worth a look;
+- **info** for a BYE that crossed the far end's own BYE: both ended the call at once, a
+  harmless race.
+
 ## Typical causes
 - The far end already tore the dialog down (its BYE crossed ours, or it timed out the call:
   missing ACK, session timer, media timeout) and the request came after.
@@ -147,6 +155,8 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         );
         let mut hints: Vec<String> = Vec::new();
         let mut extra: Vec<(usize, Option<Range<usize>>, String)> = Vec::new();
+        // The far end had sent its own BYE before: the requests crossed.
+        let mut crossed = false;
         if let Some(Owner::Call(ci)) = owner {
             let msgs: Vec<(usize, Timestamp, &SipMessage)> = ctx.model.calls[ci]
                 .messages
@@ -196,6 +206,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                     && peer_tag.is_some()
                     && m.from_tag() == peer_tag
             }) {
+                crossed = true;
                 hints.push(format!(
                     "the far end had already ended the dialog with its own BYE {} before",
                     crate::rules::secs(t.ms_until(t_req))
@@ -219,6 +230,11 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let help = "send in-dialog requests to the remote target (the 2xx's Contact) through the \
                     dialog's route set; make the far end keep dialog state across restarts and \
                     fail-overs; stop sending requests in a dialog the far end has ended";
+        let severity = match cseq.method.as_str() {
+            "BYE" if crossed => Severity::Info,
+            "BYE" => Severity::Warning,
+            _ => Severity::Error,
+        };
         let mut f = Finding::new(&RULE, owner, message, help.into()).with_span(
             wire.event,
             resp.start_span(),
@@ -236,6 +252,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         for (e, span, label) in extra {
             f = f.with_span(e, span, label);
         }
+        f.severity = severity;
         out.push(f);
     }
 }

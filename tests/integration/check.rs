@@ -159,16 +159,14 @@ fn clean_calls_have_no_findings() {
 #[test]
 fn cut_records_and_logs_without_dumps_are_reported() {
     let (_, doc) = check_json(&[], &["big-invite-cut/caller.log"]);
+    // The message went on the wire whole: the cut log record is an explanation, not a fault.
     assert_eq!(
         findings(&doc),
-        pairs(&[
-            ("truncated-log-record", "warning"),
-            ("call-rejected", "info")
-        ])
+        pairs(&[("truncated-log-record", "info"), ("call-rejected", "info")])
     );
     assert_eq!(doc["findings"][0]["line"], 61);
     let (_, doc) = check_json(&[], &["no-dumps/caller.log"]);
-    assert_eq!(findings(&doc), pairs(&[("no-message-dumps", "warning")]));
+    assert_eq!(findings(&doc), pairs(&[("no-message-dumps", "info")]));
     assert!(
         doc["findings"][0]["help"]
             .as_str()
@@ -347,9 +345,21 @@ fn junit_is_xml_with_one_test_case_per_call() {
 
 #[test]
 fn github_annotations() {
-    let out = check_output("github");
+    // The seed bug (an error and its explained 603), a cut log record (info) and an OPTIONS
+    // without Max-Forwards that was answered (a warning): one command of each kind.
+    let run = sipflow(&[
+        "check",
+        "--format",
+        "github",
+        &fixture("call-freed-early/caller.log"),
+        &fixture("call-freed-early/callee.log"),
+        &fixture("big-invite-cut/caller.log"),
+        &fixture("rules-message-extra/missing-max-forwards/options.pcap"),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let out = run.stdout;
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 4);
+    assert_eq!(lines.len(), 5, "{out}");
     assert!(
         lines[0].starts_with(
             "::error file=fixtures/call-freed-early/callee.log,line=98,title=SF001 call-object-freed-early::"

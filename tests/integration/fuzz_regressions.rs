@@ -84,6 +84,7 @@ fn the_html_check_rejects_markup_that_is_not_the_programs() {
         model: &model,
         inputs: &[],
         sources: &[],
+        diagnoses: &sipflow::rules::Diagnoses::NONE,
     };
     let mut page = Vec::new();
     sipflow::report::html::write(&ctx, &[], &Default::default(), &mut page).expect("page");

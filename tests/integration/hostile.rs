@@ -20,13 +20,14 @@ fn pipeline(bytes: Vec<u8>) {
         model: &model,
         inputs: &inputs,
         sources: &sources,
+        diagnoses: &sipflow::rules::Diagnoses::NONE,
     };
     let mut sink = Vec::new();
     report::calls::write_table(&ctx, &mut sink).expect("table");
     report::calls::write_json(&ctx, &mut sink).expect("json");
     report::events::write_jsonl(&ctx, &mut sink).expect("jsonl");
     for c in &model.calls {
-        let conv = report::ladder::Conversation::of_call(&model, c);
+        let conv = report::ladder::Conversation::of_call(&ctx, c);
         report::ladder::write_ladder(&ctx, &conv, &mut sink).expect("ladder");
     }
 }

@@ -87,10 +87,13 @@ fn the_data_holds_every_call_its_findings_and_the_evidence_spans() {
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["outcome"], "rejected");
     assert_eq!(items[0]["status"], "603 Decline");
+    // The status as call-object-freed-early diagnosed it, not "the callee declined".
     assert!(
         items[0]["explanation"]
             .as_str()
-            .is_some_and(|s| s.contains("declined"))
+            .is_some_and(|s| s.starts_with("Diagnosed by call-object-freed-early: Nobody declined")),
+        "{}",
+        items[0]["explanation"]
     );
     let rules: Vec<&str> = index["findings"]
         .as_array()

@@ -75,8 +75,12 @@ pub(crate) fn all_cases() -> impl Iterator<Item = &'static RuleCase> {
         .chain(super::rule_cases_traffic::CASES)
 }
 
-/// (exit code, rule names found) of `check --select RULE`.
-fn run(case: &RuleCase, inputs: &[&str], fail_on: &str) -> (i32, Vec<String>) {
+/// (exit code, (rule name, severity) of each finding) of `check --select RULE`.
+fn run_with_severities(
+    case: &RuleCase,
+    inputs: &[&str],
+    fail_on: &str,
+) -> (i32, Vec<(String, String)>) {
     let paths: Vec<String> = inputs.iter().map(|i| fixture(i)).collect();
     let mut args = vec![
         "check",
@@ -92,13 +96,33 @@ fn run(case: &RuleCase, inputs: &[&str], fail_on: &str) -> (i32, Vec<String>) {
     let out = sipflow(&args);
     assert!(matches!(out.code, 0 | 1), "{args:?}: {}", out.stderr);
     let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
-    let rules = doc["findings"]
+    let found = doc["findings"]
         .as_array()
         .expect("findings")
         .iter()
-        .filter_map(|f| f["rule"].as_str().map(str::to_string))
+        .filter_map(|f| Some((f["rule"].as_str()?.into(), f["severity"].as_str()?.into())))
         .collect();
-    (out.code, rules)
+    (out.code, found)
+}
+
+/// (exit code, rule names found) of `check --select RULE`.
+fn run(case: &RuleCase, inputs: &[&str], fail_on: &str) -> (i32, Vec<String>) {
+    let (code, found) = run_with_severities(case, inputs, fail_on);
+    (code, found.into_iter().map(|(r, _)| r).collect())
+}
+
+/// The severities `check --select RULE` gives the rule's findings on `inputs` (relative to
+/// `fixtures/`), in order.
+pub fn severities(rule: &str, inputs: &[&str]) -> Vec<String> {
+    let case = all_cases()
+        .find(|c| c.rule == rule)
+        .unwrap_or_else(|| panic!("{rule}: no fixture case"));
+    run_with_severities(case, inputs, "error")
+        .1
+        .into_iter()
+        .filter(|(r, _)| r == rule)
+        .map(|(_, s)| s)
+        .collect()
 }
 
 /// The registry as `sipflow rules` prints it: (name, severity).
@@ -136,22 +160,18 @@ fn every_rule_has_a_positive_and_a_negative_fixture() {
 
 #[test]
 fn positive_fixtures_report_their_rule() {
-    let registry = registry();
     for case in all_cases() {
-        let severity = registry
-            .iter()
-            .find(|(n, _)| n == case.rule)
-            .map(|(_, s)| s.as_str())
-            .unwrap_or("?");
         for inputs in case.positive {
-            let (code, found) = run(case, inputs, "warning");
+            let (code, found) = run_with_severities(case, inputs, "warning");
             assert!(
-                found.iter().any(|r| r == case.rule),
+                found.iter().any(|(r, _)| r == case.rule),
                 "{}: {inputs:?} found {found:?}",
                 case.rule
             );
-            let want = if severity == "info" { 0 } else { 1 };
-            assert_eq!(code, want, "{}: {inputs:?}", case.rule);
+            // Each finding's severity follows its evidence (`rule_severity.rs` pins them);
+            // the exit code follows the findings' severities.
+            let want = i32::from(found.iter().any(|(_, s)| s != "info"));
+            assert_eq!(code, want, "{}: {inputs:?} {found:?}", case.rule);
         }
     }
 }

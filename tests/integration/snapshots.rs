@@ -190,12 +190,13 @@ fn ladder_layouts() {
             model: &model,
             inputs: &ingested.inputs,
             sources: &ingested.sources,
+            diagnoses: &sipflow::rules::Diagnoses::NONE,
         };
         let layouts: Vec<Layout> = model
             .calls
             .iter()
             .filter(|c| c.group == c.index)
-            .map(|c| Conversation::of_call(&model, c))
+            .map(|c| Conversation::of_call(&ctx, c))
             .chain(model.flows.iter().map(Conversation::of_flow))
             .map(|conv| Layout::new(&ctx, &conv))
             .collect();

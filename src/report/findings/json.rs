@@ -89,11 +89,11 @@ pub struct Parts {
 impl Parts {
     /// Adds a window's calls, flows and findings.
     pub fn add(&mut self, ctx: &Context<'_>, located: &[Located<'_>]) -> io::Result<()> {
-        for c in &ctx.model.calls {
-            self.calls.push(pretty_element(&CallJson::new(ctx, c))?);
+        for (ci, c) in ctx.model.calls.iter().enumerate() {
+            self.calls.push(pretty_element(&CallJson::new(ctx, ci, c))?);
         }
-        for f in &ctx.model.flows {
-            self.flows.push(pretty_element(&FlowJson::new(f))?);
+        for (fi, f) in ctx.model.flows.iter().enumerate() {
+            self.flows.push(pretty_element(&FlowJson::new(ctx, fi, f))?);
         }
         for l in located {
             self.findings.push(pretty_element(&FindingJson::new(l))?);

@@ -18,7 +18,6 @@ use crate::report::calls::status_text;
 use crate::report::ladder::{Conversation, Layout, RowKind};
 use crate::report::{Context, printable};
 use crate::rules::Finding;
-use crate::sip::status;
 
 /// Everything the call list, the filters and the summary need, for every call and flow.
 #[derive(Serialize)]
@@ -74,6 +73,7 @@ impl Item {
         call_id: &str,
         (from, to): (Option<&str>, Option<&str>),
         (status, reason): (Option<u16>, Option<&str>),
+        explanation: String,
     ) -> Item {
         Item {
             key,
@@ -84,12 +84,24 @@ impl Item {
             to: printable(to.unwrap_or("")),
             outcome,
             status: status_text(status, reason),
-            explanation: status.map_or(String::new(), |c| status::explain(c).meaning.to_string()),
+            explanation,
             setup_ms: None,
             duration_ms: None,
             findings: Vec::new(),
             conv: 0,
         }
+    }
+}
+
+/// What a line's final status means (see [`Context::status_meaning`]); empty without one.
+fn explanation(ctx: &Context<'_>, owner: Owner, status: Option<u16>) -> String {
+    let Some(code) = status else {
+        return String::new();
+    };
+    let x = ctx.status_meaning(owner, code);
+    match x.by {
+        Some(rule) => format!("Diagnosed by {rule}: {}", x.meaning),
+        None => x.meaning.to_string(),
     }
 }
 
@@ -156,9 +168,9 @@ impl Gather {
         let mut conv_of_group: BTreeMap<usize, usize> = BTreeMap::new();
         for c in model.calls.iter().filter(|c| c.group == c.index) {
             conv_of_group.insert(c.index, self.convs + convs.len());
-            convs.push(Conversation::of_call(model, c));
+            convs.push(Conversation::of_call(ctx, c));
         }
-        for c in &model.calls {
+        for (ci, c) in model.calls.iter().enumerate() {
             self.calls.push(Item {
                 setup_ms: c.setup_ms,
                 duration_ms: c.duration_ms,
@@ -171,10 +183,11 @@ impl Gather {
                     &c.call_id,
                     (c.from.as_deref(), c.to.as_deref()),
                     (c.final_status, c.final_reason.as_deref()),
+                    explanation(ctx, Owner::Call(ci), c.final_status),
                 )
             });
         }
-        for f in &model.flows {
+        for (fi, f) in model.flows.iter().enumerate() {
             self.flows.push(Item {
                 conv: self.convs + convs.len(),
                 ..Item::line(
@@ -184,6 +197,7 @@ impl Gather {
                     &f.call_id,
                     (f.from.as_deref(), f.to.as_deref()),
                     (f.final_status, f.final_reason.as_deref()),
+                    explanation(ctx, Owner::Flow(fi), f.final_status),
                 )
             });
             convs.push(Conversation::of_flow(f));

@@ -249,7 +249,9 @@ struct Summary {
     calls: usize,
     flows: usize,
     by_severity: BTreeMap<Reverse<Severity>, usize>,
-    by_rule: BTreeMap<&'static str, (&'static Rule, usize)>,
+    /// Per rule: the rule, and its findings by severity (most severe first). A rule's findings
+    /// need not have its default severity: rules judge each from its evidence.
+    by_rule: BTreeMap<&'static str, (&'static Rule, BTreeMap<Reverse<Severity>, usize>)>,
     /// Findings about no call: severity, rule code, message.
     loose: Vec<(Severity, &'static str, String)>,
 }
@@ -269,7 +271,11 @@ impl Summary {
         self.flows += model.flows.len();
         for f in findings {
             *self.by_severity.entry(Reverse(f.severity)).or_default() += 1;
-            self.by_rule.entry(f.rule.code).or_insert((f.rule, 0)).1 += 1;
+            *(self.by_rule.entry(f.rule.code))
+                .or_insert((f.rule, BTreeMap::new()))
+                .1
+                .entry(Reverse(f.severity))
+                .or_default() += 1;
             if f.owner.is_none() {
                 self.loose
                     .push((f.severity, f.rule.code, f.message.clone()));
@@ -331,12 +337,22 @@ impl Summary {
                     .raw(" ");
             }
             m.raw("</p><table><tr><th>rule</th><th>severity</th><th>findings</th></tr>");
-            for (code, (rule, n)) in &self.by_rule {
+            for (code, (rule, by_severity)) in &self.by_rule {
+                let n: usize = by_severity.values().sum();
+                // The severities its findings have, e.g. `warning` or `1 error, 2 warning`.
+                let severities = match by_severity.len() {
+                    1 => by_severity.keys().map(|s| s.0.to_string()).collect(),
+                    _ => by_severity
+                        .iter()
+                        .map(|(s, k)| format!("{k} {}", s.0))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                };
                 m.open("tr", &[("class", "pick"), ("data-rule", code)])
                     .open("td", &[("title", rule.summary)])
                     .text(&format!("{code} {}", rule.name))
                     .close("td")
-                    .elem("td", rule.severity.as_str())
+                    .elem("td", &severities)
                     .elem("td", &n.to_string())
                     .raw("</tr>");
             }

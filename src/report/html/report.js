@@ -134,7 +134,9 @@
     const codes = new Map();
     for (const f of item.findings) {
       const fi = state.index.findings[f];
-      codes.set(fi.rule, fi.severity);
+      // One badge per rule, in the most severe of its findings' severities.
+      const prev = codes.get(fi.rule);
+      if (!prev || SEV_RANK[fi.severity] > SEV_RANK[prev]) codes.set(fi.rule, fi.severity);
     }
     for (const [code, sev] of codes) {
       const b = h('span', 'sev sev-' + sev, code);

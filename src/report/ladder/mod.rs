@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use super::calls::status_text;
 use super::{Context, endpoints, fmt_ms, printable};
-use crate::dialog::{Call, Flow, Model};
+use crate::dialog::{Call, Flow, Model, Owner};
 use crate::event::{Direction, Event, Timestamp};
 
 pub use ascii::write_ladder;
@@ -37,7 +37,8 @@ pub struct Conversation {
 
 impl Conversation {
     /// A call and every leg linked to it, in one diagram.
-    pub fn of_call(model: &Model, c: &Call) -> Self {
+    pub fn of_call(ctx: &Context<'_>, c: &Call) -> Self {
+        let model = ctx.model;
         let mut legs: Vec<&Call> = std::iter::once(c)
             .chain(
                 c.linked
@@ -84,13 +85,19 @@ impl Conversation {
                 )
             })
             .collect();
-        let mut codes: Vec<u16> = legs.iter().filter_map(|l| l.final_status).collect();
-        codes.sort_unstable();
-        codes.dedup();
-        summary.extend(codes.into_iter().map(|code| {
-            let x = crate::sip::status::explain(code);
-            format!("{code} {}: {}", x.reason, x.meaning)
-        }));
+        // What each final status means: once per code, and once per leg whose status a
+        // finding diagnosed.
+        let mut explained: Vec<(u16, String)> = legs
+            .iter()
+            .filter_map(|l| {
+                let code = l.final_status?;
+                let ci = model.calls.iter().position(|x| x.index == l.index)?;
+                Some((code, ctx.status_meaning(Owner::Call(ci), code).line()))
+            })
+            .collect();
+        explained.sort();
+        explained.dedup();
+        summary.extend(explained.into_iter().map(|(_, line)| line));
         Conversation {
             title,
             summary,
