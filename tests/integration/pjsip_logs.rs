@@ -54,7 +54,10 @@ fn real_excerpts() -> Vec<String> {
         std::fs::read_to_string(root().join("tests/real-world/held-out.txt"))
             .expect("held-out list")
             .lines()
-            .filter_map(|l| l.strip_prefix("public-logs/"))
+            .filter_map(|l| {
+                l.strip_prefix("public-logs/")
+                    .or_else(|| l.strip_prefix("logs/"))
+            })
             .map(str::to_string)
             .collect();
     let dir = root().join("tests/real-world/logs");
