@@ -307,6 +307,14 @@ pub enum LogKind {
     Registration { ok: bool, status: Option<u16> },
     /// `Deleting account N`
     AccountDeleted { account: u32 },
+    /// `Shutting down, flags=N...` or `PJSUA destroyed...`: pjsua is being destroyed on purpose
+    /// (`pjsua_destroy`, pjsua2's `Endpoint::libDestroy`).
+    Shutdown,
+    /// An INVITE session's state change (`inv0x…  State changed from INCOMING to DISCONNECTED,
+    /// event=TSX_STATE`). Only INCOMING → DISCONNECTED is read: a session that ended before it
+    /// rang or was answered. The other changes tell no rule anything the messages do not, and
+    /// would be a note on every ladder.
+    InviteState { from: String, to: String },
     /// `Temporary failure in sending …`, `Failed to send …`
     SendFailure,
     /// `Calling pjlib from unknown/external thread…`

@@ -8,6 +8,7 @@ mod integration {
     pub mod count;
     pub mod export;
     pub mod fixtures;
+    pub mod flagship;
     pub mod fuzz_regressions;
     pub mod hostile;
     pub mod hostile_files;

@@ -33,7 +33,10 @@ fn pjsua_call(kind: &LogKind) -> Option<u32> {
 fn process_wide(kind: &LogKind) -> bool {
     matches!(
         kind,
-        LogKind::ExternalThread | LogKind::SoundDevice | LogKind::AccountDeleted { .. }
+        LogKind::ExternalThread
+            | LogKind::SoundDevice
+            | LogKind::AccountDeleted { .. }
+            | LogKind::Shutdown
     )
 }
 

@@ -597,30 +597,3 @@ fn source_window(name: &str, head: &[u8]) -> NamedSource<String> {
         .collect();
     NamedSource::new(name, text)
 }
-
-/// k-way merge by timestamp. Each input keeps its own order (pjsip threads may log slightly out
-/// of order, and that order is the truth for that process); ties go to the earlier input.
-fn merge_by_time(streams: Vec<Vec<Event>>) -> Vec<Event> {
-    let total = streams.iter().map(Vec::len).sum();
-    let mut out = Vec::with_capacity(total);
-    let mut iters: Vec<_> = streams
-        .into_iter()
-        .map(|s| s.into_iter().peekable())
-        .collect();
-    loop {
-        let mut best: Option<(usize, crate::event::Timestamp)> = None;
-        for (i, it) in iters.iter_mut().enumerate() {
-            if let Some(e) = it.peek() {
-                let ts = e.ts();
-                if best.is_none_or(|(_, b)| ts < b) {
-                    best = Some((i, ts));
-                }
-            }
-        }
-        match best.and_then(|(i, _)| iters[i].next()) {
-            Some(e) => out.push(e),
-            None => break,
-        }
-    }
-    out
-}

@@ -3,9 +3,12 @@
 //! Each input is read on its own thread ([`super::read_input`]) and hands its events over a
 //! bounded channel in small batches, so reading runs ahead of whatever consumes the stream (a
 //! pipeline on two cores) and memory holds a few batches per input, not the inputs' events. The
-//! stream is a k-way merge by log time of the inputs' heads; each input keeps its own order, and
-//! ties go to the earlier input, so the result is the same as reading the inputs one after the
-//! other and merging them.
+//! stream is a k-way merge by log time of the inputs' heads ([`pick`]); each input keeps its own
+//! order, and a tie (events of several inputs at the same time: on a fast machine a whole call
+//! fits in a millisecond) follows causality across inputs: a message sits where its sender
+//! wrote it, so the receiver's copy waits until the sender's TX dump (or the capture's packet)
+//! of the same bytes has gone, with every line the sender wrote before it. Other ties go to the
+//! earlier input. The result is the same however the inputs' batches arrive.
 //!
 //! One case cannot stream: a text input next to a capture. Its clock is put on the capture's by
 //! the messages both saw ([`super::align`]), which needs them all; those inputs are then read
@@ -16,13 +19,17 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use super::{
     Event, Format, IngestOptions, Ingested, InputError, InputInfo, InputWarning, Piece, Source,
-    align, merge_by_time, open, read_input,
+    align, open, read_input,
 };
+use crate::event::{Direction, MessageEvent, Timestamp};
 
 /// Events per batch sent from a reading thread.
 const BATCH: usize = 512;
 /// Batches in flight per input.
 const IN_FLIGHT: usize = 4;
+/// How far the merge looks into one input, among its events of the time being merged, for the
+/// sender's copy of a message another input received at that time.
+const LOOKAHEAD: usize = 1024;
 
 /// What a reading thread sends.
 enum Msg {
@@ -72,6 +79,105 @@ impl Input {
         while self.head.is_empty() && self.receive() {}
         self.head.front()
     }
+
+    /// Receives until the head holds every event at time `t` (or [`LOOKAHEAD`] of them).
+    fn fill_time(&mut self, t: Timestamp) {
+        while self.head.len() < LOOKAHEAD
+            && self.head.back().is_some_and(|e| e.ts() == t)
+            && self.receive()
+        {}
+    }
+}
+
+/// The events each input has pending, as the merge sees them.
+trait Heads {
+    fn count(&self) -> usize;
+    fn pending(&self, input: usize) -> &VecDeque<Event>;
+}
+
+impl Heads for [Input] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn pending(&self, input: usize) -> &VecDeque<Event> {
+        &self[input].head
+    }
+}
+
+impl Heads for [VecDeque<Event>] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn pending(&self, input: usize) -> &VecDeque<Event> {
+        &self[input]
+    }
+}
+
+/// The earliest time among the inputs' next events, and the inputs whose next event is at it.
+fn earliest<H: Heads + ?Sized>(heads: &H) -> Option<(Timestamp, impl Iterator<Item = usize>)> {
+    let t = (0..heads.count())
+        .filter_map(|i| heads.pending(i).front().map(Event::ts))
+        .min()?;
+    let at_t = move |i: &usize| heads.pending(*i).front().is_some_and(|e| e.ts() == t);
+    Some((t, (0..heads.count()).filter(at_t)))
+}
+
+/// The input whose next event goes next: the earliest; among several at the same time, the
+/// first (in input order) whose next event does not wait for another input (see [`waits`]),
+/// else the first. Deterministic: it depends only on the pending events, which hold every
+/// event of that time (up to [`LOOKAHEAD`]) of each tied input.
+fn pick<H: Heads + ?Sized>(heads: &H) -> Option<usize> {
+    let (t, mut at_t) = earliest(heads)?;
+    let first = at_t.next()?;
+    let Some(second) = at_t.next() else {
+        return Some(first);
+    };
+    let tied: Vec<usize> = [first, second].into_iter().chain(at_t).collect();
+    tied.iter()
+        .copied()
+        .find(|&i| !waits(heads, &tied, i, t))
+        .or(Some(first))
+}
+
+/// Where a sighting of a message stands in the message's life: its sender's TX dump, then a
+/// capture's packet, then its receiver's RX dump.
+fn rank(m: &MessageEvent) -> u8 {
+    match m.direction {
+        Some(Direction::Tx) => 0,
+        None => 1,
+        Some(Direction::Rx) => 2,
+    }
+}
+
+/// Whether input `i`'s next event is a message that another tied input saw earlier in its life
+/// (the same bytes, at the same time `t`) and has not given yet: the receiver's copy waits for
+/// the sender's, and so for every line the sender wrote before it.
+fn waits<H: Heads + ?Sized>(heads: &H, tied: &[usize], i: usize, t: Timestamp) -> bool {
+    let Some(Event::Message(m)) = heads.pending(i).front() else {
+        return false;
+    };
+    let (r, raw) = (rank(m), m.raw());
+    r > 0
+        && tied.iter().filter(|&&o| o != i).any(|&o| {
+            heads
+                .pending(o)
+                .iter()
+                .take(LOOKAHEAD)
+                .take_while(|e| e.ts() == t)
+                .any(|e| matches!(e, Event::Message(s) if rank(s) < r && s.raw() == raw))
+        })
+}
+
+/// Merges whole inputs as the stream merges their heads.
+fn merge(streams: Vec<Vec<Event>>) -> Vec<Event> {
+    let mut heads: Vec<VecDeque<Event>> = streams.into_iter().map(VecDeque::from).collect();
+    let mut out = Vec::with_capacity(heads.iter().map(VecDeque::len).sum());
+    while let Some(e) = pick(heads.as_slice()).and_then(|i| heads[i].pop_front()) {
+        out.push(e);
+    }
+    out
 }
 
 /// The run's events in log time order, as an iterator; [`EventStream::finish`] then gives what
@@ -194,7 +300,7 @@ impl EventStream {
                 info.clock_offset_ms = infos[i].clock_offset_ms;
             }
         }
-        let mut merged = merge_by_time(streams);
+        let mut merged = merge(streams);
         for e in &mut merged {
             let pos = e.origin().input;
             if let Some(i) = self.inputs.get(pos).and_then(|input| input.index) {
@@ -237,19 +343,21 @@ impl Iterator for EventStream {
             }
             return next;
         }
-        let mut best: Option<(usize, crate::event::Timestamp)> = None;
-        for (pos, input) in self.inputs.iter_mut().enumerate() {
-            if let Some(e) = input.peek() {
-                let ts = e.ts();
-                if best.is_none_or(|(_, b)| ts < b) {
-                    best = Some((pos, ts));
-                }
-            }
+        for input in &mut self.inputs {
+            input.peek();
         }
-        let Some((pos, _)) = best else {
+        let Some((t, at_t)) = earliest(self.inputs.as_slice()) else {
             self.final_infos();
             return None;
         };
+        if at_t.count() > 1 {
+            for input in &mut self.inputs {
+                if input.head.front().is_some_and(|e| e.ts() == t) {
+                    input.fill_time(t);
+                }
+            }
+        }
+        let pos = pick(self.inputs.as_slice())?;
         let input = &mut self.inputs[pos];
         let mut e = input.head.pop_front()?;
         if let Some(i) = input.index
@@ -258,5 +366,85 @@ impl Iterator for EventStream {
             e.origin_mut().input = i;
         }
         Some(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Locator;
+    use crate::ingest::ingest_reader;
+
+    /// The events of a fixture log read as input `index`.
+    fn read(rel: &str, index: usize) -> Vec<Event> {
+        let path = format!("{}/fixtures/{rel}", env!("CARGO_MANIFEST_DIR"));
+        let bytes = std::fs::read(path).expect("fixture");
+        let opts = IngestOptions::default();
+        ingest_reader(rel, Box::new(std::io::Cursor::new(bytes)), index, &opts)
+            .expect("ingest")
+            .events
+    }
+
+    fn line(e: &Event) -> (usize, u32) {
+        match &e.origin().locator {
+            Locator::Text { line, .. } => (e.origin().input, *line),
+            Locator::Frames(_) => (e.origin().input, 0),
+        }
+    }
+
+    /// Each input's events in their own order, and every message's TX before its RX.
+    fn assert_causal(merged: &[Event], inputs: usize) {
+        for input in 0..inputs {
+            let lines: Vec<u32> = merged
+                .iter()
+                .map(line)
+                .filter(|(i, _)| *i == input)
+                .map(|(_, l)| l)
+                .collect();
+            assert!(lines.windows(2).all(|w| w[0] < w[1]), "input {input} order");
+        }
+        let mut paired = 0;
+        for (at, e) in merged.iter().enumerate() {
+            let Event::Message(rx) = e else { continue };
+            if rx.direction != Some(Direction::Rx) {
+                continue;
+            }
+            let tx = merged.iter().position(|o| {
+                matches!(o, Event::Message(m) if m.direction == Some(Direction::Tx) && m.raw() == rx.raw())
+            });
+            if let Some(tx) = tx {
+                assert!(tx < at, "TX after its RX: {:?}", line(e));
+                paired += 1;
+            }
+        }
+        assert!(paired >= 4, "{paired} messages seen by both logs");
+    }
+
+    #[test]
+    fn one_millisecond_follows_causality_in_either_input_order() {
+        let caller = "derive/call-freed-early.caller.samems.derived.log";
+        let callee = "derive/call-freed-early.callee.samems.derived.log";
+        for (a, b) in [(caller, callee), (callee, caller)] {
+            let merged = merge(vec![read(a, 0), read(b, 1)]);
+            assert_eq!(merged.len(), read(a, 0).len() + read(b, 1).len());
+            assert_causal(&merged, 2);
+        }
+    }
+
+    #[test]
+    fn inputs_that_do_not_tie_merge_by_time_as_before() {
+        // The recorded seed bug: the caller receives in the millisecond after the callee sent,
+        // so the order is the order of time, earlier input first within a millisecond.
+        let caller = read("call-freed-early/caller.log", 0);
+        let callee = read("call-freed-early/callee.log", 1);
+        let merged = merge(vec![caller.clone(), callee.clone()]);
+        assert_causal(&merged, 2);
+        let mut by_time: Vec<Event> = caller.into_iter().chain(callee).collect();
+        by_time.sort_by_key(|e| (e.ts(), e.origin().input)); // stable: each input's order
+        let key = |e: &Event| (line(e), e.ts());
+        assert_eq!(
+            merged.iter().map(key).collect::<Vec<_>>(),
+            by_time.iter().map(key).collect::<Vec<_>>()
+        );
     }
 }

@@ -3,8 +3,10 @@
 
 use std::collections::HashMap;
 
+use crate::dialog::Model;
 use crate::event::{Direction, Event, LogKind, Timestamp};
 use crate::rules::{Context, Finding, Rule, Scope, Severity};
+use crate::sip::SipMessage;
 
 pub(super) const RULE: Rule = Rule {
     code: "SF018",
@@ -21,16 +23,26 @@ pjsua's `Deleting account N..` immediately followed by an un-REGISTER (`Expires:
 Contact with `expires=0`) sent by the same process. That is what the destructor of a pjsua2
 `Account` does when the application drops its last reference while the account is registered.
 
-An application that unregisters on purpose (`acc.setRegistration(False)`) sends the
-un-REGISTER *before* the account is deleted, and one that shuts down in the documented order
-(`ep.libDestroy()` while the Account is still referenced) logs no `Deleting account` line before
-its un-REGISTER: neither is reported.
+It is for an Account garbage-collected in an app that goes on running. Not reported:
+- an app that unregisters on purpose (`acc.setRegistration(False)`): the un-REGISTER comes
+  *before* the account is deleted;
+- a deliberate shutdown: the account is deleted (`del acc`, `acc.shutdown()`) and pjsua is
+  destroyed right after (`Shutting down, flags=…` or `PJSUA destroyed...` within 2 s of the
+  un-REGISTER's answer, or of the un-REGISTER when no answer came;
+  `fixtures/flagship/account-del`, `fixtures/flagship/account-shutdown`);
+- `ep.libDestroy()` while the Account is still referenced: pjsua unregisters it while shutting
+  down and logs no `Deleting account` line (`fixtures/flagship/account-libdestroy`).
 
 ## Why it matters
 The application believes it is registered and "waiting for calls", but the registrar has just
 removed its binding: every incoming call now gets `404 Not Found` or `480 Temporarily
 Unavailable`, while the app itself shows nothing wrong (no error, no callback after the
 deletion, `onRegState` may never fire).
+
+## Severity
+Warning: the registration is gone while the app runs, so calls to it will fail, but no failure
+is in the trace yet (the app's log does not see the calls the registrar turns away). It is not
+raised: the calls that fail never reach this app.
 
 ## Typical causes
 - Python: the `Account` created inside a function (`setup()`, a callback) and stored only in a
@@ -73,6 +85,10 @@ registration succeeded; the app then went on for 3 s without a registration.
 
 /// The un-REGISTER must follow the deletion within this long (pjsip sends it at once).
 const FOLLOWS_MS: i64 = 2_000;
+/// pjsua destroyed this soon after the account is gone: the app is shutting down on purpose.
+const SHUTDOWN_MS: i64 = 2_000;
+/// How long an un-REGISTER's transaction can last (64 × T1).
+const TRANSACTION_MS: i64 = 32_000;
 
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let model = ctx.model;
@@ -108,7 +124,10 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             continue;
         };
         let Some(msg) = m.parsed() else { continue };
-        if msg.requested_expires() != Some(0) || !(0..=FOLLOWS_MS).contains(&l.ts.ms_until(m.ts)) {
+        if msg.requested_expires() != Some(0)
+            || !(0..=FOLLOWS_MS).contains(&l.ts.ms_until(m.ts))
+            || shuts_down(model, input, e, reg, msg)
+        {
             continue;
         }
         let registrar = msg
@@ -119,9 +138,14 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             .to()
             .map(|t| format!("{} ", t.uri_text))
             .unwrap_or_default();
-        let after = last_ts
-            .get(&input)
-            .map(|&t| m.ts.ms_until(t))
+        // Running until pjsua is destroyed, or as far as the log goes.
+        let shutdown = model.events[reg..].iter().find_map(|ev| match ev {
+            Event::Log(s) if s.origin.input == input && s.kind == LogKind::Shutdown => Some(s.ts),
+            _ => None,
+        });
+        let after = shutdown
+            .or_else(|| last_ts.get(&input).copied())
+            .map(|t| m.ts.ms_until(t))
             .filter(|&ms| ms >= 500)
             .map(|ms| {
                 format!(
@@ -154,4 +178,33 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         );
         out.push(f);
     }
+}
+
+/// Whether the process that deleted its account (event `deletion`) destroys pjsua right after
+/// the account is gone: within [`SHUTDOWN_MS`] of the last message of its un-REGISTER
+/// (`unreg`) in that log, the registrar's answer or the request itself.
+fn shuts_down(
+    model: &Model,
+    input: usize,
+    deletion: usize,
+    unreg: usize,
+    msg: &SipMessage,
+) -> bool {
+    let sent = model.events[unreg].ts();
+    let key = (msg.call_id(), msg.cseq().map(|c| c.seq));
+    let gone = model.events[unreg..]
+        .iter()
+        .take_while(|ev| sent.ms_until(ev.ts()) <= TRANSACTION_MS)
+        .filter_map(|ev| match ev {
+            Event::Message(m) if m.origin.input == input => m.parsed().map(|p| (m.ts, p)),
+            _ => None,
+        })
+        .filter(|(_, p)| (p.call_id(), p.cseq().map(|c| c.seq)) == key)
+        .map(|(ts, _)| ts)
+        .max()
+        .unwrap_or(sent);
+    model.events[deletion..]
+        .iter()
+        .take_while(|ev| gone.ms_until(ev.ts()) <= SHUTDOWN_MS)
+        .any(|ev| matches!(ev, Event::Log(l) if l.origin.input == input && l.kind == LogKind::Shutdown))
 }

@@ -1,5 +1,6 @@
 //! SF026 `bye-right-after-answer`: the side that answered a call hung it up at once.
 
+use super::call_object_freed_early;
 use crate::dialog::Owner;
 use crate::event::{Direction, Event, LogKind, Timestamp};
 use crate::rules::{Context, Finding, Rule, Scope, Severity};
@@ -28,6 +29,16 @@ not reported, nor one whose ACK never came (see `missing-ack`).
 The caller sees the call connect and drop immediately. It looks like a network problem but
 is almost always a decision (or a crash) in the answering application, which its own log
 explains.
+
+## Severity
+Warning: the call was set up and ended, nothing on the wire failed, and a script or IVR may end
+calls at once on purpose (`fixtures/flagship/sipp-bye-after-ack`,
+`fixtures/flagship/hangup-after-confirmed`: one BYE, as quick as the bug's two).
+
+Lowered to info when `call-object-freed-early` explains the same BYE (the callee's log shows the
+pjsua2 Call object destroyed right after answering, or the wire shows PJSIP's two BYEs in a row
+right after the ACK): that rule carries the diagnosis, this finding only the timing. With
+`call-object-freed-early` disabled (`--ignore`, `--select`), it stays a warning.
 
 ## Typical causes
 - pjsua2: the `Call` object created in `onIncomingCall` was not kept, and its destructor hung
@@ -168,6 +179,10 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                  is received`): the hangup was decided before the call was even confirmed",
             );
         }
+        let explained = call_object_freed_early::explains_bye(ctx, ci);
+        if explained {
+            message.push_str("; call-object-freed-early explains this BYE");
+        }
         let mut f = Finding::new(
             &RULE,
             Some(Owner::Call(ci)),
@@ -190,6 +205,9 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         );
         for (e, l) in hangup.into_iter().chain(delayed) {
             f = f.with(*e, l.text.clone());
+        }
+        if explained {
+            f.severity = Severity::Info;
         }
         out.push(f);
     }

@@ -771,22 +771,11 @@ mod tests {
         }
     }
 
-    /// Rules whose `## Severity` section comes with another helper's rewrite of them (issue 13,
-    /// helper H4); the lead empties this list when the branches are merged.
-    const SEVERITY_SECTION_PENDING: &[&str] = &[
-        "call-object-freed-early",
-        "account-deleted",
-        "bye-right-after-answer",
-    ];
-
     #[test]
     fn every_rule_has_every_doc_section_in_order() {
         for r in REGISTRY.iter() {
             let mut at = 0;
             for section in DOC_SECTIONS {
-                if section == "## Severity" && SEVERITY_SECTION_PENDING.contains(&r.name) {
-                    continue;
-                }
                 let found = r.docs[at..].find(section);
                 assert!(
                     found.is_some(),

@@ -26,11 +26,44 @@ const CORE: &[RuleCase] = &[
             &["call-freed-early/caller.log", "call-freed-early/callee.log"],
             &["call-freed-after-answer/callee.log"],
             &["captures/pjsua-freed-early/call.pcap"],
+            // no `Answering call`: freed before the app's answer from its loop, or while INCOMING
+            &[
+                "flagship/freed-no-answer/caller.log",
+                "flagship/freed-no-answer/callee.log",
+            ],
+            &["flagship/freed-while-incoming/callee.log"],
+            // the wire alone: PJSIP's two BYEs right after the ACK
+            &["flagship/freed-after-answer/call.pcap"],
+            &["call-freed-after-answer/caller.log"],
+            // an excerpt from INCOMING -> DISCONNECTED to the ACK; quoted TX 603 + hangup line
+            &["derive/call-freed-early.callee.tail.derived.log"],
+            &["derive/freed-no-answer.callee.quote.derived.log"],
+            // both logs in one millisecond
+            &[
+                "derive/call-freed-early.caller.samems.derived.log",
+                "derive/call-freed-early.callee.samems.derived.log",
+            ],
         ],
         negative: &[
             &["decline-603/caller.log", "decline-603/callee.log"],
             &["basic-call/caller.log", "basic-call/callee.log"],
             &["busy-486/caller.log", "busy-486/callee.log"],
+            // declines on purpose without an answer line: `hanging up: code=603`
+            &[
+                "flagship/decline-hangup-603/caller.log",
+                "flagship/decline-hangup-603/callee.log",
+            ],
+            &["derive/decline-hangup-603.callee.quote.derived.log"],
+            // rang, then the user rejected it a second later (code 0 -> 603 after 180)
+            &[
+                "flagship/reject-after-ringing/caller.log",
+                "flagship/reject-after-ringing/callee.log",
+            ],
+            // one BYE right after the ACK, on purpose: pjsua2 after CONFIRMED, SIPp
+            &["flagship/hangup-after-confirmed/call.pcap"],
+            &["flagship/sipp-bye-after-ack/call.pcap"],
+            // an excerpt whose final status is visible and is not 603
+            &["derive/busy-486.callee.tail.derived.log"],
         ],
     },
     RuleCase {

@@ -201,6 +201,9 @@ pub const CASES: &[RuleCase] = &[
         positive: &[
             &["call-freed-after-answer/callee.log"],
             &["call-freed-after-answer/caller.log"],
+            // hung up on purpose at once after the ACK: a pjsua2 app, SIPp
+            &["flagship/hangup-after-confirmed/call.pcap"],
+            &["flagship/sipp-bye-after-ack/call.pcap"],
         ],
         negative: &[
             // the caller hangs up after about 1 s

@@ -87,6 +87,14 @@ pub const CASES: &[RuleCase] = &[
             // setRegistration(False) first, `Deleting account` only after.
             &["register-401/ua.log", "register-401/registrar.msg"],
             &["rules/registration-failed-423/ua.log"],
+            // deliberate shutdowns: the account deleted, then pjsua destroyed at once or after
+            // the un-REGISTER's answer; libDestroy with the account alive
+            &[
+                "flagship/account-del/ua.log",
+                "flagship/account-del/registrar.msg",
+            ],
+            &["flagship/account-shutdown/ua.log"],
+            &["flagship/account-libdestroy/ua.log"],
         ],
     },
     RuleCase {

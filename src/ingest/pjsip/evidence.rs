@@ -134,6 +134,20 @@ static EVIDENCE: &[(&str, Build<LogKind>)] = &[
             account: num(c, 1)?,
         })
     }),
+    // pjsua_core.c, first and last lines of pjsua_destroy().
+    (r"^(?:Shutting down, flags=|PJSUA destroyed)", |_| {
+        Some(LogKind::Shutdown)
+    }),
+    // sip_inv.c (sender `inv0x…`); transactions write their states in lower case (`Null`).
+    (
+        r"^State changed from (INCOMING) to (DISCONNECTED), event=",
+        |c| {
+            Some(LogKind::InviteState {
+                from: text(c, 1)?,
+                to: text(c, 2)?,
+            })
+        },
+    ),
     (
         r"^(?:Temporary failure in sending|Failed to send)\b",
         |_| Some(LogKind::SendFailure),
@@ -253,4 +267,40 @@ static FACT_TABLE: LazyLock<Table<Fact>> = LazyLock::new(|| Table::new(FACTS));
 /// The local-address fact a line's text states, if any.
 pub(super) fn fact(text: &str) -> Option<Fact> {
     FACT_TABLE.first(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lines of issue 13's rows, as PJSIP 2.15.1 wrote them in `fixtures/flagship/`.
+    #[test]
+    fn session_end_before_ringing_and_shutdown() {
+        let incoming_end = LogKind::InviteState {
+            from: "INCOMING".into(),
+            to: "DISCONNECTED".into(),
+        };
+        for (text, want) in [
+            (
+                "State changed from INCOMING to DISCONNECTED, event=TSX_STATE",
+                Some(incoming_end),
+            ),
+            ("Shutting down, flags=0...", Some(LogKind::Shutdown)),
+            ("PJSUA destroyed...", Some(LogKind::Shutdown)),
+            // Other session changes, a transaction's (lower case), other shutdown lines.
+            (
+                "State changed from INCOMING to EARLY, event=TSX_STATE",
+                None,
+            ),
+            (
+                "State changed from CONFIRMED to DISCONNECTED, event=TSX_STATE",
+                None,
+            ),
+            ("State changed from Null to Trying, event=RX_MSG", None),
+            ("Shutting down presence..", None),
+            ("Shutting down media..", None),
+        ] {
+            assert_eq!(classify(text), want, "{text}");
+        }
+    }
 }
