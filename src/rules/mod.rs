@@ -15,6 +15,7 @@ mod call_slots_exhausted;
 mod cancel_answer_race;
 mod content_length_mismatch;
 mod cseq_not_increasing;
+mod dns_failure;
 pub mod docs;
 mod invite_timeout;
 mod malformed_message;
@@ -32,6 +33,7 @@ mod session_timer_failure;
 mod slow_call_setup;
 mod stuck_in_proceeding;
 mod thread_not_registered;
+mod tls_failure;
 mod transport_error;
 mod truncated_log_record;
 mod unknown_dialog;
@@ -165,6 +167,8 @@ pub static REGISTRY: &[&Rule] = &[
     &bye_right_after_answer::RULE,
     &call_rejected::RULE,
     &no_message_dumps::RULE,
+    &dns_failure::RULE,
+    &tls_failure::RULE,
 ];
 
 /// Finds a rule by code or name (case-insensitive).
