@@ -364,7 +364,11 @@ pub enum DnsError {
     NoRecords,
     /// No answer came (a capture: none [`DNS_ANSWER_WAIT_MS`] after the first attempt and
     /// [`DNS_RETRY_GAP_MS`] after the last; a log: the resolver timed out).
-    NoAnswer { attempts: u32 },
+    NoAnswer {
+        attempts: u32,
+        /// From the first attempt to when it counted as not answered (the event's time).
+        waited_ms: i64,
+    },
     /// A resolver error reported by a log, as it says it (`No working DNS nameserver
     /// (PJLIB_UTIL_EDNSNOWORKINGNS)`).
     Resolver { detail: String },
@@ -390,7 +394,7 @@ impl DnsError {
                 c => format!("RCODE {c}"),
             },
             DnsError::NoRecords => "no records of that type".into(),
-            DnsError::NoAnswer { attempts } if *attempts > 1 => {
+            DnsError::NoAnswer { attempts, .. } if *attempts > 1 => {
                 format!("no answer to {attempts} attempts")
             }
             DnsError::NoAnswer { .. } => "no answer".into(),

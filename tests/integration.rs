@@ -16,6 +16,7 @@ mod integration {
     pub mod rule_cases;
     pub mod rule_cases_calls;
     pub mod rule_cases_messages;
+    pub mod rule_cases_net;
     pub mod snapshots;
     pub mod streaming;
 }

@@ -245,8 +245,44 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                     .map(|(i, _)| *i)
             });
     }
+    let mut orphans: Vec<Finding> = Vec::new();
     for (name, d) in &domains {
-        report(ctx, name, d, &requests, out);
+        report(ctx, name, d, &requests, out, &mut orphans);
+    }
+    // Lookups of several names that failed the same way with nothing after them (a resolver
+    // that answers nothing) are one problem: one finding.
+    match orphans.len() {
+        0 => {}
+        1 => out.extend(orphans),
+        n => {
+            let names: Vec<&str> = orphans
+                .iter()
+                .filter_map(|f| f.message.strip_prefix("DNS lookup of "))
+                .filter_map(|m| m.split(" failed").next())
+                .collect();
+            let shown = names.iter().take(5).copied().collect::<Vec<_>>().join(", ");
+            let more = if n > 5 {
+                format!(" and {} more", n - 5)
+            } else {
+                String::new()
+            };
+            let mut f = Finding::new(
+                &RULE,
+                None,
+                format!(
+                    "DNS lookups of {n} SIP names got no answer or an error ({shown}{more}); \
+                     the trace shows neither an A/AAAA fallback nor a request to them"
+                ),
+                HELP.to_string(),
+            );
+            f.severity = Severity::Warning;
+            f.evidence = orphans
+                .iter()
+                .filter_map(|o| o.evidence.first().cloned())
+                .take(8)
+                .collect();
+            out.push(f);
+        }
     }
 }
 
@@ -256,6 +292,7 @@ fn report(
     d: &Domain,
     requests: &BTreeMap<String, Vec<Request>>,
     out: &mut Vec<Finding>,
+    orphans: &mut Vec<Finding>,
 ) {
     let model = ctx.model;
     // A key made for nameless lines is no name to show.
@@ -341,8 +378,20 @@ fn report(
         String::new()
     };
     let lookups = lookups.join("; ");
+    // When the first lookup was made: a query not answered is dated when it counted as such.
+    let asked = match &first_l.kind {
+        LogKind::DnsFailure {
+            error: DnsError::NoAnswer { waited_ms, .. },
+            ..
+        } => Timestamp {
+            micros: first_l.ts.micros - waited_ms * 1000,
+            ..first_l.ts
+        },
+        _ => first_l.ts,
+    };
+    let mut orphan = false;
     let (severity, message, owner) = if let Some(r) = sent.first() {
-        let late_ms = first_l.ts.ms_until(r.ts);
+        let late_ms = asked.ms_until(r.ts);
         if d.only_missing {
             (
                 Severity::Info,
@@ -392,8 +441,16 @@ fn report(
             effects.iter().find_map(|&e| model.event_owner[e]),
         )
     } else {
+        // Only the SRV/NAPTR lookup failed and nothing shows what came of it: a resolver
+        // that does not answer or fails is a risk; a name without SRV records is normal.
+        let severity = if d.only_missing {
+            Severity::Info
+        } else {
+            orphan = true;
+            Severity::Warning
+        };
         (
-            Severity::Warning,
+            severity,
             format!(
                 "DNS lookup of {domain} failed ({lookups}){times}; the trace shows neither the \
                  A/AAAA fallback nor a request to {domain} after it"
@@ -416,5 +473,9 @@ fn report(
     if let Some(r) = sent.first() {
         f = f.with(r.event, format!("the {} sent after it", r.method));
     }
-    out.push(f);
+    if orphan {
+        orphans.push(f);
+    } else {
+        out.push(f);
+    }
 }

@@ -72,6 +72,7 @@ pub(crate) fn all_cases() -> impl Iterator<Item = &'static RuleCase> {
     CORE.iter()
         .chain(super::rule_cases_calls::CASES)
         .chain(super::rule_cases_messages::CASES)
+        .chain(super::rule_cases_net::CASES)
 }
 
 /// (exit code, rule names found) of `check --select RULE`.

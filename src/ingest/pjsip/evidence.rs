@@ -244,7 +244,10 @@ fn resolver_error(detail: &str) -> DnsError {
     if detail.contains("EDNS_NXDOMAIN") || detail.contains("\"Name Error\"") {
         DnsError::NxDomain
     } else if detail.contains("PJ_ETIMEDOUT") {
-        DnsError::NoAnswer { attempts: 0 }
+        DnsError::NoAnswer {
+            attempts: 0,
+            waited_ms: 0,
+        }
     } else if detail.contains("EDNS_NODATA") || detail.contains("EDNSNOANSWERREC") {
         DnsError::NoRecords
     } else {

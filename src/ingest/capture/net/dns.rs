@@ -238,6 +238,15 @@ pub fn parse(msg: &[u8]) -> Option<Message> {
     Some(m)
 }
 
+/// Whether a name is written as a host or service name is (letters, digits, `-`, `_`, dots):
+/// a query for anything else (binary junk, a damaged packet) is no lookup of a SIP destination.
+fn is_host_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
 /// Whether a name is a SIP service name (`_sip._udp.example.com`, `_sips._tcp.…`).
 pub fn is_sip_service(name: &str) -> bool {
     name.starts_with("_sip._") || name.starts_with("_sips._")
@@ -289,7 +298,7 @@ impl Dns {
         out: &mut Vec<Fact>,
     ) {
         self.expire(ts, out);
-        if type_name(m.qtype).is_none() {
+        if type_name(m.qtype).is_none() || !is_host_name(&m.qname) {
             return;
         }
         if !m.response {
@@ -416,6 +425,12 @@ impl Dns {
         });
     }
 
+    /// Queries waiting for their answer.
+    #[cfg(test)]
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
     fn watch(&mut self, name: String) {
         if self.watched.len() >= MAX_WATCHED {
             self.watched.clear();
@@ -481,11 +496,12 @@ fn deadline(p: &Pending) -> Timestamp {
 }
 
 fn no_answer(key: Key, p: Pending) -> Fact {
-    let at = deadline(&p);
     let (_, server, _, name, qtype) = key;
     let qtype = type_name(qtype).unwrap_or("?");
+    let at = deadline(&p);
     let error = DnsError::NoAnswer {
         attempts: p.attempts,
+        waited_ms: p.first.ms_until(at),
     };
     let span = p.first.ms_until(p.last);
     let tries = if p.attempts > 1 {

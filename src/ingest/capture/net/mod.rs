@@ -99,6 +99,12 @@ impl Net {
         }
     }
 
+    /// Queries and connections held (for the tests of the memory bounds).
+    #[cfg(test)]
+    fn held(&self) -> (usize, usize) {
+        (self.dns.pending(), self.tls.tracked())
+    }
+
     /// The end of the capture.
     pub fn finish(&mut self, out: &mut Vec<Fact>, warnings: &mut Vec<Warning>) {
         self.dns.finish(self.last, out);

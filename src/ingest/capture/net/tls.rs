@@ -10,7 +10,8 @@
 //! failed before: then it is surfaced once as established. Connections still in their
 //! handshake when the capture ends are forgotten (the end of the input is not a fault).
 //!
-//! Which connections: a ClientHello at the start of a TCP direction, on any port except the
+//! Which connections: a ClientHello at the start of a TCP direction (its record header and
+//! handshake type in the direction's first data segment), on any port except the
 //! well-known ones of other protocols over TLS (HTTPS, DNS over TLS, mail …, unless they are
 //! SIP ports), and not when the ClientHello's ALPN names only other protocols (`h2`,
 //! `http/1.1`). Does not own: TCP reassembly (segments are taken in sequence order as they
@@ -488,6 +489,12 @@ impl Tls {
                 return;
             }
         }
+    }
+
+    /// Connections in their handshake.
+    #[cfg(test)]
+    pub fn tracked(&self) -> usize {
+        self.conns.len()
     }
 
     /// The end of the capture: handshakes still under way are forgotten.
