@@ -189,14 +189,10 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             }
             Event::Log(l) => l,
         };
-        if let LogKind::DnsAnswer { name, records, .. } = &l.kind {
+        if let LogKind::DnsAnswer { name, .. } = &l.kind {
+            // Any SIP answer for the domain (an SRV of another transport, the A fallback)
+            // shows its lookup going on to succeed.
             answers.push((i, domain_of(name)));
-            // An SRV answer's targets stand for its domain.
-            for r in records {
-                if let Some(target) = r.split_whitespace().nth(3) {
-                    answers.push((i, format!("target:{}", domain_of(target))));
-                }
-            }
             continue;
         }
         let Some((name, qtype, error)) = dns_failure(l) else {
@@ -221,31 +217,14 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         d.address_failed |= qtype.is_none_or(|q| q.starts_with('A'));
         d.only_missing &= matches!(error, DnsError::NxDomain | DnsError::NoRecords);
     }
-    // SRV answers name targets: a target's A answer resolves the domain that named it.
-    let srv_targets: Vec<(usize, String)> = answers
-        .iter()
-        .filter_map(|(i, d)| Some((*i, d.strip_prefix("target:")?.to_string())))
-        .collect();
     for (name, d) in &mut domains {
         let first = d.failures[0];
         d.answered = answers
             .iter()
-            .filter(|(i, _)| *i > first)
-            .find(|(_, a)| a == name)
-            .map(|(i, _)| *i)
-            .or_else(|| {
-                srv_targets
-                    .iter()
-                    .filter(|(i, _)| *i > first)
-                    .find(|(i, t)| {
-                        answers
-                            .iter()
-                            .any(|(j, a)| j > i && a == t && !a.starts_with("target:"))
-                    })
-                    .map(|(i, _)| *i)
-            });
+            .find(|(i, a)| *i > first && a == name)
+            .map(|(i, _)| *i);
     }
-    let mut orphans: Vec<Finding> = Vec::new();
+    let mut orphans: Vec<(&str, Finding)> = Vec::new();
     for (name, d) in &domains {
         report(ctx, name, d, &requests, out, &mut orphans);
     }
@@ -253,14 +232,14 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     // that answers nothing) are one problem: one finding.
     match orphans.len() {
         0 => {}
-        1 => out.extend(orphans),
+        1 => out.extend(orphans.into_iter().map(|(_, f)| f)),
         n => {
-            let names: Vec<&str> = orphans
+            let shown = orphans
                 .iter()
-                .filter_map(|f| f.message.strip_prefix("DNS lookup of "))
-                .filter_map(|m| m.split(" failed").next())
-                .collect();
-            let shown = names.iter().take(5).copied().collect::<Vec<_>>().join(", ");
+                .take(5)
+                .map(|(name, _)| *name)
+                .collect::<Vec<_>>()
+                .join(", ");
             let more = if n > 5 {
                 format!(" and {} more", n - 5)
             } else {
@@ -278,7 +257,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             f.severity = Severity::Warning;
             f.evidence = orphans
                 .iter()
-                .filter_map(|o| o.evidence.first().cloned())
+                .filter_map(|(_, o)| o.evidence.first().cloned())
                 .take(8)
                 .collect();
             out.push(f);
@@ -286,13 +265,13 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-fn report(
+fn report<'a>(
     ctx: &Context<'_>,
-    domain: &str,
+    domain: &'a str,
     d: &Domain,
     requests: &BTreeMap<String, Vec<Request>>,
     out: &mut Vec<Finding>,
-    orphans: &mut Vec<Finding>,
+    orphans: &mut Vec<(&'a str, Finding)>,
 ) {
     let model = ctx.model;
     // A key made for nameless lines is no name to show.
@@ -306,7 +285,7 @@ fn report(
         Event::Log(l) => Some(l),
         Event::Message(_) => None,
     };
-    let (Some(&first), Some(&last)) = (d.failures.first(), d.failures.last()) else {
+    let Some(&first) = d.failures.first() else {
         return;
     };
     let Some(first_l) = log(first) else {
@@ -326,7 +305,12 @@ fn report(
     }
     // pjsip's lines that show the effect: the request or registration failing with the DNS
     // error, just after the lookups.
-    let last_ts = model.events[last].ts();
+    // Per input, the time of its last failure: a log and a capture of the same run may not
+    // share a clock.
+    let mut last_of: BTreeMap<usize, Timestamp> = BTreeMap::new();
+    for l in d.failures.iter().filter_map(|&e| log(e)) {
+        last_of.insert(l.origin.input, l.ts);
+    }
     let effects: Vec<usize> = model
         .events
         .iter()
@@ -334,14 +318,16 @@ fn report(
         .skip(first)
         .filter_map(|(i, ev)| match ev {
             Event::Log(l)
-                if l.origin.input == first_l.origin.input
-                    && matches!(
-                        l.kind,
-                        LogKind::SendFailure | LogKind::Registration { ok: false, .. }
-                    )
-                    && last_ts.ms_until(l.ts) <= EFFECT_MS
-                    && (l.errors.iter().any(|e| is_dns_error(e))
-                        || (last_ts.ms_until(l.ts) <= 5 && !l.errors.is_empty())) =>
+                if matches!(
+                    l.kind,
+                    LogKind::SendFailure | LogKind::Registration { ok: false, .. }
+                ) && last_of.get(&l.origin.input).is_some_and(|t| {
+                    let after = t.ms_until(l.ts);
+                    // Named as a DNS error, or any error in the same instant (a timeout).
+                    (0..=EFFECT_MS).contains(&after)
+                        && (l.errors.iter().any(|e| is_dns_error(e))
+                            || (after <= 5 && !l.errors.is_empty()))
+                }) =>
             {
                 Some(i)
             }
@@ -474,7 +460,7 @@ fn report(
         f = f.with(r.event, format!("the {} sent after it", r.method));
     }
     if orphan {
-        orphans.push(f);
+        orphans.push((domain, f));
     } else {
         out.push(f);
     }

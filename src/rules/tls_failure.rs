@@ -184,8 +184,8 @@ struct Handshake {
     events: Vec<usize>,
     addrs: Vec<String>,
     last: Timestamp,
-    /// A fact read from a capture (its input), with its server.
-    capture: Option<(usize, Option<String>)>,
+    /// A fact read from a capture: its input, its server, its time.
+    capture: Option<(usize, Option<String>, Timestamp)>,
 }
 
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
@@ -200,7 +200,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         };
         let addrs = addresses(l);
         let capture = matches!(l.origin.locator, crate::event::Locator::Frames(_))
-            .then(|| (l.origin.input, peer.clone()));
+            .then(|| (l.origin.input, peer.clone(), l.ts));
         let joins = handshakes.iter_mut().rev().find(|h| {
             close_in_time(h.last, l.ts)
                 && (addrs.is_empty()
@@ -252,28 +252,34 @@ fn report(ctx: &Context<'_>, h: &Handshake, out: &mut Vec<Finding>) {
     let (Some(&first), Some(first_l)) = (h.events.first(), lines.first()) else {
         return;
     };
-    let inputs: Vec<usize> = lines.iter().map(|l| l.origin.input).collect();
+    // Per input, the time of its last line of the handshake (a log and a capture may not share
+    // a clock).
+    let mut last_of: std::collections::BTreeMap<usize, Timestamp> = Default::default();
+    for l in &lines {
+        last_of.insert(l.origin.input, l.ts);
+    }
     // pjsip's `Failed to send …` (or a failed registration) just after, in a log of this
     // handshake: the SIP transaction over it failed.
     let effect = model.events.iter().enumerate().skip(first).find(|(_, ev)| {
         matches!(ev, Event::Log(l)
-            if inputs.contains(&l.origin.input)
-                && matches!(l.kind, LogKind::SendFailure | LogKind::Registration { ok: false, .. })
-                && h.last.ms_until(l.ts) <= EFFECT_MS)
+            if matches!(l.kind, LogKind::SendFailure | LogKind::Registration { ok: false, .. })
+                && last_of
+                    .get(&l.origin.input)
+                    .is_some_and(|t| (0..=EFFECT_MS).contains(&t.ms_until(l.ts))))
     });
     // A capture's later handshake to the same server that carried data.
-    let retried = h.capture.as_ref().and_then(|(input, server)| {
+    let retried = h.capture.as_ref().and_then(|(input, server, _)| {
         model.events.iter().enumerate().skip(first).find(|(_, ev)| {
             matches!(ev, Event::Log(LogEvent { kind: LogKind::TlsEstablished { peer }, origin, .. })
                 if origin.input == *input && Some(peer) == server.as_ref())
         })
     });
-    let covered = h.capture.as_ref().is_some_and(|(input, _)| {
+    let covered = h.capture.as_ref().is_some_and(|(input, _, at)| {
         ctx.input_ends
             .get(*input)
             .copied()
             .flatten()
-            .is_some_and(|end| h.last.ms_until(end) >= TIMER_MS)
+            .is_some_and(|end| at.ms_until(end) >= TIMER_MS)
     });
     let why = hint(&errors);
     let detail = errors
@@ -283,7 +289,7 @@ fn report(ctx: &Context<'_>, h: &Handshake, out: &mut Vec<Finding>) {
     let server = h
         .capture
         .as_ref()
-        .and_then(|(_, s)| s.clone())
+        .and_then(|(_, s, _)| s.clone())
         .or_else(|| {
             lines.iter().find_map(|l| match &l.kind {
                 LogKind::TlsFailure { peer: Some(p), .. } => Some(p.clone()),

@@ -12,6 +12,7 @@ pub const CASES: &[RuleCase] = &[
         positive: &[
             &["rules-net/dns-nxdomain-call/caller.log"],
             &["rules-net/dns-nxdomain-call/call.pcap"],
+            &["rules-net/dns-getaddrinfo-call/caller.log"],
             &["rules-net/dns-refused-register/ua.log"],
             &["rules-net/dns-refused-register/reg.pcap"],
             &["rules-net/dns-timeout-register/ua.log"],
@@ -104,6 +105,12 @@ fn a_request_that_never_left_is_an_error_and_only_a_dns_one() {
     // `registration-failed` leave it to `dns-failure` (one problem, one error).
     for inputs in [
         &["rules-net/dns-nxdomain-call/caller.log"][..],
+        // Without a nameserver: getaddrinfo(), `Failed to resolve '…' (PJ_ERESOLVE)`.
+        &["rules-net/dns-getaddrinfo-call/caller.log"],
+        &[
+            "rules-net/dns-getaddrinfo-call/caller.log",
+            "rules-net/dns-getaddrinfo-call/call.pcap",
+        ],
         &["rules-net/dns-refused-register/ua.log"],
         &["rules-net/dns-timeout-register/ua.log"],
         // The log and the capture of one run: one finding.
@@ -292,4 +299,91 @@ fn a_call_that_never_sent_its_invite_keeps_its_lines_in_every_window() {
     let whole = events("100000");
     assert!(whole.contains("Making call with acc #0 to sip:bob@nx.sipflow.test"));
     assert_eq!(events("2"), whole);
+}
+
+/// (type, name or peer, error) of the DNS and TLS events `sipflow events` reads from `input`.
+fn net_events(input: &str) -> Vec<String> {
+    let out = sipflow(&["events", &fixture(input)]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|e| {
+            let log = &e["log"];
+            let kind = log["type"].as_str()?;
+            let subject = match kind {
+                "dns_failure" => log["name"].as_str().unwrap_or("-").to_string(),
+                "tls_failure" => log["peer"].as_str().unwrap_or("-").to_string(),
+                _ => return None,
+            };
+            let error = &log["error"];
+            let why = error["detail"]
+                .as_str()
+                .or(error["kind"].as_str())
+                .unwrap_or_default();
+            Some(format!("{kind} {subject} {why}"))
+        })
+        .collect()
+}
+
+#[test]
+fn pjsip_resolver_and_tls_lines_become_events() {
+    // What PJSIP 2.15.1 writes, as recorded: every resolver and TLS failure line, and not the
+    // lines that only announce a fallback or repeat the error at teardown.
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "rules-net/dns-nxdomain-call/caller.log",
+            &[
+                "dns_failure _sip._udp.nx.sipflow.test nx-domain",
+                "dns_failure - nx-domain",
+                "dns_failure - nx-domain",
+            ],
+        ),
+        (
+            "rules-net/dns-getaddrinfo-call/caller.log",
+            &["dns_failure nx.sipflow.test gethostbyname() has returned error (PJ_ERESOLVE)"],
+        ),
+        (
+            "rules-net/dns-refused-register/ua.log",
+            &[
+                "dns_failure _sip._udp.voip.example.net rcode",
+                "dns_failure voip.example.net No working DNS nameserver (PJLIB_UTIL_EDNSNOWORKINGNS)",
+                "dns_failure - No working DNS nameserver (PJLIB_UTIL_EDNSNOWORKINGNS)",
+            ],
+        ),
+        (
+            "rules-net/dns-timeout-register/ua.log",
+            &[
+                "dns_failure _sip._udp.slow.sipflow.test no-answer",
+                "dns_failure - no-answer",
+                "dns_failure - no-answer",
+            ],
+        ),
+        (
+            "rules-net/tls-untrusted-cert/caller.log",
+            &["tls_failure 10.63.6.2 SSL certificate verification error (PJSIP_TLS_ECERTVERIF)"],
+        ),
+        (
+            "rules-net/tls-protocol-version/caller.log",
+            &[
+                "tls_failure 10.63.8.2:6371 End of file (PJ_EEOF)",
+                "tls_failure 10.63.8.2 End of file (PJ_EEOF)",
+            ],
+        ),
+        (
+            "rules-net/tls-protocol-version/callee.log",
+            &[
+                "tls_failure 10.63.8.1:52243 SSL routines-SSL23_GET_CLIENT_HELLO-unknown protocol",
+                "tls_failure 10.63.8.1:52243 unknown protocol",
+            ],
+        ),
+        ("rules-net/tls-ok/caller.log", &[]),
+        ("rules-net/tls-ok/callee.log", &[]),
+        ("rules-net/dns-srv-ok/caller.log", &[]),
+        // A refused TCP connection is no TLS failure.
+        ("rules-message-extra/transport-error/caller.log", &[]),
+    ];
+    for (input, want) in cases {
+        assert_eq!(net_events(input), *want, "{input}");
+    }
 }

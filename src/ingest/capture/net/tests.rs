@@ -156,7 +156,8 @@ fn recorded_timeout_reports_only_what_the_capture_covers() {
             qtype: Some("SRV".into()),
             error: DnsError::NoAnswer {
                 attempts: 5,
-                waited_ms: 11_000,
+                // 3 s after the last attempt (8.001 s after the first).
+                waited_ms: 11_001,
             },
         }]
     );
