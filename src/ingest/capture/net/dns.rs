@@ -314,6 +314,12 @@ impl Dns {
             if self.pending.len() >= MAX_PENDING {
                 self.evict_oldest();
             }
+            if self.order.len() >= 2 * MAX_PENDING {
+                // Answered queries leave their entries behind: drop them.
+                let pending = &self.pending;
+                self.order
+                    .retain(|(o, k)| pending.get(k).is_some_and(|p| p.order == *o));
+            }
             self.next += 1;
             self.order.push_back((self.next, key.clone()));
             self.pending.insert(
@@ -453,10 +459,17 @@ impl Dns {
         // Entries are in the order of their first attempt: the oldest at the front. A query
         // still being retried is skipped until its last attempt is old enough.
         let mut due: Vec<Key> = Vec::new();
+        // At most this many live entries looked at per call: a flood of queries still being
+        // retried costs no more than that per packet (the rest are judged on later packets).
+        let mut budget = 256;
         for (order, key) in &self.order {
             let Some(p) = self.pending.get(key).filter(|p| p.order == *order) else {
                 continue;
             };
+            budget -= 1;
+            if budget == 0 {
+                break;
+            }
             if p.first.micros.saturating_add(DNS_ANSWER_WAIT_MS * 1000) > now.micros {
                 break;
             }

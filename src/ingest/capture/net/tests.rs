@@ -349,6 +349,34 @@ fn the_pending_table_is_bounded() {
 }
 
 #[test]
+fn answered_queries_leave_nothing_behind() {
+    // Many answered queries, then one that is not: it is still judged (the bookkeeping of the
+    // answered ones was dropped, not the new query's).
+    let mut frames = Vec::new();
+    for i in 0..(3 * MAX_PENDING as u32) {
+        let name = format!("n{i}.example.com");
+        let id = (i % 65_536) as u16;
+        frames.push(query(0, id, &name, dns::TYPE_A));
+        frames.push(answer(
+            0,
+            id,
+            &name,
+            dns::TYPE_A,
+            0,
+            &[&a_record([10, 0, 0, 1])],
+        ));
+    }
+    frames.push(query(1, 1, "_sip._udp.late.example.com", dns::TYPE_SRV));
+    frames.push(dgram(7_000, addr(3, 1), addr(4, 2), L4::Udp, b"x".to_vec()));
+    let facts = run(&frames);
+    assert_eq!(facts.len(), 1, "{facts:?}");
+    assert!(
+        facts[0].text.contains("late.example.com: no answer"),
+        "{facts:?}"
+    );
+}
+
+#[test]
 fn every_truncation_of_a_response_is_safe() {
     let srv = {
         // priority, weight, port, target pbx.example.com (compressed: "example.com" at 16)
@@ -606,6 +634,38 @@ fn a_gap_stops_the_reading_but_not_the_verdict() {
             after_hello: true
         }]
     );
+}
+
+#[test]
+fn connections_that_carried_data_leave_nothing_behind() {
+    // Many good connections (ClientHello, then application data), then more handshakes under
+    // way than the table holds: the oldest of those are still the ones forgotten.
+    let mut net = Net::default();
+    let mut out = Vec::new();
+    let hello = client_hello(&[]);
+    let data = record(23, &[0; 64]);
+    for i in 0..(3 * MAX_CONNS as u32) {
+        let c = SocketAddr::new(IpAddr::V4(Ipv4Addr::from(0x0b00_0000 + i)), 40000);
+        let s = addr(2, 5061);
+        net.push(
+            &dgram(0, c, s, tcp(1, false, false), hello.clone()),
+            &mut out,
+        );
+        net.push(
+            &dgram(0, s, c, tcp(1, false, false), data.clone()),
+            &mut out,
+        );
+    }
+    assert_eq!(net.held().1, 0);
+    for i in 0..(MAX_CONNS as u32 + 10) {
+        let c = SocketAddr::new(IpAddr::V4(Ipv4Addr::from(0x0c00_0000 + i)), 40000);
+        net.push(
+            &dgram(0, c, addr(2, 5061), tcp(1, false, false), hello.clone()),
+            &mut out,
+        );
+    }
+    assert_eq!(net.held().1, MAX_CONNS);
+    assert!(out.is_empty(), "{out:?}");
 }
 
 #[test]

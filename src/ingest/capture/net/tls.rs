@@ -355,13 +355,14 @@ impl Tls {
             if self.conns.len() >= MAX_CONNS {
                 self.evict_oldest();
             }
-            self.next += 1;
-            self.order.push_back((self.next, (s.src, s.dst)));
-            if self.order.len() > 2 * MAX_CONNS {
+            if self.order.len() >= 2 * MAX_CONNS {
+                // Connections that ended leave their entries behind: drop them.
                 let conns = &self.conns;
                 self.order
                     .retain(|(o, k)| conns.get(k).is_some_and(|c| c.order == *o));
             }
+            self.next += 1;
+            self.order.push_back((self.next, (s.src, s.dst)));
             self.conns.insert(
                 (s.src, s.dst),
                 Conn {
