@@ -25,7 +25,9 @@ A DNS lookup for a SIP destination that failed, seen either way:
 - in a pjsip log, the resolver's own lines: `DNS SRV resolution failed for _sip._udp.example.com:
   DNS "Name Error" (PJLIB_UTIL_EDNS_NXDOMAIN)`, `DNS A record resolution failed: …`,
   `DNS A record resolution error for 'example.com'.: No working DNS nameserver
-  (PJLIB_UTIL_EDNSNOWORKINGNS)`, `Failed to resolve 'example.com'` (the system resolver,
+  (PJLIB_UTIL_EDNSNOWORKINGNS)`, `Discard truncated DNS SRV response for …` (pjsip does not
+  retry over TCP), `Error setting nameserver: Invalid DNS nameserver address
+  (PJLIB_UTIL_EDNSINNSADDR)`, `Failed to resolve 'example.com'` (the system resolver,
   `PJ_ERESOLVE`);
 - in a capture, the queries a SIP UA makes (RFC 3263: NAPTR, SRV `_sip._udp`/`_sips._tcp`…, A
   and AAAA) answered with NXDOMAIN, SERVFAIL, REFUSED or an empty answer, or not answered at
@@ -276,10 +278,12 @@ fn report<'a>(
     let model = ctx.model;
     // A key made for nameless lines is no name to show.
     let domain_key = domain;
-    let domain = if domain.starts_with('(') {
-        "the destination"
+    let nameless = domain.starts_with('(');
+    let domain = if nameless { "the destination" } else { domain };
+    let subject = if nameless {
+        "DNS resolution".to_string()
     } else {
-        domain
+        format!("DNS lookup of {domain}")
     };
     let log = |e: usize| match &model.events[e] {
         Event::Log(l) => Some(l),
@@ -338,12 +342,15 @@ fn report<'a>(
         let mut seen: Vec<String> = Vec::new();
         for l in d.failures.iter().filter_map(|&e| log(e)) {
             if let LogKind::DnsFailure { name, qtype, error } = &l.kind {
-                let what = format!(
-                    "{} {}: {}",
-                    qtype.as_deref().unwrap_or("lookup"),
-                    name.as_deref().unwrap_or(domain),
-                    error.describe()
-                );
+                let what = match (qtype, name) {
+                    (None, None) => error.describe(),
+                    _ => format!(
+                        "{} {}: {}",
+                        qtype.as_deref().unwrap_or("lookup"),
+                        name.as_deref().unwrap_or(domain),
+                        error.describe()
+                    ),
+                };
                 if !seen.contains(&what) {
                     seen.push(what);
                 }
@@ -393,7 +400,7 @@ fn report<'a>(
             (
                 Severity::Warning,
                 format!(
-                    "DNS lookup of {domain} failed ({lookups}){times}: the {} went out only {} \
+                    "{subject} failed ({lookups}){times}: the {} went out only {} \
                      after the first lookup, once the resolver gave up or fell back",
                     r.method,
                     secs(late_ms)
@@ -417,13 +424,14 @@ fn report<'a>(
             .iter()
             .any(|l| matches!(l.kind, LogKind::Registration { .. }));
         let what = match (lines.is_empty(), registration) {
+            (true, _) if nameless => "no request could be sent".to_string(),
             (true, _) => format!("nothing was sent to {domain}"),
             (false, true) => format!("the {method} was never sent and the registration failed"),
             (false, false) => format!("the {method} was never sent"),
         };
         (
             Severity::Error,
-            format!("DNS lookup of {domain} failed ({lookups}){times}: {what}"),
+            format!("{subject} failed ({lookups}){times}: {what}"),
             effects.iter().find_map(|&e| model.event_owner[e]),
         )
     } else {
@@ -438,7 +446,7 @@ fn report<'a>(
         (
             severity,
             format!(
-                "DNS lookup of {domain} failed ({lookups}){times}; the trace shows neither the \
+                "{subject} failed ({lookups}){times}; the trace shows neither the \
                  A/AAAA fallback nor a request to {domain} after it"
             ),
             None,

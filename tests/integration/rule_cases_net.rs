@@ -387,3 +387,53 @@ fn pjsip_resolver_and_tls_lines_become_events() {
         assert_eq!(net_events(input), *want, "{input}");
     }
 }
+
+#[test]
+fn resolver_and_tls_lines_posted_in_pjsip_issues() {
+    // Lines of pjsip logs posted in public pjsip/pjproject issues, verbatim (the whole excerpts
+    // are in tests/real-world/logs/).
+    let cases: &[(&str, &str, &str)] = &[
+        // Issue #4319: the SRV answer is too large for UDP and pjsip does not retry over TCP.
+        (
+            "13:31:45.730 _sip._udp.sip.plusnet.  Discard truncated DNS SRV response for _sip._udp.sip.plusnet.de\n\
+             13:31:45.730 _sip._udp.sip.plusnet.  DNS SRV record resolution error for 'sip.plusnet.de'.: Ignored (PJ_EIGNORED)\n\
+             13:31:45.731          sip_resolve.c  DNS A/AAAA record resolution failed: Ignored (PJ_EIGNORED)\n",
+            "error",
+            "truncated answer discarded",
+        ),
+        // Issue #4487: a nameserver given by name; pjsua_init fails.
+        (
+            "16:57:53.357           pjsua_core.c  .Error setting nameserver: Invalid DNS nameserver address (PJLIB_UTIL_EDNSINNSADDR) [status=320044]\n",
+            "error",
+            "Invalid DNS nameserver address",
+        ),
+        // Issue #4935: incoming TLS handshakes fail with no shared cipher.
+        (
+            "14:06:15.719                    SSL  SSL_ERROR_SSL (Handshake): Level: 0 err: <167772353> <error:0A0000C1:SSL routines::no shared cipher> len: 0 peer: 127.0.0.1:34180\n\
+             14:06:15.719      ssl0x79136814d9a0  Handshake failed on 127.0.0.1:5101 in accepting 127.0.0.1:34180: no shared cipher\n",
+            "warning",
+            "no cipher (or other parameter) in common",
+        ),
+    ];
+    for (log, severity, says) in cases {
+        let out = super::common::sipflow_with_stdin(
+            &["check", "--format", "json", "--input-format", "pjsip", "-"],
+            log.as_bytes(),
+        );
+        assert!(matches!(out.code, 0 | 1), "{}", out.stderr);
+        let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+        let found: Vec<(String, String)> = doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| matches!(f["rule"].as_str(), Some("dns-failure" | "tls-failure")))
+            .map(|f| {
+                let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
+                (s("severity"), s("message"))
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "{log}: {found:?}");
+        assert_eq!(found[0].0, *severity, "{log}: {found:?}");
+        assert!(found[0].1.contains(says), "{log}: {found:?}");
+    }
+}

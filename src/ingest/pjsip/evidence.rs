@@ -171,6 +171,31 @@ static EVIDENCE: &[(&str, Build<LogKind>)] = &[
             })
         },
     ),
+    // An answer too large for UDP, which pjlib-util's resolver does not retry over TCP:
+    // `Discard truncated DNS SRV response for _sip._udp.example.com`.
+    (
+        r"^Discard truncated DNS (SRV|A|AAAA|NAPTR) response for (\S+)",
+        |c| {
+            Some(LogKind::DnsFailure {
+                name: text(c, 2),
+                qtype: text(c, 1),
+                error: DnsError::Resolver {
+                    detail: "truncated answer discarded (not retried over TCP)".into(),
+                },
+            })
+        },
+    ),
+    // pjsua_core.c, at start: `Error setting nameserver: Invalid DNS nameserver address
+    // (PJLIB_UTIL_EDNSINNSADDR)` (a name where an IP address is needed).
+    (r"^Error setting nameserver: *(.+)", |c| {
+        Some(LogKind::DnsFailure {
+            name: None,
+            qtype: None,
+            error: DnsError::Resolver {
+                detail: format!("nameserver not set: {}", text(c, 1)?),
+            },
+        })
+    }),
     // Without a nameserver pjsip asks the system (getaddrinfo): sip_resolve.c's
     // `Failed to resolve 'example.com'. Err=70018 (gethostbyname() has returned error (PJ_ERESOLVE))`,
     // and `Unable to resolve …` in apps and older versions.
@@ -215,6 +240,15 @@ static EVIDENCE: &[(&str, Build<LogKind>)] = &[
         r"^SSL_ERROR_SSL \(Handshake\):.*<([^<>]*)>(?:\s*len: [0-9]+)?(?:\s*peer: (\S+))?",
         |c| tls_failure(text(c, 2), &text(c, 1)?),
     ),
+    // pjsua_app.c's `TLS cert verification result of 10.0.0.2:5061 : Untrusted certificate`
+    // (`OK` when the certificate passed).
+    (r"^TLS cert verification result of (\S+) : *(.+)", |c| {
+        let result = text(c, 2)?;
+        if result == "OK" {
+            return None;
+        }
+        tls_failure(text(c, 1), &result)
+    }),
     // Any other line naming a TLS or certificate error of pjsip (`PJSIP_TLS_ECERTVERIF`,
     // `PJ_SSL_CERT_EUNTRUSTED` …), except the transport's teardown that repeats it.
     (
