@@ -329,6 +329,173 @@ pub enum LogKind {
     TooManyCalls,
     /// Any other line carrying a PJ error name in parentheses, e.g. `(PJSIP_ETPNOTSUITABLE)`.
     PjError { name: String },
+    /// A DNS lookup failed: a pjsip resolver error (`DNS SRV resolution failed for …`,
+    /// `PJLIB_UTIL_EDNS_*`, `PJ_ERESOLVE`), or in a capture a query answered with an error or
+    /// with no record, or not answered at all (see [`DnsError`]).
+    DnsFailure {
+        /// The name looked up, when the line or the packet shows it.
+        name: Option<String>,
+        /// `A`, `AAAA`, `SRV`, `NAPTR`, when known.
+        qtype: Option<String>,
+        error: DnsError,
+    },
+    /// A capture's DNS answer for a SIP name: an SRV or NAPTR of `_sip`/`_sips`, or an address
+    /// of a name whose SIP lookup failed or that an SRV answer named. Other answers are not
+    /// surfaced.
+    DnsAnswer {
+        name: String,
+        qtype: String,
+        /// What the answer holds (`10.0.0.1`, `0 0 5060 pbx.example.com`), at most 8.
+        records: Vec<String>,
+    },
+    /// A TLS handshake failed: a pjsip TLS/SSL error line, or in a capture a handshake that
+    /// ended in an alert or a closed connection before any data.
+    TlsFailure {
+        /// The server's `ip:port` (a capture) or address (a log), when known.
+        peer: Option<String>,
+        error: TlsError,
+    },
+    /// A capture's TLS connection that completed its handshake and carried data, to a server
+    /// whose handshake had failed before in the same capture (surfaced only then).
+    TlsEstablished { peer: String },
+}
+
+/// Why a DNS lookup failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum DnsError {
+    /// The name does not exist (`NXDOMAIN`, RCODE 3).
+    NxDomain,
+    /// The server failed or refused (`SERVFAIL` 2, `REFUSED` 5, `FORMERR` 1, `NOTIMP` 4 …).
+    Rcode { code: u8 },
+    /// The name exists but has no record of the type asked (an empty answer, "NODATA").
+    NoRecords,
+    /// No answer came (a capture: none [`DNS_ANSWER_WAIT_MS`] after the first attempt and
+    /// [`DNS_RETRY_GAP_MS`] after the last; a log: the resolver timed out).
+    NoAnswer {
+        attempts: u32,
+        /// From the first attempt to when it counted as not answered (the event's time).
+        waited_ms: i64,
+    },
+    /// A resolver error reported by a log, as it says it (`No working DNS nameserver
+    /// (PJLIB_UTIL_EDNSNOWORKINGNS)`).
+    Resolver { detail: String },
+}
+
+/// How long a capture must go on after a DNS query's first attempt without its answer for it
+/// to count as not answered (a resolver has retried or given up by then)…
+pub const DNS_ANSWER_WAIT_MS: i64 = 5_000;
+/// …and after its last attempt (longer than pjsip's 2 s between attempts, so that a query still
+/// being retried is not judged).
+pub const DNS_RETRY_GAP_MS: i64 = 3_000;
+
+impl DnsError {
+    /// A short description: `NXDOMAIN`, `SERVFAIL`, `no records`, `no answer`, or the log's.
+    pub fn describe(&self) -> String {
+        match self {
+            DnsError::NxDomain => "NXDOMAIN (no such name)".into(),
+            DnsError::Rcode { code } => match code {
+                1 => "FORMERR".into(),
+                2 => "SERVFAIL".into(),
+                4 => "NOTIMP".into(),
+                5 => "REFUSED".into(),
+                c => format!("RCODE {c}"),
+            },
+            DnsError::NoRecords => "no records of that type".into(),
+            DnsError::NoAnswer { attempts, .. } if *attempts > 1 => {
+                format!("no answer to {attempts} attempts")
+            }
+            DnsError::NoAnswer { .. } => "no answer".into(),
+            DnsError::Resolver { detail } => detail.clone(),
+        }
+    }
+}
+
+/// Why a TLS handshake failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum TlsError {
+    /// A fatal alert sent in clear during the handshake (`by_client`: who sent it).
+    Alert { code: u8, by_client: bool },
+    /// The connection was closed (FIN) or reset (RST) during the handshake; `after_hello`:
+    /// before the server answered the ClientHello.
+    Closed {
+        reset: bool,
+        by_client: bool,
+        after_hello: bool,
+    },
+    /// The handshake completed, but the connection was closed before any data went over it:
+    /// one side rejected the other after the handshake (most often a certificate check).
+    ClosedAfterHandshake { by_client: bool },
+    /// A log's TLS error, as it says it (`SSL certificate verification error
+    /// (PJSIP_TLS_ECERTVERIF)`, `unsupported protocol`).
+    Reported { detail: String },
+}
+
+/// The name of a TLS alert description (RFC 8446 §6, RFC 5246 §7.2).
+pub fn tls_alert_name(code: u8) -> &'static str {
+    match code {
+        0 => "close_notify",
+        10 => "unexpected_message",
+        20 => "bad_record_mac",
+        22 => "record_overflow",
+        40 => "handshake_failure",
+        42 => "bad_certificate",
+        43 => "unsupported_certificate",
+        44 => "certificate_revoked",
+        45 => "certificate_expired",
+        46 => "certificate_unknown",
+        47 => "illegal_parameter",
+        48 => "unknown_ca",
+        49 => "access_denied",
+        50 => "decode_error",
+        51 => "decrypt_error",
+        70 => "protocol_version",
+        71 => "insufficient_security",
+        80 => "internal_error",
+        86 => "inappropriate_fallback",
+        90 => "user_canceled",
+        109 => "missing_extension",
+        110 => "unsupported_extension",
+        112 => "unrecognized_name",
+        113 => "bad_certificate_status_response",
+        115 => "unknown_psk_identity",
+        116 => "certificate_required",
+        120 => "no_application_protocol",
+        _ => "unknown alert",
+    }
+}
+
+impl TlsError {
+    pub fn describe(&self) -> String {
+        let who = |c: bool| if c { "the client" } else { "the server" };
+        match self {
+            TlsError::Alert { code, by_client } => format!(
+                "{} sent the alert {} ({code})",
+                who(*by_client),
+                tls_alert_name(*code)
+            ),
+            TlsError::Closed {
+                reset,
+                by_client,
+                after_hello,
+            } => format!(
+                "{} {} the connection {}",
+                who(*by_client),
+                if *reset { "reset" } else { "closed" },
+                if *after_hello {
+                    "right after the ClientHello"
+                } else {
+                    "during the handshake"
+                }
+            ),
+            TlsError::ClosedAfterHandshake { by_client } => format!(
+                "{} closed the connection right after the handshake, before any data",
+                who(*by_client)
+            ),
+            TlsError::Reported { detail } => detail.clone(),
+        }
+    }
 }
 
 /// A log line that is evidence about a call or the process.

@@ -21,6 +21,7 @@ mod integration {
     pub mod rule_cases_messages;
     pub mod rule_cases_traffic;
     pub mod rule_severity;
+    pub mod rule_cases_net;
     pub mod snapshots;
     pub mod streaming;
 }

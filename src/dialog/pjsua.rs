@@ -6,14 +6,24 @@
 //! it; an outgoing call's `Making call …` and media init come just *before* its TX INVITE. A
 //! pjsua id is re-bound whenever it is initialised again (pjsua reuses slots). Lines without a
 //! call id (`Delaying BYE…`, send failures, PJ errors) go to the call or flow of the latest
-//! message in the same input. Owns only this linking (its state machine, [`Binder`], is also
+//! message in the same input. DNS lookups (pjsip's resolver lines, a capture's DNS facts) come
+//! *before* the request they resolve for: they wait for the next request the same input sends,
+//! for at most [`LOOKUP_WAIT_MICROS`] of log time, and go nowhere if none comes (a request that
+//! never left). A capture's TLS facts go nowhere: the SIP they carried is encrypted. Owns only
+//! this linking (its state machine, [`Binder`], is also
 //! what `super::window` routes log lines with); does not own parsing the lines.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use super::call::PjsuaCall;
 use super::{Model, Owner};
-use crate::event::{Direction, Event, LogKind};
+use crate::event::{Direction, Event, Locator, LogKind, Timestamp};
+
+/// How long a DNS lookup waits for the request it was made for (pjsip's resolver gives up on a
+/// name within about 30 s).
+pub const LOOKUP_WAIT_MICROS: i64 = 32_000_000;
+/// DNS lookups held at once per input; beyond, the oldest goes nowhere.
+const MAX_LOOKUPS: usize = 256;
 
 /// The pjsua call id a log line names, if any.
 fn pjsua_call(kind: &LogKind) -> Option<u32> {
@@ -40,6 +50,39 @@ fn process_wide(kind: &LogKind) -> bool {
     )
 }
 
+/// A DNS lookup: it waits for the request it was made for.
+fn lookup(kind: &LogKind) -> bool {
+    matches!(kind, LogKind::DnsFailure { .. } | LogKind::DnsAnswer { .. })
+}
+
+/// A fact read from a capture's packets rather than written by a process: a TLS handshake's
+/// (the SIP it would have carried is encrypted, so no call can be named).
+fn capture_tls(kind: &LogKind, locator: &Locator) -> bool {
+    matches!(locator, Locator::Frames(_))
+        && matches!(
+            kind,
+            LogKind::TlsFailure { .. } | LogKind::TlsEstablished { .. }
+        )
+}
+
+/// What a log line is, for routing.
+pub(super) fn route_kind(kind: &LogKind, locator: &Locator) -> Kind {
+    if lookup(kind) {
+        Kind::Lookup
+    } else if process_wide(kind) || capture_tls(kind, locator) {
+        Kind::ProcessWide
+    } else {
+        Kind::Line
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Lookup,
+    ProcessWide,
+    Line,
+}
+
 /// pjsua's call ids in one input, bound to their owners the way the log is written. `O` is what
 /// owns events (a call in [`link`], an open group in [`super::window`]); `E` is what is held
 /// for an outgoing call until its INVITE is sent (an event index, or the event itself).
@@ -50,6 +93,8 @@ pub(super) struct Binder<O, E> {
     outgoing: Option<(Vec<E>, Vec<u32>)>,
     last_rx_invite: Option<O>,
     last: Option<O>,
+    /// DNS lookups waiting for the next request sent, with their log time.
+    lookups: VecDeque<(E, Timestamp)>,
 }
 
 impl<O, E> Default for Binder<O, E> {
@@ -59,8 +104,19 @@ impl<O, E> Default for Binder<O, E> {
             outgoing: None,
             last_rx_invite: None,
             last: None,
+            lookups: VecDeque::new(),
         }
     }
+}
+
+/// What a message does to the lines held.
+pub(super) struct Released<E> {
+    /// Lines that go to the message's owner (an outgoing call's, the lookups for its request).
+    pub to_owner: Vec<E>,
+    /// pjsua ids now bound to the owner.
+    pub ids: Vec<u32>,
+    /// Lookups that waited too long: they go nowhere.
+    pub unowned: Vec<E>,
 }
 
 /// Where a log line goes.
@@ -75,29 +131,74 @@ pub(super) enum Route<O, E> {
 }
 
 impl<O: Copy, E> Binder<O, E> {
-    /// A message owned by `owner`. When it is a call's initial INVITE (`initial` gives its
-    /// direction), a sent one takes the held outgoing lines, returned with the ids now bound;
-    /// a received one waits for the media init line that names its pjsua id.
+    /// A message owned by `owner` at `ts`. When it is a call's initial INVITE (`initial` gives
+    /// its direction), a sent one takes the held outgoing lines, with the ids now bound; a
+    /// received one waits for the media init line that names its pjsua id. A request that is
+    /// not received (`sent`) takes the DNS lookups held.
     pub fn message(
         &mut self,
         owner: Option<O>,
         initial: Option<Option<Direction>>,
-    ) -> (Vec<E>, Vec<u32>) {
+        sent: bool,
+        ts: Timestamp,
+    ) -> Released<E> {
         self.last = owner.or(self.last);
+        let mut r = Released {
+            to_owner: Vec::new(),
+            ids: Vec::new(),
+            unowned: self.expire(ts),
+        };
+        if let (Some(_), true) = (owner, sent) {
+            r.to_owner.extend(self.lookups.drain(..).map(|(e, _)| e));
+        }
         let (Some(o), Some(direction)) = (owner, initial) else {
-            return (Vec::new(), Vec::new());
+            return r;
         };
         if direction != Some(Direction::Tx) {
             self.last_rx_invite = Some(o);
-            return (Vec::new(), Vec::new());
+            return r;
         }
         let Some((events, ids)) = self.outgoing.take() else {
-            return (Vec::new(), Vec::new());
+            return r;
         };
         for &id in &ids {
             self.bound.insert(id, o);
         }
-        (events, ids)
+        // The call's own lines come first, as they were written before its lookups.
+        r.to_owner.splice(0..0, events);
+        r.ids = ids;
+        r
+    }
+
+    /// The lookups held longer than [`LOOKUP_WAIT_MICROS`] at `now`.
+    fn expire(&mut self, now: Timestamp) -> Vec<E> {
+        let mut out = Vec::new();
+        while self
+            .lookups
+            .front()
+            .is_some_and(|(_, t)| t.micros.saturating_add(LOOKUP_WAIT_MICROS) < now.micros)
+        {
+            out.extend(self.lookups.pop_front().map(|(e, _)| e));
+        }
+        out
+    }
+
+    /// A DNS lookup at `ts`: held for the next request sent. Returns the lookups let go
+    /// unowned (too old, or too many held).
+    pub fn lookup(&mut self, event: E, ts: Timestamp) -> Vec<E> {
+        let mut out = self.expire(ts);
+        if self.lookups.len() >= MAX_LOOKUPS {
+            out.extend(self.lookups.pop_front().map(|(e, _)| e));
+        }
+        self.lookups.push_back((event, ts));
+        out
+    }
+
+    /// Everything still held (the end of the input): it goes nowhere.
+    pub fn drain(&mut self) -> Vec<E> {
+        let mut out: Vec<E> = self.outgoing.take().map(|(e, _)| e).unwrap_or_default();
+        out.extend(self.lookups.drain(..).map(|(e, _)| e));
+        out
     }
 
     /// A log line of `kind`. `alive` says whether an owner can still take events; a new
@@ -145,6 +246,13 @@ impl<O: Copy, E> Binder<O, E> {
     }
 }
 
+/// Whether a message is a request this input sent (a capture cannot tell: any request), which
+/// a DNS lookup just before it may have been made for. Not an ACK: it goes where its INVITE
+/// went.
+pub(super) fn sent_request(p: &crate::sip::SipMessage, direction: Option<Direction>) -> bool {
+    p.is_request() && p.method() != Some("ACK") && direction != Some(Direction::Rx)
+}
+
 pub fn link(model: &mut Model) {
     let mut state: HashMap<usize, Binder<Owner, usize>> = HashMap::new();
     let mut links: Vec<(usize, Owner)> = Vec::new();
@@ -159,23 +267,36 @@ pub fn link(model: &mut Model) {
         match ev {
             Event::Message(m) => {
                 let owner = model.event_owner[i];
-                let initial = m
-                    .parsed()
+                let parsed = m.parsed();
+                let initial = parsed
                     .is_some_and(|p| {
                         owner.and_then(call_of).is_some()
                             && p.method() == Some("INVITE")
                             && p.to().is_some_and(|t| t.tag().is_none())
                     })
                     .then_some(m.direction);
-                let (held, ids) = st.message(owner, initial);
+                let sent = parsed.is_some_and(|p| sent_request(p, m.direction));
+                let r = st.message(owner, initial, sent, m.ts);
                 if let Some(o) = owner {
-                    links.extend(held.into_iter().map(|e| (e, o)));
+                    links.extend(r.to_owner.into_iter().map(|e| (e, o)));
                 }
                 if let Some(c) = owner.and_then(call_of) {
-                    pjsua_ids.extend(ids.into_iter().map(|id| (c, PjsuaCall { input, call: id })));
+                    pjsua_ids.extend(
+                        r.ids
+                            .into_iter()
+                            .map(|id| (c, PjsuaCall { input, call: id })),
+                    );
                 }
             }
             Event::Log(l) => {
+                match route_kind(&l.kind, &l.origin.locator) {
+                    Kind::Lookup => {
+                        st.lookup(i, l.ts);
+                        continue;
+                    }
+                    Kind::ProcessWide => continue,
+                    Kind::Line => {}
+                }
                 let (route, bound) = st.log(&l.kind, i, |_| true);
                 if let Some((c, call)) = bound.and_then(|(o, call)| Some((call_of(o)?, call))) {
                     pjsua_ids.push((c, PjsuaCall { input, call }));

@@ -15,8 +15,9 @@
 //! result as having held it all, and the same output.
 //!
 //! pjsua log lines go with the group of the call they name (`Call 2 …`), bound the way
-//! [`super::pjsua`] binds them; process-wide lines and lines that name no open call go with
-//! the next window.
+//! [`super::pjsua`] binds them; DNS lookups go with the group of the next request the same input
+//! sends (within 32 s); process-wide lines, a capture's TLS facts and lines that name no open
+//! call go with the next window, and so do lines still held when the input ends.
 //!
 //! The open-call limit closes the oldest group when more are open (a flood of dialogs that
 //! never end), and a group of four windows' events (a flood of messages in one dialog) is closed
@@ -28,7 +29,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use miette::Diagnostic;
 
 use super::call_id_in_raw;
-use super::pjsua::{Binder, Route};
+use super::pjsua::{Binder, Kind, Route, route_kind, sent_request};
 use crate::event::{Event, Timestamp};
 
 /// Log time without an event after which a group that is not an established call closes.
@@ -230,6 +231,12 @@ impl Windows {
 
     /// Closes every group and returns the last window (possibly empty).
     pub fn finish(mut self) -> (Window, Option<OpenCallLimit>) {
+        // Lines held for an outgoing call or a request that never came.
+        let mut held: Numbered = self.pjsua.values_mut().flat_map(Binder::drain).collect();
+        held.sort_by_key(|(seq, _)| *seq);
+        for (seq, ev) in held {
+            self.unbound(seq, ev);
+        }
         let open: Vec<u64> = self.groups.keys().copied().collect();
         for g in open {
             self.close(g);
@@ -348,12 +355,16 @@ impl Windows {
                 p.method() == Some("INVITE") && p.to().is_some_and(|t| t.tag().is_none())
             })
             .then_some(m.direction);
-        let (held, _) = self
+        let sent = m.parsed().is_some_and(|p| sent_request(p, m.direction));
+        let r = self
             .pjsua
             .entry(input)
             .or_default()
-            .message(Some(g), initial);
-        for (s, e) in held {
+            .message(Some(g), initial, sent, m.ts);
+        for (s, e) in r.unowned {
+            self.unbound(s, e);
+        }
+        for (s, e) in r.to_owner {
             self.add(g, s, e);
         }
         self.add(g, seq, ev);
@@ -363,7 +374,21 @@ impl Windows {
         let Event::Log(l) = &ev else {
             return;
         };
-        let (input, kind) = (l.origin.input, l.kind.clone());
+        let (input, kind, ts) = (l.origin.input, l.kind.clone(), l.ts);
+        match route_kind(&kind, &l.origin.locator) {
+            Kind::Lookup => {
+                let old = self.pjsua.entry(input).or_default().lookup((seq, ev), ts);
+                for (s, e) in old {
+                    self.unbound(s, e);
+                }
+                return;
+            }
+            Kind::ProcessWide => {
+                self.unbound(seq, ev);
+                return;
+            }
+            Kind::Line => {}
+        }
         let groups = &self.groups;
         let st = self.pjsua.entry(input).or_default();
         let (route, _) = st.log(&kind, (seq, ev), |g| groups.contains_key(&g));

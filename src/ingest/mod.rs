@@ -502,6 +502,7 @@ fn read_capture(
     info.frames = Some(log.frames);
     info.messages = log.messages;
     info.truncated = log.truncated;
+    info.log_events = log.facts;
     Ok((info, summarize_warnings(name, &log.warnings)))
 }
 

@@ -15,6 +15,7 @@ mod call_slots_exhausted;
 mod cancel_answer_race;
 mod content_length_mismatch;
 mod cseq_not_increasing;
+mod dns_failure;
 pub mod docs;
 mod invite_timeout;
 mod malformed_message;
@@ -35,6 +36,7 @@ mod slow_call_setup;
 mod stuck_in_proceeding;
 mod subscription_failed;
 mod thread_not_registered;
+mod tls_failure;
 mod transfer_failed;
 mod transport_error;
 mod truncated_log_record;
@@ -176,6 +178,8 @@ pub static REGISTRY: &[&Rule] = &[
     &oversized_udp_message::RULE,
     &transfer_failed::RULE,
     &subscription_failed::RULE,
+    &dns_failure::RULE,
+    &tls_failure::RULE,
 ];
 
 /// Finds a rule by code or name (case-insensitive).

@@ -341,9 +341,24 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     }
     // pjsip's verdicts, by owner.
     let mut logs: BTreeMap<(u8, usize), (Option<Owner>, Vec<usize>)> = BTreeMap::new();
+    // Input → the time of its latest DNS or TLS failure: a registration failing right after
+    // one (no REGISTER could be sent) is `dns-failure`'s or `tls-failure`'s finding.
+    let mut network: BTreeMap<usize, crate::event::Timestamp> = BTreeMap::new();
     for (e, ev) in model.events.iter().enumerate() {
         if let Event::Log(l) = ev
+            && matches!(
+                l.kind,
+                LogKind::DnsFailure { .. } | LogKind::TlsFailure { .. }
+            )
+        {
+            network.insert(l.origin.input, l.ts);
+            continue;
+        }
+        if let Event::Log(l) = ev
             && matches!(l.kind, LogKind::Registration { ok: false, .. })
+            && !network
+                .get(&l.origin.input)
+                .is_some_and(|t| (0..=100).contains(&t.ms_until(l.ts)))
         {
             let owner = model.event_owner[e];
             logs.entry(crate::rules::owner_sort_key(

@@ -31,7 +31,9 @@ Lines of one failure (same input, same `tdta` or within 100 ms) make one finding
 a `Temporary failure … will try next server` that pjsip recovers from by itself, i.e. the same
 message (`tdta`) is then sent over another transport. That is what happens to a request above
 the 1300-byte UDP threshold when there is no TCP transport: pjsip tries TCP, gets
-`PJSIP_EUNSUPTRANSPORT` and sends it over UDP after all (`fixtures/big-invite-cut`).
+`PJSIP_EUNSUPTRANSPORT` and sends it over UDP after all (`fixtures/big-invite-cut`). Nor a
+send failure within 100 ms of a DNS or TLS failure in the same log: the destination did not
+resolve or the handshake failed, which `dns-failure` and `tls-failure` report.
 
 ## Why it matters
 The request never leaves the machine, yet a `TX` dump may already be in the log (pjsip logs the
@@ -107,6 +109,15 @@ fn is_transport_error(l: &LogEvent) -> bool {
         || l.text.contains("Temporary failure in sending")
 }
 
+/// A DNS or TLS failure explains a send failure right after it: that is `dns-failure`'s or
+/// `tls-failure`'s finding, not this rule's (one problem, one finding).
+fn explains(l: &LogEvent) -> bool {
+    matches!(
+        l.kind,
+        LogKind::DnsFailure { .. } | LogKind::TlsFailure { .. }
+    )
+}
+
 /// The `tdta0x…` handle a line names, if any.
 fn tdta(text: &str) -> Option<&str> {
     let start = text.find("(tdta")? + 1;
@@ -166,6 +177,8 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let mut open: HashMap<usize, usize> = HashMap::new();
     // input → its latest `Making call` line.
     let mut making: HashMap<usize, usize> = HashMap::new();
+    // input → the time of its latest DNS or TLS failure.
+    let mut explained: HashMap<usize, i64> = HashMap::new();
     for (i, ev) in model.events.iter().enumerate() {
         let l = match ev {
             // A new call or the next message of that input starts another story.
@@ -178,6 +191,10 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 making.insert(l.origin.input, i);
                 continue;
             }
+            Event::Log(l) if explains(l) => {
+                explained.insert(l.origin.input, l.ts.micros.div_euclid(1000));
+                continue;
+            }
             Event::Log(l) => l,
         };
         if !is_transport_error(l) {
@@ -185,6 +202,12 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         }
         let input = l.origin.input;
         let ms = l.ts.micros.div_euclid(1000);
+        if explained
+            .get(&input)
+            .is_some_and(|&t| (0..=SAME_FAILURE_MS).contains(&(ms - t)))
+        {
+            continue;
+        }
         let handle = tdta(&l.text).map(str::to_string);
         let joins = open.get(&input).copied().filter(|&f| {
             let f = &failures[f];

@@ -106,6 +106,7 @@ pub(crate) fn all_cases() -> impl Iterator<Item = &'static RuleCase> {
         .chain(super::rule_cases_calls::CASES)
         .chain(super::rule_cases_messages::CASES)
         .chain(super::rule_cases_traffic::CASES)
+        .chain(super::rule_cases_net::CASES)
 }
 
 /// (exit code, (rule name, severity) of each finding) of `check --select RULE`.

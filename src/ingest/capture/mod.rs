@@ -7,11 +7,14 @@
 //!   yields [`Datagram`]s (transport payloads with addresses and the frames that carried them).
 //! - [`payload`]: per-flow TCP reassembly, WebSocket and HEP decapsulation, and SIP recognition
 //!   by content; yields [`SipChunk`]s, one per SIP message candidate.
+//! - [`net`], beside it on the same datagrams: DNS lookups and TLS handshakes that failed
+//!   (what shows a request that never left); yields [`net::Fact`]s, handed on as log events.
 //! - this module: glue, and the parse of each chunk into a [`MessageEvent`].
 //!
 //! Does not own: sniffing which format an input is ([`super`]), SIP grammar, correlation.
 
 pub mod decode;
+pub mod net;
 pub mod payload;
 pub mod reader;
 
@@ -19,7 +22,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::net::SocketAddr;
 
-use crate::event::{Cut, Event, Locator, MessageEvent, Origin, Timestamp, Transport};
+use crate::event::{Cut, Event, Locator, LogEvent, MessageEvent, Origin, Timestamp, Transport};
 use crate::sip::SipMessage;
 
 pub use reader::{ReadError, is_capture};
@@ -41,6 +44,8 @@ pub struct CaptureLog {
     /// SIP messages found (each also an event).
     pub messages: usize,
     pub truncated: usize,
+    /// DNS and TLS facts found (each also an event).
+    pub facts: usize,
     pub warnings: Vec<Warning>,
 }
 
@@ -58,25 +63,35 @@ pub fn parse(
     let mut datagrams = Vec::new();
     let mut chunks = Vec::new();
     let mut names = AddrNames::default();
+    let mut net = net::Net::new(opts.payload.sip_ports.clone());
+    let mut facts = Vec::new();
     // A message cut short while the capture goes on lost bytes inside it (snaplen, a gap);
-    // one still incomplete when the capture ends was cut by the capture's end.
-    let mut hand_on = |chunks: &mut Vec<SipChunk>, log: &mut CaptureLog, cut: Cut| {
-        for c in chunks.drain(..) {
-            log.messages += 1;
-            log.truncated += usize::from(c.truncated);
-            emit(chunk_event(c, input, &mut names, cut));
-        }
-    };
+    // one still incomplete when the capture ends was cut by the capture's end. The facts of
+    // a datagram go before its SIP: a lookup comes before the request it was for.
+    let mut hand_on =
+        |facts: &mut Vec<net::Fact>, chunks: &mut Vec<SipChunk>, log: &mut CaptureLog, cut: Cut| {
+            for f in facts.drain(..) {
+                log.facts += 1;
+                emit(fact_event(f, input));
+            }
+            for c in chunks.drain(..) {
+                log.messages += 1;
+                log.truncated += usize::from(c.truncated);
+                emit(chunk_event(c, input, &mut names, cut));
+            }
+        };
     let summary = reader::read(r, &mut |pkt| {
         decoder.decode(&pkt, &mut datagrams, &mut log.warnings);
         for d in datagrams.drain(..) {
+            net.push(&d, &mut facts);
             payloads.push(d, &mut chunks, &mut log.warnings);
         }
-        hand_on(&mut chunks, &mut log, Cut::Damaged);
+        hand_on(&mut facts, &mut chunks, &mut log, Cut::Damaged);
     })?;
     decoder.finish(&mut log.warnings);
     payloads.finish(&mut chunks, &mut log.warnings);
-    hand_on(&mut chunks, &mut log, Cut::InputEdge);
+    net.finish(&mut facts, &mut log.warnings);
+    hand_on(&mut facts, &mut chunks, &mut log, Cut::InputEdge);
     log.frames = summary.frames;
     log.warnings.extend(summary.warnings);
     Ok(log)
@@ -112,6 +127,21 @@ fn chunk_event(c: SipChunk, input: usize, names: &mut AddrNames, cut: Cut) -> Ev
         declared_len: None,
         cut: c.truncated.then_some(cut),
         msg: SipMessage::parse_owned(c.bytes),
+    })
+}
+
+/// A DNS or TLS fact as a log event: its sender is `dns` or `tls`, its origin the frames.
+fn fact_event(f: net::Fact, input: usize) -> Event {
+    Event::Log(LogEvent {
+        ts: f.ts,
+        origin: Origin {
+            input,
+            locator: Locator::Frames(f.frames),
+        },
+        sender: f.sender,
+        kind: f.kind,
+        errors: Vec::new(),
+        text: f.text,
     })
 }
 

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use regex::{Captures, Regex, RegexSet};
 
-use crate::event::{LogKind, Transport};
+use crate::event::{DnsError, LogKind, TlsError, Transport};
 
 type Build<T> = fn(&Captures<'_>) -> Option<T>;
 
@@ -169,8 +169,161 @@ static EVIDENCE: &[(&str, Build<LogKind>)] = &[
         r"(?i:\btoo many calls\b)|^Error making call\b.*\(PJ_ETOOMANY\)",
         |_| Some(LogKind::TooManyCalls),
     ),
+    // pjlib-util's resolver, through sip_resolve.c (PJSIP 2.x with a nameserver):
+    // `DNS SRV resolution failed for _sip._udp.example.com: DNS "Name Error" (PJLIB_UTIL_EDNS_NXDOMAIN)`,
+    // `DNS A record resolution error for 'example.com'.: No working DNS nameserver (PJLIB_UTIL_EDNSNOWORKINGNS)`,
+    // `DNS A record resolution failed: Operation timed out (PJ_ETIMEDOUT)`,
+    // `DNS A/AAAA record resolution failed: …` (the last, once every fallback failed). The line
+    // that only announces the A fallback (`…, trying resolving A/AAAA record for …`) is not one.
+    (
+        r"^DNS (SRV|A|AAAA|A/AAAA|NAPTR) (?:record )?resolution (?:failed|error)(?: for '?([^\s':,]+)'?)?\.?: *(.+)",
+        |c| {
+            Some(LogKind::DnsFailure {
+                name: text(c, 2),
+                qtype: text(c, 1),
+                error: resolver_error(&text(c, 3)?),
+            })
+        },
+    ),
+    // An answer too large for UDP, which pjlib-util's resolver does not retry over TCP:
+    // `Discard truncated DNS SRV response for _sip._udp.example.com`.
+    (
+        r"^Discard truncated DNS (SRV|A|AAAA|NAPTR) response for (\S+)",
+        |c| {
+            Some(LogKind::DnsFailure {
+                name: text(c, 2),
+                qtype: text(c, 1),
+                error: DnsError::Resolver {
+                    detail: "truncated answer discarded (not retried over TCP)".into(),
+                },
+            })
+        },
+    ),
+    // pjsua_core.c, at start: `Error setting nameserver: Invalid DNS nameserver address
+    // (PJLIB_UTIL_EDNSINNSADDR)` (a name where an IP address is needed).
+    (r"^Error setting nameserver: *(.+)", |c| {
+        Some(LogKind::DnsFailure {
+            name: None,
+            qtype: None,
+            error: DnsError::Resolver {
+                detail: format!("nameserver not set: {}", text(c, 1)?),
+            },
+        })
+    }),
+    // Without a nameserver pjsip asks the system (getaddrinfo): sip_resolve.c's
+    // `Failed to resolve 'example.com'. Err=70018 (gethostbyname() has returned error (PJ_ERESOLVE))`,
+    // and `Unable to resolve …` in apps and older versions.
+    (
+        r"^(?:Failed|Unable) to resolve '?([^\s'.]+(?:\.[^\s'.]+)*)'?[.:]?\s*(.*)",
+        |c| {
+            Some(LogKind::DnsFailure {
+                name: text(c, 1),
+                qtype: None,
+                error: resolver_error(&text(c, 2).unwrap_or_default()),
+            })
+        },
+    ),
+    // The TLS transport: `TLS connect() error: [code=171173] peer: 10.0.0.2: SSL certificate
+    // verification error (PJSIP_TLS_ECERTVERIF)`. A socket error (`code=120111` … Connection
+    // refused: PJ_ERRNO_START_SYS 120000 + errno) is the TCP connection's, not TLS's.
+    (
+        r"^TLS connect\(\) error: \[code=([0-9]+)\] peer: (\S+?): (.+)",
+        |c| {
+            let code: u32 = num(c, 1)?;
+            if (120_000..130_000).contains(&code) {
+                return None;
+            }
+            tls_failure(text(c, 2), &text(c, 3)?)
+        },
+    ),
+    // ssl_sock_ossl.c: `Handshake failed on 10.0.0.1:5061 in connecting to 10.0.0.2:5061:
+    // unsupported protocol` (or `in accepting 10.0.0.1:49152`), unless a socket error ended it.
+    (
+        r"^Handshake failed on \S+ in (?:connecting to|accepting) (\S+?): (.+)",
+        |c| {
+            let why = text(c, 2)?;
+            if SOCKET_ERRORS.iter().any(|e| why.contains(e)) {
+                return None;
+            }
+            tls_failure(text(c, 1), &why)
+        },
+    ),
+    // OpenSSL's own reason: `SSL_ERROR_SSL (Handshake): Level: 0 err: <336027900>
+    // <SSL routines-SSL23_GET_CLIENT_HELLO-unknown protocol> len: 0 peer: 10.0.0.1:49152`.
+    (
+        r"^SSL_ERROR_SSL \(Handshake\):.*<([^<>]*)>(?:\s*len: [0-9]+)?(?:\s*peer: (\S+))?",
+        |c| tls_failure(text(c, 2), &text(c, 1)?),
+    ),
+    // pjsua_app.c's `TLS cert verification result of 10.0.0.2:5061 : Untrusted certificate`
+    // (`OK` when the certificate passed).
+    (r"^TLS cert verification result of (\S+) : *(.+)", |c| {
+        let result = text(c, 2)?;
+        if result == "OK" {
+            return None;
+        }
+        tls_failure(text(c, 1), &result)
+    }),
+    // Any other line naming a TLS or certificate error of pjsip (`PJSIP_TLS_ECERTVERIF`,
+    // `PJ_SSL_CERT_EUNTRUSTED` …), except the transport's teardown that repeats it.
+    (
+        r"^(TLS transport destroyed )?.*\((PJSIP_TLS_E[A-Z0-9_]+|PJ_SSL_[A-Z0-9_]+)\)",
+        |c| {
+            if c.get(1).is_some() {
+                return None;
+            }
+            tls_failure(None, &text(c, 2)?)
+        },
+    ),
     (PJ_ERROR, |c| Some(LogKind::PjError { name: text(c, 1)? })),
 ];
+
+/// Reasons of a failed connection that are the socket's, not TLS's.
+const SOCKET_ERRORS: [&str; 5] = [
+    "Connection refused",
+    "timed out",
+    "unreachable",
+    "No route to host",
+    "PJ_ETIMEDOUT",
+];
+
+/// A resolver's reason, read for what it says: `DNS "Name Error" (PJLIB_UTIL_EDNS_NXDOMAIN)`
+/// is NXDOMAIN, `(PJ_ETIMEDOUT)` no answer; anything else is kept as written.
+fn resolver_error(detail: &str) -> DnsError {
+    if detail.contains("EDNS_NXDOMAIN") || detail.contains("\"Name Error\"") {
+        DnsError::NxDomain
+    } else if detail.contains("PJ_ETIMEDOUT") {
+        DnsError::NoAnswer {
+            attempts: 0,
+            waited_ms: 0,
+        }
+    } else if detail.contains("EDNS_NODATA") || detail.contains("EDNSNOANSWERREC") {
+        DnsError::NoRecords
+    } else {
+        let code = [
+            ("EDNS_FORMERR", 1),
+            ("EDNS_SERVFAIL", 2),
+            ("EDNS_NOTIMP", 4),
+            ("EDNS_REFUSED", 5),
+        ]
+        .into_iter()
+        .find(|(n, _)| detail.contains(n));
+        match code {
+            Some((_, code)) => DnsError::Rcode { code },
+            None => DnsError::Resolver {
+                detail: detail.to_string(),
+            },
+        }
+    }
+}
+
+fn tls_failure(peer: Option<String>, detail: &str) -> Option<LogKind> {
+    Some(LogKind::TlsFailure {
+        peer,
+        error: TlsError::Reported {
+            detail: detail.to_string(),
+        },
+    })
+}
 
 fn call_state(c: &Captures<'_>) -> Option<LogKind> {
     Some(LogKind::CallState {

@@ -77,16 +77,17 @@ pub fn write_layout(ctx: &Context<'_>, layout: &Layout, out: &mut dyn Write) -> 
                 lane,
                 input,
                 line,
+                frame,
                 text,
             } => {
                 if let Some(l) = lane {
                     lanes_buf[l * lane_w + lane_w / 2] = '*';
                 }
-                format!(
-                    "  * {}:{} {text}",
-                    ctx.input_name(*input),
-                    line.unwrap_or(0)
-                )
+                let name = ctx.input_name(*input);
+                match (line, frame) {
+                    (None, Some(f)) => format!("  * {name} frame {f} {text}"),
+                    _ => format!("  * {name}:{} {text}", line.unwrap_or(0)),
+                }
             }
         };
         line.extend(lanes_buf);

@@ -179,6 +179,9 @@ pub enum RowKind {
         input: usize,
         #[serde(skip_serializing_if = "Option::is_none")]
         line: Option<u32>,
+        /// The first frame of a fact read from a capture (a DNS or TLS note).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        frame: Option<u64>,
         text: String,
     },
 }
@@ -316,6 +319,10 @@ impl Layout {
                         lane,
                         input: l.origin.input,
                         line: l.origin.line(),
+                        frame: match &l.origin.locator {
+                            crate::event::Locator::Frames(f) => f.first().copied(),
+                            crate::event::Locator::Text { .. } => None,
+                        },
                         text: printable(&l.text),
                     },
                 });
