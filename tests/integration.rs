@@ -19,9 +19,9 @@ mod integration {
     pub mod rule_cases;
     pub mod rule_cases_calls;
     pub mod rule_cases_messages;
+    pub mod rule_cases_net;
     pub mod rule_cases_traffic;
     pub mod rule_severity;
-    pub mod rule_cases_net;
     pub mod snapshots;
     pub mod streaming;
 }

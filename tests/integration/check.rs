@@ -144,7 +144,6 @@ fn clean_calls_have_no_findings() {
         &["tcp-call/caller.log", "tcp-call/callee.log"],
         &["ipv6-call/caller.log", "ipv6-call/callee.log"],
         &["python-logging/caller.log", "python-logging/callee.log"],
-        &["b2bua/caller.log", "b2bua/b2bua.log", "b2bua/callee.log"],
         &[
             "captures/pjsua-udp/caller.log",
             "captures/pjsua-udp/call.pcap",
@@ -155,6 +154,16 @@ fn clean_calls_have_no_findings() {
         let (code, doc) = check_json(&[], inputs);
         assert_eq!((code, findings(&doc)), (0, vec![]), "{inputs:?}");
     }
+    // The B2BUA's calls are clean too, but its 1,330-byte INVITE went over UDP: a risk, not a
+    // fault (RFC 3261 §18.1.1 wants TCP above 1,300 bytes).
+    let (code, doc) = check_json(
+        &[],
+        &["b2bua/caller.log", "b2bua/b2bua.log", "b2bua/callee.log"],
+    );
+    assert_eq!(
+        (code, findings(&doc)),
+        (0, pairs(&[("oversized-udp-message", "warning")]))
+    );
 }
 
 #[test]
@@ -163,7 +172,11 @@ fn cut_records_and_logs_without_dumps_are_reported() {
     // The message went on the wire whole: the cut log record is an explanation, not a fault.
     assert_eq!(
         findings(&doc),
-        pairs(&[("truncated-log-record", "info"), ("call-rejected", "info")])
+        pairs(&[
+            ("truncated-log-record", "info"),
+            ("oversized-udp-message", "warning"),
+            ("call-rejected", "info")
+        ])
     );
     assert_eq!(doc["findings"][0]["line"], 61);
     let (_, doc) = check_json(&[], &["no-dumps/caller.log"]);
@@ -309,7 +322,8 @@ fn sarif_is_valid_sarif_2_1_0() {
     let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
     assert!(errors.is_empty(), "{errors:#?}");
     let results = doc["runs"][0]["results"].as_array().expect("results");
-    assert_eq!(results.len(), 4);
+    // Among them oversized-udp-message: big-invite-cut's 3,958-byte INVITE went over UDP.
+    assert_eq!(results.len(), 5);
     assert_eq!(results[0]["ruleId"], "SF001");
     assert_eq!(results[0]["level"], "error");
     assert_eq!(
@@ -360,7 +374,7 @@ fn github_annotations() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     let out = run.stdout;
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 5, "{out}");
+    assert_eq!(lines.len(), 6, "{out}");
     assert!(
         lines[0].starts_with(
             "::error file=fixtures/call-freed-early/callee.log,line=98,title=SF001 call-object-freed-early::"
@@ -381,7 +395,7 @@ fn jsonl_is_one_finding_per_line() {
         .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON line"))
         .map(|v| v["rule"].as_str().expect("rule").to_string())
         .collect();
-    assert_eq!(rules.len(), 4);
+    assert_eq!(rules.len(), 5);
     assert_eq!(rules[0], "call-object-freed-early");
 }
 
