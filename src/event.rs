@@ -222,6 +222,10 @@ pub struct MessageEvent {
     pub declared_len: Option<usize>,
     /// Why the message is incomplete, if it is (see [`Cut`]).
     pub cut: Option<Cut>,
+    /// What the logging SIP stack said when it could not parse this message and dropped it
+    /// (pjsip's `Error processing N bytes packet from …: <reason>`), if it said so. Such a
+    /// message may still parse here (sipflow's grammar is more lenient than some stacks').
+    pub stack_error: Option<String>,
     /// The parsed message, or the raw bytes with the reason they did not parse.
     pub msg: Result<SipMessage, Unparsed>,
 }

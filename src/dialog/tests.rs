@@ -34,6 +34,7 @@ fn sighting(raw: &[u8], input: usize, direction: Direction, truncated: bool) -> 
         dst: None,
         handle: None,
         declared_len: None,
+        stack_error: None,
         cut: truncated.then_some(Cut::RecordLimit),
         msg: SipMessage::parse(raw),
     })

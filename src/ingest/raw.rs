@@ -159,6 +159,7 @@ fn message_event(
         dst: None,
         handle: None,
         declared_len: None,
+        stack_error: None,
         cut: None,
         msg,
     }

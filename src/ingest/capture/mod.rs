@@ -125,6 +125,7 @@ fn chunk_event(c: SipChunk, input: usize, names: &mut AddrNames, cut: Cut) -> Ev
         dst: Some(names.of(c.dst)),
         handle: None,
         declared_len: None,
+        stack_error: None,
         cut: c.truncated.then_some(cut),
         msg: SipMessage::parse_owned(c.bytes),
     })

@@ -461,6 +461,7 @@ impl<'a> Reader<'a> {
             dst: None,
             handle: h.handle.clone(),
             declared_len: h.declared,
+            stack_error: None,
             cut,
             msg,
         };
