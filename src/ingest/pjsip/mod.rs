@@ -14,6 +14,7 @@
 //! [`crate::sip::SipMessage::parse`]), reading or sniffing files in general
 //! ([`crate::ingest`]), or what the events mean for calls ([`crate::dialog`]).
 
+mod anchor;
 mod clock;
 mod dump;
 mod evidence;
@@ -29,7 +30,7 @@ use std::sync::LazyLock;
 
 use regex::bytes::Regex;
 
-use crate::event::{Event, Locator, LogEvent, MessageEvent, Origin, Timestamp};
+use crate::event::{Cut, Event, Locator, LogEvent, MessageEvent, Origin, Timestamp};
 use clock::Clock;
 use dump::{Close, Dump, Feed, Finished, Found, find_header};
 use line::{Cont, Line, Lines};
@@ -64,21 +65,31 @@ static SNIFF_DUMP: LazyLock<Regex> = LazyLock::new(|| {
 static SNIFF_END: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?m-u)--end msg--[ \t\r]*$").expect("static regex"));
 
-static SNIFF_SENDER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?-u)[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})? +(?:pjsua_[a-z0-9_]+|sip_[a-z0-9_]+|os_core_[a-z0-9_]+)\.c[ !]",
-    )
-    .expect("static regex")
-});
-
 /// Whether the first bytes of an input look like a pjsip log: a `TX`/`RX` dump header or an
-/// `--end msg--` line, whatever precedes them, or at least two prefixed lines from well-known
-/// pjsip senders. Raw SIP never has any of them.
+/// `--end msg--` line, whatever precedes them, or pjsip records after a time, wherever they sit
+/// on their line (see [`anchor`]): two lines with a well-known sender and pjsip's separator or
+/// with one of pjsip's message texts, or one line with both. Raw SIP never has any of them;
+/// prose that names pjsip's files, or a C source file quoting its texts, does not show them
+/// after a time.
 pub fn sniff(head: &[u8]) -> bool {
     let head = &head[..head.len().min(SNIFF_BYTES)];
-    SNIFF_DUMP.is_match(head)
-        || SNIFF_END.is_match(head)
-        || SNIFF_SENDER.find_iter(head).nth(1).is_some()
+    if SNIFF_DUMP.is_match(head) || SNIFF_END.is_match(head) {
+        return true;
+    }
+    let mut weight = 0;
+    for line in Lines::new(head) {
+        if let Some((_, a)) = prefix::anchored(&clean_head(line.bytes)) {
+            weight += if a.known_text && !a.sender.is_empty() {
+                2
+            } else {
+                1
+            };
+            if weight >= 2 {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// Message events are held back while one of them waits for its local address (a connection
@@ -137,6 +148,16 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// A dump header the input may end inside.
+struct Partial {
+    header: dump::Header,
+    ts: Option<Timestamp>,
+    line: u32,
+    span: Range<usize>,
+    /// Its place among the held events.
+    slot: usize,
+}
+
 /// The state of one pass over an input.
 struct Reader<'a> {
     input: usize,
@@ -157,6 +178,9 @@ struct Reader<'a> {
     /// Held events read before the input showed any time (indexes into `held`): they get the
     /// first time it shows.
     untimed: Vec<usize>,
+    /// A dump header the last non-blank line ended inside (see [`dump::partial_header`]): a
+    /// message cut by the input's end if no other line follows.
+    partial: Option<Partial>,
     out: PjsipLog,
     emit: &'a mut dyn FnMut(Event),
 }
@@ -179,6 +203,7 @@ impl<'a> Reader<'a> {
             held: Vec::new(),
             pending: Vec::new(),
             untimed: Vec::new(),
+            partial: None,
             out: PjsipLog::default(),
             emit,
         }
@@ -262,6 +287,9 @@ impl<'a> Reader<'a> {
     fn line(&mut self, line: Line<'_>) {
         let clean = clean_head(line.bytes);
         let found = find_header(&clean);
+        if !clean.trim_ascii().is_empty() {
+            self.partial_header(line, &clean, found.is_some());
+        }
         if found.is_none()
             && let Some(at) = dump::end_marker(&clean)
         {
@@ -283,6 +311,64 @@ impl<'a> Reader<'a> {
             Some(p) => self.record(line, &clean, &p),
             None => self.foreign(line, &clean),
         }
+    }
+
+    /// A line that is not blank: a partial dump header seen before is not at the input's end
+    /// (it stays the line it was read as); this line may be one.
+    fn partial_header(&mut self, line: Line<'_>, clean: &[u8], whole: bool) {
+        if let Some(p) = self.partial.take() {
+            // A record stopped inside its header for no visible reason.
+            self.partial_message(p, Some(Cut::Damaged));
+        }
+        if whole {
+            return;
+        }
+        if let Some((at, header)) = dump::partial_header(clean) {
+            // A new record starts, as with a whole header.
+            self.interrupt(true);
+            let (date, tod) = prefix::loose_time(clean, at).unzip();
+            let ts = tod.map(|tod| self.clock.stamp(date.flatten(), tod));
+            self.partial = Some(Partial {
+                header,
+                ts,
+                line: line.no,
+                span: line.start..line.end(),
+                slot: self.held.len(),
+            });
+        }
+    }
+
+    /// The message event of a dump header cut by the input (or, when another line follows it,
+    /// by something else): no message text, what the header shows.
+    fn partial_message(&mut self, p: Partial, cut: Option<Cut>) {
+        self.out.dumps += 1;
+        self.out.truncated += 1;
+        let (ts, timed) = match p.ts {
+            Some(ts) => (ts, true),
+            None => self.now(),
+        };
+        let h = p.header;
+        let error = crate::sip::ParseError {
+            message: "the dump's header line is cut: no message text".into(),
+            span: 0..0,
+        };
+        let m = MessageEvent {
+            ts,
+            origin: self.origin(p.line, p.span),
+            direction: Some(h.direction),
+            transport: h.transport,
+            src: None,
+            dst: None,
+            handle: h.handle,
+            declared_len: h.declared,
+            stack_error: h.stack_error,
+            cut,
+            msg: Err(crate::sip::Unparsed {
+                raw: Vec::new(),
+                error,
+            }),
+        };
+        self.insert(p.slot, Event::Message(m), timed, None);
     }
 
     /// An `--end msg--` line: the open dump ends. Without one, it ends a message whose start
@@ -390,7 +476,15 @@ impl<'a> Reader<'a> {
             let ts = self.clock.stamp(p.date, tod);
             self.timed(ts);
         }
-        let text = String::from_utf8_lossy(clean.get(p.text.clone()).unwrap_or_default());
+        let mut text = clean.get(p.text.clone()).unwrap_or_default();
+        // A line pasted as Markdown inline code (`` `…` ``): the closing backtick is the paste's.
+        if clean
+            .get(p.wrapper.clone())
+            .is_some_and(|w| w.contains(&b'`'))
+        {
+            text = text.strip_suffix(b"`").unwrap_or(text);
+        }
+        let text = String::from_utf8_lossy(text);
         if let Some(fact) = evidence::fact(&text) {
             self.locals.learn(fact);
         }
@@ -461,7 +555,7 @@ impl<'a> Reader<'a> {
             dst: None,
             handle: h.handle.clone(),
             declared_len: h.declared,
-            stack_error: None,
+            stack_error: h.stack_error.clone(),
             cut,
             msg,
         };
@@ -472,6 +566,9 @@ impl<'a> Reader<'a> {
 
     fn finish(mut self) -> PjsipLog {
         self.close_dump(Close::Eof);
+        if let Some(p) = self.partial.take() {
+            self.partial_message(p, Some(Cut::InputEdge));
+        }
         self.release();
         self.out
     }

@@ -18,6 +18,7 @@ use std::sync::LazyLock;
 
 use regex::bytes::{Captures, Regex};
 
+use super::anchor;
 use super::dump::{end_marker, find_header};
 use super::line::{Cont, Lines, RecordShape, strip_ansi, trim_cr};
 use crate::event::parse_date;
@@ -244,11 +245,16 @@ impl Learnt {
     }
 
     /// [`Layout::parse`], or else the learnt record prefix: its time (if it shows one) and the
-    /// text after it.
+    /// text after it; or else a record found by its anchor (see [`anchored`]).
     pub fn parse(&self, line: &[u8]) -> Option<Prefix> {
         if let Some(p) = self.layout.parse(line) {
             return Some(p);
         }
+        self.record_prefix(line)
+            .or_else(|| anchored(line).map(|(p, _)| p))
+    }
+
+    fn record_prefix(&self, line: &[u8]) -> Option<Prefix> {
         let shape = self.record.as_ref()?;
         let len = shape.len(line)?;
         let head = &line[..len];
@@ -269,6 +275,26 @@ impl Learnt {
             text: text_start(line, len)..line.len(),
         })
     }
+}
+
+/// A record inside another logger's line, found by a well-known sender or one of pjsip's
+/// message texts ([`anchor::find`]) with a time before it on the line; everything before the
+/// sender (or the text) is the wrapper.
+pub(super) fn anchored(line: &[u8]) -> Option<(Prefix, anchor::Anchor)> {
+    let head = search_head(line);
+    if !may_hold_time(head) {
+        return None;
+    }
+    let a = anchor::find(head)?;
+    let (date, tod) = loose_time(line, a.sender.start)?;
+    let p = Prefix {
+        wrapper: 0..a.sender.start,
+        date,
+        tod: Some(tod),
+        sender: a.sender.clone(),
+        text: a.text..line.len(),
+    };
+    Some((p, a))
 }
 
 /// A decor without its thread-switch marker and indent (`pjsua_core.c !..` → `pjsua_core.c `).
