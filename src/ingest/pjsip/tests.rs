@@ -1592,3 +1592,187 @@ fn derived_wrappings_give_the_recording_s_messages() {
         }
     }
 }
+
+// ---- records inside other loggers' lines (issue 13, round 2) ----
+
+#[test]
+fn records_inside_other_loggers_lines_are_found_by_their_senders_and_texts() {
+    // Real excerpts whose every pjsip line sits inside another logger's line, with no dump
+    // header to learn the wrapper from.
+    for text in [
+        excerpt!("pjproject-3940-sound-device-day-decor.log"),
+        excerpt!("twilio-client-quickstart-android-32-logcat-masked-uac-invite.log"),
+        excerpt!("vialersiplib-11-xcodecolors-options-parse-error.log"),
+        excerpt!("vialersiplib-35-tcp-connect-refused-backticks.log"),
+        excerpt!("vialersiplib-51-cocoalumberjack-error-processing.log"),
+    ] {
+        assert!(sniff(text), "{}", String::from_utf8_lossy(&text[..80]));
+    }
+    // `[15:54:21]Sat ` before the text, no sender: the texts anchor the records, and their
+    // shape reads the others (the first line also has a Markdown list number before it).
+    let log = read(excerpt!("pjproject-3940-sound-device-day-decor.log"));
+    let k = kinds(&log);
+    assert!(matches!(&k[..], [LogKind::MakingCall { account: 0, .. }, LogKind::SoundDevice]), "{k:?}");
+    assert_eq!(time_of_log(&logs(&log)[1]), "15:54:21.000");
+    // CocoaLumberjack around pjsip's log callback, each line in Markdown backticks.
+    let log = read(excerpt!("vialersiplib-35-tcp-connect-refused-backticks.log"));
+    let l = logs(&log);
+    assert_eq!(
+        kinds(&log),
+        [
+            LogKind::SendFailure,
+            LogKind::Registration {
+                ok: false,
+                status: Some(503)
+            }
+        ]
+    );
+    assert_eq!(l[0].sender, "tsx0x17394a64");
+    assert!(l[1].text.ends_with("(Connection refused)"), "{}", l[1].text);
+    assert_eq!(time_of_log(l[1]), "10:35:37.183");
+}
+
+fn time_of_log(l: &LogEvent) -> String {
+    l.ts.to_string()
+}
+
+#[test]
+fn prose_and_source_about_pjsip_are_not_pjsip_logs() {
+    // An issue's prose that names pjsip's files and quotes a line's text without its decor,
+    // and a C source file quoting pjsip's texts as format strings.
+    let prose = b"I use pjsua_core.c and sip_transport.c from 2.13.1 on iOS 16.5.1.\n\
+Since 15:54 the call fails: Making call with acc #0 to the PBX never returns.\n\
+The error is in pjsua_call.c  I think, or sip_transport.  Any idea?\n\
+Unable to open sound device: that is all I see.\n";
+    assert!(!sniff(prose));
+    let source = b"#define THIS_FILE \"pjsua_call.c\"\n\
+/* 2024-01-01 10:00:00 */\n\
+    PJ_LOG(4,(THIS_FILE, \"Making call with acc #%d to %.*s\", acc_id,\n\
+              (int)dest_uri->slen, dest_uri->ptr));\n\
+    PJ_LOG(1,(THIS_FILE, \"Error processing %d bytes packet from %s %s:%d %.*s:\\n\"\n\
+    status = pjsua_call_make_call(acct_id, &dest_uri, &call_opt, NULL, &msg_data, &call_id);\n";
+    assert!(!sniff(source));
+    // One record line alone is not enough, unless a sender and one of pjsip's texts both
+    // anchor it.
+    assert!(!sniff(b"12:00:01 [App] tsx0x17394a64  Some state\nplain text\n"));
+    assert!(sniff(
+        b"12:00:01 [App] sip_transport. Error processing 559 bytes packet\n"
+    ));
+}
+
+#[test]
+fn derived_app_decorations_give_the_recording_s_messages_and_evidence() {
+    // basic-call/callee.log in an app's decoration (fixtures/derive/derive.py wrap --style
+    // lumberjack|daytime), with its dumps and without them (message logging off): the same
+    // messages, and the same evidence lines at the same times, read by the learnt record
+    // prefix or, without dumps, by the anchors.
+    let (_, original) = fixture!("basic-call/callee.log");
+    let want = read(original);
+    let raws = |l: &PjsipLog| -> Vec<Vec<u8>> { msgs(l).iter().map(|m| m.raw().to_vec()).collect() };
+    let evidence = |l: &PjsipLog| -> Vec<(LogKind, String)> {
+        logs(l)
+            .iter()
+            .map(|e| (e.kind.clone(), time_of_log(e)[..8].to_string()))
+            .collect()
+    };
+    let derived: [(&str, &[u8]); 4] = [
+        fixture!("derive/basic-call.callee.lumberjack.derived.log"),
+        fixture!("derive/basic-call.callee.daytime.derived.log"),
+        fixture!("derive/basic-call.callee.lumberjack.no-dumps.derived.log"),
+        fixture!("derive/basic-call.callee.daytime.no-dumps.derived.log"),
+    ];
+    for (d, text) in derived {
+        let log = read(text);
+        assert_eq!(evidence(&log), evidence(&want), "{d}");
+        if d.contains("no-dumps") {
+            assert!(msgs(&log).is_empty(), "{d}");
+        } else {
+            assert_eq!(raws(&log), raws(&want), "{d}");
+        }
+    }
+}
+
+// ---- pjsip's own parse errors ----
+
+#[test]
+fn a_packet_pjsip_dropped_is_an_rx_message_with_pjsip_s_reason() {
+    // `Error processing 557 bytes packet from UDP …: PJSIP syntax error …:` then the packet and
+    // `-- end of packet.`, twice (the retransmission is cut by the excerpt).
+    let log = read(excerpt!("vialersiplib-11-xcodecolors-options-parse-error.log"));
+    let m = msgs(&log);
+    assert_eq!(m.len(), 2);
+    for m in &m {
+        assert_eq!(m.direction, Some(Direction::Rx));
+        assert_eq!(m.transport, Transport::Udp);
+        assert_eq!(m.src.as_deref(), Some("27.111.250.164:5060"));
+        assert_eq!(m.declared_len, Some(557));
+        assert_eq!(
+            m.stack_error.as_deref(),
+            Some("PJSIP syntax error exception when parsing '' header on line 5 col 35")
+        );
+        let p = m.parsed().expect("sipflow's grammar reads it");
+        assert_eq!(p.method(), Some("OPTIONS"));
+        assert!(p.raw().starts_with(b"OPTIONS sip:269@115.118.242.252:49675;ob SIP/2.0\r\n"));
+    }
+    assert_eq!((m[0].cut, m[1].cut), (None, Some(Cut::InputEdge)));
+    assert_eq!(m[0].raw().len(), 557);
+    assert_eq!(time_of(m[1]), "2016-12-29 12:07:17.118");
+    // The record cut by the input right after `Error processing 559 bytes packet`: an RX message
+    // with no text, cut by the input, still telling that pjsip dropped a packet.
+    let log = read(excerpt!("vialersiplib-51-cocoalumberjack-error-processing.log"));
+    let m = msgs(&log);
+    assert_eq!(m.len(), 1);
+    assert_eq!(
+        (m[0].direction, m[0].declared_len, m[0].cut, m[0].raw()),
+        (Some(Direction::Rx), Some(559), Some(Cut::InputEdge), &b""[..])
+    );
+    assert!(m[0].stack_error.is_some());
+    // Only the header sets it.
+    assert!(msgs(&run(&pj(CALLER))).iter().all(|m| m.stack_error.is_none()));
+}
+
+#[test]
+fn the_endpoint_s_record_of_a_dropped_packet_is_read_too() {
+    // sip_endpoint.c's form (no byte count): `Error processing packet from IP:PORT: reason
+    // [code N]:`. The lines are a real OPTIONS of the excerpt above, in this form.
+    let text = pj(r"
+12:07:16.117         sip_endpoint.c  Error processing packet from 27.111.250.164:5060: Missing required header(s)  (missing Call-ID) [code 171141]:
+|OPTIONS sip:269@115.118.242.252:49675;ob SIP/2.0
+|Via: SIP/2.0/UDP 27.111.250.164:5060;branch=z9hG4bK3e5b915b
+|CSeq: 102 OPTIONS
+|Content-Length: 0
+|
+
+-- end of packet.
+12:07:16.118           pjsua_core.c  .Next line
+");
+    let log = read(text.as_bytes());
+    let m = msgs(&log);
+    assert_eq!(m.len(), 1);
+    assert_eq!(
+        m[0].stack_error.as_deref(),
+        Some("Missing required header(s)  (missing Call-ID)")
+    );
+    assert_eq!((m[0].declared_len, m[0].cut), (None, None));
+    assert!(m[0].raw().ends_with(b"Content-Length: 0\r\n\r\n"));
+}
+
+#[test]
+fn a_dump_header_the_input_ends_inside_is_a_message_cut_by_the_input() {
+    // pjproject-3887 ends with `RX 647 bytes Response msg 407/REGISTER/cseq=20`: the header
+    // line itself is cut.
+    let log = read(excerpt!("pjproject-3887-tcp-register-two-contacts-407.log"));
+    let m = msgs(&log);
+    assert_eq!((log.dumps, m.len()), (2, 2));
+    assert_eq!(
+        (m[1].direction, m[1].declared_len, m[1].cut, m[1].raw()),
+        (Some(Direction::Rx), Some(647), Some(Cut::InputEdge), &b""[..])
+    );
+    assert_eq!(time_of(m[1]), "05:42:36.210");
+    assert!(m[1].stack_error.is_none());
+    // The same header followed by another line is not at the input's edge.
+    let mut text = excerpt!("pjproject-3887-tcp-register-two-contacts-407.log").to_vec();
+    text.extend_from_slice(b"05:42:36.211    pjsua_acc.c  .Next line\n");
+    let m = read(&text);
+    assert_eq!(msgs(&m)[1].cut, Some(Cut::Damaged));
+}
