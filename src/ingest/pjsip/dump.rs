@@ -699,6 +699,70 @@ fn declares_sdp(line: &[u8]) -> bool {
         && memmem::find(&line[colon..].to_ascii_lowercase(), b"application/sdp").is_some()
 }
 
+/// The lines an input starts with, before its first record or dump (bounded: the last
+/// [`LEAD_LINES`] of them), which may be the tail of a message.
+#[derive(Debug, Default)]
+pub(super) struct Lead {
+    /// (line number, start offset, bytes as cleaned).
+    lines: std::collections::VecDeque<(u32, usize, Vec<u8>)>,
+}
+
+/// Lines of a leading tail kept at most (a message of 64 KiB has fewer).
+const LEAD_LINES: usize = 1024;
+
+/// A message tail the input starts with.
+pub(super) struct Tail {
+    pub line: u32,
+    pub start: usize,
+    pub raw: Vec<u8>,
+}
+
+impl Lead {
+    pub fn push(&mut self, line: Line<'_>, clean: &[u8]) {
+        if self.lines.len() >= LEAD_LINES {
+            self.lines.pop_front();
+        }
+        self.lines.push_back((
+            line.no,
+            line.start,
+            clean.get(..MAX_LINE).unwrap_or(clean).to_vec(),
+        ));
+    }
+
+    /// The message tail at the end of these lines (each stripped of the continuation prefix
+    /// `cont`): the longest run of header lines (with their folded continuations), blank lines
+    /// and SDP lines before the end marker, if it holds a header line.
+    pub fn finish(self, cont: &Cont) -> Option<Tail> {
+        let mut run: Vec<(u32, usize, &[u8])> = Vec::new();
+        for (no, start, bytes) in self.lines.iter().rev() {
+            let Carry::Yes(text) = cont.carry(bytes) else {
+                break;
+            };
+            let bare = text.strip_suffix(b"\r").unwrap_or(text);
+            let fits = bare.trim_ascii().is_empty()
+                || is_header_line(bare)
+                || is_sdp_line(bare)
+                || bare.first().is_some_and(|b| *b == b' ' || *b == b'\t');
+            if !fits {
+                break;
+            }
+            run.push((*no, *start, text));
+        }
+        run.reverse();
+        // It starts at a header line (a line the input cut mid-way is not one yet).
+        let first = run
+            .iter()
+            .position(|(_, _, t)| is_header_line(t.strip_suffix(b"\r").unwrap_or(t)))?;
+        let run = &run[first..];
+        let (line, start, _) = *run.first()?;
+        let raw = rebuild(run.iter().map(|(_, _, t)| *t), true, None);
+        Some(Tail { line, start, raw })
+    }
+}
+
+/// The bytes of a line a leading tail keeps.
+const MAX_LINE: usize = 8 * 1024;
+
 /// The message bytes from its lines (see [`Dump::finish`]).
 fn rebuild<'a>(
     lines: impl Iterator<Item = &'a [u8]> + Clone,

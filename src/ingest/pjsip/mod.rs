@@ -181,6 +181,9 @@ struct Reader<'a> {
     /// A dump header the last non-blank line ended inside (see [`dump::partial_header`]): a
     /// message cut by the input's end if no other line follows.
     partial: Option<Partial>,
+    /// The lines read before the first record or dump, while no dump has been seen: the input
+    /// may start inside a message (see [`Reader::tail`]).
+    lead: Option<dump::Lead>,
     out: PjsipLog,
     emit: &'a mut dyn FnMut(Event),
 }
@@ -204,6 +207,7 @@ impl<'a> Reader<'a> {
             pending: Vec::new(),
             untimed: Vec::new(),
             partial: None,
+            lead: Some(dump::Lead::default()),
             out: PjsipLog::default(),
             emit,
         }
@@ -297,6 +301,13 @@ impl<'a> Reader<'a> {
             return;
         }
         let prefix = self.learnt.parse(&clean);
+        if let Some(lead) = self.lead.as_mut() {
+            if found.is_some() || prefix.is_some() {
+                self.lead = None;
+            } else {
+                lead.push(line, &clean);
+            }
+        }
         if self.dump.is_some() {
             if found.is_none() && prefix.is_none() && self.feed_dump(line, &clean) {
                 return;
@@ -380,9 +391,44 @@ impl<'a> Reader<'a> {
                 dump.end(line);
                 self.close_dump(Close::Ended);
             }
-            None if self.out.dumps == 0 => self.cont = Cont::of(&clean[..at], None),
+            None if self.out.dumps == 0 => {
+                self.cont = Cont::of(&clean[..at], None);
+                self.tail(line);
+            }
             None => {}
         }
+    }
+
+    /// The input starts inside a message: the header lines and body just before the first
+    /// `--end msg--` become a message event cut by the input's edge, without a start line (so it
+    /// counts as no message of any kind), whose Call-ID still joins it to its call.
+    fn tail(&mut self, end: Line<'_>) {
+        let Some(lead) = self.lead.take() else {
+            return;
+        };
+        let Some(t) = lead.finish(&self.cont) else {
+            return;
+        };
+        let (ts, timed) = self.now();
+        let error = crate::sip::ParseError {
+            message: "the input starts inside this message: its start line is not in the input"
+                .into(),
+            span: 0..0,
+        };
+        let m = MessageEvent {
+            ts,
+            origin: self.origin(t.line, t.start..end.end()),
+            direction: None,
+            transport: Default::default(),
+            src: None,
+            dst: None,
+            handle: None,
+            declared_len: None,
+            stack_error: None,
+            cut: Some(Cut::InputEdge),
+            msg: Err(crate::sip::Unparsed { raw: t.raw, error }),
+        };
+        self.push(Event::Message(m), timed);
     }
 
     /// Gives a line that is neither a record nor a dump header to the open dump; `false` if it

@@ -244,9 +244,15 @@ impl Learnt {
         let record = if unread().count() * 2 <= marks.len() {
             None
         } else if decors.is_empty() {
-            most_common(unread().filter_map(|d| RecordShape::of(trim_decor_end(d))).collect())
+            most_common(
+                unread()
+                    .filter_map(|d| RecordShape::of(trim_decor_end(d)))
+                    .collect(),
+            )
         } else {
-            unread().next().and_then(|d| RecordShape::of(trim_decor_end(d)))
+            unread()
+                .next()
+                .and_then(|d| RecordShape::of(trim_decor_end(d)))
         };
         Learnt {
             layout,

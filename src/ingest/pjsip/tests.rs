@@ -1480,14 +1480,18 @@ fn learnt_wrappers_of_real_excerpts() {
         b"INVITE sip:None@chunderm.gll.twilio.com;transport=TLS SIP/2.0\r\nVia: SIP/2.0/TLS"
     ));
     assert!(m[0].raw().ends_with(b"\r\nAllow: PRACK, INVITE, ACK, BYE, CANCEL, UPDATE, INFO, SUBSCRIBE, NOTIFY, REFER, MESSAGE, OPTIONS"));
-    // Android Studio, every line prefixed; the excerpt ends inside the next line's prefix.
+    // Android Studio, every line prefixed; the excerpt starts inside a 401's dump (its tail is
+    // a message without a start line) and ends inside the next line's prefix.
     let log = read(decor!("pjproject-3710-android-studio-logcat.log"));
     let m = msgs(&log);
     assert_eq!(
-        (m.len(), m[0].cut, m[0].raw()),
-        (1, Some(Cut::InputEdge), &b""[..])
+        (m.len(), m[1].cut, m[1].raw()),
+        (2, Some(Cut::InputEdge), &b""[..])
     );
-    assert_eq!(time_of(m[0]), "2023-09-20 09:58:08.477");
+    assert_eq!(time_of(m[1]), "2023-09-20 09:58:08.477");
+    assert_eq!((m[0].cut, m[0].direction), (Some(Cut::InputEdge), None));
+    assert!(m[0].raw().starts_with(b"Allow: INVITE,ACK,CANCEL,"));
+    assert!(m[0].raw().ends_with(b"Content-Length: 0\r\n\r\n"));
     // XcodeColors (ESC lost), `> ` quotes, doubled lines, an application time with `:mmm`.
     let log = read(decor!("vialersiplib-11-xcodecolors-quoted-doubled.log"));
     let m = msgs(&log);
@@ -1612,10 +1616,18 @@ fn records_inside_other_loggers_lines_are_found_by_their_senders_and_texts() {
     // shape reads the others (the first line also has a Markdown list number before it).
     let log = read(excerpt!("pjproject-3940-sound-device-day-decor.log"));
     let k = kinds(&log);
-    assert!(matches!(&k[..], [LogKind::MakingCall { account: 0, .. }, LogKind::SoundDevice]), "{k:?}");
+    assert!(
+        matches!(
+            &k[..],
+            [LogKind::MakingCall { account: 0, .. }, LogKind::SoundDevice]
+        ),
+        "{k:?}"
+    );
     assert_eq!(time_of_log(&logs(&log)[1]), "15:54:21.000");
     // CocoaLumberjack around pjsip's log callback, each line in Markdown backticks.
-    let log = read(excerpt!("vialersiplib-35-tcp-connect-refused-backticks.log"));
+    let log = read(excerpt!(
+        "vialersiplib-35-tcp-connect-refused-backticks.log"
+    ));
     let l = logs(&log);
     assert_eq!(
         kinds(&log),
@@ -1654,7 +1666,9 @@ Unable to open sound device: that is all I see.\n";
     assert!(!sniff(source));
     // One record line alone is not enough, unless a sender and one of pjsip's texts both
     // anchor it.
-    assert!(!sniff(b"12:00:01 [App] tsx0x17394a64  Some state\nplain text\n"));
+    assert!(!sniff(
+        b"12:00:01 [App] tsx0x17394a64  Some state\nplain text\n"
+    ));
     assert!(sniff(
         b"12:00:01 [App] sip_transport. Error processing 559 bytes packet\n"
     ));
@@ -1668,7 +1682,8 @@ fn derived_app_decorations_give_the_recording_s_messages_and_evidence() {
     // prefix or, without dumps, by the anchors.
     let (_, original) = fixture!("basic-call/callee.log");
     let want = read(original);
-    let raws = |l: &PjsipLog| -> Vec<Vec<u8>> { msgs(l).iter().map(|m| m.raw().to_vec()).collect() };
+    let raws =
+        |l: &PjsipLog| -> Vec<Vec<u8>> { msgs(l).iter().map(|m| m.raw().to_vec()).collect() };
     let evidence = |l: &PjsipLog| -> Vec<(LogKind, String)> {
         logs(l)
             .iter()
@@ -1698,7 +1713,9 @@ fn derived_app_decorations_give_the_recording_s_messages_and_evidence() {
 fn a_packet_pjsip_dropped_is_an_rx_message_with_pjsip_s_reason() {
     // `Error processing 557 bytes packet from UDP …: PJSIP syntax error …:` then the packet and
     // `-- end of packet.`, twice (the retransmission is cut by the excerpt).
-    let log = read(excerpt!("vialersiplib-11-xcodecolors-options-parse-error.log"));
+    let log = read(excerpt!(
+        "vialersiplib-11-xcodecolors-options-parse-error.log"
+    ));
     let m = msgs(&log);
     assert_eq!(m.len(), 2);
     for m in &m {
@@ -1712,23 +1729,37 @@ fn a_packet_pjsip_dropped_is_an_rx_message_with_pjsip_s_reason() {
         );
         let p = m.parsed().expect("sipflow's grammar reads it");
         assert_eq!(p.method(), Some("OPTIONS"));
-        assert!(p.raw().starts_with(b"OPTIONS sip:269@115.118.242.252:49675;ob SIP/2.0\r\n"));
+        assert!(
+            p.raw()
+                .starts_with(b"OPTIONS sip:269@115.118.242.252:49675;ob SIP/2.0\r\n")
+        );
     }
     assert_eq!((m[0].cut, m[1].cut), (None, Some(Cut::InputEdge)));
     assert_eq!(m[0].raw().len(), 557);
     assert_eq!(time_of(m[1]), "2016-12-29 12:07:17.118");
     // The record cut by the input right after `Error processing 559 bytes packet`: an RX message
     // with no text, cut by the input, still telling that pjsip dropped a packet.
-    let log = read(excerpt!("vialersiplib-51-cocoalumberjack-error-processing.log"));
+    let log = read(excerpt!(
+        "vialersiplib-51-cocoalumberjack-error-processing.log"
+    ));
     let m = msgs(&log);
     assert_eq!(m.len(), 1);
     assert_eq!(
         (m[0].direction, m[0].declared_len, m[0].cut, m[0].raw()),
-        (Some(Direction::Rx), Some(559), Some(Cut::InputEdge), &b""[..])
+        (
+            Some(Direction::Rx),
+            Some(559),
+            Some(Cut::InputEdge),
+            &b""[..]
+        )
     );
     assert!(m[0].stack_error.is_some());
     // Only the header sets it.
-    assert!(msgs(&run(&pj(CALLER))).iter().all(|m| m.stack_error.is_none()));
+    assert!(
+        msgs(&run(&pj(CALLER)))
+            .iter()
+            .all(|m| m.stack_error.is_none())
+    );
 }
 
 #[test]
@@ -1766,7 +1797,12 @@ fn a_dump_header_the_input_ends_inside_is_a_message_cut_by_the_input() {
     assert_eq!((log.dumps, m.len()), (2, 2));
     assert_eq!(
         (m[1].direction, m[1].declared_len, m[1].cut, m[1].raw()),
-        (Some(Direction::Rx), Some(647), Some(Cut::InputEdge), &b""[..])
+        (
+            Some(Direction::Rx),
+            Some(647),
+            Some(Cut::InputEdge),
+            &b""[..]
+        )
     );
     assert_eq!(time_of(m[1]), "05:42:36.210");
     assert!(m[1].stack_error.is_none());
@@ -1775,4 +1811,67 @@ fn a_dump_header_the_input_ends_inside_is_a_message_cut_by_the_input() {
     text.extend_from_slice(b"05:42:36.211    pjsua_acc.c  .Next line\n");
     let m = read(&text);
     assert_eq!(msgs(&m)[1].cut, Some(Cut::Damaged));
+}
+
+// ---- an excerpt that starts inside a dump ----
+
+#[test]
+fn a_leading_tail_with_header_lines_is_a_message_without_a_start_line() {
+    // pjproject-2342 starts inside a 200/INVITE dump (its Call-ID and CSeq in the tail), then
+    // pjsip's line for the 200's retransmission and its TX, cut by the excerpt.
+    let log = read(excerpt!("pjproject-2342-tcp-200ok-retransmit-no-ack.log"));
+    let m = msgs(&log);
+    assert_eq!(m.len(), 2);
+    let tail = m[0];
+    assert_eq!(
+        (
+            tail.cut,
+            tail.direction,
+            tail.declared_len,
+            tail.handle.as_deref()
+        ),
+        (Some(Cut::InputEdge), None, None, None)
+    );
+    assert!(
+        tail.parsed().is_none(),
+        "no start line: no message of any kind"
+    );
+    assert!(
+        tail.raw()
+            .starts_with(b"Via: SIP/2.0/UDP 216.115.69.132;branch=")
+    );
+    assert!(
+        tail.raw()
+            .windows(39)
+            .any(|w| w == b"Call-ID: 157290149_83336707@207.223.78.")
+    );
+    assert!(tail.raw().ends_with(b"a=fmtp:101 0-16\r\n"));
+    assert_eq!(tail.origin.line(), Some(1));
+    // It takes the first time the input shows.
+    assert_eq!(time_of(tail), "16:35:48.296");
+    assert_eq!(
+        kinds(&log),
+        [LogKind::Retransmit {
+            request: false,
+            method: "INVITE".into(),
+            status: Some(200),
+            cseq: 189913,
+            count: 3,
+        }]
+    );
+    assert_eq!(m[1].cut, Some(Cut::InputEdge));
+    // The same tail from our recording (fixtures/derive/run.sh, `retx`): header lines only
+    // from the Via line on, the prefix-less records after the end marker are not part of it.
+    let (_, text) = fixture!("derive/missing-ack.callee.retransmit-3.derived.log");
+    let log = read(text);
+    let m = msgs(&log);
+    assert_eq!(m.len(), 2);
+    assert!(m[0].raw().starts_with(b"Via: SIP/2.0/UDP 127.0.0.1:5601;"));
+    assert!(m[0].raw().ends_with(b"\r\n"));
+    assert_eq!(m[0].cut, Some(Cut::InputEdge));
+    // Prose before the tail is not part of it, and a tail of prose alone is no message.
+    let mut text = b"Here is my log:\n".to_vec();
+    text.extend_from_slice(excerpt!("pjproject-2342-tcp-200ok-retransmit-no-ack.log"));
+    assert_eq!(msgs(&read(&text))[0].raw(), tail.raw());
+    assert!(msgs(&read(b"I see this:\nno idea why\n\n--end msg--\n")).is_empty());
 }
