@@ -21,7 +21,7 @@ use regex::bytes::Regex;
 
 use super::line::{Carry, Cont, Line, Shape, strip_ansi};
 use crate::event::{Cut, Direction, Timestamp, Transport};
-use crate::sip::{ParseError, SipMessage, Unparsed};
+use crate::sip::{HeaderName, IssueKind, ParseError, ParseIssue, SipMessage, Unparsed};
 
 /// Body bytes collected for a dump beyond its declared size before the dump is given up as
 /// unterminated (its remaining lines are then read as ordinary lines).
@@ -643,6 +643,16 @@ impl Dump {
     }
 
     fn finish_collapsed(self) -> Finished {
+        let lines: Vec<&[u8]> = self.lines().collect();
+        if let Some(msg) = recover_collapsed(&lines) {
+            // Damaged: the line breaks were rebuilt, but a break the paste kept inside a value,
+            // or a space it turned into one, cannot be told.
+            return Finished {
+                msg: Ok(msg),
+                cut: Some(Cut::Damaged),
+                dump: self,
+            };
+        }
         let mut raw = Vec::with_capacity(self.collected);
         for (i, line) in self.lines().enumerate() {
             if i > 0 {
@@ -665,6 +675,113 @@ impl Dump {
             dump: self,
         }
     }
+}
+
+/// ` Name: ` where a collapsed paste joined two header lines.
+static COLLAPSED_HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?-u)(?:^| )([A-Za-z][A-Za-z0-9!%'*+.`~_-]*) ?: ").expect("static regex")
+});
+
+/// Where the well-known SIP header names (the grammar's own table, [`HeaderName::from_name`]:
+/// full names, and compact forms in a message whose first header is compact) start headers in
+/// a collapsed header block; `None` unless the block starts with one.
+fn collapsed_headers(block: &[u8]) -> Option<Vec<usize>> {
+    let known = |name: &[u8], compact: bool| {
+        let name = std::str::from_utf8(name).unwrap_or("");
+        HeaderName::from_name(name) != HeaderName::Other && (compact || name.len() > 1)
+    };
+    let first = COLLAPSED_HEADER.captures(block)?;
+    let first_name = first.get(1)?;
+    if first_name.start() != 0 {
+        return None;
+    }
+    let compact = first_name.len() == 1;
+    if !known(first_name.as_bytes(), compact) {
+        return None;
+    }
+    let mut starts = Vec::new();
+    let mut at = 0;
+    while let Some(c) = COLLAPSED_HEADER.captures_at(block, at) {
+        let Some(name) = c.get(1) else { break };
+        if known(name.as_bytes(), compact) {
+            starts.push(name.start());
+        }
+        at = name.end();
+    }
+    Some(starts)
+}
+
+/// The message of a dump whose line breaks a paste collapsed into spaces, when they can be put
+/// back without doubt: the start line ends at ` SIP/2.0 ` (a request) or at the first header (a
+/// response's reason phrase), and a header starts at each ` Name: ` of a well-known header
+/// name. The header block runs to the first blank line (a Markdown quote marker `>` aside);
+/// what follows is the body, its lines as they are. Lines the paste still broke are joined as
+/// they are, with a space before a line that starts a header. No header is made up: a name
+/// outside the table stays in the value before it. The message notes how it was read.
+fn recover_collapsed(lines: &[&[u8]]) -> Option<SipMessage> {
+    let bare = |l: &[u8]| -> Vec<u8> {
+        let l = l.strip_suffix(b"\r").unwrap_or(l);
+        l.trim_ascii_end().to_vec()
+    };
+    let unquote = |l: &[u8]| -> Vec<u8> {
+        let l = bare(l);
+        let q = l
+            .strip_prefix(b">")
+            .map(|r| r.strip_prefix(b" ").unwrap_or(r));
+        q.map_or(l.clone(), <[u8]>::to_vec)
+    };
+    let end = lines
+        .iter()
+        .position(|l| unquote(l).is_empty())
+        .unwrap_or(lines.len());
+    let mut block: Vec<u8> = Vec::new();
+    for l in &lines[..end] {
+        let l = bare(l);
+        let starts_header = collapsed_headers(&l).is_some_and(|s| s.first() == Some(&0));
+        if !block.is_empty() && starts_header {
+            block.push(b' ');
+        }
+        block.extend_from_slice(&l);
+    }
+    // The start line.
+    let (start_line, rest) = if block.starts_with(b"SIP/2.0 ") {
+        let h = COLLAPSED_HEADER
+            .captures_iter(&block)
+            .filter_map(|c| c.get(1))
+            .find(|n| {
+                HeaderName::from_name(std::str::from_utf8(n.as_bytes()).unwrap_or(""))
+                    != HeaderName::Other
+            })?;
+        (&block[..h.start().checked_sub(1)?], &block[h.start()..])
+    } else {
+        let at = memmem::find(&block, b" SIP/2.0 ")?;
+        (&block[..at + 8], &block[at + 9..])
+    };
+    let starts = collapsed_headers(rest)?;
+    let mut raw = start_line.to_vec();
+    for (i, &s) in starts.iter().enumerate() {
+        let e = starts.get(i + 1).map_or(rest.len(), |&n| n - 1);
+        raw.extend_from_slice(b"\r\n");
+        raw.extend_from_slice(rest.get(s..e)?.trim_ascii_end());
+    }
+    raw.extend_from_slice(b"\r\n");
+    if end < lines.len() {
+        raw.extend_from_slice(b"\r\n");
+        let body: Vec<Vec<u8>> = lines[end + 1..].iter().map(|l| unquote(l)).collect();
+        raw.extend_from_slice(&body.join(&b"\r\n"[..]));
+    }
+    let mut msg = SipMessage::parse_owned(raw).ok()?;
+    let headers = starts.len();
+    msg.add_issue(ParseIssue {
+        kind: IssueKind::Recovered,
+        message: format!(
+            "read from a paste that collapsed the line breaks into spaces: its {headers} \
+             header(s) were split at well-known header names, so bytes may differ from the \
+             message sent"
+        ),
+        span: 0..0,
+    });
+    Some(msg)
 }
 
 /// A header line: a token (RFC 3261 `token`, starting with a letter as every header name does:
