@@ -249,3 +249,42 @@ fn missing_ack_from_pjsip_s_retransmission_lines() {
         );
     }
 }
+
+/// An outgoing call whose INVITE the excerpt cuts before its Call-ID: its `Making call` and
+/// `initializing media` lines are still printed, in file order, whole and windowed.
+#[test]
+fn lines_of_a_call_whose_invite_has_no_call_id_are_kept() {
+    let rel = "fixtures/pjsip-decors/vialersiplib-11-xcodecolors-quoted-doubled.log";
+    for args in [
+        &["events"][..],
+        &["events", "--limit", "window-events=4"][..],
+    ] {
+        let mut argv = args.to_vec();
+        argv.push(rel);
+        let run = sipflow(&argv);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let events: Vec<serde_json::Value> = run
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("JSON line"))
+            .collect();
+        let seen: Vec<(String, u64)> = events
+            .iter()
+            .map(|e| {
+                (
+                    e["log"]["type"].as_str().unwrap_or("message").to_string(),
+                    e["line"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("making_call".to_string(), 2),
+                ("call_media_init".to_string(), 12),
+                ("message".to_string(), 20)
+            ],
+            "{args:?}"
+        );
+    }
+}
