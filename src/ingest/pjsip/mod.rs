@@ -8,7 +8,11 @@
 //! `line::Cont`); log time with midnight rollover, and the first time shown for lines read
 //! before it (`clock`); `TX`/`RX` message dumps: found anywhere on a line, their exact bytes
 //! rebuilt from pastes that lost CRs, doubled or collapsed line ends, the reason one is
-//! incomplete ([`crate::event::Cut`]), and dumps interrupted by other lines (`dump`); the local
+//! incomplete ([`crate::event::Cut`]), and dumps interrupted by other lines (`dump`), also
+//! pjsip's records of packets it could not parse (`Error processing … packet`, read as RX
+//! messages with [`MessageEvent::stack_error`]), a dump header the input ends inside, and the
+//! tail of a dump the input starts inside (a message without a start line); records found
+//! inside other loggers' lines by well-known senders and pjsip's texts (`anchor`); the local
 //! address of each dump (`local`); and the table of evidence lines that become [`LogEvent`]s
 //! (`evidence`). Does not own: SIP grammar (each dump body goes to
 //! [`crate::sip::SipMessage::parse`]), reading or sniffing files in general

@@ -1713,7 +1713,7 @@ fn records_inside_other_loggers_lines_are_found_by_their_senders_and_texts() {
         ),
         "{k:?}"
     );
-    assert_eq!(time_of_log(&logs(&log)[1]), "15:54:21.000");
+    assert_eq!(time_of_log(logs(&log)[1]), "15:54:21.000");
     // CocoaLumberjack around pjsip's log callback, each line in Markdown backticks.
     let log = read(excerpt!(
         "vialersiplib-35-tcp-connect-refused-backticks.log"
