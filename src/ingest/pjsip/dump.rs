@@ -56,8 +56,8 @@ static COLLAPSED: LazyLock<Regex> = LazyLock::new(|| {
 
 /// pjsip's record of a packet it could not parse and dropped (sip_transport.c):
 /// `Error processing 557 bytes packet from UDP 27.111.250.164:5060 : PJSIP syntax error
-/// exception when parsing '' header on line 5 col 35:` (no transport name before 2.x's TCP
-/// support), then the packet's text and `-- end of packet.`.
+/// exception when parsing '' header on line 5 col 35:` (older versions print no transport
+/// name), then the packet's text and `-- end of packet.`.
 static ERROR_HEADER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?-u)^Error processing ([0-9]+) bytes packet from (?:([A-Za-z][A-Za-z0-9]*) )?([^ ]+) : (.+?):[ \t]*$",
