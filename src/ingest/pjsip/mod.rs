@@ -295,16 +295,15 @@ impl<'a> Reader<'a> {
     fn line(&mut self, line: Line<'_>) {
         let clean = clean_head(line.bytes);
         let found = find_header(&clean);
+        let end = found.is_none().then(|| dump::end_marker(&clean)).flatten();
+        let prefix = end.is_none().then(|| self.learnt.parse(&clean)).flatten();
         if !clean.trim_ascii().is_empty() {
-            self.partial_header(line, &clean, found.is_some());
+            self.partial_header(line, &clean, found.is_some(), prefix.is_some());
         }
-        if found.is_none()
-            && let Some(at) = dump::end_marker(&clean)
-        {
+        if let Some(at) = end {
             self.end_marker(line, &clean, at);
             return;
         }
-        let prefix = self.learnt.parse(&clean);
         if let Some(lead) = self.lead.as_mut() {
             if found.is_some() || prefix.is_some() {
                 self.lead = None;
@@ -329,13 +328,16 @@ impl<'a> Reader<'a> {
     }
 
     /// A line that is not blank: a partial dump header seen before is not at the input's end
-    /// (it stays the line it was read as); this line may be one.
-    fn partial_header(&mut self, line: Line<'_>, clean: &[u8], whole: bool) {
+    /// (it stays the line it was read as); this line may be one (`whole`: it holds a whole dump
+    /// header; `record`: it has a record prefix).
+    fn partial_header(&mut self, line: Line<'_>, clean: &[u8], whole: bool, record: bool) {
         if let Some(p) = self.partial.take() {
             // A record stopped inside its header for no visible reason.
             self.partial_message(p, Some(Cut::Damaged));
         }
-        if whole {
+        // Inside an open dump, only a record's line starts a new record (a message body may
+        // quote a log).
+        if whole || (self.dump.is_some() && !record) {
             return;
         }
         if let Some((at, header)) = dump::partial_header(clean) {
