@@ -362,6 +362,19 @@ pub enum LogKind {
     /// A capture's TLS connection that completed its handshake and carried data, to a server
     /// whose handshake had failed before in the same capture (surfaced only then).
     TlsEstablished { peer: String },
+    /// A transaction sent its message again (`Retransmiting Response msg 200/INVITE/cseq=1
+    /// (tdta0x…), count=3, restart?=1`; pjsip spells it `Retransmitting` in later versions).
+    /// `count` is pjsip's count before this retransmission: 0 for the first.
+    Retransmit {
+        /// A request's retransmission (a response's otherwise).
+        request: bool,
+        /// The request's method, or the method the response answers.
+        method: String,
+        /// The response's status code.
+        status: Option<u16>,
+        cseq: u32,
+        count: u32,
+    },
 }
 
 /// Why a DNS lookup failed.

@@ -203,7 +203,9 @@ impl Builder {
                 }
                 self.owner_of(msg, wire, m.ts)
             }
-            Err(u) => call_id_in_raw(&u.raw).and_then(|id| self.owner_by_id(&id)),
+            Err(u) => call_id_in_raw(&u.raw)
+                .and_then(|id| self.owner_by_id(&id))
+                .or_else(|| self.owner_of_tail(m, wire)),
         };
         self.model.messages.push(w);
         self.model.message_owner.push(owner);
@@ -322,6 +324,42 @@ impl Builder {
         }
     }
 
+    /// The call or flow of a message the input starts inside (a log excerpt that starts in a
+    /// dump): no start line, but its header lines name the Call-ID, the CSeq method and the
+    /// caller's tag, which is enough to open its call when nothing else has. It counts as no
+    /// message of any kind.
+    fn owner_of_tail(&mut self, m: &MessageEvent, wire: usize) -> Option<Owner> {
+        let raw = m.raw();
+        let first = raw.split(|&b| b == b'\n').next()?;
+        if m.cut != Some(crate::event::Cut::InputEdge) || !header_line(first) {
+            return None;
+        }
+        let call_id = call_id_in_raw(raw)?;
+        let method = header_in_raw(raw, &["cseq"])?
+            .split_whitespace()
+            .nth(1)?
+            .to_string();
+        if call::is_call_method(&method) {
+            let from_tag = header_in_raw(raw, &["from", "f"]).and_then(|f| {
+                crate::sip::NameAddr::parse(&f)?
+                    .param("tag")
+                    .map(str::to_string)
+            });
+            let c = self.model.calls.len();
+            self.model
+                .calls
+                .push(Call::new(c + 1, call_id.clone(), from_tag, wire, m.ts));
+            self.calls_by_id.entry(call_id).or_default().push(c);
+            return Some(Owner::Call(c));
+        }
+        let f = self.model.flows.len();
+        self.flows_by_id.insert(call_id.clone(), f);
+        self.model
+            .flows
+            .push(Flow::new(f + 1, call_id, method, wire, m.ts));
+        Some(Owner::Flow(f))
+    }
+
     fn owner_by_id(&self, call_id: &str) -> Option<Owner> {
         if let Some(calls) = self.calls_by_id.get(call_id) {
             return calls.first().map(|&c| Owner::Call(c));
@@ -332,12 +370,32 @@ impl Builder {
 
 /// The Call-ID of a message that did not parse, found by a plain line scan.
 fn call_id_in_raw(raw: &[u8]) -> Option<String> {
+    header_in_raw(raw, &["call-id", "i"])
+}
+
+/// The first value of a header (any of `names`, compared without case) in a message that did
+/// not parse, found by a plain line scan.
+fn header_in_raw(raw: &[u8], names: &[&str]) -> Option<String> {
     raw.split(|&b| b == b'\n').find_map(|line| {
         let line = String::from_utf8_lossy(line);
         let (name, value) = line.split_once(':')?;
         let name = name.trim();
-        (name.eq_ignore_ascii_case("call-id") || name == "i")
+        names
+            .iter()
+            .any(|n| name.eq_ignore_ascii_case(n))
             .then(|| value.trim().to_string())
             .filter(|v| !v.is_empty())
     })
+}
+
+/// `Name: value` (a token, a colon): a header line, not a start line.
+fn header_line(line: &[u8]) -> bool {
+    let name = line
+        .iter()
+        .take_while(|&&b| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b))
+        .count();
+    name > 0
+        && line
+            .get(name..)
+            .is_some_and(|r| r.trim_ascii_start().starts_with(b":"))
 }

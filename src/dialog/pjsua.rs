@@ -151,6 +151,13 @@ impl<O: Copy, E> Binder<O, E> {
         if let (Some(_), true) = (owner, sent) {
             r.to_owner.extend(self.lookups.drain(..).map(|(e, _)| e));
         }
+        // A sent INVITE whose call cannot be known (cut before its Call-ID): the lines held for
+        // it are its own, and go to no call rather than to the next call's INVITE.
+        if owner.is_none() && initial == Some(Some(Direction::Tx)) {
+            r.unowned
+                .extend(self.outgoing.take().map(|(e, _)| e).unwrap_or_default());
+            return r;
+        }
         let (Some(o), Some(direction)) = (owner, initial) else {
             return r;
         };
@@ -246,6 +253,16 @@ impl<O: Copy, E> Binder<O, E> {
     }
 }
 
+/// Whether a message is a call's initial INVITE (`Some(direction)`): a parsed INVITE without a
+/// To tag, or a sent INVITE cut before its headers could tell (its call unknown).
+pub(super) fn initial_invite(m: &crate::event::MessageEvent) -> Option<Option<Direction>> {
+    let initial = match m.parsed() {
+        Some(p) => p.method() == Some("INVITE") && p.to().is_some_and(|t| t.tag().is_none()),
+        None => m.direction == Some(Direction::Tx) && m.raw().starts_with(b"INVITE "),
+    };
+    initial.then_some(m.direction)
+}
+
 /// Whether a message is a request this input sent (a capture cannot tell: any request), which
 /// a DNS lookup just before it may have been made for. Not an ACK: it goes where its INVITE
 /// went.
@@ -268,13 +285,8 @@ pub fn link(model: &mut Model) {
             Event::Message(m) => {
                 let owner = model.event_owner[i];
                 let parsed = m.parsed();
-                let initial = parsed
-                    .is_some_and(|p| {
-                        owner.and_then(call_of).is_some()
-                            && p.method() == Some("INVITE")
-                            && p.to().is_some_and(|t| t.tag().is_none())
-                    })
-                    .then_some(m.direction);
+                let initial = initial_invite(m)
+                    .filter(|_| owner.is_none() || owner.and_then(call_of).is_some());
                 let sent = parsed.is_some_and(|p| sent_request(p, m.direction));
                 let r = st.message(owner, initial, sent, m.ts);
                 if let Some(o) = owner {
@@ -324,5 +336,32 @@ pub fn link(model: &mut Model) {
     }
     for flow in &mut model.flows {
         flow.log_events.sort_unstable();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Timestamp;
+
+    #[test]
+    fn lines_held_for_an_invite_cut_before_its_call_id_go_to_no_call() {
+        // `Making call …` and `Call 0: initializing media..` wait for their TX INVITE; that
+        // INVITE is cut before its Call-ID (no owner): they are let go, not bound to the next
+        // call's INVITE.
+        let mut b: Binder<u32, &str> = Binder::default();
+        let ts = Timestamp::default();
+        let making = LogKind::MakingCall {
+            account: 0,
+            target: "sip:260@example.com".into(),
+        };
+        assert!(matches!(b.log(&making, "making", |_| true).0, Route::Held(v) if v.is_empty()));
+        let media = LogKind::CallMediaInit { call: 0 };
+        assert!(matches!(b.log(&media, "media", |_| true).0, Route::Held(v) if v.is_empty()));
+        let r = b.message(None, Some(Some(Direction::Tx)), true, ts);
+        assert_eq!(r.unowned, ["making", "media"]);
+        let r = b.message(Some(7), Some(Some(Direction::Tx)), true, ts);
+        assert!(r.to_owner.is_empty() && r.ids.is_empty());
+        assert!(b.drain().is_empty());
     }
 }

@@ -29,7 +29,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use miette::Diagnostic;
 
 use super::call_id_in_raw;
-use super::pjsua::{Binder, Kind, Route, route_kind, sent_request};
+use super::pjsua::{Binder, Kind, Route, initial_invite, route_kind, sent_request};
 use crate::event::{Event, Timestamp};
 
 /// Log time without an event after which a group that is not an established call closes.
@@ -333,6 +333,16 @@ impl Windows {
             None => call_id_in_raw(m.raw()),
         };
         let Some(call_id) = call_id else {
+            // A sent INVITE cut before its Call-ID: the lines held for its call go with it.
+            let r = self.pjsua.entry(m.origin.input).or_default().message(
+                None,
+                initial_invite(m),
+                false,
+                m.ts,
+            );
+            for (s, e) in r.unowned {
+                self.unbound(s, e);
+            }
             self.unbound(seq, ev);
             return;
         };
@@ -349,12 +359,7 @@ impl Windows {
             None => self.open_group(call_id, m.ts),
         };
         let input = m.origin.input;
-        let initial = m
-            .parsed()
-            .is_some_and(|p| {
-                p.method() == Some("INVITE") && p.to().is_some_and(|t| t.tag().is_none())
-            })
-            .then_some(m.direction);
+        let initial = initial_invite(m);
         let sent = m.parsed().is_some_and(|p| sent_request(p, m.direction));
         let r = self
             .pjsua

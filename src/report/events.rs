@@ -46,6 +46,10 @@ enum Body<'a> {
         bytes: usize,
         truncated: bool,
         parse_error: Option<String>,
+        /// What the logging stack said when it dropped the message (pjsip's `Error processing
+        /// … packet`), only when it did.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stack_error: Option<&'a str>,
     },
     Log {
         sender: &'a str,
@@ -89,6 +93,7 @@ pub fn write_jsonl(ctx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
                         bytes: m.raw().len(),
                         truncated: m.truncated(),
                         parse_error: m.msg.as_ref().err().map(|u| u.error.message.clone()),
+                        stack_error: m.stack_error.as_deref(),
                     },
                 )
             }

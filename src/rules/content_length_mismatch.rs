@@ -91,7 +91,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let Some(issue) = m.issues().iter().find(|i| match i.kind {
             IssueKind::ContentLengthMismatch => true,
             IssueKind::BadHeaderValue => cl_spans.contains(&i.span),
-            IssueKind::BadHeaderLine => false,
+            IssueKind::BadHeaderLine | IssueKind::Recovered => false,
         }) else {
             continue;
         };

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use crate::dialog::{Call, Owner};
-use crate::event::{Direction, Event, Timestamp};
+use crate::event::{Direction, Event, LogEvent, LogKind, Timestamp};
 use crate::rules::{Context, Finding, Rule, Scope, Severity};
 use crate::sip::SipMessage;
 
@@ -27,6 +27,12 @@ without an ACK before it, or the input ends before the ACK was due; and a 2xx wh
 sent but never reached the answerer (it kept retransmitting its 2xx and finally hung up with
 cause 408: the ACK went to the wrong address). `## Severity` says how sure each case is.
 
+pjsip logs each retransmission (`Retransmiting Response msg 200/INVITE/cseq=N (tdta…),
+count=C`; `Retransmitting` in later versions, `count` from 0). The rule reads those lines too:
+they show the 2xx resent when its dumps are cut or outside an excerpt (one that starts inside
+the 2xx dump and ends at its next retransmission), and their count tells how long the answerer
+has been waiting (Timer G: 0.5 s, 1 s, 2 s, then every 4 s after the first send).
+
 A 2xx that was never retransmitted, in an input that goes on after it with no BYE from the
 answerer, is not reported: nothing shows the answerer was waiting, and the ACK may just be
 missing from a partial capture. When the answerer's own log is among the inputs and shows the
@@ -41,7 +47,9 @@ at the same moment. Until then the callee keeps retransmitting the 200.
 - **error** when the failure is in the trace: the answerer retransmitted the 2xx and the input
   covers the 64×T1 = 32 s it waits, it gave up and sent BYE (after 32 s, or with a timeout
   Reason after resending the 2xx), or an ACK was sent but the answerer's own log or
-  retransmissions show it never arrived;
+  retransmissions show it never arrived. The time covered counts from the first send, which
+  pjsip's retransmission count dates when the input starts later (`count=9` is 31.5 s after
+  it);
 - **warning** when the 2xx was retransmitted but the input ends before the 32 s are over (the
   answerer is visibly waiting; the drop is not yet in the trace), or when the other side sent
   BYE in the dialog with no ACK before it (the ACK would have gone the same way);
@@ -97,6 +105,8 @@ const HELP: &str = "make sure the caller sends the ACK for a 2xx to the 200's Co
 const T1_MS: i64 = 500;
 /// How long a UAS retransmits a 2xx before giving up on the ACK (64×T1).
 const ACK_WAIT_MS: i64 = 64 * T1_MS;
+/// RFC 3261 T2: Timer G's cap.
+const T2_MS: i64 = 4000;
 
 /// One parsed wire message of a call.
 struct Seen<'a> {
@@ -119,6 +129,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 })
             })
             .collect();
+        let lines = retransmissions(ctx, call);
         let mut done: BTreeSet<(u32, Option<&str>)> = BTreeSet::new();
         for (i, s) in msgs.iter().enumerate() {
             let Some(code) = s.msg.status().filter(|c| (200..300).contains(c)) else {
@@ -137,11 +148,134 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 seq: cseq.seq,
                 tag,
             };
-            if let Some(f) = judge(ctx, ci, call, &msgs, &answer) {
+            if let Some(f) = judge(ctx, ci, call, &msgs, &answer, &lines) {
+                out.push(f);
+            }
+        }
+        // 2xx retransmissions that only the log's lines show (the dumps of the 2xx are cut or
+        // outside the input).
+        let judged: BTreeSet<u32> = done.iter().map(|(seq, _)| *seq).collect();
+        let mut seqs: Vec<(u32, u16)> = lines
+            .iter()
+            .map(|l| (l.seq, l.code))
+            .filter(|(seq, _)| !judged.contains(seq))
+            .collect();
+        seqs.sort_unstable();
+        seqs.dedup_by_key(|(seq, _)| *seq);
+        for (seq, code) in seqs {
+            if let Some(f) = judge_lines(ctx, ci, &msgs, seq, code, &lines) {
                 out.push(f);
             }
         }
     }
+}
+
+/// pjsip's `Retransmiting Response msg 2xx/INVITE/cseq=N (tdta…), count=C` line, bound to a
+/// call.
+struct Resent {
+    event: usize,
+    ts: Timestamp,
+    code: u16,
+    seq: u32,
+    /// pjsip's count: 0 for the first retransmission.
+    count: u32,
+}
+
+impl Resent {
+    /// When the 2xx was first sent, at the latest: Timer G doubles from T1 up to T2 (4 s) after
+    /// each send, and this is retransmission `count + 1`.
+    fn first_sent(&self) -> Timestamp {
+        let waited: i64 = (0..=self.count.min(64))
+            .map(|i| (T1_MS << i.min(3)).min(T2_MS))
+            .sum();
+        Timestamp {
+            micros: self.ts.micros - waited * 1000,
+            ..self.ts
+        }
+    }
+}
+
+/// The call's lines that show a 2xx to an INVITE retransmitted.
+fn retransmissions(ctx: &Context<'_>, call: &Call) -> Vec<Resent> {
+    call.log_events
+        .iter()
+        .filter_map(|&e| match &ctx.model.events[e] {
+            Event::Log(LogEvent {
+                ts,
+                kind:
+                    LogKind::Retransmit {
+                        request: false,
+                        method,
+                        status: Some(code @ 200..=299),
+                        cseq,
+                        count,
+                    },
+                ..
+            }) if method == "INVITE" => Some(Resent {
+                event: e,
+                ts: *ts,
+                code: *code,
+                seq: *cseq,
+                count: *count,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A 2xx whose retransmissions only the log lines show: no ACK for it in the call means the
+/// answerer is waiting; an error once the input covers 64×T1 since it was first sent.
+fn judge_lines(
+    ctx: &Context<'_>,
+    ci: usize,
+    msgs: &[Seen<'_>],
+    seq: u32,
+    code: u16,
+    lines: &[Resent],
+) -> Option<Finding> {
+    let acked = msgs
+        .iter()
+        .any(|s| s.msg.method() == Some("ACK") && s.msg.cseq().is_some_and(|c| c.seq == seq));
+    let mine: Vec<&Resent> = lines
+        .iter()
+        .filter(|l| l.seq == seq && l.code == code)
+        .collect();
+    let last = *mine.iter().max_by_key(|l| (l.count, l.ts))?;
+    if acked {
+        return None;
+    }
+    let first = mine.iter().map(|l| l.first_sent()).min()?;
+    let input = ctx.model.events[last.event].origin().input;
+    let covered = first.ms_until(ctx.seen_until([input]).unwrap_or(last.ts));
+    let resent = last.count + 1;
+    let what = format!("{code} to the INVITE (CSeq {seq})");
+    let (severity, message) = if covered >= ACK_WAIT_MS - T1_MS {
+        (
+            Severity::Error,
+            format!(
+                "{what} was never ACKed: pjsip retransmitted it {resent} times (Timer G), and no \
+                 ACK came in the {} the input covers since it was first sent (a UAS gives up \
+                 after 64×T1 = 32 s)",
+                crate::rules::secs(covered)
+            ),
+        )
+    } else {
+        (
+            Severity::Warning,
+            format!(
+                "{what} was not ACKed in the {} the input covers since it was first sent: pjsip \
+                 retransmitted it {resent} times (Timer G), still waiting for the ACK; a UAS \
+                 gives up after 32 s",
+                crate::rules::secs(covered)
+            ),
+        )
+    };
+    let mut f = Finding::new(&RULE, Some(Owner::Call(ci)), message, HELP.to_string()).with(
+        last.event,
+        format!("retransmission {resent} of the {code}, still no ACK"),
+    );
+    f.severity = severity;
+    Some(f)
 }
 
 struct Answer<'a> {
@@ -159,9 +293,16 @@ fn judge(
     call: &Call,
     msgs: &[Seen<'_>],
     a: &Answer<'_>,
+    lines: &[Resent],
 ) -> Option<Finding> {
     let first = &msgs[a.index];
-    let t0 = first.ts;
+    // When the 2xx was first sent: its first copy in the input, or earlier when the log's
+    // retransmission counts show it (an excerpt that starts after the answer).
+    let t0 = lines
+        .iter()
+        .filter(|l| l.seq == a.seq && l.code == a.code)
+        .map(Resent::first_sent)
+        .fold(first.ts, Timestamp::min);
     let same_answer = |m: &SipMessage| {
         m.status() == Some(a.code)
             && m.cseq()
@@ -218,7 +359,14 @@ fn judge(
             && s.msg.from_tag() != a.tag
             && s.msg.to_tag() == a.tag
     });
-    let resent = msgs[a.index + 1..].iter().any(|s| same_answer(s.msg));
+    // The log's retransmission lines of this 2xx (its dumps may be cut or missing).
+    let resent_lines = lines
+        .iter()
+        .filter(|l| l.seq == a.seq && l.code == a.code)
+        .map(|l| l.count + 1)
+        .max()
+        .unwrap_or(0) as usize;
+    let resent = msgs[a.index + 1..].iter().any(|s| same_answer(s.msg)) || resent_lines > 0;
     // The answerer ended the call for want of an ACK: a BYE when its 2xx timer ran out (64×T1;
     // over TCP pjsip does not resend the 2xx but still times out), or a timeout BYE after it
     // had to resend the 2xx.
@@ -246,7 +394,7 @@ fn judge(
     let covered = t0.ms_until(seen_until);
     let last = sends.last().copied().unwrap_or(first);
     let span = t0.ms_until(last.ts);
-    let retrans = sends.len().saturating_sub(1);
+    let retrans = sends.len().saturating_sub(1).max(resent_lines);
     let sent = if retrans > 0 {
         format!(
             "{answerer} sent it {} times over {} (Timer G)",

@@ -146,6 +146,9 @@ pub enum IssueKind {
     BadHeaderLine,
     /// A header value that does not match its grammar (e.g. `Content-Length: xyz`).
     BadHeaderValue,
+    /// Not a problem of the message: its text was rebuilt from a damaged copy (a paste that
+    /// collapsed its line breaks), and the note says how. Set by the reader, not the grammar.
+    Recovered,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -343,6 +346,10 @@ impl SipMessage {
     }
     pub fn issues(&self) -> &[ParseIssue] {
         &self.issues
+    }
+    /// Adds a note on how the message was read (an [`IssueKind::Recovered`] from a reader).
+    pub fn add_issue(&mut self, issue: ParseIssue) {
+        self.issues.push(issue);
     }
     pub fn body(&self) -> &[u8] {
         self.raw.get(self.body.clone()).unwrap_or(&[])

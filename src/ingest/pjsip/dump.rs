@@ -21,7 +21,7 @@ use regex::bytes::Regex;
 
 use super::line::{Carry, Cont, Line, Shape, strip_ansi};
 use crate::event::{Cut, Direction, Timestamp, Transport};
-use crate::sip::{ParseError, SipMessage, Unparsed};
+use crate::sip::{HeaderName, IssueKind, ParseError, ParseIssue, SipMessage, Unparsed};
 
 /// Body bytes collected for a dump beyond its declared size before the dump is given up as
 /// unterminated (its remaining lines are then read as ordinary lines).
@@ -54,14 +54,47 @@ static COLLAPSED: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
+/// pjsip's record of a packet it could not parse and dropped (sip_transport.c):
+/// `Error processing 557 bytes packet from UDP 27.111.250.164:5060 : PJSIP syntax error
+/// exception when parsing '' header on line 5 col 35:` (older versions print no transport
+/// name), then the packet's text and `-- end of packet.`.
+static ERROR_HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?-u)^Error processing ([0-9]+) bytes packet from (?:([A-Za-z][A-Za-z0-9]*) )?([^ ]+) : (.+?):[ \t]*$",
+    )
+    .expect("static regex")
+});
+
+/// The same from sip_endpoint.c, for a packet that parsed but lacks a mandatory header:
+/// `Error processing packet from 10.0.0.1:5060: Missing required header(s)  (missing Call-ID)
+/// [code 171141]:`.
+static ENDPOINT_ERROR_HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?-u)^Error processing packet from ([^ ]+?): (.+?) *\[code [0-9]+\]:[ \t]*$")
+        .expect("static regex")
+});
+
+/// The start of a dump header whose line the input ends inside (`RX 647 bytes Response msg
+/// 407/REGISTER/cseq=20`, `Error processing 559 bytes packet`).
+static PARTIAL_HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?-u)(?:^|[^A-Za-z0-9])(?:(TX|RX) ([0-9]+) bytes (?:Request|Response) msg|Error processing ([0-9]+) bytes packet)(?:[^A-Za-z0-9]|$)",
+    )
+    .expect("static regex")
+});
+
 static HANDLE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?-u)\(([a-z]+(?:0x)?[0-9A-Fa-f]{6,})\)").expect("static regex"));
 
 /// What every dump header holds, whatever precedes it: the prefilter of [`find_header`].
 static BYTES_MSG: LazyLock<memmem::Finder<'static>> =
     LazyLock::new(|| memmem::Finder::new(b" bytes Re"));
+/// What every record of a dropped packet holds.
+static ERROR_PROCESSING: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"Error processing "));
 
 const END: &[u8] = b"--end msg--";
+/// The end marker of a dropped packet's record.
+const END_OF_PACKET: &[u8] = b"-- end of packet.";
 
 /// What a dump header says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +109,8 @@ pub(super) struct Header {
     pub transport: Transport,
     /// The peer's `ip:port`, IPv6 in brackets (pjsip before 2.8 printed it without).
     pub peer: String,
+    /// Why pjsip dropped the packet, for its `Error processing … packet` record.
+    pub stack_error: Option<String>,
 }
 
 /// A dump header found on a line.
@@ -89,9 +124,83 @@ pub(super) struct Found {
     pub collapsed: Option<usize>,
 }
 
-/// The dump header on a line, wherever it is. Most lines lack `" bytes Re"`, which a substring
+/// The dump header on a line, wherever it is: a `TX`/`RX` dump, or the record of a packet pjsip
+/// could not parse. Most lines lack `" bytes Re"` and `"Error processing "`, which a substring
 /// search rules out without a regex.
 pub(super) fn find_header(line: &[u8]) -> Option<Found> {
+    find_dump_header(line).or_else(|| find_error_header(line))
+}
+
+/// The record of a packet pjsip received and dropped (see [`ERROR_HEADER`]): an RX dump whose
+/// header says why.
+fn find_error_header(line: &[u8]) -> Option<Found> {
+    let at = ERROR_PROCESSING.find(line)?;
+    let text = &line[at..];
+    let s =
+        |m: Option<regex::bytes::Match<'_>>| m.map_or_else(String::new, |m| lossy(m.as_bytes()));
+    let (declared, transport, peer, reason) = if let Some(c) = ERROR_HEADER.captures(text) {
+        (
+            s(c.get(1)).parse().ok(),
+            s(c.get(2)),
+            s(c.get(3)),
+            s(c.get(4)),
+        )
+    } else {
+        let c = ENDPOINT_ERROR_HEADER.captures(text)?;
+        (None, String::new(), s(c.get(1)), s(c.get(2)))
+    };
+    Some(Found {
+        at,
+        header: Header {
+            direction: Direction::Rx,
+            declared,
+            info: String::new(),
+            handle: None,
+            transport: Transport::from_name(&transport),
+            peer: bracket_v6(peer),
+            stack_error: Some(reason.trim().to_string()),
+        },
+        collapsed: None,
+    })
+}
+
+/// A dump header the input ends inside (see [`PARTIAL_HEADER`]): where it starts, and what it
+/// shows.
+pub(super) fn partial_header(line: &[u8]) -> Option<(usize, Header)> {
+    if BYTES_MSG.find(line).is_none() && memmem::find(line, b" bytes packet").is_none() {
+        return None;
+    }
+    let c = PARTIAL_HEADER.captures(line)?;
+    let tag = c.get(1);
+    let at = tag.or(c.get(3)).map(|m| m.start())?;
+    let at = if tag.is_none() {
+        at.checked_sub(b"Error processing ".len())?
+    } else {
+        at
+    };
+    let declared = c
+        .get(2)
+        .or(c.get(3))
+        .and_then(|m| lossy(m.as_bytes()).parse().ok());
+    let header = Header {
+        direction: if tag.is_some_and(|t| t.as_bytes() == b"TX") {
+            Direction::Tx
+        } else {
+            Direction::Rx
+        },
+        declared,
+        info: String::new(),
+        handle: None,
+        transport: Transport::Unknown,
+        peer: String::new(),
+        stack_error: tag
+            .is_none()
+            .then(|| "(the input ends before pjsip's reason)".to_string()),
+    };
+    Some((at, header))
+}
+
+fn find_dump_header(line: &[u8]) -> Option<Found> {
     let mut from = 0;
     while let Some(hit) = BYTES_MSG.find(line.get(from..)?) {
         let bytes = from + hit;
@@ -145,18 +254,29 @@ impl Header {
             info,
             transport: Transport::from_name(&s(4)),
             peer: bracket_v6(s(5)),
+            stack_error: None,
         }
     }
 
-    /// The start line's fixed part: `METHOD ` of a request, `SIP/2.0 CODE` of a response.
-    fn start_key(&self) -> Option<(bool, String)> {
+    /// The start line's fixed part: `METHOD ` of a request, `SIP/2.0 CODE` of a response; for a
+    /// dropped packet's record, which does not say, any start line.
+    fn start_key(&self) -> StartKey {
         let rest = self.info.strip_prefix("Request msg ");
         if let Some(method) = rest.and_then(|r| r.split('/').next()) {
-            return Some((true, format!("{method} ")));
+            return StartKey::Request(format!("{method} "));
         }
-        let code = self.info.strip_prefix("Response msg ")?.split('/').next()?;
-        Some((false, format!("SIP/2.0 {code}")))
+        match self.info.strip_prefix("Response msg ") {
+            Some(r) => StartKey::Response(format!("SIP/2.0 {}", r.split('/').next().unwrap_or(""))),
+            None => StartKey::Any,
+        }
     }
+}
+
+/// What a dump's start line is known to begin with.
+enum StartKey {
+    Request(String),
+    Response(String),
+    Any,
 }
 
 /// `host:port` with an IPv6 host in brackets: pjsip up to 2.7 printed `%s:%d`, so an IPv6 peer
@@ -177,10 +297,14 @@ fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// Where `--end msg--` starts on a line that ends with it (trailing blanks allowed), if it does.
+/// Where `--end msg--` (or a dropped packet's `-- end of packet.`) starts on a line that ends
+/// with it (trailing blanks allowed), if it does.
 pub(super) fn end_marker(line: &[u8]) -> Option<usize> {
     let trimmed = line.trim_ascii_end();
-    trimmed.ends_with(END).then(|| trimmed.len() - END.len())
+    [END, END_OF_PACKET]
+        .into_iter()
+        .find(|end| trimmed.ends_with(end))
+        .map(|end| trimmed.len() - end.len())
 }
 
 /// What feeding one more line to a dump did.
@@ -344,13 +468,28 @@ impl Dump {
 
     /// Where the message's start line starts on `line`, if it is there.
     fn start_line_at(&self, line: &[u8]) -> Option<usize> {
-        let (request, key) = self.header.start_key()?;
-        let at = memmem::find(line, key.as_bytes())?;
-        let ok = !request || {
-            let end = line.trim_ascii_end();
-            end.ends_with(b" SIP/2.0")
-        };
-        ok.then_some(at)
+        let end = line.trim_ascii_end();
+        let request_line = end.ends_with(b" SIP/2.0");
+        match self.header.start_key() {
+            StartKey::Request(key) => memmem::find(line, key.as_bytes()).filter(|_| request_line),
+            StartKey::Response(key) => memmem::find(line, key.as_bytes()),
+            // `METHOD URI SIP/2.0`: the method is the word before the URI; or `SIP/2.0 NNN`.
+            StartKey::Any if request_line => {
+                let before_uri = end[..end.len() - 8].trim_ascii_end();
+                let uri = before_uri.iter().rposition(|&b| b == b' ')?;
+                let method = before_uri[..uri]
+                    .iter()
+                    .rposition(|&b| b == b' ')
+                    .map_or(0, |p| p + 1);
+                let token = &before_uri[method..uri];
+                (!token.is_empty() && token.iter().all(u8::is_ascii_uppercase)).then_some(method)
+            }
+            StartKey::Any => {
+                let at = memmem::find(line, b"SIP/2.0 ")?;
+                let code = line.get(at + 8..at + 11)?;
+                code.iter().all(u8::is_ascii_digit).then_some(at)
+            }
+        }
     }
 
     /// Takes the next line after the header (the caller has ruled out end markers and records).
@@ -472,7 +611,9 @@ impl Dump {
     /// declared size (lines lost inside the input: [`Cut::Damaged`]). One without: cut by the
     /// input's edge if the input ended inside it ([`Cut::InputEdge`]); whole if its text
     /// reaches the declared size; cut by pjsip's record limit if the record reaches it
-    /// ([`Cut::RecordLimit`]); else it stopped for no visible reason ([`Cut::Damaged`]).
+    /// ([`Cut::RecordLimit`]); outside the input if another record came before any line of it
+    /// ([`Cut::InputEdge`]: a quote, or a logger keeping only each record's first line); else it
+    /// stopped for no visible reason ([`Cut::Damaged`]).
     pub fn finish(self, close: Close) -> Finished {
         if self.collapsed {
             return self.finish_collapsed();
@@ -487,6 +628,10 @@ impl Dump {
             Close::Eof if short || declared.is_none() => Some(Cut::InputEdge),
             Close::Eof => None,
             Close::Stopped if !short && declared.is_some() => None,
+            // Not one line of its text: a quote of header lines, or a logger that keeps only
+            // the first line of each record. The input does not hold the message; nothing
+            // shows it was damaged.
+            Close::Stopped if self.ends.is_empty() => Some(Cut::InputEdge),
             Close::Stopped if self.at_record_limit(raw.len()) => Some(Cut::RecordLimit),
             Close::Stopped => Some(Cut::Damaged),
         };
@@ -498,6 +643,16 @@ impl Dump {
     }
 
     fn finish_collapsed(self) -> Finished {
+        let lines: Vec<&[u8]> = self.lines().collect();
+        if let Some(msg) = recover_collapsed(&lines) {
+            // Damaged: the line breaks were rebuilt, but a break the paste kept inside a value,
+            // or a space it turned into one, cannot be told.
+            return Finished {
+                msg: Ok(msg),
+                cut: Some(Cut::Damaged),
+                dump: self,
+            };
+        }
         let mut raw = Vec::with_capacity(self.collected);
         for (i, line) in self.lines().enumerate() {
             if i > 0 {
@@ -520,6 +675,113 @@ impl Dump {
             dump: self,
         }
     }
+}
+
+/// ` Name: ` where a collapsed paste joined two header lines.
+static COLLAPSED_HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?-u)(?:^| )([A-Za-z][A-Za-z0-9!%'*+.`~_-]*) ?: ").expect("static regex")
+});
+
+/// Where the well-known SIP header names (the grammar's own table, [`HeaderName::from_name`]:
+/// full names, and compact forms in a message whose first header is compact) start headers in
+/// a collapsed header block; `None` unless the block starts with one.
+fn collapsed_headers(block: &[u8]) -> Option<Vec<usize>> {
+    let known = |name: &[u8], compact: bool| {
+        let name = std::str::from_utf8(name).unwrap_or("");
+        HeaderName::from_name(name) != HeaderName::Other && (compact || name.len() > 1)
+    };
+    let first = COLLAPSED_HEADER.captures(block)?;
+    let first_name = first.get(1)?;
+    if first_name.start() != 0 {
+        return None;
+    }
+    let compact = first_name.len() == 1;
+    if !known(first_name.as_bytes(), compact) {
+        return None;
+    }
+    let mut starts = Vec::new();
+    let mut at = 0;
+    while let Some(c) = COLLAPSED_HEADER.captures_at(block, at) {
+        let Some(name) = c.get(1) else { break };
+        if known(name.as_bytes(), compact) {
+            starts.push(name.start());
+        }
+        at = name.end();
+    }
+    Some(starts)
+}
+
+/// The message of a dump whose line breaks a paste collapsed into spaces, when they can be put
+/// back without doubt: the start line ends at ` SIP/2.0 ` (a request) or at the first header (a
+/// response's reason phrase), and a header starts at each ` Name: ` of a well-known header
+/// name. The header block runs to the first blank line (a Markdown quote marker `>` aside);
+/// what follows is the body, its lines as they are. Lines the paste still broke are joined as
+/// they are, with a space before a line that starts a header. No header is made up: a name
+/// outside the table stays in the value before it. The message notes how it was read.
+fn recover_collapsed(lines: &[&[u8]]) -> Option<SipMessage> {
+    let bare = |l: &[u8]| -> Vec<u8> {
+        let l = l.strip_suffix(b"\r").unwrap_or(l);
+        l.trim_ascii_end().to_vec()
+    };
+    let unquote = |l: &[u8]| -> Vec<u8> {
+        let l = bare(l);
+        let q = l
+            .strip_prefix(b">")
+            .map(|r| r.strip_prefix(b" ").unwrap_or(r));
+        q.map_or(l.clone(), <[u8]>::to_vec)
+    };
+    let end = lines
+        .iter()
+        .position(|l| unquote(l).is_empty())
+        .unwrap_or(lines.len());
+    let mut block: Vec<u8> = Vec::new();
+    for l in &lines[..end] {
+        let l = bare(l);
+        let starts_header = collapsed_headers(&l).is_some_and(|s| s.first() == Some(&0));
+        if !block.is_empty() && starts_header {
+            block.push(b' ');
+        }
+        block.extend_from_slice(&l);
+    }
+    // The start line.
+    let (start_line, rest) = if block.starts_with(b"SIP/2.0 ") {
+        let h = COLLAPSED_HEADER
+            .captures_iter(&block)
+            .filter_map(|c| c.get(1))
+            .find(|n| {
+                HeaderName::from_name(std::str::from_utf8(n.as_bytes()).unwrap_or(""))
+                    != HeaderName::Other
+            })?;
+        (&block[..h.start().checked_sub(1)?], &block[h.start()..])
+    } else {
+        let at = memmem::find(&block, b" SIP/2.0 ")?;
+        (&block[..at + 8], &block[at + 9..])
+    };
+    let starts = collapsed_headers(rest)?;
+    let mut raw = start_line.to_vec();
+    for (i, &s) in starts.iter().enumerate() {
+        let e = starts.get(i + 1).map_or(rest.len(), |&n| n - 1);
+        raw.extend_from_slice(b"\r\n");
+        raw.extend_from_slice(rest.get(s..e)?.trim_ascii_end());
+    }
+    raw.extend_from_slice(b"\r\n");
+    if end < lines.len() {
+        raw.extend_from_slice(b"\r\n");
+        let body: Vec<Vec<u8>> = lines[end + 1..].iter().map(|l| unquote(l)).collect();
+        raw.extend_from_slice(&body.join(&b"\r\n"[..]));
+    }
+    let mut msg = SipMessage::parse_owned(raw).ok()?;
+    let headers = starts.len();
+    msg.add_issue(ParseIssue {
+        kind: IssueKind::Recovered,
+        message: format!(
+            "read from a paste that collapsed the line breaks into spaces: its {headers} \
+             header(s) were split at well-known header names, so bytes may differ from the \
+             message sent"
+        ),
+        span: 0..0,
+    });
+    Some(msg)
 }
 
 /// A header line: a token (RFC 3261 `token`, starting with a letter as every header name does:
@@ -553,6 +815,70 @@ fn declares_sdp(line: &[u8]) -> bool {
     (name.eq_ignore_ascii_case(b"content-type") || name.eq_ignore_ascii_case(b"c"))
         && memmem::find(&line[colon..].to_ascii_lowercase(), b"application/sdp").is_some()
 }
+
+/// The lines an input starts with, before its first record or dump (bounded: the last
+/// [`LEAD_LINES`] of them), which may be the tail of a message.
+#[derive(Debug, Default)]
+pub(super) struct Lead {
+    /// (line number, start offset, bytes as cleaned).
+    lines: std::collections::VecDeque<(u32, usize, Vec<u8>)>,
+}
+
+/// Lines of a leading tail kept at most (a message of 64 KiB has fewer).
+const LEAD_LINES: usize = 1024;
+
+/// A message tail the input starts with.
+pub(super) struct Tail {
+    pub line: u32,
+    pub start: usize,
+    pub raw: Vec<u8>,
+}
+
+impl Lead {
+    pub fn push(&mut self, line: Line<'_>, clean: &[u8]) {
+        if self.lines.len() >= LEAD_LINES {
+            self.lines.pop_front();
+        }
+        self.lines.push_back((
+            line.no,
+            line.start,
+            clean.get(..MAX_LINE).unwrap_or(clean).to_vec(),
+        ));
+    }
+
+    /// The message tail at the end of these lines (each stripped of the continuation prefix
+    /// `cont`): the longest run of header lines (with their folded continuations), blank lines
+    /// and SDP lines before the end marker, if it holds a header line.
+    pub fn finish(self, cont: &Cont) -> Option<Tail> {
+        let mut run: Vec<(u32, usize, &[u8])> = Vec::new();
+        for (no, start, bytes) in self.lines.iter().rev() {
+            let Carry::Yes(text) = cont.carry(bytes) else {
+                break;
+            };
+            let bare = text.strip_suffix(b"\r").unwrap_or(text);
+            let fits = bare.trim_ascii().is_empty()
+                || is_header_line(bare)
+                || is_sdp_line(bare)
+                || bare.first().is_some_and(|b| *b == b' ' || *b == b'\t');
+            if !fits {
+                break;
+            }
+            run.push((*no, *start, text));
+        }
+        run.reverse();
+        // It starts at a header line (a line the input cut mid-way is not one yet).
+        let first = run
+            .iter()
+            .position(|(_, _, t)| is_header_line(t.strip_suffix(b"\r").unwrap_or(t)))?;
+        let run = &run[first..];
+        let (line, start, _) = *run.first()?;
+        let raw = rebuild(run.iter().map(|(_, _, t)| *t), true, None);
+        Some(Tail { line, start, raw })
+    }
+}
+
+/// The bytes of a line a leading tail keeps.
+const MAX_LINE: usize = 8 * 1024;
 
 /// The message bytes from its lines (see [`Dump::finish`]).
 fn rebuild<'a>(

@@ -274,6 +274,21 @@ static EVIDENCE: &[(&str, Build<LogKind>)] = &[
             tls_failure(None, &text(c, 2)?)
         },
     ),
+    // sip_transaction.c, each time a transaction's timer sends its message again:
+    // `Retransmiting Response msg 200/INVITE/cseq=189913 (tdta0x7f89dc01d018), count=3,
+    // restart?=1` (`Retransmitting` from 2.14 on).
+    (
+        r"^Retransmit+ing (Request|Response) msg (?:([0-9]{3})/)?([A-Za-z]+)/cseq=([0-9]+) \([^)]*\), count=([0-9]+)",
+        |c| {
+            Some(LogKind::Retransmit {
+                request: c.get(1)?.as_str() == "Request",
+                method: text(c, 3)?,
+                status: num(c, 2),
+                cseq: num(c, 4)?,
+                count: num(c, 5)?,
+            })
+        },
+    ),
     (PJ_ERROR, |c| Some(LogKind::PjError { name: text(c, 1)? })),
 ];
 
@@ -452,6 +467,42 @@ mod tests {
             ("State changed from Null to Trying, event=RX_MSG", None),
             ("Shutting down presence..", None),
             ("Shutting down media..", None),
+        ] {
+            assert_eq!(classify(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn retransmissions_in_both_spellings() {
+        let ok_200 = |count| LogKind::Retransmit {
+            request: false,
+            method: "INVITE".into(),
+            status: Some(200),
+            cseq: 189913,
+            count,
+        };
+        for (text, want) in [
+            // pjsip/pjproject#2342 (2.10) and our 2.15.1 recordings.
+            (
+                "Retransmiting Response msg 200/INVITE/cseq=189913 (tdta0x7f89dc01d018), count=3, restart?=1",
+                Some(ok_200(3)),
+            ),
+            // Later versions.
+            (
+                "Retransmitting Response msg 200/INVITE/cseq=189913 (tdta0x7f89dc01d018), count=0, restart?=1",
+                Some(ok_200(0)),
+            ),
+            (
+                "Retransmitting Request msg REGISTER/cseq=46739 (tdta039500D4), count=2, restart?=1",
+                Some(LogKind::Retransmit {
+                    request: true,
+                    method: "REGISTER".into(),
+                    status: None,
+                    cseq: 46739,
+                    count: 2,
+                }),
+            ),
+            ("Retransmit timer event", None),
         ] {
             assert_eq!(classify(text), want, "{text}");
         }

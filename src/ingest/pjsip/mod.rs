@@ -8,12 +8,17 @@
 //! `line::Cont`); log time with midnight rollover, and the first time shown for lines read
 //! before it (`clock`); `TX`/`RX` message dumps: found anywhere on a line, their exact bytes
 //! rebuilt from pastes that lost CRs, doubled or collapsed line ends, the reason one is
-//! incomplete ([`crate::event::Cut`]), and dumps interrupted by other lines (`dump`); the local
+//! incomplete ([`crate::event::Cut`]), and dumps interrupted by other lines (`dump`), also
+//! pjsip's records of packets it could not parse (`Error processing … packet`, read as RX
+//! messages with [`MessageEvent::stack_error`]), a dump header the input ends inside, and the
+//! tail of a dump the input starts inside (a message without a start line); records found
+//! inside other loggers' lines by well-known senders and pjsip's texts (`anchor`); the local
 //! address of each dump (`local`); and the table of evidence lines that become [`LogEvent`]s
 //! (`evidence`). Does not own: SIP grammar (each dump body goes to
 //! [`crate::sip::SipMessage::parse`]), reading or sniffing files in general
 //! ([`crate::ingest`]), or what the events mean for calls ([`crate::dialog`]).
 
+mod anchor;
 mod clock;
 mod dump;
 mod evidence;
@@ -29,7 +34,7 @@ use std::sync::LazyLock;
 
 use regex::bytes::Regex;
 
-use crate::event::{Event, Locator, LogEvent, MessageEvent, Origin, Timestamp};
+use crate::event::{Cut, Event, Locator, LogEvent, MessageEvent, Origin, Timestamp};
 use clock::Clock;
 use dump::{Close, Dump, Feed, Finished, Found, find_header};
 use line::{Cont, Line, Lines};
@@ -64,21 +69,31 @@ static SNIFF_DUMP: LazyLock<Regex> = LazyLock::new(|| {
 static SNIFF_END: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?m-u)--end msg--[ \t\r]*$").expect("static regex"));
 
-static SNIFF_SENDER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?-u)[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})? +(?:pjsua_[a-z0-9_]+|sip_[a-z0-9_]+|os_core_[a-z0-9_]+)\.c[ !]",
-    )
-    .expect("static regex")
-});
-
 /// Whether the first bytes of an input look like a pjsip log: a `TX`/`RX` dump header or an
-/// `--end msg--` line, whatever precedes them, or at least two prefixed lines from well-known
-/// pjsip senders. Raw SIP never has any of them.
+/// `--end msg--` line, whatever precedes them, or pjsip records after a time, wherever they sit
+/// on their line (see [`anchor`]): two lines with a well-known sender and pjsip's separator or
+/// with one of pjsip's message texts, or one line with both. Raw SIP never has any of them;
+/// prose that names pjsip's files, or a C source file quoting its texts, does not show them
+/// after a time.
 pub fn sniff(head: &[u8]) -> bool {
     let head = &head[..head.len().min(SNIFF_BYTES)];
-    SNIFF_DUMP.is_match(head)
-        || SNIFF_END.is_match(head)
-        || SNIFF_SENDER.find_iter(head).nth(1).is_some()
+    if SNIFF_DUMP.is_match(head) || SNIFF_END.is_match(head) {
+        return true;
+    }
+    let mut weight = 0;
+    for line in Lines::new(head) {
+        if let Some((_, a)) = prefix::anchored(&clean_head(line.bytes)) {
+            weight += if a.known_text && !a.sender.is_empty() {
+                2
+            } else {
+                1
+            };
+            if weight >= 2 {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// Message events are held back while one of them waits for its local address (a connection
@@ -137,6 +152,16 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// A dump header the input may end inside.
+struct Partial {
+    header: dump::Header,
+    ts: Option<Timestamp>,
+    line: u32,
+    span: Range<usize>,
+    /// Its place among the held events.
+    slot: usize,
+}
+
 /// The state of one pass over an input.
 struct Reader<'a> {
     input: usize,
@@ -157,6 +182,12 @@ struct Reader<'a> {
     /// Held events read before the input showed any time (indexes into `held`): they get the
     /// first time it shows.
     untimed: Vec<usize>,
+    /// A dump header the last non-blank line ended inside (see [`dump::partial_header`]): a
+    /// message cut by the input's end if no other line follows.
+    partial: Option<Partial>,
+    /// The lines read before the first record or dump, while no dump has been seen: the input
+    /// may start inside a message (see [`Reader::tail`]).
+    lead: Option<dump::Lead>,
     out: PjsipLog,
     emit: &'a mut dyn FnMut(Event),
 }
@@ -179,6 +210,8 @@ impl<'a> Reader<'a> {
             held: Vec::new(),
             pending: Vec::new(),
             untimed: Vec::new(),
+            partial: None,
+            lead: Some(dump::Lead::default()),
             out: PjsipLog::default(),
             emit,
         }
@@ -262,13 +295,22 @@ impl<'a> Reader<'a> {
     fn line(&mut self, line: Line<'_>) {
         let clean = clean_head(line.bytes);
         let found = find_header(&clean);
-        if found.is_none()
-            && let Some(at) = dump::end_marker(&clean)
-        {
+        let end = found.is_none().then(|| dump::end_marker(&clean)).flatten();
+        let prefix = end.is_none().then(|| self.learnt.parse(&clean)).flatten();
+        if !clean.trim_ascii().is_empty() {
+            self.partial_header(line, &clean, found.is_some(), prefix.is_some());
+        }
+        if let Some(at) = end {
             self.end_marker(line, &clean, at);
             return;
         }
-        let prefix = self.learnt.parse(&clean);
+        if let Some(lead) = self.lead.as_mut() {
+            if found.is_some() || prefix.is_some() {
+                self.lead = None;
+            } else {
+                lead.push(line, &clean);
+            }
+        }
         if self.dump.is_some() {
             if found.is_none() && prefix.is_none() && self.feed_dump(line, &clean) {
                 return;
@@ -285,6 +327,67 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A line that is not blank: a partial dump header seen before is not at the input's end
+    /// (it stays the line it was read as); this line may be one (`whole`: it holds a whole dump
+    /// header; `record`: it has a record prefix).
+    fn partial_header(&mut self, line: Line<'_>, clean: &[u8], whole: bool, record: bool) {
+        if let Some(p) = self.partial.take() {
+            // A record stopped inside its header for no visible reason.
+            self.partial_message(p, Some(Cut::Damaged));
+        }
+        // Inside an open dump, only a record's line starts a new record (a message body may
+        // quote a log).
+        if whole || (self.dump.is_some() && !record) {
+            return;
+        }
+        if let Some((at, header)) = dump::partial_header(clean) {
+            // A new record starts, as with a whole header.
+            self.interrupt(true);
+            let (date, tod) = prefix::loose_time(clean, at).unzip();
+            let ts = tod.map(|tod| self.clock.stamp(date.flatten(), tod));
+            self.partial = Some(Partial {
+                header,
+                ts,
+                line: line.no,
+                span: line.start..line.end(),
+                slot: self.held.len(),
+            });
+        }
+    }
+
+    /// The message event of a dump header cut by the input (or, when another line follows it,
+    /// by something else): no message text, what the header shows.
+    fn partial_message(&mut self, p: Partial, cut: Option<Cut>) {
+        self.out.dumps += 1;
+        self.out.truncated += 1;
+        let (ts, timed) = match p.ts {
+            Some(ts) => (ts, true),
+            None => self.now(),
+        };
+        let h = p.header;
+        let error = crate::sip::ParseError {
+            message: "the dump's header line is cut: no message text".into(),
+            span: 0..0,
+        };
+        let m = MessageEvent {
+            ts,
+            origin: self.origin(p.line, p.span),
+            direction: Some(h.direction),
+            transport: h.transport,
+            src: None,
+            dst: None,
+            handle: h.handle,
+            declared_len: h.declared,
+            stack_error: h.stack_error,
+            cut,
+            msg: Err(crate::sip::Unparsed {
+                raw: Vec::new(),
+                error,
+            }),
+        };
+        self.insert(p.slot, Event::Message(m), timed, None);
+    }
+
     /// An `--end msg--` line: the open dump ends. Without one, it ends a message whose start
     /// the input does not hold (an excerpt that starts inside a dump): nothing is read from
     /// that tail, and its continuation prefix is learnt.
@@ -294,9 +397,44 @@ impl<'a> Reader<'a> {
                 dump.end(line);
                 self.close_dump(Close::Ended);
             }
-            None if self.out.dumps == 0 => self.cont = Cont::of(&clean[..at], None),
+            None if self.out.dumps == 0 => {
+                self.cont = Cont::of(&clean[..at], None);
+                self.tail(line);
+            }
             None => {}
         }
+    }
+
+    /// The input starts inside a message: the header lines and body just before the first
+    /// `--end msg--` become a message event cut by the input's edge, without a start line (so it
+    /// counts as no message of any kind), whose Call-ID still joins it to its call.
+    fn tail(&mut self, end: Line<'_>) {
+        let Some(lead) = self.lead.take() else {
+            return;
+        };
+        let Some(t) = lead.finish(&self.cont) else {
+            return;
+        };
+        let (ts, timed) = self.now();
+        let error = crate::sip::ParseError {
+            message: "the input starts inside this message: its start line is not in the input"
+                .into(),
+            span: 0..0,
+        };
+        let m = MessageEvent {
+            ts,
+            origin: self.origin(t.line, t.start..end.end()),
+            direction: None,
+            transport: Default::default(),
+            src: None,
+            dst: None,
+            handle: None,
+            declared_len: None,
+            stack_error: None,
+            cut: Some(Cut::InputEdge),
+            msg: Err(crate::sip::Unparsed { raw: t.raw, error }),
+        };
+        self.push(Event::Message(m), timed);
     }
 
     /// Gives a line that is neither a record nor a dump header to the open dump; `false` if it
@@ -390,7 +528,15 @@ impl<'a> Reader<'a> {
             let ts = self.clock.stamp(p.date, tod);
             self.timed(ts);
         }
-        let text = String::from_utf8_lossy(clean.get(p.text.clone()).unwrap_or_default());
+        let mut text = clean.get(p.text.clone()).unwrap_or_default();
+        // A line pasted as Markdown inline code (`` `…` ``): the closing backtick is the paste's.
+        if clean
+            .get(p.wrapper.clone())
+            .is_some_and(|w| w.contains(&b'`'))
+        {
+            text = text.strip_suffix(b"`").unwrap_or(text);
+        }
+        let text = String::from_utf8_lossy(text);
         if let Some(fact) = evidence::fact(&text) {
             self.locals.learn(fact);
         }
@@ -461,7 +607,7 @@ impl<'a> Reader<'a> {
             dst: None,
             handle: h.handle.clone(),
             declared_len: h.declared,
-            stack_error: None,
+            stack_error: h.stack_error.clone(),
             cut,
             msg,
         };
@@ -472,6 +618,9 @@ impl<'a> Reader<'a> {
 
     fn finish(mut self) -> PjsipLog {
         self.close_dump(Close::Eof);
+        if let Some(p) = self.partial.take() {
+            self.partial_message(p, Some(Cut::InputEdge));
+        }
         self.release();
         self.out
     }

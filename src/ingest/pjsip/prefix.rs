@@ -18,6 +18,7 @@ use std::sync::LazyLock;
 
 use regex::bytes::{Captures, Regex};
 
+use super::anchor;
 use super::dump::{end_marker, find_header};
 use super::line::{Cont, Lines, RecordShape, strip_ansi, trim_cr};
 use crate::event::parse_date;
@@ -210,8 +211,17 @@ impl Learnt {
     pub fn learn(text: &[u8]) -> Learnt {
         let layout = Layout::learn(text);
         let (mut decors, mut ends) = (Vec::new(), Vec::new());
+        // Records found by their anchors (see [`anchored`]): whether pjsip's decor reads them,
+        // and the decor before their text.
+        let mut anchors: Vec<(bool, Vec<u8>)> = Vec::new();
         for line in Lines::new(text).take_while(|l| l.start < SAMPLE_BYTES) {
             let clean = clean_head(line.bytes);
+            if anchors.len() < SAMPLE_MARKS
+                && let Some((p, _)) = anchored(&clean)
+            {
+                let pjsip = layout.parse(&clean).is_some();
+                anchors.push((pjsip, clean[..p.text.start].to_vec()));
+            }
             if let Some(found) = find_header(&clean) {
                 if decors.len() < SAMPLE_MARKS && found.collapsed.is_none() {
                     let pjsip = layout.parse(&clean).is_some();
@@ -226,16 +236,24 @@ impl Learnt {
                 break;
             }
         }
-        // pjsip's decor reads most headers: nothing more to learn about records.
-        let unread = decors.iter().filter(|(pjsip, _)| !pjsip).count();
-        let record = (unread * 2 > decors.len())
-            .then(|| {
-                decors
-                    .iter()
-                    .find(|(pjsip, _)| !pjsip)
-                    .and_then(|(_, d)| RecordShape::of(trim_decor_end(d)))
-            })
-            .flatten();
+        // pjsip's decor reads most headers: nothing more to learn about records. A log without
+        // dump headers learns from its anchored records instead: the most common shape of what
+        // precedes their text (wrapper, and sender column if any).
+        let marks = if decors.is_empty() { &anchors } else { &decors };
+        let unread = || marks.iter().filter(|(pjsip, _)| !pjsip).map(|(_, d)| d);
+        let record = if unread().count() * 2 <= marks.len() {
+            None
+        } else if decors.is_empty() {
+            most_common(
+                unread()
+                    .filter_map(|d| RecordShape::of(trim_decor_end(d)))
+                    .collect(),
+            )
+        } else {
+            unread()
+                .next()
+                .and_then(|d| RecordShape::of(trim_decor_end(d)))
+        };
         Learnt {
             layout,
             record,
@@ -244,11 +262,24 @@ impl Learnt {
     }
 
     /// [`Layout::parse`], or else the learnt record prefix: its time (if it shows one) and the
-    /// text after it.
+    /// text after it; or else a record found by its anchor (see [`anchored`]).
     pub fn parse(&self, line: &[u8]) -> Option<Prefix> {
         if let Some(p) = self.layout.parse(line) {
             return Some(p);
         }
+        if let Some(mut p) = self.record_prefix(line) {
+            // A shape learnt from anchored records covers their sender column: name it.
+            if p.sender.is_empty()
+                && let Some(a) = anchor::find(search_head(line)).filter(|a| a.text == p.text.start)
+            {
+                p.sender = a.sender;
+            }
+            return Some(p);
+        }
+        anchored(line).map(|(p, _)| p)
+    }
+
+    fn record_prefix(&self, line: &[u8]) -> Option<Prefix> {
         let shape = self.record.as_ref()?;
         let len = shape.len(line)?;
         let head = &line[..len];
@@ -271,6 +302,26 @@ impl Learnt {
     }
 }
 
+/// A record inside another logger's line, found by a well-known sender or one of pjsip's
+/// message texts ([`anchor::find`]) with a time before it on the line; everything before the
+/// sender (or the text) is the wrapper.
+pub(super) fn anchored(line: &[u8]) -> Option<(Prefix, anchor::Anchor)> {
+    let head = search_head(line);
+    if !may_hold_time(head) {
+        return None;
+    }
+    let a = anchor::find(head)?;
+    let (date, tod) = loose_time(line, a.sender.start)?;
+    let p = Prefix {
+        wrapper: 0..a.sender.start,
+        date,
+        tod: Some(tod),
+        sender: a.sender.clone(),
+        text: a.text..line.len(),
+    };
+    Some((p, a))
+}
+
 /// A decor without its thread-switch marker and indent (`pjsua_core.c !..` → `pjsua_core.c `).
 fn trim_decor_end(decor: &[u8]) -> &[u8] {
     let end = decor.iter().rposition(|&b| b != b'.').map_or(0, |p| p + 1);
@@ -278,8 +329,8 @@ fn trim_decor_end(decor: &[u8]) -> &[u8] {
     decor.strip_suffix(b"!").unwrap_or(decor)
 }
 
-fn most_common(items: Vec<Cont>) -> Option<Cont> {
-    let mut counts: Vec<(Cont, usize)> = Vec::new();
+fn most_common<T: PartialEq>(items: Vec<T>) -> Option<T> {
+    let mut counts: Vec<(T, usize)> = Vec::new();
     for item in items {
         match counts.iter_mut().find(|(c, _)| *c == item) {
             Some((_, n)) => *n += 1,

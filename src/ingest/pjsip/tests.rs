@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use super::*;
 use crate::event::{Cut, Direction, LogKind, Transport, parse_date};
-use crate::sip::StartLine;
+use crate::sip::{SipMessage, StartLine};
 use prefix::Layout;
 
 /// Builds a log the way pjsip writes it: lines starting with `|` are SIP lines and end in CRLF
@@ -1332,26 +1332,116 @@ fn a_header_without_its_message_is_cut_by_the_input_not_by_pjsip() {
 }
 
 #[test]
-fn a_collapsed_paste_is_one_unparsed_dump_with_a_diagnostic() {
-    // The paste joined lines with spaces: the header is found mid-line, no header of the
-    // message is made up, and the parse error says what happened.
+fn a_collapsed_paste_is_read_back_at_well_known_header_names() {
+    // The paste joined lines with spaces (and broke one mid-word, `SUBS`/`CRIBE`): the header
+    // is found mid-line, the start line ends at ` SIP/2.0 `, each header starts at ` Name: ` of
+    // a well-known name; the message is marked as rebuilt, and Damaged (its bytes may differ).
     let log = read(excerpt!("pjproject-3106-488-invite-collapsed-newlines.log"));
     let m = msgs(&log);
     assert_eq!(m.len(), 1);
     assert_eq!(m[0].direction, Some(Direction::Tx));
     assert_eq!(m[0].dst.as_deref(), Some("192.168.1.107:5060"));
     assert_eq!(time_of(m[0]), "00:00:07.167");
-    let err = m[0].msg.as_ref().expect_err("not parsed");
+    assert_eq!(m[0].cut, Some(Cut::Damaged));
+    let p = m[0].parsed().expect("recovered");
+    assert_eq!(p.request_uri(), Some("sip:101@192.168.1.107:5060"));
+    let names: Vec<String> = p
+        .headers()
+        .iter()
+        .map(|h| p.header_name(h).into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Via",
+            "Max-Forwards",
+            "From",
+            "To",
+            "Contact",
+            "Call-ID",
+            "CSeq",
+            "Allow",
+            "Supported",
+            "Session-Expires",
+            "Min-SE",
+            "Content-Type",
+            "Content-Length"
+        ]
+    );
+    assert_eq!(
+        p.call_id().as_deref(),
+        Some("x0KxpFxEc0Nwo7ZXf7gOEBHbNGYngf4Q")
+    );
+    assert_eq!(
+        p.first(crate::sip::HeaderName::Allow).as_deref(),
+        Some("PRACK, INVITE, ACK, BYE, CANCEL, UPDATE, INFO, SUBSCRIBE, NOTIFY, REFER, OPTIONS")
+    );
+    assert!(p.body().starts_with(b"v=0 o=- 2208988807"));
+    assert!(
+        p.issues()
+            .iter()
+            .any(|i| i.kind == crate::sip::IssueKind::Recovered && i.message.contains("collapsed"))
+    );
+    // The event still points at the log's own bytes.
+    let text = excerpt!("pjproject-3106-488-invite-collapsed-newlines.log");
+    let Locator::Text { span, .. } = &m[0].origin.locator else {
+        panic!("text")
+    };
+    assert!(
+        text[span.clone()]
+            .windows(22)
+            .any(|w| w == b"INVITE sip:101@192.168")
+    );
+}
+
+#[test]
+fn a_collapsed_paste_of_a_recording_gives_its_headers_back() {
+    // basic-call/caller.log with its INVITE's header line, start line and headers collapsed into
+    // one line (fixtures/derive/derive.py collapse): the same start line, headers and body.
+    let (_, original) = fixture!("basic-call/caller.log");
+    let (_, derived) = fixture!("derive/basic-call.caller.collapsed-invite.derived.log");
+    let want = run(std::str::from_utf8(original).expect("UTF-8"));
+    let got = read(derived);
+    let invite = |l: &PjsipLog| -> SipMessage {
+        msgs(l)
+            .into_iter()
+            .find_map(|m| m.parsed().filter(|p| p.method() == Some("INVITE")).cloned())
+            .expect("an INVITE")
+    };
+    let (w, g) = (invite(&want), invite(&got));
+    let headers = |p: &SipMessage| -> Vec<(String, String)> {
+        p.headers()
+            .iter()
+            .map(|h| (p.header_name(h).into_owned(), p.value(h).into_owned()))
+            .collect()
+    };
+    assert_eq!(g.start_line(), w.start_line());
+    assert_eq!(headers(&g), headers(&w));
+    assert_eq!(g.body(), w.body());
+    assert_eq!(msgs(&got).len(), msgs(&want).len());
+    // Every other message is the recording's, whole.
+    let others = |l: &PjsipLog| -> Vec<Vec<u8>> {
+        msgs(l)
+            .iter()
+            .filter(|m| m.cut.is_none())
+            .map(|m| m.raw().to_vec())
+            .collect()
+    };
+    assert_eq!(others(&got).len() + 1, others(&want).len());
+}
+
+#[test]
+fn a_collapsed_paste_that_cannot_be_split_without_doubt_stays_unparsed() {
+    // The first header's name is not in the grammar's table: nothing is split or made up.
+    let text = "05:28:17.580           pjsua_core.c  ....TX 342 bytes Request msg OPTIONS/cseq=1 (tdta0x55a2d07eb028) to UDP 127.0.0.1:5070: OPTIONS sip:callee@127.0.0.1:5070 SIP/2.0 X-Trace: 1 Via: SIP/2.0/UDP 127.0.0.1:5080 CSeq: 1 OPTIONS\n";
+    let log = read(text.as_bytes());
+    let m = msgs(&log);
+    let err = m[0].msg.as_ref().expect_err("not split");
     assert!(
         err.error.message.contains("line breaks"),
         "{}",
         err.error.message
     );
-    assert!(
-        err.raw
-            .starts_with(b"INVITE sip:101@192.168.1.107:5060 SIP/2.0 Via: ")
-    );
-    // Damaged, not cut by the excerpt's end: its line breaks are what is missing.
     assert_eq!(m[0].cut, Some(Cut::Damaged));
 }
 
@@ -1480,14 +1570,18 @@ fn learnt_wrappers_of_real_excerpts() {
         b"INVITE sip:None@chunderm.gll.twilio.com;transport=TLS SIP/2.0\r\nVia: SIP/2.0/TLS"
     ));
     assert!(m[0].raw().ends_with(b"\r\nAllow: PRACK, INVITE, ACK, BYE, CANCEL, UPDATE, INFO, SUBSCRIBE, NOTIFY, REFER, MESSAGE, OPTIONS"));
-    // Android Studio, every line prefixed; the excerpt ends inside the next line's prefix.
+    // Android Studio, every line prefixed; the excerpt starts inside a 401's dump (its tail is
+    // a message without a start line) and ends inside the next line's prefix.
     let log = read(decor!("pjproject-3710-android-studio-logcat.log"));
     let m = msgs(&log);
     assert_eq!(
-        (m.len(), m[0].cut, m[0].raw()),
-        (1, Some(Cut::InputEdge), &b""[..])
+        (m.len(), m[1].cut, m[1].raw()),
+        (2, Some(Cut::InputEdge), &b""[..])
     );
-    assert_eq!(time_of(m[0]), "2023-09-20 09:58:08.477");
+    assert_eq!(time_of(m[1]), "2023-09-20 09:58:08.477");
+    assert_eq!((m[0].cut, m[0].direction), (Some(Cut::InputEdge), None));
+    assert!(m[0].raw().starts_with(b"Allow: INVITE,ACK,CANCEL,"));
+    assert!(m[0].raw().ends_with(b"Content-Length: 0\r\n\r\n"));
     // XcodeColors (ESC lost), `> ` quotes, doubled lines, an application time with `:mmm`.
     let log = read(decor!("vialersiplib-11-xcodecolors-quoted-doubled.log"));
     let m = msgs(&log);
@@ -1591,4 +1685,283 @@ fn derived_wrappings_give_the_recording_s_messages() {
             assert_eq!(times(&log), times(&want), "{d}");
         }
     }
+}
+
+// ---- records inside other loggers' lines (issue 13, round 2) ----
+
+#[test]
+fn records_inside_other_loggers_lines_are_found_by_their_senders_and_texts() {
+    // Real excerpts whose every pjsip line sits inside another logger's line, with no dump
+    // header to learn the wrapper from.
+    for text in [
+        excerpt!("pjproject-3940-sound-device-day-decor.log"),
+        excerpt!("twilio-client-quickstart-android-32-logcat-masked-uac-invite.log"),
+        excerpt!("vialersiplib-11-xcodecolors-options-parse-error.log"),
+        excerpt!("vialersiplib-35-tcp-connect-refused-backticks.log"),
+        excerpt!("vialersiplib-51-cocoalumberjack-error-processing.log"),
+    ] {
+        assert!(sniff(text), "{}", String::from_utf8_lossy(&text[..80]));
+    }
+    // `[15:54:21]Sat ` before the text, no sender: the texts anchor the records, and their
+    // shape reads the others (the first line also has a Markdown list number before it).
+    let log = read(excerpt!("pjproject-3940-sound-device-day-decor.log"));
+    let k = kinds(&log);
+    assert!(
+        matches!(
+            &k[..],
+            [LogKind::MakingCall { account: 0, .. }, LogKind::SoundDevice]
+        ),
+        "{k:?}"
+    );
+    assert_eq!(time_of_log(logs(&log)[1]), "15:54:21.000");
+    // CocoaLumberjack around pjsip's log callback, each line in Markdown backticks.
+    let log = read(excerpt!(
+        "vialersiplib-35-tcp-connect-refused-backticks.log"
+    ));
+    let l = logs(&log);
+    assert_eq!(
+        kinds(&log),
+        [
+            LogKind::SendFailure,
+            LogKind::Registration {
+                ok: false,
+                status: Some(503)
+            }
+        ]
+    );
+    assert_eq!(l[0].sender, "tsx0x17394a64");
+    assert!(l[1].text.ends_with("(Connection refused)"), "{}", l[1].text);
+    assert_eq!(time_of_log(l[1]), "10:35:37.183");
+}
+
+fn time_of_log(l: &LogEvent) -> String {
+    l.ts.to_string()
+}
+
+#[test]
+fn prose_and_source_about_pjsip_are_not_pjsip_logs() {
+    // An issue's prose that names pjsip's files and quotes a line's text without its decor,
+    // and a C source file quoting pjsip's texts as format strings.
+    let prose = b"I use pjsua_core.c and sip_transport.c from 2.13.1 on iOS 16.5.1.\n\
+Since 15:54 the call fails: Making call with acc #0 to the PBX never returns.\n\
+The error is in pjsua_call.c  I think, or sip_transport.  Any idea?\n\
+Unable to open sound device: that is all I see.\n";
+    assert!(!sniff(prose));
+    let source = b"#define THIS_FILE \"pjsua_call.c\"\n\
+/* 2024-01-01 10:00:00 */\n\
+    PJ_LOG(4,(THIS_FILE, \"Making call with acc #%d to %.*s\", acc_id,\n\
+              (int)dest_uri->slen, dest_uri->ptr));\n\
+    PJ_LOG(1,(THIS_FILE, \"Error processing %d bytes packet from %s %s:%d %.*s:\\n\"\n\
+    status = pjsua_call_make_call(acct_id, &dest_uri, &call_opt, NULL, &msg_data, &call_id);\n";
+    assert!(!sniff(source));
+    // One record line alone is not enough, unless a sender and one of pjsip's texts both
+    // anchor it.
+    assert!(!sniff(
+        b"12:00:01 [App] tsx0x17394a64  Some state\nplain text\n"
+    ));
+    assert!(sniff(
+        b"12:00:01 [App] sip_transport. Error processing 559 bytes packet\n"
+    ));
+}
+
+#[test]
+fn derived_app_decorations_give_the_recording_s_messages_and_evidence() {
+    // basic-call/callee.log in an app's decoration (fixtures/derive/derive.py wrap --style
+    // lumberjack|daytime), with its dumps and without them (message logging off): the same
+    // messages, and the same evidence lines at the same times, read by the learnt record
+    // prefix or, without dumps, by the anchors.
+    let (_, original) = fixture!("basic-call/callee.log");
+    let want = read(original);
+    let raws =
+        |l: &PjsipLog| -> Vec<Vec<u8>> { msgs(l).iter().map(|m| m.raw().to_vec()).collect() };
+    let evidence = |l: &PjsipLog| -> Vec<(LogKind, String)> {
+        logs(l)
+            .iter()
+            .map(|e| (e.kind.clone(), time_of_log(e)[..8].to_string()))
+            .collect()
+    };
+    let derived: [(&str, &[u8]); 4] = [
+        fixture!("derive/basic-call.callee.lumberjack.derived.log"),
+        fixture!("derive/basic-call.callee.daytime.derived.log"),
+        fixture!("derive/basic-call.callee.lumberjack.no-dumps.derived.log"),
+        fixture!("derive/basic-call.callee.daytime.no-dumps.derived.log"),
+    ];
+    for (d, text) in derived {
+        let log = read(text);
+        assert_eq!(evidence(&log), evidence(&want), "{d}");
+        if d.contains("no-dumps") {
+            assert!(msgs(&log).is_empty(), "{d}");
+        } else {
+            assert_eq!(raws(&log), raws(&want), "{d}");
+        }
+    }
+}
+
+// ---- pjsip's own parse errors ----
+
+#[test]
+fn a_packet_pjsip_dropped_is_an_rx_message_with_pjsip_s_reason() {
+    // `Error processing 557 bytes packet from UDP …: PJSIP syntax error …:` then the packet and
+    // `-- end of packet.`, twice (the retransmission is cut by the excerpt).
+    let log = read(excerpt!(
+        "vialersiplib-11-xcodecolors-options-parse-error.log"
+    ));
+    let m = msgs(&log);
+    assert_eq!(m.len(), 2);
+    for m in &m {
+        assert_eq!(m.direction, Some(Direction::Rx));
+        assert_eq!(m.transport, Transport::Udp);
+        assert_eq!(m.src.as_deref(), Some("27.111.250.164:5060"));
+        assert_eq!(m.declared_len, Some(557));
+        assert_eq!(
+            m.stack_error.as_deref(),
+            Some("PJSIP syntax error exception when parsing '' header on line 5 col 35")
+        );
+        let p = m.parsed().expect("sipflow's grammar reads it");
+        assert_eq!(p.method(), Some("OPTIONS"));
+        assert!(
+            p.raw()
+                .starts_with(b"OPTIONS sip:269@115.118.242.252:49675;ob SIP/2.0\r\n")
+        );
+    }
+    assert_eq!((m[0].cut, m[1].cut), (None, Some(Cut::InputEdge)));
+    assert_eq!(m[0].raw().len(), 557);
+    assert_eq!(time_of(m[1]), "2016-12-29 12:07:17.118");
+    // The record cut by the input right after `Error processing 559 bytes packet`: an RX message
+    // with no text, cut by the input, still telling that pjsip dropped a packet.
+    let log = read(excerpt!(
+        "vialersiplib-51-cocoalumberjack-error-processing.log"
+    ));
+    let m = msgs(&log);
+    assert_eq!(m.len(), 1);
+    assert_eq!(
+        (m[0].direction, m[0].declared_len, m[0].cut, m[0].raw()),
+        (
+            Some(Direction::Rx),
+            Some(559),
+            Some(Cut::InputEdge),
+            &b""[..]
+        )
+    );
+    assert!(m[0].stack_error.is_some());
+    // Only the header sets it.
+    assert!(
+        msgs(&run(&pj(CALLER)))
+            .iter()
+            .all(|m| m.stack_error.is_none())
+    );
+}
+
+#[test]
+fn the_endpoint_s_record_of_a_dropped_packet_is_read_too() {
+    // sip_endpoint.c's form (no byte count): `Error processing packet from IP:PORT: reason
+    // [code N]:`. The lines are a real OPTIONS of the excerpt above, in this form.
+    let text = pj(r"
+12:07:16.117         sip_endpoint.c  Error processing packet from 27.111.250.164:5060: Missing required header(s)  (missing Call-ID) [code 171141]:
+|OPTIONS sip:269@115.118.242.252:49675;ob SIP/2.0
+|Via: SIP/2.0/UDP 27.111.250.164:5060;branch=z9hG4bK3e5b915b
+|CSeq: 102 OPTIONS
+|Content-Length: 0
+|
+
+-- end of packet.
+12:07:16.118           pjsua_core.c  .Next line
+");
+    let log = read(text.as_bytes());
+    let m = msgs(&log);
+    assert_eq!(m.len(), 1);
+    assert_eq!(
+        m[0].stack_error.as_deref(),
+        Some("Missing required header(s)  (missing Call-ID)")
+    );
+    assert_eq!((m[0].declared_len, m[0].cut), (None, None));
+    assert!(m[0].raw().ends_with(b"Content-Length: 0\r\n\r\n"));
+}
+
+#[test]
+fn a_dump_header_the_input_ends_inside_is_a_message_cut_by_the_input() {
+    // pjproject-3887 ends with `RX 647 bytes Response msg 407/REGISTER/cseq=20`: the header
+    // line itself is cut.
+    let log = read(excerpt!("pjproject-3887-tcp-register-two-contacts-407.log"));
+    let m = msgs(&log);
+    assert_eq!((log.dumps, m.len()), (2, 2));
+    assert_eq!(
+        (m[1].direction, m[1].declared_len, m[1].cut, m[1].raw()),
+        (
+            Some(Direction::Rx),
+            Some(647),
+            Some(Cut::InputEdge),
+            &b""[..]
+        )
+    );
+    assert_eq!(time_of(m[1]), "05:42:36.210");
+    assert!(m[1].stack_error.is_none());
+    // The same header followed by another line is not at the input's edge.
+    let mut text = excerpt!("pjproject-3887-tcp-register-two-contacts-407.log").to_vec();
+    text.extend_from_slice(b"05:42:36.211    pjsua_acc.c  .Next line\n");
+    let m = read(&text);
+    assert_eq!(msgs(&m)[1].cut, Some(Cut::Damaged));
+}
+
+// ---- an excerpt that starts inside a dump ----
+
+#[test]
+fn a_leading_tail_with_header_lines_is_a_message_without_a_start_line() {
+    // pjproject-2342 starts inside a 200/INVITE dump (its Call-ID and CSeq in the tail), then
+    // pjsip's line for the 200's retransmission and its TX, cut by the excerpt.
+    let log = read(excerpt!("pjproject-2342-tcp-200ok-retransmit-no-ack.log"));
+    let m = msgs(&log);
+    assert_eq!(m.len(), 2);
+    let tail = m[0];
+    assert_eq!(
+        (
+            tail.cut,
+            tail.direction,
+            tail.declared_len,
+            tail.handle.as_deref()
+        ),
+        (Some(Cut::InputEdge), None, None, None)
+    );
+    assert!(
+        tail.parsed().is_none(),
+        "no start line: no message of any kind"
+    );
+    assert!(
+        tail.raw()
+            .starts_with(b"Via: SIP/2.0/UDP 216.115.69.132;branch=")
+    );
+    assert!(
+        tail.raw()
+            .windows(39)
+            .any(|w| w == b"Call-ID: 157290149_83336707@207.223.78.")
+    );
+    assert!(tail.raw().ends_with(b"a=fmtp:101 0-16\r\n"));
+    assert_eq!(tail.origin.line(), Some(1));
+    // It takes the first time the input shows.
+    assert_eq!(time_of(tail), "16:35:48.296");
+    assert_eq!(
+        kinds(&log),
+        [LogKind::Retransmit {
+            request: false,
+            method: "INVITE".into(),
+            status: Some(200),
+            cseq: 189913,
+            count: 3,
+        }]
+    );
+    assert_eq!(m[1].cut, Some(Cut::InputEdge));
+    // The same tail from our recording (fixtures/derive/run.sh, `retx`): header lines only
+    // from the Via line on, the prefix-less records after the end marker are not part of it.
+    let (_, text) = fixture!("derive/missing-ack.callee.retransmit-3.derived.log");
+    let log = read(text);
+    let m = msgs(&log);
+    assert_eq!(m.len(), 2);
+    assert!(m[0].raw().starts_with(b"Via: SIP/2.0/UDP 127.0.0.1:5601;"));
+    assert!(m[0].raw().ends_with(b"\r\n"));
+    assert_eq!(m[0].cut, Some(Cut::InputEdge));
+    // Prose before the tail is not part of it, and a tail of prose alone is no message.
+    let mut text = b"Here is my log:\n".to_vec();
+    text.extend_from_slice(excerpt!("pjproject-2342-tcp-200ok-retransmit-no-ack.log"));
+    assert_eq!(msgs(&read(&text))[0].raw(), tail.raw());
+    assert!(msgs(&read(b"I see this:\nno idea why\n\n--end msg--\n")).is_empty());
 }

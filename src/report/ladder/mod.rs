@@ -35,6 +35,34 @@ pub struct Conversation {
     pub log_events: Vec<usize>,
 }
 
+/// Whether log event `e` is pjsip's line for a retransmission whose dump the diagram draws
+/// (the same input sends the same CSeq within a few milliseconds): the arrow already says it.
+fn retransmission_drawn(ctx: &Context<'_>, e: usize, messages: &[usize]) -> bool {
+    let model = ctx.model;
+    let Some(crate::event::Event::Log(l)) = model.events.get(e) else {
+        return false;
+    };
+    let crate::event::LogKind::Retransmit { cseq, .. } = &l.kind else {
+        return false;
+    };
+    messages.iter().any(|&w| {
+        model.messages[w]
+            .sightings
+            .iter()
+            .any(|&s| match &model.events[s] {
+                crate::event::Event::Message(m) => {
+                    m.origin.input == l.origin.input
+                        && m.direction == Some(crate::event::Direction::Tx)
+                        && (0..=5).contains(&l.ts.ms_until(m.ts))
+                        && m.parsed()
+                            .and_then(|p| p.cseq())
+                            .is_some_and(|c| c.seq == *cseq)
+                }
+                crate::event::Event::Log(_) => false,
+            })
+    })
+}
+
 impl Conversation {
     /// A call and every leg linked to it, in one diagram.
     pub fn of_call(ctx: &Context<'_>, c: &Call) -> Self {
@@ -59,6 +87,7 @@ impl Conversation {
         messages.dedup();
         log_events.sort_unstable();
         log_events.dedup();
+        log_events.retain(|&e| !retransmission_drawn(ctx, e, &messages));
         let title = match legs.as_slice() {
             [one] => format!("Call {}: {}", one.index, printable(&one.call_id)),
             _ => {
@@ -270,6 +299,11 @@ impl Layout {
                         _ => "?".to_string(),
                     };
                     (label, None)
+                }
+                // The input holds too little of it to tell (a dump header cut by the excerpt,
+                // the tail of a dump it starts inside): cut, not malformed.
+                Err(_) if ev.cut == Some(crate::event::Cut::InputEdge) => {
+                    ("(cut)".to_string(), None)
                 }
                 Err(u) => ("(malformed)".to_string(), Some(printable(&u.error.message))),
             };
