@@ -362,6 +362,10 @@ pub enum LogKind {
     /// A capture's TLS connection that completed its handshake and carried data, to a server
     /// whose handshake had failed before in the same capture (surfaced only then).
     TlsEstablished { peer: String },
+    /// `Acc N: setting unregistration..` (pjsua_acc.c): pjsua is about to send account N's
+    /// un-REGISTER (when the account is deleted, on `setRegistration(false)`, or while pjsua
+    /// shuts down).
+    Unregistering { account: u32 },
 }
 
 /// Why a DNS lookup failed.

@@ -271,3 +271,44 @@ fn missing_mandatory_header_has_nothing_to_point_at() {
     );
     assert_eq!(span_text(&found, "no Max-Forwards"), None);
 }
+
+#[test]
+fn an_account_deleted_while_a_call_is_up_in_an_excerpt_that_ends_in_its_unregister() {
+    // pjsip/pjproject#3807: `Deleting account 0..` 3 s after the ACK, `.Acc 0: setting
+    // unregistration..`, and the excerpt ends two lines into the REGISTER (no Expires in
+    // sight): pjsua's own line says it is the un-REGISTER.
+    let path = "tests/real-world/logs/pjproject-3807-account-deleted-after-ack-windows.log";
+    let out = super::common::sipflow(&["check", "--format", "json", path]);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("check JSON");
+    let found: Vec<_> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .collect();
+    assert_eq!(found.len(), 1, "{}", out.stdout);
+    let f = found[0];
+    assert_eq!(
+        (f["rule"].as_str(), f["severity"].as_str()),
+        (Some("account-deleted"), Some("warning"))
+    );
+    let m = f["message"].as_str().unwrap_or_default();
+    assert!(
+        m.contains("announced by `Acc 0: setting unregistration..`; the input ends inside it"),
+        "{m}"
+    );
+    assert!(
+        m.contains("(the input ends 0.0 s after the un-REGISTER"),
+        "{m}"
+    );
+    let lines: Vec<u64> = f["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .filter_map(|e| e["line"].as_u64())
+        .collect();
+    assert_eq!(
+        lines,
+        [25, 27, 26],
+        "the deletion, the REGISTER, pjsua's announcement"
+    );
+}
