@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use crate::dialog::Owner;
 use crate::event::{Event, LogKind};
-use crate::rules::{Context, Finding, Rule, Scope, Severity};
+use crate::rules::{Context, Finding, Rule, Scope, Severity, scanner_traffic};
 use crate::sip::{HeaderName, SipMessage};
 
 pub(super) const RULE: Rule = Rule {
@@ -62,6 +62,11 @@ password left running can take a whole site offline.
 
 When `registration-failed` reports the same 401 or 403 as an error, this rule keeps the error
 and that finding becomes info (one problem, one error).
+
+**Info** when the refused requests came from an address that `scanner-traffic` reports as a SIP
+scanner (by the end of the window being judged; see that rule): they are an attacker's
+guesses, refused as they should be, and the attack is that rule's finding (a warning, and an
+error for an account it won). With `scanner-traffic` disabled this finding keeps its severity.
 
 ## Typical causes
 - Wrong password or user name; the auth user differs from the user part of the SIP URI
@@ -547,7 +552,23 @@ fn finding(
     for &e in failure.logs.iter().take(3) {
         f = f.with(e, "pjsip's authentication error");
     }
+    if let Some(src) = scanner_source(ctx, failure) {
+        f.severity = Severity::Info;
+        f.message.push_str(&scanner_traffic::lowered_note(&src));
+    }
     Some(f)
+}
+
+/// The source of the refused requests when `scanner-traffic` reports it as a scanner: the
+/// request's sender, or, when only the refusal is in the input, where the refusal went.
+fn scanner_source(ctx: &Context<'_>, failure: &Failure) -> Option<String> {
+    failure.rejections.iter().find_map(|r| {
+        let src = match r.request {
+            Some(q) => ctx.model.messages[q].src.as_deref(),
+            None => ctx.model.messages[r.response].dst.as_deref(),
+        }?;
+        scanner_traffic::scanner_at(ctx, src).then(|| src.to_string())
+    })
 }
 
 const RACE_HELP: &str = "nothing is wrong with the password; if it happens often, answer \

@@ -49,7 +49,9 @@ by code. E.g. a REGISTER refused with 401 although it carried credentials is an
 A rule that reports what a call did (a symptom) also gives way to a rule that reports why, on
 the same call: `rules::EXPLAINED_BY` lists them. E.g. a caller that hangs up right after the
 answer because the answer shares no codec with its offer: `no-common-codec` keeps its
-severity, `bye-right-after-answer` on that call is info and names it.
+severity, `bye-right-after-answer` on that call is info and names it. And the refusals an
+attacker drew are not the service's errors: `auth-failed` and `registration-failed` on a
+request from a source that `scanner-traffic` reports are info and name it.
 
 ### A diagnosis is never contradicted
 

@@ -253,6 +253,19 @@ pub struct Context<'a> {
     /// What rules remember from one window to the next (see [`Memory`]). A run that judges
     /// window after window moves it from each window's context into the next.
     pub memory: Memory,
+    /// What several rules read about this window, computed once (see [`Shared`]); a new
+    /// context starts with none (`Shared::default()`).
+    pub shared: Shared,
+}
+
+/// Analyses of one window that several rules read, each computed once, by whichever rule asks
+/// first (the rules run in parallel). Each is a function of the window's model and of the
+/// [`Memory`] before it, so what any rule finds does not depend on which asked first.
+#[derive(Debug, Default)]
+pub struct Shared {
+    /// `scanner-traffic`'s findings and the sources it knows as scanners: `auth-failed` and
+    /// `registration-failed` lower their findings on a scanner's requests.
+    scanner: std::sync::OnceLock<scanner_traffic::Window>,
 }
 
 /// What rules remember across the windows of one run, for patterns that spread over many
@@ -282,6 +295,7 @@ impl<'a> Context<'a> {
             input_ends,
             whole_inputs: true,
             memory: Memory::default(),
+            shared: Shared::default(),
         }
     }
 
