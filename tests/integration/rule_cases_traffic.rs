@@ -98,12 +98,17 @@ fn fixture_findings(rule: &str, inputs: &[&str]) -> Vec<(String, String)> {
 }
 
 /// A public trace in `../shared/traces/public`, or `None` (with a printed reason) when absent.
-fn public(rel: &str) -> Option<String> {
+pub(super) fn public(rel: &str) -> Option<String> {
+    shared_trace("public", rel)
+}
+
+/// A trace in `../shared/traces/<dir>`, or `None` (with a printed reason) when absent.
+pub(super) fn shared_trace(dir: &str, rel: &str) -> Option<String> {
     let p: PathBuf = root()
         .join("..")
         .join("shared")
         .join("traces")
-        .join("public")
+        .join(dir)
         .join(rel);
     if p.exists() {
         Some(p.to_string_lossy().into_owned())
