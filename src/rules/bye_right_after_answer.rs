@@ -138,7 +138,8 @@ struct Bye<'a> {
     response: bool,
 }
 
-/// The input whose log sent this message (a TX dump), or, with `rx`, received it.
+/// The input whose log has this message in direction `dir`: it sent it (TX) or received it
+/// (RX).
 fn logged_by(ctx: &Context<'_>, wire: usize, dir: Direction) -> Option<usize> {
     ctx.model.messages[wire]
         .sightings
@@ -211,13 +212,6 @@ fn judge(ctx: &Context<'_>, ci: usize) -> Option<Finding> {
                 None => first_call(s) && !failed(s),
             })
     });
-    if answer.is_none()
-        && ack.is_none()
-        && !initial.is_empty()
-        && initial.iter().all(|&s| failed(s))
-    {
-        return None;
-    }
     let up = match ack {
         Some(&(w, _, _)) => Up::Ack(w),
         // No ACK in the input: pjsua's `Call N state changed to CONFIRMED`.

@@ -493,9 +493,6 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
 fn analyse(ctx: &Context<'_>) -> Window {
     let mut out = Vec::new();
     let attempts = attempts(ctx);
-    if attempts.is_empty() {
-        return Window::default();
-    }
     let mut sources = match ctx.memory.scanner.lock() {
         Ok(s) => s,
         Err(poisoned) => poisoned.into_inner(),
