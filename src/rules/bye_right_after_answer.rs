@@ -19,8 +19,8 @@ pub(super) const RULE: Rule = Rule {
 
 const DOCS: &str = r#"## What it detects
 An answered call that one side ended with a BYE right after the answer: the call connected
-and dropped at once. The answer is the moment the call was up: the ACK of the 2xx (or, when
-the ACK is not in the input, pjsua's `Call N state changed to CONFIRMED`).
+and dropped at once. The answer is the moment the call was up: the ACK of the 2xx (pjsua's
+`CONFIRMED` comes with it; without the ACK in the input the rule says nothing).
 
 - **The callee** (the side that answered) sent the BYE within `thresholds.bye-after-answer-ms`
   (default 1000 ms) of the ACK: it had just accepted the call and tore it down. A BYE that
@@ -121,14 +121,6 @@ enum Party {
     Callee,
 }
 
-/// When the call was up: the ACK of the answer (a wire message), else the log line where pjsua
-/// says the call is CONFIRMED (an event).
-#[derive(Debug, Clone, Copy)]
-enum Up {
-    Ack(usize),
-    Confirmed(usize),
-}
-
 /// The BYE that ended the call: the request (`response: false`) or, when only its answer is
 /// in the input, that response (the BYE went out before it).
 struct Bye<'a> {
@@ -173,8 +165,7 @@ fn shows_no_time(ts: Timestamp) -> bool {
 }
 
 fn judge(ctx: &Context<'_>, ci: usize) -> Option<Finding> {
-    let call = &ctx.model.calls[ci];
-    let msgs: Vec<(usize, Timestamp, &SipMessage)> = call
+    let msgs: Vec<(usize, Timestamp, &SipMessage)> = ctx.model.calls[ci]
         .messages
         .iter()
         .filter_map(|&w| {
@@ -212,40 +203,21 @@ fn judge(ctx: &Context<'_>, ci: usize) -> Option<Finding> {
                 None => first_call(s) && !failed(s),
             })
     });
-    let up = match ack {
-        Some(&(w, _, _)) => Up::Ack(w),
-        // No ACK in the input: pjsua's `Call N state changed to CONFIRMED`.
-        None => ctx
-            .call_logs(ci)
-            .find(|(_, l)| {
-                matches!(&l.kind, LogKind::CallState { state, .. }
-                         if state.eq_ignore_ascii_case("CONFIRMED"))
-            })
-            .map(|(e, _)| Up::Confirmed(e))?,
-    };
-    let t_up = match up {
-        Up::Ack(w) => ctx.model.message(w).ts,
-        Up::Confirmed(e) => ctx.model.events[e].ts(),
-    };
-    // The parties' tags: the ACK and the answer carry both; else the initial INVITE the caller's.
-    let dialog_msg = ack.or(answer).map(|(_, _, m)| *m);
-    let caller = match dialog_msg {
-        Some(m) => m.from_tag(),
-        None => call.caller_tag.as_deref().filter(|_| !initial.is_empty()),
-    }?;
-    let callee = dialog_msg.and_then(SipMessage::to_tag);
+    // The call is up when the ACK goes out; it carries both parties' tags.
+    let &(ack, t_up, ack_msg) = ack?;
+    let caller = ack_msg.from_tag()?;
+    let callee = ack_msg.to_tag()?;
     // The BYE that ended the call: the first BYE of this dialog, or the first answer to one
     // when the BYE itself is not in the input.
     let bye = msgs.iter().find_map(|&(w, ts, m)| {
         let is_bye = m.method() == Some("BYE") || (!m.is_request() && cseq_of(m, "BYE").is_some());
         let tags = [m.from_tag(), m.to_tag()];
-        (is_bye && tags.contains(&Some(caller)) && callee.is_none_or(|t| tags.contains(&Some(t))))
-            .then_some(Bye {
-                wire: w,
-                ts,
-                msg: m,
-                response: !m.is_request(),
-            })
+        (is_bye && tags.contains(&Some(caller)) && tags.contains(&Some(callee))).then_some(Bye {
+            wire: w,
+            ts,
+            msg: m,
+            response: !m.is_request(),
+        })
     })?;
     let party = if bye.msg.from_tag() == Some(caller) {
         Party::Caller
@@ -269,31 +241,20 @@ fn judge(ctx: &Context<'_>, ci: usize) -> Option<Finding> {
     if gap > threshold(ctx, party) {
         return None;
     }
-    Some(finding(
-        ctx,
-        ci,
-        (up, t_up),
-        answer.map(|a| a.0),
-        &bye,
-        party,
-        gap,
-    ))
+    Some(finding(ctx, ci, ack, answer.map(|a| a.0), &bye, party, gap))
 }
 
 fn finding(
     ctx: &Context<'_>,
     ci: usize,
-    (up, t_up): (Up, Timestamp),
+    ack: usize,
     answer: Option<usize>,
     bye: &Bye<'_>,
     party: Party,
     gap: i64,
 ) -> Finding {
     let threshold = threshold(ctx, party);
-    let reference = match up {
-        Up::Ack(_) => "the ACK",
-        Up::Confirmed(_) => "the call was CONFIRMED",
-    };
+    let reference = "the ACK";
     let when = match (gap < 0, bye.response) {
         (true, _) => format!("{} ms before {reference}", -gap),
         (false, false) => format!("{gap} ms after {reference}"),
@@ -344,7 +305,7 @@ fn finding(
              crossed the answer: the caller's own log would tell"
         ),
     };
-    if matches!(up, Up::Ack(_)) && answer.is_none() {
+    if answer.is_none() {
         message.push_str("; the INVITE and its answer are not in the input");
     }
     // The log of the side that hung up, if present: its hangup and a held-back BYE.
@@ -404,10 +365,7 @@ fn finding(
     };
     let mut f = Finding::new(&RULE, Some(Owner::Call(ci)), message, help.into())
         .with_span(bye_event, bye_span, bye_label);
-    f = match up {
-        Up::Ack(w) => f.with(ctx.sighting_in(w, side), "the ACK: the call is up"),
-        Up::Confirmed(e) => f.with(e, format!("the call is up at {t_up}")),
-    };
+    f = f.with(ctx.sighting_in(ack, side), "the ACK: the call is up");
     if let Some(w) = answer {
         let e = ctx.sighting_in(w, side);
         f = f.with_span(e, ctx.start_line_of(e), "the answer");
