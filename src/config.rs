@@ -37,6 +37,7 @@ pub struct ConfigThresholds {
     pub stuck_proceeding_ms: Option<i64>,
     pub retransmissions: Option<u32>,
     pub bye_after_answer_ms: Option<i64>,
+    pub caller_bye_after_answer_ms: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error, Diagnostic)]

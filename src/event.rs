@@ -375,6 +375,10 @@ pub enum LogKind {
         cseq: u32,
         count: u32,
     },
+    /// `Acc N: setting unregistration..` (pjsua_acc.c): pjsua is about to send account N's
+    /// un-REGISTER (when the account is deleted, on `setRegistration(false)`, or while pjsua
+    /// shuts down).
+    Unregistering { account: u32 },
 }
 
 /// Why a DNS lookup failed.

@@ -56,6 +56,9 @@ pub(super) fn rule_settings(args: &RuleArgs, config: &Config) -> Result<RuleSett
         stuck_proceeding_ms: t.stuck_proceeding_ms.unwrap_or(d.stuck_proceeding_ms),
         retransmissions: t.retransmissions.unwrap_or(d.retransmissions),
         bye_after_answer_ms: t.bye_after_answer_ms.unwrap_or(d.bye_after_answer_ms),
+        caller_bye_after_answer_ms: t
+            .caller_bye_after_answer_ms
+            .unwrap_or(d.caller_bye_after_answer_ms),
     };
     Ok(RuleSettings {
         thresholds,

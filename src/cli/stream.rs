@@ -307,6 +307,7 @@ impl Totals<'_> {
                     input_ends: w.input_ends,
                     whole_inputs: last,
                     memory: std::mem::take(&mut self.memory),
+                    shared: rules::Shared::default(),
                 };
                 let found = rules::run(&ctx);
                 self.memory = ctx.memory;

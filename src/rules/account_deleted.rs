@@ -20,7 +20,9 @@ pub(super) const RULE: Rule = Rule {
 
 const DOCS: &str = r#"## What it detects
 pjsua's `Deleting account N..` immediately followed by an un-REGISTER (`Expires: 0`, or a
-Contact with `expires=0`) sent by the same process. That is what the destructor of a pjsua2
+Contact with `expires=0`) sent by the same process. When the input ends inside that REGISTER
+before its expiry (an excerpt pasted into an issue, pjsip/pjproject#3807), pjsua's own
+`Acc N: setting unregistration..` between the two lines says it is the un-REGISTER. That is what the destructor of a pjsua2
 `Account` does when the application drops its last reference while the account is registered.
 
 It is for an Account garbage-collected in an app that goes on running. Not reported:
@@ -42,7 +44,9 @@ deletion, `onRegState` may never fire).
 ## Severity
 Warning: the registration is gone while the app runs, so calls to it will fail, but no failure
 is in the trace yet (the app's log does not see the calls the registrar turns away). It is not
-raised: the calls that fail never reach this app.
+raised: the calls that fail never reach this app. When the input ends less than 2 s after the
+un-REGISTER, a deliberate shutdown could still follow out of sight: the finding stays a warning
+(nothing in the input shows a shutdown) and says how soon the input ends.
 
 ## Typical causes
 - Python: the `Account` created inside a function (`setup()`, a callback) and stored only in a
@@ -124,7 +128,18 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             continue;
         };
         let Some(msg) = m.parsed() else { continue };
-        if msg.requested_expires() != Some(0)
+        // Its expiry, or, when the input ends (or the message is damaged) before it shows one,
+        // pjsua's own `Acc N: setting unregistration..` between the deletion and the REGISTER.
+        let announced = (e..reg).find(|&i| {
+            matches!(&model.events[i], Event::Log(u)
+                if u.origin.input == input && u.kind == LogKind::Unregistering { account })
+        });
+        let unregisters = match msg.requested_expires() {
+            Some(expires) => expires == 0,
+            None if m.truncated() => announced.is_some(),
+            None => false,
+        };
+        if !unregisters
             || !(0..=FOLLOWS_MS).contains(&l.ts.ms_until(m.ts))
             || shuts_down(model, input, e, reg, msg)
         {
@@ -154,14 +169,36 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 )
             })
             .unwrap_or_default();
+        // The input (this log) ends before it could show a deliberate shutdown.
+        let edge = last_ts
+            .get(&input)
+            .map(|&t| m.ts.ms_until(t))
+            .filter(|&ms| ms < SHUTDOWN_MS)
+            .map(|ms| {
+                format!(
+                    " (the input ends {} after the un-REGISTER: a shutdown right after it \
+                     would not be in it)",
+                    crate::rules::secs(ms)
+                )
+            })
+            .unwrap_or_default();
+        let what = if msg.requested_expires().is_none() {
+            format!(
+                "REGISTER{registrar}, announced by `Acc {account}: setting unregistration..`; \
+                 the input ends inside it"
+            )
+        } else {
+            format!("REGISTER with expiry 0{registrar}")
+        };
         let owner = model.event_owner[reg];
         let f = Finding::new(
             &RULE,
             owner,
             format!(
                 "account {account} was deleted in {} at {} and pjsip at once unregistered \
-                 {aor}(REGISTER with expiry 0{registrar}){after}: the pjsua2 Account object was \
-                 probably garbage-collected because the app kept no reference to it",
+                 {aor}({what}){after}: the pjsua2 Account \
+                 object was probably garbage-collected because the app kept no reference to \
+                 it{edge}",
                 ctx.input_name(input),
                 l.ts
             ),
@@ -176,6 +213,12 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             msg.requested_expires_span(),
             "the un-REGISTER it caused",
         );
+        let f = match announced {
+            Some(u) if msg.requested_expires().is_none() => {
+                f.with(u, "pjsua announces the unregistration")
+            }
+            _ => f,
+        };
         out.push(f);
     }
 }

@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use crate::dialog::Owner;
 use crate::event::{Event, LogKind};
-use crate::rules::{Context, Finding, Rule, Scope, Severity};
+use crate::rules::{Context, Finding, Rule, Scope, Severity, scanner_traffic};
 use crate::sip::{HeaderName, SipMessage};
 
 pub(super) const RULE: Rule = Rule {
@@ -29,6 +29,12 @@ Digest authentication that did not work:
   `nonce="", response=""` that IMS clients put in their first REGISTER is not credentials.)
 - **A refused account: 403 after a challenge.** A request with credentials, or a request
   after the server challenged that method in the same Call-ID, is answered `403 Forbidden`.
+- **The server's words: a 403 that says the password was wrong** (`403 Wrong password`,
+  `403 Forbidden (Bad auth)`, `403 Invalid credentials`: a reason phrase with `passw`,
+  `credential`, `bad auth` or `auth fail`), when the input shows neither the credentials nor an
+  earlier challenge: a quote that starts at the 403, a capture that lost or damaged the request
+  or the challenge's Call-ID or CSeq. The status line must be readable; a message that does not
+  parse is not read for this.
 - **A stale-nonce race, not a wrong password.** A new challenge to credentials that carries
   `stale=true` (the server accepted them but wants a fresh nonce), or one where the trace shows
   the nonce was the trouble (the credentials answered an older challenge than the latest one
@@ -62,6 +68,11 @@ password left running can take a whole site offline.
 
 When `registration-failed` reports the same 401 or 403 as an error, this rule keeps the error
 and that finding becomes info (one problem, one error).
+
+**Info** when the refused requests came from an address that `scanner-traffic` reports as a SIP
+scanner (by the end of the window being judged; see that rule): they are an attacker's
+guesses, refused as they should be, and the attack is that rule's finding (a warning, and an
+error for an account it won). With `scanner-traffic` disabled this finding keeps its severity.
 
 ## Typical causes
 - Wrong password or user name; the auth user differs from the user part of the SIP URI
@@ -127,6 +138,9 @@ struct Rejection {
     response: usize,
     request: Option<usize>,
     kind: Kind,
+    /// Known only by the server's words: a 403 whose reason phrase says the credentials were
+    /// wrong, while the input shows neither the credentials nor an earlier challenge.
+    by_phrase: bool,
 }
 
 /// What was found about one call or registration (one owner).
@@ -181,6 +195,25 @@ fn rejection_span(m: &SipMessage) -> Option<Range<usize>> {
         .or_else(|| Some(m.start_span()))
 }
 
+/// Words of a reason phrase that refuse credentials (`403 Wrong password`, `403 Bad auth`,
+/// `403 Invalid credentials`), lowercase. `passw` also matches a phrase whose end is damaged
+/// (`Wrong passw%s or domain`).
+const REFUSED_CREDENTIALS: [&str; 5] = [
+    "passw",
+    "credential",
+    "bad auth",
+    "authentication fail",
+    "auth fail",
+];
+
+/// Whether a response's reason phrase says the credentials were refused.
+fn refuses_credentials(m: &SipMessage) -> bool {
+    m.reason_phrase().is_some_and(|r| {
+        let r = r.to_ascii_lowercase();
+        REFUSED_CREDENTIALS.iter().any(|w| r.contains(w))
+    })
+}
+
 /// The nonce of a 401/407's challenge (WWW-Authenticate or Proxy-Authenticate).
 fn challenge_nonce(m: &SipMessage) -> Option<String> {
     if !matches!(m.status(), Some(401 | 407)) {
@@ -201,6 +234,8 @@ struct Candidate {
     code: u16,
     method: String,
     stale: bool,
+    /// See [`Rejection::by_phrase`].
+    by_phrase: bool,
     /// The trace shows the nonce was the trouble: the request answered an older challenge
     /// than the latest, or the server's reason phrase says so.
     nonce_evidence: bool,
@@ -261,9 +296,15 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             .and_then(|r| model.message(r).parsed())
             .and_then(credentials)
             .is_some();
+        let after_challenge = challenged.contains(&(key, method.clone()));
+        // A 403 that says the password was wrong is the server's verdict on credentials even
+        // when the input lost them (a damaged or missing request, a challenge whose CSeq or
+        // Call-ID is unreadable).
+        let by_phrase =
+            code == 403 && !with_credentials && !after_challenge && refuses_credentials(m);
         let rejected = match code {
             401 | 407 => with_credentials,
-            _ => with_credentials || challenged.contains(&(key, method.clone())),
+            _ => with_credentials || after_challenge || by_phrase,
         };
         if code != 403 {
             challenged.insert((key, method.clone()));
@@ -277,6 +318,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 code,
                 method,
                 stale: m.is_stale_challenge(),
+                by_phrase,
                 nonce_evidence: says_nonce || reused,
             });
         }
@@ -309,6 +351,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 response: c.response,
                 request: c.request,
                 kind,
+                by_phrase: c.by_phrase,
             });
     }
     for (e, ev) in model.events.iter().enumerate() {
@@ -444,6 +487,12 @@ fn finding(
         Kind::Refused => {
             let what = if creds.is_some() {
                 format!("although it carried credentials{who}")
+            } else if told.by_phrase {
+                let request = match req_msg {
+                    Some(_) => "its credentials are not readable in the input",
+                    None => "its request is missing or unreadable in the input",
+                };
+                format!("({request})")
             } else {
                 format!("after the server had challenged the {method}")
             };
@@ -453,6 +502,10 @@ fn finding(
                 String::new()
             };
             let verdict = match code {
+                _ if told.by_phrase => {
+                    "its reason phrase is the server's verdict: the credentials were refused (a \
+                     wrong password, user or realm)"
+                }
                 403 => "the server refuses this account",
                 _ => "the server did not accept the credentials (a wrong password, user or realm)",
             };
@@ -463,9 +516,13 @@ fn finding(
                      (stale-nonce race)"
                 ),
             };
+            let subject = match method {
+                "" => "a request (its CSeq is unreadable)".to_string(),
+                m => format!("{m}{target}"),
+            };
             (
                 format!(
-                    "{method}{target} was answered {code} {reason} {what}: {verdict}{times}{also}{got_in}"
+                    "{subject} was answered {code} {reason} {what}: {verdict}{times}{also}{got_in}"
                 ),
                 // The registration or call failed, unless the owner got in later.
                 if success.is_some() {
@@ -521,6 +578,9 @@ fn finding(
         match (told.kind, creds.is_some()) {
             (Kind::Race { .. }, _) => format!("{code} {reason}: a new challenge"),
             (Kind::Refused, true) => format!("{code} {reason} to a request with credentials"),
+            (Kind::Refused, false) if told.by_phrase => {
+                format!("{code} {reason}: the server's verdict on the credentials")
+            }
             (Kind::Refused, false) => format!("{code} {reason} after a challenge"),
         },
     );
@@ -547,7 +607,23 @@ fn finding(
     for &e in failure.logs.iter().take(3) {
         f = f.with(e, "pjsip's authentication error");
     }
+    if let Some(src) = scanner_source(ctx, failure) {
+        f.severity = Severity::Info;
+        f.message.push_str(&scanner_traffic::lowered_note(&src));
+    }
     Some(f)
+}
+
+/// The source of the refused requests when `scanner-traffic` reports it as a scanner: the
+/// request's sender, or, when only the refusal is in the input, where the refusal went.
+fn scanner_source(ctx: &Context<'_>, failure: &Failure) -> Option<String> {
+    failure.rejections.iter().find_map(|r| {
+        let src = match r.request {
+            Some(q) => ctx.model.messages[q].src.as_deref(),
+            None => ctx.model.messages[r.response].dst.as_deref(),
+        }?;
+        scanner_traffic::scanner_at(ctx, src).then(|| src.to_string())
+    })
 }
 
 const RACE_HELP: &str = "nothing is wrong with the password; if it happens often, answer \
@@ -591,6 +667,35 @@ mod tests {
         // Only a challenge has one.
         assert_eq!(challenge_nonce(&resp("200 OK", www)), None);
         assert_eq!(challenge_nonce(&resp("401 Unauthorized", "")), None);
+    }
+
+    #[test]
+    fn reason_phrases_that_refuse_credentials() {
+        let says = |status: &str| {
+            let raw = format!(
+                "SIP/2.0 {status}\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\
+                 From: <sip:a@r>;tag=1\r\nTo: <sip:a@r>;tag=2\r\nCall-ID: c\r\n\
+                 CSeq: 2 REGISTER\r\nContent-Length: 0\r\n\r\n"
+            );
+            refuses_credentials(&SipMessage::parse(raw.as_bytes()).expect("parses"))
+        };
+        // Cirpack, Asterisk, others; a phrase whose end was damaged.
+        for yes in [
+            "403 Wrong password",
+            "403 Forbidden (Bad auth)",
+            "403 Invalid credentials",
+            "403 Authentication failed",
+            "403 Wrong passw%s or domain",
+        ] {
+            assert!(says(yes), "{yes}");
+        }
+        for no in [
+            "403 Forbidden",
+            "403 Not allowed from this IP",
+            "403 Unauthorized user",
+        ] {
+            assert!(!says(no), "{no}");
+        }
     }
 
     #[test]

@@ -46,6 +46,13 @@ than every listed one (a rule about a cause beats one about an outcome); two unl
 by code. E.g. a REGISTER refused with 401 although it carried credentials is an
 `auth-failed` error; `registration-failed` on the same 401 is info.
 
+A rule that reports what a call did (a symptom) also gives way to a rule that reports why, on
+the same call: `rules::EXPLAINED_BY` lists them. E.g. a caller that hangs up right after the
+answer because the answer shares no codec with its offer: `no-common-codec` keeps its
+severity, `bye-right-after-answer` on that call is info and names it. And the refusals an
+attacker drew are not the service's errors: `auth-failed` and `registration-failed` on a
+request from a source that `scanner-traffic` reports are info and name it.
+
 ### A diagnosis is never contradicted
 
 A finding can explain its call's final status (`Finding::explains_status`): when

@@ -201,6 +201,10 @@ pub struct Thresholds {
     pub retransmissions: u32,
     /// `bye-right-after-answer`: a BYE from the answerer within this long after the ACK (ms).
     pub bye_after_answer_ms: i64,
+    /// `bye-right-after-answer`: a BYE from the caller within this long after the ACK (ms).
+    /// Shorter than the answerer's: a caller ends a call it made at once on purpose only in a
+    /// test or a probe, and those (SIPp, dialers) pause for a few hundred milliseconds.
+    pub caller_bye_after_answer_ms: i64,
 }
 
 impl Default for Thresholds {
@@ -210,6 +214,7 @@ impl Default for Thresholds {
             stuck_proceeding_ms: 30_000,
             retransmissions: 6,
             bye_after_answer_ms: 1_000,
+            caller_bye_after_answer_ms: 100,
         }
     }
 }
@@ -248,6 +253,19 @@ pub struct Context<'a> {
     /// What rules remember from one window to the next (see [`Memory`]). A run that judges
     /// window after window moves it from each window's context into the next.
     pub memory: Memory,
+    /// What several rules read about this window, computed once (see [`Shared`]); a new
+    /// context starts with none (`Shared::default()`).
+    pub shared: Shared,
+}
+
+/// Analyses of one window that several rules read, each computed once, by whichever rule asks
+/// first (the rules run in parallel). Each is a function of the window's model and of the
+/// [`Memory`] before it, so what any rule finds does not depend on which asked first.
+#[derive(Debug, Default)]
+pub struct Shared {
+    /// `scanner-traffic`'s findings and the sources it knows as scanners: `auth-failed` and
+    /// `registration-failed` lower their findings on a scanner's requests.
+    scanner: std::sync::OnceLock<scanner_traffic::Window>,
 }
 
 /// What rules remember across the windows of one run, for patterns that spread over many
@@ -277,6 +295,7 @@ impl<'a> Context<'a> {
             input_ends,
             whole_inputs: true,
             memory: Memory::default(),
+            shared: Shared::default(),
         }
     }
 
@@ -557,6 +576,7 @@ pub fn run(ctx: &Context<'_>) -> Vec<Finding> {
         }
     }
     one_error_per_problem(ctx, &mut out);
+    symptoms_explained(ctx, &mut out);
     let diagnoses = Diagnoses::of(ctx.model, &out);
     for f in &mut out {
         call_rejected::diagnosed(ctx.model, &diagnoses, f);
@@ -627,6 +647,44 @@ fn one_error_per_problem(ctx: &Context<'_>, found: &mut [Finding]) {
         }
     }
 }
+
+/// One problem, one finding, for rules that report what a call did rather than why
+/// ([`EXPLAINED_BY`]): a warning or error of such a rule becomes info, and names the rule, when
+/// a rule that reports a cause found a warning or an error on the same call. A finding whose
+/// rule has a user's severity override is never lowered.
+fn symptoms_explained(ctx: &Context<'_>, found: &mut [Finding]) {
+    let causes: Vec<(Owner, &'static str)> = found
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning)
+        .filter_map(|f| Some((f.owner?, f.rule.name)))
+        .collect();
+    for f in found.iter_mut() {
+        let Some(&(_, explained_by)) = EXPLAINED_BY.iter().find(|(s, _)| *s == f.rule.name) else {
+            continue;
+        };
+        if f.severity == Severity::Info || ctx.settings.severity.contains_key(f.rule.code) {
+            continue;
+        }
+        let Some(&(_, cause)) = causes
+            .iter()
+            .find(|(o, c)| Some(*o) == f.owner && explained_by.contains(c))
+        else {
+            continue;
+        };
+        f.severity = Severity::Info;
+        f.message.push_str(&format!(
+            " (info here: `{cause}` reports the cause, on the same call)"
+        ));
+    }
+}
+
+/// The rules that report what a call did (a symptom), each with the rules that report a cause
+/// of it: a finding of the first is info when one of the others reports the same call (see
+/// [`symptoms_explained`]). E.g. a caller that hangs up right after the answer because the
+/// answer shares no codec with its offer: `no-common-codec` is the problem,
+/// `bye-right-after-answer` its timing. (`call-object-freed-early` explains a callee's BYE more
+/// precisely, by the BYE itself: `bye-right-after-answer` asks it.)
+pub static EXPLAINED_BY: &[(&str, &[&str])] = &[("bye-right-after-answer", &["no-common-codec"])];
 
 /// A rule's rank for [`one_error_per_problem`]: unlisted rules first (in registry order), then
 /// [`PRECEDENCE`] in its order.
@@ -857,6 +915,53 @@ mod tests {
         one_error_per_problem(&ctx, &mut found);
         assert_eq!(found[0].severity, Error);
         assert_eq!(found[1].severity, Error);
+    }
+
+    #[test]
+    fn a_symptom_gives_way_to_its_cause_on_the_same_call() {
+        let model = Model::default();
+        let settings = RuleSettings::default();
+        let ctx = Context::new(&model, &settings, &[]);
+        let on = |rule: &str, severity, call| {
+            let mut f = finding(rule, severity, &[1]);
+            f.owner = Some(Owner::Call(call));
+            f
+        };
+        use Severity::*;
+        let mut found = vec![
+            on("no-common-codec", Error, 0),
+            on("bye-right-after-answer", Warning, 0),
+            // Another call: untouched.
+            on("bye-right-after-answer", Warning, 1),
+            // Not a listed cause.
+            on("slow-call-setup", Warning, 1),
+        ];
+        symptoms_explained(&ctx, &mut found);
+        let got: Vec<Severity> = found.iter().map(|f| f.severity).collect();
+        assert_eq!(got, [Error, Info, Warning, Warning]);
+        assert!(
+            found[1]
+                .message
+                .contains("`no-common-codec` reports the cause")
+        );
+        // The user's override is never lowered.
+        let settings = RuleSettings {
+            severity: BTreeMap::from([("SF026", Warning)]),
+            ..RuleSettings::default()
+        };
+        let ctx = Context::new(&model, &settings, &[]);
+        let mut found = vec![
+            on("no-common-codec", Error, 0),
+            on("bye-right-after-answer", Warning, 0),
+        ];
+        symptoms_explained(&ctx, &mut found);
+        assert_eq!(found[1].severity, Warning);
+        for (symptom, causes) in EXPLAINED_BY {
+            assert!(lookup(symptom).is_some(), "{symptom}: not a rule");
+            for c in *causes {
+                assert!(lookup(c).is_some(), "{c}: not a rule");
+            }
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use crate::dialog::Owner;
 use crate::event::{Event, LogKind};
-use crate::rules::{Context, Finding, Rule, Scope, Severity};
+use crate::rules::{Context, Finding, Rule, Scope, Severity, scanner_traffic};
 use crate::sip::{HeaderName, SipMessage};
 
 pub(super) const RULE: Rule = Rule {
@@ -52,7 +52,9 @@ retries only after `regConfig.retryIntervalSec` (300 s by default).
   a retransmitted REGISTER has no response but the input ends before Timer F;
 - **info** when the input simply ends too soon: a REGISTER sent once with no response, or a
   challenge or `423` the client may still answer (the finding says how long the input goes on
-  after it).
+  after it); and when the REGISTER came from an address that `scanner-traffic` reports as a
+  SIP scanner: the attacker's registration failed, which is no failure of the service (that
+  rule reports the attack; with it disabled this finding keeps its severity).
 
 ## Typical causes
 - `401`/`407` not answered: no credentials for the realm in the challenge (`PJSIP_ENOCREDENTIAL`).
@@ -451,6 +453,16 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         }
         for &e in log_lines.iter().take(2) {
             f = f.with(e, "pjsip reports the registration failed");
+        }
+        // A scanner's REGISTER refused: the attack is `scanner-traffic`'s finding.
+        let src = match (a.request, a.answer) {
+            (Some(r), _) => model.messages[r].src.as_deref(),
+            (None, Some((w, _))) => model.messages[w].dst.as_deref(),
+            (None, None) => None,
+        };
+        if let Some(src) = src.filter(|s| scanner_traffic::scanner_at(ctx, s)) {
+            f.severity = Severity::Info;
+            f.message.push_str(&scanner_traffic::lowered_note(src));
         }
         out.push(f);
     }

@@ -3,10 +3,12 @@
 //!
 //! Owns: reading each window's REGISTER, INVITE and OPTIONS transactions as attempts of their
 //! source address, and [`Sources`], the bounded memory of what each source has done so far,
-//! which the run carries from one window to the next ([`super::Memory`]). Does not own: why
-//! one user's registration failed (`registration-failed`, `auth-failed`).
+//! which the run carries from one window to the next ([`super::Memory`]); and [`Window`], what
+//! it makes of one window, computed once ([`super::Shared`]) and read by the rules that lower
+//! their findings on a scanner's requests ([`scanner_at`]). Does not own: why one user's
+//! registration failed (`registration-failed`, `auth-failed`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::dialog::Owner;
 use crate::event::Timestamp;
@@ -67,6 +69,12 @@ A warning by default: an attack that failed is worth a look, nothing broke. An e
 trace shows that the attack succeeded: a REGISTER from the scanning source accepted with a
 `2xx` (the account is compromised: its password was guessed, or it needs none), or an INVITE
 from it answered with a `2xx` (a call was set up for the attacker).
+
+One problem, one finding: `auth-failed` and `registration-failed` report the refusals of a
+request from a source this rule reports (its guesses, its sweep's `404`s) as info, naming this
+rule. They read which sources are scanners from this rule's analysis of the window, which
+runs once whichever rule asks first (`rules::Shared`); a source first flagged in a later
+window does not change the findings of the windows already judged.
 
 ## Typical causes
 - The SIP port (5060) is reachable from the internet with no filter.
@@ -444,11 +452,47 @@ struct Seen {
     won: Vec<usize>,
 }
 
+/// What the rule makes of one window: its findings, and the sources the run knows as
+/// scanners by the end of it. Computed once per window ([`analysis`]), by this rule's check or
+/// by a rule that asks whether a request came from a scanner ([`scanner_at`]).
+#[derive(Debug, Default)]
+pub struct Window {
+    findings: Vec<Finding>,
+    /// Addresses (no port).
+    scanners: BTreeSet<String>,
+}
+
+/// This window's analysis: computed by the first rule that asks, with the memory of the
+/// windows before it, which it advances.
+fn analysis<'c>(ctx: &'c Context<'_>) -> &'c Window {
+    ctx.shared.scanner.get_or_init(|| analyse(ctx))
+}
+
+/// Whether a request from `src` (`ip:port`, or an address) comes from a source this rule
+/// reports as a scanner (it must be enabled), as the run knows by the end of this window. A
+/// rule whose finding is about such a request lowers it: the attacker failing is this rule's
+/// problem, not the victim's.
+pub(super) fn scanner_at(ctx: &Context<'_>, src: &str) -> bool {
+    ctx.settings.enabled(&RULE) && analysis(ctx).scanners.contains(address(src))
+}
+
+/// The text a lowered finding adds about the scanner at `src`.
+pub(super) fn lowered_note(src: &str) -> String {
+    format!(
+        "; the request came from {}, which `scanner-traffic` reports as a SIP scanner: an \
+         attacker's attempt refused, as it should be (info here: that rule reports the attack, \
+         and an error for an account it won)",
+        address(src)
+    )
+}
+
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
+    out.extend(analysis(ctx).findings.iter().cloned());
+}
+
+fn analyse(ctx: &Context<'_>) -> Window {
+    let mut out = Vec::new();
     let attempts = attempts(ctx);
-    if attempts.is_empty() {
-        return;
-    }
     let mut sources = match ctx.memory.scanner.lock() {
         Ok(s) => s,
         Err(poisoned) => poisoned.into_inner(),
@@ -482,6 +526,16 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         for &i in &s.won {
             out.push(won(ctx, addr, state, &attempts[i]));
         }
+    }
+    let scanners = sources
+        .by_addr
+        .iter()
+        .filter(|(_, s)| s.attacker())
+        .map(|(a, _)| a.clone())
+        .collect();
+    Window {
+        findings: out,
+        scanners,
     }
 }
 

@@ -296,3 +296,120 @@ fn a_bye_at_once_after_the_ack_on_purpose() {
         ]
     );
 }
+
+#[test]
+fn a_call_dropped_on_answer_by_the_caller() {
+    // A pjsua2 caller hangs up 31 ms after CONFIRMED: the caller's log shows its application
+    // decided, a warning; the callee's log and the wire cannot tell it from a hangup that
+    // crossed the answer, info.
+    for (input, own_log) in [
+        ("flagship/caller-hangup-on-answer/caller.log", true),
+        ("flagship/caller-hangup-on-answer/callee.log", false),
+        ("flagship/caller-hangup-on-answer/call.pcap", false),
+    ] {
+        let found = findings(&[], &[input]);
+        let severity = if own_log { "warning" } else { "info" };
+        assert_eq!(
+            rules(&found),
+            [("bye-right-after-answer", severity)],
+            "{input}"
+        );
+        let m = &found[0].2;
+        assert!(m.starts_with("the caller"), "{m}");
+        assert!(m.contains("ms after the ACK (threshold 100 ms)"), "{m}");
+        // The caller's own log is named as the side that hung up, with its hangup line.
+        let named = m.contains("(the UA that wrote fixtures/flagship");
+        assert_eq!(named, own_log, "{m}");
+        let hangup = m.contains("logs `Call 0 hanging up: code=0..`");
+        assert_eq!(hangup, own_log, "{m}");
+        assert_eq!(m.contains("crossed the answer"), !own_log, "{m}");
+    }
+    // Both logs: the caller's shows the decision.
+    let both = findings(
+        &[],
+        &[
+            "flagship/caller-hangup-on-answer/caller.log",
+            "flagship/caller-hangup-on-answer/callee.log",
+        ],
+    );
+    assert_eq!(rules(&both), [("bye-right-after-answer", "warning")]);
+    // A quote with only the BYE's 200 (the BYE left out): the answer bounds the gap.
+    let found = findings(
+        &[],
+        &["derive/caller-hangup-on-answer.caller.quote.derived.log"],
+    );
+    assert_eq!(rules(&found), [("bye-right-after-answer", "warning")]);
+    assert!(
+        found[0].2.contains("went out at most 32 ms after the ACK")
+            && found[0].2.contains("only the BYE's answer is in the input"),
+        "{}",
+        found[0].2
+    );
+    // Its threshold is its own: 100 ms by default, and a config may widen it (a SIPp caller
+    // that ends its calls 505 ms after the ACK is then reported, in its own trace).
+    let sipp = "rules-traffic/oversized-udp/answered/uac.msg";
+    let quick = |f: &(String, String, String)| f.0 == "bye-right-after-answer";
+    assert!(!findings(&[], &[sipp]).iter().any(quick));
+    let dir = std::env::temp_dir().join(format!("sipflow-caller-bye-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let config = dir.join("sipflow.toml");
+    std::fs::write(&config, "[thresholds]\ncaller-bye-after-answer-ms = 600\n").expect("write");
+    let wide = findings(&["--config", &config.to_string_lossy()], &[sipp]);
+    assert!(
+        wide.iter().any(|f| quick(f)
+            && f.1 == "warning"
+            && f.2.contains("505 ms after the ACK (threshold 600 ms)")),
+        "{wide:?}"
+    );
+}
+
+#[test]
+fn a_call_dropped_on_answer_in_a_real_excerpt() {
+    // voiceip/tinyphone#37: the caller's ACK, CONFIRMED, then only the 200 to its own BYE
+    // 33 (34) ms later; the INVITE is not in the excerpt.
+    for (log, gap) in [("a", 33), ("b", 34)] {
+        let path =
+            format!("tests/real-world/logs/voiceip-tinyphone-37-call-drops-on-answer-{log}.log");
+        assert!(root().join(&path).exists(), "{path}");
+        let out = sipflow(&["check", "--format", "json", &path]);
+        let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("check JSON");
+        let found: Vec<_> = doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .collect();
+        assert_eq!(found.len(), 1, "{}", out.stdout);
+        assert_eq!(found[0]["rule"], "bye-right-after-answer");
+        assert_eq!(found[0]["severity"], "warning");
+        let m = found[0]["message"].as_str().unwrap_or_default();
+        assert!(m.starts_with("the caller (the UA that wrote"), "{m}");
+        assert!(
+            m.contains(&format!("went out at most {gap} ms after the ACK")),
+            "{m}"
+        );
+        assert!(
+            m.contains("the INVITE and its answer are not in the input"),
+            "{m}"
+        );
+    }
+}
+
+#[test]
+fn a_caller_that_drops_an_answer_it_cannot_use_is_no_common_codec() {
+    // The pjsua2 caller ends the call at once with `Reason: SIP ;cause=415 ;text="SDP
+    // negotiation failed"`: no-common-codec is the problem, the timing is info.
+    let input = "rules-call-extra/answer-g729/caller.log";
+    let found = findings(&[], &[input]);
+    assert_eq!(
+        rules(&found),
+        [
+            ("no-common-codec", "error"),
+            ("bye-right-after-answer", "info")
+        ]
+    );
+    let note = "(info here: `no-common-codec` reports the cause, on the same call)";
+    assert!(found[1].2.contains(note), "{}", found[1].2);
+    // Without no-common-codec, the timing is the warning.
+    let alone = findings(&["--ignore", "no-common-codec"], &[input]);
+    assert_eq!(rules(&alone), [("bye-right-after-answer", "warning")]);
+}

@@ -204,6 +204,10 @@ pub const CASES: &[RuleCase] = &[
             // hung up on purpose at once after the ACK: a pjsua2 app, SIPp
             &["flagship/hangup-after-confirmed/call.pcap"],
             &["flagship/sipp-bye-after-ack/call.pcap"],
+            // the caller hangs up 31 ms after CONFIRMED: its log, and a quote of it with only
+            // the BYE's 200 (from the wire or the callee's log alone it is info)
+            &["flagship/caller-hangup-on-answer/caller.log"],
+            &["derive/caller-hangup-on-answer.caller.quote.derived.log"],
         ],
         negative: &[
             // the caller hangs up after about 1 s
@@ -212,6 +216,13 @@ pub const CASES: &[RuleCase] = &[
             &["rules/cancel-answer-race/caller.log"],
             // the callee's BYE without any ACK: missing-ack
             &["rules/missing-ack/callee.log"],
+            // SIPp callers ending short calls on purpose, 180 to 610 ms after the ACK
+            &["captures/sipp-tcp-big/tcp.pcap"],
+            &["captures/udp-fragments/frag.pcap"],
+            &["captures/pcapng/call.pcapng"],
+            &["rules-message-extra/cseq-lower-info/call.pcap"],
+            // a log that shows no time: every line at midnight
+            &["derive/basic-call.callee.pj-level.derived.log"],
         ],
     },
 ];

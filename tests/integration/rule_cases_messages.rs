@@ -10,11 +10,18 @@ pub const CASES: &[RuleCase] = &[
             &["rules/auth-failed/ua.log"],
             &["rules/auth-failed/call.pcap"],
             &["register-403/ua.log", "register-403/registrar.msg"],
+            // 401, then `403 Forbidden (Bad auth)` to the credentials; and a quote of only the
+            // 403, whose reason phrase alone says the credentials were refused
+            &["rules/auth-failed-bad-auth/ua.log"],
+            &["rules/auth-failed-bad-auth/call.pcap"],
+            &["derive/auth-failed-bad-auth.ua.quote.derived.log"],
         ],
         negative: &[
             &["register-401/ua.log", "register-401/registrar.msg"],
             &["rules/account-kept/ua.log"],
             &["basic-call/caller.log", "basic-call/callee.log"],
+            // a quote of only a `403 Forbidden`: nothing says it was the credentials
+            &["derive/register-403.ua.quote.derived.log"],
         ],
     },
     RuleCase {
@@ -270,4 +277,107 @@ fn missing_mandatory_header_has_nothing_to_point_at() {
         &["rules-message-extra/missing-max-forwards/options.pcap"],
     );
     assert_eq!(span_text(&found, "no Max-Forwards"), None);
+}
+
+#[test]
+fn an_account_deleted_while_a_call_is_up_in_an_excerpt_that_ends_in_its_unregister() {
+    // pjsip/pjproject#3807: `Deleting account 0..` 3 s after the ACK, `.Acc 0: setting
+    // unregistration..`, and the excerpt ends two lines into the REGISTER (no Expires in
+    // sight): pjsua's own line says it is the un-REGISTER.
+    let path = "tests/real-world/logs/pjproject-3807-account-deleted-after-ack-windows.log";
+    let out = super::common::sipflow(&["check", "--format", "json", path]);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("check JSON");
+    let found: Vec<_> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .collect();
+    assert_eq!(found.len(), 1, "{}", out.stdout);
+    let f = found[0];
+    assert_eq!(
+        (f["rule"].as_str(), f["severity"].as_str()),
+        (Some("account-deleted"), Some("warning"))
+    );
+    let m = f["message"].as_str().unwrap_or_default();
+    assert!(
+        m.contains("announced by `Acc 0: setting unregistration..`; the input ends inside it"),
+        "{m}"
+    );
+    assert!(
+        m.contains("(the input ends 0.0 s after the un-REGISTER"),
+        "{m}"
+    );
+    let lines: Vec<u64> = f["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .filter_map(|e| e["line"].as_u64())
+        .collect();
+    assert_eq!(
+        lines,
+        [25, 27, 26],
+        "the deletion, the REGISTER, pjsua's announcement"
+    );
+}
+
+#[test]
+fn a_bit_flipped_capture_still_shows_the_refused_passwords() {
+    // ntop/nDPI's fuzz-2006-06-26-2594.pcap is sngrep's aaa.pcap with random bytes flipped.
+    // Frame 32's `403 Wrong password` lost its REGISTER (frame 30's Ethernet type is flipped),
+    // its own Call-ID and CSeq name; frame 581's `403 Wrong password or domain` lost its
+    // INVITE's Call-ID and Proxy-Authorization (frame 578), and the 407 before it its CSeq.
+    // The status lines are whole: the server's words are the evidence.
+    let Some(path) = super::rule_cases_traffic::public("ndpi/fuzz-2006-06-26-2594.pcap") else {
+        return;
+    };
+    let out = super::common::sipflow(&[
+        "check",
+        "--format",
+        "json",
+        "--select",
+        "auth-failed",
+        &path,
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("check JSON");
+    let found: Vec<(u64, String, String)> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let frame = f["evidence"][0]["frame"][0].as_u64().unwrap_or(0);
+            let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
+            (frame, s("severity"), s("message"))
+        })
+        .collect();
+    for frame in [32, 581] {
+        let f = found
+            .iter()
+            .find(|f| f.0 == frame)
+            .unwrap_or_else(|| panic!("frame {frame}: {found:#?}"));
+        assert_eq!(f.1, "error", "{f:?}");
+        assert!(
+            f.2.contains("its reason phrase is the server's verdict: the credentials were refused"),
+            "{f:?}"
+        );
+    }
+    let ev = evidence_labels(&doc);
+    assert!(
+        ev.contains(&"403 Wrong password: the server's verdict on the credentials".to_string()),
+        "{ev:?}"
+    );
+    // Nothing rests on a message that does not parse (frames 154, 223, 247, 558).
+    for f in &found {
+        assert!(![154, 223, 247, 558].contains(&f.0), "{f:?}");
+    }
+}
+
+/// The labels of every finding's evidence in a `check --format json` document.
+fn evidence_labels(doc: &serde_json::Value) -> Vec<String> {
+    doc["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|f| f["evidence"].as_array().into_iter().flatten())
+        .filter_map(|e| e["label"].as_str().map(str::to_string))
+        .collect()
 }

@@ -98,12 +98,17 @@ fn fixture_findings(rule: &str, inputs: &[&str]) -> Vec<(String, String)> {
 }
 
 /// A public trace in `../shared/traces/public`, or `None` (with a printed reason) when absent.
-fn public(rel: &str) -> Option<String> {
+pub(super) fn public(rel: &str) -> Option<String> {
+    shared_trace("public", rel)
+}
+
+/// A trace in `../shared/traces/<dir>`, or `None` (with a printed reason) when absent.
+pub(super) fn shared_trace(dir: &str, rel: &str) -> Option<String> {
     let p: PathBuf = root()
         .join("..")
         .join("shared")
         .join("traces")
-        .join("public")
+        .join(dir)
         .join(rel);
     if p.exists() {
         Some(p.to_string_lossy().into_owned())
@@ -279,4 +284,84 @@ fn subscriptions_refused_or_lost() {
         Some("SIP/2.0 481 Call/Transaction Does Not Exist")
     );
     assert_eq!(span_text(&ev, "the NOTIFY"), Some("Event: presence"));
+}
+
+/// (rule, severity, message) of every finding of `check` with `args`.
+fn all_findings(args: &[&str], inputs: &[&str]) -> Vec<(String, String, String)> {
+    let mut all = vec!["check", "--format", "json"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(inputs);
+    let out = sipflow(&all);
+    assert!(matches!(out.code, 0 | 1), "{all:?}: {}", out.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or("?").to_string();
+            (s("rule"), s("severity"), s("message"))
+        })
+        .collect()
+}
+
+const VICTIM_RULES: [&str; 2] = ["auth-failed", "registration-failed"];
+
+#[test]
+fn a_scanners_refused_attempts_are_not_the_victims_errors() {
+    let scan = super::common::fixture("rules-traffic/scanner-crack/scan.pcap");
+    let select = "scanner-traffic,auth-failed,registration-failed";
+    let found = all_findings(&["--select", select], &[&scan]);
+    // The attack is scanner-traffic's (a warning, and the error of the account it won); the
+    // refusals of its guesses and of its sweep (404) are info, and say why.
+    let scanner: Vec<&str> = found
+        .iter()
+        .filter(|f| f.0 == "scanner-traffic")
+        .map(|f| f.1.as_str())
+        .collect();
+    assert_eq!(scanner, ["warning", "error"], "{found:#?}");
+    let victims: Vec<_> = found
+        .iter()
+        .filter(|f| VICTIM_RULES.contains(&f.0.as_str()))
+        .collect();
+    assert!(victims.len() >= 20, "{found:#?}");
+    for f in &victims {
+        assert_eq!(f.1, "info", "{f:?}");
+        assert!(
+            f.2.contains(
+                "the request came from 127.0.0.1, which `scanner-traffic` reports as a SIP scanner"
+            ),
+            "{f:?}"
+        );
+    }
+    // Without scanner-traffic nothing explains them: the sweep's 404s are errors again.
+    let alone = all_findings(&["--select", "auth-failed,registration-failed"], &[&scan]);
+    assert!(
+        alone
+            .iter()
+            .any(|f| f.0 == "registration-failed" && f.1 == "error"),
+        "{alone:#?}"
+    );
+    assert!(alone.iter().all(|f| !f.2.contains("scanner")), "{alone:#?}");
+}
+
+#[test]
+fn the_public_scanners_guesses_are_info() {
+    let Some(path) = public("ipfixprobe/sip.pcap") else {
+        return;
+    };
+    let found = all_findings(&[], &[&path]);
+    let errors: Vec<_> = found.iter().filter(|f| f.1 == "error").collect();
+    // The one error is the account the scanner won.
+    assert_eq!(errors.len(), 1, "{found:#?}");
+    assert_eq!(errors[0].0, "scanner-traffic");
+    let guesses: Vec<_> = found.iter().filter(|f| f.0 == "auth-failed").collect();
+    assert_eq!(guesses.len(), 2, "{found:#?}");
+    for f in guesses {
+        assert_eq!(f.1, "info", "{f:?}");
+        assert!(
+            f.2.contains("147.32.77.113, which `scanner-traffic`"),
+            "{f:?}"
+        );
+    }
 }

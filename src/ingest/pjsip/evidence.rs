@@ -134,6 +134,13 @@ static EVIDENCE: &[(&str, Build<LogKind>)] = &[
             account: num(c, 1)?,
         })
     }),
+    // pjsua_acc.c, pjsua_acc_set_registration(acc, PJ_FALSE); the renewal (`setting
+    // registration..`) tells nothing.
+    (r"^Acc ([0-9]+): setting unregistration", |c| {
+        Some(LogKind::Unregistering {
+            account: num(c, 1)?,
+        })
+    }),
     // pjsua_core.c, first and last lines of pjsua_destroy().
     (r"^(?:Shutting down, flags=|PJSUA destroyed)", |_| {
         Some(LogKind::Shutdown)
@@ -455,6 +462,11 @@ mod tests {
             ),
             ("Shutting down, flags=0...", Some(LogKind::Shutdown)),
             ("PJSUA destroyed...", Some(LogKind::Shutdown)),
+            (
+                "Acc 0: setting unregistration..",
+                Some(LogKind::Unregistering { account: 0 }),
+            ),
+            ("Acc 1: setting registration..", None),
             // Other session changes, a transaction's (lower case), other shutdown lines.
             (
                 "State changed from INCOMING to EARLY, event=TSX_STATE",
