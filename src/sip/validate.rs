@@ -21,7 +21,7 @@
 use super::grammar::is_token_char;
 use super::header::split_outside;
 use super::uri::parse_u32;
-use super::{HeaderName, IssueKind, ParseIssue, SipMessage, Uri};
+use super::{HeaderName, IssueKind, ParseIssue, SipMessage};
 
 /// The headers that may appear only once (RFC 3261 §7.3.1: only headers whose grammar is a
 /// comma list may repeat; these are the ones matching and framing read).
@@ -226,20 +226,55 @@ fn uri(s: &str) -> Check {
             c.escape_ascii()
         ));
     }
-    let lower = scheme.to_ascii_lowercase();
-    if matches!(lower.as_str(), "sip" | "sips" | "tel") {
-        let Some(u) = Uri::parse(s) else {
-            return Err(format!("the URI `{}` does not parse", shown(s)));
-        };
-        if lower != "tel" && !is_host(&u.host) {
-            return Err(format!(
-                "the host `{}` of `{}` is not a host name or address",
-                shown(&u.host),
-                shown(s)
-            ));
+    let rest = s.get(scheme.len() + 1..).unwrap_or("");
+    if scheme.eq_ignore_ascii_case("tel") {
+        if rest.split(';').next().unwrap_or("").trim().is_empty() {
+            return Err(format!("the URI `{}` has no number", shown(s)));
         }
+    } else if scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips") {
+        // As `Uri::parse` reads it, without building it: userinfo up to the first `@`, the
+        // host and port up to the parameters or headers.
+        let rest = rest.split('?').next().unwrap_or("");
+        let hostpart = rest.split_once('@').map_or(rest, |(_, h)| h);
+        let hostport = hostpart.split(';').next().unwrap_or("");
+        host_port(hostport).map_err(|why| format!("{why} in `{}`", shown(s)))?;
     }
     Ok(())
+}
+
+/// `host[:port]`: a host name, IPv4 address or bracketed IPv6 reference, and a port that fits
+/// in 16 bits.
+fn host_port(s: &str) -> Check {
+    let (host, port) = match s.strip_prefix('[') {
+        Some(v6) => match v6.find(']') {
+            Some(close) => (
+                s.get(..close + 2).unwrap_or(""),
+                v6.get(close + 1..).unwrap_or(""),
+            ),
+            None => (s, ""),
+        },
+        None => match s.find(':') {
+            Some(i) => (s.get(..i).unwrap_or(""), s.get(i..).unwrap_or("")),
+            None => (s, ""),
+        },
+    };
+    if !is_host(host) {
+        return Err(format!(
+            "the host `{}` is not a host name or address",
+            shown(host)
+        ));
+    }
+    match port.strip_prefix(':') {
+        None if port.is_empty() => Ok(()),
+        Some(p)
+            if !p.is_empty()
+                && p.bytes().all(|c| c.is_ascii_digit())
+                && p.parse::<u16>().is_ok() =>
+        {
+            Ok(())
+        }
+        _ => Err(format!("the port `{}` is not a port number", shown(port))),
+    }
 }
 
 /// A host name, IPv4 address or bracketed IPv6 reference. `_` is accepted (DNS labels of
@@ -320,22 +355,16 @@ fn gen_value(name: &str, value: &str) -> Check {
 
 /// `sent-protocol LWS sent-by *(SEMI via-params)`.
 fn via(v: &str) -> Check {
-    let Some(parsed) = super::Via::parse(v) else {
+    let head = super::views::via_head(v.trim())
+        .ok()
+        .filter(|(rest, _)| rest.trim_start().is_empty() || rest.trim_start().starts_with(';'));
+    let Some((rest, (_, sent_by))) = head else {
         return Err(format!(
             "`{}` is not `SIP/2.0/transport host[:port];parameters`",
             shown(v.trim())
         ));
     };
-    if !is_host(&parsed.host) {
-        return Err(format!(
-            "the sent-by host `{}` is not a host name or address",
-            shown(&parsed.host)
-        ));
-    }
-    let rest = match v.find(';') {
-        Some(i) => v.get(i..).unwrap_or(""),
-        None => "",
-    };
+    host_port(sent_by).map_err(|why| format!("{why} (sent-by)"))?;
     params(rest, "")
 }
 
@@ -548,6 +577,23 @@ mod tests {
                 "To: the URI `sip:a b@c` contains ` `, which a URI cannot hold unescaped",
             ),
             ("To: bob", "To: `bob` is not a URI (no scheme)"),
+            (
+                "To: <sip:a@b.example:99999>",
+                "To: the port `:99999` is not a port number in `sip:a@b.example:99999`",
+            ),
+            (
+                "To: <sip:a@b%2e>",
+                "To: the host `b%2e` is not a host name or address in `sip:a@b%2e`",
+            ),
+            ("To: <tel:;x=1>", "To: the URI `tel:;x=1` has no number"),
+            (
+                "Via: SIP/2.0/UDP [2001:db8::1:5060;branch=z9hG4bK1",
+                "Via: the host `[2001:db8::1:5060` is not a host name or address (sent-by)",
+            ),
+            (
+                "Via: SIP/2.0/UDP 192.0.2.1:50x;branch=z9hG4bK1",
+                "Via: the port `:50x` is not a port number (sent-by)",
+            ),
             (
                 "Contact: <sip:a@h> junk",
                 "Contact: `junk` after the `>` is not a `;parameter`",
