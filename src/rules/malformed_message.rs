@@ -18,7 +18,8 @@ pub(super) const RULE: Rule = Rule {
 A message (a log dump or a packet recognised as SIP) that a strict receiver cannot read:
 
 - its start line or header block does not follow the RFC 3261 grammar (the finding points at
-  the place where parsing stopped);
+  the place where parsing stopped), or a line of its header block is no header (no colon, an
+  invalid name);
 - it parses (sipflow's grammar is lenient), but a header that matching and routing depend on
   breaks its grammar: From, To, Contact, Route and Record-Route (`name-addr` or `addr-spec`:
   a display name that is neither a quoted string nor tokens, an unclosed `<` or quote, a URI

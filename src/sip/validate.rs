@@ -36,9 +36,10 @@ const SINGLE: [HeaderName; 6] = [
 
 impl SipMessage {
     /// The headers a strict parser rejects: a value that breaks its header's grammar
-    /// ([`IssueKind::BadHeaderValue`]) or a second instance of a header that appears once
-    /// ([`IssueKind::RepeatedHeader`]); each with the span of the whole header
-    /// ([`super::Header::span`]), in wire order. Computed on demand (a rule asks; correlation
+    /// ([`IssueKind::BadHeaderValue`]), a second instance of a header that appears once
+    /// ([`IssueKind::RepeatedHeader`]), or a line of the header block that is no header
+    /// ([`IssueKind::BadHeaderLine`], found by the grammar); each with the span of the whole
+    /// header or line ([`super::Header::span`]), in wire order. Computed on demand (a rule asks; correlation
     /// does not).
     pub fn header_problems(&self) -> Vec<ParseIssue> {
         let mut out = Vec::new();
@@ -69,6 +70,20 @@ impl SipMessage {
                 });
             }
         }
+        // Lines of the header block that are no header at all.
+        for i in self
+            .issues
+            .iter()
+            .filter(|i| i.kind == IssueKind::BadHeaderLine)
+        {
+            let line = String::from_utf8_lossy(self.bytes(&i.span));
+            out.push(ParseIssue {
+                kind: i.kind,
+                message: format!("`{}`: {}", shown(line.trim()), i.message),
+                span: i.span.clone(),
+            });
+        }
+        out.sort_by_key(|p| p.span.start);
         out
     }
 }
@@ -631,7 +646,7 @@ mod tests {
     }
 
     #[test]
-    fn single_instance_headers_repeated() {
+    fn repeated_headers_and_lines_that_are_no_header() {
         // suricata-verify's sip-header-multi-value: `t:` and `To:`.
         let m = msg("INVITE sip:b@x SIP/2.0\n\
              t: <sip:97239287044@voip.brujula.net>\n\
@@ -649,6 +664,19 @@ mod tests {
         assert_eq!(
             m.header_problems()[0].message,
             "a second To header: it may appear only once (RFC 3261 §7.3.1, §20)"
+        );
+        // A line of the header block that is no header, in wire order with the others.
+        let m = msg("OPTIONS sip:b@x SIP/2.0\n\
+             Via: SIP/2.0/UDP a;branch=z9hG4bK1\n\
+             Max Forwards 70\n\
+             CSeq: 1 BYE");
+        let got: Vec<_> = m.header_problems().into_iter().map(|p| p.message).collect();
+        assert_eq!(
+            got,
+            [
+                "`Max Forwards 70`: header line without a colon",
+                "CSeq: the CSeq method BYE is not the request's method OPTIONS"
+            ]
         );
     }
 }
