@@ -189,7 +189,7 @@ fn address(v: &str, star: bool) -> Check {
                         "the display name `{}` is neither a quoted string nor a sequence of \
                          tokens (`{}` outside quotes)",
                         shown(display.trim()),
-                        char::from(c)
+                        c.escape_ascii()
                     ));
                 }
                 lt
