@@ -120,6 +120,15 @@ fn list(v: &str, each: impl Fn(&str) -> Check) -> Check {
         .try_for_each(each)
 }
 
+/// A byte for messages: as it is when printable, else escaped (`\x18`).
+fn byte(c: u8) -> String {
+    if c.is_ascii_graphic() || c == b' ' {
+        char::from(c).to_string()
+    } else {
+        c.escape_ascii().to_string()
+    }
+}
+
 /// A printable excerpt of a value for messages (long values shortened).
 fn shown(s: &str) -> String {
     const MAX: usize = 60;
@@ -189,7 +198,7 @@ fn address(v: &str, star: bool) -> Check {
                         "the display name `{}` is neither a quoted string nor a sequence of \
                          tokens (`{}` outside quotes)",
                         shown(display.trim()),
-                        c.escape_ascii()
+                        byte(c)
                     ));
                 }
                 lt
@@ -238,7 +247,7 @@ fn uri(s: &str) -> Check {
         return Err(format!(
             "the URI `{}` contains `{}`, which a URI cannot hold unescaped",
             shown(s),
-            c.escape_ascii()
+            byte(c)
         ));
     }
     let rest = s.get(scheme.len() + 1..).unwrap_or("");
@@ -363,7 +372,7 @@ fn gen_value(name: &str, value: &str) -> Check {
             "the value of `{name}` (`{}`) is neither a token nor a quoted string (it holds \
              `{}`)",
             shown(value),
-            c.escape_ascii()
+            byte(c)
         )),
     }
 }
