@@ -201,7 +201,12 @@ impl Builder {
                     w.tsx = Some(t);
                     w.retransmission = self.model.transactions[t].add(wire, msg);
                 }
-                self.owner_of(msg, wire, m.ts)
+                // A copy cut before its Call-ID (the end of an excerpt) belongs where its
+                // transaction does.
+                self.owner_of(msg, wire, m.ts).or_else(|| {
+                    let first = *self.model.transactions[w.tsx?].messages.first()?;
+                    self.model.message_owner.get(first).copied().flatten()
+                })
             }
             Err(u) => call_id_in_raw(&u.raw)
                 .and_then(|id| self.owner_by_id(&id))

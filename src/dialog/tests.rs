@@ -158,3 +158,26 @@ fn call_id_of_an_unparsable_message_is_found_by_line_scan() {
     assert_eq!(call_id_in_raw(b"CALL-ID: x\n").as_deref(), Some("x"));
     assert_eq!(call_id_in_raw(b"Call-ID:\n"), None);
 }
+
+#[test]
+fn a_copy_cut_before_its_cseq_is_a_retransmission_in_its_transaction() {
+    // An excerpt that ends inside the second copy of an INVITE (D-Modem issue #4): the copy
+    // has its start line and Via (branch) but no Call-ID or CSeq.
+    let invite = fixture_messages("basic-call/caller.log").remove(0);
+    let raw = invite.raw().to_vec();
+    let text = String::from_utf8_lossy(&raw);
+    let cut = text.find("\nCall-ID").expect("a Call-ID line");
+    let events = vec![
+        sighting(&raw, 0, Direction::Tx, false),
+        sighting(&raw[..cut], 0, Direction::Tx, true),
+    ];
+    let model = correlate(events, &CorrelateOptions::default());
+    assert_eq!(model.messages.len(), 2);
+    assert_eq!(model.transactions.len(), 1);
+    assert_eq!(model.messages[1].tsx, Some(0));
+    assert!(model.messages[1].retransmission);
+    assert_eq!(model.transactions[0].retransmissions, 1);
+    // It belongs where its transaction does.
+    assert_eq!(model.message_owner[1], Some(Owner::Call(0)));
+    assert_eq!(model.calls[0].messages, vec![0, 1]);
+}

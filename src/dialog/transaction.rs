@@ -37,10 +37,12 @@ fn tsx_method(method: &str) -> String {
 }
 
 impl TsxKey {
+    /// The key of a request or response. A request names its transaction by its own method
+    /// (RFC 3261 §17.2.3), so that a copy cut before its CSeq (the end of an excerpt) still
+    /// joins it; a response by its CSeq method.
     pub fn of(msg: &SipMessage) -> Option<TsxKey> {
         let via = msg.top_via()?;
-        let cseq = msg.cseq()?;
-        let method = tsx_method(&cseq.method);
+        let method = tsx_method(&msg.method_or_cseq_method()?);
         let sent_by = via.sent_by().to_ascii_lowercase();
         match &via.branch {
             Some(branch) if branch.starts_with("z9hG4bK") => Some(TsxKey::Rfc3261 {
@@ -50,7 +52,7 @@ impl TsxKey {
             }),
             _ => Some(TsxKey::Rfc2543 {
                 call_id: msg.call_id()?.into_owned(),
-                seq: cseq.seq,
+                seq: msg.cseq()?.seq,
                 method,
                 from_tag: msg.from()?.tag().unwrap_or_default().to_string(),
                 sent_by,
@@ -92,7 +94,7 @@ impl Transaction {
         self.messages.push(index);
         let cseq_method = msg.cseq().map(|c| c.method.as_str()).unwrap_or_default();
         let what = match (msg.method(), msg.status()) {
-            (Some(m), _) => format!("{m} {cseq_method}"),
+            (Some(m), _) => m.to_string(),
             (None, Some(code)) => {
                 let tag = msg.to_tag();
                 format!("{code} {cseq_method} {}", tag.unwrap_or_default())

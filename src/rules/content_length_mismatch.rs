@@ -1,5 +1,6 @@
 //! SF023 `content-length-mismatch`: Content-Length disagrees with the body that was received.
 
+use super::fate::{self, Fate};
 use crate::event::{Cut, Locator, Transport};
 use crate::rules::{Context, Finding, Rule, Scope, Severity};
 use crate::sip::{HeaderName, IssueKind};
@@ -17,7 +18,10 @@ pub(super) const RULE: Rule = Rule {
 const DOCS: &str = r#"## What it detects
 A message whose `Content-Length` does not match the bytes of its body: it declares more bytes
 than the datagram or dump holds, fewer bytes than follow the header block (the rest is not a
-new message), or it is not a number at all.
+new message), or it is not a number at all. In a capture, the bytes a datagram (or SCTP chunk,
+WebSocket message) carries beyond the declared body stay with the message, so they are seen;
+a second SIP message packed after the first one's body is read as a message of its own and
+is not reported here.
 
 Not reported: a message that the input holds only in part: pjsip dumps cut by the 4000-byte
 log record limit (that is `truncated-log-record`) or by the end of the log, messages on a
@@ -26,16 +30,19 @@ sender, lost the rest). A UDP datagram is the whole message as sent: a Content-L
 than the datagram is reported.
 
 ## Why it matters
-On UDP the receiver must take the body from Content-Length (RFC 3261 §18.3): a larger value
-means the message is incomplete and should be discarded or answered `400`, a smaller one cuts
-the body (SDP lines or message text lost). On TCP a wrong value breaks the framing of the whole
+On UDP the receiver must take the body from Content-Length and discard the rest of the
+datagram (RFC 3261 §18.3): a larger value means the message is incomplete and should be
+discarded or answered `400`, a smaller one cuts the body it reads (SDP lines or message text
+lost). On TCP a wrong value breaks the framing of the whole
 connection: the next message is read from the middle of this one. Lenient stacks (pjsip, SIPp)
 may accept it, so the bug surfaces only with a stricter peer.
 
 ## Severity
 Default **warning**: lenient receivers (pjsip, SIPp) accept the message and take the body from
-the datagram. **Error** when the request was refused with `400 Bad Request`: the transaction
-failed, and the bad length is the likely reason.
+the datagram. **Error** when the trace shows the failure: the request was refused with `400`
+(the transaction failed, and the bad length is the likely reason), or got no response while
+the input covers its transaction timer (32 s) although the sender sent it again with the same
+problem, or (an ACK, a final response) the peer kept sending its own message again after it.
 
 ## Typical causes
 - An application or script that builds the message as text and computes Content-Length before
@@ -91,7 +98,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let Some(issue) = m.issues().iter().find(|i| match i.kind {
             IssueKind::ContentLengthMismatch => true,
             IssueKind::BadHeaderValue => cl_spans.contains(&i.span),
-            IssueKind::BadHeaderLine | IssueKind::Recovered => false,
+            IssueKind::BadHeaderLine | IssueKind::Recovered | IssueKind::RepeatedHeader => false,
         }) else {
             continue;
         };
@@ -102,56 +109,68 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             .find(|h| h.value_span == issue.span)
             .or_else(|| m.headers_named(HeaderName::ContentLength).next())
             .map(|h| h.span.clone());
-        let what = match (m.method(), m.status()) {
-            (Some(method), _) => method.to_string(),
-            (None, Some(code)) => format!("{code} response"),
-            _ => "message".into(),
+        // Over a message transport the receiver takes the body from Content-Length (RFC 3261
+        // §18.3): a shorter value cuts what it reads.
+        let carried = m.raw().len().saturating_sub(m.body_span().start);
+        let cut = m.content_length().filter(|&n| n < carried);
+        let effect = match (ev.transport, cut) {
+            (Transport::Tcp | Transport::Tls, _) => {
+                "on a stream this breaks the framing of every following message".to_string()
+            }
+            (_, Some(n)) => format!(
+                "the receiver reads a {n}-byte body and discards the {} bytes after it \
+                 (RFC 3261 §18.3): the body it reads is cut",
+                carried - n
+            ),
+            (_, None) => "a strict receiver discards the message or answers 400, a lenient one \
+                          may cut the body"
+                .to_string(),
         };
-        let from = wire
-            .src
-            .as_deref()
-            .map(|s| format!(" from {s}"))
-            .unwrap_or_default();
+        // Copies with a Content-Length problem too.
+        let alike = |c: usize| {
+            model.message(c).parsed().is_some_and(|copy| {
+                copy.issues()
+                    .iter()
+                    .any(|i| i.kind == IssueKind::ContentLengthMismatch)
+            })
+        };
+        let fate = fate::of(ctx, w, m, &[400], &alike);
+        let effect = match &fate {
+            Fate::Refused { response, .. } => {
+                format!("it was refused with {}", fate::status(ctx, *response))
+            }
+            Fate::Unanswered { covered_ms, .. } if fate.failed() => format!(
+                "{effect}; it got no response in the {} the input covers after it although \
+                 its sender retransmitted it",
+                crate::rules::secs(*covered_ms)
+            ),
+            Fate::Ignored { copies, .. } => {
+                format!("{effect}; its peer sent its own message {copies} more times after it")
+            }
+            _ => effect,
+        };
         let transport = match ev.transport {
             Transport::Unknown => String::new(),
             t => format!(" over {}", t.as_str()),
         };
-        let effect = match ev.transport {
-            Transport::Tcp | Transport::Tls | Transport::Ws | Transport::Wss => {
-                "on a stream this breaks the framing of every following message"
-            }
-            _ => {
-                "a strict receiver discards the message or answers 400, a lenient one may cut the body"
-            }
-        };
-        // A request refused with 400: the receiver would not take it.
-        let refused = m.method().and_then(|method| {
-            let t = wire.tsx?;
-            model.transactions[t].messages.iter().copied().find(|&r| {
-                model.message(r).parsed().is_some_and(|resp| {
-                    resp.status() == Some(400) && resp.cseq().is_some_and(|c| c.method == method)
-                })
-            })
-        });
-        let effect = match refused {
-            Some(_) => "it was refused with 400 Bad Request",
-            None => effect,
-        };
         let mut f = Finding::new(
             &RULE,
             model.message_owner[w],
-            format!("the {what}{from}{transport}: {}; {effect}", issue.message),
+            format!(
+                "the {}{}{transport}: {}; {effect}",
+                fate::what(m),
+                fate::from(ctx, w),
+                issue.message
+            ),
             "compute Content-Length from the final body bytes (after every edit, bytes not \
                  characters, with CRLF line ends), or let the SIP stack fill it in; fix any \
                  element that rewrites the body without updating it"
                 .into(),
         )
         .with_span(wire.event, header, issue.message.clone());
-        if let Some(r) = refused {
-            let e = model.messages[r].event;
-            f = f.with_span(e, ctx.start_line_of(e), "400 Bad Request");
+        if fate.failed() {
             f.severity = Severity::Error;
         }
-        out.push(f);
+        out.push(fate.evidence(ctx, f));
     }
 }

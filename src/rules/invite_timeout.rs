@@ -26,7 +26,8 @@ the log says the call was DISCONNECTED with 408 (pjsua: `Call N is DISCONNECTED
 [reason=408 …]`). An INVITE still unanswered when the input ends earlier is reported too, as
 what it is: the input ends N s after it. Over UDP, in an input that covers Timer B, at least
 one retransmission must be visible (a single copy means the input misses either the
-retransmissions or the response). When the sender's log is among the inputs, only responses
+retransmissions or the response). A copy that an excerpt cuts before its Call-ID or CSeq
+still counts: its start line and Via branch name its transaction. When the sender's log is among the inputs, only responses
 that reached it count: if the far end's log or a capture shows responses that never arrived,
 the finding says so. An INVITE that the sender's log says it could not send (`Failed to send`,
 `transport-error`) is not reported: it never left.
@@ -196,7 +197,11 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         } else {
             "INVITE"
         };
-        let seq = invite.cseq().map(|c| c.seq.to_string()).unwrap_or_default();
+        // A copy cut before its CSeq (the end of an excerpt) has none to show.
+        let seq = invite
+            .cseq()
+            .map(|c| format!(" (CSeq {})", c.seq))
+            .unwrap_or_default();
         let target = invite.request_uri().unwrap_or("?");
         let dst = ctx.model.messages[first]
             .dst
@@ -204,10 +209,11 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             .map(|d| format!(" via {d}"))
             .unwrap_or_default();
         let copies = if invites.len() > 1 {
+            let n = invites.len() - 1;
             format!(
-                "sent {} times ({} retransmissions over {})",
+                "sent {} times ({n} retransmission{} over {})",
                 invites.len(),
-                invites.len() - 1,
+                if n == 1 { "" } else { "s" },
                 crate::rules::secs(span)
             )
         } else if reliable {
@@ -217,13 +223,13 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         };
         let mut message = if open {
             format!(
-                "{kind} (CSeq {seq}) to {target}{dst} got no response in the input, which ends \
+                "{kind}{seq} to {target}{dst} got no response in the input, which ends \
                  {} after it: {copies}; Timer B (64×T1 = 32 s) had not yet run out",
                 crate::rules::secs(covered)
             )
         } else {
             format!(
-                "{kind} (CSeq {seq}) to {target}{dst} got no response at all: {copies}, and \
+                "{kind}{seq} to {target}{dst} got no response at all: {copies}, and \
                  Timer B (64×T1 = 32 s) ends such a transaction with a local 408 Request Timeout"
             )
         };

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::fate::{self, Fate};
 use crate::rules::{Context, Finding, Rule, Scope, Severity};
 use crate::sip::{HeaderName, SipMessage};
 
@@ -36,17 +37,17 @@ network from a forwarding loop.
 Default **warning**: the receiver here may be lenient (pjsip answers such a request), and the
 risk is the next, stricter hop. It follows what became of the message:
 
-- **error** when a request was refused with `400 Bad Request` or `483 Too Many Hops`, or got
-  no response at all while the input covers its transaction timer (32 s after it) and shows
-  the sender waiting (it retransmitted): the transaction failed, and the missing header is
-  the likely reason;
-- **warning** when the request was answered otherwise (even `200 OK`: the next strict hop
-  will not), when it got no response but the input ends before 32 s or shows no
-  retransmission (a one-way or partial capture looks the same), and for a response (nothing
-  answers a response);
-- **info** for an ACK: it gets no response by design, and the ACK of a non-2xx response is
-  consumed by the next hop and never forwarded, so a missing Max-Forwards there changes
-  nothing visible.
+- **error** when the trace shows the failure: a request refused with `400 Bad Request` or
+  `483 Too Many Hops`; a request with no response at all while the input covers its
+  transaction timer (32 s after it) and shows the sender waiting (it sent the same request,
+  still without the header, again); an ACK after which the response it acknowledges kept
+  coming to its sender (twice or more: the ACK did not arrive, a strict proxy dropped it);
+  a response after which its request kept coming;
+- **warning** otherwise: a request answered (even `200 OK`: the next strict hop will not), a
+  request with no response in an input that ends before 32 s or shows no retransmission (a
+  one-way or partial capture looks the same), a response, and an ACK whose response was not
+  sent again (an ACK gets no response, so nothing shows it refused; but a request without a
+  mandatory header is an anomaly worth a look).
 
 When several messages are grouped in one finding, the most severe fate decides. A message that
 the input holds only in part (cut by the start or end of an excerpt or capture, a TCP gap, a
@@ -78,8 +79,10 @@ Accept: application/sdp
 Content-Length: 0
 ```
 pjsip answered it 200 OK anyway (a warning); a strict proxy would not. In
-`fixtures/rules-severity/max-forwards-refused` a Kamailio proxy that demands Max-Forwards
-answers the same OPTIONS `400 Missing Max-Forwards` (an error).
+`fixtures/rules-severity/strict-proxy` a Kamailio proxy that demands Max-Forwards answers an
+INVITE without it `400 Missing Max-Forwards` (an error). In
+`fixtures/rules-severity/ack-dropped` a proxy drops a caller's ACK without it: the callee's
+`200 OK` comes 9 more times, each ACKed again in vain, and the callee hangs up (an error).
 
 ## References
 - RFC 3261 §8.1.1 (generating the request: the six mandatory headers), §8.2.6.2 (headers in
@@ -95,123 +98,76 @@ const REQUEST: [(HeaderName, &str); 6] = [
     (HeaderName::MaxForwards, "Max-Forwards"),
 ];
 
-/// RFC 3261 T1.
-const T1_MS: i64 = 500;
-/// An input that covers this long after a request saw (nearly) the whole of Timer B or F
-/// (64×T1): the last retransmission goes out at 31.5 s.
-const TIMER_MS: i64 = 64 * T1_MS - 2 * T1_MS;
-
 /// What became of a message: its severity and how the finding says it.
-struct Fate {
+struct Told {
     severity: Severity,
     /// ", which was refused with 400 Bad Request", or empty.
     text: String,
-    /// The response that shows it (a refusal), if any.
-    evidence: Option<usize>,
+    fate: Fate,
 }
 
-/// What became of wire message `w` (a parsed request or response).
-fn fate(ctx: &Context<'_>, w: usize, m: &SipMessage) -> Fate {
-    let plain = |severity, text: &str| Fate {
-        severity,
-        text: text.to_string(),
-        evidence: None,
-    };
-    let Some(method) = m.method() else {
-        return plain(Severity::Warning, "");
-    };
-    if method == "ACK" {
-        return plain(
-            Severity::Info,
-            ": an ACK gets no response, and the ACK of a non-2xx response is not forwarded, so \
-             nothing shows an effect",
-        );
-    }
-    let model = ctx.model;
-    let responses: Vec<(usize, u16)> = model.messages[w]
-        .tsx
-        .map(|t| model.transactions[t].messages.as_slice())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|&r| {
-            let resp = model.message(r).parsed()?;
-            let code = resp.status()?;
-            (resp.cseq()?.method == method).then_some((r, code))
+/// What became of wire message `w` (a parsed request or response) that lacks `missing`.
+fn told(ctx: &Context<'_>, w: usize, m: &SipMessage, missing: &[(HeaderName, &str)]) -> Told {
+    let lacks = |c: usize| {
+        ctx.model.message(c).parsed().is_some_and(|copy| {
+            missing
+                .iter()
+                .all(|(h, _)| copy.headers_named(*h).next().is_none())
         })
-        .collect();
-    let reason = |r: usize| {
-        model
-            .message(r)
-            .parsed()
-            .and_then(SipMessage::reason_phrase)
-            .unwrap_or("")
-            .to_string()
     };
-    if let Some(&(r, code)) = responses.iter().find(|(_, c)| matches!(c, 400 | 483)) {
-        return Fate {
-            severity: Severity::Error,
-            text: format!(", and it was refused with {code} {}", reason(r)),
-            evidence: Some(r),
-        };
-    }
-    if let Some(&(r, code)) = responses
-        .iter()
-        .find(|(_, c)| *c >= 200)
-        .or(responses.first())
-    {
-        return plain(
-            Severity::Warning,
-            &format!(
-                "; it was answered {code} {} here, but strict proxies and SBCs reject or drop it",
-                reason(r)
-            ),
-        );
-    }
-    if model.messages[w].tsx.is_none() {
-        // Without Via or CSeq its responses cannot be told: nothing shows its fate.
-        return plain(Severity::Warning, "");
-    }
-    let t0 = model.message(w).ts;
-    let covered = ctx
-        .seen_until(ctx.inputs_of(w))
-        .map_or(0, |end| t0.ms_until(end));
-    // A sender that gets no response retransmits (over UDP): only its retransmissions show it
-    // waited. A single copy (or TCP, which has none) looks the same in a one-way capture.
-    let retransmitted = model.messages[w]
-        .tsx
-        .is_some_and(|t| model.transactions[t].retransmissions > 0);
-    if covered >= TIMER_MS && retransmitted {
-        plain(
-            Severity::Error,
-            &format!(
-                ", and it got no response at all in the {} the input covers after it (the \
-                 transaction timed out: strict receivers drop such a request)",
-                crate::rules::secs(covered)
-            ),
-        )
-    } else if covered >= TIMER_MS {
-        plain(
-            Severity::Warning,
+    let fate = fate::of(ctx, w, m, &[400, 483], &lacks);
+    let ack = m.method() == Some("ACK");
+    let text = match &fate {
+        Fate::Refused { response, .. } => {
+            format!(", and it was refused with {}", fate::status(ctx, *response))
+        }
+        Fate::Answered { response, .. } => format!(
+            "; it was answered {} here, but strict proxies and SBCs reject or drop it",
+            fate::status(ctx, *response)
+        ),
+        Fate::Ignored { copies, .. } if ack => format!(
+            "; the response it acknowledges was sent {copies} more times after it: the ACK \
+             did not arrive (a strict proxy or SBC drops it)"
+        ),
+        Fate::Ignored { copies, .. } => format!(
+            "; its request was sent {copies} more times after it: the response did not arrive"
+        ),
+        Fate::Unanswered { covered_ms, .. } if fate.failed() => format!(
+            ", and it got no response at all in the {} the input covers after it (the \
+             transaction timed out: strict receivers drop such a request)",
+            crate::rules::secs(*covered_ms)
+        ),
+        Fate::Unanswered { covered_ms, .. } if *covered_ms >= fate::TIMER_MS => {
             "; no response is in the input, but nothing shows the sender waiting for one (no \
              retransmission: the input may miss one direction); strict proxies and SBCs \
-             reject or drop it",
-        )
-    } else {
-        plain(
-            Severity::Warning,
-            &format!(
-                "; no response is in the input, which ends {} after it (before the 32 s \
-                 transaction timeout); strict proxies and SBCs reject or drop it",
-                crate::rules::secs(covered)
-            ),
-        )
+             reject or drop it"
+                .to_string()
+        }
+        Fate::Unanswered { covered_ms, .. } => format!(
+            "; no response is in the input, which ends {} after it (before the 32 s \
+             transaction timeout); strict proxies and SBCs reject or drop it",
+            crate::rules::secs(*covered_ms)
+        ),
+        Fate::Unknown if ack => "; an ACK gets no response, but strict proxies and SBCs drop \
+                                  it (the response it acknowledges would then be sent again)"
+            .to_string(),
+        Fate::Unknown => String::new(),
+    };
+    Told {
+        severity: if fate.failed() {
+            Severity::Error
+        } else {
+            Severity::Warning
+        },
+        text,
+        fate,
     }
 }
 
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let model = ctx.model;
     // (what, missing, sender) → (first wire, count, the worst fate and its wire).
-    type Group = (usize, usize, Fate, usize);
+    type Group = (usize, usize, Told, usize);
     let mut groups: BTreeMap<(String, Vec<&'static str>, String), Group> = BTreeMap::new();
     for (w, wire) in model.messages.iter().enumerate() {
         let ev = model.message(w);
@@ -224,25 +180,22 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         } else {
             &REQUEST[..5]
         };
-        let missing: Vec<&'static str> = needed
+        let absent: Vec<(HeaderName, &'static str)> = needed
             .iter()
+            .copied()
             .filter(|(h, _)| m.headers_named(*h).next().is_none())
-            .map(|&(_, name)| name)
             .collect();
-        if missing.is_empty() {
+        if absent.is_empty() {
             continue;
         }
-        let what = match (m.method(), m.status()) {
-            (Some(method), _) => method.to_string(),
-            (None, Some(code)) => format!("{code} response"),
-            _ => "message".into(),
-        };
+        let missing: Vec<&'static str> = absent.iter().map(|&(_, name)| name).collect();
+        let what = fate::what(m);
         let sender = wire
             .src
             .clone()
             .or_else(|| m.from().map(|f| f.uri_text))
             .unwrap_or_default();
-        let fate = fate(ctx, w, m);
+        let fate = told(ctx, w, m, &absent);
         match groups.entry((what, missing, sender)) {
             std::collections::btree_map::Entry::Vacant(v) => {
                 v.insert((w, 1, fate, w));
@@ -304,10 +257,6 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         )
         .with(model.messages[w].event, format!("no {headers}"));
         f.severity = fate.severity;
-        if let Some(r) = fate.evidence {
-            let e = model.messages[r].event;
-            f = f.with_span(e, ctx.start_line_of(e), "the refusal");
-        }
-        out.push(f);
+        out.push(fate.fate.evidence(ctx, f));
     }
 }

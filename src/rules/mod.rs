@@ -17,6 +17,7 @@ mod content_length_mismatch;
 mod cseq_not_increasing;
 mod dns_failure;
 pub mod docs;
+mod fate;
 mod invite_timeout;
 mod malformed_message;
 mod missing_ack;

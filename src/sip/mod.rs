@@ -7,7 +7,8 @@
 //!
 //! Layout: `grammar` (start line, header lines, framing), `header` (names, compact forms,
 //! list splitting), `uri` (URI, name-addr, parameters), `views` (Via, CSeq, Contact, Reason,
-//! Session-Expires …), `sdp` (SDP bodies). This file holds the public types and the accessors.
+//! Session-Expires …), `sdp` (SDP bodies), `validate` (header syntax as a strict receiver checks
+//! it, for diagnosis). This file holds the public types and the accessors.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -19,6 +20,7 @@ mod header;
 mod sdp;
 pub mod status;
 mod uri;
+mod validate;
 mod views;
 
 /// A parsed SIP message. It owns its raw bytes; every span indexes into [`SipMessage::raw`].
@@ -149,6 +151,8 @@ pub enum IssueKind {
     /// Not a problem of the message: its text was rebuilt from a damaged copy (a paste that
     /// collapsed its line breaks), and the note says how. Set by the reader, not the grammar.
     Recovered,
+    /// A second instance of a header that may appear only once (e.g. two `To` headers).
+    RepeatedHeader,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

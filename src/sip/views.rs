@@ -27,7 +27,7 @@ fn token(i: &str) -> IResult<&str, &str> {
 
 /// `sent-protocol LWS sent-by`, e.g. `SIP / 2.0 / UDP  host:port`; returns the transport and
 /// sent-by text.
-fn via_head(i: &str) -> IResult<&str, (&str, &str)> {
+pub(crate) fn via_head(i: &str) -> IResult<&str, (&str, &str)> {
     let slash = |i| delimited(multispace0, char('/'), multispace0)(i);
     let (rest, (_, _, _, _, transport, _, sent_by)) = tuple((
         token,

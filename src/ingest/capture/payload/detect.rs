@@ -263,14 +263,18 @@ pub(super) enum Unit {
 }
 
 /// The SIP messages of a unit.
+///
+/// Bytes after a message's Content-Length that do not start another message (and are not
+/// padding: NULs, blanks, line ends) stay with that message: they are what the datagram
+/// carried, and `content-length-mismatch` reports them (a receiver discards them, RFC 3261
+/// §18.3, so the body it reads is cut). A second message packed after the first one's body
+/// is split off and read as a message of its own: an observer shows what was sent.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) struct Split {
     /// Each message's byte range and whether it is incomplete.
     pub messages: Vec<(Range<usize>, bool)>,
     /// Junk bytes skipped before the first start line.
     pub junk: usize,
-    /// Bytes after the last message that are neither SIP nor padding.
-    pub trailing: usize,
 }
 
 /// The extent of the message starting at `s` (a start line) in a datagram-like unit.
@@ -313,7 +317,6 @@ pub(super) fn split_unit(b: &[u8]) -> Unit {
     let mut split = Split {
         messages: Vec::new(),
         junk,
-        trailing: 0,
     };
     let mut pos = lead + junk;
     loop {
@@ -327,9 +330,17 @@ pub(super) fn split_unit(b: &[u8]) -> Unit {
             pos = range.end.max(pos + 1);
             split.messages.push((range, truncated));
         } else {
-            let padding = rest.iter().all(|&c| c == 0 || c.is_ascii_whitespace());
-            if !padding {
-                split.trailing = rest.len();
+            // Not a message: what the last one carried beyond its Content-Length, up to the
+            // padding that ends the unit.
+            let is_padding = |c: &u8| *c == 0 || c.is_ascii_whitespace();
+            let kept = rest
+                .iter()
+                .rposition(|c| !is_padding(c))
+                .map_or(0, |p| p + 1);
+            if let Some((range, _)) = split.messages.last_mut()
+                && kept > 0
+            {
+                range.end = pos + kept;
             }
             break;
         }

@@ -4,7 +4,8 @@
 //! payload or stream is SIP when it starts with a SIP start line, after CRLF keep-alives.
 //! - UDP and SCTP: each payload (DATA chunk) holds one message, or several back to back;
 //!   keep-alives (CRLF, NULs, STUN) are skipped silently; junk of a few bytes before the start
-//!   line is tolerated.
+//!   line is tolerated; bytes beyond a message's Content-Length that start no new message
+//!   stay with it (see `detect::Split`), so that the rules see what the datagram carried.
 //! - TCP (`tcp`, `framer`): per-direction reassembly, Content-Length framing,
 //!   resynchronisation after garbage or gaps, WebSocket (RFC 7118) after an HTTP Upgrade.
 //! - HEP v1/v2/v3 (`hep`): the encapsulated message with its inner addresses and time.
@@ -163,17 +164,6 @@ fn emit_unit(
                 "{}: {} bytes before the SIP start line skipped",
                 flow(),
                 split.junk
-            ),
-        });
-    }
-    if split.trailing > 0 {
-        warnings.push(Warning {
-            frame,
-            kind: WarningKind::Malformed,
-            message: format!(
-                "{}: {} bytes after the SIP message (beyond its Content-Length) ignored",
-                flow(),
-                split.trailing
             ),
         });
     }

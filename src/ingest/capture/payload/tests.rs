@@ -244,16 +244,36 @@ fn udp_without_content_length_runs_to_the_end() {
 }
 
 #[test]
-fn udp_bytes_beyond_content_length_are_reported() {
+fn udp_bytes_beyond_content_length_stay_with_the_message() {
     let (a, b) = (addr(1, 5060), addr(2, 5060));
     let m = req("MESSAGE", "c4", "hi");
-    let (out, w) = run(vec![udp(1, a, b, &cat(&[&m, b"extra!"]))]);
+    // What the datagram carried after the declared body is the message's (the rules judge
+    // it), up to the padding that ends the datagram.
+    let carried = cat(&[&m, b"extra!\r\nmore"]);
+    let (out, w) = run(vec![udp(1, a, b, &cat(&[&carried, b"\r\n\0\0"]))]);
+    assert!(w.is_empty(), "{w:?}");
     assert_eq!(out.len(), 1);
-    assert_eq!(out[0].bytes, m);
-    assert_eq!(kinds(&w), vec![WarningKind::Malformed]);
-    // NUL padding is not worth a warning.
+    assert_eq!(out[0].bytes, carried);
+    assert!(!out[0].truncated);
+    let parsed = crate::sip::SipMessage::parse(&out[0].bytes).expect("parses");
+    assert_eq!(
+        parsed.body(),
+        b"hi",
+        "the body a receiver reads: Content-Length's"
+    );
+    assert_eq!(
+        parsed.issues()[0].kind,
+        crate::sip::IssueKind::ContentLengthMismatch
+    );
+    // Padding alone is not carried content: the message ends at its Content-Length.
     let (out, w) = run(vec![udp(1, a, b, &cat(&[&m, &[0; 6]]))]);
     assert_eq!((out.len(), w.len()), (1, 0));
+    assert_eq!(out[0].bytes, m);
+    // A second message packed after the first: read as a message of its own.
+    let m2 = resp(200, "OK", "c4");
+    let (out, _) = run(vec![udp(1, a, b, &cat(&[&m, &m2, b"junk"]))]);
+    let bytes: Vec<_> = out.iter().map(|c| c.bytes.clone()).collect();
+    assert_eq!(bytes, vec![m, cat(&[&m2, b"junk"])]);
 }
 
 #[test]
