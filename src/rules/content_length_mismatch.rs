@@ -98,7 +98,10 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let Some(issue) = m.issues().iter().find(|i| match i.kind {
             IssueKind::ContentLengthMismatch => true,
             IssueKind::BadHeaderValue => cl_spans.contains(&i.span),
-            IssueKind::BadHeaderLine | IssueKind::Recovered | IssueKind::RepeatedHeader => false,
+            IssueKind::BadHeaderLine
+            | IssueKind::Recovered
+            | IssueKind::RepeatedHeader
+            | IssueKind::NoDialogTag => false,
         }) else {
             continue;
         };

@@ -28,6 +28,10 @@ A message (a log dump or a packet recognised as SIP) that a strict receiver cann
   a Digest challenge or credentials (`name=value` pairs, each value a token or a quoted
   string); or a header that may appear only once (To, From, Call-ID, CSeq, Max-Forwards,
   Content-Length) appears twice. The finding points at each such header;
+- a request that exists only inside a dialog (BYE, PRACK, UPDATE, INFO) whose To carries no
+  tag, so no receiver can match it to its dialog; the finding says so when the `tag=` was
+  written inside the URI's angle brackets (`To: <sip:b@host;tag=x>`), where it is a URI
+  parameter;
 - the SIP stack that logged it said it could not parse it and dropped it (pjsip's `Error
   processing N bytes packet from …: PJSIP syntax error exception …`), even when sipflow's
   grammar reads it: the stack's verdict is the evidence, quoted in the finding.
@@ -57,7 +61,8 @@ SBC is on the path; a garbled tag or Call-ID makes a dialog unmatchable (481).
 ## Severity
 Default **warning**. It follows what became of the message:
 
-- **error** when the trace shows the failure: a request refused with `400`; a request that got
+- **error** when the trace shows the failure: a request refused with `400` (or `481`, for one
+  without its dialog's To tag); a request that got
   no response while the input covers its transaction timer (32 s after it) although the sender
   sent the same bad message again; an ACK after which the response it acknowledges kept coming
   (twice or more: the receiver did not take it); a final response after which its request
@@ -88,7 +93,10 @@ v: SIP/2.0/UDP 192.168.1.2:5060;branch=z9hG4bKnp104984053-44ce4a41192.168.1.2;rp
 f: \"arik\" <sip:816666@voip.brurjula.net>;tag=6433ef9
 ```
 The display name `\"arik\"` has backslashes outside a quoted string: neither a quoted string
-nor tokens. From a pjsip log (VialerSIPLib issue #11), FreePBX's OPTIONS with
+nor tokens. From a pjsip log (VialerSIPLib issue #217), a BYE with
+`To: <sip:13567142@hpbx030.telecomsvc.com;tag=wOjMDZN12uHxPu03jGOe8RzKkxiLsvqZ>`: the tag is a
+parameter of the URI, the BYE has no To tag, and pjsip does not end the call. From a pjsip log
+(VialerSIPLib issue #11), FreePBX's OPTIONS with
 `To: <sip:269@172.16.2.25:49675>;ob>`: pjsip says `PJSIP syntax error exception when parsing
 '' header on line 5 col 35` and drops it, and its retransmission.
 
@@ -256,7 +264,8 @@ fn bad_headers(ctx: &Context<'_>, members: &[(usize, Vec<ParseIssue>)]) -> Optio
         .filter_map(|(w, problems)| {
             let m = ctx.model.message(*w).parsed()?;
             let alike = |c: usize| same_problems(ctx, c, problems);
-            let fate = fate::of(ctx, *w, m, &[400], &alike);
+            let refusals: &[u16] = if no_dialog(problems) { &[400, 481] } else { &[400] };
+            let fate = fate::of(ctx, *w, m, refusals, &alike);
             Some((*w, problems.as_slice(), fate))
         })
         .collect();
@@ -291,6 +300,9 @@ fn bad_headers(ctx: &Context<'_>, members: &[(usize, Vec<ParseIssue>)]) -> Optio
         Fate::Answered { response, .. } => {
             format!("; it was answered {}", fate::status(ctx, *response))
         }
+        _ if no_dialog(problems) => {
+            "; its receiver answers 481 or drops it".into()
+        }
         _ => "; a lenient receiver may read it, a strict one answers 400 or drops it".into(),
     };
     let times = match members.len() {
@@ -317,6 +329,11 @@ fn bad_headers(ctx: &Context<'_>, members: &[(usize, Vec<ParseIssue>)]) -> Optio
         Severity::Warning
     };
     Some(fate.evidence(ctx, f))
+}
+
+/// Whether a message's problems include a missing dialog tag (then 481 is a refusal too).
+fn no_dialog(problems: &[ParseIssue]) -> bool {
+    problems.iter().any(|p| p.kind == IssueKind::NoDialogTag)
 }
 
 /// Whether wire message `c` (another copy of a request) has these header problems too.

@@ -49,8 +49,10 @@ retries only after `regConfig.retryIntervalSec` (300 s by default).
   and the input covers Timer F (32 s), a challenge or `423` not acted on in the 32 s the input
   covers after it, or pjsip's own `registration failed` line;
 - **warning** when a later REGISTER of the same registration succeeded (it recovered), or when
-  a retransmitted REGISTER has no response but the input ends before Timer F;
-- **info** when the input simply ends too soon: a REGISTER sent once with no response, or a
+  a REGISTER retransmitted for at least T2 (4 s) has no response but the input ends before
+  Timer F;
+- **info** when the input simply ends too soon: a REGISTER with no response in the last 4 s
+  of the input (sent once, or retransmitted as UDP does while it waits), or a
   challenge or `423` the client may still answer (the finding says how long the input goes on
   after it); and when the REGISTER came from an address that `scanner-traffic` reports as a
   SIP scanner: the attacker's registration failed, which is no failure of the service (that
@@ -113,6 +115,8 @@ fn has_credentials(m: &SipMessage) -> bool {
 
 /// RFC 3261 T1.
 const T1_MS: i64 = 500;
+/// RFC 3261 T2: a non-INVITE request unanswered this long has been sent 4 times.
+const T2_MS: i64 = 4000;
 /// An input that covers this long after a REGISTER saw (nearly) the whole of Timer F (64×T1):
 /// its last retransmission goes out at 31.5 s. Also how long a client is given to answer a
 /// challenge or a 423 before the input counts as showing that it did not.
@@ -176,7 +180,13 @@ fn failure(ctx: &Context<'_>, attempts: &[Attempt], i: usize) -> Option<(String,
                      sent {sent} time(s); Timer F ends the transaction at 32 s)",
                     crate::rules::secs(covered)
                 ),
-                Severity::Warning,
+                // Retransmitted for T2 without a word from the registrar is worth a look; a
+                // retransmission or two in the last seconds of the input is UDP doing its job.
+                if covered >= T2_MS {
+                    Severity::Warning
+                } else {
+                    Severity::Info
+                },
             )),
             (false, false) => Some((
                 format!(

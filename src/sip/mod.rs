@@ -153,6 +153,9 @@ pub enum IssueKind {
     Recovered,
     /// A second instance of a header that may appear only once (e.g. two `To` headers).
     RepeatedHeader,
+    /// A request that exists only inside a dialog (BYE, PRACK, UPDATE, INFO) whose To has no
+    /// tag: no receiver can match it to its dialog.
+    NoDialogTag,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,8 @@
 //! Owns: [`SipMessage::header_problems`]: the headers whose syntax matching and routing depend
 //! on (From, To, Call-ID, CSeq, Via, Contact, Route, Record-Route, Max-Forwards, and the Digest
 //! challenges and credentials) checked against their grammar, and the headers that must appear
-//! at most once (To, From, Call-ID, CSeq, Max-Forwards, Content-Length) counted. Parsing stays
+//! at most once (To, From, Call-ID, CSeq, Max-Forwards, Content-Length) counted, and a request
+//! that exists only in a dialog (BYE, PRACK, UPDATE, INFO) with no To tag. Parsing stays
 //! lenient: the views go on reading what they can; this only says where a strict parser stops.
 //!
 //! What is legal stays quiet: quoted display names with `\` escapes and commas, unquoted
@@ -70,6 +71,9 @@ impl SipMessage {
                 });
             }
         }
+        if let Some(p) = self.untagged_in_dialog() {
+            out.push(p);
+        }
         // Lines of the header block that are no header at all.
         for i in self
             .issues
@@ -85,6 +89,42 @@ impl SipMessage {
         }
         out.sort_by_key(|p| p.span.start);
         out
+    }
+}
+
+/// Requests that exist only inside a dialog (RFC 3261 §15.1.1 BYE, RFC 3262 PRACK, RFC 3311
+/// UPDATE, RFC 6086 INFO), so their To header carries the dialog's remote tag.
+const IN_DIALOG_ONLY: [&str; 4] = ["BYE", "PRACK", "UPDATE", "INFO"];
+
+impl SipMessage {
+    /// A request of [`IN_DIALOG_ONLY`] whose To has no tag: it matches no dialog at its
+    /// receiver (RFC 3261 §12.2.2: 481). Says so when `tag=` sits inside the URI's angle
+    /// brackets, where it is a URI parameter, not the header's tag.
+    fn untagged_in_dialog(&self) -> Option<ParseIssue> {
+        let method = self.method().filter(|m| IN_DIALOG_ONLY.contains(m))?;
+        let to = self.headers_named(HeaderName::To).next()?;
+        if self.to_tag().is_some() {
+            return None;
+        }
+        let value = self.value(to);
+        let in_uri = value
+            .split_once('<')
+            .and_then(|(_, rest)| rest.split_once('>'))
+            .is_some_and(|(uri, _)| uri.to_ascii_lowercase().contains(";tag="));
+        let why = if in_uri {
+            " (its `tag=` is inside the angle brackets: a parameter of the URI, not the \
+             header's tag)"
+        } else {
+            ""
+        };
+        Some(ParseIssue {
+            kind: IssueKind::NoDialogTag,
+            message: format!(
+                "To: a {method} is sent inside a dialog, but this To has no tag{why}, so it \
+                 matches no dialog (RFC 3261 §12.2.1.1, §12.2.2)"
+            ),
+            span: to.span.clone(),
+        })
     }
 }
 
@@ -539,6 +579,29 @@ mod tests {
             .into_iter()
             .map(|p| p.message)
             .collect()
+    }
+
+    #[test]
+    fn an_in_dialog_request_without_a_to_tag_matches_no_dialog() {
+        let bye = |to: &str| {
+            msg(&format!(
+                "BYE sip:a@h SIP/2.0\nTo: {to}\nFrom: <sip:b@h>;tag=1\nCall-ID: c\nCSeq: 2 BYE"
+            ))
+            .header_problems()
+            .into_iter()
+            .map(|p| p.message)
+            .collect::<Vec<_>>()
+        };
+        // VialerSIPLib issue #217: the tag inside the URI's angle brackets.
+        let inside = bye("<sip:13567142@hpbx030.telecomsvc.com;tag=wOjMDZN12>");
+        assert_eq!(inside.len(), 1, "{inside:?}");
+        assert!(inside[0].contains("inside the angle brackets"), "{inside:?}");
+        let none = bye("<sip:a@h>");
+        assert_eq!(none.len(), 1, "{none:?}");
+        assert!(!none[0].contains("angle brackets"), "{none:?}");
+        assert!(bye("<sip:a@h>;tag=9").is_empty());
+        // An INVITE's To has no tag until the dialog exists.
+        assert!(problems("To: <sip:a@h;tag=x>").is_empty());
     }
 
     #[test]
