@@ -1,35 +1,16 @@
 //! `sipflow check`: exit codes, the seed bug told apart from a deliberate decline, clean calls
 //! without findings, every output format, selection, configuration, `rules` and `explain`.
 
-use super::common::{fixture, root, sipflow, sipflow_with_stdin};
+use super::common::{check_doc, fixture, fixtures, found, root, sipflow, sipflow_with_stdin};
 
 /// `check --format json` on fixture inputs: (exit code, document).
 fn check_json(extra: &[&str], inputs: &[&str]) -> (i32, serde_json::Value) {
-    let paths: Vec<String> = inputs.iter().map(|i| fixture(i)).collect();
-    let mut args = vec!["check", "--format", "json"];
-    args.extend_from_slice(extra);
-    args.extend(paths.iter().map(String::as_str));
-    let run = sipflow(&args);
-    assert!(matches!(run.code, 0 | 1), "{args:?}: {}", run.stderr);
-    (
-        run.code,
-        serde_json::from_str(&run.stdout).expect("check JSON"),
-    )
+    check_doc(extra, &fixtures(inputs))
 }
 
 /// (rule name, severity) of every finding.
 fn findings(doc: &serde_json::Value) -> Vec<(String, String)> {
-    doc["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().expect("rule").to_string(),
-                f["severity"].as_str().expect("severity").to_string(),
-            )
-        })
-        .collect()
+    found(doc).into_iter().map(|(r, s, _)| (r, s)).collect()
 }
 
 fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -52,6 +52,45 @@ pub fn sipflow(args: &[&str]) -> Run {
     sipflow_with_stdin(args, b"")
 }
 
+/// Fixture inputs (relative to `fixtures/`) as paths relative to the crate root.
+pub fn fixtures(inputs: &[&str]) -> Vec<String> {
+    inputs.iter().map(|i| fixture(i)).collect()
+}
+
+/// `sipflow check --format json EXTRA… PATHS…` (paths relative to the crate root): the exit
+/// code and the document. Fails the test unless the exit code is 0 or 1.
+pub fn check_doc<S: AsRef<str>>(extra: &[&str], paths: &[S]) -> (i32, serde_json::Value) {
+    let mut args = vec!["check", "--format", "json"];
+    args.extend_from_slice(extra);
+    args.extend(paths.iter().map(AsRef::as_ref));
+    let run = sipflow(&args);
+    assert!(matches!(run.code, 0 | 1), "{args:?}: {}", run.stderr);
+    let doc = serde_json::from_str(&run.stdout).expect("check JSON");
+    (run.code, doc)
+}
+
+/// One finding of a `check --format json` document: (rule, severity, message).
+pub type Found = (String, String, String);
+
+/// (rule, severity, message) of every finding of a `check --format json` document.
+pub fn found(doc: &serde_json::Value) -> Vec<Found> {
+    doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
+            (s("rule"), s("severity"), s("message"))
+        })
+        .collect()
+}
+
+/// `check --format json` on fixture inputs: the exit code and every finding.
+pub fn check_fixtures(extra: &[&str], inputs: &[&str]) -> (i32, Vec<Found>) {
+    let (code, doc) = check_doc(extra, &fixtures(inputs));
+    (code, found(&doc))
+}
+
 /// `sipflow calls --format json` parsed.
 pub fn calls_json(inputs: &[&str]) -> serde_json::Value {
     let mut args = vec!["calls", "--format", "json"];

@@ -3,7 +3,7 @@
 //! and from a capture alone, what `bye-right-after-answer` says when that rule explains the
 //! BYE, and deliberate look-alikes (`fixtures/flagship/`, `fixtures/derive/`).
 
-use super::common::{fixture, root, sipflow};
+use super::common::{Found, check_fixtures, fixture, root, sipflow};
 
 const CALLER_1MS: &str = "derive/call-freed-early.caller.samems.derived.log";
 const CALLEE_1MS: &str = "derive/call-freed-early.callee.samems.derived.log";
@@ -18,19 +18,8 @@ fn run(args: &[&str], inputs: &[&str]) -> String {
 }
 
 /// `check --format json`: (rule, severity, message) of every finding.
-fn findings(extra: &[&str], inputs: &[&str]) -> Vec<(String, String, String)> {
-    let mut args = vec!["check", "--format", "json"];
-    args.extend_from_slice(extra);
-    let doc: serde_json::Value = serde_json::from_str(&run(&args, inputs)).expect("check JSON");
-    doc["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
-            (s("rule"), s("severity"), s("message"))
-        })
-        .collect()
+fn findings(extra: &[&str], inputs: &[&str]) -> Vec<Found> {
+    check_fixtures(extra, inputs).1
 }
 
 fn rules(found: &[(String, String, String)]) -> Vec<(&str, &str)> {

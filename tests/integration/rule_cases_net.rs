@@ -2,7 +2,7 @@
 //! namespaces with a DNS server and TLS peers of their own (`fixtures/rules-net/`), and what
 //! their severities, their merging across inputs and their windows must be.
 
-use super::common::{fixture, sipflow};
+use super::common::{Found, check_fixtures, fixture, sipflow};
 use super::rule_cases::{RuleCase, evidence};
 
 pub const CASES: &[RuleCase] = &[
@@ -55,26 +55,11 @@ pub const CASES: &[RuleCase] = &[
 
 /// (rule, severity, message) of every finding of `check` on `inputs` (relative to
 /// `fixtures/`), with `extra` arguments.
-fn findings_with(inputs: &[&str], extra: &[&str]) -> Vec<(String, String, String)> {
-    let paths: Vec<String> = inputs.iter().map(|i| fixture(i)).collect();
-    let mut args = vec!["check", "--format", "json"];
-    args.extend_from_slice(extra);
-    args.extend(paths.iter().map(String::as_str));
-    let out = sipflow(&args);
-    assert!(matches!(out.code, 0 | 1), "{args:?}: {}", out.stderr);
-    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
-    doc["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
-            (s("rule"), s("severity"), s("message"))
-        })
-        .collect()
+fn findings_with(inputs: &[&str], extra: &[&str]) -> Vec<Found> {
+    check_fixtures(extra, inputs).1
 }
 
-fn findings(inputs: &[&str]) -> Vec<(String, String, String)> {
+fn findings(inputs: &[&str]) -> Vec<Found> {
     findings_with(inputs, &[])
 }
 

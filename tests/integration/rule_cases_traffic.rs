@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::common::{root, sipflow};
+use super::common::{Found, check_doc, fixtures, found, root};
 use super::rule_cases::{RuleCase, evidence, span_text};
 
 pub const CASES: &[RuleCase] = &[
@@ -74,27 +74,20 @@ pub const CASES: &[RuleCase] = &[
 
 /// `check --format json --select RULE` findings: (severity, message) pairs.
 fn findings(rule: &str, inputs: &[&str]) -> Vec<(String, String)> {
-    let mut args = vec!["check", "--format", "json", "--select", rule];
-    args.extend_from_slice(inputs);
-    let out = sipflow(&args);
-    assert!(matches!(out.code, 0 | 1), "{args:?}: {}", out.stderr);
-    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
-    doc["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            (
-                f["severity"].as_str().unwrap_or("?").to_string(),
-                f["message"].as_str().unwrap_or("?").to_string(),
-            )
-        })
+    found(&check_doc(&["--select", rule], inputs).1)
+        .into_iter()
+        .map(|(_, severity, message)| (severity, message))
         .collect()
 }
 
 fn fixture_findings(rule: &str, inputs: &[&str]) -> Vec<(String, String)> {
-    let paths: Vec<String> = inputs.iter().map(|i| super::common::fixture(i)).collect();
-    findings(rule, &paths.iter().map(String::as_str).collect::<Vec<_>>())
+    findings(
+        rule,
+        &fixtures(inputs)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// A public trace in `../shared/traces/public`, or `None` (with a printed reason) when absent.
@@ -287,22 +280,8 @@ fn subscriptions_refused_or_lost() {
 }
 
 /// (rule, severity, message) of every finding of `check` with `args`.
-fn all_findings(args: &[&str], inputs: &[&str]) -> Vec<(String, String, String)> {
-    let mut all = vec!["check", "--format", "json"];
-    all.extend_from_slice(args);
-    all.extend_from_slice(inputs);
-    let out = sipflow(&all);
-    assert!(matches!(out.code, 0 | 1), "{all:?}: {}", out.stderr);
-    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
-    doc["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            let s = |k: &str| f[k].as_str().unwrap_or("?").to_string();
-            (s("rule"), s("severity"), s("message"))
-        })
-        .collect()
+fn all_findings(args: &[&str], inputs: &[&str]) -> Vec<Found> {
+    found(&check_doc(args, inputs).1)
 }
 
 const VICTIM_RULES: [&str; 2] = ["auth-failed", "registration-failed"];

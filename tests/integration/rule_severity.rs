@@ -8,7 +8,7 @@ use sipflow::event::Timestamp;
 use sipflow::ingest::{self, IngestOptions};
 use sipflow::rules::{self, Finding, RuleSettings, Severity};
 
-use super::common::{data, fixture, sipflow};
+use super::common::{Found, check_doc, check_fixtures, data, fixture, found, sipflow};
 use super::rule_cases::severities;
 
 /// (rule, inputs, the severities of its findings with `--select RULE`), for the recorded
@@ -148,24 +148,8 @@ fn recorded_fixtures_get_the_severity_their_evidence_supports() {
 }
 
 /// The findings of `check --format json` (all rules) as (rule, severity, message).
-fn check(extra: &[&str], inputs: &[&str]) -> (i32, Vec<(String, String, String)>) {
-    let paths: Vec<String> = inputs.iter().map(|i| fixture(i)).collect();
-    let mut args = vec!["check", "--format", "json"];
-    args.extend_from_slice(extra);
-    args.extend(paths.iter().map(String::as_str));
-    let run = sipflow(&args);
-    assert!(matches!(run.code, 0 | 1), "{args:?}: {}", run.stderr);
-    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
-    let found = doc["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
-            (s("rule"), s("severity"), s("message"))
-        })
-        .collect();
-    (run.code, found)
+fn check(extra: &[&str], inputs: &[&str]) -> (i32, Vec<Found>) {
+    check_fixtures(extra, inputs)
 }
 
 fn of<'a>(found: &'a [(String, String, String)], rule: &str) -> Vec<&'a (String, String, String)> {
@@ -460,23 +444,9 @@ fn public(rel: &str) -> Option<String> {
 }
 
 /// (rule, severity, message) of every finding of `check --format json` on `path`.
-fn check_path(extra: &[&str], path: &str) -> (i32, Vec<(String, String, String)>) {
-    let mut args = vec!["check", "--format", "json"];
-    args.extend_from_slice(extra);
-    args.push(path);
-    let run = sipflow(&args);
-    assert!(matches!(run.code, 0 | 1), "{args:?}: {}", run.stderr);
-    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
-    let found = doc["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .map(|f| {
-            let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
-            (s("rule"), s("severity"), s("message"))
-        })
-        .collect();
-    (run.code, found)
+fn check_path(extra: &[&str], path: &str) -> (i32, Vec<Found>) {
+    let (code, doc) = check_doc(extra, &[path]);
+    (code, found(&doc))
 }
 
 #[test]
