@@ -315,9 +315,11 @@ pub enum LogKind {
     /// (`pjsua_destroy`, pjsua2's `Endpoint::libDestroy`).
     Shutdown,
     /// An INVITE session's state change (`inv0x…  State changed from INCOMING to DISCONNECTED,
-    /// event=TSX_STATE`). Only INCOMING → DISCONNECTED is read: a session that ended before it
-    /// rang or was answered. The other changes tell no rule anything the messages do not, and
-    /// would be a note on every ladder.
+    /// event=TSX_STATE`). Only a session that ended before it was answered is read: INCOMING →
+    /// DISCONNECTED (the callee's app never answered), CALLING or EARLY → DISCONNECTED (the
+    /// caller's session ended at a final response, so no redirect or retry followed). The
+    /// other changes tell no rule anything the messages do not, and would be a note on every
+    /// ladder.
     InviteState { from: String, to: String },
     /// `Temporary failure in sending …`, `Failed to send …`
     SendFailure,

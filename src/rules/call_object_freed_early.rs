@@ -226,8 +226,7 @@ fn answering_evidence(kind: &LogKind) -> bool {
             | LogKind::PendingHangup { .. }
             | LogKind::DelayingBye
             | LogKind::CallMediaInit { .. }
-            | LogKind::InviteState { .. }
-    )
+    ) || incoming_ended(kind)
 }
 
 fn incoming_ended(kind: &LogKind) -> bool {

@@ -33,8 +33,10 @@ The user sees the call end at once, and with pjsua2 the `CallInfo` even says `48
 Terminated`, which hides the redirect.
 
 ## Severity
-- **error** when the application's log says it did not handle the redirect (`Unhandled
-  redirection`): the call ended at the 3xx;
+- **error** when the caller's own log shows the call ended at the 3xx: pjsua's `Unhandled
+  redirection` line, or its INVITE session going from CALLING or EARLY to DISCONNECTED after
+  the 3xx (a pjsua2 `Call` whose `onCallRedirected` returns the default
+  `PJSIP_REDIRECT_STOP` logs no more than that);
 - **warning** when only the wire shows it: no INVITE to the Contact in the 32 s the input
   covers after the 3xx (the new INVITE may also have gone where the input does not see);
 - **info** when the input ends less than 32 s after the 3xx: the new INVITE may be outside it.
@@ -126,7 +128,16 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             if followed {
                 continue;
             }
-            if let Some(f) = finding(ctx, ci, w, resp, code, &contacts, unhandled) {
+            // The caller's own log shows the call ended at the redirect: pjsua's word, or
+            // its INVITE session ending after the 3xx.
+            let ended = unhandled.or_else(|| {
+                ctx.call_logs(ci).find(|(_, l)| {
+                    l.ts >= ev.ts
+                        && matches!(&l.kind, LogKind::InviteState { from, to }
+                            if from != "INCOMING" && to == "DISCONNECTED")
+                })
+            });
+            if let Some(f) = finding(ctx, ci, w, resp, code, &contacts, ended) {
                 out.push(f);
                 reported = true;
             }
@@ -163,7 +174,7 @@ fn finding(
     resp: &SipMessage,
     code: u16,
     contacts: &[String],
-    unhandled: Option<(usize, &crate::event::LogEvent)>,
+    ended: Option<(usize, &crate::event::LogEvent)>,
 ) -> Option<Finding> {
     let seq = resp.cseq()?.seq;
     let phrase = resp.reason_phrase().unwrap_or("");
@@ -181,7 +192,7 @@ fn finding(
             "it"
         }
     );
-    if let Some((_, l)) = unhandled {
+    if let Some((_, l)) = ended {
         message.push_str(&format!(
             "; {} logs `{}`",
             ctx.input_name(l.origin.input),
@@ -201,8 +212,8 @@ fn finding(
         let t = ctx.model.message(w).ts;
         t.ms_until(end)
     });
-    let severity = if unhandled.is_some() {
-        // The application's own log says it did not handle the redirect: the call failed.
+    let severity = if ended.is_some() {
+        // The caller's own log says the call ended at the redirect: the call failed.
         Severity::Error
     } else if covered < FOLLOW_DUE_MS {
         message.push_str(&format!(
@@ -219,7 +230,7 @@ fn finding(
         format!("{code} {phrase}: redirect not followed"),
     );
     f.severity = severity;
-    if let Some((e, l)) = unhandled {
+    if let Some((e, l)) = ended {
         f = f.with(e, l.text.clone());
     }
     Some(f)

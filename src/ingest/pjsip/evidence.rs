@@ -146,8 +146,10 @@ static EVIDENCE: &[(&str, Build<LogKind>)] = &[
         Some(LogKind::Shutdown)
     }),
     // sip_inv.c (sender `inv0x…`); transactions write their states in lower case (`Null`).
+    // A session that ended before it was answered: an incoming one the callee never answered,
+    // an outgoing one that the first final response ended (no redirect or retry followed).
     (
-        r"^State changed from (INCOMING) to (DISCONNECTED), event=",
+        r"^State changed from (INCOMING|CALLING|EARLY) to (DISCONNECTED), event=",
         |c| {
             Some(LogKind::InviteState {
                 from: text(c, 1)?,
