@@ -264,7 +264,11 @@ fn bad_headers(ctx: &Context<'_>, members: &[(usize, Vec<ParseIssue>)]) -> Optio
         .filter_map(|(w, problems)| {
             let m = ctx.model.message(*w).parsed()?;
             let alike = |c: usize| same_problems(ctx, c, problems);
-            let refusals: &[u16] = if no_dialog(problems) { &[400, 481] } else { &[400] };
+            let refusals: &[u16] = if no_dialog(problems) {
+                &[400, 481]
+            } else {
+                &[400]
+            };
             let fate = fate::of(ctx, *w, m, refusals, &alike);
             Some((*w, problems.as_slice(), fate))
         })
@@ -300,9 +304,7 @@ fn bad_headers(ctx: &Context<'_>, members: &[(usize, Vec<ParseIssue>)]) -> Optio
         Fate::Answered { response, .. } => {
             format!("; it was answered {}", fate::status(ctx, *response))
         }
-        _ if no_dialog(problems) => {
-            "; its receiver answers 481 or drops it".into()
-        }
+        _ if no_dialog(problems) => "; its receiver answers 481 or drops it".into(),
         _ => "; a lenient receiver may read it, a strict one answers 400 or drops it".into(),
     };
     let times = match members.len() {

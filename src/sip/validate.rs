@@ -595,7 +595,10 @@ mod tests {
         // VialerSIPLib issue #217: the tag inside the URI's angle brackets.
         let inside = bye("<sip:13567142@hpbx030.telecomsvc.com;tag=wOjMDZN12>");
         assert_eq!(inside.len(), 1, "{inside:?}");
-        assert!(inside[0].contains("inside the angle brackets"), "{inside:?}");
+        assert!(
+            inside[0].contains("inside the angle brackets"),
+            "{inside:?}"
+        );
         let none = bye("<sip:a@h>");
         assert_eq!(none.len(), 1, "{none:?}");
         assert!(!none[0].contains("angle brackets"), "{none:?}");
