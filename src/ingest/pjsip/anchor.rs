@@ -160,6 +160,21 @@ mod tests {
                 "Making call with acc #0 to sip:1@2",
             ),
             (
+                "[14:47:10.762][t:25][p:25][pjsip][debug] Module \"mod-pjsua-log\" registered",
+                "",
+                "Module \"mod-pjsua-log\" registered",
+            ),
+            (
+                "[05:42:12.873][t:4733][p:4711][pjsip][debug] pjlib 2.15.1 for POSIX initialized",
+                "",
+                "pjlib 2.15.1 for POSIX initialized",
+            ),
+            (
+                "[05:42:13.688] Processing incoming message: Request msg INVITE/cseq=30760 (rdata0x55b9d6907828)",
+                "",
+                "Processing incoming message: Request msg INVITE/cseq=30760 (rdata0x55b9d6907828)",
+            ),
+            (
                 "[15:54:21]Sat Unable to open sound device: Unknown error -5",
                 "",
                 "Unable to open sound device: Unknown error -5",

@@ -324,11 +324,11 @@ pub(super) fn anchored(line: &[u8]) -> Option<(Prefix, anchor::Anchor)> {
 
 /// Whether a line holds a record in pjsip's own columns: after a time and whatever else precedes
 /// it (pjsip's time, or an application's prefix when pjsip's time is off), a sender
-/// right-aligned in a 14- or 22-byte column after one space, then a space or the line's end
+/// right-aligned in a 14- or 22-byte column, then a space or the line's end
 /// (`05:28:17.580                  rtp.c  .…`, `22:37:23.191 tsx0000020273A1  …`,
-/// `[2024-05-01 10:31:46.624] [pjsua2] [info]      strm0x55b9d692b508  .…`). The sender must be one
-/// pjsip writes: a source file or an object with its pointer (`0x…`, or Windows' upper-case hex).
-/// The alignment and such a sender together are pjsip's decor whatever the record's text says,
+/// `[2024-05-01 10:31:46.624] [pjsua2] [info]      strm0x55b9d692b508  .…`, or after a tab). The
+/// sender must be one pjsip writes: a source file or an object with its pointer (`0x…`, or
+/// Windows' upper-case hex). The alignment and such a sender together are pjsip's decor whatever the record's text says,
 /// so one such line is enough to call an input a pjsip log.
 pub(super) fn in_pjsip_columns(line: &[u8]) -> bool {
     let head = search_head(line);
@@ -345,7 +345,16 @@ pub(super) fn in_pjsip_columns(line: &[u8]) -> bool {
         }
         let word = &head[start..];
         let word = &word[..word.iter().position(|&b| b == b' ').unwrap_or(word.len())];
-        if [15, 23].contains(&(padding + word.len()))
+        // The column's own width, or one more: pjsip puts a space before the column when
+        // something precedes it on the line. After a single space, only a sender that fills the
+        // column (cut to it) is told from a word that merely follows a space.
+        let width = padding + word.len();
+        let fits = if padding == 1 {
+            [14, 22].contains(&word.len())
+        } else {
+            [14, 15, 22, 23].contains(&width)
+        };
+        if fits
             && (pjsip_sender(word) || windows_object(word))
             && may_hold_time(&head[..start - padding])
         {
