@@ -28,6 +28,8 @@ fn logs(dir: &Path, out: &mut Vec<PathBuf>) {
 #[test]
 fn every_dump_becomes_an_event() {
     let header = Regex::new(r"(TX|RX) \d+ bytes (Request|Response) msg").expect("regex");
+    // An end marker ends its line, but for spaces, a CR or a colour reset after it.
+    let end = Regex::new(r"--end msg--(?:\s|\x1b\[[0-9;]*m)*$").expect("regex");
     let mut files = Vec::new();
     logs(&root().join("fixtures"), &mut files);
     assert!(
@@ -41,7 +43,7 @@ fn every_dump_becomes_an_event() {
         let dumps = text.lines().filter(|l| header.is_match(l)).count();
         let ends = text
             .lines()
-            .filter(|l| l.trim_end().ends_with("--end msg--"))
+            .filter(|l| end.is_match(l))
             .count();
         let rel = file.strip_prefix(root()).expect("under root");
         let run = sipflow(&["events", &rel.to_string_lossy()]);

@@ -10,7 +10,7 @@ use std::path::Path;
 use sipflow::event::{Cut, Event, MessageEvent};
 use sipflow::ingest::{Format, IngestOptions, ingest_bytes};
 
-use super::common::{check_doc, found, root, sipflow};
+use super::common::{check_doc, found, root, sipflow, sipflow_with_stdin};
 
 /// The message events of one input read as a pjsip log.
 fn messages(rel: &str) -> Vec<MessageEvent> {
@@ -305,6 +305,113 @@ fn lines_of_a_call_whose_invite_has_no_call_id_are_kept() {
                 ("message".to_string(), 20)
             ],
             "{args:?}"
+        );
+    }
+}
+
+/// What an input reads as, for comparing a wrapped log with its recording: each message (raw
+/// bytes, cut, direction, time of day) and each evidence line (kind, time of day).
+fn reading(rel: &str) -> (Vec<String>, Vec<String>) {
+    let bytes = std::fs::read(root().join(rel)).expect("read input");
+    let (info, _, events) =
+        ingest_bytes(rel, bytes, &IngestOptions::default()).expect("the input is read");
+    assert_eq!(info.format, Format::Pjsip, "{rel}: sniffed as a pjsip log");
+    // The time of day only: a wrapper may add the date the recording does not show.
+    let tod = |ts: String| ts[ts.len() - 12..].to_string();
+    let (mut messages, mut lines) = (Vec::new(), Vec::new());
+    for e in events {
+        match e {
+            Event::Message(m) => messages.push(format!(
+                "{} {:?} {:?} {}",
+                tod(m.ts.to_string()),
+                m.direction,
+                m.cut,
+                String::from_utf8_lossy(m.raw())
+            )),
+            Event::Log(l) => lines.push(format!("{} {:?}", tod(l.ts.to_string()), l.kind)),
+        }
+    }
+    (messages, lines)
+}
+
+/// Loggers' wrappings of issue 13 part 3 (spdlog, logcat threadtime with indented continuation
+/// lines, Python logging, Apple's unified log, ANSI colour, a pjsua2 app on Windows), derived
+/// from recordings by `fixtures/derive/derive.py wrap --style …`: each reads back to its
+/// recording's messages (byte for byte, none cut), evidence lines and times, and `check` gives
+/// the recording's findings.
+#[test]
+fn wrapped_logs_read_as_their_recordings() {
+    let basic = "fixtures/basic-call/callee.log";
+    let freed = "fixtures/call-freed-early/callee.log";
+    let derived = |style: &str| format!("fixtures/derive/basic-call.callee.{style}.derived.log");
+    let mut pairs: Vec<(String, &str)> = [
+        "spdlog",
+        "spdlog-thread",
+        "logcat-threadtime",
+        "python-logging",
+        "python-basic",
+        "os-log",
+        "os-console",
+        "ansi",
+        "windows",
+    ]
+    .iter()
+    .map(|s| (derived(s), basic))
+    .collect();
+    pairs.push((
+        "fixtures/derive/call-freed-early.callee.logcat-threadtime.derived.log".into(),
+        freed,
+    ));
+    for (rel, original) in &pairs {
+        let (want_messages, want_lines) = reading(original);
+        let (messages, lines) = reading(rel);
+        assert!(!want_messages.is_empty(), "{original}");
+        assert_eq!(messages, want_messages, "{rel} vs {original}");
+        assert_eq!(lines, want_lines, "{rel} vs {original}");
+        assert_eq!(findings(rel), findings(original), "{rel} vs {original}");
+    }
+}
+
+/// Inputs without a dump header or an end marker, which only a record's own shape tells from
+/// other text: the start-up of a log with pjsip's decor off in tg2sip's spdlog pattern (pjsip's
+/// start-up texts anchor it), and one record of a Windows pjsua2 log quoted alone (pjsip's
+/// columns with an upper-case pointer sender). Both are read as pjsip logs; random text and
+/// another program's log still are not.
+#[test]
+fn decor_only_excerpts_are_pjsip_logs_and_other_text_is_not() {
+    let startup = "fixtures/derive/basic-call.callee.spdlog-bare.startup.derived.log";
+    let (messages, _) = reading(startup);
+    assert!(messages.is_empty());
+    let run = sipflow(&["check", "--format", "json", startup]);
+    assert!(matches!(run.code, 0 | 1), "{}", run.stderr);
+    let quote = "fixtures/derive/basic-call.callee.windows.quote.derived.log";
+    let (messages, lines) = reading(quote);
+    assert!(messages.is_empty());
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with("05:42:13.992 SdpNegotiation"),
+        "{lines:?}"
+    );
+    for (name, text) in [
+        (
+            "random",
+            "hello world\n12:00:01 some text here\nfoo bar baz\n",
+        ),
+        (
+            "another program's log",
+            "2024-05-01 10:31:46 startup packages configured\n\
+             2024-05-01 10:31:47 status installed libc6:amd64 2.36-9\n\
+             May  1 10:31:48 host kamailio[812]:  0(819) INFO: <core> [core/tcp_main.c:5042]: \
+             tcp_init(): TCP listener on 10.0.0.1:5060\n\
+             [2024-05-01 10:31:48.123] [app] [info] connected in 12 ms (db.c)\n",
+        ),
+    ] {
+        let run = sipflow_with_stdin(&["events", "-"], text.as_bytes());
+        assert_eq!(run.code, 2, "{name}: {}", run.stdout);
+        assert!(
+            run.stderr.contains("not a capture, pjsip log"),
+            "{name}: {}",
+            run.stderr
         );
     }
 }

@@ -54,6 +54,17 @@ static TEXT: LazyLock<Regex> = LazyLock::new(|| {
         r"|PJSUA destroyed",
         r"|SIP (?:UDP|TCP|TLS)[A-Za-z0-9 ]* transport started",
         r"|Starting async DNS [A-Z]+ query",
+        // pjsip's description of a message (`pjsip_rx_data_get_info`), at a record's start.
+        r"|(?:Incoming |Processing incoming message: )?(?:Request|Response) msg [A-Z0-9]+",
+        r"(?:/[A-Z]+)?/cseq=[0-9]+ \([a-z]+(?:0x)?[0-9A-Fa-f]+\)",
+        // Start-up: a log of start-up alone, or with pjsip's decor off, shows no other anchor.
+        r#"|Module "mod-[A-Za-z0-9_-]+" registered"#,
+        r#"|Event pkg "[A-Za-z0-9._-]+" registered by "#,
+        r"|pjlib [0-9][^ ]* for [A-Za-z0-9]+ initialized",
+        r"|pjsua version [0-9][^ ]* for [^ ]+ initialized",
+        r"|[0-9]+ SIP worker threads? created",
+        r"|(?:select\(\)|epoll) I/O Queue created",
+        r"|Creating conference bridge with [0-9]+ ports",
         r")",
     ))
     .expect("static regex")
@@ -147,6 +158,21 @@ mod tests {
                 "1.[15:54:21]Sat Making call with acc #0 to sip:1@2",
                 "",
                 "Making call with acc #0 to sip:1@2",
+            ),
+            (
+                "[14:47:10.762][t:25][p:25][pjsip][debug] Module \"mod-pjsua-log\" registered",
+                "",
+                "Module \"mod-pjsua-log\" registered",
+            ),
+            (
+                "[05:42:12.873][t:4733][p:4711][pjsip][debug] pjlib 2.15.1 for POSIX initialized",
+                "",
+                "pjlib 2.15.1 for POSIX initialized",
+            ),
+            (
+                "[05:42:13.688] Processing incoming message: Request msg INVITE/cseq=30760 (rdata0x55b9d6907828)",
+                "",
+                "Processing incoming message: Request msg INVITE/cseq=30760 (rdata0x55b9d6907828)",
             ),
             (
                 "[15:54:21]Sat Unable to open sound device: Unknown error -5",

@@ -64,15 +64,18 @@ static SNIFF_DUMP: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?-u)(?:TX|RX) [0-9]+ bytes (?:Request|Response) msg ").expect("static regex")
 });
 
-/// An end marker alone on its line, whatever precedes it (a log that starts with the tail of a
-/// dump).
-static SNIFF_END: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?m-u)--end msg--[ \t\r]*$").expect("static regex"));
+/// An end marker alone on its line (a colour reset may follow it), whatever precedes it (a log
+/// that starts with the tail of a dump).
+static SNIFF_END: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m-u)--end msg--(?:[ \t\r]|\x1b\[[0-9;]*m)*$").expect("static regex")
+});
 
 /// Whether the first bytes of an input look like a pjsip log: a `TX`/`RX` dump header or an
-/// `--end msg--` line, whatever precedes them, or pjsip records after a time, wherever they sit
-/// on their line (see [`anchor`]): two lines with a well-known sender and pjsip's separator or
-/// with one of pjsip's message texts, or one line with both. Raw SIP never has any of them;
+/// `--end msg--` line, whatever precedes them; or one record in pjsip's own columns (a sender
+/// right-aligned in its 14- or 22-byte column after a time, see [`prefix::in_pjsip_columns`]);
+/// or pjsip records after a time, wherever they sit on their line (see [`anchor`]): two lines
+/// with a well-known sender and pjsip's separator or with one of pjsip's message texts, or one
+/// line with both. Raw SIP never has any of them;
 /// prose that names pjsip's files, or a C source file quoting its texts, does not show them
 /// after a time.
 pub fn sniff(head: &[u8]) -> bool {
@@ -82,7 +85,11 @@ pub fn sniff(head: &[u8]) -> bool {
     }
     let mut weight = 0;
     for line in Lines::new(head) {
-        if let Some((_, a)) = prefix::anchored(&clean_head(line.bytes)) {
+        let clean = clean_head(line.bytes);
+        if prefix::in_pjsip_columns(&clean) {
+            return true;
+        }
+        if let Some((_, a)) = prefix::anchored(&clean) {
             weight += if a.known_text && !a.sender.is_empty() {
                 2
             } else {

@@ -322,6 +322,60 @@ pub(super) fn anchored(line: &[u8]) -> Option<(Prefix, anchor::Anchor)> {
     Some((p, a))
 }
 
+/// Whether a line holds a record in pjsip's own columns: after a time and whatever else precedes
+/// it (pjsip's time, or an application's prefix when pjsip's time is off), a sender
+/// right-aligned in a 14- or 22-byte column, then a space or the line's end
+/// (`05:28:17.580                  rtp.c  .…`, `22:37:23.191 tsx0000020273A1  …`,
+/// `[2024-05-01 10:31:46.624] [pjsua2] [info]      strm0x55b9d692b508  .…`, or after a tab). The
+/// sender must be one pjsip writes: a source file or an object with its pointer (`0x…`, or
+/// Windows' upper-case hex). The alignment and such a sender together are pjsip's decor whatever the record's text says,
+/// so one such line is enough to call an input a pjsip log.
+pub(super) fn in_pjsip_columns(line: &[u8]) -> bool {
+    let head = search_head(line);
+    let mut spaces = 0;
+    for (i, &b) in head.iter().enumerate() {
+        if b == b' ' {
+            spaces += 1;
+            continue;
+        }
+        let (padding, start) = (spaces, i);
+        spaces = 0;
+        if padding == 0 || padding == start {
+            continue;
+        }
+        let word = &head[start..];
+        let word = &word[..word.iter().position(|&b| b == b' ').unwrap_or(word.len())];
+        // The column's own width, or one more: pjsip puts a space before the column when
+        // something precedes it on the line. After a single space, only a sender that fills the
+        // column (cut to it) is told from a word that merely follows a space.
+        let width = padding + word.len();
+        let fits = if padding == 1 {
+            [14, 22].contains(&word.len())
+        } else {
+            [14, 15, 22, 23].contains(&width)
+        };
+        if fits
+            && (pjsip_sender(word) || windows_object(word))
+            && may_hold_time(&head[..start - padding])
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// An object sender as pjsip writes it on Windows, where `%p` is upper-case hex without `0x`
+/// (`tsx0000020273A1`, `tdta039500D4`): a short lower-case name, then at least 8 hex digits.
+fn windows_object(sender: &[u8]) -> bool {
+    let name = sender.iter().take_while(|b| b.is_ascii_lowercase()).count();
+    let hex = &sender[name..];
+    (2..=8).contains(&name)
+        && hex.len() >= 8
+        && hex
+            .iter()
+            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(b))
+}
+
 /// A decor without its thread-switch marker and indent (`pjsua_core.c !..` → `pjsua_core.c `).
 fn trim_decor_end(decor: &[u8]) -> &[u8] {
     let end = decor.iter().rposition(|&b| b != b'.').map_or(0, |p| p + 1);

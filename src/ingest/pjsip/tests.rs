@@ -926,7 +926,10 @@ fn sniff_pjsip_not_raw_sip() {
     let chatter = "05:28:17.578         os_core_unix.c !pjlib 2.15.1 for POSIX initialized\n\
 05:28:17.578         sip_endpoint.c  .Creating endpoint instance...\n";
     assert!(sniff(chatter.as_bytes()));
-    assert!(!sniff(&chatter.as_bytes()[..80]));
+    // One record in pjsip's own columns is enough (a one-line quote in an issue); its time alone
+    // is not.
+    assert!(sniff(&chatter.as_bytes()[..80]));
+    assert!(!sniff(&chatter.as_bytes()[..30]));
     let raw_sip = "INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060\r\nDate: Sat, 21 Nov 2026 05:28:17 GMT\r\n\r\n";
     assert!(!sniff(raw_sip.as_bytes()));
     assert!(!sniff(b""));
@@ -1684,6 +1687,162 @@ fn derived_wrappings_give_the_recording_s_messages() {
             };
             assert_eq!(times(&log), times(&want), "{d}");
         }
+    }
+}
+
+/// A wrapped log (fixtures/derive/derive.py `wrap --style …`) reads as its recording: the same
+/// messages byte for byte, none cut, at the same times of day, and the same evidence lines at
+/// the same times.
+fn reads_as_recording(derived: (&str, &[u8]), original: (&str, &[u8])) {
+    let (want, log) = (read(original.1), read(derived.1));
+    let tod = |t: String| t[t.len() - 12..].to_string();
+    let messages = |l: &PjsipLog| -> Vec<(Vec<u8>, Option<Cut>, String)> {
+        msgs(l)
+            .iter()
+            .map(|m| (m.raw().to_vec(), m.cut, tod(time_of(m))))
+            .collect()
+    };
+    let evidence = |l: &PjsipLog| -> Vec<(LogKind, String)> {
+        logs(l)
+            .iter()
+            .map(|e| (e.kind.clone(), tod(time_of_log(e))))
+            .collect()
+    };
+    assert!(!msgs(&want).is_empty());
+    assert_eq!(
+        messages(&log),
+        messages(&want),
+        "{} vs {}",
+        derived.0,
+        original.0
+    );
+    assert_eq!(
+        evidence(&log),
+        evidence(&want),
+        "{} vs {}",
+        derived.0,
+        original.0
+    );
+}
+
+#[test]
+fn spdlog_default_pattern() {
+    // `[2026-11-21 05:42:13.688] [pjsua2] [info] ` before pjsip's decor without its time.
+    reads_as_recording(
+        fixture!("derive/basic-call.callee.spdlog.derived.log"),
+        fixture!("basic-call/callee.log"),
+    );
+}
+
+#[test]
+fn spdlog_with_thread_id_and_blank_line_after_each_record() {
+    reads_as_recording(
+        fixture!("derive/basic-call.callee.spdlog-thread.derived.log"),
+        fixture!("basic-call/callee.log"),
+    );
+}
+
+#[test]
+fn logcat_threadtime_with_indented_continuation_lines() {
+    // The dumps' lines indented by 60 and by 4 spaces: any indent, learnt from each dump.
+    reads_as_recording(
+        fixture!("derive/basic-call.callee.logcat-threadtime.derived.log"),
+        fixture!("basic-call/callee.log"),
+    );
+    reads_as_recording(
+        fixture!("derive/call-freed-early.callee.logcat-threadtime.derived.log"),
+        fixture!("call-freed-early/callee.log"),
+    );
+}
+
+#[test]
+fn python_logging_formats() {
+    // `2026-11-21 05:42:13,688 - pjsua2 - DEBUG - ` with a blank line after each record, and
+    // the default `DEBUG:root:`.
+    for derived in [
+        fixture!("derive/basic-call.callee.python-logging.derived.log"),
+        fixture!("derive/basic-call.callee.python-basic.derived.log"),
+    ] {
+        reads_as_recording(derived, fixture!("basic-call/callee.log"));
+    }
+}
+
+#[test]
+fn apple_unified_log_and_console() {
+    // `log show`'s columns and Console.app's tab-separated copy, both with microseconds and a
+    // zone offset, before pjsip's decor without its time.
+    for derived in [
+        fixture!("derive/basic-call.callee.os-log.derived.log"),
+        fixture!("derive/basic-call.callee.os-console.derived.log"),
+    ] {
+        reads_as_recording(derived, fixture!("basic-call/callee.log"));
+    }
+}
+
+#[test]
+fn ansi_colour_around_the_level_and_the_record() {
+    let derived = fixture!("derive/basic-call.callee.ansi.derived.log");
+    assert!(derived.1.contains(&0x1b));
+    reads_as_recording(derived, fixture!("basic-call/callee.log"));
+}
+
+#[test]
+fn windows_pointers_thread_column_and_text_mode_line_ends() {
+    // Upper-case `%p` pointers without `0x`, a 12-byte thread column, `\r\r\n` dump lines.
+    reads_as_recording(
+        fixture!("derive/basic-call.callee.windows.derived.log"),
+        fixture!("basic-call/callee.log"),
+    );
+    // One of its records quoted alone is still a pjsip log, read by pjsip's columns.
+    let (_, quote) = fixture!("derive/basic-call.callee.windows.quote.derived.log");
+    let log = read(quote);
+    assert_eq!(logs(&log)[0].sender, "inv000055B9D690EE98");
+    assert!(matches!(
+        kinds(&log)[..],
+        [LogKind::SdpNegotiation { ok: true, .. }]
+    ));
+}
+
+#[test]
+fn start_up_with_pjsip_s_decor_off_is_a_pjsip_log() {
+    // tg2sip's spdlog pattern, no pjsip decor, no dump: pjsip's start-up texts anchor it.
+    let (_, startup) = fixture!("derive/basic-call.callee.spdlog-bare.startup.derived.log");
+    assert!(sniff(startup));
+    // Without its start-up texts (only app-specific lines left), it is not.
+    let text = String::from_utf8_lossy(startup);
+    let rest: String = text
+        .lines()
+        .filter(|l| l.contains("Account sip:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(!rest.is_empty());
+    assert!(!sniff(rest.as_bytes()), "{rest}");
+}
+
+#[test]
+fn pjsip_columns_are_found_after_any_wrapper() {
+    use prefix::in_pjsip_columns as cols;
+    for line in [
+        // pjsip's decor: 22- and 14-byte sender columns, objects with `0x` or Windows' hex.
+        "05:42:13.993                  rtp.c  .....pjmedia_rtp_session_init: ses=0x55b9d692d060",
+        "05:42:13.992    inv000055B9D690EE98 thr000002000  ..SDP negotiation done: Success",
+        "10:53:07.261    tsx039500D4  .Retransmit timer event",
+        "14:45:55.338   pjsua_pres.c  Using account 1 for buddy 0 subscription",
+        // After a wrapper, pjsip's time off: the column follows the wrapper's space.
+        "[2026-11-21 05:42:13.993] [pjsua2] [info]     strm0x55b9d692b508  .....Jitter buffer reset",
+        "default\t05:42:13.688711+0200\tpjsua\t          pjsua_core.c  .RX 1202 bytes",
+    ] {
+        assert!(cols(line.as_bytes()), "{line}");
+    }
+    for line in [
+        // No time; a sender not right-aligned in a column; not a pjsip sender.
+        "                 rtp.c  .....pjmedia_rtp_session_init: ses=0x55b9d692d060",
+        "05:42:13.993 rtp.c  .....pjmedia_rtp_session_init",
+        "05:42:13.993            Master/sound  ..Using delay buffer with WSOLA.",
+        "12:00:01 [App] tsx0x17394a64  Some state",
+        "2024-05-01 10:31:47 status installed libc6:amd64 2.36-9 ABCDEF1234",
+    ] {
+        assert!(!cols(line.as_bytes()), "{line}");
     }
 }
 
