@@ -41,10 +41,7 @@ fn every_dump_becomes_an_event() {
     for file in files {
         let text = std::fs::read_to_string(&file).expect("fixture is UTF-8");
         let dumps = text.lines().filter(|l| header.is_match(l)).count();
-        let ends = text
-            .lines()
-            .filter(|l| end.is_match(l))
-            .count();
+        let ends = text.lines().filter(|l| end.is_match(l)).count();
         let rel = file.strip_prefix(root()).expect("under root");
         let run = sipflow(&["events", &rel.to_string_lossy()]);
         assert_eq!(run.code, 0, "{}: {}", rel.display(), run.stderr);
