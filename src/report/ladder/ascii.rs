@@ -55,7 +55,9 @@ pub fn write_layout(ctx: &Context<'_>, layout: &Layout, out: &mut dyn Write) -> 
         let mut line = format!(
             "{:<time_w$}  {:>9}  ",
             row.ts.to_string(),
-            format!("+{}", fmt_ms(Some(row.delta_ms)))
+            row.delta_ms
+                .map(|d| format!("+{}", fmt_ms(Some(d))))
+                .unwrap_or_default()
         );
         let mut lanes_buf: Vec<char> = vec![' '; lanes.len() * lane_w];
         for i in 0..lanes.len() {
