@@ -330,10 +330,7 @@ impl Layout {
                 let side = local_of_input
                     .iter()
                     .find(|(_, a)| **a == addr)
-                    .map(|(input, _)| {
-                        let name = ctx.input_name(*input);
-                        printable(name.rsplit(['/', '\\']).next().unwrap_or(name))
-                    })
+                    .map(|(input, _)| printable(ctx.input_file_name(*input)))
                     .or_else(|| agent_of.get(&addr).cloned())
                     .filter(|s| !s.is_empty());
                 Lane {
