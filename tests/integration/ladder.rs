@@ -169,3 +169,70 @@ fn without_a_width_notes_stay_whole() {
     );
     assert!(!out.contains('…'), "{out}");
 }
+
+/// Whether `ts` ends in six fraction digits (`06:11:05.124863`) or three (`05:42:13.688`).
+fn fraction_digits(ts: &str) -> usize {
+    ts.rsplit('.')
+        .next()
+        .map_or(0, |f| f.chars().take_while(char::is_ascii_digit).count())
+}
+
+/// A capture's times keep their microseconds in the JSON outputs (events, calls, check) and in
+/// the HTML report's data, which its message panel shows; a pjsip log (milliseconds) keeps
+/// three digits, also merged with the capture; the terminal shows milliseconds.
+#[test]
+fn capture_times_keep_their_microseconds_in_json() {
+    let pcap = super::common::fixture("captures/pjsua-udp/call.pcap");
+    let log = super::common::fixture("captures/pjsua-udp/caller.log");
+    let run = sipflow(&["events", &log, &pcap]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut seen = (0, 0);
+    for line in run.stdout.lines() {
+        let ev: serde_json::Value = serde_json::from_str(line).expect("event JSON");
+        let ts = ev["ts"].as_str().expect("ts");
+        let input = ev["input"].as_str().expect("input");
+        if input.ends_with(".pcap") {
+            assert_eq!(fraction_digits(ts), 6, "{line}");
+            seen.0 += 1;
+        } else {
+            assert_eq!(fraction_digits(ts), 3, "{line}");
+            seen.1 += 1;
+        }
+    }
+    assert!(seen.0 > 0 && seen.1 > 0, "{seen:?}");
+    // The INVITE left at 06:11:05.124863 (frame 1).
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.contains(r#""ts":"2026-11-21 06:11:05.124863""#)
+                && l.contains(r#""frame":[1]"#)),
+        "{}",
+        run.stdout
+    );
+
+    let calls = super::common::calls_json(&[&pcap]);
+    assert_eq!(calls["version"], 2);
+    assert_eq!(calls["calls"][0]["start"], "2026-11-21 06:11:05.124863");
+    let calls = super::common::calls_json(&[&super::common::fixture("basic-call/caller.log")]);
+    assert_eq!(calls["calls"][0]["start"], "05:42:13.688");
+
+    let (_, check) = super::common::check_doc(&[], &[&pcap]);
+    let stamps: Vec<&str> = check["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["ts"].as_str())
+        .collect();
+    assert!(stamps.iter().all(|t| fraction_digits(t) == 6), "{stamps:?}");
+
+    let page = sipflow(&["report", &pcap, "-o", "-"]);
+    assert_eq!(page.code, 0, "{}", page.stderr);
+    let (_, chunks) = super::common::data(&page.stdout);
+    let rows = chunks[0][0]["rows"].as_array().expect("rows");
+    assert_eq!(rows[0]["ts"], "2026-11-21 06:11:05.124863");
+
+    // The terminal keeps milliseconds.
+    let ladder = flow(&[], &["captures/pjsua-udp/call.pcap"]);
+    assert!(ladder.contains("2026-11-21 06:11:05.124 "), "{ladder}");
+    assert!(!ladder.contains(".124863"), "{ladder}");
+}

@@ -233,7 +233,8 @@
     });
     d.rows.forEach((row, r) => {
       const y = r * STEP + STEP / 2 + 4;
-      const time = String(row.ts);
+      // The ladder shows milliseconds; the message panel has the microseconds of a capture.
+      const time = String(row.ts).replace(/(\.\d{3})\d{3}(?!\d)/, '$1');
       svg.appendChild(s('text', { class: 'time', x: 6, y: y - 2 }, time.length > 12 ? time.slice(-12) : time));
       if (row.delta_ms !== undefined) {
         svg.appendChild(s('text', { class: 'delta', x: 6, y: y + 11 }, '+' + ms(row.delta_ms)));
