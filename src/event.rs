@@ -18,10 +18,29 @@ use crate::sip::{SipMessage, Unparsed};
 /// `micros` counts from 1970-01-01T00:00:00 of the log's own (unknown) zone. When the input does
 /// not carry a date (pjsip's default decor), day 0 is 1970-01-01 plus any midnight rollovers seen,
 /// and `dated` is false, so that the display shows only a time of day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+///
+/// `micro` says the input gives the time to the microsecond (captures; SIPp traces with six
+/// digits), not to the millisecond (pjsip logs): JSON outputs then show all six digits. It is
+/// how the time was written, not part of the time: equality and order ignore it.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Timestamp {
     pub micros: i64,
     pub dated: bool,
+    pub micro: bool,
+}
+
+impl PartialEq for Timestamp {
+    fn eq(&self, other: &Self) -> bool {
+        (self.micros, self.dated) == (other.micros, other.dated)
+    }
+}
+
+impl Eq for Timestamp {}
+
+impl std::hash::Hash for Timestamp {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (self.micros, self.dated).hash(state);
+    }
 }
 
 impl PartialOrd for Timestamp {
@@ -45,6 +64,7 @@ impl Timestamp {
         Timestamp {
             micros: day * MICROS_PER_DAY + tod,
             dated,
+            micro: false,
         }
     }
 
@@ -99,25 +119,33 @@ pub fn parse_date(s: &str) -> Option<i64> {
 }
 
 impl fmt::Display for Timestamp {
-    /// `2026-11-21 05:28:17.580` when dated; `05:28:17.580` (plus `+1d` after a rollover) when not.
+    /// `2026-11-21 05:28:17.580` when dated; `05:28:17.580` (plus `+1d` after a rollover) when
+    /// not. The alternate form (`{:#}`) gives the microseconds of a [`Timestamp::micro`] time
+    /// (`05:28:17.580123`); the plain form always stops at the millisecond.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (day, tod) = self.day_and_time();
-        let ms = tod / 1000;
-        let (h, m, s, ms) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
+        let secs = tod / 1_000_000;
+        let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+        let frac = if f.alternate() && self.micro {
+            format!("{:06}", tod % 1_000_000)
+        } else {
+            format!("{:03}", tod % 1_000_000 / 1000)
+        };
         if self.dated {
             let (y, mo, d) = civil_from_days(day);
-            write!(f, "{y:04}-{mo:02}-{d:02} {h:02}:{m:02}:{s:02}.{ms:03}")
+            write!(f, "{y:04}-{mo:02}-{d:02} {h:02}:{m:02}:{s:02}.{frac}")
         } else if day != 0 {
-            write!(f, "{h:02}:{m:02}:{s:02}.{ms:03}+{day}d")
+            write!(f, "{h:02}:{m:02}:{s:02}.{frac}+{day}d")
         } else {
-            write!(f, "{h:02}:{m:02}:{s:02}.{ms:03}")
+            write!(f, "{h:02}:{m:02}:{s:02}.{frac}")
         }
     }
 }
 
+/// As the alternate display: to the microsecond when the input gives it.
 impl Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        s.collect_str(&format_args!("{self:#}"))
     }
 }
 
@@ -586,5 +614,26 @@ mod tests {
         assert_eq!(t.to_string(), "00:00:01.000+1d");
         let t = Timestamp::from_parts(20_778, 23, 59, 59, 999_000, true);
         assert_eq!(t.to_string(), "2026-11-21 23:59:59.999");
+    }
+
+    #[test]
+    fn microseconds_show_in_the_alternate_form_of_a_micro_time_only() {
+        let ms = Timestamp::from_parts(20_778, 6, 11, 5, 124_863, true);
+        let us = Timestamp { micro: true, ..ms };
+        assert_eq!(format!("{ms:#}"), "2026-11-21 06:11:05.124");
+        assert_eq!(format!("{us}"), "2026-11-21 06:11:05.124");
+        assert_eq!(format!("{us:#}"), "2026-11-21 06:11:05.124863");
+        let late = Timestamp::from_parts(1, 0, 0, 1, 7, false);
+        assert_eq!(
+            format!(
+                "{:#}",
+                Timestamp {
+                    micro: true,
+                    ..late
+                }
+            ),
+            "00:00:01.000007+1d"
+        );
+        assert_eq!(ms, us, "precision is not part of the time");
     }
 }

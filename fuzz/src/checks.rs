@@ -320,7 +320,7 @@ fn every_text_reporter(ctx: &report::Context<'_>, found: &[Finding]) {
         .chain(model.flows.iter().map(Conversation::of_flow));
     for conv in convs {
         let layout = Layout::new(ctx, &conv);
-        ascii::write_layout(ctx, &layout, &mut out).expect("ascii ladder");
+        ascii::write_layout(ctx, &layout, Some(80), &mut out).expect("ascii ladder");
         sequence::write(&layout, Syntax::Mermaid, &mut out).expect("mermaid");
         sequence::write(&layout, Syntax::PlantUml, &mut out).expect("plantuml");
     }

@@ -1,7 +1,7 @@
 //! `sipflow flow`: which calls to draw, and drawing them, window by window (see
 //! `cli::stream`): every call group as its window is analysed, or the one asked for.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 
 use super::{FlowFormat, UsageError};
 use crate::report::Context;
@@ -18,6 +18,8 @@ pub(super) struct Drawing<'a> {
     format: FlowFormat,
     /// Conversations drawn (or, for a sequence diagram without `--call`, that would be).
     drawn: usize,
+    /// The width the ASCII ladder fits, if any (see [`width`]).
+    width: Option<usize>,
     /// A sequence diagram, held until the run shows it is the only one.
     held: Vec<u8>,
     /// The calls and flows seen, for the error when `--call` matches none.
@@ -47,6 +49,7 @@ impl<'a> Drawing<'a> {
         Drawing {
             wanted,
             format,
+            width: width(),
             drawn: 0,
             held: Vec::new(),
             calls: Listed::default(),
@@ -86,7 +89,7 @@ impl<'a> Drawing<'a> {
                     if self.drawn > 0 {
                         writeln!(out)?;
                     }
-                    ascii::write_layout(ctx, &layout, out)?;
+                    ascii::write_layout(ctx, &layout, self.width, out)?;
                     self.drawn += 1;
                     continue;
                 }
@@ -137,6 +140,22 @@ impl<'a> Drawing<'a> {
             })
         }
     }
+}
+
+/// The width the terminal ladder fits: `COLUMNS` when set to a number, else the terminal's
+/// when stdout is one; none when writing to a file or pipe (lines are then as long as they
+/// need to be).
+fn width() -> Option<usize> {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0);
+    columns.or_else(|| {
+        io::stdout()
+            .is_terminal()
+            .then(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)))
+            .flatten()
+    })
 }
 
 /// The call (with its B2BUA legs) or flow named by its Call-ID, its index or `F<n>`.

@@ -128,14 +128,11 @@ fn sipp_time(cap: &regex::bytes::Captures<'_>, date: Option<i64>) -> Option<Time
     }
     let (y, mo, d) = (num(1)?, num(2)?, num(3)?);
     let day = date.unwrap_or_else(|| days_from_civil(i64::from(y), mo, d));
-    Some(Timestamp::from_parts(
-        day,
-        num(4)?,
-        num(5)?,
-        num(6)?,
-        micros,
-        true,
-    ))
+    Some(Timestamp {
+        // SIPp writes six digits; a trace with three gives milliseconds only.
+        micro: frac.len() > 3,
+        ..Timestamp::from_parts(day, num(4)?, num(5)?, num(6)?, micros, true)
+    })
 }
 
 fn message_event(

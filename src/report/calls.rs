@@ -13,7 +13,7 @@ use crate::ingest::InputInfo;
 use crate::sip::status;
 
 /// The JSON document's version; bump it on any incompatible change.
-pub const JSON_VERSION: u32 = 1;
+pub const JSON_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 pub struct CallsDoc<'a> {

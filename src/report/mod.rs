@@ -36,6 +36,26 @@ impl Context<'_> {
         self.inputs.get(index).map_or("?", |i| i.name.as_str())
     }
 
+    /// The input's file name without its directories (what the ladders show), or the name as
+    /// given when another input has the same file name.
+    pub fn input_file_name(&self, index: usize) -> &str {
+        fn base(name: &str) -> &str {
+            name.rsplit(['/', '\\']).next().unwrap_or(name)
+        }
+        let name = self.input_name(index);
+        let short = base(name);
+        let shared = self
+            .inputs
+            .iter()
+            .enumerate()
+            .any(|(i, other)| i != index && base(&other.name) == short);
+        if shared || short.is_empty() {
+            name
+        } else {
+            short
+        }
+    }
+
     /// What the final status `code` of `owner` (a call or flow of this model) means in this
     /// trace: the diagnosis of a finding that explains it, else the code's generic meaning.
     /// Every output that explains a status goes through here, so that none contradicts a

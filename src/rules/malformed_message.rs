@@ -437,6 +437,7 @@ mod tests {
             ts: Timestamp {
                 micros: secs * 1_000_000,
                 dated: false,
+                micro: false,
             },
             origin: Origin {
                 input: 0,

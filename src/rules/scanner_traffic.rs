@@ -670,6 +670,7 @@ mod tests {
         Timestamp {
             micros: ms * 1000,
             dated: false,
+            micro: false,
         }
     }
 

@@ -22,13 +22,23 @@ pub fn fixture(rel: &str) -> String {
     p.to_string_lossy().into_owned()
 }
 
-/// Runs sipflow in the crate root with `args`, feeding `stdin`.
+/// Runs sipflow in the crate root with `args`, feeding `stdin`, in a 100-column terminal.
 pub fn sipflow_with_stdin(args: &[&str], stdin: &[u8]) -> Run {
+    run_sipflow(args, stdin, "100")
+}
+
+/// Runs sipflow with `args` in a terminal wide enough that no ladder note wraps: for tests
+/// that look for whole log lines in a ladder.
+pub fn sipflow_wide(args: &[&str]) -> Run {
+    run_sipflow(args, b"", "1000")
+}
+
+fn run_sipflow(args: &[&str], stdin: &[u8], columns: &str) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sipflow"))
         .args(args)
         .current_dir(root())
         .env("NO_COLOR", "1")
-        .env("COLUMNS", "100")
+        .env("COLUMNS", columns)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -108,7 +108,13 @@ fn logs_of_one_millisecond_are_merged_in_causal_order() {
 
 #[test]
 fn the_ladder_of_one_millisecond_draws_the_cause_before_the_603() {
-    let ladder = run(&["flow"], &[CALLER_1MS, CALLEE_1MS]);
+    let paths: Vec<String> = [CALLER_1MS, CALLEE_1MS]
+        .iter()
+        .map(|i| fixture(i))
+        .collect();
+    let mut args = vec!["flow"];
+    args.extend(paths.iter().map(String::as_str));
+    let ladder = super::common::sipflow_wide(&args).stdout;
     let row = |needle: &str| {
         ladder
             .lines()

@@ -253,7 +253,7 @@ fn lookups_go_with_the_call_they_were_for_in_every_window() {
     let paths: Vec<String> = inputs.iter().map(|i| fixture(i)).collect();
     let mut args = vec!["flow", "--call", "1"];
     args.extend(paths.iter().map(String::as_str));
-    let out = sipflow(&args);
+    let out = super::common::sipflow_wide(&args);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
         out.stdout

@@ -357,6 +357,7 @@ impl<'e> State<'e> {
             last_ts: Timestamp {
                 micros: 0,
                 dated: true,
+                micro: true,
             },
             warned_blocks: BTreeSet::new(),
             warned_ifaces: BTreeSet::new(),
@@ -484,6 +485,7 @@ impl<'e> State<'e> {
                 let ts = Timestamp {
                     micros: i64::from(b.ts_sec) * 1_000_000 + frac,
                     dated: true,
+                    micro: true,
                 };
                 self.emit(ts, self.pcap_linktype, b.data, b.origlen);
             }
@@ -551,6 +553,7 @@ impl<'e> State<'e> {
                 let ts = Timestamp {
                     micros: iface.res.micros(units, iface.offset),
                     dated: true,
+                    micro: true,
                 };
                 if let Some(lt) = iface.linktype {
                     self.emit(ts, lt, data, epb.origlen);
@@ -638,6 +641,7 @@ impl<'e> State<'e> {
         let ts = Timestamp {
             micros: iface.res.micros(units, iface.offset),
             dated: true,
+            micro: true,
         };
         if let Some(lt) = iface.linktype {
             self.emit(ts, lt, data, origlen);

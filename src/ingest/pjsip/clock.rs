@@ -29,6 +29,7 @@ impl Clock {
         Timestamp {
             micros: self.day.saturating_mul(MICROS_PER_DAY),
             dated: self.dated,
+            micro: false,
         }
     }
 
@@ -48,6 +49,7 @@ impl Clock {
         Timestamp {
             micros: self.day.saturating_mul(MICROS_PER_DAY).saturating_add(tod),
             dated: self.dated,
+            micro: false,
         }
     }
 }

@@ -61,7 +61,8 @@ pub fn now_utc() -> String {
         "{} UTC",
         Timestamp {
             micros,
-            dated: true
+            dated: true,
+            micro: false,
         }
     )
 }

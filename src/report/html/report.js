@@ -233,9 +233,12 @@
     });
     d.rows.forEach((row, r) => {
       const y = r * STEP + STEP / 2 + 4;
-      const time = String(row.ts);
+      // The ladder shows milliseconds; the message panel has the microseconds of a capture.
+      const time = String(row.ts).replace(/(\.\d{3})\d{3}(?!\d)/, '$1');
       svg.appendChild(s('text', { class: 'time', x: 6, y: y - 2 }, time.length > 12 ? time.slice(-12) : time));
-      svg.appendChild(s('text', { class: 'delta', x: 6, y: y + 11 }, '+' + ms(row.delta_ms)));
+      if (row.delta_ms !== undefined) {
+        svg.appendChild(s('text', { class: 'delta', x: 6, y: y + 11 }, '+' + ms(row.delta_ms)));
+      }
       const g = row.kind === 'message' ? drawMessage(d, row, r, y) : drawNote(d, row, r, y);
       svg.appendChild(g);
     });
@@ -358,7 +361,7 @@
     panel.replaceChildren();
     panel.appendChild(h('h3', null, row.malformed ? 'Malformed message' : row.label));
     const dl = h('dl');
-    field(dl, 'time', row.ts + '  (+' + ms(row.delta_ms) + ')');
+    field(dl, 'time', row.ts + '  (+' + ms(row.delta_ms) + ' since the previous message)');
     field(dl, 'from', d.lanes[row.from].addr);
     field(dl, 'to', d.lanes[row.to].addr);
     field(dl, 'transport', (m.transport === '?' ? 'unknown' : m.transport) + ', ' + m.bytes + ' bytes');
@@ -391,7 +394,7 @@
     panel.replaceChildren();
     panel.appendChild(h('h3', null, 'Log line'));
     const dl = h('dl');
-    field(dl, 'time', row.ts + '  (+' + ms(row.delta_ms) + ')');
+    field(dl, 'time', row.ts);
     field(dl, 'where', (state.index.inputs[row.input] || '?') + ':' + (row.line || 0));
     panel.appendChild(dl);
     panel.appendChild(h('pre', 'raw', row.text));

@@ -1,32 +1,51 @@
-//! The terminal ladder (`sipflow flow`): a [`Layout`] drawn in plain ASCII with fixed widths
-//! and no colour, so the same input always gives the same bytes.
+//! The terminal ladder (`sipflow flow`): a [`Layout`] drawn in plain ASCII with no colour, so
+//! the same input and width always give the same bytes.
+//!
+//! Given a width (the terminal's, or `COLUMNS`), the ladder fits it: lanes narrow from their
+//! natural width down to [`MIN_LANE`], leaving at least [`MIN_NOTE`] columns for notes and
+//! marks; notes, marks and summary lines wrap, and a note longer than [`NOTE_LINES`] lines is
+//! cut with `…`. When even the minimum does not fit, the lanes stay at the minimum and the
+//! lines are wider than asked (see `docs/output.md`). Without a width, nothing is narrowed or
+//! wrapped.
 
 use std::io::{self, Write};
 
 use super::{Conversation, Layout, RowKind};
 use crate::report::{Context, clip, fmt_ms};
 
-/// Width of one endpoint column.
-const MIN_LANE: usize = 24;
+/// Width of one endpoint column: the natural width lies between these.
+const MIN_NATURAL_LANE: usize = 24;
 const MAX_LANE: usize = 44;
+/// The narrowest lane drawn to fit a width: an IPv4 `ip:port` and a `180 Ringing` still show.
+pub const MIN_LANE: usize = 17;
+/// The columns kept for notes and marks right of the lanes when fitting a width.
+pub const MIN_NOTE: usize = 24;
+/// How many lines a note may take before it is cut with `…`.
+pub const NOTE_LINES: usize = 4;
 
 pub fn write_ladder(ctx: &Context<'_>, conv: &Conversation, out: &mut dyn Write) -> io::Result<()> {
-    write_layout(ctx, &Layout::new(ctx, conv), out)
+    write_layout(ctx, &Layout::new(ctx, conv), None, out)
 }
 
-pub fn write_layout(ctx: &Context<'_>, layout: &Layout, out: &mut dyn Write) -> io::Result<()> {
+/// Draws `layout`, fitting `width` columns when given.
+pub fn write_layout(
+    ctx: &Context<'_>,
+    layout: &Layout,
+    width: Option<usize>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let lanes = &layout.lanes;
     let longest_label = layout.rows.iter().map(|row| match &row.kind {
         RowKind::Message { label, .. } => label.chars().count() + 8,
         RowKind::Note { .. } => 0,
     });
-    let lane_w = lanes
+    let natural = lanes
         .iter()
         .map(|l| l.addr.chars().count() + 4)
         .chain(longest_label)
         .max()
-        .unwrap_or(MIN_LANE)
-        .clamp(MIN_LANE, MAX_LANE);
+        .unwrap_or(MIN_NATURAL_LANE)
+        .clamp(MIN_NATURAL_LANE, MAX_LANE);
     let time_w = layout
         .rows
         .iter()
@@ -34,10 +53,29 @@ pub fn write_layout(ctx: &Context<'_>, layout: &Layout, out: &mut dyn Write) -> 
         .max()
         .unwrap_or(12);
     let prefix = time_w + 2 + 9 + 2;
+    let has_suffix = layout
+        .rows
+        .iter()
+        .any(|r| matches!(r.kind, RowKind::Note { .. }) || !r.kind.tags().is_empty());
+    let lane_w = match width {
+        Some(w) if !lanes.is_empty() => {
+            let reserve = if has_suffix { MIN_NOTE } else { 0 };
+            (w.saturating_sub(prefix + reserve) / lanes.len()).clamp(MIN_LANE, natural)
+        }
+        _ => natural,
+    };
+    // Where a note or mark starts: two spaces after the last lifeline.
+    let suffix_at = prefix + lanes.len().saturating_sub(1) * lane_w + lane_w / 2 + 1 + 2;
 
     writeln!(out, "{}", layout.title)?;
     for line in &layout.summary {
-        writeln!(out, "  {line}")?;
+        for (k, part) in wrap(line, width.map(|w| w.saturating_sub(4)))
+            .iter()
+            .enumerate()
+        {
+            let indent = if k == 0 { "  " } else { "    " };
+            writeln!(out, "{indent}{part}")?;
+        }
     }
     writeln!(out)?;
     let mut header = " ".repeat(prefix);
@@ -51,27 +89,25 @@ pub fn write_layout(ctx: &Context<'_>, layout: &Layout, out: &mut dyn Write) -> 
     if !sides.trim().is_empty() {
         writeln!(out, "{}", sides.trim_end())?;
     }
-    for row in &layout.rows {
-        let mut line = format!(
-            "{:<time_w$}  {:>9}  ",
-            row.ts.to_string(),
-            format!("+{}", fmt_ms(Some(row.delta_ms)))
-        );
-        let mut lanes_buf: Vec<char> = vec![' '; lanes.len() * lane_w];
+    let lifelines = || {
+        let mut buf: Vec<char> = vec![' '; lanes.len() * lane_w];
         for i in 0..lanes.len() {
-            lanes_buf[i * lane_w + lane_w / 2] = '|';
+            buf[i * lane_w + lane_w / 2] = '|';
         }
-        let suffix = match &row.kind {
+        buf
+    };
+    for row in &layout.rows {
+        let mut lanes_buf = lifelines();
+        let (mark, suffix) = match &row.kind {
             RowKind::Message {
                 from, to, label, ..
             } => {
                 draw_arrow(&mut lanes_buf, *from, *to, label, lane_w);
                 let tags = row.kind.tags();
-                if tags.is_empty() {
-                    String::new()
-                } else {
-                    format!("  [{}]", tags.join(", "))
-                }
+                (
+                    "[",
+                    (!tags.is_empty()).then(|| format!("{}]", tags.join(", "))),
+                )
             }
             RowKind::Note {
                 lane,
@@ -83,18 +119,82 @@ pub fn write_layout(ctx: &Context<'_>, layout: &Layout, out: &mut dyn Write) -> 
                 if let Some(l) = lane {
                     lanes_buf[l * lane_w + lane_w / 2] = '*';
                 }
-                let name = ctx.input_name(*input);
-                match (line, frame) {
-                    (None, Some(f)) => format!("  * {name} frame {f} {text}"),
-                    _ => format!("  * {name}:{} {text}", line.unwrap_or(0)),
-                }
+                let name = ctx.input_file_name(*input);
+                let note = match (line, frame) {
+                    (None, Some(f)) => format!("{name} frame {f} {text}"),
+                    _ => format!("{name}:{} {text}", line.unwrap_or(0)),
+                };
+                ("* ", Some(note))
             }
         };
+        let parts = suffix.map_or_else(Vec::new, |s| {
+            let room = width.map(|w| w.saturating_sub(suffix_at + mark.len()).max(MIN_NOTE / 2));
+            let mut parts = wrap(&s, room);
+            if parts.len() > NOTE_LINES {
+                parts.truncate(NOTE_LINES);
+                let last = &mut parts[NOTE_LINES - 1];
+                let room = last.chars().count().saturating_sub(1);
+                *last = format!("{}…", last.chars().take(room).collect::<String>());
+            }
+            parts
+        });
+        let delta = row
+            .delta_ms
+            .map(|d| format!("+{}", fmt_ms(Some(d))))
+            .unwrap_or_default();
+        let mut line = format!("{:<time_w$}  {delta:>9}  ", row.ts.to_string());
         line.extend(lanes_buf);
-        let line = format!("{}{suffix}", line.trim_end());
+        let mut line = line.trim_end().to_string();
+        for (k, part) in parts.iter().enumerate() {
+            if k > 0 {
+                writeln!(out, "{line}")?;
+                line = " ".repeat(prefix);
+                line.extend(lifelines());
+                line.truncate(line.trim_end().len());
+                line.push_str("  ");
+                line.push_str(&" ".repeat(mark.len()));
+            } else {
+                line.push_str("  ");
+                line.push_str(mark);
+            }
+            line.push_str(part);
+        }
         writeln!(out, "{line}")?;
     }
     Ok(())
+}
+
+/// `text` in lines of at most `width` characters, broken at spaces where it can be (a word
+/// longer than a line is broken inside). No width: one line.
+fn wrap(text: &str, width: Option<usize>) -> Vec<String> {
+    let Some(width) = width.filter(|&w| w > 0) else {
+        return vec![text.to_string()];
+    };
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut len = 0;
+    for word in text.split(' ') {
+        let mut word: Vec<char> = word.chars().collect();
+        if len > 0 && len + 1 + word.len() > width {
+            lines.push(std::mem::take(&mut line));
+            len = 0;
+        }
+        if len > 0 {
+            line.push(' ');
+            len += 1;
+        }
+        while len + word.len() > width {
+            let rest = word.split_off(width - len);
+            line.extend(word);
+            lines.push(std::mem::take(&mut line));
+            len = 0;
+            word = rest;
+        }
+        len += word.len();
+        line.extend(word);
+    }
+    lines.push(line);
+    lines
 }
 
 fn center(s: &str, width: usize) -> String {
@@ -125,17 +225,29 @@ fn draw_arrow(buf: &mut [char], from: usize, to: usize, label: &str, lane_w: usi
     } else {
         buf[lo + 1] = '<';
     }
-    let room = (hi - lo).saturating_sub(5);
-    let text: Vec<char> = format!(" {} ", clip(label, room.saturating_sub(2)))
+    // The head and a dash at one end, a dash at the other: `|- 180 Ringing ->|`.
+    let first = if a < b { lo + 2 } else { lo + 3 };
+    let cells = (hi - lo).saturating_sub(4);
+    let text: Vec<char> = format!(" {} ", clip(label, cells.saturating_sub(2)))
         .chars()
         .collect();
-    let start = lo + 1 + ((hi - lo - 1).saturating_sub(text.len())) / 2;
+    let start = first + cells.saturating_sub(text.len()) / 2;
     for (k, c) in text.into_iter().enumerate() {
-        if let Some(slot) = buf
-            .get_mut(start + k)
-            .filter(|_| start + k < hi - 1 && start + k > lo + 1)
-        {
+        if let Some(slot) = buf.get_mut(start + k).filter(|_| start + k < first + cells) {
             *slot = c;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_inside_long_words() {
+        assert_eq!(wrap("ab cd ef", Some(5)), ["ab cd", "ef"]);
+        assert_eq!(wrap("abcdefgh ij", Some(3)), ["abc", "def", "gh", "ij"]);
+        assert_eq!(wrap("ab cd", None), ["ab cd"]);
+        assert_eq!(wrap("", Some(4)), [""]);
     }
 }

@@ -174,8 +174,10 @@ pub struct Row {
     #[serde(skip)]
     pub event: usize,
     pub ts: Timestamp,
-    /// Milliseconds since the previous row (0 for the first).
-    pub delta_ms: i64,
+    /// For a message: milliseconds since the previous message (0 for the first). Notes carry
+    /// none: a log line between two messages must not shorten the second one's delta.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delta_ms: Option<i64>,
     #[serde(flatten)]
     pub kind: RowKind,
 }
@@ -310,7 +312,7 @@ impl Layout {
             rows.push(Row {
                 event: wire.event,
                 ts: ev.ts,
-                delta_ms: 0,
+                delta_ms: None,
                 kind: RowKind::Message {
                     wire: w,
                     from,
@@ -328,10 +330,7 @@ impl Layout {
                 let side = local_of_input
                     .iter()
                     .find(|(_, a)| **a == addr)
-                    .map(|(input, _)| {
-                        let name = ctx.input_name(*input);
-                        printable(name.rsplit(['/', '\\']).next().unwrap_or(name))
-                    })
+                    .map(|(input, _)| printable(ctx.input_file_name(*input)))
                     .or_else(|| agent_of.get(&addr).cloned())
                     .filter(|s| !s.is_empty());
                 Lane {
@@ -348,7 +347,7 @@ impl Layout {
                 rows.push(Row {
                     event: e,
                     ts: l.ts,
-                    delta_ms: 0,
+                    delta_ms: None,
                     kind: RowKind::Note {
                         lane,
                         input: l.origin.input,
@@ -364,8 +363,11 @@ impl Layout {
         }
         rows.sort_by_key(|r| r.event);
         let mut prev: Option<Timestamp> = None;
-        for r in &mut rows {
-            r.delta_ms = prev.map_or(0, |p| p.ms_until(r.ts));
+        for r in rows
+            .iter_mut()
+            .filter(|r| matches!(r.kind, RowKind::Message { .. }))
+        {
+            r.delta_ms = Some(prev.map_or(0, |p| p.ms_until(r.ts)));
             prev = Some(r.ts);
         }
         Layout {

@@ -51,7 +51,7 @@ fn arrow_label(layout: &Layout, i: usize) -> Option<String> {
     let RowKind::Message { label, .. } = &row.kind else {
         return None;
     };
-    let mut text = format!("{label} (+{})", fmt_ms(Some(row.delta_ms)));
+    let mut text = format!("{label} (+{})", fmt_ms(row.delta_ms));
     let tags = row.kind.tags();
     if !tags.is_empty() {
         text.push_str(&format!(" [{}]", tags.join(", ")));

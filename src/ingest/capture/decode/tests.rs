@@ -16,6 +16,7 @@ fn ts(micros: i64) -> Timestamp {
     Timestamp {
         micros,
         dated: true,
+        micro: true,
     }
 }
 

@@ -46,6 +46,7 @@ fn at(ms: i64) -> Timestamp {
     Timestamp {
         micros: 1_700_000_000_000_000 + ms * 1000,
         dated: true,
+        micro: true,
     }
 }
 

@@ -214,6 +214,7 @@ fn emit_hep(
     let ts = h.time.map_or(outer_ts, |(sec, usec)| Timestamp {
         micros: i64::from(sec) * 1_000_000 + i64::from(usec),
         dated: true,
+        micro: true,
     });
     let origin = UnitOrigin {
         frames: frames.to_vec(),

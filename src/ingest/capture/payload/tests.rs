@@ -20,6 +20,7 @@ fn ts(frame: u64) -> Timestamp {
     Timestamp {
         micros: 1_700_000_000_000_000 + frame as i64 * 1000,
         dated: true,
+        micro: true,
     }
 }
 
