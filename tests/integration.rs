@@ -22,6 +22,7 @@ mod integration {
     pub mod rule_cases_net;
     pub mod rule_cases_traffic;
     pub mod rule_severity;
+    pub mod safety;
     pub mod snapshots;
     pub mod streaming;
 }

@@ -560,41 +560,30 @@ fn sniff(name: &str, head: &[u8]) -> Result<Format, InputError> {
     } else if raw::sniff_raw(head) {
         Ok(Format::Sip)
     } else {
-        let first = first_line_span(head);
+        let text = source_window(head);
+        let first = first_line_span(&text);
         Err(InputError::Unrecognized {
             name: name.to_string(),
-            src: source_window(name, head),
+            src: NamedSource::new(name, text),
             span: first.into(),
         })
     }
 }
 
-/// The first non-blank line, as (offset, length), capped for display.
-fn first_line_span(head: &[u8]) -> (usize, usize) {
-    let start = head
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(0);
-    let len = head[start..]
-        .iter()
-        .position(|&b| b == b'\n' || b == b'\r')
-        .unwrap_or(head.len() - start)
-        .min(200);
+/// The first non-blank line of `text`, as (offset, length) in bytes, capped for display.
+fn first_line_span(text: &str) -> (usize, usize) {
+    let start = text.len() - text.trim_start().len();
+    let line = text[start..].split('\n').next().unwrap_or("");
+    let len = line
+        .char_indices()
+        .nth(200)
+        .map_or(line.len(), |(at, _)| at);
     (start, len)
 }
 
-/// A small window of the input for miette (never the whole file).
-fn source_window(name: &str, head: &[u8]) -> NamedSource<String> {
+/// A small window of the input for miette (never the whole file), with its control
+/// characters replaced.
+fn source_window(head: &[u8]) -> String {
     let window = &head[..head.len().min(4096)];
-    let text: String = String::from_utf8_lossy(window)
-        .chars()
-        .map(|c| {
-            if c.is_control() && c != '\n' && c != '\t' {
-                '.'
-            } else {
-                c
-            }
-        })
-        .collect();
-    NamedSource::new(name, text)
+    crate::report::printable_lines(&String::from_utf8_lossy(window).replace("\r\n", "\n"))
 }
