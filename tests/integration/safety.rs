@@ -95,3 +95,134 @@ fn wire_bytes_never_reach_the_terminal_raw() {
     );
     assert_eq!(controls(&run.stderr), Vec::<char>::new(), "{}", run.stderr);
 }
+
+/// Runs sipflow with stdout going to `/dev/full`.
+fn sipflow_to_dev_full(args: &[&str]) -> Option<(i32, String)> {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .ok()?;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sipflow"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .stdout(full)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("run sipflow");
+    Some((
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
+}
+
+#[test]
+fn a_failed_write_to_stdout_says_what_failed() {
+    let log = fixture("busy-486/caller.log");
+    for args in [
+        vec!["calls", log.as_str()],
+        vec!["check", "--format", "json", log.as_str()],
+        vec!["flow", log.as_str()],
+        vec!["rules"],
+        vec!["explain", "SF001"],
+    ] {
+        let Some((code, stderr)) = sipflow_to_dev_full(&args) else {
+            println!("skipped: /dev/full cannot be opened on this system");
+            return;
+        };
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("could not write the output to stdout"),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains("No space left on device"),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(
+            stderr.matches("No space left").count(),
+            1,
+            "{args:?}: said once: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_report_that_cannot_be_written_says_so_once() {
+    // Relative to the crate root, short enough that miette does not wrap it.
+    let out = PathBuf::from(format!("no-such-dir-{}/r.html", std::process::id()));
+    let log = fixture("busy-486/caller.log");
+    for args in [
+        vec!["report", log.as_str(), "-o", path_str(&out)],
+        vec!["check", log.as_str(), "--html", path_str(&out)],
+    ] {
+        let run = sipflow(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("could not write {}", out.display())),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert_eq!(
+            run.stderr.matches("No such file or directory").count(),
+            1,
+            "{args:?}: the cause said once: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn an_output_that_is_an_input_is_refused() {
+    let dir = scratch("overwrite");
+    let original = std::fs::read(root().join(fixture("busy-486/caller.log"))).expect("fixture");
+    let log = dir.join("caller.log");
+    std::fs::write(&log, &original).expect("copy");
+    let link = dir.join("link.log");
+    let linked = std::fs::hard_link(&log, &link).is_ok();
+    let log_s = path_str(&log);
+    let dotted = format!(
+        "{}/../{}/caller.log",
+        dir.display(),
+        dir.file_name().and_then(|n| n.to_str()).expect("name")
+    );
+    let mut cases = vec![
+        vec!["report", log_s, "-o", log_s],
+        vec!["report", log_s, "-o", dotted.as_str()],
+        vec!["check", "--html", log_s, log_s],
+        vec![
+            "check",
+            "--format",
+            "json",
+            "--html",
+            dotted.as_str(),
+            log_s,
+        ],
+    ];
+    if linked {
+        cases.push(vec!["report", log_s, "-o", path_str(&link)]);
+    } else {
+        println!("hard links are not possible here: that case is not run");
+    }
+    for args in cases {
+        let run = sipflow(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("is the input"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+        assert_eq!(
+            std::fs::read(&log).expect("input"),
+            original,
+            "{args:?}: input kept"
+        );
+    }
+    // Another file is fine.
+    let report = dir.join("report.html");
+    let run = sipflow(&["report", log_s, "-o", path_str(&report)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(report.exists());
+}
