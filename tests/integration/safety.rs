@@ -226,3 +226,47 @@ fn an_output_that_is_an_input_is_refused() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(report.exists());
 }
+
+/// A pcapng (hand-made, malformed): a section header, an Ethernet interface, then `blocks`
+/// enhanced packet blocks of 64 KiB whose captured length is 0xFFFFFFFF, so that the parser
+/// rejects each with the block's bytes in its error.
+fn pcapng_with_bad_caplen(blocks: usize) -> Vec<u8> {
+    let u32le = |v: u32| v.to_le_bytes();
+    let mut out = Vec::new();
+    // Section header block: type, length, byte-order magic, version 1.0, section length -1.
+    for v in [0x0A0D_0D0A, 28, 0x1A2B_3C4D, 1] {
+        out.extend(u32le(v));
+    }
+    out.extend((-1i64).to_le_bytes());
+    out.extend(u32le(28));
+    // Interface description block: Ethernet, no snaplen.
+    for v in [1, 20, 1, 0, 20] {
+        out.extend(u32le(v));
+    }
+    let data: Vec<u8> = (0..=255u8).cycle().take(64 * 1024).collect();
+    let len = 32 + data.len() as u32;
+    for _ in 0..blocks {
+        for v in [6, len, 0, 0, 0, u32::MAX, data.len() as u32] {
+            out.extend(u32le(v));
+        }
+        out.extend(&data);
+        out.extend(u32le(len));
+    }
+    out
+}
+
+#[test]
+fn a_bad_pcapng_block_gives_a_short_warning() {
+    let dir = scratch("pcapng");
+    let path = dir.join("bad-caplen.pcapng");
+    std::fs::write(&path, pcapng_with_bad_caplen(4)).expect("write pcapng");
+    let run = sipflow(&["calls", path_str(&path)]);
+    assert!(matches!(run.code, 0 | 2), "{}", run.stderr);
+    assert!(run.stderr.contains("does not parse"), "{}", run.stderr);
+    assert!(
+        run.stderr.len() < 2000,
+        "{} bytes of stderr: {}",
+        run.stderr.len(),
+        &run.stderr[..run.stderr.len().min(600)]
+    );
+}
