@@ -184,10 +184,11 @@ pub fn read(r: &mut dyn Read, each: &mut dyn FnMut(Packet<'_>)) -> Result<ReadSu
 
 /// What pcap-parser's error says, in a bounded text: its `Display` lists the rest of the
 /// input as decimal bytes (megabytes of stderr for one bad block), which no message may quote.
-fn parse_error<I: AsRef<[u8]>>(e: &PcapError<I>) -> String {
+fn parse_error<I>(e: &PcapError<I>) -> String {
     match e {
-        PcapError::NomError(rest, kind) => parse_failed(rest.as_ref().len(), *kind),
-        PcapError::OwnedNomError(rest, kind) => parse_failed(rest.len(), *kind),
+        PcapError::NomError(_, kind) | PcapError::OwnedNomError(_, kind) => {
+            format!("the block does not parse ({})", kind.description())
+        }
         PcapError::Eof => "end of file".into(),
         PcapError::BufferTooSmall => "block larger than the read buffer".into(),
         PcapError::UnexpectedEof => "unexpected end of file".into(),
@@ -195,13 +196,6 @@ fn parse_error<I: AsRef<[u8]>>(e: &PcapError<I>) -> String {
         PcapError::Incomplete(n) => format!("incomplete block ({n} more bytes needed)"),
         PcapError::HeaderNotRecognized => "header not recognised as pcap or pcapng".into(),
     }
-}
-
-fn parse_failed(rest: usize, kind: pcap_parser::nom::error::ErrorKind) -> String {
-    format!(
-        "the block does not parse ({}, {rest} bytes from there)",
-        kind.description()
-    )
 }
 
 /// The header could not be parsed: an I/O error if that is why, else a bad header.
