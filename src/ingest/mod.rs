@@ -167,6 +167,16 @@ pub enum InputError {
         #[label("this does not look like SIP or a pjsip log")]
         span: SourceSpan,
     },
+    #[error("{name}: --input-format {forced} does not fit: the input looks like {looks}")]
+    #[diagnostic(
+        code(sipflow::input::format),
+        help("leave out --input-format to let sipflow tell the format from the content")
+    )]
+    FormatMismatch {
+        name: String,
+        forced: Format,
+        looks: String,
+    },
     #[error("{name}: the input is empty")]
     #[diagnostic(code(sipflow::input::empty))]
     Empty { name: String },
@@ -297,7 +307,7 @@ pub fn read_input(
         });
     }
     let format = match opts.format {
-        Some(f) => f,
+        Some(f) => forced(name, f, &head)?,
         None => sniff(name, &head)?,
     };
     if matches!(format, Format::Pcap | Format::Pcapng) {
@@ -546,6 +556,34 @@ fn summarize_warnings(name: &str, warnings: &[capture::Warning]) -> Vec<InputWar
 }
 
 const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
+
+/// The format the user forced, unless the content shows it cannot be: a capture read as text
+/// (or text as a capture) would give nothing but noise or "no calls".
+fn forced(name: &str, format: Format, head: &[u8]) -> Result<Format, InputError> {
+    let is_capture = |f: Format| matches!(f, Format::Pcap | Format::Pcapng);
+    let guess = sniff(name, head).ok();
+    let fits = match guess {
+        Some(g) => is_capture(g) == is_capture(format),
+        // Text no format recognises may still be what the user says it is; bytes that are
+        // not a capture are not one.
+        None => !is_capture(format),
+    };
+    if fits {
+        return Ok(format);
+    }
+    Err(InputError::FormatMismatch {
+        name: name.to_string(),
+        forced: format,
+        looks: match guess {
+            Some(Format::Pcap) => "a pcap capture".into(),
+            Some(Format::Pcapng) => "a pcapng capture".into(),
+            Some(Format::Pjsip) => "a pjsip log".into(),
+            Some(Format::Sipp) => "a SIPp message trace".into(),
+            Some(Format::Sip) => "raw SIP".into(),
+            None => "none of the formats sipflow reads".into(),
+        },
+    })
+}
 
 /// Picks the format from the content.
 fn sniff(name: &str, head: &[u8]) -> Result<Format, InputError> {

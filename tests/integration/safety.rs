@@ -17,6 +17,14 @@ fn path_str(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
+/// miette's text on one line: its wrapping and margins undone.
+fn flat(s: &str) -> String {
+    s.split_whitespace()
+        .filter(|w| *w != "│")
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Control characters other than line breaks and tabs.
 fn controls(s: &str) -> Vec<char> {
     s.chars()
@@ -269,4 +277,60 @@ fn a_bad_pcapng_block_gives_a_short_warning() {
         run.stderr.len(),
         &run.stderr[..run.stderr.len().min(600)]
     );
+}
+
+#[test]
+fn a_wrong_input_format_is_an_input_error() {
+    let pcap = fixture("rules-call-extra/slow-setup/call.pcap");
+    let log = fixture("busy-486/caller.log");
+    for (format, input, looks) in [
+        ("pjsip", pcap.as_str(), "a pcap capture"),
+        ("sip", pcap.as_str(), "a pcap capture"),
+        ("pcap", log.as_str(), "a pjsip log"),
+    ] {
+        let run = sipflow(&["calls", "--input-format", format, input]);
+        assert_eq!(run.code, 2, "{format} {input}: {}", run.stderr);
+        let said = flat(&run.stderr);
+        assert!(
+            said.contains(&format!(
+                "{input}: --input-format {format} does not fit: the input looks like {looks}"
+            )),
+            "{said}"
+        );
+        assert!(!run.stdout.contains("no calls"), "{}", run.stdout);
+    }
+    // A format that fits is still taken.
+    let run = sipflow(&["calls", "--input-format", "pcap", &pcap]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn when_every_input_failed_stdout_stays_empty() {
+    let dir = scratch("all-failed");
+    let report = dir.join("r.html");
+    for args in [
+        vec!["calls", "no/such/input.log"],
+        vec!["calls", "--format", "json", "no/such/input.log"],
+        vec!["check", "no/such/input.log", "no/such/other.pcap"],
+        vec!["flow", "no/such/input.log"],
+        vec!["report", "no/such/input.log", "-o", path_str(&report)],
+    ] {
+        let run = sipflow(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("cannot read"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert_eq!(run.stdout, "", "{args:?}");
+    }
+    assert!(!report.exists(), "no report of nothing");
+    // One input read of two: the output is there, and the exit code says one failed.
+    let run = sipflow(&[
+        "calls",
+        "no/such/input.log",
+        &fixture("busy-486/caller.log"),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stdout.contains("busy"), "{}", run.stdout);
 }
