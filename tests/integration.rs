@@ -6,6 +6,7 @@ mod integration {
     pub mod cli;
     pub mod common;
     pub mod count;
+    pub mod docs_examples;
     pub mod export;
     pub mod fixtures;
     pub mod flagship;
