@@ -114,9 +114,15 @@ pub struct InputInfo {
     /// Evidence log lines found.
     pub log_events: usize,
     /// How far this input's clock was moved to agree with a capture of the same messages
-    /// (see `docs/architecture.md`); absent when it was not moved.
+    /// (see `docs/architecture.md`): the skew of its clock (a time zone, a clock set wrong),
+    /// without the date an undated log was given ([`InputInfo::clock_date`]); absent when it
+    /// was not moved.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clock_offset_ms: Option<i64>,
+    /// The date (`YYYY-MM-DD`) an undated log was put on, from the capture it shares messages
+    /// with; absent for dated inputs and inputs not moved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock_date: Option<String>,
 }
 
 /// Damage in an input that was read anyway: what was kept is still analysed.
@@ -380,6 +386,7 @@ fn started(name: &str, format: Format, gzip: bool) -> InputInfo {
         truncated: 0,
         log_events: 0,
         clock_offset_ms: None,
+        clock_date: None,
     }
 }
 
