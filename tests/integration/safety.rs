@@ -334,3 +334,40 @@ fn when_every_input_failed_stdout_stays_empty() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stdout.contains("busy"), "{}", run.stdout);
 }
+
+/// A log that ends inside a dump (an excerpt, a log still being written) is not a dump cut by
+/// pjsip's record limit: SF020 stays quiet, and never counts more bytes than the dump declares.
+#[test]
+fn a_log_ending_inside_a_dump_is_no_record_limit_cut() {
+    let dir = scratch("sf020");
+    let text =
+        std::fs::read_to_string(root().join(fixture("busy-486/caller.log"))).expect("fixture");
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let start = lines
+        .iter()
+        .rposition(|l| l.contains(" bytes ") && l.contains(" msg "))
+        .expect("a dump header");
+    let end = start
+        + lines[start..]
+            .iter()
+            .position(|l| l.contains("--end msg--"))
+            .expect("its end marker");
+    let path = dir.join("cut.log");
+    let mut cases = 0;
+    for keep in start + 1..=end {
+        let whole: String = lines[..keep].concat();
+        for cut in [whole.as_str(), whole.trim_end_matches('\n')] {
+            std::fs::write(&path, cut).expect("write cut log");
+            let run = sipflow(&["check", "--format", "json", path_str(&path)]);
+            assert!(matches!(run.code, 0 | 1), "{}", run.stderr);
+            let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+            let sf020: Vec<_> = super::common::found(&doc)
+                .into_iter()
+                .filter(|(rule, _, _)| rule.contains("truncated-log-record"))
+                .collect();
+            assert_eq!(sf020, [], "the log cut after line {keep}");
+            cases += 1;
+        }
+    }
+    assert!(cases >= 4, "{cases} cuts tried");
+}
