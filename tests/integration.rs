@@ -6,6 +6,7 @@ mod integration {
     pub mod cli;
     pub mod common;
     pub mod count;
+    pub mod docs_examples;
     pub mod export;
     pub mod fixtures;
     pub mod flagship;
@@ -23,6 +24,7 @@ mod integration {
     pub mod rule_cases_net;
     pub mod rule_cases_traffic;
     pub mod rule_severity;
+    pub mod safety;
     pub mod snapshots;
     pub mod streaming;
 }

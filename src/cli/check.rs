@@ -84,6 +84,11 @@ impl CheckSettings {
         }
     }
 
+    /// `--html`'s file, if any.
+    pub(super) fn html_path(&self) -> Option<&str> {
+        self.html.as_ref().map(HtmlTarget::path)
+    }
+
     pub(super) fn new(
         args: &CheckArgs,
         config: &Config,
@@ -112,6 +117,11 @@ pub(super) struct HtmlTarget {
 }
 
 impl HtmlTarget {
+    /// The file the report goes to, `-` for the command's output.
+    pub(super) fn path(&self) -> &str {
+        &self.path
+    }
+
     pub(super) fn new(path: &str, timestamp: bool) -> Self {
         HtmlTarget {
             path: path.to_string(),
@@ -134,9 +144,15 @@ impl HtmlTarget {
         let path = std::path::Path::new(&self.path);
         let mut buf = Vec::new();
         report.write(inputs, &self.options, &mut buf)?;
-        std::fs::write(path, buf).map_err(|e| {
+        std::fs::write(path, buf).map_err(|source| {
             let _ = std::fs::remove_file(path);
-            io::Error::new(e.kind(), format!("{}: {e}", self.path))
+            io::Error::new(
+                source.kind(),
+                super::FileError {
+                    path: self.path.clone(),
+                    source,
+                },
+            )
         })
     }
 }

@@ -4,9 +4,9 @@
 use std::io::{self, IsTerminal, Write};
 
 use super::{FlowFormat, UsageError};
-use crate::report::Context;
 use crate::report::ladder::sequence::{self, Syntax};
 use crate::report::ladder::{Conversation, Layout, ascii};
+use crate::report::{Context, printable};
 
 /// How many calls and flows the "no such call" error lists at most (each kind).
 const LISTED: usize = 1000;
@@ -73,10 +73,12 @@ impl<'a> Drawing<'a> {
                 Some(conv) => vec![conv],
                 None => {
                     for c in &model.calls {
-                        self.calls.push(|| format!("{} ({})", c.index, c.call_id));
+                        self.calls
+                            .push(|| format!("{} ({})", c.index, printable(&c.call_id)));
                     }
                     for f in &model.flows {
-                        self.flows.push(|| format!("F{} ({})", f.index, f.call_id));
+                        self.flows
+                            .push(|| format!("F{} ({})", f.index, printable(&f.call_id)));
                     }
                     return Ok(());
                 }
@@ -122,7 +124,7 @@ impl<'a> Drawing<'a> {
                 format!("available: {}", ids.join(", "))
             };
             return Err(UsageError::NoSuchCall {
-                wanted: wanted.to_string(),
+                wanted: printable(wanted),
                 available,
             });
         }

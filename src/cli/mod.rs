@@ -266,6 +266,12 @@ pub enum UsageError {
     #[error("invalid severity '{0}'")]
     #[diagnostic(code(sipflow::usage::severity), help("use info, warning or error"))]
     Severity(String),
+    #[error("the output {output} is the input {input}: writing it would replace the input")]
+    #[diagnostic(
+        code(sipflow::usage::output_is_input),
+        help("give the report another file name")
+    )]
+    OutputIsInput { output: String, input: String },
     #[error("nothing to explain for '{0}'")]
     #[diagnostic(
         code(sipflow::usage::explain),
@@ -358,24 +364,40 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Outcome {
         | Command::Check { input, .. }
         | Command::Report { input, .. } => analyse(cli, input, &mut out),
     };
+    // A write that failed earlier was already reported; what the buffer still held fails the
+    // same way.
+    let failed = |d: &Diag| {
+        let e: &(dyn std::error::Error + 'static) = d.as_ref();
+        e.is::<OutputError>()
+    };
+    if outcome.diagnostics.iter().any(failed) {
+        let _ = out.into_parts();
+        return outcome;
+    }
     match out.flush() {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Outcome { code: 0, ..outcome },
-        Err(_) => Outcome { code: 2, ..outcome },
         Ok(()) => outcome,
+        Err(e) => {
+            let Outcome {
+                code,
+                mut diagnostics,
+            } = outcome;
+            match output_failed(e) {
+                Some(e) => {
+                    diagnostics.push(Box::new(e));
+                    Outcome {
+                        code: 2,
+                        diagnostics,
+                    }
+                }
+                None => Outcome { code, diagnostics },
+            }
+        }
     }
 }
 
-/// The outcome of writing output: 0, or quietly 0 on a closed pipe, or 2.
+/// The outcome of writing output: 0, or quietly 0 on a closed pipe, or 2 and why.
 fn written_outcome(r: io::Result<()>) -> Outcome {
-    let code = match r {
-        Ok(()) => 0,
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
-        Err(_) => 2,
-    };
-    Outcome {
-        code,
-        diagnostics: Vec::new(),
-    }
+    outcome(r.map(|()| 0), false, Vec::new())
 }
 
 /// The rule options of the commands that run rules.
@@ -433,6 +455,22 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
         }),
         _ => None,
     };
+    let output = match &check {
+        Some(Run::Check(c)) => c.html_path(),
+        Some(Run::Report { html, .. }) => Some(html.path()),
+        None => None,
+    };
+    if let Some(output) = output
+        && let Some(input) = settings.inputs.iter().find(|i| same_file(output, i))
+    {
+        return Outcome::usage(
+            UsageError::OutputIsInput {
+                output: output.to_string(),
+                input: input.clone(),
+            },
+            Vec::new(),
+        );
+    }
     let bar = progress::Bar::for_inputs(&settings.inputs);
     settings.ingest.progress = bar.as_ref().map(progress::Bar::sink);
     let view = match &cli.command {
@@ -478,6 +516,29 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
     outcome(Ok(ran.code), input_failed, diagnostics)
 }
 
+/// Whether the paths `a` and `b` name one existing file (through links, `..` or hard links).
+/// Stdin and stdout (`-`) are no file.
+fn same_file(a: &str, b: &str) -> bool {
+    if a == "-" || b == "-" {
+        return false;
+    }
+    let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if (ma.dev(), ma.ino()) == (mb.dev(), mb.ino()) {
+            return true;
+        }
+    }
+    let _ = (ma, mb);
+    matches!(
+        (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+        (Ok(ca), Ok(cb)) if ca == cb
+    )
+}
+
 /// The diagnostics of reading the inputs, and whether one could not be read.
 fn input_diagnostics(
     warnings: Vec<ingest::InputWarning>,
@@ -494,15 +555,32 @@ fn input_diagnostics(
 /// or the output could not be written, 0 quietly on a closed pipe.
 fn outcome(result: io::Result<u8>, input_failed: bool, mut diagnostics: Vec<Diag>) -> Outcome {
     let code = match result {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
-        Err(e) => {
-            diagnostics.push(Box::new(OutputError(e)));
-            2
-        }
+        Err(e) => match output_failed(e) {
+            Some(e) => {
+                diagnostics.push(Box::new(e));
+                2
+            }
+            None => 0,
+        },
         Ok(_) if input_failed => 2,
         Ok(code) => code,
     };
     Outcome { code, diagnostics }
+}
+
+/// What a failed write says: nothing on a closed pipe (the reader has had enough, as `head`
+/// does), else which output failed and why.
+fn output_failed(e: io::Error) -> Option<OutputError> {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        return None;
+    }
+    Some(match e.downcast::<FileError>() {
+        Ok(file) => OutputError::File {
+            path: file.path,
+            source: file.source,
+        },
+        Err(e) => OutputError::Stdout(e),
+    })
 }
 
 /// What a rules-running command does once the model is built.
@@ -514,11 +592,37 @@ enum Run {
     },
 }
 
-/// Output could not be written (a report file, or stdout).
+/// Output could not be written (a report file, or stdout). The cause is its source, shown
+/// once by miette under the message.
 #[derive(Debug, thiserror::Error, Diagnostic)]
-#[error("could not write the output: {0}")]
-#[diagnostic(
-    code(sipflow::output),
-    help("check that the directory exists, that you may write there, and that the disk has room")
-)]
-pub struct OutputError(#[source] io::Error);
+pub enum OutputError {
+    #[error("could not write the output to stdout")]
+    #[diagnostic(
+        code(sipflow::output),
+        help("check where stdout goes: a full disk, a closed file or device")
+    )]
+    Stdout(#[source] io::Error),
+    #[error("could not write {path}")]
+    #[diagnostic(
+        code(sipflow::output),
+        help(
+            "check that the directory exists, that you may write there, and that the disk has \
+             room"
+        )
+    )]
+    File {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// A file output that could not be written, carried inside an `io::Error` through the writers
+/// of a run until [`output_failed`] tells it from a failed stdout.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {source}")]
+pub(crate) struct FileError {
+    pub(crate) path: String,
+    #[source]
+    pub(crate) source: io::Error,
+}

@@ -21,15 +21,7 @@ impl Bar {
         if !std::io::stderr().is_terminal() || std::env::var_os("CI").is_some() {
             return None;
         }
-        let sizes: Option<u64> = inputs
-            .iter()
-            .map(|i| {
-                (i != "-")
-                    .then(|| std::fs::metadata(i).ok().map(|m| m.len()))
-                    .flatten()
-            })
-            .sum();
-        let bar = match sizes {
+        let bar = match input_bytes(inputs) {
             Some(total) if total < MIN_BYTES => return None,
             Some(total) => ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
                 .with_style(
@@ -67,8 +59,36 @@ impl Bar {
     }
 }
 
+/// The inputs' total size, `None` when stdin (of unknown size) is one. An input that cannot
+/// be read counts for nothing: its error comes at once, and a spinner drawn before it would
+/// only mix with it.
+fn input_bytes(inputs: &[String]) -> Option<u64> {
+    inputs
+        .iter()
+        .map(|i| (i != "-").then(|| std::fs::metadata(i).map_or(0, |m| m.len())))
+        .sum()
+}
+
 impl Drop for Bar {
     fn drop(&mut self) {
         self.0.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::input_bytes;
+
+    #[test]
+    fn a_missing_input_is_no_reason_for_a_spinner() {
+        let missing = vec!["no/such/input.log".to_string()];
+        assert_eq!(input_bytes(&missing), Some(0));
+        let with_stdin = vec!["no/such/input.log".to_string(), "-".to_string()];
+        assert_eq!(input_bytes(&with_stdin), None);
+        let here = vec![file!().to_string()];
+        let size = std::fs::metadata(file!()).map(|m| m.len()).ok();
+        if size.is_some() {
+            assert_eq!(input_bytes(&here), size);
+        }
     }
 }

@@ -109,6 +109,15 @@ pub(super) fn run_streamed(
         }
     }
     let (last, limit) = windows.finish();
+    if events.inputs().is_empty() {
+        // No input could be read: their errors say it all, and a summary, an empty document
+        // or "no calls" would only hide them.
+        return Ok(Ran {
+            code: totals.code,
+            limit,
+            usage: None,
+        });
+    }
     totals.window(run, (last, true), events, correlate, bar, out)?;
     let mut end = Vec::new();
     match run.format {

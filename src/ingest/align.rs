@@ -5,13 +5,14 @@
 //! a text input shares messages with a capture (the same bytes: a TX dump and the packet it
 //! sent), the median of their time differences is the text input's offset. It is applied when
 //! the input has no date, or when the offset is at least a second (a time zone or a skewed
-//! clock); a sub-second difference between a dated log and a capture is real and kept. Owns only
-//! this; the merge itself is in [`super`].
+//! clock); a sub-second difference between a dated log and a capture is real and kept. The
+//! offset is reported as the clock's skew, and for an undated log the date it was given. Owns
+//! only this; the merge itself is in [`super`].
 
 use std::collections::HashMap;
 
 use super::InputInfo;
-use crate::event::{Event, Locator, Timestamp};
+use crate::event::{Event, Locator, Timestamp, civil_from_days};
 
 /// Offsets below this are not applied to dated inputs.
 const MIN_DATED_SHIFT_US: i64 = 1_000_000;
@@ -65,6 +66,18 @@ pub fn align_clocks(inputs: &mut [InputInfo], streams: &mut [Vec<Event>]) {
             ts.micros += offset;
             ts.dated = true;
         }
-        info.clock_offset_ms = Some(offset.div_euclid(1000));
+        // An undated log's times are times of day on day 0: the offset is the date the capture
+        // gives it plus the skew (within half a day either way).
+        let (skew, date) = if dated {
+            (offset, None)
+        } else {
+            let day = (offset + DAY_US / 2).div_euclid(DAY_US);
+            let (y, m, d) = civil_from_days(day);
+            (offset - day * DAY_US, Some(format!("{y:04}-{m:02}-{d:02}")))
+        };
+        info.clock_offset_ms = Some(skew.div_euclid(1000));
+        info.clock_date = date;
     }
 }
+
+const DAY_US: i64 = 86_400_000_000;

@@ -114,9 +114,15 @@ pub struct InputInfo {
     /// Evidence log lines found.
     pub log_events: usize,
     /// How far this input's clock was moved to agree with a capture of the same messages
-    /// (see `docs/architecture.md`); absent when it was not moved.
+    /// (see `docs/architecture.md`): the skew of its clock (a time zone, a clock set wrong),
+    /// without the date an undated log was given ([`InputInfo::clock_date`]); absent when it
+    /// was not moved.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clock_offset_ms: Option<i64>,
+    /// The date (`YYYY-MM-DD`) an undated log was put on, from the capture it shares messages
+    /// with; absent for dated inputs and inputs not moved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock_date: Option<String>,
 }
 
 /// Damage in an input that was read anyway: what was kept is still analysed.
@@ -166,6 +172,16 @@ pub enum InputError {
         src: NamedSource<String>,
         #[label("this does not look like SIP or a pjsip log")]
         span: SourceSpan,
+    },
+    #[error("{name}: --input-format {forced} does not fit: the input looks like {looks}")]
+    #[diagnostic(
+        code(sipflow::input::format),
+        help("leave out --input-format to let sipflow tell the format from the content")
+    )]
+    FormatMismatch {
+        name: String,
+        forced: Format,
+        looks: String,
     },
     #[error("{name}: the input is empty")]
     #[diagnostic(code(sipflow::input::empty))]
@@ -297,7 +313,7 @@ pub fn read_input(
         });
     }
     let format = match opts.format {
-        Some(f) => f,
+        Some(f) => forced(name, f, &head)?,
         None => sniff(name, &head)?,
     };
     if matches!(format, Format::Pcap | Format::Pcapng) {
@@ -370,6 +386,7 @@ fn started(name: &str, format: Format, gzip: bool) -> InputInfo {
         truncated: 0,
         log_events: 0,
         clock_offset_ms: None,
+        clock_date: None,
     }
 }
 
@@ -547,6 +564,34 @@ fn summarize_warnings(name: &str, warnings: &[capture::Warning]) -> Vec<InputWar
 
 const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
 
+/// The format the user forced, unless the content shows it cannot be: a capture read as text
+/// (or text as a capture) would give nothing but noise or "no calls".
+fn forced(name: &str, format: Format, head: &[u8]) -> Result<Format, InputError> {
+    let is_capture = |f: Format| matches!(f, Format::Pcap | Format::Pcapng);
+    let guess = sniff(name, head).ok();
+    let fits = match guess {
+        Some(g) => is_capture(g) == is_capture(format),
+        // Text no format recognises may still be what the user says it is; bytes that are
+        // not a capture are not one.
+        None => !is_capture(format),
+    };
+    if fits {
+        return Ok(format);
+    }
+    Err(InputError::FormatMismatch {
+        name: name.to_string(),
+        forced: format,
+        looks: match guess {
+            Some(Format::Pcap) => "a pcap capture".into(),
+            Some(Format::Pcapng) => "a pcapng capture".into(),
+            Some(Format::Pjsip) => "a pjsip log".into(),
+            Some(Format::Sipp) => "a SIPp message trace".into(),
+            Some(Format::Sip) => "raw SIP".into(),
+            None => "none of the formats sipflow reads".into(),
+        },
+    })
+}
+
 /// Picks the format from the content.
 fn sniff(name: &str, head: &[u8]) -> Result<Format, InputError> {
     if head.starts_with(&PCAPNG_MAGIC) {
@@ -560,41 +605,30 @@ fn sniff(name: &str, head: &[u8]) -> Result<Format, InputError> {
     } else if raw::sniff_raw(head) {
         Ok(Format::Sip)
     } else {
-        let first = first_line_span(head);
+        let text = source_window(head);
+        let first = first_line_span(&text);
         Err(InputError::Unrecognized {
             name: name.to_string(),
-            src: source_window(name, head),
+            src: NamedSource::new(name, text),
             span: first.into(),
         })
     }
 }
 
-/// The first non-blank line, as (offset, length), capped for display.
-fn first_line_span(head: &[u8]) -> (usize, usize) {
-    let start = head
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(0);
-    let len = head[start..]
-        .iter()
-        .position(|&b| b == b'\n' || b == b'\r')
-        .unwrap_or(head.len() - start)
-        .min(200);
+/// The first non-blank line of `text`, as (offset, length) in bytes, capped for display.
+fn first_line_span(text: &str) -> (usize, usize) {
+    let start = text.len() - text.trim_start().len();
+    let line = text[start..].split('\n').next().unwrap_or("");
+    let len = line
+        .char_indices()
+        .nth(200)
+        .map_or(line.len(), |(at, _)| at);
     (start, len)
 }
 
-/// A small window of the input for miette (never the whole file).
-fn source_window(name: &str, head: &[u8]) -> NamedSource<String> {
+/// A small window of the input for miette (never the whole file), with its control
+/// characters replaced.
+fn source_window(head: &[u8]) -> String {
     let window = &head[..head.len().min(4096)];
-    let text: String = String::from_utf8_lossy(window)
-        .chars()
-        .map(|c| {
-            if c.is_control() && c != '\n' && c != '\t' {
-                '.'
-            } else {
-                c
-            }
-        })
-        .collect();
-    NamedSource::new(name, text)
+    crate::report::printable_lines(&String::from_utf8_lossy(window).replace("\r\n", "\n"))
 }

@@ -298,6 +298,7 @@ impl EventStream {
         for input in &mut self.inputs {
             if let (Some(i), Some(info)) = (input.index, &mut input.info) {
                 info.clock_offset_ms = infos[i].clock_offset_ms;
+                info.clock_date = infos[i].clock_date.take();
             }
         }
         let mut merged = merge(streams);

@@ -123,10 +123,28 @@ pub fn clip(s: &str, max: usize) -> String {
     out
 }
 
-/// Replaces control characters so that wire data cannot drive the terminal.
+/// Replaces control characters so that wire data cannot drive the terminal (ESC, BEL, CSI,
+/// OSC: clear the screen, set the window title, plant a hyperlink). Every text output shows
+/// data from the inputs through this, or through [`printable_lines`].
 pub fn printable(s: &str) -> String {
+    neutralise(s, &[])
+}
+
+/// [`printable`] for text of several lines: line breaks and tabs stay, every other control
+/// character is replaced.
+pub fn printable_lines(s: &str) -> String {
+    neutralise(s, &['\n', '\t'])
+}
+
+fn neutralise(s: &str, keep: &[char]) -> String {
     s.chars()
-        .map(|c| if c.is_control() { '·' } else { c })
+        .map(|c| {
+            if c.is_control() && !keep.contains(&c) {
+                '·'
+            } else {
+                c
+            }
+        })
         .collect()
 }
 

@@ -83,16 +83,28 @@ Keep a reference to every `Call` for its whole life, and drop it when the call i
 DISCONNECTED:
 
 ```python
+import pjsua2 as pj
+
 class MyAccount(pj.Account):
+    def __init__(self):
+        super().__init__()
+        self.calls = {}                        # call id -> MyCall: keeps them alive
+
     def onIncomingCall(self, prm):
         call = MyCall(self, prm.callId)
         self.calls[prm.callId] = call          # keep it
-        call.answer(pj.CallOpParam(statusCode=200))
+        op = pj.CallOpParam()
+        op.statusCode = 200
+        call.answer(op)
 
 class MyCall(pj.Call):
+    def __init__(self, acc, call_id=pj.PJSUA_INVALID_ID):
+        super().__init__(acc, call_id)
+        self.acc = acc
+
     def onCallState(self, prm):
         if self.getInfo().state == pj.PJSIP_INV_STATE_DISCONNECTED:
-            self.account.calls.pop(self.getId(), None)   # now it may go
+            self.acc.calls.pop(self.getId(), None)   # now it may go
 ```
 
 To decline on purpose, give the status code (`hangup()` or `answer()` with `statusCode=603`):

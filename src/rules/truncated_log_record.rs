@@ -68,8 +68,10 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             })
             .unwrap_or_else(|| "message".into());
         let kept = m.raw().len();
+        // A dump longer than it declares is not cut short: never say "317 of its 308 bytes".
         let size = m
             .declared_len
+            .filter(|&d| d > kept)
             .map(|d| format!("{kept} of its {d} bytes"))
             .unwrap_or_else(|| format!("{kept} bytes"));
         out.push(

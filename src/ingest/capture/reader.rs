@@ -18,7 +18,7 @@ use std::io::{self, Read};
 
 use pcap_parser::pcapng::Block;
 use pcap_parser::traits::PcapReaderIterator;
-use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapNGReader};
+use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapError, PcapNGReader};
 
 use super::{Packet, Warning, WarningKind};
 use crate::event::Timestamp;
@@ -136,7 +136,7 @@ pub fn read(r: &mut dyn Read, each: &mut dyn FnMut(Packet<'_>)) -> Result<ReadSu
             let mut rdr = match PcapNGReader::new(cap, &mut src) {
                 Ok(rdr) => rdr,
                 Err(e) => {
-                    let msg = e.to_string();
+                    let msg = parse_error(&e);
                     drop(e);
                     return Err(header_error(&mut src, &msg));
                 }
@@ -149,7 +149,7 @@ pub fn read(r: &mut dyn Read, each: &mut dyn FnMut(Packet<'_>)) -> Result<ReadSu
             let mut rdr = match LegacyPcapReader::new(INITIAL_BUFFER, &mut src) {
                 Ok(rdr) => rdr,
                 Err(e) => {
-                    let msg = e.to_string();
+                    let msg = parse_error(&e);
                     drop(e);
                     return Err(header_error(&mut src, &msg));
                 }
@@ -180,6 +180,22 @@ pub fn read(r: &mut dyn Read, each: &mut dyn FnMut(Packet<'_>)) -> Result<ReadSu
         format: Some(format),
         interfaces: st.interfaces_seen,
     })
+}
+
+/// What pcap-parser's error says, in a bounded text: its `Display` lists the rest of the
+/// input as decimal bytes (megabytes of stderr for one bad block), which no message may quote.
+fn parse_error<I>(e: &PcapError<I>) -> String {
+    match e {
+        PcapError::NomError(_, kind) | PcapError::OwnedNomError(_, kind) => {
+            format!("the block does not parse ({})", kind.description())
+        }
+        PcapError::Eof => "end of file".into(),
+        PcapError::BufferTooSmall => "block larger than the read buffer".into(),
+        PcapError::UnexpectedEof => "unexpected end of file".into(),
+        PcapError::ReadError => "read error".into(),
+        PcapError::Incomplete(n) => format!("incomplete block ({n} more bytes needed)"),
+        PcapError::HeaderNotRecognized => "header not recognised as pcap or pcapng".into(),
+    }
 }
 
 /// The header could not be parsed: an I/O error if that is why, else a bad header.
@@ -780,7 +796,7 @@ fn drive<R: PcapReaderIterator>(rdr: &mut R, st: &mut State<'_>) -> End {
                 let outcome = match rdr.next() {
                     Ok((off, block)) if off == len => Ok(st.block(block)),
                     Ok((off, _)) => Err(format!("parser took {off} bytes of a {len}-byte block")),
-                    Err(e) => Err(e.to_string()),
+                    Err(e) => Err(parse_error(&e)),
                 };
                 match outcome {
                     Ok(Ok(())) => {}

@@ -3,18 +3,21 @@
 use std::io::{self, Write};
 
 use super::{Located, place_text};
+use crate::report::{printable, printable_lines};
 use crate::rules::Severity;
 
-/// Escapes a workflow command's message (data).
+/// Escapes a workflow command's message (data); other control characters than line breaks
+/// are replaced, as the runner's log shows them raw.
 fn data(s: &str) -> String {
-    s.replace('%', "%25")
+    printable_lines(s)
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
-/// Escapes a workflow command's property value.
+/// Escapes a workflow command's property value (one line).
 fn property(s: &str) -> String {
-    data(s).replace(':', "%3A").replace(',', "%2C")
+    data(&printable(s)).replace(':', "%3A").replace(',', "%2C")
 }
 
 pub fn write(located: &[Located<'_>], out: &mut dyn Write) -> io::Result<()> {

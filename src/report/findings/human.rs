@@ -15,7 +15,7 @@ use miette::{
 use super::{Located, count, place_text};
 use crate::event::{Event, Locator};
 use crate::ingest::Source;
-use crate::report::Context;
+use crate::report::{Context, printable_lines};
 use crate::rules::{Finding, Severity};
 
 /// One diagnostic: the finding itself, or its evidence in another input.
@@ -311,7 +311,8 @@ pub fn write_findings(
         handler
             .render_report(&mut text, &diag(ctx, l))
             .map_err(io::Error::other)?;
-        write!(out, "{text}")?;
+        // The message, the labels and the excerpt all quote the input.
+        write!(out, "{}", printable_lines(&text))?;
         writeln!(out)?;
     }
     Ok(())
