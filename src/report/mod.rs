@@ -136,6 +136,13 @@ pub fn printable_lines(s: &str) -> String {
     neutralise(s, &['\n', '\t'])
 }
 
+/// [`printable`] for a raw message shown whole (the HTML report's message panel): CR, LF and
+/// tabs stay, so the message keeps its lines and its length; every other control byte (a NUL
+/// in a Request-URI, a vertical tab) is replaced.
+pub fn printable_raw(s: &str) -> String {
+    neutralise(s, &['\r', '\n', '\t'])
+}
+
 fn neutralise(s: &str, keep: &[char]) -> String {
     s.chars()
         .map(|c| {

@@ -229,3 +229,122 @@ fn an_unwritable_report_path_is_exit_2_with_the_reason() {
     );
     assert!(!root().join("no").exists());
 }
+
+/// A public capture of `../shared/traces/public`, or `None` (with the reason printed) when the
+/// folder is absent.
+fn public_capture(rel: &str) -> Option<String> {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/traces/public")
+        .join(rel);
+    if path.exists() {
+        Some(path.display().to_string())
+    } else {
+        eprintln!("skipped: {} is absent", path.display());
+        None
+    }
+}
+
+fn report_of_paths(paths: &[&str]) -> String {
+    let mut args = vec!["report", "-o", "-"];
+    args.extend(paths);
+    let run = sipflow(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.stdout
+}
+
+/// The Findings card counts each rule's findings by the severity each finding has, not the
+/// rule's default: on this capture invite-timeout (an error by default) found a warning.
+#[test]
+fn the_findings_table_shows_the_findings_severities_not_the_rules() {
+    let Some(pcap) = public_capture("heplify/sip_ipv4_tcp_fragmented.pcap") else {
+        return;
+    };
+    let page = report_of_paths(&[&pcap]);
+    let card = between(&page, "<h2>Findings</h2>", "</div>");
+    let row = between(card, "data-rule=\"SF003\">", "</tr>");
+    assert!(row.contains("<td>warning</td>"), "{row}");
+    let (index, _) = data(&page);
+    let severities: Vec<&str> = index["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == "SF003")
+        .filter_map(|f| f["severity"].as_str())
+        .collect();
+    assert_eq!(severities, ["warning"]);
+}
+
+/// Control bytes from the wire (a NUL, a vertical tab) never reach the page's text: the
+/// message panel shows them as `·`, as every text output does, and keeps the message's CR, LF
+/// and tabs. The capture is a public bit-flipped trace with NULs inside start lines and
+/// headers.
+#[test]
+fn control_bytes_from_the_wire_are_shown_escaped() {
+    let Some(pcap) = public_capture("ndpi/fuzz-2006-06-26-2594.pcap") else {
+        return;
+    };
+    let page = report_of_paths(&[&pcap]);
+    let (index, chunks) = data(&page);
+    let mut texts = Vec::new();
+    fn strings<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+        match v {
+            serde_json::Value::String(s) => out.push(s),
+            serde_json::Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+            serde_json::Value::Object(o) => o.values().for_each(|x| strings(x, out)),
+            _ => {}
+        }
+    }
+    strings(&index, &mut texts);
+    chunks.iter().for_each(|c| strings(c, &mut texts));
+    let bad: Vec<&&str> = texts
+        .iter()
+        .filter(|t| t.chars().any(|c| c.is_control() && !"\r\n\t".contains(c)))
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "control characters in the page data: {bad:?}"
+    );
+    // The REGISTER whose Request-URI holds a NUL shows it escaped, and still has its lines.
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.starts_with("REGISTER sip:sip.cyb%s·ity.dk SIP/2.0")),
+        "the NUL of the REGISTER's Request-URI is not shown as ·"
+    );
+    assert!(texts.iter().any(|t| t.contains("\r\nCSeq: ")));
+}
+
+/// A status is explained where that helps: a failure, or a status a finding diagnosed. An
+/// answered call and an accepted REGISTER carry no text (it was "The request succeeded. For an
+/// INVITE…" on every row, REGISTERs included).
+#[test]
+fn only_failures_and_diagnosed_statuses_are_explained_in_the_list() {
+    let item = |inputs: &[&str]| {
+        let page = report(inputs, &[]);
+        let (index, _) = data(&page);
+        index["items"][0].clone()
+    };
+    let answered = item(&["basic-call/caller.log", "basic-call/callee.log"]);
+    assert_eq!(answered["status"], "200 OK");
+    assert_eq!(answered["explanation"], "");
+    let registered = item(&["register-401/ua.log", "register-401/registrar.msg"]);
+    assert_eq!(registered["outcome"], "REGISTER");
+    assert_eq!(registered["status"], "200 OK");
+    assert_eq!(registered["explanation"], "");
+    let busy = item(&["busy-486/caller.log", "busy-486/callee.log"]);
+    assert_eq!(busy["status"], "486 Busy Here");
+    assert!(
+        busy["explanation"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("The callee's user agent is busy")),
+        "{}",
+        busy["explanation"]
+    );
+    let forbidden = item(&["register-403/ua.log", "register-403/registrar.msg"]);
+    assert_eq!(forbidden["status"], "403 Forbidden");
+    assert!(
+        forbidden["explanation"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty())
+    );
+}

@@ -16,7 +16,7 @@ use crate::event::{Event, Locator, Timestamp};
 use crate::ingest::InputInfo;
 use crate::report::calls::status_text;
 use crate::report::ladder::{Conversation, Layout, RowKind};
-use crate::report::{Context, printable};
+use crate::report::{Context, printable, printable_lines, printable_raw};
 use crate::rules::Finding;
 
 /// Everything the call list, the filters and the summary need, for every call and flow.
@@ -93,7 +93,9 @@ impl Item {
     }
 }
 
-/// What a line's final status means (see [`Context::status_meaning`]); empty without one.
+/// What a line's final status means (see [`Context::status_meaning`]), where that helps: a
+/// status a finding diagnosed, or a failure (3xx and up). A success needs no words on every
+/// answered row, and the code's generic text is written for an INVITE; empty otherwise.
 fn explanation(ctx: &Context<'_>, owner: Owner, status: Option<u16>) -> String {
     let Some(code) = status else {
         return String::new();
@@ -101,7 +103,8 @@ fn explanation(ctx: &Context<'_>, owner: Owner, status: Option<u16>) -> String {
     let x = ctx.status_meaning(owner, code);
     match x.by {
         Some(rule) => format!("Diagnosed by {rule}: {}", x.meaning),
-        None => x.meaning.to_string(),
+        None if code >= 300 => x.meaning.to_string(),
+        None => String::new(),
     }
 }
 
@@ -231,7 +234,7 @@ impl Gather {
                 rule: f.rule.code,
                 severity: f.severity.as_str(),
                 message: printable(&f.message),
-                help: f.help.clone(),
+                help: printable_lines(&f.help),
                 places: places(ctx, f),
                 item,
             });
@@ -447,7 +450,7 @@ fn split(raw: &[u8], marks: &[(Range<usize>, usize)]) -> Vec<(String, Vec<usize>
             .collect();
         on.sort_unstable();
         on.dedup();
-        let text = String::from_utf8_lossy(&raw[a..b]).into_owned();
+        let text = printable_raw(&String::from_utf8_lossy(&raw[a..b]));
         match parts.last_mut() {
             Some(last) if last.1 == on => last.0.push_str(&text),
             _ => parts.push((text, on)),
