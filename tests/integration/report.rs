@@ -348,3 +348,42 @@ fn only_failures_and_diagnosed_statuses_are_explained_in_the_list() {
             .is_some_and(|s| !s.is_empty())
     );
 }
+
+/// The call list shows the date once, in the column head, and each start as a time with its
+/// milliseconds (it was clipped to `2018-07-19 09:53:05.4…`); the full start is the tooltip.
+/// Drawn by the page's script in headless Chromium (`--dump-dom`), when it is installed.
+#[test]
+fn the_call_list_shows_the_date_once_and_times_with_milliseconds() {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_string());
+    if !std::path::Path::new(&chromium).exists() {
+        eprintln!("skipped: no Chromium at {chromium}");
+        return;
+    }
+    let Some(pcap) = public_capture("heplify/sip_ipv4_tcp_fragmented.pcap") else {
+        return;
+    };
+    let out = tmp("dated-list.html");
+    let out_s = out.display().to_string();
+    let run = sipflow(&["report", "-o", &out_s, &pcap]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let dom = std::process::Command::new(&chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+        ])
+        .arg(format!("file://{}", out.display()))
+        .output()
+        .expect("chromium runs");
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        dom.contains(r#"class="start-head">start (2018-07-19)<"#),
+        "no date in the list's head"
+    );
+    assert!(
+        dom.contains(r#"class="start" title="2018-07-19 09:53:05.422">09:53:05.422<"#),
+        "the first call's start is not its time with milliseconds"
+    );
+}

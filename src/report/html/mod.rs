@@ -208,7 +208,7 @@ const BODY: &str = r#"<noscript><p class="warn">The call list and the ladders ne
 <select id="filter-severity" aria-label="Severity"><option value="">any severity</option><option value="error">errors</option><option value="warning">warnings or worse</option><option value="info">with findings</option><option value="none">without findings</option></select>
 <span id="count" aria-live="polite"></span>
 </div>
-<div class="list-head" role="row"><span>#</span><span>start</span><span>Call-ID</span><span>from</span><span>to</span><span>outcome</span><span>setup</span><span>duration</span><span>findings</span></div>
+<div class="list-head" role="row"><span>#</span><span class="start-head">start</span><span>Call-ID</span><span>from</span><span>to</span><span>outcome</span><span>setup</span><span>duration</span><span>findings</span></div>
 <div id="call-list" role="grid" tabindex="0"><div class="spacer"></div></div>
 <p id="load-error" class="warn" hidden></p>
 </section>

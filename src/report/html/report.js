@@ -39,6 +39,13 @@
     return sign + Math.floor(a / 1000) + '.' + String(a % 1000).padStart(3, '0') + 's';
   }
 
+  // `2018-07-19 09:53:05.412` (or with microseconds) as [date, time]; an undated time has
+  // no date.
+  function splitStart(start) {
+    const m = /^(\S+) (\S+)$/.exec(String(start));
+    return m ? [m[1], m[2]] : ['', String(start)];
+  }
+
   function clip(text, max) {
     return text.length <= max ? text : text.slice(0, Math.max(0, max - 1)) + '…';
   }
@@ -58,6 +65,7 @@
     selected: -1,
     chunks: new Map(),
     hay: [],
+    date: '',
   };
 
   function severityOf(item) {
@@ -84,7 +92,8 @@
     $('count').textContent = state.shown.length + ' of ' + idx.items.length + ' shown';
     const list = $('call-list');
     list.querySelector('.spacer').style.height = state.shown.length * ROW_H + 'px';
-    list.style.height = Math.min(Math.max(state.shown.length, 2) * ROW_H + 2, Math.round(window.innerHeight * 0.5)) + 'px';
+    // The list grows with its rows, up to most of the window (it scrolls beyond that).
+    list.style.height = Math.min(Math.max(state.shown.length, 2) * ROW_H + 2, Math.round(window.innerHeight * 0.85)) + 'px';
     list.scrollTop = 0;
     renderRows();
   }
@@ -109,7 +118,11 @@
     if (i === state.selected) row.classList.add('selected');
     row.style.top = k * ROW_H + 'px';
     row.appendChild(h('span', 'key', item.key));
-    row.appendChild(h('span', 'start', item.start));
+    // The date is in the column head once; a row shows it only when it is another day.
+    const [date, time] = splitStart(item.start);
+    const start = h('span', 'start', date === state.date ? time : item.start);
+    start.title = item.start;
+    row.appendChild(start);
     const id = h('span', 'call-id', item.call_id);
     id.title = item.call_id;
     row.appendChild(id);
@@ -431,6 +444,9 @@
       });
       return [it.key, it.call_id, it.from, it.to, it.outcome, it.status, it.explanation].concat(rules).join('\n').toLowerCase();
     });
+    // The date of the first line, shown once in the list's head.
+    state.date = idx.items.length ? splitStart(idx.items[0].start)[0] : '';
+    if (state.date) document.querySelector('.list-head .start-head').textContent = 'start (' + state.date + ')';
     const outcomes = [...new Set(idx.items.map((it) => it.outcome))].sort();
     fillSelect('filter-outcome', outcomes.map((o) => [o, o]));
     fillSelect('filter-rule', Object.keys(idx.rules).map((c) => [c, c + ' ' + idx.rules[c].name]));
@@ -440,7 +456,11 @@
     list.addEventListener('scroll', renderRows);
     list.addEventListener('click', (ev) => {
       const row = ev.target instanceof Element ? ev.target.closest('.row') : null;
-      if (row) openItem(Number(row.dataset.item), false);
+      if (!row) return;
+      // The rows are redrawn: keep the focus on the list, so that the arrow keys go on from
+      // the clicked row.
+      list.focus({ preventScroll: true });
+      openItem(Number(row.dataset.item), false);
     });
     list.addEventListener('keydown', (ev) => {
       if (ev.key !== 'ArrowDown' && ev.key !== 'ArrowUp' && ev.key !== 'Enter') return;
