@@ -13,6 +13,7 @@ mod integration {
     pub mod fuzz_regressions;
     pub mod hostile;
     pub mod hostile_files;
+    pub mod hygiene;
     pub mod ladder;
     pub mod pjsip_logs;
     pub mod public;
