@@ -1,5 +1,14 @@
 //! Support shared by the unit tests: a small deterministic generator, so that randomised
-//! (mutation) tests reproduce exactly.
+//! (mutation) tests reproduce exactly, and where the shared public traces are.
+
+use std::path::PathBuf;
+
+/// `../shared/traces/public` beside the checkout (found from `CARGO_MANIFEST_DIR`, as the
+/// integration tests do): public captures written by others, read in place and never
+/// committed. Tests that read it return early when it is absent.
+pub fn shared_public() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/traces/public")
+}
 
 /// A 64-bit linear congruential generator (Knuth's MMIX constants); returns the high bits.
 pub struct Lcg(pub u64);

@@ -1,21 +1,19 @@
-//! All integration tests, built into one binary (as ripgrep does).
+//! All integration tests that need only the repository, built into one binary (as ripgrep
+//! does). Those that need a program or `../shared` are in `tests/environment.rs`.
 
 mod integration {
-    pub mod browser;
     pub mod check;
     pub mod cli;
     pub mod common;
     pub mod count;
-    pub mod docs_examples;
-    pub mod export;
     pub mod fixtures;
     pub mod flagship;
     pub mod fuzz_regressions;
     pub mod hostile;
     pub mod hostile_files;
+    pub mod hygiene;
     pub mod ladder;
     pub mod pjsip_logs;
-    pub mod public;
     pub mod real_world;
     pub mod report;
     pub mod rule_cases;

@@ -5,7 +5,8 @@
 //! (playwright-core) and checks it through the page's DOM contract.
 //!
 //! Needs Chromium (`/usr/bin/chromium`, or `$CHROMIUM`), Node and `npm ci --prefix tests/browser`.
-//! Without them the test fails when `CI` is set, and otherwise prints a notice and passes.
+//! Without them the test fails when `CI` is set, and is otherwise reported as ignored with the
+//! reason (it runs from `tests/environment.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -15,7 +16,8 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use super::common::{Run, can_run, derive_many, fixture, root, sipflow};
+use super::common::{Run, derive_many, fixture, root, sipflow};
+use super::needs::{Missing, require};
 use super::rule_cases::all_cases;
 use super::snapshots::SETS;
 
@@ -300,15 +302,12 @@ fn write_mermaid(name: &str, inputs: &[String]) -> Value {
     json!({ "name": name, "path": path })
 }
 
-#[test]
-fn html_reports_work_in_a_browser() {
-    if !can_run(
+pub fn html_reports_work_in_a_browser() -> Result<(), Missing> {
+    require(
         "the HTML report browser test (tests/integration/browser.rs)",
         &missing_prerequisites(),
         "apt-get install chromium; npm ci --prefix tests/browser",
-    ) {
-        return;
-    }
+    )?;
 
     let started = Instant::now();
     let dir = out_dir();
@@ -433,4 +432,5 @@ fn html_reports_work_in_a_browser() {
         "the browser checks failed ({}):\n{stdout}\n--- stderr\n{stderr}",
         out.status
     );
+    Ok(())
 }

@@ -125,35 +125,6 @@ pub fn outcomes(doc: &serde_json::Value) -> Vec<(String, Option<u64>)> {
         .collect()
 }
 
-/// Whether a program is on `PATH`.
-pub fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
-}
-
-/// Whether a test's external prerequisites (a browser, a tool) are all present. In CI (`CI`
-/// set) a missing one fails the test, since `.ci/run` installs them; elsewhere the test prints
-/// a loud notice and is skipped, so that `cargo test` works on a fresh machine.
-pub fn can_run(test: &str, missing: &[String], install: &str) -> bool {
-    if missing.is_empty() {
-        return true;
-    }
-    let what = missing.join("; ");
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{test} cannot run in CI: missing {what}. .ci/run installs them ({install})."
-    );
-    eprintln!(
-        "\n****************************************************************\n\
-         * SKIPPED: {test}\n\
-         ****************************************************************\n\
-         missing: {what}\n\
-         install: {install}\n\
-         With CI set, this is a failure.\n"
-    );
-    false
-}
-
 /// Writes to `path` a pjsip log of `copies` calls derived from the recorded fixture log `rel`
 /// by `fixtures/derive/derive.py many` (unique Call-IDs, tags and branches per copy, times
 /// shifted).

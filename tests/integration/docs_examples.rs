@@ -1,6 +1,7 @@
 //! Code examples in the rule docs work: SF001's Python fix is checked by Python itself.
 
-use super::common::{on_path, root, sipflow};
+use super::common::{root, sipflow};
+use super::needs::{Missing, on_path, require};
 
 /// The fenced ```python blocks of a text.
 fn python_blocks(text: &str) -> Vec<String> {
@@ -15,12 +16,16 @@ fn python_blocks(text: &str) -> Vec<String> {
     blocks
 }
 
-#[test]
-fn the_sf001_python_example_runs() {
-    if !on_path("python3") {
-        println!("skipped: python3 is not installed");
-        return;
-    }
+pub fn the_sf001_python_example_runs() -> Result<(), Missing> {
+    let missing: Vec<String> = (!on_path("python3"))
+        .then(|| "python3 on PATH".to_string())
+        .into_iter()
+        .collect();
+    require(
+        "the SF001 Python example test",
+        &missing,
+        "apt-get install python3",
+    )?;
     let run = sipflow(&["explain", "SF001"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let blocks = python_blocks(&run.stdout);
@@ -44,4 +49,5 @@ fn the_sf001_python_example_runs() {
             "pjsua2 is not importable: the example was compiled and its names checked, not run"
         );
     }
+    Ok(())
 }

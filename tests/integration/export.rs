@@ -4,7 +4,8 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use super::common::{can_run, fixture, on_path, sipflow, sipflow_with_stdin};
+use super::common::{fixture, sipflow, sipflow_with_stdin};
+use super::needs::{Missing, on_path, require};
 
 /// PlantUML's verdict on a diagram: `Ok(kind)` (e.g. `SEQUENCE`) or the error text.
 fn plantuml_syntax(text: &str) -> Result<String, String> {
@@ -30,19 +31,16 @@ fn plantuml_syntax(text: &str) -> Result<String, String> {
     }
 }
 
-#[test]
-fn plantuml_export_is_valid_plantuml() {
+pub fn plantuml_export_is_valid_plantuml() -> Result<(), Missing> {
     let missing: Vec<String> = (!on_path("plantuml"))
         .then(|| "plantuml on PATH".to_string())
         .into_iter()
         .collect();
-    if !can_run(
+    require(
         "the PlantUML export test",
         &missing,
         "apt-get install plantuml",
-    ) {
-        return;
-    }
+    )?;
     let hostile = "INVITE sip:b@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1\r\n\
         From: \"@enduml\\n\\\"x\" <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>\r\n\
         Call-ID: \"; note over L0 : <b>x</b> \\n @enduml\r\nCSeq: 1 INVITE\r\n\
@@ -73,4 +71,5 @@ fn plantuml_export_is_valid_plantuml() {
             Err(e) => panic!("{name}: PlantUML rejects the export: {e}\n{text}"),
         }
     }
+    Ok(())
 }

@@ -1,12 +1,14 @@
 //! The public captures in `../shared/traces/public` (written by others; never committed here):
 //! every capture ingests without a panic, and the SIP messages sipflow finds are exactly those
 //! TShark 4.0.17 found (the reference dumps in `_tshark/`), frame by frame, except for the
-//! differences listed below with their reasons. Skipped only when the folder is absent.
+//! differences listed below with their reasons. Ignored (with the reason) only when the folder
+//! is absent; runs from `tests/environment.rs`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::common::sipflow;
+use super::needs::{Missing, shared_traces};
 
 fn public_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/traces/public")
@@ -117,13 +119,14 @@ fn captures() -> Vec<(String, PathBuf, PathBuf)> {
     out
 }
 
-#[test]
-fn public_captures_match_tshark_frame_by_frame() {
+pub fn public_captures_match_tshark_frame_by_frame() -> Result<(), Missing> {
+    shared_traces("public")?;
     let all = captures();
-    if all.is_empty() {
-        eprintln!("skipped: {} is absent", public_dir().display());
-        return;
-    }
+    assert!(
+        !all.is_empty(),
+        "no capture with a TShark dump in {}",
+        public_dir().display()
+    );
     let mut report = Vec::new();
     for (name, capture, tsv) in &all {
         let theirs = tshark_frames(tsv);
@@ -148,4 +151,5 @@ fn public_captures_match_tshark_frame_by_frame() {
         "unexplained differences:\n{}",
         report.join("\n")
     );
+    Ok(())
 }

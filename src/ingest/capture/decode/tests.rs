@@ -8,7 +8,7 @@ use etherparse::{IpNumber, LinuxSllPacketType, PacketBuilder, VlanId};
 
 use super::super::reader;
 use super::*;
-use crate::testutil::Lcg;
+use crate::testutil::{Lcg, shared_public};
 
 const T: i64 = 1_700_000_000_000_000;
 
@@ -904,8 +904,6 @@ fn never_panics_on_damaged_frames() {
 
 // ---- public captures: datagrams that start with a SIP start line vs TShark ----
 
-const PUBLIC: &str = "/work/shared/traces/public";
-
 /// Whether `p` starts with a SIP request or status line.
 fn sip_start(p: &[u8]) -> bool {
     let end = p
@@ -983,7 +981,7 @@ fn tshark_rows(tsv: &Path) -> Vec<(u64, &'static str)> {
 
 #[test]
 fn public_captures_against_tshark() {
-    let root = Path::new(PUBLIC);
+    let root = &shared_public();
     if !root.exists() {
         return;
     }

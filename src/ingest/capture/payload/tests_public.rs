@@ -1,15 +1,13 @@
-//! The public captures of `/work/shared/traces/public` (read in place, never copied into the
+//! The public captures of `../shared/traces/public` (read in place, never copied into the
 //! repository), through the whole capture pipeline, compared with the TShark dumps in its
 //! `_tshark` folder. Each test returns early when the captures are not there.
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::path::Path;
 
 use crate::event::{Event, Locator, Transport};
 use crate::ingest::capture::{CaptureLog, CaptureOptions, WarningKind, parse};
-
-const ROOT: &str = "/work/shared/traces/public";
+use crate::testutil::shared_public;
 
 /// A message found: the last frame that carried it, its transport, whether it is truncated,
 /// its method or status, and its CSeq.
@@ -22,7 +20,7 @@ struct Found {
 }
 
 fn load(rel: &str) -> Option<(CaptureLog, Vec<Found>)> {
-    let path = Path::new(ROOT).join(rel);
+    let path = shared_public().join(rel);
     if !path.exists() {
         return None;
     }
@@ -62,7 +60,7 @@ fn load(rel: &str) -> Option<(CaptureLog, Vec<Found>)> {
 /// TShark's SIP messages: `(frame, method or status)`, one per message (a row may hold several).
 fn tshark(rel: &str) -> Option<Vec<(u64, String)>> {
     let name = format!("{}.tsv", rel.replacen('/', "_", 1));
-    let text = std::fs::read_to_string(Path::new(ROOT).join("_tshark").join(name)).ok()?;
+    let text = std::fs::read_to_string(shared_public().join("_tshark").join(name)).ok()?;
     let mut rows = Vec::new();
     for line in text
         .lines()
@@ -179,7 +177,7 @@ fn negative_and_keepalive_cases() {
 /// The counts are printed with `--nocapture`.
 #[test]
 fn every_capture_against_tshark() {
-    let Ok(dir) = std::fs::read_dir(Path::new(ROOT).join("_tshark")) else {
+    let Ok(dir) = std::fs::read_dir(shared_public().join("_tshark")) else {
         return;
     };
     let mut names: Vec<String> = dir

@@ -2,10 +2,9 @@
 //! readers, and the public captures (when present).
 
 use std::io::{self, Read};
-use std::path::Path;
 
 use super::*;
-use crate::testutil::Lcg;
+use crate::testutil::{Lcg, shared_public};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Got {
@@ -683,11 +682,9 @@ fn resolution_conversions() {
 
 // ---- public captures (read in place, never copied) ----
 
-const PUBLIC: &str = "/work/shared/traces/public";
-
 #[test]
 fn public_captures_frame_counts() {
-    if !Path::new(PUBLIC).exists() {
+    if !shared_public().exists() {
         return;
     }
     // (file, frames, link type of the first frame), from the README's capinfos column.
@@ -710,7 +707,7 @@ fn public_captures_frame_counts() {
         ("sip-rtp-pcap-analyzer/sip-session.pcap", 5284, 1),
     ];
     for (file, frames, linktype) in want {
-        let path = Path::new(PUBLIC).join(file);
+        let path = shared_public().join(file);
         if !path.exists() {
             continue;
         }

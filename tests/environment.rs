@@ -1,0 +1,61 @@
+//! The integration tests that need something outside the repository: a program (Chromium and
+//! Node.js, PlantUML, Python) or the public traces of `../shared`. They run through
+//! libtest-mimic (`harness = false`), so that a test whose prerequisite is missing is counted
+//! as "ignored" with the reason in `cargo test`'s summary instead of passing silently. With
+//! `CI` set (as `.ci/run` sets it) a missing program fails its test, since `.ci/run` installs
+//! them; a missing `../shared` never does (CI has no `../shared`).
+//!
+//! Each test is a function returning `Result<(), Missing>`; a panic is a failure. The shared
+//! helpers and test modules are the integration binary's (`tests/integration/`).
+
+use libtest_mimic::{Arguments, Completion, Trial};
+
+#[allow(dead_code, unused_imports)] // this binary uses a part of the helpers and cases
+mod integration {
+    pub mod browser;
+    pub mod common;
+    pub mod docs_examples;
+    pub mod export;
+    pub mod needs;
+    pub mod public;
+    // The browser test reports every rule case and snapshot set.
+    pub mod rule_cases;
+    pub mod rule_cases_calls;
+    pub mod rule_cases_messages;
+    pub mod rule_cases_net;
+    pub mod rule_cases_traffic;
+    pub mod snapshots;
+}
+
+use integration::needs::Missing;
+use integration::{browser, docs_examples, export, public};
+
+fn trial(name: &str, test: fn() -> Result<(), Missing>) -> Trial {
+    Trial::ignorable_test(name, move || match test() {
+        Ok(()) => Ok(Completion::Completed),
+        Err(Missing(why)) => Ok(Completion::ignored_with(why)),
+    })
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let trials = vec![
+        trial(
+            "browser::html_reports_work_in_a_browser",
+            browser::html_reports_work_in_a_browser,
+        ),
+        trial(
+            "docs_examples::the_sf001_python_example_runs",
+            docs_examples::the_sf001_python_example_runs,
+        ),
+        trial(
+            "export::plantuml_export_is_valid_plantuml",
+            export::plantuml_export_is_valid_plantuml,
+        ),
+        trial(
+            "public::public_captures_match_tshark_frame_by_frame",
+            public::public_captures_match_tshark_frame_by_frame,
+        ),
+    ];
+    libtest_mimic::run(&args, trials).exit();
+}
