@@ -165,14 +165,7 @@ fn shows_no_time(ts: Timestamp) -> bool {
 }
 
 fn judge(ctx: &Context<'_>, ci: usize) -> Option<Finding> {
-    let msgs: Vec<(usize, Timestamp, &SipMessage)> = ctx.model.calls[ci]
-        .messages
-        .iter()
-        .filter_map(|&w| {
-            let ev = ctx.model.message(w);
-            Some((w, ev.ts, ev.parsed()?))
-        })
-        .collect();
+    let msgs = ctx.parsed(&ctx.model.calls[ci].messages);
     let cseq_of =
         |m: &SipMessage, method: &str| m.cseq().filter(|c| c.method == method).map(|c| c.seq);
     // The initial INVITE (and its retries with credentials), when the input has them.

@@ -592,14 +592,7 @@ fn sent_by_pjsip(m: &SipMessage) -> bool {
 /// one BYE and is not reported here (see `bye-right-after-answer`).
 fn from_wire_bye(ctx: &Context<'_>, ci: usize, call: &Call) -> Option<(Finding, Shape)> {
     let model = ctx.model;
-    let msgs: Vec<(usize, Timestamp, &SipMessage)> = call
-        .messages
-        .iter()
-        .filter_map(|&w| {
-            let ev = model.message(w);
-            Some((w, ev.ts, ev.parsed()?))
-        })
-        .collect();
+    let msgs = ctx.parsed(&call.messages);
     let callee_bye = |m: &SipMessage| m.method() == Some("BYE") && by_callee(call, m);
     let (answer, _, answer_msg) = *msgs.iter().find(|(_, _, m)| {
         by_callee(call, m)

@@ -1,9 +1,7 @@
 //! SF008 `cancel-answer-race`: a 2xx to an INVITE that crossed the caller's CANCEL.
 
 use crate::dialog::Owner;
-use crate::event::Timestamp;
 use crate::rules::{Context, Finding, Rule, Scope, Severity};
-use crate::sip::SipMessage;
 
 pub(super) const RULE: Rule = Rule {
     code: "SF008",
@@ -78,14 +76,7 @@ fn ms(v: i64) -> String {
 
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     for (ci, call) in ctx.model.calls.iter().enumerate() {
-        let msgs: Vec<(usize, Timestamp, &SipMessage)> = call
-            .messages
-            .iter()
-            .filter_map(|&w| {
-                let ev = ctx.model.message(w);
-                Some((w, ev.ts, ev.parsed()?))
-            })
-            .collect();
+        let msgs = ctx.parsed(&call.messages);
         let Some(ci_cancel) = msgs
             .iter()
             .position(|(_, _, m)| m.method() == Some("CANCEL"))

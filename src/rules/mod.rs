@@ -50,7 +50,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use crate::dialog::{Model, Owner};
-use crate::event::{Event, LogEvent, LogKind};
+use crate::event::{Event, LogEvent, LogKind, Timestamp};
 use crate::ingest::InputInfo;
 use crate::sip::{HeaderName, SipMessage};
 
@@ -302,6 +302,18 @@ impl<'a> Context<'a> {
 
     pub fn input_name(&self, index: usize) -> &str {
         self.inputs.get(index).map_or("?", |i| i.name.as_str())
+    }
+
+    /// The wire messages `wires` that parse, with their times: (wire index, time, message).
+    pub fn parsed(&self, wires: &[usize]) -> Vec<(usize, Timestamp, &'a SipMessage)> {
+        let model = self.model;
+        wires
+            .iter()
+            .filter_map(|&w| {
+                let ev = model.message(w);
+                Some((w, ev.ts, ev.parsed()?))
+            })
+            .collect()
     }
 
     /// The log events linked to a call, with their event indexes, in order.

@@ -1,7 +1,6 @@
 //! SF009 `reinvite-glare`: a 491 Request Pending that was not retried.
 
 use crate::dialog::Owner;
-use crate::event::Timestamp;
 use crate::rules::{Context, Finding, Rule, Scope, Severity};
 use crate::sip::SipMessage;
 
@@ -76,14 +75,7 @@ fn is_offer_request(m: &SipMessage) -> bool {
 
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     for (ci, call) in ctx.model.calls.iter().enumerate() {
-        let msgs: Vec<(usize, Timestamp, &SipMessage)> = call
-            .messages
-            .iter()
-            .filter_map(|&w| {
-                let ev = ctx.model.message(w);
-                Some((w, ev.ts, ev.parsed()?))
-            })
-            .collect();
+        let msgs = ctx.parsed(&call.messages);
         for (i, &(w, t491, resp)) in msgs.iter().enumerate() {
             if resp.status() != Some(491) || ctx.model.messages[w].retransmission {
                 continue;

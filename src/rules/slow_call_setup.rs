@@ -1,7 +1,6 @@
 //! SF025 `slow-call-setup`: the first 18x came long after the INVITE.
 
 use crate::dialog::Owner;
-use crate::event::Timestamp;
 use crate::rules::{Context, Finding, Rule, Scope, Severity};
 use crate::sip::SipMessage;
 
@@ -69,14 +68,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let Some(setup) = call.setup_ms.filter(|&s| s > threshold) else {
             continue;
         };
-        let msgs: Vec<(usize, Timestamp, &SipMessage)> = call
-            .messages
-            .iter()
-            .filter_map(|&w| {
-                let ev = ctx.model.message(w);
-                Some((w, ev.ts, ev.parsed()?))
-            })
-            .collect();
+        let msgs = ctx.parsed(&call.messages);
         let Some(&(invite, t0, inv)) = msgs.iter().find(|(_, _, m)| {
             m.method() == Some("INVITE") && m.to().is_some_and(|t| t.tag().is_none())
         }) else {

@@ -85,14 +85,7 @@ enum End {
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let threshold = ctx.settings.thresholds.stuck_proceeding_ms;
     for tsx in &ctx.model.transactions {
-        let parsed: Vec<(usize, Timestamp, &SipMessage)> = tsx
-            .messages
-            .iter()
-            .filter_map(|&w| {
-                let ev = ctx.model.message(w);
-                Some((w, ev.ts, ev.parsed()?))
-            })
-            .collect();
+        let parsed = ctx.parsed(&tsx.messages);
         let is_invite_resp =
             |m: &SipMessage| m.status().is_some() && m.cseq().is_some_and(|c| c.method == "INVITE");
         let Some(&(prov, t_prov, prov_msg)) = parsed.iter().find(|(_, _, m)| {
