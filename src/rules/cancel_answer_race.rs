@@ -114,9 +114,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             m.method() == Some("BYE") && caller_tag.is_some() && m.from_tag() == caller_tag
         });
         // The ACK and the BYE are due at once; the callee gives up on the ACK after 64×T1.
-        let covered = ctx
-            .seen_until(ctx.inputs_of(answer))
-            .map_or(0, |end| t_answer.ms_until(end));
+        let covered = ctx.covered_after(answer);
         let code = answer_msg.status().unwrap_or(200);
         let phrase = answer_msg.reason_phrase().unwrap_or("OK");
         let cancel_answer = cancel_resp

@@ -4,14 +4,10 @@
 //! ignoring it; otherwise it is a risk (a warning). Not a rule.
 
 use crate::dialog::Owner;
+use crate::rules::timers::COVERS_64T1_MS;
 use crate::rules::{Context, Finding};
 use crate::sip::SipMessage;
 
-/// RFC 3261 T1.
-const T1_MS: i64 = 500;
-/// An input that covers this long after a request saw (nearly) the whole of Timer B or F
-/// (64×T1): the last retransmission goes out at 31.5 s.
-pub(super) const TIMER_MS: i64 = 64 * T1_MS - 2 * T1_MS;
 /// Copies of what the peer sent before that must come after a message for the peer to have
 /// visibly ignored it: one may have crossed the message on the way.
 const AGAIN: usize = 2;
@@ -81,7 +77,7 @@ impl Fate {
             Fate::Unanswered {
                 covered_ms,
                 retransmitted,
-            } => *covered_ms >= TIMER_MS && *retransmitted,
+            } => *covered_ms >= COVERS_64T1_MS && *retransmitted,
             Fate::Answered { .. } | Fate::Unknown => false,
         }
     }
@@ -141,10 +137,7 @@ pub(super) fn of(
     {
         return Fate::Answered { response };
     }
-    let t0 = model.message(w).ts;
-    let covered_ms = ctx
-        .seen_until(ctx.inputs_of(w))
-        .map_or(0, |end| t0.ms_until(end));
+    let covered_ms = ctx.covered_after(w);
     let retransmitted = tsx.messages.iter().any(|&c| {
         c != w
             && model

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use super::timers::COVERS_64T1_MS;
 use crate::dialog::Owner;
 use crate::event::{Direction, Event, LogKind, Timestamp, Transport};
 use crate::rules::{Context, Finding, Rule, Scope, Severity};
@@ -87,14 +88,6 @@ const HELP: &str = "check that the target (host, port, transport, outbound proxy
                     that the INVITE arrives there; behind NAT make sure responses can come back \
                     (rport, a correct Via/Contact); for big INVITEs over UDP use TCP";
 
-/// RFC 3261 T1.
-const T1_MS: i64 = 500;
-/// Timer B: 64×T1.
-const TIMER_B_MS: i64 = 64 * T1_MS;
-/// An input that covers this long after the first INVITE saw (nearly) the whole of Timer B:
-/// the last retransmission goes out at 31.5 s.
-const COVERED_MS: i64 = TIMER_B_MS - 2 * T1_MS;
-
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     for tsx in &ctx.model.transactions {
         let parsed: Vec<(usize, &SipMessage)> = tsx
@@ -173,7 +166,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 .is_some_and(|v| !matches!(v.transport, Transport::Udp | Transport::Unknown)),
             t => t != Transport::Udp,
         };
-        let open = timeout_log.is_none() && covered < COVERED_MS;
+        let open = timeout_log.is_none() && covered < COVERS_64T1_MS;
         // Over UDP a sender that gets no response retransmits: a single copy in an input that
         // covers Timer B means the input misses either the retransmissions or the response.
         if timeout_log.is_none() && !open && !reliable && invites.len() < 2 {

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use super::timers::{T1_MS, T2_MS, TIMER_64T1_MS};
 use crate::dialog::{Call, Owner};
 use crate::event::{Direction, Event, LogEvent, LogKind, Timestamp};
 use crate::rules::{Context, Finding, Rule, Scope, Severity};
@@ -100,13 +101,6 @@ No ACK ever arrives; the call never reaches CONFIRMED.
 const HELP: &str = "make sure the caller sends the ACK for a 2xx to the 200's Contact (through its \
                     Record-Route set) and that it arrives: check NAT/rport and Contact rewriting, \
                     SIP ALGs and firewalls on the path, and the caller's ACK handling";
-
-/// RFC 3261 T1.
-const T1_MS: i64 = 500;
-/// How long a UAS retransmits a 2xx before giving up on the ACK (64×T1).
-const ACK_WAIT_MS: i64 = 64 * T1_MS;
-/// RFC 3261 T2: Timer G's cap.
-const T2_MS: i64 = 4000;
 
 /// One parsed wire message of a call.
 struct Seen<'a> {
@@ -249,7 +243,7 @@ fn judge_lines(
     let covered = first.ms_until(ctx.seen_until([input]).unwrap_or(last.ts));
     let resent = last.count + 1;
     let what = format!("{code} to the INVITE (CSeq {seq})");
-    let (severity, message) = if covered >= ACK_WAIT_MS - T1_MS {
+    let (severity, message) = if covered >= TIMER_64T1_MS - T1_MS {
         (
             Severity::Error,
             format!(
@@ -351,7 +345,7 @@ fn judge(
                 .as_deref()
                 .is_some_and(|t| t.to_ascii_lowercase().contains("ack"))
     });
-    let bye_late = bye.is_some_and(|b| t0.ms_until(b.ts) >= ACK_WAIT_MS - T1_MS);
+    let bye_late = bye.is_some_and(|b| t0.ms_until(b.ts) >= TIMER_64T1_MS - T1_MS);
     // The other side's BYE in this dialog.
     let other_bye = msgs[a.index..].iter().find(|s| {
         s.msg.method() == Some("BYE")
@@ -437,7 +431,7 @@ fn judge(
             // still waiting: the ACK may just be missing from the input. Say so only when the
             // input ends before the ACK was due and nothing of the call follows.
             let last_of_call = msgs.last().is_some_and(|m| m.wire == last.wire);
-            if covered >= ACK_WAIT_MS - T1_MS || !last_of_call {
+            if covered >= TIMER_64T1_MS - T1_MS || !last_of_call {
                 return None;
             }
             severity = Severity::Info;
@@ -446,7 +440,7 @@ fn judge(
                  64×T1 = 32 s for the ACK",
                 crate::rules::secs(covered)
             )
-        } else if covered >= ACK_WAIT_MS - T1_MS {
+        } else if covered >= TIMER_64T1_MS - T1_MS {
             format!(
                 "{what} was never ACKed: {sent}, and no ACK came in the {} the input covers \
                  after it (a UAS gives up after 64×T1 = 32 s)",

@@ -137,7 +137,7 @@ fn told(ctx: &Context<'_>, w: usize, m: &SipMessage, missing: &[(HeaderName, &st
              transaction timed out: strict receivers drop such a request)",
             crate::rules::secs(*covered_ms)
         ),
-        Fate::Unanswered { covered_ms, .. } if *covered_ms >= fate::TIMER_MS => {
+        Fate::Unanswered { covered_ms, .. } if *covered_ms >= super::timers::COVERS_64T1_MS => {
             "; no response is in the input, but nothing shows the sender waiting for one (no \
              retransmission: the input may miss one direction); strict proxies and SBCs \
              reject or drop it"

@@ -37,6 +37,7 @@ mod slow_call_setup;
 mod stuck_in_proceeding;
 mod subscription_failed;
 mod thread_not_registered;
+mod timers;
 mod tls_failure;
 mod transfer_failed;
 mod transport_error;
@@ -345,6 +346,14 @@ impl<'a> Context<'a> {
             .into_iter()
             .filter_map(|i| self.input_ends.get(i).copied().flatten())
             .max()
+    }
+
+    /// How long the inputs that saw wire message `w` go on after it (ms; 0 when no input's end
+    /// is known): whether the input covers a timer that started with `w`.
+    pub fn covered_after(&self, w: usize) -> i64 {
+        let t0 = self.model.message(w).ts;
+        self.seen_until(self.inputs_of(w))
+            .map_or(0, |end| t0.ms_until(end))
     }
 
     /// The parsed message of event `event`; `None` for a log event or a message that did not

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use super::timers::TIMER_64T1_MS;
 use crate::dialog::Owner;
 use crate::event::{Event, Transport};
 use crate::rules::{Context, Finding, Rule, Scope, Severity, owner_sort_key, secs};
@@ -83,8 +84,6 @@ sipflow: `INVITE of 2346 bytes sent over UDP … it was lost: sent 5 times and n
 
 /// RFC 3261 §18.1.1: larger requests go over a congestion-controlled transport.
 const LIMIT: usize = 1300;
-/// Timer B/F: 64 × T1 (500 ms).
-const TIMER_MS: i64 = 32_000;
 
 /// One large UDP request.
 struct Large {
@@ -146,7 +145,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             let covered = ctx
                 .seen_until(ctx.inputs_of(w))
                 .map(|end| ev.ts.ms_until(end))
-                .filter(|&ms| ms >= TIMER_MS);
+                .filter(|&ms| ms >= TIMER_64T1_MS);
             match (retransmissions, covered) {
                 (n, _) if n > 0 => Some(format!(
                     "it was lost: sent {} times and never answered",

@@ -208,10 +208,7 @@ fn finding(
                 .any(|c| matches!(c, Contact::Addr { .. }))
         })
         .map_or_else(|| resp.start_span(), |h| h.span.clone());
-    let covered = ctx.seen_until(ctx.inputs_of(w)).map_or(0, |end| {
-        let t = ctx.model.message(w).ts;
-        t.ms_until(end)
-    });
+    let covered = ctx.covered_after(w);
     let severity = if ended.is_some() {
         // The caller's own log says the call ended at the redirect: the call failed.
         Severity::Error

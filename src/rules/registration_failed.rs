@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
+use super::timers::{COVERS_64T1_MS, T2_MS};
 use crate::dialog::Owner;
 use crate::event::{Event, LogKind};
 use crate::rules::{Context, Finding, Rule, Scope, Severity, scanner_traffic};
@@ -113,28 +114,12 @@ fn has_credentials(m: &SipMessage) -> bool {
     m.credentials().is_some()
 }
 
-/// RFC 3261 T1.
-const T1_MS: i64 = 500;
-/// RFC 3261 T2: a non-INVITE request unanswered this long has been sent 4 times.
-const T2_MS: i64 = 4000;
-/// An input that covers this long after a REGISTER saw (nearly) the whole of Timer F (64×T1):
-/// its last retransmission goes out at 31.5 s. Also how long a client is given to answer a
-/// challenge or a 423 before the input counts as showing that it did not.
-const TIMER_F_MS: i64 = 64 * T1_MS - 2 * T1_MS;
-
-/// How long the inputs that saw wire message `w` go on after it (ms).
-fn covered_after(ctx: &Context<'_>, w: usize) -> i64 {
-    let t0 = ctx.model.message(w).ts;
-    ctx.seen_until(ctx.inputs_of(w))
-        .map_or(0, |end| t0.ms_until(end))
-}
-
 /// A REGISTER answered by a response the client had to act on (a challenge, a 423), which
 /// it did not in the input: a failure when the input covers the time it had, else the input
 /// just ends (info).
 fn not_acted_on(ctx: &Context<'_>, resp_wire: usize, why: String) -> (String, Severity) {
-    let covered = covered_after(ctx, resp_wire);
-    if covered >= TIMER_F_MS {
+    let covered = ctx.covered_after(resp_wire);
+    if covered >= COVERS_64T1_MS {
         (why, Severity::Error)
     } else {
         (
@@ -164,8 +149,8 @@ fn failure(ctx: &Context<'_>, attempts: &[Attempt], i: usize) -> Option<(String,
         let request = a.request?;
         let retried = a.retransmissions > 0 || !later.is_empty();
         let sent = a.retransmissions + 1;
-        let covered = covered_after(ctx, request);
-        return match (retried, covered >= TIMER_F_MS) {
+        let covered = ctx.covered_after(request);
+        return match (retried, covered >= COVERS_64T1_MS) {
             (true, true) => Some((
                 format!(
                     "got no final response (the REGISTER was sent {sent} time(s), and the input \

@@ -228,9 +228,7 @@ fn too_small(
     // goes on long enough to show the retry that never came (it is due at once).
     let initial = cseq.method == "INVITE"
         && request.is_some_and(|q| q.msg.to().is_some_and(|t| t.tag().is_none()));
-    let covered = ctx
-        .seen_until(ctx.inputs_of(resp.wire))
-        .map_or(0, |end| resp.ts.ms_until(end));
+    let covered = ctx.covered_after(resp.wire);
     f.severity = match retry {
         None if covered < RETRY_DUE_MS => {
             f.message.push_str(&format!(

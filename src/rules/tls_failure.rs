@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use super::timers::TIMER_64T1_MS;
 use crate::event::{Event, LogEvent, LogKind, Timestamp, TlsError};
 use crate::rules::{Context, Finding, Rule, Scope, Severity};
 
@@ -88,8 +89,6 @@ an encrypted alert and closes: no SIP went over the connection.
 const SAME_HANDSHAKE_MS: i64 = 2_000;
 /// A `Failed to send …` this soon after the handshake error is the request it failed (ms).
 const EFFECT_MS: i64 = 1_000;
-/// A capture covers the failure when it goes on this long after it (Timer B/F, ms).
-const TIMER_MS: i64 = 32_000;
 
 /// What a TLS line or fact says, for the message and the help.
 fn hint(errors: &[&TlsError]) -> &'static str {
@@ -279,7 +278,7 @@ fn report(ctx: &Context<'_>, h: &Handshake, out: &mut Vec<Finding>) {
             .get(*input)
             .copied()
             .flatten()
-            .is_some_and(|end| at.ms_until(end) >= TIMER_MS)
+            .is_some_and(|end| at.ms_until(end) >= TIMER_64T1_MS)
     });
     let why = hint(&errors);
     let detail = errors

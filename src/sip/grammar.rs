@@ -75,6 +75,22 @@ fn is_blank(c: u8) -> bool {
     c == b' ' || c == b'\t'
 }
 
+/// The end (exclusive) of the quoted string that starts at `s[0] == '"'`, `\` escapes
+/// honoured; `None` when it is not closed.
+pub(crate) fn quoted_end(s: &str) -> Option<usize> {
+    let mut escaped = false;
+    for (i, c) in s.bytes().enumerate().skip(1) {
+        if escaped {
+            escaped = false;
+        } else if c == b'\\' {
+            escaped = true;
+        } else if c == b'"' {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
 /// RFC 3261 `token` characters.
 pub(crate) fn is_token_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&c)

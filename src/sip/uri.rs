@@ -193,19 +193,7 @@ fn parts(s: &str) -> Option<Parts<'_>> {
     }
     // Quoted display name: the closing quote is the first unescaped `"`.
     let (quoted, after_display) = if s.starts_with('"') {
-        let mut escaped = false;
-        let mut close = None;
-        for (i, c) in s.bytes().enumerate().skip(1) {
-            if escaped {
-                escaped = false;
-            } else if c == b'\\' {
-                escaped = true;
-            } else if c == b'"' {
-                close = Some(i);
-                break;
-            }
-        }
-        let close = close?;
+        let close = super::grammar::quoted_end(s)? - 1;
         let rest = s.get(close + 1..)?.trim_start();
         if !rest.starts_with('<') {
             return None;

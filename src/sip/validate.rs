@@ -19,7 +19,7 @@
 //! which headers are mandatory (the `missing-mandatory-header` rule), or what a value means
 //! (`views`, `uri`).
 
-use super::grammar::is_token_char;
+use super::grammar::{is_token_char, quoted_end};
 use super::header::split_outside;
 use super::uri::parse_u32;
 use super::{HeaderName, IssueKind, ParseIssue, SipMessage};
@@ -177,22 +177,6 @@ fn shown(s: &str) -> String {
     }
     let cut: String = s.chars().take(MAX).collect();
     format!("{cut}…")
-}
-
-/// The end (exclusive) of the quoted string that starts at `s[0] == '"'`, `\` escapes
-/// honoured; `None` when it is not closed.
-fn quoted_end(s: &str) -> Option<usize> {
-    let mut escaped = false;
-    for (i, c) in s.bytes().enumerate().skip(1) {
-        if escaped {
-            escaped = false;
-        } else if c == b'\\' {
-            escaped = true;
-        } else if c == b'"' {
-            return Some(i + 1);
-        }
-    }
-    None
 }
 
 fn is_quoted_string(s: &str) -> bool {
