@@ -11,7 +11,7 @@
 //! API used: `sipflow::ingest::ingest_bytes(name: &str, bytes: Vec<u8>, &IngestOptions)
 //! -> Result<(InputInfo, Vec<u8>, Vec<Event>), InputError>` and `IngestOptions::default()`.
 //!
-//!   cargo bench --bench ingest
+//!   cargo bench --features bench --bench ingest
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -3,7 +3,7 @@
 //!
 //! API used: `sipflow::sip::SipMessage::parse(&[u8]) -> Result<SipMessage, Unparsed>`.
 //!
-//!   cargo bench --bench sip_parse
+//!   cargo bench --features bench --bench sip_parse
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sipflow::sip::SipMessage;

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 /// `../shared/traces/public` beside the checkout (found from `CARGO_MANIFEST_DIR`, as the
 /// integration tests do): public captures written by others, read in place and never
-/// committed. Tests that read it return early when it is absent.
+/// committed. Tests that read it are built with
+/// `#[cfg_attr(not(shared_traces), ignore = "…")]` (see `build.rs`): ignored, with the reason,
+/// when it is absent.
 pub fn shared_public() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/traces/public")
 }

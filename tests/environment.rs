@@ -1,5 +1,5 @@
 //! The integration tests that need something outside the repository: a program (Chromium and
-//! Node.js, PlantUML, Python) or the public traces of `../shared`. They run through
+//! Node.js with the packages of `tests/browser`, PlantUML, Python) or the public traces of `../shared`. They run through
 //! libtest-mimic (`harness = false`), so that a test whose prerequisite is missing is counted
 //! as "ignored" with the reason in `cargo test`'s summary instead of passing silently. With
 //! `CI` set (as `.ci/run` sets it) a missing program fails its test, since `.ci/run` installs
@@ -18,17 +18,19 @@ mod integration {
     pub mod export;
     pub mod needs;
     pub mod public;
+    pub mod report_dom;
     // The browser test reports every rule case and snapshot set.
     pub mod rule_cases;
     pub mod rule_cases_calls;
     pub mod rule_cases_messages;
     pub mod rule_cases_net;
     pub mod rule_cases_traffic;
+    pub mod sarif;
     pub mod snapshots;
 }
 
 use integration::needs::Missing;
-use integration::{browser, docs_examples, export, public};
+use integration::{browser, docs_examples, export, public, report_dom, sarif};
 
 fn trial(name: &str, test: fn() -> Result<(), Missing>) -> Trial {
     Trial::ignorable_test(name, move || match test() {
@@ -55,6 +57,14 @@ fn main() {
         trial(
             "public::public_captures_match_tshark_frame_by_frame",
             public::public_captures_match_tshark_frame_by_frame,
+        ),
+        trial(
+            "report_dom::the_call_list_shows_the_date_once_and_times_with_milliseconds",
+            report_dom::the_call_list_shows_the_date_once_and_times_with_milliseconds,
+        ),
+        trial(
+            "sarif::sarif_is_valid_sarif_2_1_0",
+            sarif::sarif_is_valid_sarif_2_1_0,
         ),
     ];
     libtest_mimic::run(&args, trials).exit();

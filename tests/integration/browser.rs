@@ -17,7 +17,7 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use super::common::{Run, derive_many, fixture, root, sipflow};
-use super::needs::{Missing, require};
+use super::needs::{Missing, node_packages, require};
 use super::rule_cases::all_cases;
 use super::snapshots::SETS;
 
@@ -77,31 +77,7 @@ fn missing_prerequisites() -> Vec<String> {
             "Chromium ({chromium}; set $CHROMIUM to use another)"
         ));
     }
-    let modules = root().join("tests/browser/node_modules");
-    for package in ["playwright-core", "mermaid"] {
-        if !modules.join(package).join("package.json").exists() {
-            missing.push(format!(
-                "{}/{package} (run `npm ci --prefix tests/browser`)",
-                modules.display()
-            ));
-        }
-    }
-    let node = Command::new("node").arg("--version").output();
-    let major = node.as_ref().ok().and_then(|o| {
-        let v = String::from_utf8_lossy(&o.stdout);
-        v.trim()
-            .trim_start_matches('v')
-            .split('.')
-            .next()?
-            .parse::<u32>()
-            .ok()
-    });
-    if major.is_none_or(|m| m < 20) {
-        missing.push(format!(
-            "Node.js >= 20 on PATH (found {})",
-            major.map_or("none".to_string(), |m| format!("v{m}"))
-        ));
-    }
+    missing.extend(node_packages(&["playwright-core", "mermaid"]));
     missing
 }
 

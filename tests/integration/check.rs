@@ -1,7 +1,9 @@
 //! `sipflow check`: exit codes, the seed bug told apart from a deliberate decline, clean calls
 //! without findings, every output format, selection, configuration, `rules` and `explain`.
 
-use super::common::{check_doc, fixture, fixtures, found, root, sipflow, sipflow_with_stdin};
+use super::common::{
+    check_doc, check_output, fixture, fixtures, found, root, sipflow, sipflow_with_stdin,
+};
 
 /// `check --format json` on fixture inputs: (exit code, document).
 fn check_json(extra: &[&str], inputs: &[&str]) -> (i32, serde_json::Value) {
@@ -247,61 +249,17 @@ fn config_file_sets_options_and_bad_ones_point_at_the_key() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn check_output(format: &str) -> String {
-    let run = sipflow(&[
-        "check",
-        "--format",
-        format,
-        &fixture("call-freed-early/caller.log"),
-        &fixture("call-freed-early/callee.log"),
-        &fixture("big-invite-cut/caller.log"),
-    ]);
-    assert_eq!(run.code, 1, "{format}: {}", run.stderr);
-    run.stdout
-}
-
-/// Replaces the invalid language-tag pattern wherever it appears; returns how many.
-fn fix_language_patterns(v: &mut serde_json::Value) -> usize {
-    const BAD: &str = "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$";
-    match v {
-        serde_json::Value::Object(map) => {
-            let mut n = 0;
-            for (k, child) in map.iter_mut() {
-                if k == "pattern" && child == BAD {
-                    *child = "^[a-zA-Z]{2}(-[a-zA-Z]{2})?$".into();
-                    n += 1;
-                } else {
-                    n += fix_language_patterns(child);
-                }
-            }
-            n
-        }
-        serde_json::Value::Array(items) => items.iter_mut().map(fix_language_patterns).sum(),
-        _ => 0,
-    }
-}
-
+/// The SARIF document's shape and content; its validity against the official schema is checked
+/// by `sarif::sarif_is_valid_sarif_2_1_0` (environment tests: it needs Node.js and Ajv).
 #[test]
-fn sarif_is_valid_sarif_2_1_0() {
-    let mut schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("tests/schemas/sarif-schema-2.1.0.json"))
-            .expect("schema"),
-    )
-    .expect("schema JSON");
+fn sarif_is_pretty_json_with_the_findings() {
     let text = check_output("sarif");
     let doc: serde_json::Value = serde_json::from_str(&text).expect("SARIF JSON");
     // The results are written one by one, as windows end: the document is still exactly what
     // the pretty printer makes of it.
     let pretty = serde_json::to_string_pretty(&doc).expect("pretty") + "\n";
     assert!(pretty == text, "not pretty-printed:\n{text}");
-    // The official schema's language-tag `pattern` (on `run` and `toolComponent`) has a stray
-    // `]`: not a valid ECMA-262 regex, so the meta-schema rejects the schema itself. Replace it
-    // in memory by what it means; sipflow emits no `language` anyway.
-    let fixed = fix_language_patterns(&mut schema);
-    assert_eq!(fixed, 2, "the two known language patterns");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(doc["version"], "2.1.0");
     let results = doc["runs"][0]["results"].as_array().expect("results");
     // Among them oversized-udp-message: big-invite-cut's 3,958-byte INVITE went over UDP.
     assert_eq!(results.len(), 5);

@@ -176,3 +176,27 @@ pub fn data(page: &str) -> (serde_json::Value, Vec<serde_json::Value>) {
         .collect();
     (inflate(env["index"].as_str().expect("index")), chunks)
 }
+
+/// `sipflow check --format FORMAT` on two fixture sets with findings (SF001 among them).
+pub fn check_output(format: &str) -> String {
+    let run = sipflow(&[
+        "check",
+        "--format",
+        format,
+        &fixture("call-freed-early/caller.log"),
+        &fixture("call-freed-early/callee.log"),
+        &fixture("big-invite-cut/caller.log"),
+    ]);
+    assert_eq!(run.code, 1, "{format}: {}", run.stderr);
+    run.stdout
+}
+
+/// A trace of `../shared/traces/public` (captures written by others, never committed), as an
+/// argument for sipflow. A test that calls it carries
+/// `#[cfg_attr(not(shared_traces), ignore = "…")]` (see `build.rs`), so that it is counted as
+/// ignored when the folder is absent; with the folder there, a missing trace is a failure.
+pub fn public_trace(rel: &str) -> String {
+    let path = root().join("../shared/traces/public").join(rel);
+    assert!(path.is_file(), "{} is missing", path.display());
+    path.display().to_string()
+}

@@ -2,6 +2,7 @@
 //! prerequisite is reported: ignored with the reason, or in CI a failure.
 
 use std::path::PathBuf;
+use std::process::Command;
 
 use super::common::root;
 
@@ -43,4 +44,36 @@ pub fn shared_traces(dir: &str) -> Result<PathBuf, Missing> {
             "../shared/traces/{dir} is absent (public traces beside the checkout; see README)"
         )))
     }
+}
+
+/// What is missing to run Node.js (>= 20) with these packages of `tests/browser` (installed by
+/// `npm ci --prefix tests/browser`): nothing when all is there.
+pub fn node_packages(packages: &[&str]) -> Vec<String> {
+    let mut missing = Vec::new();
+    let modules = root().join("tests/browser/node_modules");
+    for package in packages {
+        if !modules.join(package).join("package.json").exists() {
+            missing.push(format!(
+                "{}/{package} (run `npm ci --prefix tests/browser`)",
+                modules.display()
+            ));
+        }
+    }
+    let node = Command::new("node").arg("--version").output();
+    let major = node.as_ref().ok().and_then(|o| {
+        let v = String::from_utf8_lossy(&o.stdout);
+        v.trim()
+            .trim_start_matches('v')
+            .split('.')
+            .next()?
+            .parse::<u32>()
+            .ok()
+    });
+    if major.is_none_or(|m| m < 20) {
+        missing.push(format!(
+            "Node.js >= 20 on PATH (found {})",
+            major.map_or("none".to_string(), |m| format!("v{m}"))
+        ));
+    }
+    missing
 }

@@ -5,7 +5,7 @@
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use super::common::{between, data, fixture, root, sipflow, sipflow_with_stdin};
+use super::common::{between, data, fixture, public_trace, root, sipflow, sipflow_with_stdin};
 
 const SEED_BUG: [&str; 2] = ["call-freed-early/caller.log", "call-freed-early/callee.log"];
 
@@ -230,20 +230,6 @@ fn an_unwritable_report_path_is_exit_2_with_the_reason() {
     assert!(!root().join("no").exists());
 }
 
-/// A public capture of `../shared/traces/public`, or `None` (with the reason printed) when the
-/// folder is absent.
-fn public_capture(rel: &str) -> Option<String> {
-    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/traces/public")
-        .join(rel);
-    if path.exists() {
-        Some(path.display().to_string())
-    } else {
-        eprintln!("skipped: {} is absent", path.display());
-        None
-    }
-}
-
 fn report_of_paths(paths: &[&str]) -> String {
     let mut args = vec!["report", "-o", "-"];
     args.extend(paths);
@@ -255,10 +241,9 @@ fn report_of_paths(paths: &[&str]) -> String {
 /// The Findings card counts each rule's findings by the severity each finding has, not the
 /// rule's default: on this capture invite-timeout (an error by default) found a warning.
 #[test]
+#[cfg_attr(not(shared_traces), ignore = "../shared/traces is absent (see README)")]
 fn the_findings_table_shows_the_findings_severities_not_the_rules() {
-    let Some(pcap) = public_capture("heplify/sip_ipv4_tcp_fragmented.pcap") else {
-        return;
-    };
+    let pcap = public_trace("heplify/sip_ipv4_tcp_fragmented.pcap");
     let page = report_of_paths(&[&pcap]);
     let card = between(&page, "<h2>Findings</h2>", "</div>");
     let row = between(card, "data-rule=\"SF003\">", "</tr>");
@@ -279,10 +264,9 @@ fn the_findings_table_shows_the_findings_severities_not_the_rules() {
 /// and tabs. The capture is a public bit-flipped trace with NULs inside start lines and
 /// headers.
 #[test]
+#[cfg_attr(not(shared_traces), ignore = "../shared/traces is absent (see README)")]
 fn control_bytes_from_the_wire_are_shown_escaped() {
-    let Some(pcap) = public_capture("ndpi/fuzz-2006-06-26-2594.pcap") else {
-        return;
-    };
+    let pcap = public_trace("ndpi/fuzz-2006-06-26-2594.pcap");
     let page = report_of_paths(&[&pcap]);
     let (index, chunks) = data(&page);
     let mut texts = Vec::new();
@@ -346,44 +330,5 @@ fn only_failures_and_diagnosed_statuses_are_explained_in_the_list() {
         forbidden["explanation"]
             .as_str()
             .is_some_and(|s| !s.is_empty())
-    );
-}
-
-/// The call list shows the date once, in the column head, and each start as a time with its
-/// milliseconds (it was clipped to `2018-07-19 09:53:05.4…`); the full start is the tooltip.
-/// Drawn by the page's script in headless Chromium (`--dump-dom`), when it is installed.
-#[test]
-fn the_call_list_shows_the_date_once_and_times_with_milliseconds() {
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_string());
-    if !std::path::Path::new(&chromium).exists() {
-        eprintln!("skipped: no Chromium at {chromium}");
-        return;
-    }
-    let Some(pcap) = public_capture("heplify/sip_ipv4_tcp_fragmented.pcap") else {
-        return;
-    };
-    let out = tmp("dated-list.html");
-    let out_s = out.display().to_string();
-    let run = sipflow(&["report", "-o", &out_s, &pcap]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let dom = std::process::Command::new(&chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--virtual-time-budget=5000",
-            "--dump-dom",
-        ])
-        .arg(format!("file://{}", out.display()))
-        .output()
-        .expect("chromium runs");
-    let dom = String::from_utf8_lossy(&dom.stdout);
-    assert!(
-        dom.contains(r#"class="start-head">start (2018-07-19)<"#),
-        "no date in the list's head"
-    );
-    assert!(
-        dom.contains(r#"class="start" title="2018-07-19 09:53:05.422">09:53:05.422<"#),
-        "the first call's start is not its time with milliseconds"
     );
 }

@@ -1,5 +1,6 @@
 //! Fixture cases of the registration, log and message rules (auth-failed, transport-error, …).
 
+use super::common::public_trace;
 use super::rule_cases::{RuleCase, evidence, span_text};
 
 pub const CASES: &[RuleCase] = &[
@@ -321,15 +322,14 @@ fn an_account_deleted_while_a_call_is_up_in_an_excerpt_that_ends_in_its_unregist
 }
 
 #[test]
+#[cfg_attr(not(shared_traces), ignore = "../shared/traces is absent (see README)")]
 fn a_bit_flipped_capture_still_shows_the_refused_passwords() {
     // ntop/nDPI's fuzz-2006-06-26-2594.pcap is sngrep's aaa.pcap with random bytes flipped.
     // Frame 32's `403 Wrong password` lost its REGISTER (frame 30's Ethernet type is flipped),
     // its own Call-ID and CSeq name; frame 581's `403 Wrong password or domain` lost its
     // INVITE's Call-ID and Proxy-Authorization (frame 578), and the 407 before it its CSeq.
     // The status lines are whole: the server's words are the evidence.
-    let Some(path) = super::rule_cases_traffic::public("ndpi/fuzz-2006-06-26-2594.pcap") else {
-        return;
-    };
+    let path = public_trace("ndpi/fuzz-2006-06-26-2594.pcap");
     let out = super::common::sipflow(&[
         "check",
         "--format",

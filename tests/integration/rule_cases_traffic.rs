@@ -1,10 +1,8 @@
 //! Fixture cases of the traffic rules (scanner-traffic, oversized-udp-message,
 //! transfer-failed, subscription-failed): recordings in `fixtures/rules-traffic/`, and the
-//! public traces in `../shared/traces/public` they were studied on (skipped when absent).
+//! public traces in `../shared/traces/public` they were studied on (ignored when absent).
 
-use std::path::PathBuf;
-
-use super::common::{Found, check_doc, fixtures, found, root};
+use super::common::{Found, check_doc, fixtures, found, public_trace};
 use super::rule_cases::{RuleCase, evidence, span_text};
 
 pub const CASES: &[RuleCase] = &[
@@ -90,27 +88,6 @@ fn fixture_findings(rule: &str, inputs: &[&str]) -> Vec<(String, String)> {
     )
 }
 
-/// A public trace in `../shared/traces/public`, or `None` (with a printed reason) when absent.
-pub(super) fn public(rel: &str) -> Option<String> {
-    shared_trace("public", rel)
-}
-
-/// A trace in `../shared/traces/<dir>`, or `None` (with a printed reason) when absent.
-pub(super) fn shared_trace(dir: &str, rel: &str) -> Option<String> {
-    let p: PathBuf = root()
-        .join("..")
-        .join("shared")
-        .join("traces")
-        .join(dir)
-        .join(rel);
-    if p.exists() {
-        Some(p.to_string_lossy().into_owned())
-    } else {
-        eprintln!("SKIPPED: {} is absent (../shared not here)", p.display());
-        None
-    }
-}
-
 #[test]
 fn svcrack_brute_force_is_a_warning_and_the_cracked_account_an_error() {
     let found = fixture_findings(
@@ -154,10 +131,9 @@ fn svcrack_brute_force_is_a_warning_and_the_cracked_account_an_error() {
 }
 
 #[test]
+#[cfg_attr(not(shared_traces), ignore = "../shared/traces is absent (see README)")]
 fn the_public_scanner_capture_shows_the_compromised_account() {
-    let Some(path) = public("ipfixprobe/sip.pcap") else {
-        return;
-    };
+    let path = public_trace("ipfixprobe/sip.pcap");
     let found = findings("scanner-traffic", &[&path]);
     let severities: Vec<&str> = found.iter().map(|(s, _)| s.as_str()).collect();
     assert_eq!(severities, ["warning", "error"], "{found:#?}");
@@ -230,10 +206,9 @@ fn transfers_refused_or_failed_at_the_target() {
 }
 
 #[test]
+#[cfg_attr(not(shared_traces), ignore = "../shared/traces is absent (see README)")]
 fn the_public_transfer_and_subscriptions() {
-    let Some(path) = public("heplify/erspan_sip_ipv4_udp.pcapng") else {
-        return;
-    };
+    let path = public_trace("heplify/erspan_sip_ipv4_udp.pcapng");
     // REFER → 407 → REFER with credentials → 488, relayed on both legs of the SBC: one finding.
     let transfer = findings("transfer-failed", &[&path]);
     assert_eq!(transfer.len(), 1, "{transfer:#?}");
@@ -325,10 +300,9 @@ fn a_scanners_refused_attempts_are_not_the_victims_errors() {
 }
 
 #[test]
+#[cfg_attr(not(shared_traces), ignore = "../shared/traces is absent (see README)")]
 fn the_public_scanners_guesses_are_info() {
-    let Some(path) = public("ipfixprobe/sip.pcap") else {
-        return;
-    };
+    let path = public_trace("ipfixprobe/sip.pcap");
     let found = all_findings(&[], &[&path]);
     let errors: Vec<_> = found.iter().filter(|f| f.1 == "error").collect();
     // The one error is the account the scanner won.

@@ -8,7 +8,9 @@ use sipflow::event::Timestamp;
 use sipflow::ingest::{self, IngestOptions};
 use sipflow::rules::{self, Finding, RuleSettings, Severity};
 
-use super::common::{Found, check_doc, check_fixtures, data, fixture, found, sipflow};
+use super::common::{
+    Found, check_doc, check_fixtures, data, fixture, found, public_trace, sipflow,
+};
 use super::rule_cases::severities;
 
 /// (rule, inputs, the severities of its findings with `--select RULE`), for the recorded
@@ -439,17 +441,6 @@ fn the_report_summary_gives_the_findings_severities_not_the_rules_defaults() {
     );
 }
 
-/// A public capture in `../shared/traces/public`, or `None` (with the reason printed) when
-/// that folder is absent.
-fn public(rel: &str) -> Option<String> {
-    let dir = super::common::root().join("../shared/traces/public");
-    if !dir.is_dir() {
-        eprintln!("skipped: {} is absent", dir.display());
-        return None;
-    }
-    Some(dir.join(rel).to_string_lossy().into_owned())
-}
-
 /// (rule, severity, message) of every finding of `check --format json` on `path`.
 fn check_path(extra: &[&str], path: &str) -> (i32, Vec<Found>) {
     let (code, doc) = check_doc(extra, &[path]);
@@ -457,11 +448,10 @@ fn check_path(extra: &[&str], path: &str) -> (i32, Vec<Found>) {
 }
 
 #[test]
+#[cfg_attr(not(shared_traces), ignore = "../shared/traces is absent (see README)")]
 fn a_healthy_call_without_max_forwards_passes_fail_on_error() {
     // The reproduction: a proxy's INVITEs and ACK without Max-Forwards, answered.
-    let Some(path) = public("heplify/rtp_rtcp_sip_ipv4_udp.pcap") else {
-        return;
-    };
+    let path = public_trace("heplify/rtp_rtcp_sip_ipv4_udp.pcap");
     let (code, found) = check_path(&[], &path);
     assert_eq!(code, 0, "{found:#?}");
     let mmh = of(&found, "missing-mandatory-header");
@@ -478,13 +468,12 @@ fn a_healthy_call_without_max_forwards_passes_fail_on_error() {
 }
 
 #[test]
+#[cfg_attr(not(shared_traces), ignore = "../shared/traces is absent (see README)")]
 fn an_ack_without_max_forwards_that_arrives_is_a_warning() {
     // The Wireshark sample (sngrep's copy and zeek's): the phone's ACKs carry no Max-Forwards;
     // nothing shows them refused, but the anomaly is worth a look.
     for rel in ["sngrep/aaa.pcap", "zeek/wireshark.pcap"] {
-        let Some(path) = public(rel) else {
-            return;
-        };
+        let path = public_trace(rel);
         let (_, found) = check_path(&[], &path);
         let acks: Vec<_> = of(&found, "missing-mandatory-header")
             .into_iter()
@@ -514,6 +503,7 @@ fn a_dropped_ack_shows_in_the_retransmitted_200() {
 }
 
 #[test]
+#[cfg_attr(not(shared_traces), ignore = "../shared/traces is absent (see README)")]
 fn headers_a_strict_parser_rejects_are_malformed() {
     // suricata-verify's synthetic INVITEs: a From display name `\"arik\"` (quotes escaped
     // twice), two To headers in one of them, and 100 bytes after the 272 that `l:` declares.
@@ -527,9 +517,7 @@ fn headers_a_strict_parser_rejects_are_malformed() {
             true,
         ),
     ] {
-        let Some(path) = public(rel) else {
-            return;
-        };
+        let path = public_trace(rel);
         let (_, found) = check_path(&[], &path);
         let bad = of(&found, "malformed-message");
         assert_eq!(bad.len(), 1, "{rel}: {found:#?}");
@@ -551,7 +539,8 @@ fn headers_a_strict_parser_rejects_are_malformed() {
         );
     }
     // A 401 whose WWW-Authenticate parameters are `realm=\"…\"`.
-    if let Some(path) = public("suricata-verify/sip-tcp-pattern-matching_sip.pcap") {
+    {
+        let path = public_trace("suricata-verify/sip-tcp-pattern-matching_sip.pcap");
         let (_, found) = check_path(&[], &path);
         let bad = of(&found, "malformed-message");
         assert_eq!(bad.len(), 1, "{found:#?}");
@@ -565,6 +554,7 @@ fn headers_a_strict_parser_rejects_are_malformed() {
 }
 
 #[test]
+#[cfg_attr(not(shared_traces), ignore = "../shared/traces is absent (see README)")]
 fn legal_but_odd_messages_are_not_malformed() {
     // Real traffic that writes odd but legal things: compact forms, quoted display names,
     // `;lr`, IPv6, comma lists, Digest challenges and credentials. None is malformed.
@@ -574,9 +564,7 @@ fn legal_but_odd_messages_are_not_malformed() {
         "sngrep/ipv6frag.pcap",
         "zeek/sip-long-request-response-paths.pcap",
     ] {
-        let Some(path) = public(rel) else {
-            return;
-        };
+        let path = public_trace(rel);
         let (_, found) = check_path(&["--select", "malformed-message"], &path);
         assert!(found.is_empty(), "{rel}: {found:#?}");
     }
@@ -600,10 +588,12 @@ fn an_invite_sent_again_8_s_later_is_a_warning() {
 }
 
 #[test]
+#[cfg_attr(not(shared_traces), ignore = "../shared/traces is absent (see README)")]
 fn public_traces_wrong_passwords_races_and_refused_reinvites() {
     // The Wireshark sample: 403 "Wrong password" to INVITEs with credentials fail the calls;
     // a REGISTER refused with "401 nonce has changed" and then accepted is a race.
-    if let Some(path) = public("zeek/wireshark.pcap") {
+    {
+        let path = public_trace("zeek/wireshark.pcap");
         let (_, found) = check_path(&[], &path);
         let auth = of(&found, "auth-failed");
         let race: Vec<_> = auth
@@ -626,7 +616,8 @@ fn public_traces_wrong_passwords_races_and_refused_reinvites() {
         );
     }
     // A fax call's re-INVITE to T.38 refused with 488: the call goes on with audio.
-    if let Some(path) = public("ndpi/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap") {
+    {
+        let path = public_trace("ndpi/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap");
         let (_, found) = check_path(&[], &path);
         let codec = of(&found, "no-common-codec");
         assert!(

@@ -1,6 +1,7 @@
 //! The public captures of `../shared/traces/public` (read in place, never copied into the
 //! repository), through the whole capture pipeline, compared with the TShark dumps in its
-//! `_tshark` folder. Each test returns early when the captures are not there.
+//! `_tshark` folder. Each test is ignored, with the reason, when the captures are not there
+//! (`cfg(shared_traces)`, set by `build.rs`).
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -19,12 +20,9 @@ struct Found {
     label: String,
 }
 
-fn load(rel: &str) -> Option<(CaptureLog, Vec<Found>)> {
+fn load(rel: &str) -> (CaptureLog, Vec<Found>) {
     let path = shared_public().join(rel);
-    if !path.exists() {
-        return None;
-    }
-    let mut f = File::open(&path).ok()?;
+    let mut f = File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut events = Vec::new();
     let log = parse(&mut f, 0, &CaptureOptions::default(), &mut |e| {
         events.push(e)
@@ -54,13 +52,14 @@ fn load(rel: &str) -> Option<(CaptureLog, Vec<Found>)> {
             ),
         })
         .collect();
-    Some((log, found))
+    (log, found)
 }
 
 /// TShark's SIP messages: `(frame, method or status)`, one per message (a row may hold several).
-fn tshark(rel: &str) -> Option<Vec<(u64, String)>> {
+fn tshark(rel: &str) -> Vec<(u64, String)> {
     let name = format!("{}.tsv", rel.replacen('/', "_", 1));
-    let text = std::fs::read_to_string(shared_public().join("_tshark").join(name)).ok()?;
+    let path = shared_public().join("_tshark").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut rows = Vec::new();
     for line in text
         .lines()
@@ -79,7 +78,7 @@ fn tshark(rel: &str) -> Option<Vec<(u64, String)>> {
             rows.push((frame, if m.is_empty() { s } else { m }.to_string()));
         }
     }
-    Some(rows)
+    rows
 }
 
 fn labels(found: &[Found]) -> Vec<(u64, String)> {
@@ -97,19 +96,18 @@ fn count_by_transport(found: &[Found]) -> BTreeMap<&'static str, usize> {
 }
 
 /// Asserts that we find exactly TShark's messages, frame by frame.
-fn same_as_tshark(rel: &str) -> Option<Vec<Found>> {
-    let (_, found) = load(rel)?;
-    let mut want = tshark(rel)?;
+fn same_as_tshark(rel: &str) -> Vec<Found> {
+    let (_, found) = load(rel);
+    let mut want = tshark(rel);
     want.sort();
     assert_eq!(labels(&found), want, "{rel}");
-    Some(found)
+    found
 }
 
 #[test]
+#[cfg_attr(not(shared_traces), ignore = "../shared/traces is absent (see README)")]
 fn tcp_fragmented_on_port_6060() {
-    let Some(found) = same_as_tshark("heplify/sip_ipv4_tcp_fragmented.pcap") else {
-        return;
-    };
+    let found = same_as_tshark("heplify/sip_ipv4_tcp_fragmented.pcap");
     assert_eq!(found.len(), 406);
     assert!(
         found
@@ -119,67 +117,60 @@ fn tcp_fragmented_on_port_6060() {
 }
 
 #[test]
+#[cfg_attr(not(shared_traces), ignore = "../shared/traces is absent (see README)")]
 fn tcp_retransmitted_200_ok() {
-    let Some(found) = same_as_tshark("heplify/sip_ipv4_tcp_retrans.pcap") else {
-        return;
-    };
+    let found = same_as_tshark("heplify/sip_ipv4_tcp_retrans.pcap");
     assert_eq!(found.len(), 8);
     assert!(!found.iter().any(|f| f.frame == 38));
 }
 
 #[test]
+#[cfg_attr(not(shared_traces), ignore = "../shared/traces is absent (see README)")]
 fn websocket_and_udp_legs() {
-    let Some(found) = same_as_tshark("heplify/sip_tcp_websocket.pcap") else {
-        return;
-    };
+    let found = same_as_tshark("heplify/sip_tcp_websocket.pcap");
     let by = count_by_transport(&found);
     assert!(by.get("WS").copied().unwrap_or(0) > 0, "{by:?}");
 }
 
 #[test]
+#[cfg_attr(not(shared_traces), ignore = "../shared/traces is absent (see README)")]
 fn large_body_over_loopback() {
-    let Some(found) = same_as_tshark("suricata-verify/sip-body-large_sip-body-large.pcap") else {
-        return;
-    };
+    let found = same_as_tshark("suricata-verify/sip-body-large_sip-body-large.pcap");
     assert!(found.iter().all(|f| !f.truncated));
 }
 
 #[test]
+#[cfg_attr(not(shared_traces), ignore = "../shared/traces is absent (see README)")]
 fn sctp() {
-    let Some(found) = same_as_tshark("heplify/sip_sctp.pcap") else {
-        return;
-    };
+    let found = same_as_tshark("heplify/sip_sctp.pcap");
     assert!(found.iter().all(|f| f.transport == Transport::Sctp));
 }
 
 #[test]
+#[cfg_attr(not(shared_traces), ignore = "../shared/traces is absent (see README)")]
 fn negative_and_keepalive_cases() {
-    if let Some((log, found)) = load("ndpi/http_on_sip_port.pcap") {
-        assert!(found.is_empty(), "{found:?}");
-        assert!(
-            log.warnings
-                .iter()
-                .any(|w| w.kind == WarningKind::Malformed && w.message.contains("HTTP"))
-        );
-    }
-    if let Some((_, found)) = load("ndpi/sip_hello.pcapng") {
-        assert_eq!(found.len(), 8);
-    }
+    let (log, found) = load("ndpi/http_on_sip_port.pcap");
+    assert!(found.is_empty(), "{found:?}");
+    assert!(
+        log.warnings
+            .iter()
+            .any(|w| w.kind == WarningKind::Malformed && w.message.contains("HTTP"))
+    );
+    let (_, found) = load("ndpi/sip_hello.pcapng");
+    assert_eq!(found.len(), 8);
     // Frame 1 is 4 NULs (a keep-alive). The "junk" before frame 2's REGISTER is in fact the
     // UDP checksum (`DB`), so the payload itself is clean.
-    if let Some((log, found)) = load("zeek/sip-junk-before-request.pcap") {
-        assert_eq!(labels(&found), vec![(2, "REGISTER".to_string())]);
-        assert!(log.warnings.is_empty(), "{:?}", log.warnings);
-    }
+    let (log, found) = load("zeek/sip-junk-before-request.pcap");
+    assert_eq!(labels(&found), vec![(2, "REGISTER".to_string())]);
+    assert!(log.warnings.is_empty(), "{:?}", log.warnings);
 }
 
 /// Every capture: exactly TShark's messages, frame by frame, except where TShark is wrong.
 /// The counts are printed with `--nocapture`.
 #[test]
+#[cfg_attr(not(shared_traces), ignore = "../shared/traces is absent (see README)")]
 fn every_capture_against_tshark() {
-    let Ok(dir) = std::fs::read_dir(shared_public().join("_tshark")) else {
-        return;
-    };
+    let dir = std::fs::read_dir(shared_public().join("_tshark")).expect("_tshark");
     let mut names: Vec<String> = dir
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .filter_map(|n| n.strip_suffix(".tsv").map(str::to_string))
@@ -190,10 +181,8 @@ fn every_capture_against_tshark() {
             continue;
         };
         let rel = format!("{origin}/{file}");
-        let Some((log, found)) = load(&rel) else {
-            continue;
-        };
-        let mut want = tshark(&rel).unwrap_or_default();
+        let (log, found) = load(&rel);
+        let mut want = tshark(&rel);
         want.sort();
         let mut kinds = BTreeMap::new();
         for w in &log.warnings {
