@@ -26,11 +26,12 @@ mod integration {
     pub mod rule_cases_net;
     pub mod rule_cases_traffic;
     pub mod sarif;
+    pub mod search;
     pub mod snapshots;
 }
 
 use integration::needs::Missing;
-use integration::{browser, docs_examples, export, public, report_dom, sarif};
+use integration::{browser, docs_examples, export, public, report_dom, sarif, search};
 
 fn trial(name: &str, test: fn() -> Result<(), Missing>) -> Trial {
     Trial::ignorable_test(name, move || match test() {
@@ -45,6 +46,14 @@ fn main() {
         trial(
             "browser::html_reports_work_in_a_browser",
             browser::html_reports_work_in_a_browser,
+        ),
+        trial(
+            "search::the_report_data_carries_addresses_names_and_agents",
+            search::the_report_data_carries_addresses_names_and_agents,
+        ),
+        trial(
+            "search::the_search_finds_addresses_and_names_in_a_browser",
+            search::the_search_finds_addresses_and_names_in_a_browser,
         ),
         trial(
             "docs_examples::the_sf001_python_example_runs",

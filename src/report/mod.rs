@@ -4,15 +4,17 @@
 //! Owns: one file per output — the `calls` table and its JSON document ([`calls`]), the
 //! `events` JSON Lines stream ([`events`]), the ladder layout and its terminal, Mermaid and
 //! PlantUML renderings ([`ladder`]), the findings' formats ([`findings`]) and the HTML report
-//! ([`html`]). Everything here writes to a `dyn Write` and is deterministic: no colour, no wall
-//! clock (unless asked for), fixed widths, model order. Does not own: correlation or deciding
-//! what is wrong.
+//! ([`html`]); and what a call's messages say about who took part ([`identities`]: addresses,
+//! names, numbers, agents), which the report's search matches. Everything here writes to a
+//! `dyn Write` and is deterministic: no colour, no wall clock (unless asked for), fixed widths,
+//! model order. Does not own: correlation or deciding what is wrong.
 
 pub mod calls;
 pub mod endpoints;
 pub mod events;
 pub mod findings;
 pub mod html;
+pub mod identities;
 pub mod ladder;
 
 use crate::dialog::{Model, Owner};

@@ -461,6 +461,19 @@ impl SipMessage {
         header::split_list(self.value(h), &mut values);
         values.iter().filter_map(|v| views::contact(v)).collect()
     }
+    /// The name-addrs of every header with this (case-insensitive) name, lists split, values
+    /// that do not parse skipped: e.g. `P-Asserted-Identity`, which may hold a SIP URI and a
+    /// `tel:` URI.
+    pub fn name_addrs_named(&self, name: &str) -> Vec<NameAddr> {
+        let mut values = Vec::new();
+        for h in self.headers.iter().filter(|h| {
+            self.bytes(&h.name_span)
+                .eq_ignore_ascii_case(name.trim().as_bytes())
+        }) {
+            header::split_list(self.value(h), &mut values);
+        }
+        values.iter().filter_map(|v| NameAddr::parse(v)).collect()
+    }
     pub fn max_forwards(&self) -> Option<u32> {
         uri::parse_u32(&self.first(HeaderName::MaxForwards)?)
     }

@@ -3,8 +3,12 @@
 // Run by tests/integration/browser.rs:  node tests/browser/report.test.mjs MANIFEST.json
 //
 // The manifest: { "screenshots": DIR?, "reports": [{ name, path, calls, findings, hostile, big,
-// last_key? }], "mermaid": [{ name, path }] }. Prints one line per check; exits 1 with the list
-// of failures when any check fails. Nothing here asserts timing.
+// last_key?, keyboard?, width?, clipped?, searches?: [{ query, count?, call_ids? }] }],
+// "mermaid": [{ name, path }] }. `keyboard` runs the arrow-key checks, `width` sets the window
+// width, `clipped` asks that some cell of the list be clipped (so that its tooltip is tested),
+// and each search expects that many lines, or exactly the lines of those Call-IDs. Prints one
+// line per check; exits 1 with the list of failures when any check fails. Nothing here asserts
+// timing.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -117,7 +121,7 @@ async function openRow(page, row) {
 
 async function checkReport(browser, r) {
   const name = r.name;
-  const context = await browser.newContext({ viewport: { width: 1500, height: 1000 } });
+  const context = await browser.newContext({ viewport: { width: r.width || 1500, height: 1000 } });
   const page = await context.newPage();
   const consoleMsgs = [];
   const pageErrors = [];
@@ -183,6 +187,9 @@ async function checkReport(browser, r) {
       await interact(page, r, total);
     }
 
+    if (total > 0) await tooltipChecks(page, r);
+    if (r.searches) await searchChecks(page, r, total);
+    if (r.keyboard && total >= 3) await keyboardChecks(page, r, total);
     if (r.hostile) await hostileChecks(page, r);
     if (r.big && total > 0) await bigChecks(page, r, total);
 
@@ -286,6 +293,121 @@ async function interact(page, r, total) {
     const withBadge = page.locator('#ladder svg.ladder g.msg:has(g.badge)');
     await clickInside(page, (await withBadge.count()) ? withBadge.first() : shown.first());
   }
+}
+
+// Every cell of the list that can be clipped (start, Call-ID, from, to, outcome, findings) and
+// every cell that is clipped has its whole text as a tooltip (title): each of its text pieces
+// is in the title.
+async function tooltipChecks(page, r) {
+  const name = r.name;
+  const cells = await page.locator('#call-list .row > span').evaluateAll((els) => els.map((e) => {
+    const texts = [];
+    const walk = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) if (n.textContent.trim()) texts.push(n.textContent.trim());
+    const over = (x) => x.scrollWidth > x.clientWidth + 1;
+    return {
+      cls: e.className,
+      key: e.parentElement.dataset.key,
+      clipped: over(e) || [...e.querySelectorAll('small')].some(over),
+      title: e.title,
+      texts,
+    };
+  }));
+  const clippable = ['start', 'call-id', 'from', 'to', 'outcome', 'findings'];
+  const missing = cells
+    .filter((c) => c.texts.length && (c.clipped || clippable.includes(c.cls)))
+    .filter((c) => !c.texts.every((t) => c.title.includes(t)))
+    .map((c) => `row ${c.key} .${c.cls} ${JSON.stringify(c.texts.join(' '))} title=${JSON.stringify(c.title)}`);
+  const clipped = cells.filter((c) => c.clipped).length;
+  check(name, `the list's cells carry their whole text as a tooltip (${clipped} of ${cells.length} clipped)`, missing.length === 0, listed(missing));
+  if (r.clipped) check(name, 'some cell of the list is clipped at this width', clipped > 0, `${cells.length} cells`);
+}
+
+// The Call-IDs of every line the list shows now (scrolling through it), and how many there are.
+async function listedCallIds(page) {
+  const seen = new Map();
+  await page.evaluate(() => {
+    const l = document.querySelector('#call-list');
+    l.scrollTop = 0;
+    l.dispatchEvent(new Event('scroll'));
+  });
+  for (let guard = 0; guard < 100_000; guard++) {
+    const rows = await page.locator('#call-list .row').evaluateAll((els) => els.map((e) => [e.dataset.key, e.querySelector('.call-id').textContent]));
+    for (const [key, cid] of rows) seen.set(key, cid);
+    const moved = await page.evaluate(() => {
+      const l = document.querySelector('#call-list');
+      const before = l.scrollTop;
+      l.scrollTop = before + Math.max(1, l.clientHeight - 10);
+      l.dispatchEvent(new Event('scroll'));
+      return l.scrollTop !== before;
+    });
+    if (!moved) break;
+  }
+  return [...seen.values()];
+}
+
+// The searches the manifest gives, each with the lines it must list: addresses, display names
+// (in any case: the search folds case the Unicode way), numbers, User-Agent/Server.
+async function searchChecks(page, r, total) {
+  const name = r.name;
+  for (const s of r.searches) {
+    await page.fill('#search', s.query);
+    const c = parseCount(await countText(page));
+    const ids = await listedCallIds(page);
+    if (s.call_ids) {
+      const want = [...s.call_ids].sort();
+      const got = [...ids].sort();
+      check(name, `searching ${JSON.stringify(s.query)} lists exactly ${want.length === 1 ? want[0] : want.length + ' lines'}`, c && c.shown === want.length && JSON.stringify(got) === JSON.stringify(want), `#count: ${await countText(page)}; listed: ${got.join(', ')}`);
+    } else {
+      check(name, `searching ${JSON.stringify(s.query)} lists ${s.count} of ${total} lines`, c && c.shown === s.count && ids.length === s.count, `#count: ${await countText(page)}; ${ids.length} lines listed`);
+    }
+  }
+  await page.fill('#search', '');
+}
+
+// After a click on a line, the arrow keys move through the list from that line (and open each
+// line they reach); Home and End go to the ends, Page Down by a screenful.
+async function keyboardChecks(page, r, total) {
+  const name = r.name;
+  await page.fill('#search', '');
+  await page.evaluate(() => {
+    const l = document.querySelector('#call-list');
+    l.scrollTop = 0;
+    l.dispatchEvent(new Event('scroll'));
+  });
+  const keys = await page.locator('#call-list .row').evaluateAll((els) => els.map((e) => e.dataset.key));
+  // The selected line once it is `want` (or, with `not`, once it is another than `want`).
+  const selected = async (want, not = false) => {
+    await page.waitForFunction(([k, not]) => {
+      const row = document.querySelector('#call-list .row.selected');
+      return row && (row.dataset.key === k) !== not && location.hash === '#call=' + encodeURIComponent(row.dataset.key);
+    }, [want, not], { timeout: 2000 }).catch(() => {});
+    return page.evaluate(() => {
+      const row = document.querySelector('#call-list .row.selected');
+      return row ? row.dataset.key : `none (hash ${location.hash})`;
+    });
+  };
+  await page.locator(`#call-list .row[data-key="${keys[1]}"] .from`).click({ timeout: STEP_TIMEOUT });
+  check(name, `a click selects line ${keys[1]}`, (await selected(keys[1])) === keys[1]);
+  const steps = [['ArrowDown', keys[2]], ['ArrowUp', keys[1]], ['ArrowUp', keys[0]], ['ArrowUp', keys[0]]];
+  for (const [key, want] of steps) {
+    await page.keyboard.press(key);
+    const got = await selected(want);
+    check(name, `${key} then selects and opens line ${want}`, got === want, `selected ${got}`);
+  }
+  await page.keyboard.press('End');
+  const lastKey = r.last_key;
+  const end = await selected(lastKey);
+  const shown = await page.locator(`#call-list .row[data-key="${lastKey}"]`).isVisible().catch(() => false);
+  check(name, `End selects the last line (${lastKey}) and scrolls to it`, end === lastKey && shown, `selected ${end}, visible ${shown}`);
+  await page.keyboard.press('Home');
+  check(name, `Home selects the first line (${keys[0]})`, (await selected(keys[0])) === keys[0]);
+  if (total > 20) {
+    await page.keyboard.press('PageDown');
+    const got = await selected(keys[0], true);
+    check(name, 'Page Down moves by more than one line', got !== keys[0] && got !== keys[1] && !got.startsWith('none'), `selected ${got}`);
+  }
+  check(name, 'the list keeps the focus', await page.evaluate(() => document.activeElement && document.activeElement.id === 'call-list'));
 }
 
 async function hostileChecks(page, r) {

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -60,7 +60,7 @@ const MERMAID: &[(&str, &[&str])] = &[
 /// root (sipflow runs there, so input paths in the reports stay short and stable).
 const OUT: &str = "target/browser";
 
-fn out_dir() -> PathBuf {
+pub fn out_dir() -> PathBuf {
     root().join(OUT)
 }
 
@@ -69,7 +69,7 @@ fn chromium() -> String {
 }
 
 /// What the browser test needs and is missing, if anything.
-fn missing_prerequisites() -> Vec<String> {
+pub fn missing_prerequisites() -> Vec<String> {
     let mut missing = Vec::new();
     let chromium = chromium();
     if !Path::new(&chromium).exists() {
@@ -82,14 +82,23 @@ fn missing_prerequisites() -> Vec<String> {
 }
 
 /// One report for the browser to check (an entry of the manifest).
-struct Report {
+pub struct Report {
     name: String,
     path: PathBuf,
     calls: Option<usize>,
     findings: bool,
     hostile: bool,
     big: bool,
+    /// The key of the list's last line (`12`, `F3`).
     last_key: Option<String>,
+    /// Check the arrow keys, Home, End and Page Down on the list.
+    pub keyboard: bool,
+    /// The window's width, when not the default 1500 pixels.
+    pub width: Option<u32>,
+    /// Some cell of the list must be clipped (so that its tooltip is tested).
+    pub clipped: bool,
+    /// Searches, each with the lines it must list: `{ query, count }` or `{ query, call_ids }`.
+    pub searches: Vec<Value>,
 }
 
 impl Report {
@@ -101,12 +110,30 @@ impl Report {
             "findings": self.findings,
             "hostile": self.hostile,
             "big": self.big,
+            "keyboard": self.keyboard,
+            "clipped": self.clipped,
         });
         if let Some(key) = &self.last_key {
             v["last_key"] = json!(key);
         }
+        if let Some(width) = self.width {
+            v["width"] = json!(width);
+        }
+        if !self.searches.is_empty() {
+            v["searches"] = json!(self.searches);
+        }
         v
     }
+}
+
+/// A search of the report and the Call-IDs of exactly the lines it must list.
+pub fn search_for(query: &str, call_ids: &[&str]) -> Value {
+    json!({ "query": query, "call_ids": call_ids })
+}
+
+/// A search of the report and how many lines it must list.
+pub fn search_count(query: &str, count: usize) -> Value {
+    json!({ "query": query, "count": count })
 }
 
 fn show(args: &[&str], run: &Run) -> String {
@@ -122,8 +149,19 @@ fn show(args: &[&str], run: &Run) -> String {
 /// Writes the report of one input set: with `check --html` (asserting that `--html` changes
 /// neither the exit code nor the output of check) or with `report -o`. The expectations (call
 /// list length, whether rule badges show) come from `check --format json`.
-fn write_report(name: &str, args: &[&str], inputs: &[String], via_check: bool) -> Report {
-    let path = out_dir().join(format!("{name}.html"));
+pub fn write_report(name: &str, args: &[&str], inputs: &[String], via_check: bool) -> Report {
+    write_report_in(&out_dir(), name, args, inputs, via_check)
+}
+
+/// [`write_report`] into `dir`.
+pub fn write_report_in(
+    dir: &Path,
+    name: &str,
+    args: &[&str],
+    inputs: &[String],
+    via_check: bool,
+) -> Report {
+    let path = dir.join(format!("{name}.html"));
     let _ = std::fs::remove_file(&path);
     let html = path.to_string_lossy().into_owned();
     let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
@@ -141,6 +179,19 @@ fn write_report(name: &str, args: &[&str], inputs: &[String], via_check: bool) -
         .unwrap_or_else(|e| panic!("check JSON: {e}\n{}", show(&plain, &expected)));
     let count = |key: &str| doc[key].as_array().map_or(0, Vec::len);
     let items = count("calls") + count("flows");
+    // Flows are listed after the calls.
+    let last_key = match (count("calls"), count("flows")) {
+        (_, 0) => doc["calls"].as_array().and_then(|c| c.last()),
+        _ => doc["flows"].as_array().and_then(|f| f.last()),
+    }
+    .map(|last| {
+        let index = &last["index"];
+        if count("flows") > 0 {
+            format!("F{index}")
+        } else {
+            index.to_string()
+        }
+    });
     let findings = doc["findings"].as_array().is_some_and(|fs| {
         fs.iter()
             .any(|f| !f["call"].is_null() || !f["call_id"].is_null())
@@ -179,7 +230,11 @@ fn write_report(name: &str, args: &[&str], inputs: &[String], via_check: bool) -
         findings,
         hostile: false,
         big: false,
-        last_key: None,
+        last_key,
+        keyboard: false,
+        width: None,
+        clipped: false,
+        searches: Vec::new(),
     }
 }
 
@@ -320,6 +375,10 @@ pub fn html_reports_work_in_a_browser() -> Result<(), Missing> {
             hostile: false,
             big: true,
             last_key: Some(BIG_CALLS.to_string()),
+            keyboard: true,
+            width: None,
+            clipped: false,
+            searches: Vec::new(),
         }
     });
 
@@ -371,9 +430,39 @@ pub fn html_reports_work_in_a_browser() -> Result<(), Missing> {
         .collect();
     mermaid.push(write_mermaid("hostile", &hostile_inputs));
 
-    reports.push(big.join().expect("the big report"));
-    let generated = started.elapsed();
+    // Search, tooltips and keys on recorded inputs: a registration from a public issue thread
+    // (display name and User-Agent), and a kamailio proxy's call and flows (its Server header).
+    let register = vec![
+        "tests/real-world/logs/64characters-telephone-643-register-408-timeout.log".to_string(),
+    ];
+    let mut search = write_report("search-register", &[], &register, false);
+    search.searches = vec![
+        search_for("FULL NAME", &["cLe.djPew6wOqxYjLIWfOI4uYLw9xREV"]),
+        search_for("telephone 1.5.2", &["cLe.djPew6wOqxYjLIWfOI4uYLw9xREV"]),
+        search_count("no such party", 0),
+    ];
+    reports.push(search);
+    let proxy = vec![fixture("rules-severity/strict-proxy/call.pcap")];
+    let mut search = write_report("search-proxy", &[], &proxy, true);
+    search.keyboard = true;
+    search.searches = vec![search_for(
+        "KAMAILIO (5.6.3",
+        &[
+            "1-31771@127.0.0.1",
+            "1-31785@127.0.0.1",
+            "1-32228@127.0.0.1",
+        ],
+    )];
+    reports.push(search);
 
+    reports.push(big.join().expect("the big report"));
+    check_in_browser(&dir, &reports, &mermaid, started.elapsed());
+    Ok(())
+}
+
+/// Writes the manifest of `reports` and `mermaid` into `dir` and runs the browser checks on
+/// them; fails the test when a check fails. `generated`: how long writing them took.
+pub fn check_in_browser(dir: &Path, reports: &[Report], mermaid: &[Value], generated: Duration) {
     let manifest = json!({
         "screenshots": dir,
         "reports": reports.iter().map(Report::to_json).collect::<Vec<_>>(),
@@ -385,7 +474,6 @@ pub fn html_reports_work_in_a_browser() -> Result<(), Missing> {
         serde_json::to_string_pretty(&manifest).unwrap(),
     )
     .expect("write the manifest");
-
     let browser_started = Instant::now();
     let out = Command::new("node")
         .arg(root().join("tests/browser/report.test.mjs"))
@@ -408,5 +496,4 @@ pub fn html_reports_work_in_a_browser() -> Result<(), Missing> {
         "the browser checks failed ({}):\n{stdout}\n--- stderr\n{stderr}",
         out.status
     );
-    Ok(())
 }

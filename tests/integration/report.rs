@@ -298,6 +298,64 @@ fn control_bytes_from_the_wire_are_shown_escaped() {
     assert!(texts.iter().any(|t| t.contains("\r\nCSeq: ")));
 }
 
+/// The search matches what a person looks a call up by and the list does not show: a display
+/// name, a User-Agent or Server, the address messages went to (`XX.XXX.XX.XX` is the
+/// reporter's own mask). From a public issue thread's log and a kamailio recording.
+#[test]
+fn the_search_data_carries_names_agents_and_addresses() {
+    let terms = |index: &serde_json::Value, call_id: &str| -> Vec<String> {
+        let items = index["items"].as_array().expect("items");
+        let item = items
+            .iter()
+            .find(|i| i["call_id"] == call_id)
+            .unwrap_or_else(|| panic!("no line for {call_id}"));
+        item["search"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|t| t.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let page = report_of_paths(&[
+        "tests/real-world/logs/64characters-telephone-643-register-408-timeout.log",
+    ]);
+    let (index, _) = data(&page);
+    let register = terms(&index, "cLe.djPew6wOqxYjLIWfOI4uYLw9xREV");
+    // The UA's address (from its Via: the log names only where it sent to) and the
+    // registrar's; the Contact's user `account` is in the From shown, so not repeated.
+    assert_eq!(
+        register,
+        [
+            "192.168.0.12:63161",
+            "XX.XXX.XX.XX:5060",
+            "Full Name",
+            "Telephone 1.5.2"
+        ],
+        "{register:?}"
+    );
+    let page = report(&["rules-severity/strict-proxy/call.pcap"], &[]);
+    let (index, _) = data(&page);
+    for call_id in [
+        "1-31771@127.0.0.1",
+        "1-31785@127.0.0.1",
+        "1-32228@127.0.0.1",
+    ] {
+        let t = terms(&index, call_id);
+        assert!(
+            t.iter().any(|t| t == "kamailio (5.6.3 (x86_64/linux))"),
+            "{call_id}: {t:?}"
+        );
+    }
+    // The OPTIONS nobody answered has no Server.
+    let unanswered = terms(&index, "1-31792@127.0.0.1");
+    assert!(
+        !unanswered.iter().any(|t| t.contains("kamailio")),
+        "{unanswered:?}"
+    );
+}
+
 /// A status is explained where that helps: a failure, or a status a finding diagnosed. An
 /// answered call and an accepted REGISTER carry no text (it was "The request succeeded. For an
 /// INVITE…" on every row, REGISTERs included).

@@ -15,6 +15,7 @@ use crate::dialog::{Model, Owner};
 use crate::event::{Event, Locator, Timestamp};
 use crate::ingest::InputInfo;
 use crate::report::calls::status_text;
+use crate::report::identities::Identities;
 use crate::report::ladder::{Conversation, Layout, RowKind};
 use crate::report::{Context, printable, printable_lines, printable_raw};
 use crate::rules::Finding;
@@ -62,6 +63,11 @@ pub struct Item {
     pub findings: Vec<usize>,
     /// The conversation (ladder) this line opens: B2BUA legs share one.
     pub conv: usize,
+    /// What else the search matches: the line's [`Identities`] (addresses, display names,
+    /// numbers, User-Agent/Server) as shown, without what the line's own text or another term
+    /// already holds. Bounded (see [`search_terms`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub search: Vec<String>,
 }
 
 impl Item {
@@ -89,8 +95,58 @@ impl Item {
             duration_ms: None,
             findings: Vec::new(),
             conv: 0,
+            search: Vec::new(),
         }
     }
+
+    /// The line with the search terms of its wire messages `wires`.
+    fn searching(mut self, model: &Model, wires: &[usize]) -> Item {
+        let shown = [&self.call_id, &self.from, &self.to].map(|t| t.to_lowercase());
+        self.search = search_terms(&Identities::of(model, wires), &shown);
+        self
+    }
+}
+
+/// At most this many search terms of each kind (addresses, users, agents) per line, each of at
+/// most [`SEARCH_TERM_CHARS`] characters: enough for any real call, and a call of thousands of
+/// distinct Contacts still costs the index a few hundred bytes.
+const SEARCH_TERMS: usize = 16;
+const SEARCH_TERM_CHARS: usize = 160;
+
+/// The identities as search terms: shown as text ([`printable`]), clipped, and each only when
+/// no other term and no text in `shown` (lower-cased) contains it, ignoring case, since the
+/// search ignores case (`10.186.207.1` goes when `10.186.207.1:37398` is there).
+fn search_terms(ids: &Identities, shown: &[String]) -> Vec<String> {
+    // (term, its lower case, kind)
+    let mut kept: Vec<(String, String, usize)> = Vec::new();
+    let mut per_kind = [0; 3];
+    for (kind, list) in [&ids.addresses, &ids.users, &ids.agents]
+        .into_iter()
+        .enumerate()
+    {
+        for value in list {
+            if per_kind[kind] == SEARCH_TERMS {
+                break;
+            }
+            let term: String = printable(value).chars().take(SEARCH_TERM_CHARS).collect();
+            let lower = term.to_lowercase();
+            if shown.iter().any(|t| t.contains(&lower))
+                || kept.iter().any(|(_, k, _)| k.contains(&lower))
+            {
+                continue;
+            }
+            kept.retain(|(_, k, kd)| {
+                let gone = lower.contains(k.as_str());
+                if gone {
+                    per_kind[*kd] -= 1;
+                }
+                !gone
+            });
+            kept.push((term, lower, kind));
+            per_kind[kind] += 1;
+        }
+    }
+    kept.into_iter().map(|(term, ..)| term).collect()
 }
 
 /// What a line's final status means (see [`Context::status_meaning`]), where that helps: a
@@ -188,6 +244,7 @@ impl Gather {
                     (c.final_status, c.final_reason.as_deref()),
                     explanation(ctx, Owner::Call(ci), c.final_status),
                 )
+                .searching(model, &c.messages)
             });
         }
         for (fi, f) in model.flows.iter().enumerate() {
@@ -202,6 +259,7 @@ impl Gather {
                     (f.final_status, f.final_reason.as_deref()),
                     explanation(ctx, Owner::Flow(fi), f.final_status),
                 )
+                .searching(model, &f.messages)
             });
             convs.push(Conversation::of_flow(f));
         }
@@ -461,7 +519,45 @@ fn split(raw: &[u8], marks: &[(Range<usize>, usize)]) -> Vec<(String, Vec<usize>
 
 #[cfg(test)]
 mod tests {
-    use super::split;
+    use super::{Identities, SEARCH_TERM_CHARS, SEARCH_TERMS, search_terms, split};
+
+    fn strings(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// A term goes when the line's text or another term holds it (ignoring case, as the
+    /// search does); control characters are shown as `·`; each kind is bounded.
+    #[test]
+    fn search_terms_are_distinct_shown_and_bounded() {
+        let ids = Identities {
+            addresses: strings(&["10.186.207.1", "10.186.207.1:37398", "10.186.205.131:6060"]),
+            users: strings(&["Псков-5", "ПСКОВ", "540454", "699818", "a\u{0}b"]),
+            agents: strings(&["ES FS SBC"]),
+        };
+        let shown = ["sip:540454@maxus.lan".to_string()];
+        assert_eq!(
+            search_terms(&ids, &shown),
+            [
+                "10.186.207.1:37398",
+                "10.186.205.131:6060",
+                "Псков-5",
+                "699818",
+                "a·b",
+                "ES FS SBC"
+            ]
+        );
+
+        let many = Identities {
+            users: (0..1000)
+                .map(|i| format!("user{i:04}{}", "x".repeat(500)))
+                .collect(),
+            ..Identities::default()
+        };
+        let terms = search_terms(&many, &[]);
+        assert_eq!(terms.len(), SEARCH_TERMS);
+        assert!(terms.iter().all(|t| t.chars().count() == SEARCH_TERM_CHARS));
+        assert!(terms[0].starts_with("user0000"));
+    }
 
     #[test]
     fn parts_cover_the_message_once_with_overlapping_marks() {

@@ -202,7 +202,7 @@ impl Report {
 const BODY: &str = r#"<noscript><p class="warn">The call list and the ladders need JavaScript.</p></noscript>
 <section id="calls" aria-label="Calls">
 <div class="controls">
-<input id="search" type="search" placeholder="Search Call-ID, party, status, rule…" aria-label="Search">
+<input id="search" type="search" placeholder="Search Call-ID, number, name, address, User-Agent, status, rule…" aria-label="Search calls">
 <select id="filter-outcome" aria-label="Outcome"><option value="">every outcome</option></select>
 <select id="filter-rule" aria-label="Rule"><option value="">any or no finding</option></select>
 <select id="filter-severity" aria-label="Severity"><option value="">any severity</option><option value="error">errors</option><option value="warning">warnings or worse</option><option value="info">with findings</option><option value="none">without findings</option></select>

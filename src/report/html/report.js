@@ -74,8 +74,14 @@
     return best;
   }
 
+  // What the search compares: case folded as JavaScript does it (Unicode-aware: `Псков`
+  // finds `ПСКОВ`), in one normal form (a name typed with a composed `é` finds a decomposed one).
+  function fold(text) {
+    return text.normalize('NFC').toLowerCase();
+  }
+
   function applyFilters() {
-    const q = $('search').value.trim().toLowerCase();
+    const q = fold($('search').value.trim());
     const outcome = $('filter-outcome').value;
     const rule = $('filter-rule').value;
     const sev = $('filter-severity').value;
@@ -136,9 +142,10 @@
     const o = h('b', 'o-' + item.outcome, item.outcome);
     out.appendChild(o);
     out.appendChild(document.createTextNode(' ' + item.status));
+    out.title = item.outcome + ' ' + item.status;
     if (item.explanation) {
       out.appendChild(h('small', null, item.explanation));
-      out.title = item.status + ': ' + item.explanation;
+      out.title += ': ' + item.explanation;
     }
     row.appendChild(out);
     row.appendChild(h('span', 'setup', ms(item.setup_ms)));
@@ -151,11 +158,14 @@
       const prev = codes.get(fi.rule);
       if (!prev || SEV_RANK[fi.severity] > SEV_RANK[prev]) codes.set(fi.rule, fi.severity);
     }
+    const names = [];
     for (const [code, sev] of codes) {
       const b = h('span', 'sev sev-' + sev, code);
       b.title = code + ' ' + state.index.rules[code].name;
+      names.push(b.title);
       fs.appendChild(b);
     }
+    if (names.length) fs.title = names.join('\n');
     row.appendChild(fs);
     return row;
   }
@@ -442,7 +452,8 @@
         const code = idx.findings[f].rule;
         return code + ' ' + idx.rules[code].name;
       });
-      return [it.key, it.call_id, it.from, it.to, it.outcome, it.status, it.explanation].concat(rules).join('\n').toLowerCase();
+      // The line's text, its rules, and its addresses, names, numbers and agents.
+      return fold([it.key, it.call_id, it.from, it.to, it.outcome, it.status, it.explanation].concat(rules, it.search || []).join('\n'));
     });
     // The date of the first line, shown once in the list's head.
     state.date = idx.items.length ? splitStart(idx.items[0].start)[0] : '';
@@ -462,13 +473,25 @@
       list.focus({ preventScroll: true });
       openItem(Number(row.dataset.item), false);
     });
+    // The arrow keys move from the selected line (the one clicked last), Page Up/Down by a
+    // screenful, Home and End to the ends; Enter opens the selected line again.
     list.addEventListener('keydown', (ev) => {
-      if (ev.key !== 'ArrowDown' && ev.key !== 'ArrowUp' && ev.key !== 'Enter') return;
+      const last = state.shown.length - 1;
+      const page = Math.max(1, Math.floor(list.clientHeight / ROW_H) - 1);
+      const from = state.shown.indexOf(state.selected);
+      const to = {
+        ArrowDown: from + 1,
+        ArrowUp: from - 1,
+        PageDown: from + page,
+        PageUp: from - page,
+        Home: 0,
+        End: last,
+        Enter: from,
+      }[ev.key];
+      if (to === undefined) return;
       ev.preventDefault();
-      let k = state.shown.indexOf(state.selected);
-      if (ev.key === 'ArrowDown') k = Math.min(state.shown.length - 1, k + 1);
-      if (ev.key === 'ArrowUp') k = Math.max(0, k - 1);
-      if (k < 0) return;
+      const k = Math.max(0, Math.min(last, to));
+      if (last < 0 || (ev.key === 'Enter' && from < 0)) return;
       const top = k * ROW_H;
       if (top < list.scrollTop || top + ROW_H > list.scrollTop + list.clientHeight) list.scrollTop = top - list.clientHeight / 2;
       openItem(state.shown[k], false);
