@@ -2,10 +2,11 @@
 //! looks like as lanes and rows, and its renderings.
 //!
 //! Owns: choosing what a ladder draws ([`Conversation`]) and laying it out ([`Layout`]): one
-//! lane per endpoint (`ip:port`) with the side's name (the pjsip log that was written there,
-//! else its User-Agent or Server), one row per wire message or log event in time order, with
-//! deltas, retransmissions, cut records and malformed messages marked, and log lines as notes
-//! on the lifeline of the side that logged them. Every renderer draws the same layout: the
+//! lane per host, or per SIP service of a host that runs several ([`endpoints::group`]), named
+//! after the side (the pjsip log that was written there, else what the host says it is in what
+//! it sent itself, see [`own_agents`]), one row per wire message or log event in time order,
+//! with the `ip:port`s each message went between, deltas, retransmissions, cut records and
+//! malformed messages marked, and log lines as notes on the lifeline of the side that logged them. Every renderer draws the same layout: the
 //! terminal ladder ([`ascii`]), Mermaid and PlantUML ([`sequence`]), and the HTML report's SVG.
 //! Does not own: pixel geometry (the HTML report's script), or findings.
 //!
