@@ -230,6 +230,23 @@ impl Transport {
             Transport::Unknown => "?",
         }
     }
+
+    /// Whether messages go over a connection (TCP, TLS, WebSocket, SCTP), whose client end is
+    /// usually an ephemeral port rather than where the sender listens.
+    pub fn is_stream(self) -> bool {
+        !matches!(self, Transport::Udp | Transport::Unknown)
+    }
+
+    /// `host:port` (IPv6 in brackets) of a Via sent-by or URI host on this transport, with the
+    /// transport's default port (5061 for TLS, else 5060) when none is given.
+    pub fn endpoint(self, host: &str, port: Option<u16>) -> String {
+        let port = port.unwrap_or(if self == Transport::Tls { 5061 } else { 5060 });
+        if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        }
+    }
 }
 
 /// A SIP message, as dumped in a log or carried in a capture.

@@ -16,6 +16,7 @@ mod integration {
     pub mod common;
     pub mod docs_examples;
     pub mod export;
+    pub mod ladder_public;
     pub mod needs;
     pub mod public;
     pub mod report_dom;
@@ -31,7 +32,9 @@ mod integration {
 }
 
 use integration::needs::Missing;
-use integration::{browser, docs_examples, export, public, report_dom, sarif, search};
+use integration::{
+    browser, docs_examples, export, ladder_public, public, report_dom, sarif, search,
+};
 
 fn trial(name: &str, test: fn() -> Result<(), Missing>) -> Trial {
     Trial::ignorable_test(name, move || match test() {
@@ -62,6 +65,14 @@ fn main() {
         trial(
             "export::plantuml_export_is_valid_plantuml",
             export::plantuml_export_is_valid_plantuml,
+        ),
+        trial(
+            "ladder_public::one_lane_per_host_on_a_tcp_capture",
+            ladder_public::one_lane_per_host_on_a_tcp_capture,
+        ),
+        trial(
+            "ladder_public::lanes_are_named_from_what_the_host_sent_itself",
+            ladder_public::lanes_are_named_from_what_the_host_sent_itself,
         ),
         trial(
             "public::public_captures_match_tshark_frame_by_frame",

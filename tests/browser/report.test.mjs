@@ -510,6 +510,57 @@ async function checkMermaid(browser, entries) {
   }
 }
 
+// The ladder fits its box beside the message panel (lanes narrow down to a minimum), cut
+// labels and notes carry their full text in a <title>, and when even the narrowest lanes do
+// not fit, the ladder scrolls sideways with its time column kept in view. Each report's first
+// call, at a width where the panel takes 45% of the page.
+async function checkFit(browser, reports) {
+  for (const r of reports.filter((x) => !x.big && !x.hostile)) {
+    const name = r.name;
+    for (const width of [1100, 760]) {
+      const context = await browser.newContext({ viewport: { width: width, height: 900 } });
+      const page = await context.newPage();
+      try {
+        await page.goto(pathToFileURL(path.resolve(r.path)).href);
+        await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: READY_TIMEOUT });
+        const row = page.locator('#call-list .row').first();
+        if (!(await row.count())) continue;
+        await openRow(page, row);
+        const fit = await page.evaluate(() => {
+          const box = document.querySelector('#ladder');
+          const lanes = document.querySelectorAll('#ladder svg.ladder-head .lane-addr').length;
+          const cut = [];
+          for (const t of document.querySelectorAll('#ladder svg.ladder text')) {
+            const spans = t.querySelectorAll('tspan');
+            const shown = spans.length ? [...spans].map((x) => x.textContent).join(' ') : t.textContent;
+            if (!shown.endsWith('…')) continue;
+            const holder = t.closest('g.msg, g.note') || t;
+            const title = holder.querySelector(':scope > title');
+            const words = shown.replace(/…$/, '').split(' ').filter((w) => w);
+            if (!title || !words.every((w) => title.textContent.includes(w))) cut.push(shown);
+          }
+          const overflow = box.scrollWidth - box.clientWidth;
+          box.scrollLeft = box.scrollWidth;
+          const times = document.querySelector('#ladder svg.ladder-times').getBoundingClientRect();
+          const inView = Math.abs(times.left - box.getBoundingClientRect().left) <= 2;
+          // Lanes are laneW apart, the first lifeline at laneW / 2.
+          const first = document.querySelector('#ladder svg.ladder-head line.lifeline');
+          const laneW = first ? 2 * Number(first.getAttribute('x1')) : 0;
+          return { lanes, overflow, box: box.clientWidth, cut, inView, laneW };
+        });
+        // Sideways scrolling only as a last resort: when the lanes are at their narrowest (130 px).
+        check(name, `the ladder fits its ${fit.box}px box at ${width}px, or its ${fit.lanes} lanes are at their narrowest`, fit.overflow <= 0 || fit.laneW <= 130, `${fit.overflow}px too wide with ${fit.laneW}px lanes`);
+        if (fit.overflow > 0) check(name, `scrolled sideways at ${width}px, the time column stays in view`, fit.inView);
+        check(name, `every cut label or note has its full text in a <title> at ${width}px`, fit.cut.length === 0, listed(fit.cut));
+      } catch (e) {
+        check(name, `fit at ${width}px: no exception`, false, short(e && e.message ? e.message : e, 600));
+      } finally {
+        await context.close();
+      }
+    }
+  }
+}
+
 const started = Date.now();
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -524,6 +575,7 @@ try {
     for (let r = queue.shift(); r; r = queue.shift()) await checkReport(browser, r);
   }));
   await checkMermaid(browser, manifest.mermaid || []);
+  await checkFit(browser, manifest.reports || []);
 } finally {
   await browser.close();
 }

@@ -119,30 +119,15 @@ fn from_message(m: &MessageEvent) -> Option<String> {
     match (m.direction?, msg.is_request()) {
         (Direction::Tx, true) | (Direction::Rx, false) => {
             let via = msg.top_via()?;
-            Some(host_port(&via.host, via.port, via.transport))
+            Some(via.transport.endpoint(&via.host, via.port))
         }
         (Direction::Tx, false) => msg.contacts().into_iter().find_map(|c| match c {
             Contact::Addr { addr, .. } => {
                 let uri = addr.uri?;
-                Some(host_port(&uri.host, uri.port, m.transport))
+                Some(m.transport.endpoint(&uri.host, uri.port))
             }
             Contact::Star => None,
         }),
         (Direction::Rx, true) => None,
-    }
-}
-
-/// `host:port`, IPv6 in brackets, the transport's default port when none is given.
-fn host_port(host: &str, port: Option<u16>, transport: Transport) -> String {
-    let default = if transport == Transport::Tls {
-        5061
-    } else {
-        5060
-    };
-    let port = port.unwrap_or(default);
-    if host.contains(':') && !host.starts_with('[') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
     }
 }

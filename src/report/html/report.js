@@ -6,10 +6,8 @@
   const SVG = 'http://www.w3.org/2000/svg';
   const ROW_H = 44;
   const LANE_W = 230;
-  const TIME_W = 150;
+  const TIME_W = 104;
   const HEAD_H = 58;
-  const STEP = 34;
-  const BADGE_ROOM = 170;
   const SEV_RANK = { info: 1, warning: 2, error: 3 };
 
   const $ = (id) => document.getElementById(id);
@@ -66,6 +64,8 @@
     chunks: new Map(),
     hay: [],
     date: '',
+    // The ladder shown: its data and the box width it was drawn for.
+    ladder: null,
   };
 
   function severityOf(item) {
@@ -191,7 +191,7 @@
     const sum = $('call-summary');
     sum.replaceChildren();
     for (const line of detail.summary) sum.appendChild(h('li', null, line));
-    $('ladder').replaceChildren(drawLadder(detail));
+    showLadder(detail);
     $('ladder').scrollTop = 0;
     const panel = $('panel');
     panel.replaceChildren(h('p', 'hint', 'Click an arrow to see the message, a note to see the log line, a badge to see the finding.'));
@@ -229,107 +229,226 @@
     return box;
   }
 
-  function laneX(l) {
-    return TIME_W + l * LANE_W + LANE_W / 2;
+  // The ladder's geometry. Lanes narrow from LANE_MAX down to LANE_MIN to fit the box; only
+  // below that does the ladder scroll sideways (with the time column kept in view). Labels and
+  // notes wrap to the width they have, up to LABEL_LINES / NOTE_LINES lines, and are cut with
+  // `…` beyond that; the full text is in each element's <title> and in the panel.
+  const LANE_MIN = 130;
+  const LANE_MAX = 230;
+  const LINE_H = 14;
+  const LABEL_LINES = 3;
+  const NOTE_LINES = 3;
+  const FONT = '12px system-ui, sans-serif';
+  let measurer = null;
+
+  function textWidth(text, font) {
+    if (!measurer) measurer = document.createElement('canvas').getContext('2d');
+    if (!measurer) return text.length * 6.6;
+    measurer.font = font || FONT;
+    return measurer.measureText(text).width;
   }
 
-  function drawLadder(d) {
-    const lanes = d.lanes.length;
-    const width = TIME_W + Math.max(1, lanes) * LANE_W + BADGE_ROOM;
-    const height = d.rows.length * STEP + 16;
-    // The lane names stay in view while the ladder scrolls (a sticky head of its own).
+  // `text` in at most `max` lines of at most `px` pixels, broken at spaces where it can be
+  // (inside a word longer than a line); the last line ends with `…` when text is left over.
+  function wrapText(text, px, max, font) {
+    const fits = (t) => textWidth(t, font) <= px;
+    const lines = [];
+    let line = '';
+    for (const word of String(text).split(' ')) {
+      const joined = line ? line + ' ' + word : word;
+      if (fits(joined)) {
+        line = joined;
+        continue;
+      }
+      if (line) lines.push(line);
+      line = word;
+      while (!fits(line) && line.length > 1) {
+        let n = line.length - 1;
+        while (n > 1 && !fits(line.slice(0, n))) n--;
+        lines.push(line.slice(0, n));
+        line = line.slice(n);
+      }
+    }
+    lines.push(line);
+    if (lines.length <= max) return lines;
+    const kept = lines.slice(0, max);
+    let last = kept[max - 1];
+    while (last.length && !fits(last + '…')) last = last.slice(0, -1);
+    kept[max - 1] = last + '…';
+    return kept;
+  }
+
+  // One line cut with `…` to `px` pixels.
+  function clipText(text, px, font) {
+    return wrapText(text, px, 1, font)[0];
+  }
+
+  function laneX(g, l) {
+    return l * g.laneW + g.laneW / 2;
+  }
+
+  function badgesWidth(list) {
+    let w = 0;
+    for (const f of list) w += state.index.findings[f].rule.length * 7 + 12;
+    return w;
+  }
+
+  // What a message's arrow says: its label with its marks.
+  function arrowLabel(row) {
+    const tags = [];
+    if (row.retransmission) tags.push('retransmission');
+    if (row.truncated) tags.push('cut record');
+    return row.label + (tags.length ? ' (' + tags.join(', ') + ')' : '');
+  }
+
+  // Lane width for the box: what is left of it after the time column and the badges beside
+  // the last lane, shared between the lanes.
+  function geometry(d, boxWidth) {
+    const lanes = Math.max(1, d.lanes.length);
+    const last = d.lanes.length - 1;
+    let reserve = 8;
+    d.rows.forEach((row, r) => {
+      const w = badgesWidth(d.badges[r]);
+      if (!w) return;
+      const rightmost = row.kind === 'message' ? Math.max(row.from, row.to) : row.lane;
+      if (rightmost === null || rightmost === undefined || rightmost === last || row.from === row.to) reserve = Math.max(reserve, w + 8);
+    });
+    const room = boxWidth - TIME_W - reserve - 4;
+    const laneW = Math.max(LANE_MIN, Math.min(LANE_MAX, Math.floor(room / lanes)));
+    return { laneW: laneW, lanes: lanes };
+  }
+
+  function drawLadder(d, boxWidth) {
+    const g = geometry(d, boxWidth);
+    // Rows first, to know their heights, then the time column beside them.
+    const body = s('svg', { class: 'ladder ladder-body', role: 'img' });
+    body.setAttribute('aria-label', 'Ladder of ' + d.title);
+    const times = s('svg', { class: 'ladder ladder-times', width: TIME_W });
+    const lifelines = s('g', { class: 'lifelines' });
+    body.appendChild(lifelines);
+    let y0 = 0;
+    let right = g.lanes * g.laneW;
+    d.rows.forEach((row, r) => {
+      const drawn = row.kind === 'message' ? drawMessage(d, g, row, r, y0) : drawNote(d, g, row, r, y0);
+      body.appendChild(drawn.el);
+      right = Math.max(right, drawn.right);
+      // The ladder shows milliseconds; the message panel has the microseconds of a capture.
+      const time = String(row.ts).replace(/(\.\d{3})\d{3}(?!\d)/, '$1');
+      const t = s('text', { class: 'time', x: 6, y: y0 + 19 }, time.length > 12 ? time.slice(-12) : time);
+      tip(t, String(row.ts));
+      times.appendChild(t);
+      if (row.delta_ms !== undefined) {
+        times.appendChild(s('text', { class: 'delta', x: 6, y: y0 + 32 }, '+' + ms(row.delta_ms)));
+      }
+      y0 += drawn.height;
+    });
+    const height = y0 + 16;
+    const width = Math.ceil(right + 8);
+    for (let l = 0; l < d.lanes.length; l++) {
+      const x = laneX(g, l);
+      lifelines.appendChild(s('line', { class: 'lifeline', x1: x, y1: 0, x2: x, y2: height - 6 }));
+    }
+    for (const [el, w, hgt] of [[body, width, height], [times, TIME_W, height]]) {
+      el.setAttribute('width', w);
+      el.setAttribute('height', hgt);
+      el.setAttribute('viewBox', '0 0 ' + w + ' ' + hgt);
+    }
+    // The lane names stay in view while the ladder scrolls down, the times while it scrolls
+    // sideways: a head, a time column and their corner, each sticky.
     const head = s('svg', { class: 'ladder ladder-head', width: width, height: HEAD_H, viewBox: '0 0 ' + width + ' ' + HEAD_H });
-    const svg = s('svg', { class: 'ladder', width: width, height: height, viewBox: '0 0 ' + width + ' ' + height, role: 'img' });
-    svg.setAttribute('aria-label', 'Ladder of ' + d.title);
     d.lanes.forEach((lane, l) => {
-      const x = laneX(l);
-      const addr = s('text', { class: 'lane-addr', x: x, y: 20, 'text-anchor': 'middle' }, clip(lane.addr, 30));
-      tip(addr, lane.addr);
+      const x = laneX(g, l);
+      const room = g.laneW - 10;
+      const addr = s('text', { class: 'lane-addr', x: x, y: 20, 'text-anchor': 'middle' }, clipText(lane.addr, room, '600 ' + FONT));
+      const ports = lane.endpoints && lane.endpoints.length ? '\nmessages from and to ' + lane.endpoints.join(', ') : '';
+      tip(addr, lane.addr + (lane.side ? ' (' + lane.side + ')' : '') + ports);
       head.appendChild(addr);
       if (lane.side) {
-        const side = s('text', { class: 'lane-side', x: x, y: 38, 'text-anchor': 'middle' }, clip(lane.side, 30));
+        const side = s('text', { class: 'lane-side', x: x, y: 38, 'text-anchor': 'middle' }, clipText(lane.side, room));
         tip(side, lane.side);
         head.appendChild(side);
       }
       head.appendChild(s('line', { class: 'lifeline', x1: x, y1: HEAD_H - 12, x2: x, y2: HEAD_H }));
-      svg.appendChild(s('line', { class: 'lifeline', x1: x, y1: 0, x2: x, y2: height - 6 }));
     });
-    d.rows.forEach((row, r) => {
-      const y = r * STEP + STEP / 2 + 4;
-      // The ladder shows milliseconds; the message panel has the microseconds of a capture.
-      const time = String(row.ts).replace(/(\.\d{3})\d{3}(?!\d)/, '$1');
-      svg.appendChild(s('text', { class: 'time', x: 6, y: y - 2 }, time.length > 12 ? time.slice(-12) : time));
-      if (row.delta_ms !== undefined) {
-        svg.appendChild(s('text', { class: 'delta', x: 6, y: y + 11 }, '+' + ms(row.delta_ms)));
-      }
-      const g = row.kind === 'message' ? drawMessage(d, row, r, y) : drawNote(d, row, r, y);
-      svg.appendChild(g);
-    });
-    svg.addEventListener('click', onLadderClick);
-    svg.addEventListener('keydown', (ev) => {
+    const corner = s('svg', { class: 'ladder ladder-corner', width: TIME_W, height: HEAD_H });
+    body.addEventListener('click', onLadderClick);
+    body.addEventListener('keydown', (ev) => {
       if (ev.key === 'Enter' || ev.key === ' ') {
         onLadderClick(ev);
         ev.preventDefault();
       }
     });
-    const frag = document.createDocumentFragment();
-    frag.append(head, svg);
-    return frag;
+    const grid = h('div', 'ladder-grid');
+    grid.style.gridTemplateColumns = TIME_W + 'px ' + width + 'px';
+    grid.append(corner, head, times, body);
+    return grid;
   }
 
-  function drawMessage(d, row, r, y) {
+  // Text lines starting at baseline `y`, one `tspan` per line.
+  function lines(attrs, list, y) {
+    const t = s('text', Object.assign({ y: y }, attrs));
+    list.forEach((line, k) => t.appendChild(s('tspan', { x: attrs.x, y: y + k * LINE_H }, line)));
+    return t;
+  }
+
+  function drawMessage(d, g, row, r, y0) {
     const classes = ['msg'];
     if (row.retransmission) classes.push('retransmission');
     if (row.malformed) classes.push('malformed');
     if (row.truncated) classes.push('cut');
-    const g = s('g', { class: classes.join(' '), tabindex: 0, role: 'button' });
-    g.dataset.row = String(r);
-    const x1 = laneX(row.from);
-    const x2 = laneX(row.to);
-    const tags = [];
-    if (row.retransmission) tags.push('retransmission');
-    if (row.truncated) tags.push('cut record');
-    const label = row.label + (tags.length ? ' (' + tags.join(', ') + ')' : '');
-    g.setAttribute('aria-label', label);
-    let labelX;
+    const el = s('g', { class: classes.join(' '), tabindex: 0, role: 'button' });
+    el.dataset.row = String(r);
+    const x1 = laneX(g, row.from);
+    const x2 = laneX(g, row.to);
+    const label = arrowLabel(row);
+    el.setAttribute('aria-label', label);
+    const self = x1 === x2;
+    // A message to its own lane loops right of the lifeline, its label beside the loop.
+    const text = self ? wrapText(label, Math.max(60, g.laneW - 56), 2) : wrapText(label, Math.abs(x2 - x1) - 16, LABEL_LINES);
+    const y = y0 + 21 + (text.length - 1) * (self ? LINE_H / 2 : LINE_H);
     let endX;
-    if (x1 === x2) {
+    if (self) {
       const p = 'M ' + x1 + ' ' + (y - 6) + ' h 40 v 12 h -36';
-      g.appendChild(s('path', { class: 'hit', d: p }));
-      g.appendChild(s('path', { class: 'shaft', d: p }));
-      g.appendChild(s('path', { class: 'arrowhead', d: 'M ' + x1 + ' ' + (y + 6) + ' l 7 -4 v 8 z' }));
-      labelX = x1 + 46;
-      endX = labelX + label.length * 7 + 6;
-      g.appendChild(s('text', { class: 'label', x: labelX, y: y + 4 }, label));
+      el.appendChild(s('path', { class: 'hit', d: p }));
+      el.appendChild(s('path', { class: 'shaft', d: p }));
+      el.appendChild(s('path', { class: 'arrowhead', d: 'M ' + x1 + ' ' + (y + 6) + ' l 7 -4 v 8 z' }));
+      el.appendChild(lines({ class: 'label', x: x1 + 46 }, text, y0 + 16 + 4));
+      endX = x1 + 46 + Math.max(...text.map((t) => textWidth(t))) + 6;
     } else {
       const dir = x2 > x1 ? 1 : -1;
-      g.appendChild(s('line', { class: 'hit', x1: x1, y1: y, x2: x2, y2: y }));
-      g.appendChild(s('line', { class: 'shaft', x1: x1, y1: y, x2: x2 - dir * 8, y2: y }));
-      g.appendChild(s('path', { class: 'arrowhead', d: 'M ' + x2 + ' ' + y + ' l ' + -dir * 9 + ' -5 v 10 z' }));
-      labelX = (x1 + x2) / 2;
-      const text = s('text', { class: 'label', x: labelX, y: y - 5, 'text-anchor': 'middle' }, clip(label, Math.floor(Math.abs(x2 - x1) / 6.6)));
-      g.appendChild(text);
+      el.appendChild(s('line', { class: 'hit', x1: x1, y1: y, x2: x2, y2: y }));
+      el.appendChild(s('line', { class: 'shaft', x1: x1, y1: y, x2: x2 - dir * 8, y2: y }));
+      el.appendChild(s('path', { class: 'arrowhead', d: 'M ' + x2 + ' ' + y + ' l ' + -dir * 9 + ' -5 v 10 z' }));
+      el.appendChild(lines({ class: 'label', x: (x1 + x2) / 2, 'text-anchor': 'middle' }, text, y0 + 16));
       endX = Math.max(x1, x2) + 4;
     }
-    tip(g, label + (row.malformed ? ': ' + row.malformed : ''));
-    drawBadges(g, d.badges[r], endX, y);
-    return g;
+    const height = 34 + (text.length - 1) * LINE_H;
+    // The whole label, where the message went from and to (a lane may stand for several
+    // ports), and why it is malformed.
+    const from = d.lanes[row.from];
+    const to = d.lanes[row.to];
+    tip(el, label + (row.malformed ? ': ' + row.malformed : '') + '\n' + (row.src || from.addr) + ' → ' + (row.dst || to.addr));
+    const right = drawBadges(el, d.badges[r], endX, y);
+    return { el: el, height: height, right: right };
   }
 
-  function drawNote(d, row, r, y) {
-    const g = s('g', { class: 'note', tabindex: 0, role: 'button' });
-    g.dataset.row = String(r);
+  function drawNote(d, g, row, r, y0) {
+    const el = s('g', { class: 'note', tabindex: 0, role: 'button' });
+    el.dataset.row = String(r);
     const l = row.lane === null || row.lane === undefined ? -1 : row.lane;
-    const x = l >= 0 ? laneX(l) - LANE_W / 2 + 8 : TIME_W + 8;
-    const w = l >= 0 ? LANE_W - 16 : Math.max(1, d.lanes.length) * LANE_W - 16;
-    g.appendChild(s('rect', { x: x, y: y - 11, width: w, height: 22, rx: 4 }));
-    g.appendChild(s('text', { x: x + 6, y: y + 4 }, clip(row.text, Math.floor((w - 12) / 6.3))));
-    tip(g, (state.index.inputs[row.input] || '?') + ':' + (row.line || 0) + ' ' + row.text);
-    g.setAttribute('aria-label', 'log: ' + row.text);
-    drawBadges(g, d.badges[r], x + w + 4, y);
-    return g;
+    const x = l >= 0 ? laneX(g, l) - g.laneW / 2 + 8 : 8;
+    const w = l >= 0 ? g.laneW - 16 : g.lanes * g.laneW - 16;
+    const text = wrapText(row.text, w - 12, NOTE_LINES);
+    const boxH = 22 + (text.length - 1) * LINE_H;
+    el.appendChild(s('rect', { x: x, y: y0 + 6, width: w, height: boxH, rx: 4 }));
+    el.appendChild(lines({ x: x + 6 }, text, y0 + 21));
+    tip(el, (state.index.inputs[row.input] || '?') + ':' + (row.line || 0) + ' ' + row.text);
+    el.setAttribute('aria-label', 'log: ' + row.text);
+    const right = drawBadges(el, d.badges[r], x + w + 4, y0 + 17);
+    return { el: el, height: 34 + (text.length - 1) * LINE_H, right: right };
   }
 
+  // Draws the badges from `x`; returns where they end.
   function drawBadges(g, list, x, y) {
     let bx = x;
     for (const f of list) {
@@ -344,6 +463,32 @@
       g.appendChild(b);
       bx += w + 4;
     }
+    return bx;
+  }
+
+  // Draws `d` to fit the ladder's box, and again whenever the box changes width (the window
+  // is resized); the selected arrow or note stays selected.
+  function showLadder(d) {
+    const box = $('ladder');
+    state.ladder = { detail: d, width: box.clientWidth };
+    box.replaceChildren(drawLadder(d, box.clientWidth));
+  }
+
+  function refitLadder() {
+    const box = $('ladder');
+    const shown = state.ladder;
+    if (!shown || box.clientWidth === shown.width || $('call-view').hidden) return;
+    const sel = box.querySelector('svg.ladder .selected');
+    const row = sel ? sel.dataset.row : null;
+    const left = box.scrollLeft;
+    const top = box.scrollTop;
+    showLadder(shown.detail);
+    if (row !== null) {
+      const again = box.querySelector('svg.ladder [data-row="' + row + '"]');
+      if (again) again.classList.add('selected');
+    }
+    box.scrollLeft = left;
+    box.scrollTop = top;
   }
 
   function currentDetail() {
@@ -385,8 +530,16 @@
     panel.appendChild(h('h3', null, row.malformed ? 'Malformed message' : row.label));
     const dl = h('dl');
     field(dl, 'time', row.ts + '  (+' + ms(row.delta_ms) + ' since the previous message)');
-    field(dl, 'from', d.lanes[row.from].addr);
-    field(dl, 'to', d.lanes[row.to].addr);
+    // The ports it went between, with the lane's name where that is another address (a lane
+    // stands for a host, with the ephemeral ports of its TCP connections).
+    const end = (addr, lane) => {
+      const l = d.lanes[lane];
+      const name = l.addr !== addr ? l.addr : '';
+      const who = [name, l.side].filter((x) => x).join(', ');
+      return (addr || l.addr) + (who ? ' (' + who + ')' : '');
+    };
+    field(dl, 'from', end(row.src, row.from));
+    field(dl, 'to', end(row.dst, row.to));
     field(dl, 'transport', (m.transport === '?' ? 'unknown' : m.transport) + ', ' + m.bytes + ' bytes');
     field(dl, 'seen', m.seen.join('; '));
     if (row.retransmission) field(dl, 'note', 'retransmission');
@@ -505,6 +658,7 @@
       });
     }
     window.addEventListener('hashchange', openFromHash);
+    if (typeof ResizeObserver !== 'undefined') new ResizeObserver(() => requestAnimationFrame(refitLadder)).observe($('ladder'));
     applyFilters();
     openFromHash();
     document.body.dataset.ready = '1';

@@ -2,10 +2,11 @@
 //! looks like as lanes and rows, and its renderings.
 //!
 //! Owns: choosing what a ladder draws ([`Conversation`]) and laying it out ([`Layout`]): one
-//! lane per endpoint (`ip:port`) with the side's name (the pjsip log that was written there,
-//! else its User-Agent or Server), one row per wire message or log event in time order, with
-//! deltas, retransmissions, cut records and malformed messages marked, and log lines as notes
-//! on the lifeline of the side that logged them. Every renderer draws the same layout: the
+//! lane per host, or per SIP service of a host that runs several ([`endpoints::group`]), named
+//! after the side (the pjsip log that was written there, else what the host says it is in what
+//! it sent itself, see [`own_agents`]), one row per wire message or log event in time order,
+//! with the `ip:port`s each message went between, deltas, retransmissions, cut records and
+//! malformed messages marked, and log lines as notes on the lifeline of the side that logged them. Every renderer draws the same layout: the
 //! terminal ladder ([`ascii`]), Mermaid and PlantUML ([`sequence`]), and the HTML report's SVG.
 //! Does not own: pixel geometry (the HTML report's script), or findings.
 //!
@@ -19,7 +20,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::calls::status_text;
-use super::{Context, endpoints, fmt_ms, printable};
+use super::endpoints::{self, Hop};
+use super::{Context, fmt_ms, printable};
 use crate::dialog::{Call, Flow, Model, Owner};
 use crate::event::{Direction, Event, Timestamp};
 
@@ -155,13 +157,93 @@ impl Conversation {
     }
 }
 
-/// One endpoint column.
+/// A request's sender originated it when it carries one Via and a Max-Forwards of 70 or more
+/// (RFC 3261 §8.1.1.6: a UAC starts at 70). A request with more Vias was forwarded by a proxy;
+/// one whose Max-Forwards is lower has come through hops already: a B2BUA that keeps the
+/// Max-Forwards of the request it relays may keep its User-Agent too (iptel.org's SBC relays
+/// MicroSIP's INVITE with `Max-Forwards: 3` and `User-Agent: MicroSIP/3.18.5`).
+const ORIGINAL_MAX_FORWARDS: u32 = 70;
+
+/// What each lane says it is (by lane), from what that host sent itself, first seen first:
+/// the User-Agent of a request it originated (see [`ORIGINAL_MAX_FORWARDS`]), the Server (or
+/// User-Agent) of a response it generated. A response the host forwarded is not its own: the
+/// trace shows it receiving the same response (same Call-ID, CSeq and status) with one Via
+/// more, its own, which it removed. A host that only relays gets no name from what it relays.
+fn own_agents(
+    model: &Model,
+    wires: &[usize],
+    ends: &[(String, String)],
+    lane: &dyn Fn(&str) -> usize,
+) -> BTreeMap<usize, String> {
+    struct Sent<'a> {
+        msg: &'a crate::sip::SipMessage,
+        from: usize,
+        to: usize,
+        vias: usize,
+    }
+    let sent: Vec<Sent<'_>> = wires
+        .iter()
+        .zip(ends)
+        .filter_map(|(&w, (src, dst))| {
+            let msg = model.message(w).parsed()?;
+            Some(Sent {
+                msg,
+                from: lane(src),
+                to: lane(dst),
+                vias: msg.vias().len(),
+            })
+        })
+        .collect();
+    // Each response as received: (receiving lane, Via count, status, Call-ID, CSeq).
+    let response = |s: &Sent<'_>, lane: usize, vias: usize| {
+        let cseq = s.msg.cseq().map(|c| (c.seq, c.method.clone()));
+        (
+            lane,
+            vias,
+            s.msg.status(),
+            s.msg.call_id().map(|c| c.into_owned()),
+            cseq,
+        )
+    };
+    let received: std::collections::HashSet<_> = sent
+        .iter()
+        .filter(|s| !s.msg.is_request())
+        .map(|s| response(s, s.to, s.vias))
+        .collect();
+    let mut agents = BTreeMap::new();
+    for s in &sent {
+        let agent = if s.msg.is_request() {
+            let original = s.vias == 1
+                && s.msg
+                    .max_forwards()
+                    .is_none_or(|n| n >= ORIGINAL_MAX_FORWARDS);
+            original.then(|| s.msg.user_agent()).flatten()
+        } else {
+            let forwarded = received.contains(&response(s, s.from, s.vias + 1));
+            (!forwarded)
+                .then(|| s.msg.server().or_else(|| s.msg.user_agent()))
+                .flatten()
+        };
+        if let Some(agent) = agent {
+            agents.entry(s.from).or_insert_with(|| printable(&agent));
+        }
+    }
+    agents
+}
+
+/// One lane: a host, or one SIP service of a host that runs several (see
+/// [`endpoints::group`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct Lane {
-    /// `ip:port`, or `?` when no message says.
+    /// `ip:port` of the host's SIP service, the host alone when that is not known, or `?` when
+    /// no message says.
     pub addr: String,
-    /// Who is there: the base name of the pjsip log written at this address, else the first
-    /// User-Agent (or Server) sent from it.
+    /// Every `ip:port` the lane's messages were sent from or to (a service and the ephemeral
+    /// ports of its TCP connections), unless that is `addr` alone.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub endpoints: Vec<String>,
+    /// Who is there: the base name of the pjsip log written at this address, else what the
+    /// host says it is in what it sent itself (see [`own_agents`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub side: Option<String>,
 }
@@ -192,6 +274,9 @@ pub enum RowKind {
         wire: usize,
         from: usize,
         to: usize,
+        /// The `ip:port` it was sent from and to (a lane may stand for several).
+        src: String,
+        dst: String,
         /// The method, or the status code and reason.
         label: String,
         #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -256,30 +341,21 @@ impl Layout {
     pub fn new(ctx: &Context<'_>, conv: &Conversation) -> Self {
         let model = ctx.model;
         let ends = endpoints::resolve(model, &conv.messages);
-        let mut lanes: Vec<String> = Vec::new();
-        let mut lane_of = |name: &str| match lanes.iter().position(|l| l == name) {
-            Some(i) => i,
-            None => {
-                lanes.push(name.to_string());
-                lanes.len() - 1
-            }
-        };
+        let hops: Vec<Hop> = conv
+            .messages
+            .iter()
+            .zip(&ends)
+            .map(|(&w, (src, dst))| Hop::new(src, dst, model.message(w)))
+            .collect();
+        let (groups, lane_of) = endpoints::group(&hops);
+        let lane = |e: &str| lane_of.get(e).copied().unwrap_or_default();
         // The local address of each log input, from its own TX/RX dumps of this conversation.
         let mut local_of_input: BTreeMap<usize, String> = BTreeMap::new();
-        // What each endpoint calls itself (User-Agent, or Server in responses), first seen wins.
-        let mut agent_of: BTreeMap<String, String> = BTreeMap::new();
+        let agents = own_agents(model, &conv.messages, &ends, &lane);
         let mut rows: Vec<Row> = Vec::new();
         for (&w, (src, dst)) in conv.messages.iter().zip(&ends) {
             let wire = &model.messages[w];
             let ev = model.message(w);
-            if let Some(agent) = ev
-                .parsed()
-                .and_then(|m| m.user_agent().or_else(|| m.server()))
-            {
-                agent_of
-                    .entry(src.clone())
-                    .or_insert_with(|| printable(&agent));
-            }
             for &s in &wire.sightings {
                 if let Event::Message(m) = &model.events[s] {
                     let local = match m.direction {
@@ -292,7 +368,6 @@ impl Layout {
                         .or_insert_with(|| local.clone());
                 }
             }
-            let (from, to) = (lane_of(src), lane_of(dst));
             let (label, malformed) = match &ev.msg {
                 Ok(m) => {
                     let label = match (m.method(), m.status()) {
@@ -315,8 +390,10 @@ impl Layout {
                 delta_ms: None,
                 kind: RowKind::Message {
                     wire: w,
-                    from,
-                    to,
+                    from: lane(src),
+                    to: lane(dst),
+                    src: printable(src),
+                    dst: printable(dst),
                     label,
                     retransmission: wire.retransmission,
                     truncated: ev.truncated(),
@@ -324,17 +401,22 @@ impl Layout {
                 },
             });
         }
-        let lanes: Vec<Lane> = lanes
+        let lanes: Vec<Lane> = groups
             .into_iter()
-            .map(|addr| {
+            .enumerate()
+            .map(|(i, group)| {
                 let side = local_of_input
                     .iter()
-                    .find(|(_, a)| **a == addr)
+                    .find(|(_, a)| lane_of.get(a.as_str()) == Some(&i))
                     .map(|(input, _)| printable(ctx.input_file_name(*input)))
-                    .or_else(|| agent_of.get(&addr).cloned())
+                    .or_else(|| agents.get(&i).cloned())
                     .filter(|s| !s.is_empty());
                 Lane {
-                    addr: printable(&addr),
+                    addr: printable(&group.name),
+                    endpoints: match group.endpoints.as_slice() {
+                        [only] if *only == group.name => Vec::new(),
+                        all => all.iter().map(|e| printable(e)).collect(),
+                    },
                     side,
                 }
             })
@@ -343,7 +425,7 @@ impl Layout {
             if let Event::Log(l) = &model.events[e] {
                 let lane = local_of_input
                     .get(&l.origin.input)
-                    .and_then(|addr| lanes.iter().position(|x| x.addr == *addr));
+                    .and_then(|addr| lane_of.get(addr.as_str()).copied());
                 rows.push(Row {
                     event: e,
                     ts: l.ts,
