@@ -276,10 +276,11 @@ pub fn ingest_reader(
 }
 
 /// Reads one input from `r`, handing on what it finds as it goes: gzip is undone on the fly,
-/// the format is sniffed from the first bytes, captures are streamed and text is read whole
-/// (findings point into it) unless no output shows excerpts (`stream_text`): then it is read piece
-/// by piece. Every line of a text input is cut at [`linecap::MAX_LINE`] bytes, and said so. `index` is the input's place in the run
-/// ([`crate::event::Origin::input`]). Returns the input's counts and damage.
+/// the format is sniffed from the first bytes, captures are streamed, and text is read whole
+/// (findings point into it) unless no output shows excerpts of it (`stream_text`): then it is
+/// read piece by piece too. Every line of a text input is cut at [`linecap::MAX_LINE`] bytes,
+/// with a warning. `index` is the input's place in the run ([`crate::event::Origin::input`]).
+/// Returns the input's counts and damage.
 pub fn read_input(
     name: &str,
     r: Box<dyn Read>,
