@@ -54,7 +54,9 @@ fn trim_cr(line: &[u8]) -> &[u8] {
 
 /// Reads raw SIP messages back to back.
 pub fn parse_raw(text: &[u8], input: usize) -> Vec<Event> {
-    parse_raw_at(text, input, At::default())
+    let mut out = Vec::new();
+    raw_at(text, input, At::default(), &mut |e| out.push(e));
+    out
 }
 
 /// Where a piece of a text input starts in the whole input: the bytes and the lines before it.
@@ -74,7 +76,13 @@ impl At {
         }
     }
 
-    fn origin(self, input: usize, lines: &LineIndex, start: usize, span: Range<usize>) -> Origin {
+    fn origin(
+        self,
+        input: usize,
+        lines: &mut LineCounter<'_>,
+        start: usize,
+        span: Range<usize>,
+    ) -> Origin {
         Origin {
             input,
             locator: Locator::Text {
@@ -86,35 +94,32 @@ impl At {
 }
 
 /// Reads raw SIP messages back to back in `text`, a piece of an input that starts `at`.
-pub fn parse_raw_at(text: &[u8], input: usize, at: At) -> Vec<Event> {
-    let lines = LineIndex::new(text);
-    split_messages(text, 0)
-        .into_iter()
-        .map(|(start, end)| {
-            let origin = at.origin(input, &lines, start, start..end);
-            message_event(
-                &text[start..end],
-                origin,
-                Timestamp::default(),
-                None,
-                Transport::Unknown,
-            )
-        })
-        .map(Event::Message)
-        .collect()
+fn raw_at(text: &[u8], input: usize, at: At, emit: &mut dyn FnMut(Event)) {
+    let mut lines = LineCounter::new(text);
+    for (start, end) in split_messages(text, 0) {
+        let origin = at.origin(input, &mut lines, start, start..end);
+        emit(Event::Message(message_event(
+            &text[start..end],
+            origin,
+            Timestamp::default(),
+            None,
+            Transport::Unknown,
+        )));
+    }
 }
 
 /// Reads a SIPp `-trace_msg` file.
 pub fn parse_sipp(text: &[u8], input: usize, date: Option<i64>) -> Vec<Event> {
-    parse_sipp_at(text, input, date, At::default())
+    let mut out = Vec::new();
+    sipp_at(text, input, date, At::default(), &mut |e| out.push(e));
+    out
 }
 
 /// Reads the records of a SIPp trace in `text`, a piece of an input that starts `at` (and, but
 /// for the first piece, with a record separator).
-pub fn parse_sipp_at(text: &[u8], input: usize, date: Option<i64>, at: At) -> Vec<Event> {
-    let lines = LineIndex::new(text);
+fn sipp_at(text: &[u8], input: usize, date: Option<i64>, at: At, emit: &mut dyn FnMut(Event)) {
+    let mut lines = LineCounter::new(text);
     let seps: Vec<_> = SIPP_SEP.captures_iter(text).collect();
-    let mut out = Vec::new();
     for (i, cap) in seps.iter().enumerate() {
         let (Some(whole), Some(ts)) = (cap.get(0), sipp_time(cap, date)) else {
             continue;
@@ -135,12 +140,11 @@ pub fn parse_sipp_at(text: &[u8], input: usize, date: Option<i64>, at: At) -> Ve
         };
         let msg_start = whole.end() + hdr.get(0).map_or(0, |m| m.end());
         for (s, e) in split_messages(&text[..record_end], msg_start) {
-            let origin = at.origin(input, &lines, whole.start(), whole.start()..e);
+            let origin = at.origin(input, &mut lines, whole.start(), whole.start()..e);
             let ev = message_event(&text[s..e], origin, ts, Some(direction), transport);
-            out.push(Event::Message(ev));
+            emit(Event::Message(ev));
         }
     }
-    out
 }
 
 fn sipp_time(cap: &regex::bytes::Captures<'_>, date: Option<i64>) -> Option<Timestamp> {
@@ -249,26 +253,35 @@ fn trim_trailing_blank(text: &[u8], start: usize, end: usize) -> usize {
         .map_or(end, |l| start + l)
 }
 
-/// Maps byte offsets to 1-based line numbers.
-pub struct LineIndex {
-    starts: Vec<usize>,
+/// Maps byte offsets, asked in increasing order, to 1-based line numbers, counting the lines
+/// between one and the next (no index of every line: a flood of tiny lines costs nothing).
+struct LineCounter<'a> {
+    text: &'a [u8],
+    pos: usize,
+    line: u32,
 }
 
-impl LineIndex {
-    pub fn new(text: &[u8]) -> Self {
-        let mut starts = vec![0];
-        starts.extend(
-            text.iter()
-                .enumerate()
-                .filter(|(_, b)| **b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
-        LineIndex { starts }
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a [u8]) -> Self {
+        LineCounter {
+            text,
+            pos: 0,
+            line: 1,
+        }
     }
 
-    pub fn line_of(&self, offset: usize) -> u32 {
-        let idx = self.starts.partition_point(|&s| s <= offset);
-        u32::try_from(idx).unwrap_or(u32::MAX)
+    fn line_of(&mut self, offset: usize) -> u32 {
+        let offset = offset.min(self.text.len());
+        if offset < self.pos {
+            // Not in increasing order: count from the start.
+            *self = LineCounter::new(self.text);
+        }
+        let n = memchr::memchr_iter(b'\n', &self.text[self.pos..offset]).count();
+        self.line = self
+            .line
+            .saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
+        self.pos = offset;
+        self.line
     }
 }
 
@@ -293,8 +306,28 @@ pub fn read_pieces(
 ) -> std::io::Result<u64> {
     let mut splitter = Splitter::new(sipp);
     let mut at = At::default();
+    let mut chunk = vec![0; 256 << 10];
     loop {
-        let end = r.take(piece).read_to_end(&mut buf)? == 0;
+        // Read by hand: `read_to_end` would zero (and so make resident) all it reserves.
+        let mut end = false;
+        let mut read = 0;
+        while read < piece {
+            let want = chunk
+                .len()
+                .min(usize::try_from(piece - read).unwrap_or(usize::MAX));
+            match r.read(&mut chunk[..want]) {
+                Ok(0) => {
+                    end = true;
+                    break;
+                }
+                Ok(n) => {
+                    buf.extend_from_slice(&chunk[..n]);
+                    read += n as u64;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
         let mut cut = if end {
             buf.len()
         } else {
@@ -305,15 +338,21 @@ pub fn read_pieces(
         }
         if cut > 0 {
             let text = &buf[..cut];
-            let events = if sipp {
-                parse_sipp_at(text, input, date, at)
+            if sipp {
+                sipp_at(text, input, date, at, emit);
             } else {
-                parse_raw_at(text, input, at)
-            };
-            events.into_iter().for_each(&mut *emit);
+                raw_at(text, input, at, emit);
+            }
             at = at.after(text);
             buf.drain(..cut);
             splitter.cut(cut);
+            // A long message held grew the buffer: give that memory back.
+            let usual = usize::try_from(piece)
+                .unwrap_or(usize::MAX)
+                .saturating_mul(2);
+            if buf.capacity() > usual.saturating_mul(2) {
+                buf.shrink_to(usual.max(buf.len()));
+            }
         }
         if end {
             return Ok(at.offset as u64);
