@@ -364,7 +364,8 @@ pub fn read_pieces(
 /// or a record separator (SIPp) other than the first of the text held. Messages and records
 /// never run past either (a message ends at the next start line whatever its Content-Length
 /// says, a record at the next separator), so reading the parts one after the other finds the
-/// same messages as reading the text whole. Each line is looked at once.
+/// same messages as reading the text whole. Lines are looked at from the last read, each at
+/// most once.
 #[derive(Debug)]
 pub struct Splitter {
     sipp: bool,
@@ -388,22 +389,22 @@ impl Splitter {
     pub fn boundary(&mut self, held: &[u8]) -> usize {
         let complete = memchr::memrchr(b'\n', held).map_or(0, |p| p + 1);
         let from = self.scanned.min(complete);
-        if self.sipp {
-            if let Some(m) = SIPP_SEP
-                .find_iter(&held[from..complete])
-                .filter(|m| from + m.start() > 0)
-                .last()
-            {
-                self.last = from + m.start();
+        // The lines not looked at yet, from the last: the first that may be cut before is the
+        // place (usually among the last few lines).
+        let mut end = complete;
+        while end > from {
+            let start = memchr::memrchr(b'\n', &held[from..end - 1]).map_or(from, |p| from + p + 1);
+            let line = &held[start..end];
+            let at = if self.sipp {
+                line.starts_with(b"--------------------") && SIPP_SEP.is_match(line)
+            } else {
+                is_start_at(held, start)
+            };
+            if at && start > 0 {
+                self.last = start;
+                break;
             }
-        } else {
-            let mut pos = from;
-            while pos < complete {
-                if pos > 0 && is_start_at(held, pos) {
-                    self.last = pos;
-                }
-                pos = line_end(held, pos) + 1;
-            }
+            end = start;
         }
         self.scanned = complete;
         self.last
