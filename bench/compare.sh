@@ -5,6 +5,8 @@
 #
 #   bench/compare.sh
 #
+# The floor (bench/floor, built here with cargo) is the minimal streaming scanner of the
+# performance issue: sipflow's times are also printed as a ratio to it, in the same run.
 # Inputs (generated when missing, under target/bench/, never committed):
 #   - target/bench/sipp-50000.pcap: 50,000 SIPp calls, 300,000 packets (bench/gen-sipp-pcap.sh)
 #   - target/bench/sipp-50000.first5000.pcap: its first 5,000 calls (for tshark, whose SIP
@@ -76,6 +78,10 @@ else
     fi
 fi
 
+# ---- the floor: the minimal streaming scanner (bench/floor), built like sipflow ------------------
+(cd bench/floor && CARGO_TARGET_DIR=../../target/floor cargo build --release --locked --quiet)
+FLOOR=target/floor/release/sipflow-floor
+
 # ---- inputs -------------------------------------------------------------------------------
 if [ ! -s "$PCAP" ]; then
     echo "generating $PCAP (bench/gen-sipp-pcap.sh $CALLS)" >&2
@@ -145,6 +151,10 @@ measure check5k   0,1 "$SF" check "$SMALL"
 measure tshark5k  0   tshark -r "$SMALL" -Y sip -T fields -e sip.Call-ID
 measure rg        0   rg -c 'end msg' "$LOG"
 measure checklog  0,1 "$SF" check "$LOG"
+measure floor     0   "$FLOOR" "$PCAP"
+measure concise   0,1 "$SF" check --format concise "$PCAP"
+measure floorlog  0   "$FLOOR" "$LOG"
+measure conclog   0,1 "$SF" check --format concise "$LOG"
 busy_after=$(load)
 
 # what each command found (a sanity check that they all read the whole input)
@@ -159,6 +169,12 @@ found_sngrep="$(sngrep -I "$PCAP" -N -l $(( CALLS_BIG * 2 )) 2>/dev/null | tr '\
     grep -o 'Dialog count: [0-9]*' | tail -n 1 | sed 's/Dialog count: //') dialogs"
 found_tshark="$(grep -c . "$OUT/tshark5k.out" || true) SIP rows"
 found_rg="$(cat "$OUT/rg.out") matching lines"
+# the floor's counts: messages and calls
+floor_found() { sed -E 's/.*bytes, ([0-9]+) SIP messages.*, ([0-9]+) calls .*/\1 messages, \2 calls/' "$OUT/$1.out"; }
+found_floor=$(floor_found floor)
+found_floorlog=$(floor_found floorlog)
+found_concise="$(wc -l <"$OUT/concise.out") finding lines"
+found_conclog="$(wc -l <"$OUT/conclog.out") finding lines"
 
 # ---- figures ------------------------------------------------------------------------------
 f() { awk "BEGIN { printf \"$1\", $2 }"; }
@@ -184,6 +200,10 @@ r_tshark=$(ratio "$pp_check / $pp_tshark")
 r_tshark_same=$(ratio "$pp_check5k / $pp_tshark")
 r_rg=$(f '%.4f (1/%.0f)' "${WALL[rg]} / ${WALL[checklog]}, ${WALL[checklog]} / ${WALL[rg]}")
 r_scale=$(ratio "${WALL[check]} / ${WALL[check5k]}")
+r_floor=$(f '%.1f' "${WALL[check]} / ${WALL[floor]}")
+r_floor_concise=$(f '%.1f' "${WALL[concise]} / ${WALL[floor]}")
+r_floor_log=$(f '%.1f' "${WALL[checklog]} / ${WALL[floorlog]}")
+r_floor_conclog=$(f '%.1f' "${WALL[conclog]} / ${WALL[floorlog]}")
 calls_ratio=$(ratio "$CALLS_BIG / $CALLS_SMALL")
 
 t_wall=$(status "${WALL[check]} <= 0.3")
@@ -219,6 +239,10 @@ echo "| \`sipflow check\` | $small_desc | $(secs check5k) | $(mib check5k) | $(u
 echo "| \`tshark -r FILE -Y sip -T fields -e sip.Call-ID\` | the same | $(secs tshark5k) | $(mib tshark5k) | $(us_per_pkt tshark5k "$PK_SMALL") | $found_tshark |"
 echo "| \`rg -c 'end msg'\` | $log_desc | $(secs rg) | $(mib rg) | $(mbps rg) | $found_rg |"
 echo "| \`sipflow check\` | the same | $(secs checklog) | $(mib checklog) | $(mbps checklog) | $found_checklog |"
+echo "| floor (\`bench/floor\`) | $pcap_desc | $(secs floor) | $(mib floor) | $(us_per_pkt floor "$PK_BIG") | $found_floor |"
+echo "| \`sipflow check --format concise\` | the same | $(secs concise) | $(mib concise) | $(us_per_pkt concise "$PK_BIG") | $found_concise |"
+echo "| floor (\`bench/floor\`) | $log_desc | $(secs floorlog) | $(mib floorlog) | $(mbps floorlog) | $found_floorlog |"
+echo "| \`sipflow check --format concise\` | the same | $(secs conclog) | $(mib conclog) | $(mbps conclog) | $found_conclog |"
 echo
 echo "Ratios of times: below 1 sipflow is faster. The throughput ratio: above 1 sipflow is faster."
 echo
@@ -231,6 +255,10 @@ echo "| sipflow check ($CALLS_BIG calls) / tshark ($CALLS_SMALL calls), time per
 echo "| sipflow check / tshark, time per packet, both on the $CALLS_SMALL-call cut | ${r_tshark_same}× |"
 echo "| sipflow check throughput / rg throughput, pjsip log | ${r_rg} |"
 echo "| sipflow check time, $CALLS_BIG calls / $CALLS_SMALL calls (${calls_ratio}× the calls) | ${r_scale}× |"
+echo "| sipflow check / floor, wall, $CALLS_BIG-call pcap | ${r_floor}× |"
+echo "| sipflow check --format concise / floor, wall, $CALLS_BIG-call pcap | ${r_floor_concise}× |"
+echo "| sipflow check / floor, wall, pjsip log | ${r_floor_log}× |"
+echo "| sipflow check --format concise / floor, wall, pjsip log | ${r_floor_conclog}× |"
 echo
 echo "| target (performance issue) | measured | |"
 echo "|---|---:|---|"
@@ -239,6 +267,8 @@ echo "| \`sipflow check\` on the $CALLS_BIG-call pcap ≤ 64 MiB peak RSS | $(mi
 echo "| pjsip log throughput ≥ 1/3 of rg | $r_rg of rg | $t_rg |"
 echo "| \`sipflow report\` on the $CALLS_BIG-call pcap ≤ 3 s | $(secs report) | $t_report |"
 echo "| linear scaling: ${calls_ratio}× the calls ≤ 11× the time | ${r_scale}× | $t_scale |"
+echo "| \`sipflow check\` on the $CALLS_BIG-call pcap ≤ 4× the floor | ${r_floor}× | $(status "${WALL[check]} <= 4 * ${WALL[floor]}") |"
+echo "| \`sipflow check\` on the pjsip log ≤ 5× the floor | ${r_floor_log}× | $(status "${WALL[checklog]} <= 5 * ${WALL[floorlog]}") |"
 } >"$md"
 
 if command -v column >/dev/null; then

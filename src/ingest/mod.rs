@@ -11,6 +11,7 @@
 
 mod align;
 pub mod capture;
+mod linecap;
 pub mod pjsip;
 pub mod raw;
 mod stream;
@@ -275,9 +276,11 @@ pub fn ingest_reader(
 }
 
 /// Reads one input from `r`, handing on what it finds as it goes: gzip is undone on the fly,
-/// the format is sniffed from the first bytes, captures are streamed and text is read whole
-/// (findings point into it). `index` is the input's place in the run
-/// ([`crate::event::Origin::input`]). Returns the input's counts and damage.
+/// the format is sniffed from the first bytes, captures are streamed, and text is read whole
+/// (findings point into it) unless no output shows excerpts of it (`stream_text`): then it is
+/// read piece by piece too. Every line of a text input is cut at [`linecap::MAX_LINE`] bytes,
+/// with a warning. `index` is the input's place in the run ([`crate::event::Origin::input`]).
+/// Returns the input's counts and damage.
 pub fn read_input(
     name: &str,
     r: Box<dyn Read>,
@@ -325,17 +328,19 @@ pub fn read_input(
         let mut stream = Cursor::new(head).chain(r);
         return read_capture(name, &mut stream, gzip, format, index, opts, emit);
     }
-    if format == Format::Pjsip && opts.stream_text {
-        let info = read_pjsip_pieces(name, head, &mut r, gzip, index, opts, emit)
-            .map_err(|e| read_error(name, gzip, e))?;
-        return Ok((info, Vec::new()));
-    }
-    let mut bytes = head;
-    read_rest(&mut r, &mut bytes).map_err(|e| read_error(name, gzip, e))?;
-    Ok((
-        read_text(name, bytes, gzip, format, index, opts, emit),
-        Vec::new(),
-    ))
+    let mut r = linecap::LineCap::new(r, &head, linecap::MAX_LINE);
+    let info = if opts.stream_text {
+        let read = match format {
+            Format::Pjsip => read_pjsip_pieces(name, head, &mut r, gzip, index, opts, emit),
+            _ => read_raw_pieces(name, head, &mut r, gzip, format, index, opts, emit),
+        };
+        read.map_err(|e| read_error(name, gzip, e))?
+    } else {
+        let mut bytes = head;
+        read_rest(&mut r, &mut bytes).map_err(|e| read_error(name, gzip, e))?;
+        read_text(name, bytes, gzip, format, index, opts, emit)
+    };
+    Ok((info, r.warning(name).into_iter().collect()))
 }
 
 /// Appends the rest of `r` to `bytes`, touching no more memory than the text takes (unlike
@@ -474,6 +479,38 @@ fn read_pjsip_pieces(
     info.bytes = bytes;
     info.messages = log.dumps;
     info.truncated = log.truncated;
+    info.log_events = log_events;
+    Ok(info)
+}
+
+/// Reads raw SIP or a SIPp trace piece by piece (see [`raw::read_pieces`]), keeping no text.
+#[allow(clippy::too_many_arguments)]
+fn read_raw_pieces(
+    name: &str,
+    head: Vec<u8>,
+    r: &mut dyn Read,
+    gzip: bool,
+    format: Format,
+    index: usize,
+    opts: &IngestOptions,
+    emit: &mut dyn FnMut(Piece),
+) -> std::io::Result<InputInfo> {
+    let mut info = started(name, format, gzip);
+    emit(Piece::Started {
+        info: info.clone(),
+        source: Source::default(),
+    });
+    let sipp = format == Format::Sipp;
+    let (mut messages, mut log_events) = (0, 0);
+    let read = raw::read_pieces(head, r, sipp, index, opts.date, PJSIP_PIECE, &mut |e| {
+        match &e {
+            Event::Message(_) => messages += 1,
+            Event::Log(_) => log_events += 1,
+        }
+        emit(Piece::Event(e));
+    })?;
+    info.bytes = read;
+    info.messages = messages;
     info.log_events = log_events;
     Ok(info)
 }

@@ -7,6 +7,8 @@
 //!
 //! Raw dumps carry no time: every message gets timestamp 0 and keeps its file order.
 
+use std::io::Read;
+use std::ops::Range;
 use std::sync::LazyLock;
 
 use regex::bytes::Regex;
@@ -52,34 +54,72 @@ fn trim_cr(line: &[u8]) -> &[u8] {
 
 /// Reads raw SIP messages back to back.
 pub fn parse_raw(text: &[u8], input: usize) -> Vec<Event> {
-    let lines = LineIndex::new(text);
-    split_messages(text, 0)
-        .into_iter()
-        .map(|(start, end)| {
-            let origin = Origin {
-                input,
-                locator: Locator::Text {
-                    line: lines.line_of(start),
-                    span: start..end,
-                },
-            };
-            message_event(
-                &text[start..end],
-                origin,
-                Timestamp::default(),
-                None,
-                Transport::Unknown,
-            )
-        })
-        .map(Event::Message)
-        .collect()
+    let mut out = Vec::new();
+    raw_at(text, input, At::default(), &mut |e| out.push(e));
+    out
+}
+
+/// Where a piece of a text input starts in the whole input: the bytes and the lines before it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct At {
+    pub offset: usize,
+    pub lines: u32,
+}
+
+impl At {
+    /// Past `piece`, which started here.
+    pub fn after(self, piece: &[u8]) -> At {
+        let lines = u32::try_from(memchr::memchr_iter(b'\n', piece).count()).unwrap_or(u32::MAX);
+        At {
+            offset: self.offset + piece.len(),
+            lines: self.lines.saturating_add(lines),
+        }
+    }
+
+    fn origin(
+        self,
+        input: usize,
+        lines: &mut LineCounter<'_>,
+        start: usize,
+        span: Range<usize>,
+    ) -> Origin {
+        Origin {
+            input,
+            locator: Locator::Text {
+                line: self.lines.saturating_add(lines.line_of(start)),
+                span: self.offset + span.start..self.offset + span.end,
+            },
+        }
+    }
+}
+
+/// Reads raw SIP messages back to back in `text`, a piece of an input that starts `at`.
+fn raw_at(text: &[u8], input: usize, at: At, emit: &mut dyn FnMut(Event)) {
+    let mut lines = LineCounter::new(text);
+    for (start, end) in split_messages(text, 0) {
+        let origin = at.origin(input, &mut lines, start, start..end);
+        emit(Event::Message(message_event(
+            &text[start..end],
+            origin,
+            Timestamp::default(),
+            None,
+            Transport::Unknown,
+        )));
+    }
 }
 
 /// Reads a SIPp `-trace_msg` file.
 pub fn parse_sipp(text: &[u8], input: usize, date: Option<i64>) -> Vec<Event> {
-    let lines = LineIndex::new(text);
-    let seps: Vec<_> = SIPP_SEP.captures_iter(text).collect();
     let mut out = Vec::new();
+    sipp_at(text, input, date, At::default(), &mut |e| out.push(e));
+    out
+}
+
+/// Reads the records of a SIPp trace in `text`, a piece of an input that starts `at` (and, but
+/// for the first piece, with a record separator).
+fn sipp_at(text: &[u8], input: usize, date: Option<i64>, at: At, emit: &mut dyn FnMut(Event)) {
+    let mut lines = LineCounter::new(text);
+    let seps: Vec<_> = SIPP_SEP.captures_iter(text).collect();
     for (i, cap) in seps.iter().enumerate() {
         let (Some(whole), Some(ts)) = (cap.get(0), sipp_time(cap, date)) else {
             continue;
@@ -100,18 +140,11 @@ pub fn parse_sipp(text: &[u8], input: usize, date: Option<i64>) -> Vec<Event> {
         };
         let msg_start = whole.end() + hdr.get(0).map_or(0, |m| m.end());
         for (s, e) in split_messages(&text[..record_end], msg_start) {
-            let origin = Origin {
-                input,
-                locator: Locator::Text {
-                    line: lines.line_of(whole.start()),
-                    span: whole.start()..e,
-                },
-            };
+            let origin = at.origin(input, &mut lines, whole.start(), whole.start()..e);
             let ev = message_event(&text[s..e], origin, ts, Some(direction), transport);
-            out.push(Event::Message(ev));
+            emit(Event::Message(ev));
         }
     }
-    out
 }
 
 fn sipp_time(cap: &regex::bytes::Captures<'_>, date: Option<i64>) -> Option<Timestamp> {
@@ -220,25 +253,235 @@ fn trim_trailing_blank(text: &[u8], start: usize, end: usize) -> usize {
         .map_or(end, |l| start + l)
 }
 
-/// Maps byte offsets to 1-based line numbers.
-pub struct LineIndex {
-    starts: Vec<usize>,
+/// Maps byte offsets, asked in increasing order, to 1-based line numbers, counting the lines
+/// between one and the next (no index of every line: a flood of tiny lines costs nothing).
+struct LineCounter<'a> {
+    text: &'a [u8],
+    pos: usize,
+    line: u32,
 }
 
-impl LineIndex {
-    pub fn new(text: &[u8]) -> Self {
-        let mut starts = vec![0];
-        starts.extend(
-            text.iter()
-                .enumerate()
-                .filter(|(_, b)| **b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
-        LineIndex { starts }
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a [u8]) -> Self {
+        LineCounter {
+            text,
+            pos: 0,
+            line: 1,
+        }
     }
 
-    pub fn line_of(&self, offset: usize) -> u32 {
-        let idx = self.starts.partition_point(|&s| s <= offset);
-        u32::try_from(idx).unwrap_or(u32::MAX)
+    fn line_of(&mut self, offset: usize) -> u32 {
+        let offset = offset.min(self.text.len());
+        if offset < self.pos {
+            // Not in increasing order: count from the start.
+            *self = LineCounter::new(self.text);
+        }
+        let n = memchr::memchr_iter(b'\n', &self.text[self.pos..offset]).count();
+        self.line = self
+            .line
+            .saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
+        self.pos = offset;
+        self.line
+    }
+}
+
+/// The longest message or record of raw SIP or a SIPp trace held while reading it piece by
+/// piece: without a start line (or a record separator) in this many bytes, what is held is read
+/// as it is (the rest of such a message is then unparsed text, and reported), so that memory
+/// does not grow with the input.
+const HELD: usize = 64 << 20;
+
+/// Reads raw SIP (`sipp` false) or a SIPp trace from `head` (what was read of it already) and
+/// `r`, `piece` bytes at a time, handing on the messages of each whole part of it as it is read
+/// (see [`Splitter`]): the same events as [`parse_raw`] or [`parse_sipp`] on the whole text,
+/// without holding it. Returns the bytes read.
+pub fn read_pieces(
+    mut buf: Vec<u8>,
+    r: &mut dyn Read,
+    sipp: bool,
+    input: usize,
+    date: Option<i64>,
+    piece: u64,
+    emit: &mut dyn FnMut(Event),
+) -> std::io::Result<u64> {
+    let mut splitter = Splitter::new(sipp);
+    let mut at = At::default();
+    let mut chunk = vec![0; 256 << 10];
+    loop {
+        // Read by hand: `read_to_end` would zero (and so make resident) all it reserves.
+        let mut end = false;
+        let mut read = 0;
+        while read < piece {
+            let want = chunk
+                .len()
+                .min(usize::try_from(piece - read).unwrap_or(usize::MAX));
+            match r.read(&mut chunk[..want]) {
+                Ok(0) => {
+                    end = true;
+                    break;
+                }
+                Ok(n) => {
+                    buf.extend_from_slice(&chunk[..n]);
+                    read += n as u64;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let mut cut = if end {
+            buf.len()
+        } else {
+            splitter.boundary(&buf)
+        };
+        if cut == 0 && buf.len() > HELD {
+            cut = memchr::memrchr(b'\n', &buf).map_or(buf.len(), |p| p + 1);
+        }
+        if cut > 0 {
+            let text = &buf[..cut];
+            if sipp {
+                sipp_at(text, input, date, at, emit);
+            } else {
+                raw_at(text, input, at, emit);
+            }
+            at = at.after(text);
+            buf.drain(..cut);
+            splitter.cut(cut);
+            // A long message held grew the buffer: give that memory back.
+            let usual = usize::try_from(piece)
+                .unwrap_or(usize::MAX)
+                .saturating_mul(2);
+            if buf.capacity() > usual.saturating_mul(2) {
+                buf.shrink_to(usual.max(buf.len()));
+            }
+        }
+        if end {
+            return Ok(at.offset as u64);
+        }
+    }
+}
+
+/// Where raw SIP or a SIPp trace read piece by piece may be cut: before a start line (raw SIP)
+/// or a record separator (SIPp) other than the first of the text held. Messages and records
+/// never run past either (a message ends at the next start line whatever its Content-Length
+/// says, a record at the next separator), so reading the parts one after the other finds the
+/// same messages as reading the text whole. Lines are looked at from the last read, each at
+/// most once.
+#[derive(Debug)]
+pub struct Splitter {
+    sipp: bool,
+    /// How much of the text held was looked at (whole lines).
+    scanned: usize,
+    /// The last place found to cut at (0: none yet).
+    last: usize,
+}
+
+impl Splitter {
+    pub fn new(sipp: bool) -> Self {
+        Splitter {
+            sipp,
+            scanned: 0,
+            last: 0,
+        }
+    }
+
+    /// Where the text held (`held`, all that was read and not yet handed on) may be cut now; 0
+    /// when it may not yet.
+    pub fn boundary(&mut self, held: &[u8]) -> usize {
+        let complete = memchr::memrchr(b'\n', held).map_or(0, |p| p + 1);
+        let from = self.scanned.min(complete);
+        // The lines not looked at yet, from the last: the first that may be cut before is the
+        // place (usually among the last few lines).
+        let mut end = complete;
+        while end > from {
+            let start = memchr::memrchr(b'\n', &held[from..end - 1]).map_or(from, |p| from + p + 1);
+            let line = &held[start..end];
+            let at = if self.sipp {
+                line.starts_with(b"--------------------") && SIPP_SEP.is_match(line)
+            } else {
+                is_start_at(held, start)
+            };
+            if at && start > 0 {
+                self.last = start;
+                break;
+            }
+            end = start;
+        }
+        self.scanned = complete;
+        self.last
+    }
+
+    /// The first `cut` bytes of the text held were handed on. They end with a whole line.
+    pub fn cut(&mut self, cut: usize) {
+        self.scanned = self.scanned.saturating_sub(cut);
+        self.last = self.last.saturating_sub(cut);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces(text: &[u8], sipp: bool, piece: u64) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut r = std::io::Cursor::new(text.to_vec());
+        let read = read_pieces(Vec::new(), &mut r, sipp, 0, None, piece, &mut |e| {
+            out.push(format!("{e:?}"));
+        })
+        .expect("read");
+        assert_eq!(read, text.len() as u64);
+        out
+    }
+
+    fn debug(events: &[Event]) -> Vec<String> {
+        events.iter().map(|e| format!("{e:?}")).collect()
+    }
+
+    /// Piece by piece, in pieces of any size, the same events as the whole text: every SIPp
+    /// trace of the fixtures, and as raw SIP the messages each holds, back to back.
+    #[test]
+    fn pieces_give_the_events_of_the_whole() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut traces = 0;
+        for entry in walk(&root) {
+            let Ok(text) = std::fs::read(&entry) else {
+                continue;
+            };
+            if !sniff_sipp(&text[..text.len().min(64 * 1024)]) {
+                continue;
+            }
+            traces += 1;
+            let events = parse_sipp(&text, 0, None);
+            let mut raw = Vec::new();
+            for e in &events {
+                if let Event::Message(m) = e {
+                    raw.extend_from_slice(m.raw());
+                    raw.extend_from_slice(b"\r\n");
+                }
+            }
+            for piece in [1, 7, 100, 1000, 1 << 22] {
+                let at = format!("{entry:?} in pieces of {piece}");
+                assert_eq!(pieces(&text, true, piece), debug(&events), "{at}");
+                assert_eq!(
+                    pieces(&raw, false, piece),
+                    debug(&parse_raw(&raw, 0)),
+                    "{at}, raw"
+                );
+            }
+        }
+        assert!(traces > 10, "{traces} SIPp traces read");
+    }
+
+    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+        out.sort();
+        out
     }
 }

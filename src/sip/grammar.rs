@@ -233,22 +233,38 @@ struct HeaderBlock {
     body_start: usize,
 }
 
+/// The most header lines (headers and bad lines) of one message that are read. Real messages
+/// have a few dozen; past this the lines are only counted, so that a flood of tiny headers
+/// costs no more memory than its bytes, and one issue says how many were not read.
+pub(crate) const MAX_HEADER_LINES: usize = 4096;
+
 fn header_block(raw: &[u8], from: usize) -> HeaderBlock {
     let mut headers: Vec<Header> = Vec::new();
     let mut issues = Vec::new();
     // Whether a continuation line may attach to the last header.
     let mut can_continue = false;
+    // Header lines past `MAX_HEADER_LINES`: how many, and from where to where.
+    let mut unread = (0usize, 0..0);
     let mut pos = from;
     while pos < raw.len() {
         let line = line_at(raw, pos);
         pos = line.next;
         if line.start == line.end && line.terminated {
+            unread_issue(&mut issues, unread);
             return HeaderBlock {
                 headers,
                 issues,
                 complete: true,
                 body_start: line.next,
             };
+        }
+        if headers.len() + issues.len() >= MAX_HEADER_LINES {
+            if unread.0 == 0 {
+                unread.1.start = line.start;
+            }
+            unread.0 += 1;
+            unread.1.end = line.end;
+            continue;
         }
         let text = raw.get(line.start..line.end).unwrap_or(&[]);
         if text.first().is_some_and(|&c| is_blank(c)) {
@@ -316,11 +332,25 @@ fn header_block(raw: &[u8], from: usize) -> HeaderBlock {
             }
         }
     }
+    unread_issue(&mut issues, unread);
     HeaderBlock {
         headers,
         issues,
         complete: false,
         body_start: raw.len(),
+    }
+}
+
+/// The issue for the header lines past [`MAX_HEADER_LINES`], if there were any.
+fn unread_issue(issues: &mut Vec<ParseIssue>, (count, span): (usize, Range<usize>)) {
+    if count > 0 {
+        issues.push(ParseIssue {
+            kind: IssueKind::BadHeaderLine,
+            message: format!(
+                "{count} more header lines after the first {MAX_HEADER_LINES}: not read"
+            ),
+            span,
+        });
     }
 }
 

@@ -349,3 +349,209 @@ fn a_million_cut_records() {
     );
     assert!(run.peak_kb <= MAX_RSS_KB, "peak RSS {} KiB", run.peak_kb);
 }
+
+/// `member` gzip-compressed: concatenated, such members are one gzip input (as `gzip -c a b`
+/// writes it), so a huge input is made from one small member repeated.
+fn gzip_member(member: &[u8]) -> Vec<u8> {
+    let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(member).expect("gzip");
+    z.finish().expect("gzip")
+}
+
+/// Writes `head`, then `repeat` times `piece`, then `tail`, gzip-compressed.
+fn write_gz(path: &Path, head: &[u8], piece: &[u8], repeat: usize, tail: &[u8]) {
+    let mut w = BufWriter::new(File::create(path).expect("create"));
+    w.write_all(&gzip_member(head)).expect("write");
+    let piece = gzip_member(piece);
+    for _ in 0..repeat {
+        w.write_all(&piece).expect("write");
+    }
+    w.write_all(&gzip_member(tail)).expect("write");
+    w.flush().expect("flush");
+}
+
+/// A line of 64 MiB and one of 1 GiB (gzip-compressed: 1 MiB of file) appended to a recorded
+/// pjsip log: each is cut at 1 MiB and the rest of it skipped, with a warning that says which
+/// line and how long; the log's calls are analysed as without it, and memory does not grow
+/// with the line (before, the unfinished line was kept and rescanned after every 4 MiB read:
+/// 1 GB and 61 s). Both formats: concise reads the log piece by piece, human keeps its text.
+#[test]
+fn a_1_gib_line_is_cut_at_1_mib() {
+    let log = std::fs::read(root().join(fixture("basic-call/caller.log"))).expect("fixture");
+    let lines = log.iter().filter(|&&b| b == b'\n').count();
+    let alone = dir().join("line-alone.log");
+    std::fs::write(&alone, &log).expect("write");
+    let expected = check("the log alone", &alone, &[]);
+    let expected = std::fs::read_to_string(&expected.stdout_path).expect("findings");
+    let piece = vec![b'A'; 16 << 20];
+    let mut peaks = Vec::new();
+    for (repeat, format) in [(4, "concise"), (64, "concise"), (64, "human")] {
+        let path = dir().join(format!("line-{repeat}-{format}.log.gz"));
+        write_gz(&path, &log, &piece, repeat, b"\n");
+        let name = format!("a {} MiB line, {format}", repeat * 16);
+        let run = if format == "concise" {
+            check(&name, &path, &[])
+        } else {
+            let run = run_measured("line-human", &["check", &path.to_string_lossy()]);
+            assert!(matches!(run.code, 0 | 1), "{name}: {}", run.stderr);
+            run
+        };
+        std::fs::remove_file(&path).ok();
+        let len = repeat * piece.len();
+        let said = format!(
+            "line {} is {len} bytes long: only its first 1048576 bytes were read, the rest of the \
+             line was skipped",
+            lines + 1
+        );
+        // miette wraps the warning in a box: its words, whatever the width.
+        let words = run
+            .stderr
+            .split(|c: char| c.is_whitespace() || c == '│')
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(words.contains(&said), "{name}: {}", run.stderr);
+        let findings = std::fs::read_to_string(&run.stdout_path).expect("findings");
+        if format == "concise" {
+            assert_eq!(findings, expected, "{name}: the calls as without the line");
+        }
+        assert!(
+            run.peak_kb < RSS_LIMIT_KB,
+            "{name}: peak {} KiB",
+            run.peak_kb
+        );
+        peaks.push(run.peak_kb);
+    }
+    assert!(
+        peaks[1] < peaks[0] + 16 * 1024,
+        "16× the line, {} KiB against {} KiB",
+        peaks[1],
+        peaks[0]
+    );
+}
+
+/// One raw SIP message of 1 M and then 4 M tiny headers (`a:b`, 5 bytes each; the issue's
+/// 15 M in 60 MB cost 1.1 GB): only the first 4096 header lines are read, one finding says how
+/// many were not, and memory grows with the message's bytes only, not with an index of them.
+#[test]
+fn a_flood_of_tiny_headers_is_capped() {
+    let mut peaks = Vec::new();
+    for n in [1usize << 20, 4 << 20] {
+        let path = dir().join(format!("headers-{n}.sip.gz"));
+        write_gz(
+            &path,
+            b"MESSAGE sip:a@127.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKf\r\n\
+              From: <sip:f@127.0.0.1>;tag=1\r\nTo: <sip:a@127.0.0.2>\r\nCall-ID: flood\r\n\
+              CSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\n",
+            &b"a:b\r\n".repeat(1024),
+            n / 1024,
+            b"Content-Length: 0\r\n\r\n",
+        );
+        let name = format!("{n} tiny headers");
+        let run = check(&name, &path, &["--input-format", "sip"]);
+        std::fs::remove_file(&path).ok();
+        let findings = std::fs::read_to_string(&run.stdout_path).expect("findings");
+        let unread = n + 1 - (4096 - 6);
+        assert!(
+            findings.contains(&format!("{unread} more header lines after the first 4096")),
+            "{name}: {findings}"
+        );
+        assert!(
+            run.peak_kb < RSS_LIMIT_KB,
+            "{name}: peak {} KiB",
+            run.peak_kb
+        );
+        peaks.push(run.peak_kb);
+    }
+    // 4× the headers: 15 MiB more text to hold (the message is kept whole), nothing per header.
+    assert!(
+        peaks[1] < peaks[0] + 48 * 1024,
+        "4× the headers, {} KiB against {} KiB",
+        peaks[1],
+        peaks[0]
+    );
+}
+
+/// Raw SIP and SIPp traces of 4,000 and 32,000 whole calls (INVITE, 200, ACK, BYE, 200): read
+/// piece by piece like the other formats (before, they were read whole: 83 MB cost 660 MB and
+/// 387 MB), so memory does not grow with the input.
+#[test]
+fn raw_sip_and_sipp_traces_are_streamed() {
+    fn call(i: usize, sipp: bool, out: &mut Vec<u8>) {
+        let head = |m: &str, cseq: &str, to_tag: bool| {
+            let to = if to_tag { ";tag=b" } else { "" };
+            format!(
+                "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK{i}{m}\r\n\
+                 Max-Forwards: 70\r\nFrom: <sip:a@127.0.0.1>;tag={i}\r\nTo: <sip:b@127.0.0.2>{to}\r\n\
+                 Call-ID: stream-{i}\r\nCSeq: {cseq}\r\nContent-Length: 0\r\n\r\n"
+            )
+        };
+        let messages = [
+            format!(
+                "INVITE sip:b@127.0.0.2 SIP/2.0\r\n{}",
+                head("i", "1 INVITE", false)
+            ),
+            format!("SIP/2.0 200 OK\r\n{}", head("i", "1 INVITE", true)),
+            format!(
+                "ACK sip:b@127.0.0.2 SIP/2.0\r\n{}",
+                head("a", "1 ACK", true)
+            ),
+            format!(
+                "BYE sip:b@127.0.0.2 SIP/2.0\r\n{}",
+                head("b", "2 BYE", true)
+            ),
+            format!("SIP/2.0 200 OK\r\n{}", head("b", "2 BYE", true)),
+        ];
+        for (k, m) in messages.iter().enumerate() {
+            if sipp {
+                let dir = if k % 2 == 0 { "sent" } else { "received" };
+                let _ = write!(
+                    out,
+                    "----------------------------------------------- 2026-11-21 05:{:02}:{:02}.{:06}\n\
+                     UDP message {dir} ({} bytes):\n\n",
+                    i / 60_000 % 60,
+                    i / 1000 % 60,
+                    i % 1000 * 1000 + k,
+                    m.len()
+                );
+            }
+            out.extend_from_slice(m.as_bytes());
+            out.extend_from_slice(b"\n");
+        }
+    }
+    for sipp in [false, true] {
+        let mut peaks = Vec::new();
+        for calls in [4_000, 32_000] {
+            let mut text = Vec::new();
+            (0..calls).for_each(|i| call(i, sipp, &mut text));
+            let path = dir().join(format!("stream-{sipp}-{calls}.txt"));
+            std::fs::write(&path, &text).expect("write");
+            let name = format!(
+                "{} of {calls} calls",
+                if sipp { "SIPp trace" } else { "raw SIP" }
+            );
+            // `events` keeps nothing: what grows is what reading the input holds.
+            let run = run_measured(
+                &format!("stream-{sipp}-{calls}"),
+                &["events", &path.to_string_lossy()],
+            );
+            std::fs::remove_file(&path).ok();
+            eprintln!("{name}: exit {}, peak RSS {} KiB", run.code, run.peak_kb);
+            assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+            let events = std::fs::read_to_string(&run.stdout_path).expect("events");
+            std::fs::remove_file(&run.stdout_path).ok();
+            assert_eq!(
+                events.lines().count(),
+                5 * calls,
+                "{name}: every message read"
+            );
+            peaks.push(run.peak_kb);
+        }
+        assert!(
+            peaks[1] < peaks[0] + 8 * 1024,
+            "sipp {sipp}: 4× the calls, {} KiB against {} KiB",
+            peaks[1],
+            peaks[0]
+        );
+    }
+}
