@@ -6,6 +6,7 @@ mod integration {
     pub mod cli;
     pub mod common;
     pub mod count;
+    pub mod explain;
     pub mod fixtures;
     pub mod flagship;
     pub mod fuzz_regressions;

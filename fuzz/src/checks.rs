@@ -258,6 +258,7 @@ pub fn pipeline(data: &[u8], format: Format) {
         inputs: &inputs,
         sources: &sources,
         diagnoses: &diagnoses,
+        lang: sipflow::sip::status::Lang::En,
     };
     every_text_reporter(&ctx, &found);
     let page = html_page(&ctx, &found);
@@ -392,6 +393,7 @@ fn reference_blocks() -> &'static (String, String) {
             inputs: &[],
             sources: &[],
             diagnoses: &rules::Diagnoses::NONE,
+            lang: sipflow::sip::status::Lang::En,
         };
         let page = html_page(&ctx, &[]);
         let b = blocks(&page);

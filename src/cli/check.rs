@@ -81,6 +81,7 @@ impl CheckSettings {
             format: Some(self.format),
             html: self.html.as_ref(),
             view: None,
+            lang: crate::sip::status::Lang::En,
         }
     }
 

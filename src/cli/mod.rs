@@ -25,7 +25,7 @@ mod rules_cmd;
 mod stream;
 
 use check::{CheckSettings, HtmlTarget, rule_settings};
-use rules_cmd::{explain, rule_docs, write_rules};
+use rules_cmd::{explain, rule_docs, status_docs, write_rules};
 use stream::{Streamed, View, run_streamed};
 
 #[derive(Debug, Parser)]
@@ -100,11 +100,55 @@ pub enum Command {
         #[arg(long, requires = "docs")]
         check: bool,
     },
-    /// Explain a rule (by name or code) or a SIP status code.
+    /// Explain a rule (by name or code) or a SIP status code, or compare two status codes.
     Explain {
-        /// A rule name (`call-object-freed-early`), code (`SF001`) or status code (`603`).
-        what: String,
+        /// A rule name (`call-object-freed-early`), code (`SF001`) or status code (`603`); or
+        /// two status codes to compare (`486 600`, `486 vs 600`).
+        #[arg(value_name = "WHAT", num_args = 0..=3, required_unless_present_any = ["all", "docs"])]
+        what: Vec<String>,
+        /// Every registered status code.
+        #[arg(long, conflicts_with_all = ["what", "docs"])]
+        all: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+        format: ExplainFormat,
+        #[command(flatten)]
+        lang: LangArg,
+        /// Write the status-code pages (every code, the classic pairs, in every language)
+        /// into this directory.
+        #[arg(long, value_name = "DIR", conflicts_with = "what")]
+        docs: Option<String>,
+        /// With --docs: change nothing, exit 1 if the pages are not up to date.
+        #[arg(long, requires = "docs")]
+        check: bool,
     },
+}
+
+/// The language of status explanations.
+#[derive(Debug, Args)]
+pub struct LangArg {
+    /// The language of status-code explanations: en, zh (simplified Chinese) or vi
+    /// [default: from LC_ALL, LC_MESSAGES or LANG, else en].
+    #[arg(long = "lang", value_name = "LANG", value_parser = parse_lang)]
+    pub lang: Option<crate::sip::status::Lang>,
+}
+
+impl LangArg {
+    /// `--lang`, else the locale's.
+    pub fn resolve(&self) -> crate::sip::status::Lang {
+        self.lang.unwrap_or_else(crate::sip::status::Lang::from_env)
+    }
+}
+
+fn parse_lang(s: &str) -> Result<crate::sip::status::Lang, String> {
+    crate::sip::status::Lang::parse(s).ok_or_else(|| format!("'{s}' is not en, zh or vi"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    Text,
+    Markdown,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -188,6 +232,8 @@ pub struct InputArgs {
     /// fragment-bytes, fragment-timeout-ms (see docs/security.md). Hitting one is reported.
     #[arg(long = "limit", value_name = "NAME=VALUE")]
     pub limits: Vec<String>,
+    #[command(flatten)]
+    pub lang: LangArg,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -225,6 +271,8 @@ pub struct Settings {
     pub correlate: CorrelateOptions,
     /// How `check` cuts the stream into windows (see [`crate::dialog::window`]).
     pub windows: crate::dialog::window::Limits,
+    /// The language of status explanations (`--lang`, else the locale's).
+    pub lang: crate::sip::status::Lang,
 }
 
 /// A usage error found while validating arguments.
@@ -275,7 +323,10 @@ pub enum UsageError {
     #[error("nothing to explain for '{0}'")]
     #[diagnostic(
         code(sipflow::usage::explain),
-        help("give a rule name or code (see `sipflow rules`) or a SIP status code (100-699)")
+        help(
+            "give a rule name or code (see `sipflow rules`), a SIP status code (100-699), or \
+             two status codes to compare (`486 600` or `486 vs 600`)"
+        )
     )]
     Explain(String),
 }
@@ -322,6 +373,7 @@ impl InputArgs {
             },
             correlate,
             windows: bounds.windows,
+            lang: self.lang.resolve(),
         })
     }
 }
@@ -354,9 +406,20 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Outcome {
             docs: Some(dir),
             check,
         } => rule_docs(dir, *check, &mut out),
-        Command::Explain { what } => match explain(what) {
-            Some(text) => written_outcome(out.write_all(text.as_bytes())),
-            None => Outcome::usage(UsageError::Explain(what.clone()), Vec::new()),
+        Command::Explain {
+            docs: Some(dir),
+            check,
+            ..
+        } => status_docs(dir, *check, &mut out),
+        Command::Explain {
+            what,
+            all,
+            format,
+            lang,
+            ..
+        } => match explain(what, *all, *format, lang.resolve()) {
+            Ok(text) => written_outcome(out.write_all(text.as_bytes())),
+            Err(e) => Outcome::usage(e, Vec::new()),
         },
         Command::Calls { input, .. }
         | Command::Events { input }
@@ -482,13 +545,14 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
         }),
         _ => None,
     };
-    let run = match (&check, view) {
+    let mut run = match (&check, view) {
         (Some(Run::Check(check)), _) => check.streamed(),
         (Some(Run::Report { rules, html }), _) => Streamed::report(rules, html),
         (None, Some(view)) => Streamed::view(view),
         // Not a command that reads inputs.
         (None, None) => return written_outcome(Ok(())),
     };
+    run.lang = settings.lang;
     settings.ingest.stream_text = !run.shows_excerpts();
     let mut events = ingest::stream(&settings.inputs, &settings.ingest);
     let result = run_streamed(

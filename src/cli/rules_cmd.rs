@@ -1,11 +1,14 @@
-//! `sipflow rules` (the table, and the generated documentation pages) and `sipflow explain`.
+//! `sipflow rules` (the table, and the generated documentation pages) and `sipflow explain`
+//! (a rule, a status code, two codes compared, every code, and the generated status-code
+//! pages).
 
 use std::io::{self, Write};
 
 use miette::Diagnostic;
 
-use super::{Outcome, written_outcome};
+use super::{ExplainFormat, Outcome, UsageError, written_outcome};
 use crate::rules;
+use crate::sip::status::{self, Lang, compare, render};
 
 /// `sipflow rules`: a table of the registry.
 pub(super) fn write_rules(out: &mut dyn Write) -> io::Result<()> {
@@ -28,11 +31,27 @@ pub(super) fn write_rules(out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-/// `sipflow rules --docs DIR [--check]`: the generated rule pages. With `--check` nothing is
-/// written and the exit code is 1 when a page is missing, different, or left from a removed
-/// rule.
+/// `sipflow rules --docs DIR [--check]`: the generated rule pages.
 pub(super) fn rule_docs(dir: &str, check: bool, out: &mut dyn Write) -> Outcome {
     let pages = crate::rules::docs::pages();
+    write_pages(&pages, dir, check, "rules", out)
+}
+
+/// `sipflow explain --docs DIR [--check]`: the generated status-code pages.
+pub(super) fn status_docs(dir: &str, check: bool, out: &mut dyn Write) -> Outcome {
+    write_pages(&render::pages(), dir, check, "explain", out)
+}
+
+/// Writes generated pages into `dir`, removing Markdown files no page has any more. With
+/// `check` nothing is written and the exit code is 1 when a page is missing, different, or
+/// left over; `command` is the `sipflow` subcommand that writes them.
+fn write_pages(
+    pages: &[(String, String)],
+    dir: &str,
+    check: bool,
+    command: &str,
+    out: &mut dyn Write,
+) -> Outcome {
     let dir = std::path::Path::new(dir);
     let mut stale: Vec<std::path::PathBuf> = pages
         .iter()
@@ -85,7 +104,7 @@ pub(super) fn rule_docs(dir: &str, check: bool, out: &mut dyn Write) -> Outcome 
     let names: Vec<String> = stale.iter().map(|p| p.display().to_string()).collect();
     let mut outcome = written_outcome(writeln!(
         out,
-        "out of date (run `sipflow rules --docs {}`): {}",
+        "out of date (run `sipflow {command} --docs {}`): {}",
         dir.display(),
         names.join(", ")
     ));
@@ -102,21 +121,82 @@ struct DocsError {
     source: io::Error,
 }
 
-/// `sipflow explain`: a rule's docs or a status code's explanation.
-pub(super) fn explain(what: &str) -> Option<String> {
-    if let Ok(code) = what.trim().parse::<u16>() {
-        return (100..700)
-            .contains(&code)
-            .then(|| crate::sip::status::render(code));
+/// `sipflow explain`: a rule's docs, a status code's explanation, two codes compared
+/// (`A B` or `A vs B`), or with `all` every registered code; in `format` and `lang`.
+pub(super) fn explain(
+    what: &[String],
+    all: bool,
+    format: ExplainFormat,
+    lang: Lang,
+) -> Result<String, UsageError> {
+    let json = |v: serde_json::Value| format!("{v:#}\n");
+    if all {
+        return Ok(match format {
+            ExplainFormat::Text => render::all_text(lang),
+            ExplainFormat::Markdown => render::all_markdown(lang),
+            ExplainFormat::Json => json(render::all_json(lang)),
+        });
     }
-    let r = rules::lookup(what.trim())?;
-    Some(format!(
-        "{} {} ({}, {} scope)\n{}\n\n{}",
-        r.code,
-        r.name,
-        r.severity.as_str(),
-        r.scope.as_str(),
-        r.summary,
-        r.docs
-    ))
+    let unknown = || UsageError::Explain(what.join(" "));
+    let code = |s: &str| {
+        s.trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|c| (100..700).contains(c))
+    };
+    let pair = match what {
+        [_] => None,
+        [a, b] => Some((a, b)),
+        [a, vs, b] if vs.eq_ignore_ascii_case("vs") => Some((a, b)),
+        _ => return Err(unknown()),
+    };
+    if let Some((a, b)) = pair {
+        let (Some(a), Some(b)) = (code(a), code(b)) else {
+            return Err(unknown());
+        };
+        let c = compare::compare(a, b, lang).ok_or_else(unknown)?;
+        return Ok(match format {
+            ExplainFormat::Text => render::pair_text(&c),
+            ExplainFormat::Markdown => render::pair_markdown(&c),
+            ExplainFormat::Json => json(render::pair_json(&c)),
+        });
+    }
+    let one = what.first().map_or("", String::as_str);
+    if one.trim().parse::<u16>().is_ok() {
+        let code = code(one).ok_or_else(unknown)?;
+        return Ok(match format {
+            ExplainFormat::Text => status::render_in(code, lang),
+            ExplainFormat::Markdown => render::code_markdown(code, lang, 1),
+            ExplainFormat::Json => json(render::code_json(code, lang)),
+        });
+    }
+    let r = rules::lookup(one.trim()).ok_or_else(unknown)?;
+    Ok(match format {
+        ExplainFormat::Text => format!(
+            "{} {} ({}, {} scope)\n{}\n\n{}",
+            r.code,
+            r.name,
+            r.severity.as_str(),
+            r.scope.as_str(),
+            r.summary,
+            r.docs
+        ),
+        ExplainFormat::Markdown => format!(
+            "# {} {}\n\n*{}, {} scope*\n\n{}\n\n{}",
+            r.code,
+            r.name,
+            r.severity.as_str(),
+            r.scope.as_str(),
+            r.summary,
+            r.docs
+        ),
+        ExplainFormat::Json => json(serde_json::json!({
+            "code": r.code,
+            "name": r.name,
+            "severity": r.severity.as_str(),
+            "scope": r.scope.as_str(),
+            "summary": r.summary,
+            "docs": r.docs,
+        })),
+    })
 }

@@ -20,6 +20,7 @@ use crate::dialog::{self, CorrelateOptions, Model};
 use crate::ingest::{EventStream, InputInfo, Source};
 use crate::report::{Context, calls, events, findings, html};
 use crate::rules::{self, Diagnoses, Finding, RuleSettings, Severity};
+use crate::sip::status::Lang;
 
 /// What a run analysed window by window writes: `check`'s findings in its format (one finding
 /// after the other, or a document that keeps only each call's, flow's and finding's record),
@@ -34,6 +35,8 @@ pub(super) struct Streamed<'a> {
     pub(super) format: Option<CheckFormat>,
     pub(super) html: Option<&'a HtmlTarget>,
     pub(super) view: Option<View<'a>>,
+    /// The language of status explanations.
+    pub(super) lang: Lang,
 }
 
 /// What `calls`, `events` and `flow` show of each window.
@@ -56,6 +59,7 @@ impl<'a> Streamed<'a> {
             format: None,
             html: Some(html),
             view: None,
+            lang: Lang::En,
         }
     }
 
@@ -67,6 +71,7 @@ impl<'a> Streamed<'a> {
             format: None,
             html: None,
             view: Some(view),
+            lang: Lang::En,
         }
     }
 
@@ -98,7 +103,7 @@ pub(super) fn run_streamed(
     out: &mut dyn Write,
 ) -> io::Result<Ran> {
     let mut totals = Totals {
-        behind: Some(Behind::start(run.html.is_some())),
+        behind: Some(Behind::start(run.html.is_some(), run.lang)),
         view: run.view.map(Gathered::new),
         ..Totals::default()
     };
@@ -220,7 +225,7 @@ struct Behind {
 }
 
 impl Behind {
-    fn start(report: bool) -> Self {
+    fn start(report: bool, lang: Lang) -> Self {
         let (windows, judged) = sync_channel::<Judged>(2);
         let thread = std::thread::spawn(move || {
             let mut gathered = report.then(html::Report::default);
@@ -232,6 +237,7 @@ impl Behind {
                         inputs: &inputs,
                         sources: &[],
                         diagnoses: &diagnoses,
+                        lang,
                     };
                     r.add(&ctx, &found)?;
                 }
@@ -330,6 +336,7 @@ impl Totals<'_> {
             inputs,
             sources,
             diagnoses: &diagnoses,
+            lang: run.lang,
         };
         if run
             .fail_on

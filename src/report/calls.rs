@@ -215,6 +215,8 @@ pub struct Table {
     /// (status, order) → `603 Decline (call 1), diagnosed by …: …`, for each call or flow whose
     /// status a finding explains.
     diagnosed: BTreeMap<(u16, usize), String>,
+    /// The language of the generic meanings.
+    lang: status::Lang,
 }
 
 const CALL_COLUMNS: [&str; 9] = [
@@ -241,6 +243,7 @@ const FLOW_COLUMNS: [&str; 7] = [
 
 impl Table {
     pub fn add(&mut self, ctx: &Context<'_>) {
+        self.lang = ctx.lang;
         for c in &ctx.model.calls {
             let index = if c.linked.is_empty() {
                 c.index.to_string()
@@ -321,7 +324,7 @@ impl Table {
                 .collect();
             for code in codes {
                 if self.statuses.contains(&code) {
-                    let x = status::explain(code);
+                    let x = status::explain_in(code, self.lang);
                     writeln!(out, "{code} {}: {}", x.reason, x.meaning)?;
                 }
                 for line in self.diagnosed.range((code, 0)..=(code, usize::MAX)) {

@@ -31,6 +31,9 @@ pub struct Context<'a> {
     /// What the findings say the final statuses of this model's calls and flows mean
     /// ([`crate::rules::Finding::explains_status`]); [`Diagnoses::NONE`] when no rule ran.
     pub diagnoses: &'a Diagnoses,
+    /// The language of the statuses' generic explanations (a finding's diagnosis, JSON keys
+    /// and rule names stay English).
+    pub lang: status::Lang,
 }
 
 impl Context<'_> {
@@ -59,11 +62,12 @@ impl Context<'_> {
     }
 
     /// What the final status `code` of `owner` (a call or flow of this model) means in this
-    /// trace: the diagnosis of a finding that explains it, else the code's generic meaning.
+    /// trace: the diagnosis of a finding that explains it, else the code's generic meaning (in
+    /// [`Context::lang`]).
     /// Every output that explains a status goes through here, so that none contradicts a
     /// diagnosis.
     pub fn status_meaning(&self, owner: Owner, code: u16) -> StatusMeaning<'_> {
-        let generic = status::explain(code);
+        let generic = status::explain_in(code, self.lang);
         match self.diagnoses.get(owner).filter(|d| d.code == code) {
             Some(d) => StatusMeaning {
                 generic,

@@ -9,8 +9,26 @@
 //!
 //! The texts are written for someone reading a SIP trace: the reason phrase is the registered
 //! one, everything else is an explanation in our own words, not a quote of the RFCs.
+//!
+//! Also here: the same explanations in Chinese and Vietnamese ([`Lang`]; the texts are data,
+//! one module per language: `en`, `zh`, `vi`), the structured [`facts`] of every code, the
+//! comparison of two codes derived from them ([`compare`]), and the text, Markdown and JSON
+//! renderings of all of it, including the generated `docs/status-codes/` pages ([`render`]).
 
 use std::fmt;
+
+pub mod compare;
+mod en;
+pub mod facts;
+mod lang;
+pub mod render;
+mod vi;
+mod zh;
+
+pub use lang::{Lang, Note, Texts};
+
+#[cfg(test)]
+mod checks;
 
 /// One registered SIP response code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +83,11 @@ impl StatusClass {
         }
     }
 
+    /// [`StatusClass::name`] in `lang`.
+    pub fn name_in(&self, lang: Lang) -> &'static str {
+        lang.words().classes[*self as usize]
+    }
+
     /// Whether responses of this class end the transaction (everything but 1xx).
     pub fn is_final(&self) -> bool {
         !matches!(self, StatusClass::Provisional)
@@ -80,62 +103,6 @@ impl StatusClass {
             StatusClass::ClientError => 400,
             StatusClass::ServerError => 500,
             StatusClass::GlobalFailure => 600,
-        }
-    }
-
-    /// Generic texts for a code of this class that is not in the registry.
-    fn generic(&self) -> (&'static str, &'static str, &'static str) {
-        match self {
-            StatusClass::Provisional => (
-                "An unregistered provisional response: the request is still being processed and no \
-                    final answer has been given yet. A compliant user agent handles it like 183 \
-                    Session Progress.",
-                "Vendor-specific progress indications from PBXs, gateways or SBCs, or a \
-                    misbehaving implementation.",
-                "Treat it as progress and keep waiting for the final response; look at the reason \
-                    phrase and the body (SDP means early media). Only investigate if no final \
-                    response follows.",
-            ),
-            StatusClass::Success => (
-                "An unregistered success response: the request succeeded. A compliant user agent \
-                    handles it like 200 OK.",
-                "Vendor extensions or a misbehaving implementation; registered success codes are \
-                    only 200, 202 and 204.",
-                "Handle it like 200 OK (an INVITE still needs its ACK), and report the \
-                    non-standard code to whoever runs the answering side.",
-            ),
-            StatusClass::Redirection => (
-                "An unregistered redirection response: the request should be retried elsewhere. A \
-                    compliant user agent handles it like 300 Multiple Choices.",
-                "Vendor extensions or a misbehaving redirect server.",
-                "Look at the Contact header(s) for the alternative targets and retry there if you \
-                    trust them; otherwise treat the call as failed.",
-            ),
-            StatusClass::ClientError => (
-                "An unregistered client-error response: the request failed at this server and \
-                    should not be resent unchanged. A compliant user agent handles it like 400 Bad \
-                    Request.",
-                "Vendor-specific rejections (the reason phrase usually says why), or a code taken \
-                    from HTTP that SIP does not register.",
-                "Read the reason phrase and any Warning or Reason header for the cause, fix the \
-                    request, and only then retry; another server may still accept it.",
-            ),
-            StatusClass::ServerError => (
-                "An unregistered server-error response: the server failed to handle a request that \
-                    looked valid. A compliant user agent handles it like 500 Server Internal \
-                    Error.",
-                "Vendor-specific failures of PBXs, gateways or SBCs.",
-                "Check the server's logs, honour any Retry-After, and fail over to another server \
-                    if one is available.",
-            ),
-            StatusClass::GlobalFailure => (
-                "An unregistered global-failure response: the request will fail everywhere, not \
-                    only at this server. A compliant user agent handles it like 600 Busy \
-                    Everywhere.",
-                "Vendor-specific definitive rejections.",
-                "Do not retry at other locations; read the reason phrase and any Reason header to \
-                    learn why.",
-            ),
         }
     }
 }
@@ -184,25 +151,39 @@ pub fn lookup(code: u16) -> Option<&'static StatusInfo> {
 /// (100–699) a generic one built from its class (RFC 3261 §8.1.3.2: treat an unknown x00 as its
 /// class), or for anything else a clear "not a valid SIP status code" explanation.
 pub fn explain(code: u16) -> Explanation {
+    explain_in(code, Lang::En)
+}
+
+/// [`explain`] in `lang`. The reason phrase stays the registered (English) one.
+pub fn explain_in(code: u16, lang: Lang) -> Explanation {
+    let w = lang.words();
     if let Some(s) = lookup(code) {
+        let (meaning, when, action) = match lang {
+            Lang::En => (s.meaning, s.when, s.action),
+            _ => match w.codes.binary_search_by_key(&code, |t| t.code) {
+                Ok(i) => (w.codes[i].meaning, w.codes[i].when, w.codes[i].action),
+                // A test checks that every language has every code; English otherwise.
+                Err(_) => (s.meaning, s.when, s.action),
+            },
+        };
         return Explanation {
             code,
             reason: s.reason,
             class: s.class(),
             rfc: s.rfc,
-            meaning: s.meaning,
-            when: s.when,
-            action: s.action,
+            meaning,
+            when,
+            action,
             registered: true,
             treat_as: None,
         };
     }
     match StatusClass::of(code) {
         Some(class) => {
-            let (meaning, when, action) = class.generic();
+            let [meaning, when, action] = w.generic[class as usize];
             Explanation {
                 code,
-                reason: "(not registered)",
+                reason: w.reason_unregistered,
                 class: Some(class),
                 rfc: "RFC 3261 §8.1.3.2 (unknown response codes), §21",
                 meaning,
@@ -212,73 +193,47 @@ pub fn explain(code: u16) -> Explanation {
                 treat_as: Some(class.fallback_code()),
             }
         }
-        None => Explanation {
-            code,
-            reason: "(not a valid SIP status code)",
-            class: None,
-            rfc: "RFC 3261 §7.2, §21",
-            meaning: "This is not a valid SIP status code: SIP status codes are three-digit \
-                numbers from 100 to 699, whose first digit gives one of the six response classes \
-                (1xx provisional to 6xx global failure).",
-            when: "A typo, a number that is not a status code (a Q.850 cause, a Warning code, an \
-                HTTP-only code, a port), or a corrupted status line.",
-            action: "Check where the number came from. If it was on a SIP status line, the message \
-                is malformed and the sender needs fixing; sipflow reports it as a parse issue.",
-            registered: false,
-            treat_as: None,
-        },
+        None => {
+            let [meaning, when, action] = w.invalid;
+            Explanation {
+                code,
+                reason: w.reason_invalid,
+                class: None,
+                rfc: "RFC 3261 §7.2, §21",
+                meaning,
+                when,
+                action,
+                registered: false,
+                treat_as: None,
+            }
+        }
     }
 }
 
 /// Multi-line human text for `sipflow explain <code>`.
 pub fn render(code: u16) -> String {
-    let e = explain(code);
-    let mut out = String::new();
-    let title = match (e.registered, e.class) {
-        (true, Some(class)) => format!("{} {} — {class}", e.code, e.reason),
-        (false, Some(class)) => format!("{} — not a registered response code, {class}", e.code),
-        _ => format!("{} — not a valid SIP status code", e.code),
-    };
-    out.push_str(&title);
-    out.push('\n');
-    field(&mut out, "Reference", e.rfc);
-    if let Some(t) = e.treat_as {
-        let name = lookup(t).map_or("", |s| s.reason);
-        field(
-            &mut out,
-            "Treat as",
-            &format!("{t} {name} (what a compliant user agent does with an unknown code)"),
-        );
-    }
-    field(&mut out, "Meaning", e.meaning);
-    field(&mut out, "Seen when", e.when);
-    field(&mut out, "Action", e.action);
-    out
+    render_in(code, Lang::En)
 }
 
-const WIDTH: usize = 100;
-const LABEL: usize = 11;
-
-/// Appends `label:` and `text` word-wrapped to [`WIDTH`] columns, continuation lines indented.
-fn field(out: &mut String, label: &str, text: &str) {
-    let mut line = format!("{:<LABEL$}", format!("{label}:"));
-    let mut empty = true;
-    for word in text.split_whitespace() {
-        let len = line.chars().count();
-        if !empty && len + 1 + word.chars().count() > WIDTH {
-            out.push_str(line.trim_end());
-            out.push('\n');
-            line = " ".repeat(LABEL);
-            empty = true;
-        }
-        if !empty {
-            line.push(' ');
-        }
-        line.push_str(word);
-        empty = false;
-    }
-    out.push_str(line.trim_end());
+/// [`render`] in `lang`.
+pub fn render_in(code: u16, lang: Lang) -> String {
+    let w = lang.words();
+    let e = explain_in(code, lang);
+    let mut out = String::new();
+    out.push_str(&render::title(&e, lang));
     out.push('\n');
+    let width = render::label_width(&w.labels);
+    let [reference, treat_as, meaning, when, action] = w.labels;
+    render::field(&mut out, reference, width, e.rfc);
+    if let Some(t) = e.treat_as {
+        let name = lookup(t).map_or("", |s| s.reason);
+        let text = format!("{t} {name} {}", w.treat_as_note);
+        render::field(&mut out, treat_as, width, &text);
+    }
+    render::field(&mut out, meaning, width, e.meaning);
+    render::field(&mut out, when, width, e.when);
+    render::field(&mut out, action, width, e.action);
+    out
 }
 
 /// Every IANA-registered SIP response code, sorted by code.
@@ -1275,7 +1230,7 @@ mod tests {
             let r = render(c);
             assert!(r.ends_with('\n'));
             for line in r.lines() {
-                assert!(line.chars().count() <= WIDTH, "{c}: {line:?}");
+                assert!(render::columns(line) <= render::WIDTH, "{c}: {line:?}");
                 assert_eq!(line, line.trim_end(), "{c}: {line:?}");
             }
         }

@@ -39,6 +39,10 @@ fn run_sipflow(args: &[&str], stdin: &[u8], columns: &str) -> Run {
         .current_dir(root())
         .env("NO_COLOR", "1")
         .env("COLUMNS", columns)
+        // Status explanations follow the locale: every test reads English unless it asks.
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", "C.UTF-8")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -85,6 +85,7 @@ fn the_html_check_rejects_markup_that_is_not_the_programs() {
         inputs: &[],
         sources: &[],
         diagnoses: &sipflow::rules::Diagnoses::NONE,
+        lang: sipflow::sip::status::Lang::En,
     };
     let mut page = Vec::new();
     sipflow::report::html::write(&ctx, &[], &Default::default(), &mut page).expect("page");

@@ -21,6 +21,7 @@ fn pipeline(bytes: Vec<u8>) {
         inputs: &inputs,
         sources: &sources,
         diagnoses: &sipflow::rules::Diagnoses::NONE,
+        lang: sipflow::sip::status::Lang::En,
     };
     let mut sink = Vec::new();
     report::calls::write_table(&ctx, &mut sink).expect("table");

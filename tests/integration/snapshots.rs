@@ -191,6 +191,7 @@ fn ladder_layouts() {
             inputs: &ingested.inputs,
             sources: &ingested.sources,
             diagnoses: &sipflow::rules::Diagnoses::NONE,
+            lang: sipflow::sip::status::Lang::En,
         };
         let layouts: Vec<Layout> = model
             .calls
