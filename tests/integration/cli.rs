@@ -256,6 +256,37 @@ fn no_progress_bar_when_stderr_is_not_a_terminal() {
     assert!(run.stdout.contains("answered"));
 }
 
+/// Runs `shell` under a pseudo-terminal (`script` from util-linux), so that sipflow's stderr is
+/// a terminal, outside CI (where the bar is off anyway); returns what the terminal showed.
+fn on_a_terminal(shell: &str) -> String {
+    let out = std::process::Command::new("script")
+        .args(["-qec", shell, "/dev/null"])
+        .current_dir(super::common::root())
+        .env_remove("CI")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run script(1)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// On a terminal, an input that does not exist gets its error and no progress spinner drawn
+/// before it (the spinner was drawn, then the error). The same terminal does show the spinner
+/// for a piped log, so the absence is not the terminal's.
+#[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "needs script(1) from util-linux")]
+fn no_spinner_before_the_error_of_a_missing_input() {
+    let bin = env!("CARGO_BIN_EXE_sipflow");
+    let missing = on_a_terminal(&format!("{bin} check no-such-input.log"));
+    assert!(missing.contains("no-such-input.log"), "{missing:?}");
+    assert!(!missing.contains("reading"), "{missing:?}");
+    let piped = on_a_terminal(&format!(
+        "cat {} | {bin} calls - >/dev/null",
+        fixture("basic-call/caller.log")
+    ));
+    assert!(piped.contains("reading"), "{piped:?}");
+}
+
 /// `--limit` changes a memory bound; hitting it is reported on stderr, and a bad setting is a
 /// usage error that lists the limits.
 #[test]
