@@ -24,21 +24,31 @@ pub fn fixture(rel: &str) -> String {
 
 /// Runs sipflow in the crate root with `args`, feeding `stdin`, in a 100-column terminal.
 pub fn sipflow_with_stdin(args: &[&str], stdin: &[u8]) -> Run {
-    run_sipflow(args, stdin, "100")
+    run_sipflow(args, stdin, Some("100"))
 }
 
 /// Runs sipflow with `args` in a terminal wide enough that no ladder note wraps: for tests
 /// that look for whole log lines in a ladder.
 pub fn sipflow_wide(args: &[&str]) -> Run {
-    run_sipflow(args, b"", "1000")
+    run_sipflow(args, b"", Some("1000"))
 }
 
-fn run_sipflow(args: &[&str], stdin: &[u8], columns: &str) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sipflow"))
+/// Runs sipflow with `COLUMNS` set to `columns`, or without `COLUMNS` at all (`None`): for the
+/// tests of how the ladder fits a width.
+pub fn sipflow_columns(args: &[&str], columns: Option<&str>) -> Run {
+    run_sipflow(args, b"", columns)
+}
+
+fn run_sipflow(args: &[&str], stdin: &[u8], columns: Option<&str>) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sipflow"));
+    match columns {
+        Some(columns) => cmd.env("COLUMNS", columns),
+        None => cmd.env_remove("COLUMNS"),
+    };
+    let mut child = cmd
         .args(args)
         .current_dir(root())
         .env("NO_COLOR", "1")
-        .env("COLUMNS", columns)
         // Status explanations follow the locale: every test reads English unless it asks.
         .env_remove("LC_ALL")
         .env_remove("LC_MESSAGES")

@@ -270,6 +270,27 @@ fn a_tcp_stream_that_never_frames_is_cut_and_reported() {
     assert!(run.peak_kb < RSS_LIMIT_KB, "peak {} KiB", run.peak_kb);
 }
 
+/// Asserts that a run's peak RSS is under [`RSS_LIMIT_KB`]; returns it.
+fn peak_within_limit(name: &str, run: &Measured) -> u64 {
+    assert!(
+        run.peak_kb < RSS_LIMIT_KB,
+        "{name}: peak {} KiB",
+        run.peak_kb
+    );
+    run.peak_kb
+}
+
+/// Asserts that the second run's peak RSS exceeds the first's by less than `kib` KiB: memory
+/// does not grow with the input. `what` names the larger input, e.g. "16× the line".
+fn grows_by_less_than(peaks: &[u64], kib: u64, what: &str) {
+    assert!(
+        peaks[1] < peaks[0] + kib,
+        "{what}: {} KiB against {} KiB",
+        peaks[1],
+        peaks[0]
+    );
+}
+
 /// The bound on peak memory the issue sets: 256 MB.
 const MAX_RSS_KB: u64 = 256_000_000 / 1024;
 
@@ -415,19 +436,9 @@ fn a_1_gib_line_is_cut_at_1_mib() {
         if format == "concise" {
             assert_eq!(findings, expected, "{name}: the calls as without the line");
         }
-        assert!(
-            run.peak_kb < RSS_LIMIT_KB,
-            "{name}: peak {} KiB",
-            run.peak_kb
-        );
-        peaks.push(run.peak_kb);
+        peaks.push(peak_within_limit(&name, &run));
     }
-    assert!(
-        peaks[1] < peaks[0] + 16 * 1024,
-        "16× the line, {} KiB against {} KiB",
-        peaks[1],
-        peaks[0]
-    );
+    grows_by_less_than(&peaks, 16 * 1024, "16× the line");
 }
 
 /// One raw SIP message of 1 M and then 4 M tiny headers (`a:b`, 5 bytes each; the issue's
@@ -456,20 +467,10 @@ fn a_flood_of_tiny_headers_is_capped() {
             findings.contains(&format!("{unread} more header lines after the first 4096")),
             "{name}: {findings}"
         );
-        assert!(
-            run.peak_kb < RSS_LIMIT_KB,
-            "{name}: peak {} KiB",
-            run.peak_kb
-        );
-        peaks.push(run.peak_kb);
+        peaks.push(peak_within_limit(&name, &run));
     }
     // 4× the headers: 15 MiB more text to hold (the message is kept whole), nothing per header.
-    assert!(
-        peaks[1] < peaks[0] + 48 * 1024,
-        "4× the headers, {} KiB against {} KiB",
-        peaks[1],
-        peaks[0]
-    );
+    grows_by_less_than(&peaks, 48 * 1024, "4× the headers");
 }
 
 /// Raw SIP and SIPp traces of 4,000 and 32,000 whole calls (INVITE, 200, ACK, BYE, 200): read
@@ -547,11 +548,6 @@ fn raw_sip_and_sipp_traces_are_streamed() {
             );
             peaks.push(run.peak_kb);
         }
-        assert!(
-            peaks[1] < peaks[0] + 8 * 1024,
-            "sipp {sipp}: 4× the calls, {} KiB against {} KiB",
-            peaks[1],
-            peaks[0]
-        );
+        grows_by_less_than(&peaks, 8 * 1024, &format!("sipp {sipp}: 4× the calls"));
     }
 }

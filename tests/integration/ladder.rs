@@ -1,7 +1,7 @@
 //! The ladders' geometry and times (`sipflow flow`, ASCII, Mermaid and PlantUML): deltas
 //! between messages, the terminal width, file names in notes.
 
-use super::common::{fixtures, sipflow};
+use super::common::{fixtures, sipflow, sipflow_columns};
 
 /// `sipflow flow EXTRA… INPUTS…` (inputs relative to `fixtures/`): its stdout. Fails the test
 /// unless it exits 0.
@@ -134,13 +134,7 @@ fn below_the_minimum_lanes_keep_their_minimum_width() {
     let paths = fixtures(B2BUA);
     let mut args = vec!["flow"];
     args.extend(paths.iter().map(String::as_str));
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_sipflow"))
-        .args(&args)
-        .current_dir(super::common::root())
-        .env("COLUMNS", "40")
-        .output()
-        .expect("run sipflow");
-    let out = String::from_utf8_lossy(&run.stdout);
+    let out = sipflow_columns(&args, Some("40")).stdout;
     let arrow = out
         .lines()
         .find(|l| l.contains(" 180 Ringing "))
@@ -156,13 +150,7 @@ fn without_a_width_notes_stay_whole() {
     let paths = fixtures(B2BUA);
     let mut args = vec!["flow"];
     args.extend(paths.iter().map(String::as_str));
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_sipflow"))
-        .args(&args)
-        .current_dir(super::common::root())
-        .env_remove("COLUMNS")
-        .output()
-        .expect("run sipflow");
-    let out = String::from_utf8_lossy(&run.stdout);
+    let out = sipflow_columns(&args, None).stdout;
     assert!(
         out.contains("will try next server: Unsupported transport (PJSIP_EUNSUPTRANSPORT)"),
         "{out}"
