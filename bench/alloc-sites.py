@@ -1,5 +1,7 @@
 import re,sys,collections
 msgs=int(sys.argv[2])
+import os
+DEPTH=int(os.environ.get('DEPTH','1'))
 lines=open(sys.argv[1]).read().split('\n')
 # sub-blocks: "    N calls with ... from:" then indented frames (4 spaces)
 c=collections.Counter(); top=collections.Counter()
@@ -8,7 +10,7 @@ cur=None; frames=[]
 def flush():
     if cur is None: return
     srcs=[f for f in frames if f.startswith('src/')]
-    c[srcs[0] if srcs else '?']+=cur
+    c[' < '.join(srcs[:DEPTH]) if srcs else '?']+=cur
     mods=[re.match(r'src/([a-z_]+/?[a-z_]*)',f).group(1) for f in srcs]
     top[ mods[-1] if mods else '?' ]+=cur
 for l in lines:

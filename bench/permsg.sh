@@ -7,8 +7,9 @@
 # For each input: messages read (sipflow's own count), heap allocations per message (heaptrack),
 # instructions per message (valgrind --tool=callgrind; SIPFLOW_NO_CALLGRIND=1 skips it), and the
 # allocation sites that cost one or more per message. Needs heaptrack and valgrind (Debian
-# packages of those names). The sipflow under test: SIPFLOW=<binary>, else the working tree's
-# release build with line tables (built here in target/permsg/).
+# packages of those names). The sipflow under test: SIPFLOW=<binary> (and SIPFLOW_SYSTEM=<the same
+# built with --features system-alloc>, for heaptrack), else the working tree's release builds
+# with line tables (built here in target/permsg/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -21,10 +22,18 @@ OUT=target/permsg
 mkdir -p "$OUT" "$B"
 if [ -n "${SIPFLOW:-}" ]; then
     SF=$SIPFLOW
+    SF_SYSTEM=${SIPFLOW_SYSTEM:-$SIPFLOW}
 else
-    CARGO_PROFILE_RELEASE_DEBUG=line-tables-only cargo build --release --locked --quiet \
-        --target-dir "$OUT/target"
-    SF=$OUT/target/release/sipflow
+    # Two builds: heaptrack hooks malloc, so it counts a build with the system allocator
+    # (feature system-alloc); callgrind runs the binary as shipped (mimalloc).
+    for alloc in system mimalloc; do
+        features=()
+        [ $alloc = system ] && features=(--features system-alloc)
+        CARGO_PROFILE_RELEASE_DEBUG=line-tables-only cargo build --release --locked --quiet \
+            "${features[@]}" --target-dir "$OUT/target-$alloc"
+    done
+    SF=$OUT/target-mimalloc/release/sipflow
+    SF_SYSTEM=$OUT/target-system/release/sipflow
 fi
 
 if [ $# -eq 0 ]; then
@@ -44,7 +53,7 @@ for input in "$@"; do
     msgs=$("$SF" calls --format json "$input" 2>/dev/null |
         python3 -c 'import json,sys; print(sum(i["messages"] for i in json.load(sys.stdin)["inputs"]))')
     rm -f "$OUT/$name.heaptrack"*
-    heaptrack -o "$OUT/$name.heaptrack" "$SF" check --format concise "$input" >/dev/null 2>&1 || true
+    heaptrack -o "$OUT/$name.heaptrack" "$SF_SYSTEM" check --format concise "$input" >/dev/null 2>&1 || true
     heaptrack_print -n 400 -s 400 --print-peaks 0 --print-temporary 0 --print-leaks 0 \
         "$OUT/$name.heaptrack.zst" >"$OUT/$name.allocs.txt" 2>/dev/null
     python3 bench/alloc-sites.py "$OUT/$name.allocs.txt" "$msgs" 40 >"$OUT/$name.sites.txt"

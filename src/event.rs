@@ -6,8 +6,9 @@
 //! [`crate::ingest`]) or any correlation (see [`crate::dialog`]).
 
 use std::fmt;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::ops::Range;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -162,8 +163,12 @@ pub enum Locator {
     /// A text input: the 1-based line where the record starts, and its byte span in the input.
     Text { line: u32, span: Range<usize> },
     /// A capture: the frame numbers (1-based, as Wireshark counts) the message was carried in.
-    Frames(Vec<u64>),
+    Frames(FrameList),
 }
+
+/// Frame numbers: one or two for nearly every message (a datagram, or a message and the segment
+/// that ends it), held inline.
+pub type FrameList = smallvec::SmallVec<[u64; 2]>;
 
 impl Origin {
     pub fn line(&self) -> Option<u32> {
@@ -257,10 +262,11 @@ pub struct MessageEvent {
     /// TX or RX as the logging process saw it; `None` for captures and raw dumps.
     pub direction: Option<Direction>,
     pub transport: Transport,
-    /// `ip:port` (IPv6 in brackets) of the sender, when known.
-    pub src: Option<String>,
+    /// `ip:port` (IPv6 in brackets) of the sender, when known. Shared: a reader formats each
+    /// address once, and every message and wire message from or to it points at that text.
+    pub src: Option<Arc<str>>,
     /// `ip:port` of the receiver, when known.
-    pub dst: Option<String>,
+    pub dst: Option<Arc<str>>,
     /// pjsip's `tdta0x…`/`rdata0x…` handle; retransmissions of one tdta share it.
     pub handle: Option<String>,
     /// The byte count the dump header declared, if any.
@@ -320,9 +326,7 @@ impl MessageEvent {
     /// A hash of the raw bytes: equal for the same message seen from two vantage points (a TX
     /// dump and the packet it sent). Deterministic within a run.
     pub fn content_hash(&self) -> u64 {
-        let mut h = DefaultHasher::new();
-        self.raw().hash(&mut h);
-        h.finish()
+        crate::hash::fingerprint(self.raw())
     }
 }
 

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod dialog;
 pub mod event;
+pub mod hash;
 pub mod ingest;
 pub mod report;
 pub mod rules;

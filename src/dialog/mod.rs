@@ -17,13 +17,15 @@ pub mod window;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
-
 pub use call::{Call, Flow, Outcome, Party};
+use std::sync::Arc;
+
+use smallvec::{SmallVec, smallvec};
+
 use transaction::{Transaction, TsxKey};
 
 use crate::event::{Event, MessageEvent, Timestamp};
+use crate::hash::Map;
 use crate::sip::SipMessage;
 
 /// Correlation settings.
@@ -50,12 +52,12 @@ pub struct WireMessage {
     /// Index of the first sighting in [`Model::events`].
     pub event: usize,
     /// Every sighting (the first included), in time order.
-    pub sightings: Vec<usize>,
+    pub sightings: SmallVec<[usize; 2]>,
     pub tsx: Option<usize>,
     /// The same request or response was already seen in this transaction.
     pub retransmission: bool,
-    pub src: Option<String>,
-    pub dst: Option<String>,
+    pub src: Option<Arc<str>>,
+    pub dst: Option<Arc<str>>,
 }
 
 /// Where a wire message or log event belongs.
@@ -134,16 +136,16 @@ pub fn correlate(events: Vec<Event>, opts: &CorrelateOptions) -> Model {
 struct Builder {
     model: Model,
     /// (content hash, occurrence) → wire message.
-    seen: HashMap<(u64, usize), usize>,
+    seen: Map<(u64, usize), usize>,
     /// (input, content hash) → occurrences so far in that input.
-    occurrences: HashMap<(usize, u64), usize>,
-    tsx_index: HashMap<TsxKey, usize>,
+    occurrences: Map<(usize, u64), usize>,
+    tsx_index: Map<TsxKey, usize>,
     /// Call-ID → call indexes (a Call-ID may carry several INVITE dialogs from different
     /// From tags).
-    calls_by_id: HashMap<String, Vec<usize>>,
-    flows_by_id: HashMap<String, usize>,
+    calls_by_id: Map<String, Vec<usize>>,
+    flows_by_id: Map<String, usize>,
     /// Message identity → wire messages, to pair cut sightings (see [`Builder::cut_copy_of`]).
-    by_identity: HashMap<Identity, Vec<usize>>,
+    by_identity: Map<Identity, SmallVec<[usize; 1]>>,
 }
 
 /// A hash of the start line, Call-ID and CSeq: what a cut copy of a message still shares with
@@ -153,11 +155,12 @@ type Identity = u64;
 fn identity(m: &MessageEvent) -> Option<Identity> {
     let msg = m.parsed()?;
     let cseq = msg.cseq()?;
-    let mut h = DefaultHasher::new();
-    msg.raw().get(msg.start_span())?.hash(&mut h);
-    msg.call_id()?.hash(&mut h);
-    (cseq.seq, &cseq.method).hash(&mut h);
-    Some(h.finish())
+    Some(crate::hash::fingerprint(&(
+        msg.raw().get(msg.start_span())?,
+        msg.call_id()?,
+        cseq.seq,
+        &cseq.method,
+    )))
 }
 
 impl Builder {
@@ -183,7 +186,7 @@ impl Builder {
         }
         let mut w = WireMessage {
             event,
-            sightings: vec![event],
+            sightings: smallvec![event],
             tsx: None,
             retransmission: false,
             src: m.src.clone(),
@@ -193,7 +196,7 @@ impl Builder {
             Ok(msg) => {
                 if let Some(key) = TsxKey::of(msg) {
                     let next = self.model.transactions.len();
-                    let t = *self.tsx_index.entry(key.clone()).or_insert(next);
+                    let t = *self.tsx_index.entry(key).or_insert(next);
                     if t == next {
                         let method = msg.method_or_cseq_method().unwrap_or_default();
                         self.model.transactions.push(Transaction::new(key, method));

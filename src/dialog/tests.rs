@@ -51,7 +51,7 @@ fn cut_copies_of_one_message_are_one_wire_message() {
     ];
     let model = correlate(events, &CorrelateOptions::default());
     assert_eq!(model.messages.len(), 1);
-    assert_eq!(model.messages[0].sightings, vec![0, 1]);
+    assert_eq!(model.messages[0].sightings[..], [0, 1]);
     assert_eq!(model.calls[0].messages, vec![0]);
 }
 
@@ -78,7 +78,7 @@ fn a_cut_copy_never_pairs_with_one_from_its_own_input() {
     ];
     let model = correlate(events, &CorrelateOptions::default());
     assert_eq!(model.messages.len(), 2);
-    assert_eq!(model.messages[1].sightings, vec![1]);
+    assert_eq!(model.messages[1].sightings[..], [1]);
 }
 
 #[test]
@@ -95,7 +95,11 @@ fn retransmissions_stay_distinct_and_pair_across_inputs() {
     ];
     let model = correlate(events, &CorrelateOptions::default());
     assert_eq!(model.messages.len(), 3);
-    let sightings: Vec<_> = model.messages.iter().map(|w| w.sightings.clone()).collect();
+    let sightings: Vec<_> = model
+        .messages
+        .iter()
+        .map(|w| w.sightings.to_vec())
+        .collect();
     assert_eq!(sightings, vec![vec![0, 1], vec![2, 3], vec![4]]);
     let retrans: Vec<_> = model.messages.iter().map(|w| w.retransmission).collect();
     assert_eq!(retrans, vec![false, true, true]);

@@ -5,34 +5,36 @@
 //! RFC 2543 fallback when the branch lacks the `z9hG4bK` cookie) and the retransmission test.
 //! Does not own: dialogs or calls ([`super`]).
 
-use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
 
+use crate::hash::fingerprint128;
 use crate::sip::SipMessage;
 
-/// Identifies one transaction, independent of which side observed it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum TsxKey {
-    /// RFC 3261: branch, sent-by, method.
-    Rfc3261 {
-        branch: String,
-        sent_by: String,
-        method: String,
-    },
-    /// RFC 2543 fallback: Call-ID, CSeq number, method, From tag and top Via sent-by.
-    Rfc2543 {
-        call_id: String,
-        seq: u32,
-        method: String,
-        from_tag: String,
-        sent_by: String,
-    },
-}
+/// Identifies one transaction, independent of which side observed it: a 128-bit fingerprint of
+/// its parts (RFC 3261: branch, sent-by, method; the RFC 2543 fallback: Call-ID, CSeq number,
+/// method, From tag and top Via sent-by), so that keying a message costs no allocation. Two
+/// different transactions share a key with a probability of about 2⁻¹²⁸ per pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TsxKey(u128);
 
 /// The method that names the transaction: ACK and CANCEL belong to the INVITE.
-fn tsx_method(method: &str) -> String {
+fn tsx_method(method: &str) -> &str {
     match method {
-        "ACK" | "CANCEL" => "INVITE".to_string(),
-        m => m.to_string(),
+        "ACK" | "CANCEL" => "INVITE",
+        m => m,
+    }
+}
+
+/// A Via sent-by as the key sees it: the host compared without case.
+struct SentBy<'a>(&'a str, Option<u16>);
+
+impl Hash for SentBy<'_> {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        for b in self.0.bytes() {
+            h.write_u8(b.to_ascii_lowercase());
+        }
+        h.write_u8(0xff);
+        self.1.hash(h);
     }
 }
 
@@ -42,22 +44,23 @@ impl TsxKey {
     /// joins it; a response by its CSeq method.
     pub fn of(msg: &SipMessage) -> Option<TsxKey> {
         let via = msg.top_via()?;
-        let method = tsx_method(&msg.method_or_cseq_method()?);
-        let sent_by = via.sent_by().to_ascii_lowercase();
-        match &via.branch {
-            Some(branch) if branch.starts_with("z9hG4bK") => Some(TsxKey::Rfc3261 {
-                branch: branch.clone(),
-                sent_by,
+        let method = msg.method_or_cseq_method()?;
+        let method = tsx_method(&method);
+        let sent_by = SentBy(&via.host, via.port);
+        let parts = match &via.branch {
+            Some(branch) if branch.starts_with("z9hG4bK") => {
+                fingerprint128(&(0u8, branch, sent_by, method))
+            }
+            _ => fingerprint128(&(
+                1u8,
+                msg.call_id()?,
+                msg.cseq()?.seq,
                 method,
-            }),
-            _ => Some(TsxKey::Rfc2543 {
-                call_id: msg.call_id()?.into_owned(),
-                seq: msg.cseq()?.seq,
-                method,
-                from_tag: msg.from()?.tag().unwrap_or_default().to_string(),
+                msg.from()?.tag().unwrap_or_default(),
                 sent_by,
-            }),
-        }
+            )),
+        };
+        Some(TsxKey(parts))
     }
 }
 
@@ -71,8 +74,9 @@ pub struct Transaction {
     /// The first final (>= 200) response code to the transaction's own method.
     pub final_status: Option<u16>,
     pub retransmissions: u32,
-    /// What has been seen already, to tell retransmissions apart.
-    seen: HashSet<String>,
+    /// Fingerprints of what has been seen already, to tell retransmissions apart (a handful per
+    /// transaction: a list).
+    seen: Vec<u128>,
 }
 
 impl Transaction {
@@ -83,7 +87,7 @@ impl Transaction {
             messages: Vec::new(),
             final_status: None,
             retransmissions: 0,
-            seen: HashSet::new(),
+            seen: Vec::new(),
         }
     }
 
@@ -94,12 +98,11 @@ impl Transaction {
         self.messages.push(index);
         let cseq_method = msg.cseq().map(|c| c.method.as_str()).unwrap_or_default();
         let what = match (msg.method(), msg.status()) {
-            (Some(m), _) => m.to_string(),
+            (Some(m), _) => fingerprint128(&(0u8, m)),
             (None, Some(code)) => {
-                let tag = msg.to_tag();
-                format!("{code} {cseq_method} {}", tag.unwrap_or_default())
+                fingerprint128(&(1u8, code, cseq_method, msg.to_tag().unwrap_or_default()))
             }
-            _ => String::new(),
+            _ => fingerprint128(&2u8),
         };
         if let Some(code) = msg.status()
             && code >= 200
@@ -108,10 +111,12 @@ impl Transaction {
         {
             self.final_status = Some(code);
         }
-        let fresh = self.seen.insert(what);
-        if !fresh {
+        let repeat = self.seen.contains(&what);
+        if repeat {
             self.retransmissions += 1;
+        } else {
+            self.seen.push(what);
         }
-        !fresh
+        repeat
     }
 }

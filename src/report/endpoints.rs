@@ -19,7 +19,10 @@ pub fn resolve(model: &Model, wires: &[usize]) -> Vec<(String, String)> {
             let wire = &model.messages[w];
             let msg = model.message(w).parsed();
             let is_request = msg.is_some_and(SipMessage::is_request);
-            let known = (wire.src.clone(), wire.dst.clone());
+            let known = (
+                wire.src.as_deref().map(str::to_string),
+                wire.dst.as_deref().map(str::to_string),
+            );
             let from_tsx = wire.tsx.and_then(|t| by_tsx.get(&t)).map(|(s, d)| {
                 if is_request {
                     (s.clone(), d.clone())

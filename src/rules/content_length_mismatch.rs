@@ -82,6 +82,9 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         }
         let ev = model.message(w);
         let Some(m) = ev.parsed() else { continue };
+        if m.issues().is_empty() {
+            continue;
+        }
         // A datagram in a capture is the whole message as sent: when it is shorter than its
         // Content-Length, the reader marks it damaged, but the sender wrote the wrong length.
         // Any other cut message lost bytes in the input, not on the wire.

@@ -157,7 +157,8 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                     .collect();
                 let sender = wire
                     .src
-                    .clone()
+                    .as_deref()
+                    .map(str::to_string)
                     .or_else(|| m.from().map(|f| f.uri_text))
                     .unwrap_or_default();
                 groups

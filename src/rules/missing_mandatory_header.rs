@@ -192,7 +192,8 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let what = fate::what(m);
         let sender = wire
             .src
-            .clone()
+            .as_deref()
+            .map(str::to_string)
             .or_else(|| m.from().map(|f| f.uri_text))
             .unwrap_or_default();
         let fate = told(ctx, w, m, &absent);

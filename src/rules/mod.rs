@@ -44,6 +44,7 @@ mod transport_error;
 mod truncated_log_record;
 mod unknown_dialog;
 
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
@@ -538,43 +539,22 @@ pub fn run(ctx: &Context<'_>) -> Vec<Finding> {
         .copied()
         .filter(|r| ctx.settings.enabled(r))
         .collect();
-    // The rules only read the model: they run on every core, each worker taking every n-th
-    // rule. Their findings are put back in registry order, so the result is the same as one
-    // after the other.
-    let workers = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .clamp(1, rules.len().max(1));
-    let check = |rule: &Rule| {
-        let mut found = Vec::new();
-        (rule.check)(ctx, &mut found);
-        if let Some(&sev) = ctx.settings.severity.get(rule.code) {
-            for f in &mut found {
-                f.severity = sev;
+    // The rules only read the model: they run on every core, on rayon's pool (its threads live
+    // as long as the process: none is started per window). Their findings are collected in
+    // registry order, so the result is the same as one after the other.
+    let per_rule: Vec<Vec<Finding>> = rules
+        .par_iter()
+        .map(|rule| {
+            let mut found = Vec::new();
+            (rule.check)(ctx, &mut found);
+            if let Some(&sev) = ctx.settings.severity.get(rule.code) {
+                for f in &mut found {
+                    f.severity = sev;
+                }
             }
-        }
-        found
-    };
-    let mut per_rule: Vec<Vec<Finding>> = vec![Vec::new(); rules.len()];
-    let share = |w: usize| {
-        (w..rules.len())
-            .step_by(workers)
-            .map(|i| (i, check(rules[i])))
-            .collect::<Vec<_>>()
-    };
-    std::thread::scope(|scope| {
-        // This thread takes the first share itself.
-        let handles: Vec<_> = (1..workers)
-            .map(|w| scope.spawn(move || share(w)))
-            .collect();
-        let mut shares = vec![share(0)];
-        for h in handles {
-            // A panicking rule is a bug: let it surface as it would without threads.
-            shares.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-        }
-        for (i, found) in shares.into_iter().flatten() {
-            per_rule[i] = found;
-        }
-    });
+            found
+        })
+        .collect();
     let mut out: Vec<Finding> = per_rule.into_iter().flatten().collect();
     debug_assert!(
         out.iter()

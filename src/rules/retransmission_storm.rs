@@ -95,7 +95,7 @@ fn what(m: &SipMessage) -> Option<String> {
 }
 
 /// A group of copies: (what, To tag of a response, source, destination).
-type GroupKey<'a> = (String, Option<&'a str>, Option<String>, Option<String>);
+type GroupKey<'a> = (String, Option<&'a str>, Option<&'a str>, Option<&'a str>);
 
 struct Group {
     /// Wire messages, in order.
@@ -108,6 +108,11 @@ struct Group {
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let limit = ctx.settings.thresholds.retransmissions;
     for tsx in &ctx.model.transactions {
+        // No group of copies can be larger than the transaction (the common case: nothing to
+        // count).
+        if tsx.messages.len() <= limit as usize + 1 {
+            continue;
+        }
         // (what, to tag, src, dst) → copies
         let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
         for &w in &tsx.messages {
@@ -118,7 +123,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             let wire = &ctx.model.messages[w];
             let tag = m.status().and_then(|_| m.to_tag());
             let g = groups
-                .entry((label, tag, wire.src.clone(), wire.dst.clone()))
+                .entry((label, tag, wire.src.as_deref(), wire.dst.as_deref()))
                 .or_insert_with(|| Group {
                     wires: Vec::new(),
                     request: m.is_request(),

@@ -136,7 +136,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         };
         let who = if who.is_empty() {
             request
-                .and_then(|r| ctx.model.messages[r].src.clone())
+                .and_then(|r| ctx.model.messages[r].src.as_deref().map(str::to_string))
                 .unwrap_or_else(|| "its sender".to_string())
         } else {
             who.to_string()

@@ -37,7 +37,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use super::{Datagram, L4, Packet, Warning, WarningKind};
-use crate::event::Timestamp;
+use crate::event::{FrameList, Timestamp};
 
 pub use frag::FragLimits;
 
@@ -744,7 +744,7 @@ impl Decoder {
         }
         self.stats.datagrams += 1;
         cx.out.push(Datagram {
-            frames: frames.to_vec(),
+            frames: FrameList::from_slice(frames),
             ts: cx.ts,
             src: SocketAddr::new(ip.src, ports.0),
             dst: SocketAddr::new(ip.dst, ports.1),

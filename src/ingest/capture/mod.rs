@@ -21,8 +21,11 @@ pub mod reader;
 use std::collections::HashMap;
 use std::io::Read;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
-use crate::event::{Cut, Event, Locator, LogEvent, MessageEvent, Origin, Timestamp, Transport};
+use crate::event::{
+    Cut, Event, FrameList, Locator, LogEvent, MessageEvent, Origin, Timestamp, Transport,
+};
 use crate::sip::SipMessage;
 
 pub use reader::{ReadError, is_capture};
@@ -100,14 +103,17 @@ pub fn parse(
 /// Addresses as text, each formatted once: a capture has few, and formatting two per message
 /// cost more than parsing its Via. Bounded: cleared when it holds 4,096.
 #[derive(Default)]
-struct AddrNames(HashMap<SocketAddr, String>);
+struct AddrNames(HashMap<SocketAddr, Arc<str>>);
 
 impl AddrNames {
-    fn of(&mut self, a: SocketAddr) -> String {
+    fn of(&mut self, a: SocketAddr) -> Arc<str> {
         if self.0.len() >= 4096 {
             self.0.clear();
         }
-        self.0.entry(a).or_insert_with(|| a.to_string()).clone()
+        self.0
+            .entry(a)
+            .or_insert_with(|| a.to_string().into())
+            .clone()
     }
 }
 
@@ -181,7 +187,7 @@ pub enum L4 {
 #[derive(Debug, Clone)]
 pub struct Datagram {
     /// The frames that carried it: several when it was reassembled from IP fragments.
-    pub frames: Vec<u64>,
+    pub frames: FrameList,
     /// The time of the frame that completed it.
     pub ts: Timestamp,
     pub src: SocketAddr,
@@ -196,7 +202,7 @@ pub struct Datagram {
 #[derive(Debug, Clone)]
 pub struct SipChunk {
     /// Every frame whose bytes are in this message (several for TCP segments or IP fragments).
-    pub frames: Vec<u64>,
+    pub frames: FrameList,
     pub ts: Timestamp,
     pub src: SocketAddr,
     pub dst: SocketAddr,

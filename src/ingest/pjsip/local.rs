@@ -8,6 +8,7 @@
 //! on the same transport.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::evidence::Fact;
 use crate::event::{Direction, Event, MessageEvent, Transport};
@@ -56,12 +57,12 @@ fn is_rx(m: &MessageEvent) -> bool {
 }
 
 /// The slot of a message event that holds the logging process's own address.
-pub(super) fn slot(m: &mut MessageEvent) -> &mut Option<String> {
+pub(super) fn slot(m: &mut MessageEvent) -> &mut Option<Arc<str>> {
     if is_rx(m) { &mut m.dst } else { &mut m.src }
 }
 
 /// The slot of a message event that holds the peer's address.
-pub(super) fn peer_slot(m: &mut MessageEvent) -> &mut Option<String> {
+pub(super) fn peer_slot(m: &mut MessageEvent) -> &mut Option<Arc<str>> {
     if is_rx(m) { &mut m.src } else { &mut m.dst }
 }
 
@@ -78,10 +79,11 @@ pub(super) fn fill(events: &mut [Event], pending: &[Pending], locals: &Locals) {
             let conn = locals.conn(m.transport, peer(m));
             *slot(m) = conn
                 .or_else(|| listening.clone())
-                .or_else(|| from_message(m));
+                .or_else(|| from_message(m))
+                .map(Arc::from);
         }
     }
-    let mut learned: BTreeMap<Transport, String> = BTreeMap::new();
+    let mut learned: BTreeMap<Transport, Arc<str>> = BTreeMap::new();
     for e in events.iter() {
         if let Event::Message(m) = e
             && let (Some(local), _) = sides(m)
@@ -101,7 +103,7 @@ pub(super) fn fill(events: &mut [Event], pending: &[Pending], locals: &Locals) {
 }
 
 /// The (local, peer) addresses of a message event.
-fn sides(m: &MessageEvent) -> (&Option<String>, &Option<String>) {
+fn sides(m: &MessageEvent) -> (&Option<Arc<str>>, &Option<Arc<str>>) {
     if is_rx(m) {
         (&m.dst, &m.src)
     } else {

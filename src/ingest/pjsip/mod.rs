@@ -30,7 +30,7 @@ mod prefix;
 mod tests;
 
 use std::ops::Range;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use regex::bytes::Regex;
 
@@ -618,8 +618,8 @@ impl<'a> Reader<'a> {
             cut,
             msg,
         };
-        *local::slot(&mut m) = local;
-        *local::peer_slot(&mut m) = Some(h.peer.clone());
+        *local::slot(&mut m) = local.map(Arc::from);
+        *local::peer_slot(&mut m) = Some(Arc::from(h.peer.as_str()));
         self.insert(slot, Event::Message(m), timed, pending);
     }
 

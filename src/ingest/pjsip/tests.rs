@@ -597,7 +597,7 @@ fn ipv6_published_address_picks_the_family() {
 ");
     let m = msgs(&run(&text))
         .iter()
-        .map(|m| m.src.clone())
+        .map(|m| m.src.as_deref().map(str::to_string))
         .collect::<Vec<_>>();
     assert_eq!(
         m,
@@ -648,10 +648,7 @@ fn tcp_local_addresses_from_connection_lines() {
         // No connection line for this peer: the listener's address.
         ("127.0.0.1:5170", "127.0.0.1:7777"),
     ];
-    let pairs: Vec<_> = pairs
-        .iter()
-        .map(|(s, d)| (s.as_str(), d.as_str()))
-        .collect();
+    let pairs: Vec<_> = pairs.iter().map(|(s, d)| (&**s, &**d)).collect();
     assert_eq!(pairs, want);
     assert!(log.events.iter().all(|e| matches!(e, Event::Message(_))));
 }
@@ -1073,10 +1070,8 @@ fn recorded_fixtures() {
         }
     };
     assert!(
-        msgs(&tcp)
-            .iter()
-            .all(|m| m.transport == Transport::Tcp
-                && local(m).is_some_and(|l| l != "127.0.0.1:5171"))
+        msgs(&tcp).iter().all(|m| m.transport == Transport::Tcp
+            && local(m).is_some_and(|l| &l[..] != "127.0.0.1:5171"))
     );
     let v6 = parse(get("ipv6-call/caller.log"), 0, &PjsipOptions::default());
     assert!(

@@ -66,7 +66,7 @@ pub fn locate<'a>(ctx: &Context<'a>, finding: &'a Finding) -> Located<'a> {
             let origin = ev.origin();
             let (line, frame) = match &origin.locator {
                 Locator::Text { line, .. } => (Some(*line), None),
-                Locator::Frames(f) => (None, Some(f.clone())),
+                Locator::Frames(f) => (None, Some(f.to_vec())),
             };
             Some(Place {
                 input: ctx.input_name(origin.input).to_string(),

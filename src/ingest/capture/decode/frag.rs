@@ -7,6 +7,7 @@
 //! a packet whose first fragment is older than the timeout (capture time) is dropped. Both are
 //! reported; so is every packet still pending at the end.
 
+use crate::event::FrameList;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -66,7 +67,7 @@ struct Entry {
     parts: Vec<(usize, Vec<u8>)>,
     /// The end of the packet, once the last fragment was seen.
     total: Option<usize>,
-    frames: Vec<u64>,
+    frames: FrameList,
     cost: usize,
     seq: u64,
     first_ts: i64,
@@ -82,7 +83,7 @@ pub(super) struct Pool {
 }
 
 /// A reassembled payload and every frame that carried a piece of it.
-pub(super) type Reassembled = (Vec<u8>, Vec<u64>);
+pub(super) type Reassembled = (Vec<u8>, FrameList);
 
 impl Pool {
     pub fn new(limits: FragLimits) -> Self {
@@ -187,7 +188,7 @@ impl Pool {
         let entry = self.map.entry(key).or_insert_with(|| Entry {
             parts: Vec::new(),
             total: None,
-            frames: Vec::new(),
+            frames: FrameList::new(),
             cost: 0,
             seq,
             first_ts: ts,

@@ -6,6 +6,7 @@
 //! Duplicates (retransmissions) are ignored. Memory is bounded ([`MAX_BYTES`], [`MAX_FLOWS`],
 //! [`MAX_CHUNKS`]); what is dropped or never completes is reported.
 
+use crate::event::FrameList;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 
@@ -33,7 +34,7 @@ struct Chunk {
     begin: bool,
     end: bool,
     data: Vec<u8>,
-    frames: Vec<u64>,
+    frames: FrameList,
 }
 
 #[derive(Debug, Default)]
@@ -110,7 +111,7 @@ impl Pool {
                 begin,
                 end,
                 data: data.to_vec(),
-                frames: frames.to_vec(),
+                frames: FrameList::from_slice(frames),
             },
         );
         flow.bytes += data.len();
@@ -178,7 +179,7 @@ impl Pool {
 }
 
 fn dropped(k: &Key, f: &Flow, why: &str, kind: WarningKind) -> Note {
-    let mut frames: Vec<u64> = f
+    let mut frames: FrameList = f
         .chunks
         .values()
         .flat_map(|c| c.frames.iter().copied())

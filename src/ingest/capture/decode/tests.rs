@@ -136,7 +136,7 @@ fn ethernet_ipv4_udp_exact() {
         .write(&mut f, SIP)
         .unwrap();
     let d = one(linktype::ETHERNET, f);
-    assert_eq!(d.frames, vec![1]);
+    assert_eq!(d.frames[..], [1]);
     assert_eq!(d.ts, ts(T));
     assert_sip4(&d, "10.0.0.1:5060", "10.0.0.2:5080");
 }
@@ -485,7 +485,7 @@ fn ipv4_fragments_reassembled_out_of_order() {
     assert!(w.is_empty(), "{w:?}");
     assert_eq!(out.len(), 2);
     let d = &out[1];
-    assert_eq!(d.frames, vec![2, 3, 4]);
+    assert_eq!(d.frames[..], [2, 3, 4]);
     assert_eq!(d.ts, ts(T + 3));
     assert_eq!(d.src, sa("10.0.0.1:5060"));
     assert_eq!(d.payload, sip);
@@ -509,7 +509,7 @@ fn ipv6_fragments_reassembled() {
     let (out, w) = run(113, &frames.iter().map(|f| sll(f)).collect::<Vec<_>>());
     assert!(w.is_empty(), "{w:?}");
     assert_eq!(out.len(), 1);
-    assert_eq!(out[0].frames, vec![1, 2]);
+    assert_eq!(out[0].frames[..], [1, 2]);
     assert_eq!(out[0].src, sa("[fd00::1]:15060"));
     assert_eq!(out[0].dst, sa("[fd00::2]:5062"));
     assert_eq!(out[0].payload, sip);
@@ -605,7 +605,7 @@ fn overlapping_and_duplicate_fragments() {
     let (out, w) = run(1, &frames);
     assert!(w.is_empty());
     assert_eq!(out.len(), 1);
-    assert_eq!(out[0].frames, vec![1, 2, 3, 4]);
+    assert_eq!(out[0].frames[..], [1, 2, 3, 4]);
     assert_eq!(out[0].payload, big_sip(200));
 }
 
@@ -728,7 +728,7 @@ fn sctp_fragmented_message_reassembled() {
         "{w:?}"
     );
     assert_eq!(out.len(), 1);
-    assert_eq!(out[0].frames, vec![1, 2, 3]);
+    assert_eq!(out[0].frames[..], [1, 2, 3]);
     assert_eq!(out[0].ts, ts(T + 2));
     assert_eq!(out[0].l4, L4::Sctp { stream: 2, ppid: 0 });
     assert_eq!(out[0].payload, sip);
@@ -769,7 +769,7 @@ fn ipv6_extension_headers() {
     assert_eq!(d.payload, SIP);
     // An atomic fragment header.
     let d = one(229, frag6(1, 0, false, 17, &seg));
-    assert_eq!(d.frames, vec![1]);
+    assert_eq!(d.frames[..], [1]);
     assert_eq!(d.payload, SIP);
 }
 

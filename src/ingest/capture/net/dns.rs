@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use super::Fact;
-use crate::event::{DNS_ANSWER_WAIT_MS, DNS_RETRY_GAP_MS, DnsError, LogKind, Timestamp};
+use crate::event::{DNS_ANSWER_WAIT_MS, DNS_RETRY_GAP_MS, DnsError, FrameList, LogKind, Timestamp};
 
 pub const TYPE_A: u16 = 1;
 pub const TYPE_CNAME: u16 = 5;
@@ -265,7 +265,7 @@ struct Pending {
     first: Timestamp,
     last: Timestamp,
     attempts: u32,
-    frames: Vec<u64>,
+    frames: FrameList,
     /// Its arrival order, for evicting the oldest.
     order: u64,
 }
@@ -328,7 +328,7 @@ impl Dns {
                     first: ts,
                     last: ts,
                     attempts: 1,
-                    frames: vec![frame],
+                    frames: smallvec::smallvec![frame],
                     order: self.next,
                 },
             );
@@ -338,7 +338,7 @@ impl Dns {
         let mut frames = match self.pending.remove(&key) {
             Some(p) => p.frames,
             // An answer to a query sent before the capture started: judged all the same.
-            None => Vec::new(),
+            None => FrameList::new(),
         };
         frames.push(frame);
         if m.truncated {
@@ -352,7 +352,7 @@ impl Dns {
         &mut self,
         m: &Message,
         server: SocketAddr,
-        frames: Vec<u64>,
+        frames: FrameList,
         ts: Timestamp,
         out: &mut Vec<Fact>,
     ) {

@@ -19,7 +19,7 @@ pub mod tls;
 mod tests;
 
 use super::{Datagram, L4, Warning, WarningKind};
-use crate::event::{LogKind, Timestamp};
+use crate::event::{FrameList, LogKind, Timestamp};
 
 /// The DNS port.
 const DNS_PORT: u16 = 53;
@@ -28,7 +28,7 @@ const DNS_PORT: u16 = 53;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fact {
     pub ts: Timestamp,
-    pub frames: Vec<u64>,
+    pub frames: FrameList,
     /// `dns` or `tls`.
     pub sender: String,
     pub text: String,

@@ -52,7 +52,7 @@ fn at(ms: i64) -> Timestamp {
 
 fn dgram(ms: i64, src: SocketAddr, dst: SocketAddr, l4: L4, payload: Vec<u8>) -> Datagram {
     Datagram {
-        frames: vec![ms as u64 + 1],
+        frames: vec![ms as u64 + 1].into(),
         ts: at(ms),
         src,
         dst,
@@ -127,7 +127,7 @@ fn recorded_nxdomain_gives_both_failed_lookups() {
     let facts = run(&datagrams("dns-nxdomain-call/call.pcap"));
     let got: Vec<_> = facts
         .iter()
-        .map(|f| (f.frames.clone(), f.kind.clone()))
+        .map(|f| (f.frames.to_vec(), f.kind.clone()))
         .collect();
     let failure = |name: &str, qtype: &str| LogKind::DnsFailure {
         name: Some(name.into()),
@@ -162,7 +162,7 @@ fn recorded_timeout_reports_only_what_the_capture_covers() {
             },
         }]
     );
-    assert_eq!(facts[0].frames, vec![1, 2, 3, 4, 5]);
+    assert_eq!(facts[0].frames[..], [1, 2, 3, 4, 5]);
     assert!(
         facts[0].text.contains("5 attempts in 8.0 s"),
         "{}",
@@ -440,7 +440,7 @@ fn recorded_certificate_rejection_is_a_close_right_after_the_handshake() {
             "{rel}"
         );
         // ClientHello, ServerHello, the client's encrypted alert, the FIN.
-        assert_eq!(facts[0].frames, vec![4, 6, 10, 11], "{rel}");
+        assert_eq!(facts[0].frames[..], [4, 6, 10, 11], "{rel}");
     }
 }
 

@@ -21,7 +21,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 
 use super::Fact;
-use crate::event::{LogKind, Timestamp, TlsError};
+use crate::event::{FrameList, LogKind, Timestamp, TlsError};
 
 const REC_HANDSHAKE: u8 = 22;
 const REC_CCS: u8 = 20;
@@ -280,7 +280,7 @@ struct Conn {
     client: SocketAddr,
     server: SocketAddr,
     sni: Option<String>,
-    frames: Vec<u64>,
+    frames: FrameList,
     /// [client, server]
     walkers: [Walker; 2],
     server_hello: bool,
@@ -369,7 +369,7 @@ impl Tls {
                     client: s.src,
                     server: s.dst,
                     sni: None,
-                    frames: Vec::new(),
+                    frames: FrameList::new(),
                     walkers: [Walker::default(), Walker::default()],
                     server_hello: false,
                     tls13: false,

@@ -272,7 +272,7 @@ pub(super) enum Unit {
 #[derive(Debug, PartialEq, Eq)]
 pub(super) struct Split {
     /// Each message's byte range and whether it is incomplete.
-    pub messages: Vec<(Range<usize>, bool)>,
+    pub messages: smallvec::SmallVec<[(Range<usize>, bool); 1]>,
     /// Junk bytes skipped before the first start line.
     pub junk: usize,
 }
@@ -315,7 +315,7 @@ pub(super) fn split_unit(b: &[u8]) -> Unit {
         return Unit::NotSip;
     };
     let mut split = Split {
-        messages: Vec::new(),
+        messages: smallvec::SmallVec::new(),
         junk,
     };
     let mut pos = lead + junk;

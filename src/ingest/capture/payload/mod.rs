@@ -32,7 +32,7 @@ use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 
 use super::{Datagram, L4, SipChunk, Warning, WarningKind};
-use crate::event::{Timestamp, Transport};
+use crate::event::{FrameList, Timestamp, Transport};
 use detect::Unit;
 use tcp::{SegMeta, Segment, Stream};
 
@@ -122,7 +122,7 @@ impl Cx<'_> {
 /// Where a self-contained unit (datagram, DATA chunk, WebSocket message, HEP payload) came from.
 #[derive(Debug, Clone)]
 struct UnitOrigin {
-    frames: Vec<u64>,
+    frames: FrameList,
     ts: Timestamp,
     src: SocketAddr,
     dst: SocketAddr,
@@ -217,7 +217,7 @@ fn emit_hep(
         micro: true,
     });
     let origin = UnitOrigin {
-        frames: frames.to_vec(),
+        frames: FrameList::from_slice(frames),
         ts,
         src: h.src,
         dst: h.dst,
@@ -283,7 +283,7 @@ impl Payloads {
                     rst,
                     data: Vec::new(),
                     meta: SegMeta {
-                        frames: Vec::new(),
+                        frames: FrameList::new(),
                         ts: d.ts,
                         arrival: self.arrival,
                         snapped: d.snapped,

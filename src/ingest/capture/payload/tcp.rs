@@ -10,12 +10,12 @@ use std::collections::{BTreeMap, VecDeque};
 
 use super::Cx;
 use super::framer::Framer;
-use crate::event::Timestamp;
+use crate::event::{FrameList, Timestamp};
 
 /// Where a segment came from.
 #[derive(Debug, Clone)]
 pub(super) struct SegMeta {
-    pub frames: Vec<u64>,
+    pub frames: FrameList,
     pub ts: Timestamp,
     /// Position of the segment in capture order (a counter, as timestamps may go backwards).
     pub arrival: u64,
@@ -27,7 +27,7 @@ pub(super) struct SegMeta {
 struct SegInfo {
     start: u64,
     end: u64,
-    frames: Vec<u64>,
+    frames: FrameList,
     ts: Timestamp,
     arrival: u64,
 }
@@ -35,7 +35,7 @@ struct SegInfo {
 /// The frames and time of a byte range.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Attribution {
-    pub frames: Vec<u64>,
+    pub frames: FrameList,
     pub ts: Timestamp,
     pub arrival: u64,
 }

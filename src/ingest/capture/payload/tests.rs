@@ -26,7 +26,7 @@ fn ts(frame: u64) -> Timestamp {
 
 fn dgram(frame: u64, src: SocketAddr, dst: SocketAddr, l4: L4, payload: &[u8]) -> Datagram {
     Datagram {
-        frames: vec![frame],
+        frames: vec![frame].into(),
         ts: ts(frame),
         src,
         dst,
@@ -130,7 +130,7 @@ fn udp_single_message() {
     assert_eq!(out.len(), 1);
     let c = &out[0];
     assert_eq!(c.bytes, m);
-    assert_eq!(c.frames, vec![3]);
+    assert_eq!(c.frames[..], [3]);
     assert_eq!((c.src, c.dst, c.transport), (a, b, Transport::Udp));
     assert_eq!(c.ts, ts(3));
     assert!(!c.truncated);
@@ -144,7 +144,7 @@ fn udp_messages_back_to_back() {
     assert!(w.is_empty(), "{w:?}");
     let bytes: Vec<_> = out.iter().map(|c| c.bytes.clone()).collect();
     assert_eq!(bytes, vec![m1, m2]);
-    assert!(out.iter().all(|c| c.frames == vec![1] && !c.truncated));
+    assert!(out.iter().all(|c| c.frames[..] == [1] && !c.truncated));
 }
 
 #[test]
@@ -314,7 +314,7 @@ fn sctp_data_chunks() {
         (out[0].transport, out[0].src, out[0].dst),
         (Transport::Sctp, a, b)
     );
-    assert_eq!((out[0].bytes.clone(), out[0].frames.clone()), (m, vec![4]));
+    assert_eq!((out[0].bytes.clone(), out[0].frames.to_vec()), (m, vec![4]));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -335,7 +335,7 @@ fn tcp_several_messages_in_one_segment() {
     assert_eq!(bytes, vec![m1, m2, m3]);
     for c in &out {
         assert_eq!(
-            (c.frames.clone(), c.ts, c.transport),
+            (c.frames.to_vec(), c.ts, c.transport),
             (vec![2], ts(2), Transport::Tcp)
         );
         assert_eq!((c.src, c.dst, c.truncated), (a, b, false));
@@ -355,7 +355,7 @@ fn tcp_one_message_over_five_segments() {
     assert!(w.is_empty(), "{w:?}");
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].bytes, m);
-    assert_eq!(out[0].frames, vec![2, 3, 4, 5, 6]);
+    assert_eq!(out[0].frames[..], [2, 3, 4, 5, 6]);
     assert_eq!(out[0].ts, ts(6));
 }
 
@@ -375,8 +375,8 @@ fn tcp_out_of_order_segments() {
     assert!(w.is_empty(), "{w:?}");
     assert_eq!(out.len(), 2);
     assert_eq!((out[0].bytes.clone(), out[1].bytes.clone()), (m1, m2));
-    assert_eq!(out[0].frames, vec![2, 3, 4]);
-    assert_eq!(out[1].frames, vec![2]);
+    assert_eq!(out[0].frames[..], [2, 3, 4]);
+    assert_eq!(out[1].frames[..], [2]);
     // The time of the last frame that carried the message's bytes.
     assert_eq!((out[0].ts, out[1].ts), (ts(4), ts(2)));
 }
@@ -400,9 +400,12 @@ fn tcp_retransmissions_do_not_duplicate() {
     let (out, w) = run(ds);
     assert!(w.is_empty(), "{w:?}");
     assert_eq!(out.len(), 2);
-    assert_eq!((out[0].bytes.clone(), out[0].frames.clone()), (m1, vec![2]));
     assert_eq!(
-        (out[1].bytes.clone(), out[1].frames.clone()),
+        (out[0].bytes.clone(), out[0].frames.to_vec()),
+        (m1, vec![2])
+    );
+    assert_eq!(
+        (out[1].bytes.clone(), out[1].frames.to_vec()),
         (m2, vec![4, 5])
     );
 }
@@ -418,7 +421,10 @@ fn tcp_capture_starting_mid_stream() {
         tcp(2, a, b, 90_100, &cat(&[&tail[100..], &m2])),
     ]);
     assert_eq!(out.len(), 1);
-    assert_eq!((out[0].bytes.clone(), out[0].frames.clone()), (m2, vec![2]));
+    assert_eq!(
+        (out[0].bytes.clone(), out[0].frames.to_vec()),
+        (m2, vec![2])
+    );
     assert_eq!(kinds(&w), vec![WarningKind::StreamGap]);
     assert!(
         w[0].message.contains(&format!("{} bytes", tail.len())),
@@ -485,7 +491,7 @@ fn tcp_gap_flushes_a_truncated_message() {
         assert_eq!(out.len(), 2, "{out:?}");
         assert_eq!(out[0].bytes, m1[..lost.start].to_vec());
         assert!(out[0].truncated);
-        assert_eq!(out[0].frames, vec![2]);
+        assert_eq!(out[0].frames[..], [2]);
         assert_eq!(
             (out[1].bytes.clone(), out[1].truncated),
             (m2.clone(), false)
@@ -515,7 +521,7 @@ fn tcp_large_body_65k() {
     assert!(w.is_empty(), "{w:?}");
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].bytes, m);
-    assert_eq!(out[0].frames, (2..=n).collect::<Vec<_>>());
+    assert_eq!(out[0].frames.to_vec(), (2..=n).collect::<Vec<_>>());
     assert!(!out[0].truncated);
 }
 
@@ -536,7 +542,7 @@ fn tcp_sequence_wrap_around() {
     assert!(w.is_empty(), "{w:?}");
     assert_eq!(out.len(), 2);
     assert_eq!((out[0].bytes.clone(), out[1].bytes.clone()), (m1, m2));
-    assert_eq!(out[0].frames, vec![2, 3, 4]);
+    assert_eq!(out[0].frames[..], [2, 3, 4]);
 }
 
 #[test]
@@ -557,7 +563,7 @@ fn tcp_crlf_keepalives() {
     let (out, w) = run(ds);
     assert!(w.is_empty(), "{w:?}");
     assert_eq!(out.len(), 2);
-    assert_eq!((out[0].bytes.clone(), out[0].frames.clone()), (m, vec![5]));
+    assert_eq!((out[0].bytes.clone(), out[0].frames.to_vec()), (m, vec![5]));
     assert_eq!((out[1].bytes.clone(), out[1].src, out[1].dst), (r, b, a));
 }
 
@@ -576,7 +582,7 @@ fn tcp_fin_then_retransmission() {
     let (out, w) = run(ds);
     assert!(w.is_empty(), "{w:?}");
     assert_eq!(out.len(), 1);
-    assert_eq!(out[0].frames, vec![2]);
+    assert_eq!(out[0].frames[..], [2]);
 }
 
 #[test]
@@ -688,9 +694,9 @@ fn tcp_ip_reassembled_segment_lists_all_frames() {
     let (a, b) = (addr(1, 40000), addr(2, 5060));
     let m = req("INVITE", "t20", &sdp(3000));
     let mut d = tcp(9, a, b, 1, &m);
-    d.frames = vec![7, 8, 9];
+    d.frames = vec![7, 8, 9].into();
     let (out, _) = run(vec![syn(1, a, b, 0), d]);
-    assert_eq!(out[0].frames, vec![7, 8, 9]);
+    assert_eq!(out[0].frames[..], [7, 8, 9]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -762,13 +768,13 @@ fn websocket_masked_client_and_unmasked_server_frames() {
     assert_eq!(out.len(), 2);
     assert_eq!((out[0].bytes.clone(), out[0].transport), (m, Transport::Ws));
     assert_eq!(
-        (out[0].src, out[0].dst, out[0].frames.clone()),
+        (out[0].src, out[0].dst, out[0].frames.to_vec()),
         (c, s, vec![5, 6])
     );
     assert_eq!(out[0].ts, ts(6));
     assert_eq!((out[1].bytes.clone(), out[1].transport), (r, Transport::Ws));
     assert_eq!(
-        (out[1].src, out[1].dst, out[1].frames.clone()),
+        (out[1].src, out[1].dst, out[1].frames.to_vec()),
         (s, c, vec![7])
     );
 }
@@ -797,7 +803,7 @@ fn websocket_fragmented_message_with_interleaved_ping() {
     // From the segment with the first frame's header to the one with the last frame's end.
     let first = 2 + (UPGRADE.len() / 97) as u64;
     let last = 2 + ((UPGRADE.len() + data.len() - 1) / 97) as u64;
-    assert_eq!(out[0].frames, (first..=last).collect::<Vec<_>>());
+    assert_eq!(out[0].frames.to_vec(), (first..=last).collect::<Vec<_>>());
 }
 
 #[test]
@@ -898,7 +904,7 @@ fn hep3_inner_addresses_time_and_transport() {
         (inner_src, inner_dst, Transport::Tcp)
     );
     assert_eq!(c.ts.micros, 1_600_000_000_123_456);
-    assert_eq!((c.frames.clone(), c.bytes.clone()), (vec![7], m));
+    assert_eq!((c.frames.to_vec(), c.bytes.clone()), (vec![7], m));
 }
 
 #[test]
@@ -1028,7 +1034,7 @@ fn hep3_over_tcp() {
     assert!(w.is_empty(), "{w:?}");
     assert_eq!(out.len(), 2);
     assert_eq!(
-        (out[0].bytes.clone(), out[0].frames.clone()),
+        (out[0].bytes.clone(), out[0].frames.to_vec()),
         (m1, vec![2, 3])
     );
     assert_eq!((out[1].src, out[1].ts.micros), (inner.1, 11_000_000));
