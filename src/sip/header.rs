@@ -15,9 +15,14 @@ impl HeaderName {
     /// Maps a header name as written (case-insensitive, compact forms included) to its
     /// [`HeaderName`]; unknown names give [`HeaderName::Other`].
     pub fn from_name(name: &str) -> HeaderName {
-        let name = name.trim();
-        if name.len() == 1 {
-            return match name.as_bytes()[0].to_ascii_lowercase() {
+        HeaderName::from_bytes(name.trim().as_bytes())
+    }
+
+    /// [`HeaderName::from_name`] of a name as it is in the raw bytes (no blanks around it):
+    /// the grammar's lookup, without decoding the name.
+    pub(crate) fn from_bytes(name: &[u8]) -> HeaderName {
+        if let [c] = name {
+            return match c.to_ascii_lowercase() {
                 b'i' => HeaderName::CallId,
                 b'm' => HeaderName::Contact,
                 b'e' => HeaderName::ContentEncoding,
@@ -41,7 +46,9 @@ impl HeaderName {
             };
         }
         ALL.iter()
-            .find(|(_, full)| full.eq_ignore_ascii_case(name))
+            .find(|(_, full)| {
+                full.len() == name.len() && full.as_bytes().eq_ignore_ascii_case(name)
+            })
             .map_or(HeaderName::Other, |(h, _)| *h)
     }
 
@@ -137,51 +144,88 @@ pub(crate) fn unquoted_bytes(s: &str) -> impl Iterator<Item = (usize, u8)> + '_ 
 }
 
 /// Splits `s` at `sep` bytes that are outside double quotes (with `\` escapes) and outside
-/// `<…>`. Returns the byte ranges of the pieces, trimmed of blanks; empty pieces are dropped.
-pub(crate) fn split_outside(s: &str, sep: u8) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut in_angle = false;
-    for (i, c) in unquoted_bytes(s) {
-        match c {
-            b'<' => in_angle = true,
-            b'>' => in_angle = false,
-            _ if c == sep && !in_angle => {
-                push_trimmed(s, start..i, &mut out);
-                start = i + 1;
-            }
-            _ => {}
-        }
+/// `<…>`. Yields the byte ranges of the pieces, trimmed of blanks; empty pieces are dropped.
+pub(crate) fn split_outside(s: &str, sep: u8) -> SplitOutside<'_> {
+    SplitOutside {
+        s,
+        sep,
+        pos: 0,
+        done: false,
     }
-    push_trimmed(s, start..s.len(), &mut out);
-    out
 }
 
-fn push_trimmed(s: &str, r: Range<usize>, out: &mut Vec<Range<usize>>) {
-    let Some(piece) = s.get(r.clone()) else {
-        return;
-    };
-    let lead = piece.len() - piece.trim_start().len();
-    let trimmed = piece.trim();
-    if !trimmed.is_empty() {
-        let start = r.start + lead;
-        out.push(start..start + trimmed.len());
+/// The iterator of [`split_outside`]: one scan, nothing collected.
+#[derive(Debug, Clone)]
+pub(crate) struct SplitOutside<'a> {
+    s: &'a str,
+    sep: u8,
+    /// Where the next piece starts.
+    pos: usize,
+    done: bool,
+}
+
+impl Iterator for SplitOutside<'_> {
+    type Item = Range<usize>;
+
+    fn next(&mut self) -> Option<Range<usize>> {
+        let b = self.s.as_bytes();
+        while !self.done {
+            let start = self.pos;
+            let mut in_angle = false;
+            let mut in_quote = false;
+            let mut escaped = false;
+            let mut end = b.len();
+            let mut i = start;
+            while let Some(&c) = b.get(i) {
+                if in_quote {
+                    if escaped {
+                        escaped = false;
+                    } else if c == b'\\' {
+                        escaped = true;
+                    } else if c == b'"' {
+                        in_quote = false;
+                    }
+                } else if c == b'"' {
+                    in_quote = true;
+                } else if c == b'<' {
+                    in_angle = true;
+                } else if c == b'>' {
+                    in_angle = false;
+                } else if c == self.sep && !in_angle {
+                    end = i;
+                    break;
+                }
+                i += 1;
+            }
+            if end == b.len() {
+                self.done = true;
+            } else {
+                self.pos = end + 1;
+            }
+            if let Some(r) = trimmed(self.s, start..end) {
+                return Some(r);
+            }
+        }
+        None
     }
+}
+
+/// `r` without the blanks around it, if anything is left.
+fn trimmed(s: &str, r: Range<usize>) -> Option<Range<usize>> {
+    let piece = s.get(r.clone())?;
+    let lead = piece.len() - piece.trim_start().len();
+    let len = piece.trim().len();
+    (len > 0).then(|| r.start + lead..r.start + lead + len)
 }
 
 /// Splits a header value into its comma-separated elements, keeping the borrow when there is one.
 pub(crate) fn split_list<'a>(v: Cow<'a, str>, out: &mut Vec<Cow<'a, str>>) {
-    let ranges = split_outside(&v, b',');
     match v {
-        Cow::Borrowed(s) => out.extend(
-            ranges
-                .into_iter()
-                .filter_map(|r| s.get(r).map(Cow::Borrowed)),
-        ),
+        Cow::Borrowed(s) => {
+            out.extend(split_outside(s, b',').filter_map(|r| s.get(r).map(Cow::Borrowed)))
+        }
         Cow::Owned(s) => out.extend(
-            ranges
-                .into_iter()
-                .filter_map(|r| s.get(r).map(|p| Cow::Owned(p.to_string()))),
+            split_outside(&s, b',').filter_map(|r| s.get(r).map(|p| Cow::Owned(p.to_string()))),
         ),
     }
 }
@@ -229,7 +273,7 @@ mod tests {
     #[test]
     fn split_respects_quotes_and_angles() {
         let s = r#""Doe, \"J\"" <sip:a@b;x=1,2>;q=1 , <sip:c@d> ,, "#;
-        let parts: Vec<&str> = split_outside(s, b',').into_iter().map(|r| &s[r]).collect();
+        let parts: Vec<&str> = split_outside(s, b',').map(|r| &s[r]).collect();
         assert_eq!(
             parts,
             vec![r#""Doe, \"J\"" <sip:a@b;x=1,2>;q=1"#, "<sip:c@d>"]

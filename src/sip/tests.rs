@@ -1156,7 +1156,7 @@ fn tag_lookup_agrees_with_the_full_name_addr_parse() {
     ] {
         assert_eq!(
             super::uri::name_addr_param(v, "tag"),
-            NameAddr::parse(v).and_then(|n| n.tag().map(str::to_string)),
+            NameAddr::parse(v).as_ref().and_then(NameAddr::tag),
             "{v:?}"
         );
     }

@@ -19,7 +19,7 @@
 //! which headers are mandatory (the `missing-mandatory-header` rule), or what a value means
 //! (`views`, `uri`).
 
-use super::grammar::{is_token_char, quoted_end};
+use super::grammar::{class, is_token_char, quoted_end};
 use super::header::split_outside;
 use super::uri::parse_u32;
 use super::{HeaderName, IssueKind, ParseIssue, SipMessage};
@@ -44,9 +44,13 @@ impl SipMessage {
     /// does not).
     pub fn header_problems(&self) -> Vec<ParseIssue> {
         let mut out = Vec::new();
-        let mut seen: Vec<HeaderName> = Vec::new();
+        // The SINGLE headers seen so far, one bit each.
+        let mut seen = 0u8;
         for h in &self.headers {
-            let problem = if SINGLE.contains(&h.name) && seen.contains(&h.name) {
+            let single = SINGLE.iter().position(|&n| n == h.name).map(|i| 1u8 << i);
+            let repeated = single.is_some_and(|bit| seen & bit != 0);
+            seen |= single.unwrap_or(0);
+            let problem = if repeated {
                 Some((
                     IssueKind::RepeatedHeader,
                     format!(
@@ -62,7 +66,6 @@ impl SipMessage {
                     )
                 })
             };
-            seen.push(h.name);
             if let Some((kind, message)) = problem {
                 out.push(ParseIssue {
                     kind,
@@ -150,14 +153,11 @@ fn check(m: &SipMessage, name: HeaderName, v: &str) -> Check {
 
 /// Each element of a comma list (outside quotes and `<…>`).
 fn list(v: &str, each: impl Fn(&str) -> Check) -> Check {
-    let parts = split_outside(v, b',');
-    if parts.is_empty() {
+    let mut parts = split_outside(v, b',').peekable();
+    if parts.peek().is_none() {
         return Err("empty value".into());
     }
-    parts
-        .into_iter()
-        .filter_map(|r| v.get(r))
-        .try_for_each(each)
+    parts.filter_map(|r| v.get(r)).try_for_each(each)
 }
 
 /// A byte for messages: as it is when printable, else escaped (`\x18`).
@@ -244,9 +244,14 @@ fn address(v: &str, star: bool) -> Check {
     params(inner.get(gt + 1..).unwrap_or(""), " after the `>`")
 }
 
+static URI_CHAR: [bool; 256] = class(b"-_.!~*'()%;/?:@&=+$,[]#");
+static GEN_VALUE: [bool; 256] = class(b"-.!%*_+`'~:[]&/$()");
+static CALL_ID_WORD: [bool; 256] = class(b"-.!%*_+`'~()<>:\\\"/[]?{}");
+static HOST: [bool; 256] = class(b"-._");
+
 /// Bytes that may appear in a URI: unreserved, reserved, `%` escapes, IPv6 brackets.
 fn is_uri_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || b"-_.!~*'()%;/?:@&=+$,[]#".contains(&c)
+    URI_CHAR[usize::from(c)]
 }
 
 /// A URI as written inside `<…>` or as an addr-spec: `scheme:` and URI characters only; a
@@ -334,11 +339,7 @@ fn is_host(h: &str) -> bool {
                 && a.bytes()
                     .all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.')
         }),
-        None => {
-            !h.is_empty()
-                && h.bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.' || c == b'_')
-        }
+        None => !h.is_empty() && h.bytes().all(|c| HOST[usize::from(c)]),
     }
 }
 
@@ -387,10 +388,7 @@ fn gen_value(name: &str, value: &str) -> Check {
             ))
         };
     }
-    match value
-        .bytes()
-        .find(|&c| !(is_token_char(c) || b":[]&/$()".contains(&c)))
-    {
+    match value.bytes().find(|&c| !GEN_VALUE[usize::from(c)]) {
         None => Ok(()),
         Some(c) => Err(format!(
             "the value of `{name}` (`{}`) is neither a token nor a quoted string (it holds \
@@ -418,11 +416,7 @@ fn via(v: &str) -> Check {
 
 /// `word ["@" word]` (RFC 3261 §25.1).
 fn call_id(v: &str) -> Check {
-    let word = |w: &str| {
-        !w.is_empty()
-            && w.bytes()
-                .all(|c| c.is_ascii_alphanumeric() || b"-.!%*_+`'~()<>:\\\"/[]?{}".contains(&c))
-    };
+    let word = |w: &str| !w.is_empty() && w.bytes().all(|c| CALL_ID_WORD[usize::from(c)]);
     let ok = match v.split_once('@') {
         Some((a, b)) => word(a) && word(b),
         None => word(v),
@@ -439,13 +433,12 @@ fn call_id(v: &str) -> Check {
 
 /// `1*DIGIT LWS Method`, and a request's CSeq names its own method (RFC 3261 §8.1.1.5).
 fn cseq(v: &str, method: Option<&str>) -> Check {
-    let Some(c) = super::views::cseq(v) else {
+    let Some((_, cseq_method)) = super::views::cseq_parts(v) else {
         return Err(format!("`{}` is not `number METHOD`", shown(v)));
     };
     match method {
-        Some(m) if m != c.method => Err(format!(
-            "the CSeq method {} is not the request's method {m}",
-            c.method
+        Some(m) if m != cseq_method => Err(format!(
+            "the CSeq method {cseq_method} is not the request's method {m}"
         )),
         _ => Ok(()),
     }
