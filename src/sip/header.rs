@@ -171,32 +171,7 @@ impl Iterator for SplitOutside<'_> {
         let b = self.s.as_bytes();
         while !self.done {
             let start = self.pos;
-            let mut in_angle = false;
-            let mut in_quote = false;
-            let mut escaped = false;
-            let mut end = b.len();
-            let mut i = start;
-            while let Some(&c) = b.get(i) {
-                if in_quote {
-                    if escaped {
-                        escaped = false;
-                    } else if c == b'\\' {
-                        escaped = true;
-                    } else if c == b'"' {
-                        in_quote = false;
-                    }
-                } else if c == b'"' {
-                    in_quote = true;
-                } else if c == b'<' {
-                    in_angle = true;
-                } else if c == b'>' {
-                    in_angle = false;
-                } else if c == self.sep && !in_angle {
-                    end = i;
-                    break;
-                }
-                i += 1;
-            }
+            let end = self.piece_end(start);
             if end == b.len() {
                 self.done = true;
             } else {
@@ -207,6 +182,55 @@ impl Iterator for SplitOutside<'_> {
             }
         }
         None
+    }
+}
+
+impl SplitOutside<'_> {
+    /// Where the piece that starts at `from` ends: the next separator outside quotes and
+    /// `<…>`, else the end. Jumps from one byte that matters to the next (memchr).
+    fn piece_end(&self, from: usize) -> usize {
+        let b = self.s.as_bytes();
+        let mut i = from;
+        let mut in_angle = false;
+        loop {
+            let tail = b.get(i..).unwrap_or(&[]);
+            let hit = if in_angle {
+                memchr::memchr2(b'>', b'"', tail)
+            } else {
+                memchr::memchr3(self.sep, b'"', b'<', tail)
+            };
+            let Some(at) = hit.map(|n| i + n) else {
+                return b.len();
+            };
+            match b.get(at) {
+                Some(b'"') => match close_quote(b, at) {
+                    Some(next) => i = next,
+                    None => return b.len(),
+                },
+                Some(b'<') => {
+                    in_angle = true;
+                    i = at + 1;
+                }
+                Some(b'>') => {
+                    in_angle = false;
+                    i = at + 1;
+                }
+                _ => return at,
+            }
+        }
+    }
+}
+
+/// Just past the quote that closes the quoted string opening at `b[open]` (`\` escapes
+/// honoured); `None` if it does not close.
+fn close_quote(b: &[u8], open: usize) -> Option<usize> {
+    let mut i = open + 1;
+    loop {
+        let at = i + memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
+        if b.get(at) == Some(&b'"') {
+            return Some(at + 1);
+        }
+        i = at + 2;
     }
 }
 

@@ -291,8 +291,13 @@ pub struct Sdp {
     pub direction: MediaDirection,
 }
 
+/// `b` as text: borrowed when it is valid UTF-8 (checked word by word), else with the invalid
+/// bytes replaced.
 fn text(b: &[u8]) -> Cow<'_, str> {
-    String::from_utf8_lossy(b)
+    match std::str::from_utf8(b) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
 }
 
 impl SipMessage {
@@ -334,16 +339,16 @@ impl SipMessage {
         let tag = |h| {
             let v = m.first(h)?;
             let tag = uri::name_addr_param(&v, "tag")?;
-            Some(m.piece(&v, tag))
+            Some(m.piece(tag))
         };
         let cseq = m.first(HeaderName::CSeq).and_then(|v| {
             let (seq, method) = views::cseq_parts(&v)?;
-            Some((seq, m.piece(&v, method)))
+            Some((seq, m.piece(method)))
         });
         let top_via = m.headers_named(HeaderName::Via).find_map(|h| {
             let v = m.value(h);
             let first = header::split_outside(&v, b',').next()?;
-            Some(m.piece(&v, v.get(first)?))
+            Some(m.piece(v.get(first)?))
         });
         let views = Views {
             cseq,
@@ -356,16 +361,15 @@ impl SipMessage {
         m
     }
 
-    /// `sub`, a part of the value `v` this message gave, as a [`Piece`]: its span when `v`
-    /// borrows the raw bytes, else a copy.
-    fn piece(&self, v: &Cow<'_, str>, sub: &str) -> Piece {
+    /// `sub`, a part of a value this message gave, as a [`Piece`]: its span when it lies in
+    /// the raw bytes (the value borrowed them), else a copy (a folded or repaired value).
+    fn piece(&self, sub: &str) -> Piece {
         let base = self.raw.as_ptr() as usize;
         let at = sub.as_ptr() as usize;
-        match v {
-            Cow::Borrowed(_) if at >= base && at + sub.len() <= base + self.raw.len() => {
-                Piece::Span(at - base..at - base + sub.len())
-            }
-            _ => Piece::Text(sub.into()),
+        if at >= base && at + sub.len() <= base + self.raw.len() {
+            Piece::Span(at - base..at - base + sub.len())
+        } else {
+            Piece::Text(sub.into())
         }
     }
 

@@ -184,8 +184,132 @@ fn is_quoted_string(s: &str) -> bool {
 }
 
 /// `name-addr / addr-spec` followed by `*(SEMI generic-param)`: From, To, Contact (`*` too),
-/// Route, Record-Route.
+/// Route, Record-Route. The common shape proves itself in one pass ([`plain_address`]); the
+/// full grammar reads the rest, and says what is wrong.
 fn address(v: &str, star: bool) -> Check {
+    if plain_address(v) {
+        return Ok(());
+    }
+    full_address(v, star)
+}
+
+/// A cheap proof that [`full_address`] accepts `v`: `[display] <sip:[user@]host[:port]
+/// [;uri-params]>[;name[=value]]…` (the display name quoted without `\` escapes, or tokens
+/// and spaces) or `sip:[user@]host[:port][;name[=value]]…`, with a host name, IPv4 address or
+/// IPv6 reference, and parameter values that are tokens: each piece checked by its byte class
+/// in one pass. `false` proves nothing: anything else (other schemes, quoted parameter values,
+/// escapes, tabs, empty parameters) goes to the full grammar.
+pub(super) fn plain_address(v: &str) -> bool {
+    let b = v.trim().as_bytes();
+    let mut i = 0;
+    match b.first() {
+        Some(b'"') => {
+            // The closing quote, with no escape before it.
+            match memchr::memchr2(b'"', b'\\', b.get(1..).unwrap_or(&[])) {
+                Some(n) if b.get(n + 1) == Some(&b'"') => i = n + 2,
+                _ => return false,
+            }
+            while b.get(i) == Some(&b' ') {
+                i += 1;
+            }
+        }
+        Some(b'<') => {}
+        _ => {
+            // A display name of tokens and spaces before `<`, or else an addr-spec, whose URI
+            // (no `<` in it) runs to the first `;`.
+            i = b
+                .iter()
+                .position(|&c| !(is_token_char(c) || c == b' '))
+                .unwrap_or(b.len());
+            if b.get(i) != Some(&b'<') {
+                let semi = memchr::memchr(b';', b).unwrap_or(b.len());
+                return plain_sip_uri(b.get(..semi).unwrap_or(&[]))
+                    && plain_params(b.get(semi..).unwrap_or(&[]));
+            }
+        }
+    }
+    if b.get(i) != Some(&b'<') {
+        return false;
+    }
+    let inner = b.get(i + 1..).unwrap_or(&[]);
+    let Some(gt) = memchr::memchr(b'>', inner) else {
+        return false;
+    };
+    plain_sip_uri(inner.get(..gt).unwrap_or(&[]))
+        && plain_params(inner.get(gt + 1..).unwrap_or(&[]))
+}
+
+/// `sip:` or `sips:`, URI bytes only, and a host name or IPv4 address with an optional port
+/// (the proof behind [`plain_address`]; see [`uri`]).
+fn plain_sip_uri(u: &[u8]) -> bool {
+    let rest = match u {
+        [b's', b'i', b'p', b':', rest @ ..] | [b's', b'i', b'p', b's', b':', rest @ ..] => rest,
+        _ => return false,
+    };
+    if !u.iter().all(|&c| URI_CHAR[usize::from(c)]) {
+        return false;
+    }
+    let rest = rest.split(|&c| c == b'?').next().unwrap_or(&[]);
+    let hostpart = match memchr::memchr(b'@', rest) {
+        Some(at) => rest.get(at + 1..).unwrap_or(&[]),
+        None => rest,
+    };
+    let hostport = hostpart.split(|&c| c == b';').next().unwrap_or(&[]);
+    if let Some(v6) = hostport.strip_prefix(b"[") {
+        // `[address]` then nothing or `:port`.
+        let Some(close) = memchr::memchr(b']', v6) else {
+            return false;
+        };
+        let addr = v6.get(..close).unwrap_or(&[]);
+        let after = v6.get(close + 1..).unwrap_or(&[]);
+        return !addr.is_empty()
+            && addr
+                .iter()
+                .all(|&c| c.is_ascii_hexdigit() || c == b':' || c == b'.')
+            && (after.is_empty() || after.strip_prefix(b":").is_some_and(plain_port));
+    }
+    let (host, port) = match memchr::memchr(b':', hostport) {
+        Some(colon) => (
+            hostport.get(..colon).unwrap_or(&[]),
+            Some(hostport.get(colon + 1..).unwrap_or(&[])),
+        ),
+        None => (hostport, None),
+    };
+    !host.is_empty() && host.iter().all(|&c| HOST[usize::from(c)]) && port.is_none_or(plain_port)
+}
+
+/// A port number that fits in 16 bits.
+fn plain_port(p: &[u8]) -> bool {
+    (1..=5).contains(&p.len())
+        && p.iter().all(u8::is_ascii_digit)
+        && p.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0')) <= 65535
+}
+
+/// `*(";" token ["=" token])` with no blanks (the proof behind [`plain_address`]; see
+/// [`params`]).
+fn plain_params(p: &[u8]) -> bool {
+    if p.is_empty() {
+        return true;
+    }
+    let Some(p) = p.strip_prefix(b";") else {
+        return false;
+    };
+    p.split(|&c| c == b';').all(|param| {
+        let (name, value) = match memchr::memchr(b'=', param) {
+            Some(eq) => (
+                param.get(..eq).unwrap_or(&[]),
+                Some(param.get(eq + 1..).unwrap_or(&[])),
+            ),
+            None => (param, None),
+        };
+        !name.is_empty()
+            && name.iter().all(|&c| is_token_char(c))
+            && value.is_none_or(|v| !v.is_empty() && v.iter().all(|&c| GEN_VALUE[usize::from(c)]))
+    })
+}
+
+/// [`address`] by the full grammar.
+pub(super) fn full_address(v: &str, star: bool) -> Check {
     let v = v.trim();
     if v.is_empty() {
         return Err("empty value".into());
