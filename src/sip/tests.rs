@@ -1350,3 +1350,28 @@ fn split_outside_agrees_with_a_byte_by_byte_reading() {
         }
     }
 }
+
+/// A message parsed from a slice of a shared chunk copies nothing (its bytes are the chunk's)
+/// and reads as the same message parsed from its own vector.
+#[test]
+fn parse_shared_reads_a_slice_of_a_chunk_without_a_copy() {
+    let one = pjsua_invite();
+    let mut chunk = b"garbage before\r\n".to_vec();
+    let at = chunk.len();
+    chunk.extend_from_slice(&one);
+    chunk.extend_from_slice(b"and after");
+    let chunk = bytes::Bytes::from(chunk);
+    let slice = chunk.slice(at..at + one.len());
+    let shared = SipMessage::parse_shared(slice.clone()).expect("parses");
+    let owned = SipMessage::parse_owned(one.clone()).expect("parses");
+    assert_eq!(shared.raw_shared().as_ptr(), slice.as_ptr());
+    assert_eq!(shared.raw(), &one[..]);
+    assert_eq!(shared.headers(), owned.headers());
+    assert_eq!(shared.start_line(), owned.start_line());
+    assert_eq!(shared.cseq(), owned.cseq());
+    assert_eq!(shared.top_via(), owned.top_via());
+    assert_eq!(shared.from_tag(), owned.from_tag());
+    assert_eq!(shared.body(), owned.body());
+    let bad = SipMessage::parse_shared(chunk.slice(..at)).expect_err("no start line");
+    assert_eq!(bad.raw, b"garbage before\r\n");
+}
