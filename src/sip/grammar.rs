@@ -17,7 +17,7 @@ use nom::character::complete::{char, digit1, satisfy, space0, space1};
 use nom::combinator::{eof, map, recognize, rest};
 use nom::sequence::{pair, preceded, terminated, tuple};
 
-use super::{Header, HeaderName, IssueKind, ParseError, ParseIssue, StartLine};
+use super::{Header, HeaderName, IssueKind, ParseError, ParseIssue, Start};
 
 /// One line of the input: `start..end` is its content without the terminator (a trailing CR
 /// before the LF is excluded); `next` is where the following line starts.
@@ -32,7 +32,7 @@ struct Line {
 
 fn line_at(buf: &[u8], from: usize) -> Line {
     let tail = buf.get(from..).unwrap_or(&[]);
-    match tail.iter().position(|&c| c == b'\n') {
+    match memchr::memchr(b'\n', tail) {
         Some(i) => {
             let lf = from + i;
             let end = if lf > from && buf.get(lf - 1) == Some(&b'\r') {
@@ -91,9 +91,28 @@ pub(crate) fn quoted_end(s: &str) -> Option<usize> {
     None
 }
 
+/// A 256-entry table of the bytes in `extra` and the ASCII letters and digits: a byte class
+/// checked with one load.
+pub(crate) const fn class(extra: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = (c as u8).is_ascii_alphanumeric();
+        c += 1;
+    }
+    let mut i = 0;
+    while i < extra.len() {
+        t[extra[i] as usize] = true;
+        i += 1;
+    }
+    t
+}
+
+static TOKEN: [bool; 256] = class(b"-.!%*_+`'~");
+
 /// RFC 3261 `token` characters.
 pub(crate) fn is_token_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&c)
+    TOKEN[usize::from(c)]
 }
 
 type Res<'a, T> = IResult<&'a [u8], T>;
@@ -157,33 +176,34 @@ fn error_offset(base: &[u8], e: nom::Err<nom::error::Error<&[u8]>>) -> usize {
     }
 }
 
-fn lossy(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// Parses a start line (without its terminator). On failure, returns the offset in `line`
-/// where the input stopped matching (the furthest of the two alternatives).
-fn start_line(line: &[u8]) -> Result<StartLine, usize> {
+/// Parses a start line (without its terminator) that begins at `at` in the message; the spans
+/// are absolute. On failure, returns the offset in `line` where the input stopped matching
+/// (the furthest of the two alternatives).
+fn start_line(line: &[u8], at: usize) -> Result<Start, usize> {
+    // Where a piece that nom returned lies: every piece is a subslice of `line`.
+    let span = |piece: &[u8]| {
+        let start = (piece.as_ptr() as usize).saturating_sub(line.as_ptr() as usize);
+        at + start..at + start + piece.len()
+    };
     let status_err = match status_line(line) {
         Ok((_, (version, code, reason))) => {
             let code = code
                 .iter()
                 .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
-            let reason = trim_blank(reason);
-            return Ok(StartLine::Response {
-                version: lossy(version),
+            return Ok(Start::Response {
+                version: span(version),
                 code,
-                reason: lossy(reason),
+                reason: span(trim_blank(reason)),
             });
         }
         Err(e) => error_offset(line, e),
     };
     let request_err = match request_line(line) {
         Ok((_, (method, uri, version))) => {
-            return Ok(StartLine::Request {
-                method: lossy(method),
-                uri: lossy(uri),
-                version: lossy(version),
+            return Ok(Start::Request {
+                method: span(method),
+                uri: span(uri),
+                version: span(version),
             });
         }
         Err(e) => error_offset(line, e),
@@ -211,22 +231,21 @@ pub(crate) fn is_start_line(line: &[u8]) -> bool {
     while end > 0 && matches!(line.get(end - 1), Some(b'\r' | b'\n')) {
         end -= 1;
     }
-    start_line(line.get(..end).unwrap_or(&[])).is_ok()
+    start_line(line.get(..end).unwrap_or(&[]), 0).is_ok()
 }
 
 /// What [`parse`] found in a message that has a start line.
 pub(crate) struct Parsed {
-    pub start: StartLine,
+    pub start: Start,
     pub start_span: Range<usize>,
     pub headers: Vec<Header>,
     pub body: Range<usize>,
     pub issues: Vec<ParseIssue>,
 }
 
-/// The header block: header lines with continuation lines folded in, issues for bad lines, and
-/// where the body starts (`raw.len()` when there is no empty line).
+/// The header block: issues for bad lines, and where the body starts (`raw.len()` when there is
+/// no empty line). The headers (continuation lines folded in) go to the caller's vector.
 struct HeaderBlock {
-    headers: Vec<Header>,
     issues: Vec<ParseIssue>,
     /// Whether the empty line ending the header block was seen.
     complete: bool,
@@ -238,8 +257,8 @@ struct HeaderBlock {
 /// costs no more memory than its bytes, and one issue says how many were not read.
 pub(crate) const MAX_HEADER_LINES: usize = 4096;
 
-fn header_block(raw: &[u8], from: usize) -> HeaderBlock {
-    let mut headers: Vec<Header> = Vec::new();
+fn header_block(raw: &[u8], from: usize, headers: &mut Vec<Header>) -> HeaderBlock {
+    headers.clear();
     let mut issues = Vec::new();
     // Whether a continuation line may attach to the last header.
     let mut can_continue = false;
@@ -252,7 +271,6 @@ fn header_block(raw: &[u8], from: usize) -> HeaderBlock {
         if line.start == line.end && line.terminated {
             unread_issue(&mut issues, unread);
             return HeaderBlock {
-                headers,
                 issues,
                 complete: true,
                 body_start: line.next,
@@ -308,9 +326,8 @@ fn header_block(raw: &[u8], from: usize) -> HeaderBlock {
                 } else {
                     value_span
                 };
-                let name_text = String::from_utf8_lossy(name);
                 headers.push(Header {
-                    name: HeaderName::from_name(&name_text),
+                    name: HeaderName::from_bytes(name),
                     name_span: name_start..name_end,
                     span: name_start..value_span.end,
                     value_span,
@@ -334,7 +351,6 @@ fn header_block(raw: &[u8], from: usize) -> HeaderBlock {
     }
     unread_issue(&mut issues, unread);
     HeaderBlock {
-        headers,
         issues,
         complete: false,
         body_start: raw.len(),
@@ -380,7 +396,7 @@ pub(crate) fn parse(raw: &[u8]) -> Result<Parsed, ParseError> {
     }
     let first = line_at(raw, skip);
     let line = raw.get(first.start..first.end).unwrap_or(&[]);
-    let start = match start_line(line) {
+    let start = match start_line(line, first.start) {
         Ok(s) => s,
         Err(off) => {
             // Nothing matched beyond the first word (e.g. a header line): blame the whole
@@ -401,11 +417,16 @@ pub(crate) fn parse(raw: &[u8]) -> Result<Parsed, ParseError> {
         }
     };
     let start_span = trimmed_range(raw, first.start..first.end);
-    let block = header_block(raw, first.next);
+    // The headers are gathered in a vector reused from message to message, then copied once
+    // into one of their exact size: one allocation for the index, none while it grows.
+    let (block, headers) = with_scratch(|scratch| {
+        let block = header_block(raw, first.next, scratch);
+        (block, scratch.to_vec())
+    });
     let mut issues = block.issues;
     let body_start = block.body_start;
     let available = raw.len().saturating_sub(body_start);
-    let body = match find_content_length(&block.headers) {
+    let body = match find_content_length(&headers) {
         None => body_start..raw.len(),
         Some(h) => match content_length_value(raw.get(h.value_span.clone()).unwrap_or(&[])) {
             Err(()) => {
@@ -453,9 +474,29 @@ pub(crate) fn parse(raw: &[u8]) -> Result<Parsed, ParseError> {
     Ok(Parsed {
         start,
         start_span,
-        headers: block.headers,
+        headers,
         body,
         issues,
+    })
+}
+
+thread_local! {
+    /// The headers of the message being read, kept from one message to the next.
+    static SCRATCH: std::cell::RefCell<Vec<Header>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with the thread's scratch vector of headers (a fresh one if it is in use).
+fn with_scratch<T>(f: impl FnOnce(&mut Vec<Header>) -> T) -> T {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => {
+            let out = f(&mut scratch);
+            // Bounded: a flood of headers does not keep its memory for the run.
+            if scratch.capacity() > 256 {
+                *scratch = Vec::new();
+            }
+            out
+        }
+        Err(_) => f(&mut Vec::new()),
     })
 }
 
@@ -469,13 +510,16 @@ pub(crate) fn message_len(buf: &[u8]) -> Option<usize> {
     if !first.terminated {
         return None;
     }
-    let block = header_block(buf, first.next);
+    let (block, n) = with_scratch(|scratch| {
+        let block = header_block(buf, first.next, scratch);
+        let n = find_content_length(scratch)
+            .and_then(|h| content_length_value(buf.get(h.value_span.clone()).unwrap_or(&[])).ok())
+            .unwrap_or(0);
+        (block, n)
+    });
     if !block.complete {
         return None;
     }
-    let n = find_content_length(&block.headers)
-        .and_then(|h| content_length_value(buf.get(h.value_span.clone()).unwrap_or(&[])).ok())
-        .unwrap_or(0);
     let end = block.body_start.checked_add(n)?;
     (end <= buf.len()).then_some(end)
 }

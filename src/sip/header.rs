@@ -15,9 +15,14 @@ impl HeaderName {
     /// Maps a header name as written (case-insensitive, compact forms included) to its
     /// [`HeaderName`]; unknown names give [`HeaderName::Other`].
     pub fn from_name(name: &str) -> HeaderName {
-        let name = name.trim();
-        if name.len() == 1 {
-            return match name.as_bytes()[0].to_ascii_lowercase() {
+        HeaderName::from_bytes(name.trim().as_bytes())
+    }
+
+    /// [`HeaderName::from_name`] of a name as it is in the raw bytes (no blanks around it):
+    /// the grammar's lookup, without decoding the name.
+    pub(crate) fn from_bytes(name: &[u8]) -> HeaderName {
+        if let [c] = name {
+            return match c.to_ascii_lowercase() {
                 b'i' => HeaderName::CallId,
                 b'm' => HeaderName::Contact,
                 b'e' => HeaderName::ContentEncoding,
@@ -41,7 +46,9 @@ impl HeaderName {
             };
         }
         ALL.iter()
-            .find(|(_, full)| full.eq_ignore_ascii_case(name))
+            .find(|(_, full)| {
+                full.len() == name.len() && full.as_bytes().eq_ignore_ascii_case(name)
+            })
             .map_or(HeaderName::Other, |(h, _)| *h)
     }
 
@@ -137,51 +144,112 @@ pub(crate) fn unquoted_bytes(s: &str) -> impl Iterator<Item = (usize, u8)> + '_ 
 }
 
 /// Splits `s` at `sep` bytes that are outside double quotes (with `\` escapes) and outside
-/// `<…>`. Returns the byte ranges of the pieces, trimmed of blanks; empty pieces are dropped.
-pub(crate) fn split_outside(s: &str, sep: u8) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut in_angle = false;
-    for (i, c) in unquoted_bytes(s) {
-        match c {
-            b'<' => in_angle = true,
-            b'>' => in_angle = false,
-            _ if c == sep && !in_angle => {
-                push_trimmed(s, start..i, &mut out);
-                start = i + 1;
-            }
-            _ => {}
-        }
+/// `<…>`. Yields the byte ranges of the pieces, trimmed of blanks; empty pieces are dropped.
+pub(crate) fn split_outside(s: &str, sep: u8) -> SplitOutside<'_> {
+    SplitOutside {
+        s,
+        sep,
+        pos: 0,
+        done: false,
     }
-    push_trimmed(s, start..s.len(), &mut out);
-    out
 }
 
-fn push_trimmed(s: &str, r: Range<usize>, out: &mut Vec<Range<usize>>) {
-    let Some(piece) = s.get(r.clone()) else {
-        return;
-    };
-    let lead = piece.len() - piece.trim_start().len();
-    let trimmed = piece.trim();
-    if !trimmed.is_empty() {
-        let start = r.start + lead;
-        out.push(start..start + trimmed.len());
+/// The iterator of [`split_outside`]: one scan, nothing collected.
+#[derive(Debug, Clone)]
+pub(crate) struct SplitOutside<'a> {
+    s: &'a str,
+    sep: u8,
+    /// Where the next piece starts.
+    pos: usize,
+    done: bool,
+}
+
+impl Iterator for SplitOutside<'_> {
+    type Item = Range<usize>;
+
+    fn next(&mut self) -> Option<Range<usize>> {
+        let b = self.s.as_bytes();
+        while !self.done {
+            let start = self.pos;
+            let end = self.piece_end(start);
+            if end == b.len() {
+                self.done = true;
+            } else {
+                self.pos = end + 1;
+            }
+            if let Some(r) = trimmed(self.s, start..end) {
+                return Some(r);
+            }
+        }
+        None
     }
+}
+
+impl SplitOutside<'_> {
+    /// Where the piece that starts at `from` ends: the next separator outside quotes and
+    /// `<…>`, else the end. Jumps from one byte that matters to the next (memchr).
+    fn piece_end(&self, from: usize) -> usize {
+        let b = self.s.as_bytes();
+        let mut i = from;
+        let mut in_angle = false;
+        loop {
+            let tail = b.get(i..).unwrap_or(&[]);
+            let hit = if in_angle {
+                memchr::memchr2(b'>', b'"', tail)
+            } else {
+                memchr::memchr3(self.sep, b'"', b'<', tail)
+            };
+            let Some(at) = hit.map(|n| i + n) else {
+                return b.len();
+            };
+            match b.get(at) {
+                Some(b'"') => match close_quote(b, at) {
+                    Some(next) => i = next,
+                    None => return b.len(),
+                },
+                Some(b'<') => {
+                    in_angle = true;
+                    i = at + 1;
+                }
+                Some(b'>') => {
+                    in_angle = false;
+                    i = at + 1;
+                }
+                _ => return at,
+            }
+        }
+    }
+}
+
+/// Just past the quote that closes the quoted string opening at `b[open]` (`\` escapes
+/// honoured); `None` if it does not close.
+fn close_quote(b: &[u8], open: usize) -> Option<usize> {
+    let mut i = open + 1;
+    loop {
+        let at = i + memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
+        if b.get(at) == Some(&b'"') {
+            return Some(at + 1);
+        }
+        i = at + 2;
+    }
+}
+
+/// `r` without the blanks around it, if anything is left.
+fn trimmed(s: &str, r: Range<usize>) -> Option<Range<usize>> {
+    let piece = s.get(r.clone())?;
+    let lead = piece.len() - piece.trim_start().len();
+    let len = piece.trim().len();
+    (len > 0).then(|| r.start + lead..r.start + lead + len)
 }
 
 /// Splits a header value into its comma-separated elements, keeping the borrow when there is one.
 pub(crate) fn split_list<'a>(v: Cow<'a, str>, out: &mut Vec<Cow<'a, str>>) {
-    let ranges = split_outside(&v, b',');
     match v {
-        Cow::Borrowed(s) => out.extend(
-            ranges
-                .into_iter()
-                .filter_map(|r| s.get(r).map(Cow::Borrowed)),
-        ),
+        Cow::Borrowed(s) => {
+            out.extend(split_outside(s, b',').filter_map(|r| s.get(r).map(Cow::Borrowed)))
+        }
         Cow::Owned(s) => out.extend(
-            ranges
-                .into_iter()
-                .filter_map(|r| s.get(r).map(|p| Cow::Owned(p.to_string()))),
+            split_outside(&s, b',').filter_map(|r| s.get(r).map(|p| Cow::Owned(p.to_string()))),
         ),
     }
 }
@@ -229,7 +297,7 @@ mod tests {
     #[test]
     fn split_respects_quotes_and_angles() {
         let s = r#""Doe, \"J\"" <sip:a@b;x=1,2>;q=1 , <sip:c@d> ,, "#;
-        let parts: Vec<&str> = split_outside(s, b',').into_iter().map(|r| &s[r]).collect();
+        let parts: Vec<&str> = split_outside(s, b',').map(|r| &s[r]).collect();
         assert_eq!(
             parts,
             vec![r#""Doe, \"J\"" <sip:a@b;x=1,2>;q=1"#, "<sip:c@d>"]

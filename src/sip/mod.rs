@@ -12,6 +12,9 @@
 
 use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::OnceLock;
+
+use bytes::Bytes;
 
 use crate::event::Transport;
 
@@ -23,11 +26,13 @@ mod uri;
 mod validate;
 mod views;
 
-/// A parsed SIP message. It owns its raw bytes; every span indexes into [`SipMessage::raw`].
+/// A parsed SIP message. Its raw bytes are a reference-counted buffer (possibly a slice of a
+/// bigger chunk shared with other messages); every span indexes into [`SipMessage::raw`], and
+/// the start line, the header index and the views are spans into it, not copies.
 #[derive(Debug, Clone)]
 pub struct SipMessage {
-    raw: Vec<u8>,
-    start: StartLine,
+    raw: Bytes,
+    start: Start,
     start_span: Range<usize>,
     headers: Vec<Header>,
     body: Range<usize>,
@@ -36,16 +41,46 @@ pub struct SipMessage {
     views: Box<Views>,
 }
 
-/// The header values that correlation and most rules ask of every message, parsed once with
-/// it (on the reading thread) instead of at every question.
+/// The header values that correlation and most rules ask of every message, found once with
+/// it (on the reading thread) instead of at every question, as pieces of the raw bytes; and
+/// the owned views built from them when first asked for.
 #[derive(Debug, Clone, Default)]
 struct Views {
-    cseq: Option<CSeq>,
-    from_tag: Option<Box<str>>,
-    to_tag: Option<Box<str>>,
-    top_via: Option<Box<Via>>,
+    /// The CSeq number and method.
+    cseq: Option<(u32, Piece)>,
+    from_tag: Option<Piece>,
+    to_tag: Option<Piece>,
+    /// The topmost Via value (the first element of the Via headers' lists), unparsed.
+    top_via: Option<Piece>,
+    cseq_view: OnceLock<Option<CSeq>>,
+    top_via_view: OnceLock<Option<Via>>,
+    start_view: OnceLock<StartLine>,
     /// The SDP body, parsed when first asked for (several rules look at it).
-    sdp: std::sync::OnceLock<Option<Sdp>>,
+    sdp: OnceLock<Option<Sdp>>,
+}
+
+/// A piece of a header value: its span in the raw bytes when the value is read as it is
+/// written (one line of valid UTF-8: nearly always), else its text (a folded value joined, or
+/// invalid UTF-8 replaced).
+#[derive(Debug, Clone)]
+enum Piece {
+    Span(Range<usize>),
+    Text(Box<str>),
+}
+
+/// The start line as spans in the raw bytes.
+#[derive(Debug, Clone)]
+enum Start {
+    Request {
+        method: Range<usize>,
+        uri: Range<usize>,
+        version: Range<usize>,
+    },
+    Response {
+        version: Range<usize>,
+        code: u16,
+        reason: Range<usize>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -256,8 +291,13 @@ pub struct Sdp {
     pub direction: MediaDirection,
 }
 
+/// `b` as text: borrowed when it is valid UTF-8 (checked word by word), else with the invalid
+/// bytes replaced.
 fn text(b: &[u8]) -> Cow<'_, str> {
-    String::from_utf8_lossy(b)
+    match std::str::from_utf8(b) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
 }
 
 impl SipMessage {
@@ -266,86 +306,160 @@ impl SipMessage {
         Self::parse_owned(raw.to_vec())
     }
 
-    /// Parses one whole message, keeping `raw` as its bytes.
-    pub fn parse_owned(mut raw: Vec<u8>) -> Result<SipMessage, Unparsed> {
-        raw.shrink_to_fit();
+    /// Parses one whole message, keeping `raw` as its bytes (not copied).
+    pub fn parse_owned(raw: Vec<u8>) -> Result<SipMessage, Unparsed> {
         match grammar::parse(&raw) {
-            Ok(mut p) => {
-                let mut m = SipMessage {
-                    raw,
-                    start: p.start,
-                    start_span: p.start_span,
-                    // Kept for the run: no room to grow (a third of a message's memory
-                    // otherwise).
-                    headers: {
-                        p.headers.shrink_to_fit();
-                        p.headers
-                    },
-                    body: p.body,
-                    issues: p.issues,
-                    views: Box::default(),
-                };
-                let tag = |h| {
-                    m.first(h)
-                        .and_then(|v| uri::name_addr_param(&v, "tag"))
-                        .map(String::into_boxed_str)
-                };
-                let views = Views {
-                    cseq: m.first(HeaderName::CSeq).and_then(|v| views::cseq(&v)),
-                    from_tag: tag(HeaderName::From),
-                    to_tag: tag(HeaderName::To),
-                    top_via: m
-                        .all(HeaderName::Via)
-                        .first()
-                        .and_then(|v| Via::parse(v))
-                        .map(Box::new),
-                    sdp: std::sync::OnceLock::new(),
-                };
-                *m.views = views;
-                Ok(m)
-            }
+            Ok(p) => Ok(Self::from_parsed(Bytes::from(raw), p)),
             Err(error) => Err(Unparsed { raw, error }),
         }
+    }
+
+    /// Parses one whole message held in a shared buffer (e.g. a slice of a chunk that other
+    /// messages share), keeping it as its bytes (not copied).
+    pub fn parse_shared(raw: Bytes) -> Result<SipMessage, Unparsed> {
+        match grammar::parse(&raw) {
+            Ok(p) => Ok(Self::from_parsed(raw, p)),
+            Err(error) => Err(Unparsed {
+                raw: raw.to_vec(),
+                error,
+            }),
+        }
+    }
+
+    fn from_parsed(raw: Bytes, p: grammar::Parsed) -> SipMessage {
+        let mut m = SipMessage {
+            raw,
+            start: p.start,
+            start_span: p.start_span,
+            headers: p.headers,
+            body: p.body,
+            issues: p.issues,
+            views: Box::default(),
+        };
+        let tag = |h| {
+            let v = m.first(h)?;
+            let tag = uri::name_addr_param(&v, "tag")?;
+            Some(m.piece(tag))
+        };
+        let cseq = m.first(HeaderName::CSeq).and_then(|v| {
+            let (seq, method) = views::cseq_parts(&v)?;
+            Some((seq, m.piece(method)))
+        });
+        let top_via = m.headers_named(HeaderName::Via).find_map(|h| {
+            let v = m.value(h);
+            let first = header::split_outside(&v, b',').next()?;
+            Some(m.piece(v.get(first)?))
+        });
+        let views = Views {
+            cseq,
+            from_tag: tag(HeaderName::From),
+            to_tag: tag(HeaderName::To),
+            top_via,
+            ..Views::default()
+        };
+        *m.views = views;
+        m
+    }
+
+    /// `sub`, a part of a value this message gave, as a [`Piece`]: its span when it lies in
+    /// the raw bytes (the value borrowed them), else a copy (a folded or repaired value).
+    fn piece(&self, sub: &str) -> Piece {
+        let base = self.raw.as_ptr() as usize;
+        let at = sub.as_ptr() as usize;
+        if at >= base && at + sub.len() <= base + self.raw.len() {
+            Piece::Span(at - base..at - base + sub.len())
+        } else {
+            Piece::Text(sub.into())
+        }
+    }
+
+    /// The text of a [`Piece`] (a span of valid UTF-8, as [`SipMessage::piece`] made it).
+    fn piece_str<'a>(&'a self, p: &'a Piece) -> &'a str {
+        match p {
+            Piece::Span(r) => self.str_at(r).unwrap_or_default(),
+            Piece::Text(t) => t,
+        }
+    }
+
+    /// The bytes of `r` as text, if they are valid UTF-8.
+    fn str_at(&self, r: &Range<usize>) -> Option<&str> {
+        std::str::from_utf8(self.bytes(r)).ok()
     }
 
     pub fn raw(&self) -> &[u8] {
         &self.raw
     }
+    /// The shared buffer holding [`SipMessage::raw`] (cloning it copies nothing).
+    pub fn raw_shared(&self) -> &Bytes {
+        &self.raw
+    }
+    /// The start line, its text decoded (invalid UTF-8 replaced); built when first asked for.
     pub fn start_line(&self) -> &StartLine {
-        &self.start
+        self.views.start_view.get_or_init(|| {
+            let text = |r: &Range<usize>| String::from_utf8_lossy(self.bytes(r)).into_owned();
+            match &self.start {
+                Start::Request {
+                    method,
+                    uri,
+                    version,
+                } => StartLine::Request {
+                    method: text(method),
+                    uri: text(uri),
+                    version: text(version),
+                },
+                Start::Response {
+                    version,
+                    code,
+                    reason,
+                } => StartLine::Response {
+                    version: text(version),
+                    code: *code,
+                    reason: text(reason),
+                },
+            }
+        })
     }
     pub fn start_span(&self) -> Range<usize> {
         self.start_span.clone()
     }
     pub fn is_request(&self) -> bool {
-        matches!(self.start, StartLine::Request { .. })
+        matches!(self.start, Start::Request { .. })
     }
     /// The request method, for requests.
     pub fn method(&self) -> Option<&str> {
         match &self.start {
-            StartLine::Request { method, .. } => Some(method),
-            StartLine::Response { .. } => None,
+            // A token: ASCII, so always valid UTF-8.
+            Start::Request { method, .. } => self.str_at(method),
+            Start::Response { .. } => None,
         }
     }
     /// The status code, for responses.
     pub fn status(&self) -> Option<u16> {
         match &self.start {
-            StartLine::Response { code, .. } => Some(*code),
-            StartLine::Request { .. } => None,
+            Start::Response { code, .. } => Some(*code),
+            Start::Request { .. } => None,
         }
     }
     /// The reason phrase, for responses (possibly empty).
     pub fn reason_phrase(&self) -> Option<&str> {
         match &self.start {
-            StartLine::Response { reason, .. } => Some(reason),
-            StartLine::Request { .. } => None,
+            Start::Response { reason, .. } => {
+                self.str_at(reason).or_else(|| match self.start_line() {
+                    StartLine::Response { reason, .. } => Some(reason.as_str()),
+                    StartLine::Request { .. } => None,
+                })
+            }
+            Start::Request { .. } => None,
         }
     }
     /// The Request-URI, for requests.
     pub fn request_uri(&self) -> Option<&str> {
         match &self.start {
-            StartLine::Request { uri, .. } => Some(uri),
-            StartLine::Response { .. } => None,
+            Start::Request { uri, .. } => self.str_at(uri).or_else(|| match self.start_line() {
+                StartLine::Request { uri, .. } => Some(uri.as_str()),
+                StartLine::Response { .. } => None,
+            }),
+            Start::Response { .. } => None,
         }
     }
     pub fn headers(&self) -> &[Header] {
@@ -429,7 +543,25 @@ impl SipMessage {
         self.first(HeaderName::CallId)
     }
     pub fn cseq(&self) -> Option<&CSeq> {
-        self.views.cseq.as_ref()
+        self.views
+            .cseq_view
+            .get_or_init(|| {
+                let (seq, method) = self.views.cseq.as_ref()?;
+                Some(CSeq {
+                    seq: *seq,
+                    method: self.piece_str(method).to_string(),
+                })
+            })
+            .as_ref()
+    }
+    /// The CSeq number ([`CSeq::seq`]), without building the [`CSeq`].
+    pub fn cseq_seq(&self) -> Option<u32> {
+        self.views.cseq.as_ref().map(|(seq, _)| *seq)
+    }
+    /// The CSeq method ([`CSeq::method`]), without building the [`CSeq`].
+    pub fn cseq_method(&self) -> Option<&str> {
+        let (_, method) = self.views.cseq.as_ref()?;
+        Some(self.piece_str(method))
     }
     pub fn from(&self) -> Option<NameAddr> {
         NameAddr::parse(&self.first(HeaderName::From)?)
@@ -446,7 +578,14 @@ impl SipMessage {
     }
     /// The topmost Via (the first value of the first Via header), if it parses.
     pub fn top_via(&self) -> Option<&Via> {
-        self.views.top_via.as_deref()
+        self.views
+            .top_via_view
+            .get_or_init(|| Via::parse(self.top_via_value()?))
+            .as_ref()
+    }
+    /// The topmost Via value as written (unparsed; see [`SipMessage::top_via`]).
+    pub fn top_via_value(&self) -> Option<&str> {
+        Some(self.piece_str(self.views.top_via.as_ref()?))
     }
     pub fn contacts(&self) -> Vec<Contact> {
         self.all(HeaderName::Contact)
@@ -556,18 +695,18 @@ impl SipMessage {
     /// The request method, or for a response the method its CSeq names.
     pub fn method_or_cseq_method(&self) -> Option<String> {
         self.method()
+            .or_else(|| self.cseq_method())
             .map(str::to_string)
-            .or_else(|| self.cseq().map(|c| c.method.clone()))
     }
 
     /// The From header's tag.
     pub fn from_tag(&self) -> Option<&str> {
-        self.views.from_tag.as_deref()
+        Some(self.piece_str(self.views.from_tag.as_ref()?))
     }
 
     /// The To header's tag.
     pub fn to_tag(&self) -> Option<&str> {
-        self.views.to_tag.as_deref()
+        Some(self.piece_str(self.views.to_tag.as_ref()?))
     }
 
     /// The expiry a REGISTER asks for: the first Contact's `expires` (`*` counts as 0), else

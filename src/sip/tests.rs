@@ -1156,8 +1156,222 @@ fn tag_lookup_agrees_with_the_full_name_addr_parse() {
     ] {
         assert_eq!(
             super::uri::name_addr_param(v, "tag"),
-            NameAddr::parse(v).and_then(|n| n.tag().map(str::to_string)),
+            NameAddr::parse(v).as_ref().and_then(NameAddr::tag),
             "{v:?}"
         );
     }
+}
+
+/// Every message of every fixture (captures, pjsip logs, SIPp traces, raw SIP; the malformed
+/// ones included), parsed as ingest parses them.
+fn fixture_messages() -> Vec<SipMessage> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|e| {
+                ["pcap", "pcapng", "log", "txt", "sip", "gz"].contains(&e.to_str().unwrap_or(""))
+            }) {
+                out.push(p.to_string_lossy().into_owned());
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut names = Vec::new();
+    walk(&root, &mut names);
+    assert!(
+        names.len() > 100,
+        "fixtures not found under {}",
+        root.display()
+    );
+    let mut out = Vec::new();
+    for name in names {
+        let opts = crate::ingest::IngestOptions::default();
+        for e in crate::ingest::ingest(&[name], &opts).events {
+            if let crate::event::Event::Message(m) = e
+                && let Some(msg) = m.parsed()
+            {
+                out.push(msg.clone());
+            }
+        }
+    }
+    assert!(out.len() > 1000, "only {} fixture messages", out.len());
+    out
+}
+
+/// The views found at parse time as spans (start line, CSeq, tags, top Via) say what the full
+/// parse of the same header says, on every fixture message.
+#[test]
+fn span_views_agree_with_the_full_parse_on_every_fixture() {
+    for m in fixture_messages() {
+        let raw = String::from_utf8_lossy(m.raw()).into_owned();
+        match m.start_line().clone() {
+            StartLine::Request {
+                method,
+                uri,
+                version: _,
+            } => {
+                assert_eq!(m.method(), Some(method.as_str()), "{raw}");
+                assert_eq!(m.request_uri(), Some(uri.as_str()), "{raw}");
+                assert_eq!((m.status(), m.reason_phrase()), (None, None), "{raw}");
+            }
+            StartLine::Response { code, reason, .. } => {
+                assert_eq!(m.status(), Some(code), "{raw}");
+                assert_eq!(m.reason_phrase(), Some(reason.as_str()), "{raw}");
+                assert_eq!((m.method(), m.request_uri()), (None, None), "{raw}");
+            }
+        }
+        let cseq = m
+            .first(HeaderName::CSeq)
+            .and_then(|v| views::cseq_parts(&v).map(|(s, m)| (s, m.to_string())));
+        assert_eq!(m.cseq().map(|c| (c.seq, c.method.clone())), cseq, "{raw}");
+        assert_eq!(m.cseq_seq(), cseq.as_ref().map(|c| c.0), "{raw}");
+        assert_eq!(
+            m.cseq_method(),
+            cseq.as_ref().map(|c| c.1.as_str()),
+            "{raw}"
+        );
+        assert_eq!(
+            m.from_tag(),
+            m.from().as_ref().and_then(NameAddr::tag),
+            "{raw}"
+        );
+        assert_eq!(m.to_tag(), m.to().as_ref().and_then(NameAddr::tag), "{raw}");
+        assert_eq!(
+            m.top_via(),
+            m.all(HeaderName::Via)
+                .first()
+                .and_then(|v| Via::parse(v))
+                .as_ref(),
+            "{raw}"
+        );
+    }
+}
+
+/// The fast proofs of header validation ([`validate`]'s `plain_*`) never accept what the full
+/// grammar rejects: on every From, To, Contact, Route and Record-Route element of every
+/// fixture, and on each of them broken one byte at a time (every position, every byte that
+/// matters to the grammar). The fast path also has to carry the common case, or it is dead
+/// weight: it must prove most fixture values by itself.
+#[test]
+fn fast_address_check_agrees_with_the_full_grammar() {
+    use HeaderName as H;
+    let mut values = Vec::new();
+    for m in fixture_messages() {
+        for h in [H::From, H::To, H::Contact, H::Route, H::RecordRoute] {
+            values.extend(m.all(h).into_iter().map(|v| v.into_owned()));
+        }
+    }
+    values.sort();
+    values.dedup();
+    assert!(values.len() > 200, "{}", values.len());
+    let proved = values.iter().filter(|v| validate::plain_address(v)).count();
+    assert!(
+        proved * 10 > values.len() * 8,
+        "{proved} of {} proved",
+        values.len()
+    );
+    let special = b" \t\"\\<>;:=@?,[]%/&$()x9\x80".to_vec();
+    for v in &values {
+        let full = validate::full_address(v, false);
+        if validate::plain_address(v) {
+            assert_eq!(full, Ok(()), "{v}");
+        }
+        for i in 0..=v.len() {
+            for &c in &special {
+                let mut b = v.as_bytes().to_vec();
+                b.insert(i, c);
+                let mut r = v.as_bytes().to_vec();
+                if i < r.len() {
+                    r[i] = c;
+                }
+                for mutated in [b, r] {
+                    let mutated = String::from_utf8_lossy(&mutated);
+                    if validate::plain_address(&mutated) {
+                        assert_eq!(validate::full_address(&mutated, false), Ok(()), "{mutated}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The memchr-driven split gives the pieces of the byte-by-byte reading it replaced.
+#[test]
+fn split_outside_agrees_with_a_byte_by_byte_reading() {
+    fn reference(s: &str, sep: u8) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let mut in_angle = false;
+        let push = |r: Range<usize>, out: &mut Vec<Range<usize>>| {
+            let piece = &s[r.clone()];
+            let lead = piece.len() - piece.trim_start().len();
+            let len = piece.trim().len();
+            if len > 0 {
+                out.push(r.start + lead..r.start + lead + len);
+            }
+        };
+        for (i, c) in header::unquoted_bytes(s) {
+            match c {
+                b'<' => in_angle = true,
+                b'>' => in_angle = false,
+                _ if c == sep && !in_angle => {
+                    push(start..i, &mut out);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        push(start..s.len(), &mut out);
+        out
+    }
+    let mut values: Vec<String> = vec![
+        r#""a,b\",c" <sip:x,y>, d ;e="f;g" , ,"#.into(),
+        r#""unclosed, <x>"#.into(),
+        "<a,b;c> , > , < ,".into(),
+        r#"x"\"#.into(),
+        "".into(),
+    ];
+    for m in fixture_messages().iter().take(3000) {
+        values.extend(m.headers().iter().map(|h| m.value(h).into_owned()));
+    }
+    for v in &values {
+        for sep in [b',', b';'] {
+            assert_eq!(
+                header::split_outside(v, sep).collect::<Vec<_>>(),
+                reference(v, sep),
+                "{v:?}"
+            );
+        }
+    }
+}
+
+/// A message parsed from a slice of a shared chunk copies nothing (its bytes are the chunk's)
+/// and reads as the same message parsed from its own vector.
+#[test]
+fn parse_shared_reads_a_slice_of_a_chunk_without_a_copy() {
+    let one = pjsua_invite();
+    let mut chunk = b"garbage before\r\n".to_vec();
+    let at = chunk.len();
+    chunk.extend_from_slice(&one);
+    chunk.extend_from_slice(b"and after");
+    let chunk = bytes::Bytes::from(chunk);
+    let slice = chunk.slice(at..at + one.len());
+    let shared = SipMessage::parse_shared(slice.clone()).expect("parses");
+    let owned = SipMessage::parse_owned(one.clone()).expect("parses");
+    assert_eq!(shared.raw_shared().as_ptr(), slice.as_ptr());
+    assert_eq!(shared.raw(), &one[..]);
+    assert_eq!(shared.headers(), owned.headers());
+    assert_eq!(shared.start_line(), owned.start_line());
+    assert_eq!(shared.cseq(), owned.cseq());
+    assert_eq!(shared.top_via(), owned.top_via());
+    assert_eq!(shared.from_tag(), owned.from_tag());
+    assert_eq!(shared.body(), owned.body());
+    let bad = SipMessage::parse_shared(chunk.slice(..at)).expect_err("no start line");
+    assert_eq!(bad.raw, b"garbage before\r\n");
 }

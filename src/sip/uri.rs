@@ -15,7 +15,6 @@ pub(crate) type Params = Vec<(String, Option<String>)>;
 /// empty name are dropped. Values are kept as written (quotes included), trimmed of blanks.
 pub(crate) fn parse_params(s: &str) -> Params {
     split_outside(s, b';')
-        .into_iter()
         .filter_map(|r| {
             let piece = s.get(r)?;
             let (name, value) = match piece.split_once('=') {
@@ -252,9 +251,20 @@ impl NameAddr {
 /// A header parameter of a name-addr value (`tag` of From/To), exactly as
 /// `NameAddr::parse(s)?.param(name)` gives it, without parsing the URI or the display name:
 /// the hot path of correlation.
-pub(crate) fn name_addr_param(s: &str, name: &str) -> Option<String> {
-    let params = parse_params(parts(s)?.params);
-    find_param(&params, name).map(str::to_string)
+pub(crate) fn name_addr_param<'a>(s: &'a str, name: &str) -> Option<&'a str> {
+    param_in(parts(s)?.params, name)
+}
+
+/// `find_param(&parse_params(s), name)`, without building the list: a slice of `s`.
+pub(crate) fn param_in<'a>(s: &'a str, name: &str) -> Option<&'a str> {
+    split_outside(s, b';').find_map(|r| {
+        let piece = s.get(r)?;
+        let (n, value) = match piece.split_once('=') {
+            Some((n, v)) => (n.trim(), v.trim()),
+            None => (piece.trim(), ""),
+        };
+        (!n.is_empty() && n.eq_ignore_ascii_case(name)).then_some(value)
+    })
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@
 //! which headers are mandatory (the `missing-mandatory-header` rule), or what a value means
 //! (`views`, `uri`).
 
-use super::grammar::{is_token_char, quoted_end};
+use super::grammar::{class, is_token_char, quoted_end};
 use super::header::split_outside;
 use super::uri::parse_u32;
 use super::{HeaderName, IssueKind, ParseIssue, SipMessage};
@@ -44,9 +44,13 @@ impl SipMessage {
     /// does not).
     pub fn header_problems(&self) -> Vec<ParseIssue> {
         let mut out = Vec::new();
-        let mut seen: Vec<HeaderName> = Vec::new();
+        // The SINGLE headers seen so far, one bit each.
+        let mut seen = 0u8;
         for h in &self.headers {
-            let problem = if SINGLE.contains(&h.name) && seen.contains(&h.name) {
+            let single = SINGLE.iter().position(|&n| n == h.name).map(|i| 1u8 << i);
+            let repeated = single.is_some_and(|bit| seen & bit != 0);
+            seen |= single.unwrap_or(0);
+            let problem = if repeated {
                 Some((
                     IssueKind::RepeatedHeader,
                     format!(
@@ -62,7 +66,6 @@ impl SipMessage {
                     )
                 })
             };
-            seen.push(h.name);
             if let Some((kind, message)) = problem {
                 out.push(ParseIssue {
                     kind,
@@ -150,14 +153,11 @@ fn check(m: &SipMessage, name: HeaderName, v: &str) -> Check {
 
 /// Each element of a comma list (outside quotes and `<…>`).
 fn list(v: &str, each: impl Fn(&str) -> Check) -> Check {
-    let parts = split_outside(v, b',');
-    if parts.is_empty() {
+    let mut parts = split_outside(v, b',').peekable();
+    if parts.peek().is_none() {
         return Err("empty value".into());
     }
-    parts
-        .into_iter()
-        .filter_map(|r| v.get(r))
-        .try_for_each(each)
+    parts.filter_map(|r| v.get(r)).try_for_each(each)
 }
 
 /// A byte for messages: as it is when printable, else escaped (`\x18`).
@@ -184,8 +184,132 @@ fn is_quoted_string(s: &str) -> bool {
 }
 
 /// `name-addr / addr-spec` followed by `*(SEMI generic-param)`: From, To, Contact (`*` too),
-/// Route, Record-Route.
+/// Route, Record-Route. The common shape proves itself in one pass ([`plain_address`]); the
+/// full grammar reads the rest, and says what is wrong.
 fn address(v: &str, star: bool) -> Check {
+    if plain_address(v) {
+        return Ok(());
+    }
+    full_address(v, star)
+}
+
+/// A cheap proof that [`full_address`] accepts `v`: `[display] <sip:[user@]host[:port]
+/// [;uri-params]>[;name[=value]]…` (the display name quoted without `\` escapes, or tokens
+/// and spaces) or `sip:[user@]host[:port][;name[=value]]…`, with a host name, IPv4 address or
+/// IPv6 reference, and parameter values that are tokens: each piece checked by its byte class
+/// in one pass. `false` proves nothing: anything else (other schemes, quoted parameter values,
+/// escapes, tabs, empty parameters) goes to the full grammar.
+pub(super) fn plain_address(v: &str) -> bool {
+    let b = v.trim().as_bytes();
+    let mut i = 0;
+    match b.first() {
+        Some(b'"') => {
+            // The closing quote, with no escape before it.
+            match memchr::memchr2(b'"', b'\\', b.get(1..).unwrap_or(&[])) {
+                Some(n) if b.get(n + 1) == Some(&b'"') => i = n + 2,
+                _ => return false,
+            }
+            while b.get(i) == Some(&b' ') {
+                i += 1;
+            }
+        }
+        Some(b'<') => {}
+        _ => {
+            // A display name of tokens and spaces before `<`, or else an addr-spec, whose URI
+            // (no `<` in it) runs to the first `;`.
+            i = b
+                .iter()
+                .position(|&c| !(is_token_char(c) || c == b' '))
+                .unwrap_or(b.len());
+            if b.get(i) != Some(&b'<') {
+                let semi = memchr::memchr(b';', b).unwrap_or(b.len());
+                return plain_sip_uri(b.get(..semi).unwrap_or(&[]))
+                    && plain_params(b.get(semi..).unwrap_or(&[]));
+            }
+        }
+    }
+    if b.get(i) != Some(&b'<') {
+        return false;
+    }
+    let inner = b.get(i + 1..).unwrap_or(&[]);
+    let Some(gt) = memchr::memchr(b'>', inner) else {
+        return false;
+    };
+    plain_sip_uri(inner.get(..gt).unwrap_or(&[]))
+        && plain_params(inner.get(gt + 1..).unwrap_or(&[]))
+}
+
+/// `sip:` or `sips:`, URI bytes only, and a host name or IPv4 address with an optional port
+/// (the proof behind [`plain_address`]; see [`uri`]).
+fn plain_sip_uri(u: &[u8]) -> bool {
+    let rest = match u {
+        [b's', b'i', b'p', b':', rest @ ..] | [b's', b'i', b'p', b's', b':', rest @ ..] => rest,
+        _ => return false,
+    };
+    if !u.iter().all(|&c| URI_CHAR[usize::from(c)]) {
+        return false;
+    }
+    let rest = rest.split(|&c| c == b'?').next().unwrap_or(&[]);
+    let hostpart = match memchr::memchr(b'@', rest) {
+        Some(at) => rest.get(at + 1..).unwrap_or(&[]),
+        None => rest,
+    };
+    let hostport = hostpart.split(|&c| c == b';').next().unwrap_or(&[]);
+    if let Some(v6) = hostport.strip_prefix(b"[") {
+        // `[address]` then nothing or `:port`.
+        let Some(close) = memchr::memchr(b']', v6) else {
+            return false;
+        };
+        let addr = v6.get(..close).unwrap_or(&[]);
+        let after = v6.get(close + 1..).unwrap_or(&[]);
+        return !addr.is_empty()
+            && addr
+                .iter()
+                .all(|&c| c.is_ascii_hexdigit() || c == b':' || c == b'.')
+            && (after.is_empty() || after.strip_prefix(b":").is_some_and(plain_port));
+    }
+    let (host, port) = match memchr::memchr(b':', hostport) {
+        Some(colon) => (
+            hostport.get(..colon).unwrap_or(&[]),
+            Some(hostport.get(colon + 1..).unwrap_or(&[])),
+        ),
+        None => (hostport, None),
+    };
+    !host.is_empty() && host.iter().all(|&c| HOST[usize::from(c)]) && port.is_none_or(plain_port)
+}
+
+/// A port number that fits in 16 bits.
+fn plain_port(p: &[u8]) -> bool {
+    (1..=5).contains(&p.len())
+        && p.iter().all(u8::is_ascii_digit)
+        && p.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0')) <= 65535
+}
+
+/// `*(";" token ["=" token])` with no blanks (the proof behind [`plain_address`]; see
+/// [`params`]).
+fn plain_params(p: &[u8]) -> bool {
+    if p.is_empty() {
+        return true;
+    }
+    let Some(p) = p.strip_prefix(b";") else {
+        return false;
+    };
+    p.split(|&c| c == b';').all(|param| {
+        let (name, value) = match memchr::memchr(b'=', param) {
+            Some(eq) => (
+                param.get(..eq).unwrap_or(&[]),
+                Some(param.get(eq + 1..).unwrap_or(&[])),
+            ),
+            None => (param, None),
+        };
+        !name.is_empty()
+            && name.iter().all(|&c| is_token_char(c))
+            && value.is_none_or(|v| !v.is_empty() && v.iter().all(|&c| GEN_VALUE[usize::from(c)]))
+    })
+}
+
+/// [`address`] by the full grammar.
+pub(super) fn full_address(v: &str, star: bool) -> Check {
     let v = v.trim();
     if v.is_empty() {
         return Err("empty value".into());
@@ -244,9 +368,14 @@ fn address(v: &str, star: bool) -> Check {
     params(inner.get(gt + 1..).unwrap_or(""), " after the `>`")
 }
 
+static URI_CHAR: [bool; 256] = class(b"-_.!~*'()%;/?:@&=+$,[]#");
+static GEN_VALUE: [bool; 256] = class(b"-.!%*_+`'~:[]&/$()");
+static CALL_ID_WORD: [bool; 256] = class(b"-.!%*_+`'~()<>:\\\"/[]?{}");
+static HOST: [bool; 256] = class(b"-._");
+
 /// Bytes that may appear in a URI: unreserved, reserved, `%` escapes, IPv6 brackets.
 fn is_uri_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || b"-_.!~*'()%;/?:@&=+$,[]#".contains(&c)
+    URI_CHAR[usize::from(c)]
 }
 
 /// A URI as written inside `<…>` or as an addr-spec: `scheme:` and URI characters only; a
@@ -334,11 +463,7 @@ fn is_host(h: &str) -> bool {
                 && a.bytes()
                     .all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.')
         }),
-        None => {
-            !h.is_empty()
-                && h.bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.' || c == b'_')
-        }
+        None => !h.is_empty() && h.bytes().all(|c| HOST[usize::from(c)]),
     }
 }
 
@@ -387,10 +512,7 @@ fn gen_value(name: &str, value: &str) -> Check {
             ))
         };
     }
-    match value
-        .bytes()
-        .find(|&c| !(is_token_char(c) || b":[]&/$()".contains(&c)))
-    {
+    match value.bytes().find(|&c| !GEN_VALUE[usize::from(c)]) {
         None => Ok(()),
         Some(c) => Err(format!(
             "the value of `{name}` (`{}`) is neither a token nor a quoted string (it holds \
@@ -418,11 +540,7 @@ fn via(v: &str) -> Check {
 
 /// `word ["@" word]` (RFC 3261 §25.1).
 fn call_id(v: &str) -> Check {
-    let word = |w: &str| {
-        !w.is_empty()
-            && w.bytes()
-                .all(|c| c.is_ascii_alphanumeric() || b"-.!%*_+`'~()<>:\\\"/[]?{}".contains(&c))
-    };
+    let word = |w: &str| !w.is_empty() && w.bytes().all(|c| CALL_ID_WORD[usize::from(c)]);
     let ok = match v.split_once('@') {
         Some((a, b)) => word(a) && word(b),
         None => word(v),
@@ -439,13 +557,12 @@ fn call_id(v: &str) -> Check {
 
 /// `1*DIGIT LWS Method`, and a request's CSeq names its own method (RFC 3261 §8.1.1.5).
 fn cseq(v: &str, method: Option<&str>) -> Check {
-    let Some(c) = super::views::cseq(v) else {
+    let Some((_, cseq_method)) = super::views::cseq_parts(v) else {
         return Err(format!("`{}` is not `number METHOD`", shown(v)));
     };
     match method {
-        Some(m) if m != c.method => Err(format!(
-            "the CSeq method {} is not the request's method {m}",
-            c.method
+        Some(m) if m != cseq_method => Err(format!(
+            "the CSeq method {cseq_method} is not the request's method {m}"
         )),
         _ => Ok(()),
     }

@@ -14,7 +14,7 @@ use nom::sequence::{delimited, tuple};
 use super::uri::{
     find_param, host_port, parse_params, parse_u16, parse_u32, parse_u32_saturating, unquote,
 };
-use super::{CSeq, Contact, NameAddr, ReasonValue, SessionExpires, Via};
+use super::{Contact, NameAddr, ReasonValue, SessionExpires, Via};
 use crate::event::Transport;
 
 fn is_token(c: char) -> bool {
@@ -71,8 +71,8 @@ impl Via {
     }
 }
 
-/// `1*DIGIT LWS Method`.
-pub(crate) fn cseq(s: &str) -> Option<CSeq> {
+/// `1*DIGIT LWS Method`: the number and the method (a slice of `s`, nothing copied).
+pub(crate) fn cseq_parts(s: &str) -> Option<(u32, &str)> {
     let (rest, (seq, _, method)) = tuple((
         take_while1(|c: char| c.is_ascii_digit()),
         multispace1,
@@ -82,10 +82,7 @@ pub(crate) fn cseq(s: &str) -> Option<CSeq> {
     if !rest.trim().is_empty() {
         return None;
     }
-    Some(CSeq {
-        seq: parse_u32(seq)?,
-        method: method.to_string(),
-    })
+    Some((parse_u32(seq)?, method))
 }
 
 /// One Contact element: `*` or a name-addr with an optional `expires` parameter (saturating).
@@ -201,15 +198,9 @@ mod tests {
 
     #[test]
     fn small_views() {
-        assert_eq!(
-            cseq(" 320  INVITE "),
-            Some(CSeq {
-                seq: 320,
-                method: "INVITE".into()
-            })
-        );
-        assert_eq!(cseq("99999999999 INVITE"), None);
-        assert_eq!(cseq("INVITE 1"), None);
+        assert_eq!(cseq_parts(" 320  INVITE "), Some((320, "INVITE")));
+        assert_eq!(cseq_parts("99999999999 INVITE"), None);
+        assert_eq!(cseq_parts("INVITE 1"), None);
         assert_eq!(
             reason(r#"Q.850 ;cause=16 ;text="Normal call clearing""#),
             Some(ReasonValue {
