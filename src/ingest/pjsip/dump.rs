@@ -218,6 +218,13 @@ fn find_dump_header(line: &[u8]) -> Option<Found> {
             continue;
         }
         let text = &line[at..];
+        if let Some(header) = Header::read(text) {
+            return Some(Found {
+                at,
+                header,
+                collapsed: None,
+            });
+        }
         if let Some(c) = HEADER.captures(text) {
             return Some(Found {
                 at,
@@ -237,6 +244,70 @@ fn find_dump_header(line: &[u8]) -> Option<Found> {
 }
 
 impl Header {
+    /// What [`HEADER`] captures on `text`, read by hand for the shape pjsip writes: `Some` only
+    /// when the regex matches with these captures. `None` when the line is not that shape (a
+    /// tab, a message text after the colon, no peer …): the regexes decide.
+    ///
+    /// The match is unique: after the colon only blanks may follow, so the colon is the last
+    /// byte before the trailing spaces; the peer has no space and follows one, so it is what
+    /// follows the last space; the transport likewise follows the space before that one.
+    fn read(text: &[u8]) -> Option<Header> {
+        let tx = match text.get(..3)? {
+            b"TX " => true,
+            b"RX " => false,
+            _ => return None,
+        };
+        let digits = text[3..].iter().take_while(|b| b.is_ascii_digit()).count();
+        let after = text.get(3 + digits..)?.strip_prefix(b" bytes ")?;
+        if digits == 0 || memchr::memchr(b'\t', text).is_some() {
+            return None;
+        }
+        let info_start = text.len() - after.len();
+        let kind = if after.starts_with(b"Request msg ") {
+            b"Request msg ".len()
+        } else if after.starts_with(b"Response msg ") {
+            b"Response msg ".len()
+        } else {
+            return None;
+        };
+        let end = text.iter().rposition(|&b| b != b' ')?;
+        if text[end] != b':' {
+            return None;
+        }
+        let b = &text[..end];
+        let sp1 = memchr::memrchr(b' ', b)?;
+        let peer = &b[sp1 + 1..];
+        let sp2 = memchr::memrchr(b' ', &b[..sp1])?;
+        let transport = &b[sp2 + 1..sp1];
+        let name_ok = transport.first().is_some_and(u8::is_ascii_alphabetic)
+            && transport.iter().all(u8::is_ascii_alphanumeric);
+        if peer.is_empty() || !name_ok {
+            return None;
+        }
+        let before = &b[..=sp2];
+        let info_end = if before.ends_with(b" to ") {
+            before.len() - 4
+        } else if before.ends_with(b" from ") {
+            before.len() - 6
+        } else {
+            return None;
+        };
+        if info_end < info_start + kind {
+            return None;
+        }
+        let info = lossy(&text[info_start..info_end]);
+        let digits = std::str::from_utf8(&text[3..3 + digits]).unwrap_or_default();
+        Some(Header {
+            direction: if tx { Direction::Tx } else { Direction::Rx },
+            declared: digits.parse().ok(),
+            handle: last_handle(info.as_bytes()).map(lossy),
+            info,
+            transport: Transport::from_name(std::str::from_utf8(transport).unwrap_or_default()),
+            peer: bracket_v6(lossy(peer)),
+            stack_error: None,
+        })
+    }
+
     fn of(c: &regex::bytes::Captures<'_>) -> Header {
         let s = |i: usize| c.get(i).map_or_else(String::new, |m| lossy(m.as_bytes()));
         let info = s(3);
@@ -270,6 +341,33 @@ impl Header {
             None => StartKey::Any,
         }
     }
+}
+
+/// The last match of [`HANDLE`] in `info` (its group), found by hand: a match is `(`, a run
+/// of letters and digits of the handle's shape, `)`; matches cannot overlap (no parenthesis
+/// inside), so the last one starts at the last `(` that starts one.
+fn last_handle(info: &[u8]) -> Option<&[u8]> {
+    let hex = |h: &[u8]| h.len() >= 6 && h.iter().all(u8::is_ascii_hexdigit);
+    let shaped = |run: &[u8]| {
+        let letters = run.iter().take_while(|b| b.is_ascii_lowercase()).count();
+        (1..=letters).any(|k| {
+            let rest = &run[k..];
+            hex(rest) || rest.strip_prefix(b"0x").is_some_and(hex)
+        })
+    };
+    let mut end = info.len();
+    while let Some(open) = memchr::memrchr(b'(', &info[..end]) {
+        let inside = &info[open + 1..];
+        let run = inside
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        if inside.get(run) == Some(&b')') && shaped(&inside[..run]) {
+            return Some(&inside[..run]);
+        }
+        end = open;
+    }
+    None
 }
 
 /// What a dump's start line is known to begin with.
@@ -364,8 +462,9 @@ pub(super) struct Dump {
     crlf: bool,
     /// The header line carried the message text (a paste that collapsed the line ends).
     collapsed: bool,
-    /// The message lines' bytes (prefix stripped, without `\n`), back to back, and where each
-    /// ends: copied as they come, so that the input need not be kept.
+    /// The message lines' bytes (prefix stripped), joined by `\n`, and where each ends: copied as
+    /// they come, so that the input need not be kept. Joined so, they are most often the message
+    /// itself (see [`Dump::finish`]), which then takes this buffer as it is.
     body: Vec<u8>,
     ends: Vec<usize>,
     collected: usize,
@@ -392,7 +491,9 @@ pub(super) struct Finished {
 impl Dump {
     /// A dump from its header line. `decor_start` is where pjsip's decor starts on the cleaned
     /// line (after the wrapper), `wrapper` the wrapper's bytes, `fallback` the continuation
-    /// prefix the log has shown so far.
+    /// prefix the log has shown so far, `ends` an empty buffer to reuse (see
+    /// [`Dump::into_scratch`]).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         found: Found,
         ts: Option<Timestamp>,
@@ -401,7 +502,12 @@ impl Dump {
         decor_start: usize,
         wrapper: &[u8],
         fallback: Cont,
+        mut ends: Vec<usize>,
     ) -> Dump {
+        ends.clear();
+        // The declared size is the message's, which the body most often is: one allocation of
+        // the right size (bounded, whatever a header declares).
+        let reserve = found.header.declared.unwrap_or(0).min(UNDECLARED);
         let mut dump = Dump {
             header: found.header,
             ts,
@@ -417,8 +523,8 @@ impl Dump {
             from_start: false,
             crlf: line.bytes.ends_with(b"\r"),
             collapsed: found.collapsed.is_some(),
-            body: Vec::new(),
-            ends: Vec::new(),
+            body: Vec::with_capacity(reserve),
+            ends,
             collected: 0,
             section: Section::Start,
             blank: false,
@@ -554,6 +660,9 @@ impl Dump {
         }
         self.blank = blank;
         self.collected += text.len() + 1;
+        if !self.ends.is_empty() {
+            self.body.push(b'\n');
+        }
         self.body.extend_from_slice(text);
         self.ends.push(self.body.len());
     }
@@ -567,8 +676,11 @@ impl Dump {
     /// already holds the declared bytes (a paste without the end marker), or when the record
     /// reaches pjsip's record limit. Otherwise that record interrupted it.
     pub fn stops_here(&self) -> bool {
-        let raw = rebuild(self.lines(), false, self.header.declared);
-        self.header.declared.is_none_or(|d| raw.len() >= d) || self.at_record_limit(raw.len())
+        let len = match rebuild(self.lines(), false, self.header.declared) {
+            Some(raw) => raw.len(),
+            None => self.joined_len(),
+        };
+        self.header.declared.is_none_or(|d| len >= d) || self.at_record_limit(len)
     }
 
     /// Extends the record's span to its end marker.
@@ -576,9 +688,36 @@ impl Dump {
         self.span.end = line.end();
     }
 
+    /// The message lines joined by `\n` (the body, unless a whole-file CRLF conversion added a
+    /// `\r` to each).
+    fn joined(&mut self) -> Vec<u8> {
+        if self.crlf {
+            join(self.lines(), b"\n")
+        } else {
+            std::mem::take(&mut self.body)
+        }
+    }
+
+    /// The length of [`Dump::joined`].
+    fn joined_len(&self) -> usize {
+        if self.crlf {
+            self.lines()
+                .map(|l| l.len() + 1)
+                .sum::<usize>()
+                .saturating_sub(1)
+        } else {
+            self.body.len()
+        }
+    }
+
+    /// The buffer this dump kept its line ends in, emptied, for the next dump.
+    pub fn into_scratch(self) -> Vec<usize> {
+        self.ends
+    }
+
     /// The message lines, without the `\r` a whole-file CRLF conversion added.
     fn lines(&self) -> impl Iterator<Item = &[u8]> + Clone {
-        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        let starts = std::iter::once(0).chain(self.ends.iter().map(|&e| e + 1));
         starts
             .zip(&self.ends)
             .filter_map(|(start, &end)| self.body.get(start..end))
@@ -614,11 +753,12 @@ impl Dump {
     /// ([`Cut::RecordLimit`]); outside the input if another record came before any line of it
     /// ([`Cut::InputEdge`]: a quote, or a logger keeping only each record's first line); else it
     /// stopped for no visible reason ([`Cut::Damaged`]).
-    pub fn finish(self, close: Close) -> Finished {
+    pub fn finish(mut self, close: Close) -> Finished {
         if self.collapsed {
             return self.finish_collapsed();
         }
-        let raw = rebuild(self.lines(), close == Close::Ended, self.header.declared);
+        let raw = rebuild(self.lines(), close == Close::Ended, self.header.declared)
+            .unwrap_or_else(|| self.joined());
         let declared = self.header.declared;
         let short = declared.is_some_and(|d| raw.len() < d);
         let cut = match close {
@@ -872,7 +1012,8 @@ impl Lead {
             .position(|(_, _, t)| is_header_line(t.strip_suffix(b"\r").unwrap_or(t)))?;
         let run = &run[first..];
         let (line, start, _) = *run.first()?;
-        let raw = rebuild(run.iter().map(|(_, _, t)| *t), true, None);
+        let lines = run.iter().map(|(_, _, t)| *t);
+        let raw = rebuild(lines.clone(), true, None).unwrap_or_else(|| join(lines, b"\n"));
         Some(Tail { line, start, raw })
     }
 }
@@ -880,12 +1021,13 @@ impl Lead {
 /// The bytes of a line a leading tail keeps.
 const MAX_LINE: usize = 8 * 1024;
 
-/// The message bytes from its lines (see [`Dump::finish`]).
+/// The message bytes from its lines (see [`Dump::finish`]); `None` when they are the lines
+/// joined by `\n`, as pjsip wrote them.
 fn rebuild<'a>(
     lines: impl Iterator<Item = &'a [u8]> + Clone,
     ended: bool,
     declared: Option<usize>,
-) -> Vec<u8> {
+) -> Option<Vec<u8>> {
     let n = lines.clone().count();
     // pjsip's own line ends are CRLF; a paste that lost them leaves no CR at all. The last
     // line is pjsip's `\n` before the end marker, or a cut line: neither has one.
@@ -895,11 +1037,11 @@ fn rebuild<'a>(
         .filter(|l| l.ends_with(b"\r"))
         .count();
     if with_cr > 0 || n < 2 {
-        return join(lines, b"\n");
+        return None;
     }
     let all: Vec<&[u8]> = lines.collect();
     if let Some(raw) = undouble(&all, ended, declared) {
-        return raw;
+        return Some(raw);
     }
     let mut raw = join(all.iter().copied(), b"\r\n");
     // A blank line lost at the end of a bodyless message (`…\r\n\r\n` then pjsip's `\n`): the
@@ -911,7 +1053,7 @@ fn rebuild<'a>(
     {
         raw.extend_from_slice(b"\r\n");
     }
-    raw
+    Some(raw)
 }
 
 fn join<'a>(lines: impl Iterator<Item = &'a [u8]>, sep: &[u8]) -> Vec<u8> {

@@ -178,7 +178,9 @@ struct Reader<'a> {
     clock: Clock,
     locals: Locals,
     /// The dump being collected, if the last record is one (or it was interrupted).
-    dump: Option<Box<Dump>>,
+    dump: Option<Dump>,
+    /// The line-ends buffer of the last dump, for the next one.
+    scratch: Vec<usize>,
     /// Time of the last timed line (`None` before the first).
     last: Option<Timestamp>,
     /// Events not handed on yet: see [`HOLD_EVENTS`].
@@ -213,6 +215,7 @@ impl<'a> Reader<'a> {
             clock: Clock::new(opts.date),
             locals: Locals::default(),
             dump: None,
+            scratch: Vec::new(),
             last: None,
             held: Vec::new(),
             pending: Vec::new(),
@@ -522,8 +525,9 @@ impl<'a> Reader<'a> {
             decor,
             wrapper,
             self.cont.clone(),
+            std::mem::take(&mut self.scratch),
         );
-        self.dump = Some(Box::new(dump));
+        self.dump = Some(dump);
         if ends.is_some() {
             self.close_dump(Close::Ended);
         }
@@ -593,33 +597,35 @@ impl<'a> Reader<'a> {
         if let Some(cont) = dump.learnt_cont() {
             self.cont = cont.clone();
         }
-        let Finished { dump, msg, cut } = dump.finish(close);
+        let Finished { mut dump, msg, cut } = dump.finish(close);
         self.out.truncated += usize::from(cut.is_some());
-        let h = &dump.header;
+        let origin = self.origin(dump.line, dump.span.clone());
+        let slot = dump.slot.unwrap_or(self.held.len());
+        let h = &mut dump.header;
         let (ts, timed) = match dump.ts {
             Some(ts) => (ts, true),
             None => self.now(),
         };
-        let slot = dump.slot.unwrap_or(self.held.len());
         let local = self.locals.conn(h.transport, &h.peer);
         let pending = local
             .is_none()
             .then(|| self.locals.listening(h.transport, &h.peer));
         let mut m = MessageEvent {
             ts,
-            origin: self.origin(dump.line, dump.span.clone()),
+            origin,
             direction: Some(h.direction),
             transport: h.transport,
             src: None,
             dst: None,
-            handle: h.handle.clone(),
+            handle: h.handle.take(),
             declared_len: h.declared,
-            stack_error: h.stack_error.clone(),
+            stack_error: h.stack_error.take(),
             cut,
             msg,
         };
         *local::slot(&mut m) = local;
-        *local::peer_slot(&mut m) = Some(h.peer.clone());
+        *local::peer_slot(&mut m) = Some(std::mem::take(&mut h.peer));
+        self.scratch = dump.into_scratch();
         self.insert(slot, Event::Message(m), timed, pending);
     }
 
