@@ -405,6 +405,67 @@ pub(super) fn end_marker(line: &[u8]) -> Option<usize> {
         .map(|end| trimmed.len() - end.len())
 }
 
+/// The length of the whole lines that `text` starts with (the lines after a dump's header) that
+/// can be nothing but message lines to the line-by-line reader: no colour code, no dump header or
+/// end marker (not even inside a line), and no time unless `is_record` says the line holds no
+/// record prefix (`true`: it does). The reader may give them to the dump at once.
+pub(super) fn run_of_body(text: &[u8], is_record: impl Fn(&[u8]) -> bool) -> usize {
+    let whole = memchr::memrchr(b'\n', text).map_or(0, |p| p + 1);
+    let text = &text[..whole];
+    // Where the first line that is not surely a message line may start.
+    let mut stop = memchr::memchr(0x1b, text).unwrap_or(text.len());
+    // XcodeColors codes that lost their ESC (see [`strip_ansi`]).
+    let pasted = memchr::memchr_iter(b'[', &text[..stop]).find(|&at| {
+        matches!(
+            text.get(at + 1..at + 3),
+            Some([b'f' | b'b', b'g']) | Some([b';', _])
+        ) || text.get(at + 1) == Some(&b';')
+    });
+    stop = stop.min(pasted.unwrap_or(stop));
+    for needle in [
+        BYTES_MSG.needle(),
+        ERROR_PROCESSING.needle(),
+        END,
+        END_OF_PACKET,
+    ] {
+        if let Some(at) = memmem::find(&text[..stop], needle) {
+            stop = at;
+        }
+    }
+    let line_at = |at: usize| memchr::memrchr(b'\n', &text[..at]).map_or(0, |p| p + 1);
+    let digits = |r: Range<usize>| {
+        text.get(r)
+            .is_some_and(|b| b.iter().all(u8::is_ascii_digit))
+    };
+    // `DD:DD:DD`, which every record prefix that a line may show holds.
+    let mut checked = None;
+    for p in memchr::memchr_iter(b':', &text[..stop]) {
+        let time = p >= 2
+            && digits(p - 2..p)
+            && digits(p + 1..p + 3)
+            && text.get(p + 3) == Some(&b':')
+            && digits(p + 4..p + 6);
+        if !time {
+            continue;
+        }
+        let start = line_at(p);
+        if checked == Some(start) {
+            continue;
+        }
+        checked = Some(start);
+        let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |e| start + e);
+        if is_record(&text[start..end]) {
+            stop = start;
+            break;
+        }
+    }
+    if stop == text.len() {
+        stop
+    } else {
+        line_at(stop)
+    }
+}
+
 /// What feeding one more line to a dump did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Feed {
@@ -600,13 +661,30 @@ impl Dump {
 
     /// Takes the next line after the header (the caller has ruled out end markers and records).
     pub fn feed(&mut self, line: Line<'_>, clean: &[u8]) -> Feed {
+        self.learn_cont(clean);
+        self.feed_text(line, &strip_ansi(line.bytes))
+    }
+
+    /// Learns the continuation prefix from the first line after the header (`clean`: that line
+    /// as [`super::prefix::clean_head`] gives it), if not done yet.
+    pub fn learn_cont(&mut self, clean: &[u8]) {
         if self.cont.is_none() {
             let cont = self.learn(clean);
             self.cont = Some(cont);
         }
+    }
+
+    /// Whether the dump has taken no line yet and is not interrupted: [`run_of_body`]'s lines
+    /// may go to [`Dump::feed_text`] at once.
+    pub fn is_fresh(&self) -> bool {
+        self.ends.is_empty() && self.suspended.is_none() && !self.collapsed
+    }
+
+    /// [`Dump::feed`] after [`Dump::learn_cont`], for a line whose colour codes are removed
+    /// (`bytes`; the line itself when it has none).
+    pub fn feed_text(&mut self, line: Line<'_>, bytes: &[u8]) -> Feed {
         let cont = self.cont.as_ref().unwrap_or(&Cont::Plain);
-        let bytes = strip_ansi(line.bytes);
-        let text = match cont.carry(&bytes) {
+        let text = match cont.carry(bytes) {
             Carry::Yes(text) => text,
             Carry::Cut => return Feed::Cut,
             Carry::No => return Feed::Foreign,

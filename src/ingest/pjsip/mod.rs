@@ -147,9 +147,20 @@ impl<'a> Parser<'a> {
     }
 
     pub fn feed(&mut self, piece: &[u8]) {
-        for line in Lines::at(piece, self.offset, self.lines) {
+        let mut lines = Lines::at(piece, self.offset, self.lines);
+        while let Some(line) = lines.next() {
             self.lines = line.no;
             self.reader.line(line);
+            // A dump header: its message lines, as far as they are sure to be nothing else, go
+            // to the dump at once.
+            let next = line.start - self.offset + line.bytes.len() + 1;
+            if let Some(last) = piece.get(next..).and_then(|rest| {
+                self.reader
+                    .body_run(line.no, rest, line.start + line.bytes.len() + 1)
+            }) {
+                self.lines = last.no;
+                lines.resume_after(last);
+            }
         }
         self.offset += piece.len();
     }
@@ -335,6 +346,37 @@ impl<'a> Reader<'a> {
             Some(p) => self.record(line, &clean, &p),
             None => self.foreign(line, &clean),
         }
+    }
+
+    /// The lines after the dump header on line `no` (`rest`, at offset `start` of the input), as
+    /// far as the dump's declared size goes and [`dump::run_of_body`] finds them sure to be
+    /// message lines, fed to the dump as [`Reader::line`] would feed them, without looking for
+    /// records, headers and end markers on each. Stops before a line the dump does not take
+    /// (the line-by-line reader then reads it again: the dump is left as that reading needs it).
+    /// The last line fed, if any.
+    fn body_run<'t>(&mut self, no: u32, rest: &'t [u8], start: usize) -> Option<Line<'t>> {
+        let dump = self
+            .dump
+            .as_mut()
+            .filter(|d| d.line == no && d.is_fresh())?;
+        if self.partial.is_some() || self.lead.is_some() || self.learnt.record.is_some() {
+            return None;
+        }
+        let declared = dump.header.declared?;
+        let run = &rest[..rest.len().min(declared.saturating_add(1))];
+        let learnt = &self.learnt;
+        let run = &run[..dump::run_of_body(run, |l| learnt.parse(&clean_head(l)).is_some())];
+        let mut last = None;
+        for (i, line) in Lines::at(run, start, no).enumerate() {
+            if i == 0 {
+                dump.learn_cont(&clean_head(line.bytes));
+            }
+            match dump.feed_text(line, line.bytes) {
+                Feed::Body | Feed::Cut => last = Some(line),
+                Feed::Foreign | Feed::Overflow => break,
+            }
+        }
+        last
     }
 
     /// A line that is not blank: a partial dump header seen before is not at the input's end
