@@ -1185,3 +1185,154 @@ fn undouble(lines: &[&[u8]], ended: bool, declared: Option<usize>) -> Option<Vec
     }
     Some(raw)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every fixture log, recursively: the real shapes the hand readers must agree on.
+    fn fixture_lines() -> Vec<Vec<u8>> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<Vec<u8>>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for e in entries.flatten() {
+                let path = e.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|x| x == "log")
+                    && let Ok(text) = std::fs::read(&path)
+                {
+                    out.extend(text.split(|&b| b == b'\n').map(<[u8]>::to_vec));
+                }
+            }
+        }
+        let mut lines = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+            &mut lines,
+        );
+        assert!(lines.len() > 10_000, "the fixtures hold pjsip logs");
+        lines
+    }
+
+    /// The header's text from `TX`/`RX` on, as [`find_dump_header`] gives it to the readers.
+    fn header_text(line: &[u8]) -> Option<&[u8]> {
+        let at = memmem::find(line, b" bytes Re")?;
+        let digits = line[..at]
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        line.get(at.checked_sub(digits + 3)?..)
+    }
+
+    /// The hand reader gives what the regex captures, or leaves the line to it; on the common
+    /// shape it always answers.
+    #[test]
+    fn hand_read_header_agrees_with_the_regex() {
+        let mut cases: Vec<Vec<u8>> = fixture_lines()
+            .iter()
+            .filter_map(|l| {
+                header_text(super::super::prefix::clean_head(l).as_ref()).map(<[u8]>::to_vec)
+            })
+            .collect();
+        let read = cases.len();
+        for odd in [
+            "TX 12 bytes Request msg INVITE/cseq=1 (tdta0x1) to UDP 1.2.3.4:5060:   ",
+            "TX 12 bytes Request msg INVITE/cseq=1 (tdta0x1) to UDP 1.2.3.4:5060:\t",
+            "RX 12 bytes Response msg 200/INVITE/cseq=1 (rdata0x7f0012345678) from TCP [::1]:5060:",
+            "RX 12 bytes Response msg 200/INVITE/cseq=1 (rdata0x7f0012345678) from TCP 64:ff9b::1:5061:",
+            "TX 12 bytes Request msg  to UDP 1.2.3.4:5060:",
+            "TX 12 bytes Request msg x to to UDP 1.2.3.4:5060:",
+            "TX 12 bytes Request msg x from a to UDP 1.2.3.4:5060:",
+            "TX 12 bytes Request msg x to 1UDP 1.2.3.4:5060:",
+            "TX 12 bytes Request msg x to UDP :",
+            "TX 12 bytes Request msg x to UDP a b:",
+            "TX 12 bytes Request msg x to UDP 1.2.3.4:5060: INVITE sip:a SIP/2.0",
+            "TX 99999999999999999999999 bytes Request msg x (tdta039500D4) to UDP 1.2.3.4:5060:",
+            "TX 12 bytes Response msg 180/INVITE (abc123456) (tdtaabcdef) (x) to WSS h:1:",
+            "TX 12 bytes Request msg x to UDP 1.2.3.4:5060:\r",
+        ] {
+            cases.push(odd.as_bytes().to_vec());
+        }
+        for text in &cases {
+            let by_regex = HEADER.captures(text).map(|c| Header::of(&c));
+            match Header::read(text) {
+                Some(h) => assert_eq!(Some(h), by_regex, "{}", lossy(text)),
+                None => {
+                    let tabbed = text.contains(&b'\t');
+                    assert!(by_regex.is_none() || tabbed, "{}", lossy(text));
+                }
+            }
+        }
+        assert!(read > 500, "{read} dump headers in the fixtures");
+    }
+
+    #[test]
+    fn hand_found_handle_agrees_with_the_regex() {
+        for info in [
+            "Request msg INVITE/cseq=1 (tdta0x55a2d07eb028)",
+            "Request msg REGISTER/cseq=46739 (tdta039500D4)",
+            "Response msg 200/INVITE/cseq=1 (rdata0x7f) (tdta0x123456) trailing",
+            "(abcdef123456)",
+            "(a0x12345)",
+            "(a0x123456)",
+            "(A0x123456)",
+            "((tdta0x123456)",
+            "(tdta0x123456",
+            "(tdta0x12345g)",
+            "(tdta0x123456)(rdata0x654321)",
+            "()",
+            "",
+        ] {
+            let by_regex = HANDLE
+                .captures_iter(info.as_bytes())
+                .last()
+                .map(|c| c[1].to_vec());
+            assert_eq!(
+                last_handle(info.as_bytes()).map(<[u8]>::to_vec),
+                by_regex,
+                "{info}"
+            );
+        }
+    }
+
+    fn never_record(_: &[u8]) -> bool {
+        false
+    }
+
+    #[test]
+    fn run_of_body_stops_before_any_line_that_may_be_more_than_a_message_line() {
+        let msg = "INVITE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h\r\n\r\n";
+        // Whole lines only.
+        assert_eq!(run_of_body(msg.as_bytes(), never_record), msg.len());
+        assert_eq!(
+            run_of_body(b"INVITE sip:b@h SIP/2.0\r\nVia: SIP", never_record),
+            24
+        );
+        for (stop, line) in [
+            ("an end marker", "--end msg--\n"),
+            ("a dropped packet's end", "x -- end of packet.\n"),
+            (
+                "a dump header",
+                "05:42:13.688 pjsua_core.c ....TX 1202 bytes Request msg\n",
+            ),
+            ("a dropped packet", "Error processing 12 bytes packet\n"),
+            ("a colour code", "\x1b[0mVia: x\n"),
+            ("a pasted XcodeColors code", "[fg85,85,85;Via: x\n"),
+        ] {
+            let text = format!("{msg}{line}Max-Forwards: 70\r\n");
+            assert_eq!(
+                run_of_body(text.as_bytes(), never_record),
+                msg.len(),
+                "{stop}"
+            );
+        }
+        // A time: the line is asked about.
+        let text = format!("{msg}Date: Mon, 07 Dec 2026 05:42:13 GMT\r\nv=0\r\n");
+        assert_eq!(run_of_body(text.as_bytes(), never_record), text.len());
+        let asked = |l: &[u8]| l.starts_with(b"Date");
+        assert_eq!(run_of_body(text.as_bytes(), asked), msg.len());
+    }
+}

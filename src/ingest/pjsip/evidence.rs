@@ -590,3 +590,90 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod prefilter {
+    use super::*;
+
+    /// Whether a table's keywords let `text` through.
+    fn keyed<T>(table: &Table<T>, text: &str) -> bool {
+        table.keys.is_match(text) || table.keys_nocase.as_ref().is_some_and(|k| k.is_match(text))
+    }
+
+    /// The prefilter never hides a line a row matches: every line of the fixture logs, read
+    /// from every word on (as if the record's text started there, for the `^` rows).
+    #[test]
+    fn keywords_let_every_match_through() {
+        let mut texts = Vec::new();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut dirs = vec![dir];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_some_and(|x| x == "log") {
+                    let text = std::fs::read(&p).unwrap_or_default();
+                    texts.extend(String::from_utf8_lossy(&text).lines().map(str::to_string));
+                }
+            }
+        }
+        assert!(texts.len() > 10_000, "the fixtures hold pjsip logs");
+        let (mut evidence, mut facts) = (0, 0);
+        for line in &texts {
+            let starts =
+                std::iter::once(0).chain(line.match_indices([' ', '.']).map(|(i, _)| i + 1));
+            for at in starts {
+                let text = &line[at..];
+                if EVIDENCE_TABLE.set.is_match(text) {
+                    evidence += 1;
+                    assert!(keyed(&EVIDENCE_TABLE, text), "evidence: {text}");
+                }
+                if FACT_TABLE.set.is_match(text) {
+                    facts += 1;
+                    assert!(keyed(&FACT_TABLE, text), "fact: {text}");
+                }
+            }
+        }
+        assert!(
+            evidence > 100 && facts > 10,
+            "{evidence} evidence, {facts} facts"
+        );
+    }
+
+    /// One line for each row whose keyword is its own, in the spelling of the regex.
+    #[test]
+    fn keywords_of_rare_rows() {
+        for text in [
+            "Pending answering call 0 upon completion of media transport",
+            "Call 1 processing pending hangup: code=200",
+            "Delaying BYE request until ACK is received",
+            "PRACK SDP negotiation has failed: x",
+            "sip:a@b: unregistration success",
+            "Acc 0: setting unregistration..",
+            "Calling pjlib from unknown/external thread. pjlib ...",
+            "Unable to open sound device",
+            "Unhandled redirection for call 2",
+            "Authentication FAILED for x",
+            "TOO MANY CALLS",
+            "Error making call: Too many objects of the specified type (PJ_ETOOMANY)",
+            "Discard truncated DNS SRV response for _sip._udp.example.com",
+            "Error setting nameserver: Invalid DNS nameserver address (PJLIB_UTIL_EDNSINNSADDR)",
+            "Unable to resolve 'example.com'",
+            "TLS connect() error: [code=171173] peer: 10.0.0.2: SSL certificate verification error (PJSIP_TLS_ECERTVERIF)",
+            "Handshake failed on 10.0.0.1:5061 in connecting to 10.0.0.2:5061: unsupported protocol",
+            "SSL_ERROR_SSL (Handshake): Level: 0 err: <1> <SSL routines-x-unknown protocol> len: 0 peer: 10.0.0.1:49152",
+            "TLS cert verification result of 10.0.0.2:5061 : Untrusted certificate",
+            "State changed from EARLY to DISCONNECTED, event=TSX_STATE",
+        ] {
+            assert!(classify(text).is_some(), "{text}");
+            assert!(keyed(&EVIDENCE_TABLE, text), "{text}");
+        }
+        for text in [
+            "SIP TLS listener is ready for incoming connections at 10.0.0.1:5061",
+            "TCP listener 127.0.0.1:5170: got incoming TCP connection from 127.0.0.1:49561, sock=5",
+        ] {
+            assert!(fact(text).is_some(), "{text}");
+        }
+    }
+}
