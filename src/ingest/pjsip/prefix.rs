@@ -587,5 +587,9 @@ fn date(bytes: &[u8]) -> Option<i64> {
 
 /// A `YYYY-MM-DD` anywhere in an application's prefix.
 fn wrapper_date(wrapper: &[u8]) -> Option<i64> {
+    // Most records have no wrapper: no regex (and no allocation for its captures) then.
+    if wrapper.len() < b"YYYY-MM-DD".len() {
+        return None;
+    }
     date(WRAPPER_DATE.captures(wrapper)?.get(1)?.as_bytes())
 }
