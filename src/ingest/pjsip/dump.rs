@@ -218,6 +218,13 @@ fn find_dump_header(line: &[u8]) -> Option<Found> {
             continue;
         }
         let text = &line[at..];
+        if let Some(header) = Header::read(text) {
+            return Some(Found {
+                at,
+                header,
+                collapsed: None,
+            });
+        }
         if let Some(c) = HEADER.captures(text) {
             return Some(Found {
                 at,
@@ -237,6 +244,70 @@ fn find_dump_header(line: &[u8]) -> Option<Found> {
 }
 
 impl Header {
+    /// What [`HEADER`] captures on `text`, read by hand for the shape pjsip writes: `Some` only
+    /// when the regex matches with these captures. `None` when the line is not that shape (a
+    /// tab, a message text after the colon, no peer …): the regexes decide.
+    ///
+    /// The match is unique: after the colon only blanks may follow, so the colon is the last
+    /// byte before the trailing spaces; the peer has no space and follows one, so it is what
+    /// follows the last space; the transport likewise follows the space before that one.
+    fn read(text: &[u8]) -> Option<Header> {
+        let tx = match text.get(..3)? {
+            b"TX " => true,
+            b"RX " => false,
+            _ => return None,
+        };
+        let digits = text[3..].iter().take_while(|b| b.is_ascii_digit()).count();
+        let after = text.get(3 + digits..)?.strip_prefix(b" bytes ")?;
+        if digits == 0 || memchr::memchr(b'\t', text).is_some() {
+            return None;
+        }
+        let info_start = text.len() - after.len();
+        let kind = if after.starts_with(b"Request msg ") {
+            b"Request msg ".len()
+        } else if after.starts_with(b"Response msg ") {
+            b"Response msg ".len()
+        } else {
+            return None;
+        };
+        let end = text.iter().rposition(|&b| b != b' ')?;
+        if text[end] != b':' {
+            return None;
+        }
+        let b = &text[..end];
+        let sp1 = memchr::memrchr(b' ', b)?;
+        let peer = &b[sp1 + 1..];
+        let sp2 = memchr::memrchr(b' ', &b[..sp1])?;
+        let transport = &b[sp2 + 1..sp1];
+        let name_ok = transport.first().is_some_and(u8::is_ascii_alphabetic)
+            && transport.iter().all(u8::is_ascii_alphanumeric);
+        if peer.is_empty() || !name_ok {
+            return None;
+        }
+        let before = &b[..=sp2];
+        let info_end = if before.ends_with(b" to ") {
+            before.len() - 4
+        } else if before.ends_with(b" from ") {
+            before.len() - 6
+        } else {
+            return None;
+        };
+        if info_end < info_start + kind {
+            return None;
+        }
+        let info = lossy(&text[info_start..info_end]);
+        let digits = std::str::from_utf8(&text[3..3 + digits]).unwrap_or_default();
+        Some(Header {
+            direction: if tx { Direction::Tx } else { Direction::Rx },
+            declared: digits.parse().ok(),
+            handle: last_handle(info.as_bytes()).map(lossy),
+            info,
+            transport: Transport::from_name(std::str::from_utf8(transport).unwrap_or_default()),
+            peer: bracket_v6(lossy(peer)),
+            stack_error: None,
+        })
+    }
+
     fn of(c: &regex::bytes::Captures<'_>) -> Header {
         let s = |i: usize| c.get(i).map_or_else(String::new, |m| lossy(m.as_bytes()));
         let info = s(3);
@@ -272,6 +343,33 @@ impl Header {
     }
 }
 
+/// The last match of [`HANDLE`] in `info` (its group), found by hand: a match is `(`, a run
+/// of letters and digits of the handle's shape, `)`; matches cannot overlap (no parenthesis
+/// inside), so the last one starts at the last `(` that starts one.
+fn last_handle(info: &[u8]) -> Option<&[u8]> {
+    let hex = |h: &[u8]| h.len() >= 6 && h.iter().all(u8::is_ascii_hexdigit);
+    let shaped = |run: &[u8]| {
+        let letters = run.iter().take_while(|b| b.is_ascii_lowercase()).count();
+        (1..=letters).any(|k| {
+            let rest = &run[k..];
+            hex(rest) || rest.strip_prefix(b"0x").is_some_and(hex)
+        })
+    };
+    let mut end = info.len();
+    while let Some(open) = memchr::memrchr(b'(', &info[..end]) {
+        let inside = &info[open + 1..];
+        let run = inside
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        if inside.get(run) == Some(&b')') && shaped(&inside[..run]) {
+            return Some(&inside[..run]);
+        }
+        end = open;
+    }
+    None
+}
+
 /// What a dump's start line is known to begin with.
 enum StartKey {
     Request(String),
@@ -305,6 +403,67 @@ pub(super) fn end_marker(line: &[u8]) -> Option<usize> {
         .into_iter()
         .find(|end| trimmed.ends_with(end))
         .map(|end| trimmed.len() - end.len())
+}
+
+/// The length of the whole lines that `text` starts with (the lines after a dump's header) that
+/// can be nothing but message lines to the line-by-line reader: no colour code, no dump header or
+/// end marker (not even inside a line), and no time unless `is_record` says the line holds no
+/// record prefix (`true`: it does). The reader may give them to the dump at once.
+pub(super) fn run_of_body(text: &[u8], is_record: impl Fn(&[u8]) -> bool) -> usize {
+    let whole = memchr::memrchr(b'\n', text).map_or(0, |p| p + 1);
+    let text = &text[..whole];
+    // Where the first line that is not surely a message line may start.
+    let mut stop = memchr::memchr(0x1b, text).unwrap_or(text.len());
+    // XcodeColors codes that lost their ESC (see [`strip_ansi`]).
+    let pasted = memchr::memchr_iter(b'[', &text[..stop]).find(|&at| {
+        matches!(
+            text.get(at + 1..at + 3),
+            Some([b'f' | b'b', b'g']) | Some([b';', _])
+        ) || text.get(at + 1) == Some(&b';')
+    });
+    stop = stop.min(pasted.unwrap_or(stop));
+    for needle in [
+        BYTES_MSG.needle(),
+        ERROR_PROCESSING.needle(),
+        END,
+        END_OF_PACKET,
+    ] {
+        if let Some(at) = memmem::find(&text[..stop], needle) {
+            stop = at;
+        }
+    }
+    let line_at = |at: usize| memchr::memrchr(b'\n', &text[..at]).map_or(0, |p| p + 1);
+    let digits = |r: Range<usize>| {
+        text.get(r)
+            .is_some_and(|b| b.iter().all(u8::is_ascii_digit))
+    };
+    // `DD:DD:DD`, which every record prefix that a line may show holds.
+    let mut checked = None;
+    for p in memchr::memchr_iter(b':', &text[..stop]) {
+        let time = p >= 2
+            && digits(p - 2..p)
+            && digits(p + 1..p + 3)
+            && text.get(p + 3) == Some(&b':')
+            && digits(p + 4..p + 6);
+        if !time {
+            continue;
+        }
+        let start = line_at(p);
+        if checked == Some(start) {
+            continue;
+        }
+        checked = Some(start);
+        let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |e| start + e);
+        if is_record(&text[start..end]) {
+            stop = start;
+            break;
+        }
+    }
+    if stop == text.len() {
+        stop
+    } else {
+        line_at(stop)
+    }
 }
 
 /// What feeding one more line to a dump did.
@@ -364,8 +523,9 @@ pub(super) struct Dump {
     crlf: bool,
     /// The header line carried the message text (a paste that collapsed the line ends).
     collapsed: bool,
-    /// The message lines' bytes (prefix stripped, without `\n`), back to back, and where each
-    /// ends: copied as they come, so that the input need not be kept.
+    /// The message lines' bytes (prefix stripped), joined by `\n`, and where each ends: copied as
+    /// they come, so that the input need not be kept. Joined so, they are most often the message
+    /// itself (see [`Dump::finish`]), which then takes this buffer as it is.
     body: Vec<u8>,
     ends: Vec<usize>,
     collected: usize,
@@ -392,7 +552,9 @@ pub(super) struct Finished {
 impl Dump {
     /// A dump from its header line. `decor_start` is where pjsip's decor starts on the cleaned
     /// line (after the wrapper), `wrapper` the wrapper's bytes, `fallback` the continuation
-    /// prefix the log has shown so far.
+    /// prefix the log has shown so far, `ends` an empty buffer to reuse (see
+    /// [`Dump::into_scratch`]).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         found: Found,
         ts: Option<Timestamp>,
@@ -401,7 +563,12 @@ impl Dump {
         decor_start: usize,
         wrapper: &[u8],
         fallback: Cont,
+        mut ends: Vec<usize>,
     ) -> Dump {
+        ends.clear();
+        // The declared size is the message's, which the body most often is: one allocation of
+        // the right size (bounded, whatever a header declares).
+        let reserve = found.header.declared.unwrap_or(0).min(UNDECLARED);
         let mut dump = Dump {
             header: found.header,
             ts,
@@ -417,8 +584,8 @@ impl Dump {
             from_start: false,
             crlf: line.bytes.ends_with(b"\r"),
             collapsed: found.collapsed.is_some(),
-            body: Vec::new(),
-            ends: Vec::new(),
+            body: Vec::with_capacity(reserve),
+            ends,
             collected: 0,
             section: Section::Start,
             blank: false,
@@ -494,13 +661,30 @@ impl Dump {
 
     /// Takes the next line after the header (the caller has ruled out end markers and records).
     pub fn feed(&mut self, line: Line<'_>, clean: &[u8]) -> Feed {
+        self.learn_cont(clean);
+        self.feed_text(line, &strip_ansi(line.bytes))
+    }
+
+    /// Learns the continuation prefix from the first line after the header (`clean`: that line
+    /// as [`super::prefix::clean_head`] gives it), if not done yet.
+    pub fn learn_cont(&mut self, clean: &[u8]) {
         if self.cont.is_none() {
             let cont = self.learn(clean);
             self.cont = Some(cont);
         }
+    }
+
+    /// Whether the dump has taken no line yet and is not interrupted: [`run_of_body`]'s lines
+    /// may go to [`Dump::feed_text`] at once.
+    pub fn is_fresh(&self) -> bool {
+        self.ends.is_empty() && self.suspended.is_none() && !self.collapsed
+    }
+
+    /// [`Dump::feed`] after [`Dump::learn_cont`], for a line whose colour codes are removed
+    /// (`bytes`; the line itself when it has none).
+    pub fn feed_text(&mut self, line: Line<'_>, bytes: &[u8]) -> Feed {
         let cont = self.cont.as_ref().unwrap_or(&Cont::Plain);
-        let bytes = strip_ansi(line.bytes);
-        let text = match cont.carry(&bytes) {
+        let text = match cont.carry(bytes) {
             Carry::Yes(text) => text,
             Carry::Cut => return Feed::Cut,
             Carry::No => return Feed::Foreign,
@@ -554,6 +738,9 @@ impl Dump {
         }
         self.blank = blank;
         self.collected += text.len() + 1;
+        if !self.ends.is_empty() {
+            self.body.push(b'\n');
+        }
         self.body.extend_from_slice(text);
         self.ends.push(self.body.len());
     }
@@ -567,8 +754,11 @@ impl Dump {
     /// already holds the declared bytes (a paste without the end marker), or when the record
     /// reaches pjsip's record limit. Otherwise that record interrupted it.
     pub fn stops_here(&self) -> bool {
-        let raw = rebuild(self.lines(), false, self.header.declared);
-        self.header.declared.is_none_or(|d| raw.len() >= d) || self.at_record_limit(raw.len())
+        let len = match rebuild(self.lines(), false, self.header.declared) {
+            Some(raw) => raw.len(),
+            None => self.joined_len(),
+        };
+        self.header.declared.is_none_or(|d| len >= d) || self.at_record_limit(len)
     }
 
     /// Extends the record's span to its end marker.
@@ -576,9 +766,36 @@ impl Dump {
         self.span.end = line.end();
     }
 
+    /// The message lines joined by `\n` (the body, unless a whole-file CRLF conversion added a
+    /// `\r` to each).
+    fn joined(&mut self) -> Vec<u8> {
+        if self.crlf {
+            join(self.lines(), b"\n")
+        } else {
+            std::mem::take(&mut self.body)
+        }
+    }
+
+    /// The length of [`Dump::joined`].
+    fn joined_len(&self) -> usize {
+        if self.crlf {
+            self.lines()
+                .map(|l| l.len() + 1)
+                .sum::<usize>()
+                .saturating_sub(1)
+        } else {
+            self.body.len()
+        }
+    }
+
+    /// The buffer this dump kept its line ends in, emptied, for the next dump.
+    pub fn into_scratch(self) -> Vec<usize> {
+        self.ends
+    }
+
     /// The message lines, without the `\r` a whole-file CRLF conversion added.
     fn lines(&self) -> impl Iterator<Item = &[u8]> + Clone {
-        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        let starts = std::iter::once(0).chain(self.ends.iter().map(|&e| e + 1));
         starts
             .zip(&self.ends)
             .filter_map(|(start, &end)| self.body.get(start..end))
@@ -614,11 +831,12 @@ impl Dump {
     /// ([`Cut::RecordLimit`]); outside the input if another record came before any line of it
     /// ([`Cut::InputEdge`]: a quote, or a logger keeping only each record's first line); else it
     /// stopped for no visible reason ([`Cut::Damaged`]).
-    pub fn finish(self, close: Close) -> Finished {
+    pub fn finish(mut self, close: Close) -> Finished {
         if self.collapsed {
             return self.finish_collapsed();
         }
-        let raw = rebuild(self.lines(), close == Close::Ended, self.header.declared);
+        let raw = rebuild(self.lines(), close == Close::Ended, self.header.declared)
+            .unwrap_or_else(|| self.joined());
         let declared = self.header.declared;
         let short = declared.is_some_and(|d| raw.len() < d);
         let cut = match close {
@@ -872,7 +1090,8 @@ impl Lead {
             .position(|(_, _, t)| is_header_line(t.strip_suffix(b"\r").unwrap_or(t)))?;
         let run = &run[first..];
         let (line, start, _) = *run.first()?;
-        let raw = rebuild(run.iter().map(|(_, _, t)| *t), true, None);
+        let lines = run.iter().map(|(_, _, t)| *t);
+        let raw = rebuild(lines.clone(), true, None).unwrap_or_else(|| join(lines, b"\n"));
         Some(Tail { line, start, raw })
     }
 }
@@ -880,12 +1099,13 @@ impl Lead {
 /// The bytes of a line a leading tail keeps.
 const MAX_LINE: usize = 8 * 1024;
 
-/// The message bytes from its lines (see [`Dump::finish`]).
+/// The message bytes from its lines (see [`Dump::finish`]); `None` when they are the lines
+/// joined by `\n`, as pjsip wrote them.
 fn rebuild<'a>(
     lines: impl Iterator<Item = &'a [u8]> + Clone,
     ended: bool,
     declared: Option<usize>,
-) -> Vec<u8> {
+) -> Option<Vec<u8>> {
     let n = lines.clone().count();
     // pjsip's own line ends are CRLF; a paste that lost them leaves no CR at all. The last
     // line is pjsip's `\n` before the end marker, or a cut line: neither has one.
@@ -895,11 +1115,11 @@ fn rebuild<'a>(
         .filter(|l| l.ends_with(b"\r"))
         .count();
     if with_cr > 0 || n < 2 {
-        return join(lines, b"\n");
+        return None;
     }
     let all: Vec<&[u8]> = lines.collect();
     if let Some(raw) = undouble(&all, ended, declared) {
-        return raw;
+        return Some(raw);
     }
     let mut raw = join(all.iter().copied(), b"\r\n");
     // A blank line lost at the end of a bodyless message (`…\r\n\r\n` then pjsip's `\n`): the
@@ -911,7 +1131,7 @@ fn rebuild<'a>(
     {
         raw.extend_from_slice(b"\r\n");
     }
-    raw
+    Some(raw)
 }
 
 fn join<'a>(lines: impl Iterator<Item = &'a [u8]>, sep: &[u8]) -> Vec<u8> {
@@ -964,4 +1184,155 @@ fn undouble(lines: &[&[u8]], ended: bool, declared: Option<usize>) -> Option<Vec
         raw.truncate(raw.len() - 2);
     }
     Some(raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every fixture log, recursively: the real shapes the hand readers must agree on.
+    fn fixture_lines() -> Vec<Vec<u8>> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<Vec<u8>>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for e in entries.flatten() {
+                let path = e.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|x| x == "log")
+                    && let Ok(text) = std::fs::read(&path)
+                {
+                    out.extend(text.split(|&b| b == b'\n').map(<[u8]>::to_vec));
+                }
+            }
+        }
+        let mut lines = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+            &mut lines,
+        );
+        assert!(lines.len() > 10_000, "the fixtures hold pjsip logs");
+        lines
+    }
+
+    /// The header's text from `TX`/`RX` on, as [`find_dump_header`] gives it to the readers.
+    fn header_text(line: &[u8]) -> Option<&[u8]> {
+        let at = memmem::find(line, b" bytes Re")?;
+        let digits = line[..at]
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        line.get(at.checked_sub(digits + 3)?..)
+    }
+
+    /// The hand reader gives what the regex captures, or leaves the line to it; on the common
+    /// shape it always answers.
+    #[test]
+    fn hand_read_header_agrees_with_the_regex() {
+        let mut cases: Vec<Vec<u8>> = fixture_lines()
+            .iter()
+            .filter_map(|l| {
+                header_text(super::super::prefix::clean_head(l).as_ref()).map(<[u8]>::to_vec)
+            })
+            .collect();
+        let read = cases.len();
+        for odd in [
+            "TX 12 bytes Request msg INVITE/cseq=1 (tdta0x1) to UDP 1.2.3.4:5060:   ",
+            "TX 12 bytes Request msg INVITE/cseq=1 (tdta0x1) to UDP 1.2.3.4:5060:\t",
+            "RX 12 bytes Response msg 200/INVITE/cseq=1 (rdata0x7f0012345678) from TCP [::1]:5060:",
+            "RX 12 bytes Response msg 200/INVITE/cseq=1 (rdata0x7f0012345678) from TCP 64:ff9b::1:5061:",
+            "TX 12 bytes Request msg  to UDP 1.2.3.4:5060:",
+            "TX 12 bytes Request msg x to to UDP 1.2.3.4:5060:",
+            "TX 12 bytes Request msg x from a to UDP 1.2.3.4:5060:",
+            "TX 12 bytes Request msg x to 1UDP 1.2.3.4:5060:",
+            "TX 12 bytes Request msg x to UDP :",
+            "TX 12 bytes Request msg x to UDP a b:",
+            "TX 12 bytes Request msg x to UDP 1.2.3.4:5060: INVITE sip:a SIP/2.0",
+            "TX 99999999999999999999999 bytes Request msg x (tdta039500D4) to UDP 1.2.3.4:5060:",
+            "TX 12 bytes Response msg 180/INVITE (abc123456) (tdtaabcdef) (x) to WSS h:1:",
+            "TX 12 bytes Request msg x to UDP 1.2.3.4:5060:\r",
+        ] {
+            cases.push(odd.as_bytes().to_vec());
+        }
+        for text in &cases {
+            let by_regex = HEADER.captures(text).map(|c| Header::of(&c));
+            match Header::read(text) {
+                Some(h) => assert_eq!(Some(h), by_regex, "{}", lossy(text)),
+                None => {
+                    let tabbed = text.contains(&b'\t');
+                    assert!(by_regex.is_none() || tabbed, "{}", lossy(text));
+                }
+            }
+        }
+        assert!(read > 500, "{read} dump headers in the fixtures");
+    }
+
+    #[test]
+    fn hand_found_handle_agrees_with_the_regex() {
+        for info in [
+            "Request msg INVITE/cseq=1 (tdta0x55a2d07eb028)",
+            "Request msg REGISTER/cseq=46739 (tdta039500D4)",
+            "Response msg 200/INVITE/cseq=1 (rdata0x7f) (tdta0x123456) trailing",
+            "(abcdef123456)",
+            "(a0x12345)",
+            "(a0x123456)",
+            "(A0x123456)",
+            "((tdta0x123456)",
+            "(tdta0x123456",
+            "(tdta0x12345g)",
+            "(tdta0x123456)(rdata0x654321)",
+            "()",
+            "",
+        ] {
+            let by_regex = HANDLE
+                .captures_iter(info.as_bytes())
+                .last()
+                .map(|c| c[1].to_vec());
+            assert_eq!(
+                last_handle(info.as_bytes()).map(<[u8]>::to_vec),
+                by_regex,
+                "{info}"
+            );
+        }
+    }
+
+    fn never_record(_: &[u8]) -> bool {
+        false
+    }
+
+    #[test]
+    fn run_of_body_stops_before_any_line_that_may_be_more_than_a_message_line() {
+        let msg = "INVITE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h\r\n\r\n";
+        // Whole lines only.
+        assert_eq!(run_of_body(msg.as_bytes(), never_record), msg.len());
+        assert_eq!(
+            run_of_body(b"INVITE sip:b@h SIP/2.0\r\nVia: SIP", never_record),
+            24
+        );
+        for (stop, line) in [
+            ("an end marker", "--end msg--\n"),
+            ("a dropped packet's end", "x -- end of packet.\n"),
+            (
+                "a dump header",
+                "05:42:13.688 pjsua_core.c ....TX 1202 bytes Request msg\n",
+            ),
+            ("a dropped packet", "Error processing 12 bytes packet\n"),
+            ("a colour code", "\x1b[0mVia: x\n"),
+            ("a pasted XcodeColors code", "[fg85,85,85;Via: x\n"),
+        ] {
+            let text = format!("{msg}{line}Max-Forwards: 70\r\n");
+            assert_eq!(
+                run_of_body(text.as_bytes(), never_record),
+                msg.len(),
+                "{stop}"
+            );
+        }
+        // A time: the line is asked about.
+        let text = format!("{msg}Date: Mon, 07 Dec 2026 05:42:13 GMT\r\nv=0\r\n");
+        assert_eq!(run_of_body(text.as_bytes(), never_record), text.len());
+        let asked = |l: &[u8]| l.starts_with(b"Date");
+        assert_eq!(run_of_body(text.as_bytes(), asked), msg.len());
+    }
 }

@@ -1,34 +1,57 @@
 //! The tables that classify a log line's text: [`classify`] turns evidence lines into
 //! [`LogKind`]s, [`fact`] reads the transport lines that show a local address. Each table is a
 //! list of (regex, constructor) rows tried in order; the first row whose regex matches and whose
-//! constructor accepts the captures wins. To recognise a new line, add a row.
+//! constructor accepts the captures wins. To recognise a new line, add a row, and a keyword the
+//! row's every match contains (see [`EVIDENCE_KEYS`]).
 
 use std::sync::LazyLock;
 
+use aho_corasick::AhoCorasick;
 use regex::{Captures, Regex, RegexSet};
 
 use crate::event::{DnsError, LogKind, TlsError, Transport};
 
 type Build<T> = fn(&Captures<'_>) -> Option<T>;
 
-/// A compiled table: a set to find the candidate rows in one pass, and each row's regex for its
-/// captures.
+/// A compiled table: a keyword prefilter, a set to find the candidate rows in one pass, and
+/// each row's regex for its captures.
 struct Table<T: 'static> {
+    /// Every match of every row holds one of these (case-sensitive) …
+    keys: AhoCorasick,
+    /// … or one of these, in any ASCII case.
+    keys_nocase: Option<AhoCorasick>,
     set: RegexSet,
     rows: Vec<(Regex, Build<T>)>,
 }
 
 impl<T> Table<T> {
-    fn new(rows: &'static [(&'static str, Build<T>)]) -> Self {
+    fn new(rows: &'static [(&'static str, Build<T>)], keys: &[&str], nocase: &[&str]) -> Self {
         let set = RegexSet::new(rows.iter().map(|r| r.0)).expect("static regexes");
         let rows = rows
             .iter()
             .map(|&(re, build)| (Regex::new(re).expect("static regex"), build))
             .collect();
-        Table { set, rows }
+        let keys_nocase = (!nocase.is_empty()).then(|| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(nocase)
+                .expect("static keywords")
+        });
+        Table {
+            keys: AhoCorasick::new(keys).expect("static keywords"),
+            keys_nocase,
+            set,
+            rows,
+        }
     }
 
     fn first(&self, text: &str) -> Option<T> {
+        // Most lines hold no keyword: the regexes (and their allocations) are not run on them.
+        let keyed =
+            self.keys.is_match(text) || self.keys_nocase.as_ref().is_some_and(|k| k.is_match(text));
+        if !keyed {
+            return None;
+        }
         self.set.matches(text).iter().find_map(|i| {
             self.rows
                 .get(i)
@@ -368,7 +391,49 @@ fn sip_status(status: u32) -> Option<u16> {
         .filter(|c| (100..700).contains(c))
 }
 
-static EVIDENCE_TABLE: LazyLock<Table<LogKind>> = LazyLock::new(|| Table::new(EVIDENCE));
+/// What every match of a row of [`EVIDENCE`] holds, row by row (a keyword may serve several): the
+/// prefilter that keeps the regexes off the lines that cannot match.
+const EVIDENCE_KEYS: &[&str] = &[
+    "nswering call ",
+    " hanging up: code=",
+    " processing pending hangup: code=",
+    "Delaying BYE request",
+    "Making call with acc #",
+    " state changed to ",
+    " is DISCONNECTED [reason=",
+    ": initializing media",
+    "SDP negotiation ",
+    "registration success",
+    "SIP registration ",
+    "Deleting account ",
+    ": setting unregistration",
+    "Shutting down, flags=",
+    "PJSUA destroyed",
+    " to DISCONNECTED, event=",
+    "Temporary failure in sending",
+    "Failed to send",
+    "Calling pjlib from unknown/external thread",
+    " sound device",
+    "Unhandled redirection",
+    "Authorization failed",
+    "DNS ",
+    "Error setting nameserver:",
+    " to resolve",
+    "TLS connect() error: ",
+    "Handshake failed on ",
+    "SSL_ERROR_SSL (Handshake):",
+    "TLS cert verification result of ",
+    "Retransmit",
+    // PJ_ERROR, and the rows naming a PJ error.
+    "(PJ",
+];
+
+/// The keywords of [`EVIDENCE`]'s case-insensitive rows: `authentication failed`, `too many
+/// calls` (without its `s`, which Unicode case folding matches to `ſ`).
+const EVIDENCE_KEYS_NOCASE: &[&str] = &["authentication failed", "too many call"];
+
+static EVIDENCE_TABLE: LazyLock<Table<LogKind>> =
+    LazyLock::new(|| Table::new(EVIDENCE, EVIDENCE_KEYS, EVIDENCE_KEYS_NOCASE));
 static PJ_ERRORS: LazyLock<Regex> = LazyLock::new(|| Regex::new(PJ_ERROR).expect("static regex"));
 
 /// The evidence a line's text carries, if any.
@@ -439,7 +504,10 @@ fn conn(c: &Captures<'_>) -> Option<Fact> {
     })
 }
 
-static FACT_TABLE: LazyLock<Table<Fact>> = LazyLock::new(|| Table::new(FACTS));
+/// What every match of a row of [`FACTS`] holds.
+const FACT_KEYS: &[&str] = &[" transport ", " listener ", " socket reachable at "];
+
+static FACT_TABLE: LazyLock<Table<Fact>> = LazyLock::new(|| Table::new(FACTS, FACT_KEYS, &[]));
 
 /// The local-address fact a line's text states, if any.
 pub(super) fn fact(text: &str) -> Option<Fact> {
@@ -519,6 +587,93 @@ mod tests {
             ("Retransmit timer event", None),
         ] {
             assert_eq!(classify(text), want, "{text}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod prefilter {
+    use super::*;
+
+    /// Whether a table's keywords let `text` through.
+    fn keyed<T>(table: &Table<T>, text: &str) -> bool {
+        table.keys.is_match(text) || table.keys_nocase.as_ref().is_some_and(|k| k.is_match(text))
+    }
+
+    /// The prefilter never hides a line a row matches: every line of the fixture logs, read
+    /// from every word on (as if the record's text started there, for the `^` rows).
+    #[test]
+    fn keywords_let_every_match_through() {
+        let mut texts = Vec::new();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut dirs = vec![dir];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_some_and(|x| x == "log") {
+                    let text = std::fs::read(&p).unwrap_or_default();
+                    texts.extend(String::from_utf8_lossy(&text).lines().map(str::to_string));
+                }
+            }
+        }
+        assert!(texts.len() > 10_000, "the fixtures hold pjsip logs");
+        let (mut evidence, mut facts) = (0, 0);
+        for line in &texts {
+            let starts =
+                std::iter::once(0).chain(line.match_indices([' ', '.']).map(|(i, _)| i + 1));
+            for at in starts {
+                let text = &line[at..];
+                if EVIDENCE_TABLE.set.is_match(text) {
+                    evidence += 1;
+                    assert!(keyed(&EVIDENCE_TABLE, text), "evidence: {text}");
+                }
+                if FACT_TABLE.set.is_match(text) {
+                    facts += 1;
+                    assert!(keyed(&FACT_TABLE, text), "fact: {text}");
+                }
+            }
+        }
+        assert!(
+            evidence > 100 && facts > 10,
+            "{evidence} evidence, {facts} facts"
+        );
+    }
+
+    /// One line for each row whose keyword is its own, in the spelling of the regex.
+    #[test]
+    fn keywords_of_rare_rows() {
+        for text in [
+            "Pending answering call 0 upon completion of media transport",
+            "Call 1 processing pending hangup: code=200",
+            "Delaying BYE request until ACK is received",
+            "PRACK SDP negotiation has failed: x",
+            "sip:a@b: unregistration success",
+            "Acc 0: setting unregistration..",
+            "Calling pjlib from unknown/external thread. pjlib ...",
+            "Unable to open sound device",
+            "Unhandled redirection for call 2",
+            "Authentication FAILED for x",
+            "TOO MANY CALLS",
+            "Error making call: Too many objects of the specified type (PJ_ETOOMANY)",
+            "Discard truncated DNS SRV response for _sip._udp.example.com",
+            "Error setting nameserver: Invalid DNS nameserver address (PJLIB_UTIL_EDNSINNSADDR)",
+            "Unable to resolve 'example.com'",
+            "TLS connect() error: [code=171173] peer: 10.0.0.2: SSL certificate verification error (PJSIP_TLS_ECERTVERIF)",
+            "Handshake failed on 10.0.0.1:5061 in connecting to 10.0.0.2:5061: unsupported protocol",
+            "SSL_ERROR_SSL (Handshake): Level: 0 err: <1> <SSL routines-x-unknown protocol> len: 0 peer: 10.0.0.1:49152",
+            "TLS cert verification result of 10.0.0.2:5061 : Untrusted certificate",
+            "State changed from EARLY to DISCONNECTED, event=TSX_STATE",
+        ] {
+            assert!(classify(text).is_some(), "{text}");
+            assert!(keyed(&EVIDENCE_TABLE, text), "{text}");
+        }
+        for text in [
+            "SIP TLS listener is ready for incoming connections at 10.0.0.1:5061",
+            "TCP listener 127.0.0.1:5170: got incoming TCP connection from 127.0.0.1:49561, sock=5",
+        ] {
+            assert!(fact(text).is_some(), "{text}");
         }
     }
 }

@@ -51,6 +51,14 @@ impl<'a> Lines<'a> {
     }
 }
 
+impl Lines<'_> {
+    /// Goes on after `line`, a line that a caller read from the text itself.
+    pub fn resume_after(&mut self, line: Line<'_>) {
+        self.pos = line.start - self.base + line.bytes.len() + 1;
+        self.no = line.no;
+    }
+}
+
 impl<'a> Iterator for Lines<'a> {
     type Item = Line<'a>;
 

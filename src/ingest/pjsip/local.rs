@@ -18,7 +18,8 @@ use crate::sip::Contact;
 #[derive(Debug, Default)]
 pub(super) struct Locals {
     listen: Vec<(Transport, String)>,
-    conns: BTreeMap<(Transport, String), String>,
+    /// Local address by transport and peer.
+    conns: BTreeMap<Transport, BTreeMap<String, String>>,
 }
 
 impl Locals {
@@ -30,14 +31,14 @@ impl Locals {
                 local,
                 peer,
             } => {
-                self.conns.insert((transport, peer), local);
+                self.conns.entry(transport).or_default().insert(peer, local);
             }
         }
     }
 
     /// The local end of the connection the log shows to `peer` over a stream `transport`.
     pub fn conn(&self, transport: Transport, peer: &str) -> Option<String> {
-        self.conns.get(&(transport, peer.to_string())).cloned()
+        self.conns.get(&transport)?.get(peer).cloned()
     }
 
     /// The address a `transport` was published or listens at, the peer's address family first.

@@ -147,9 +147,20 @@ impl<'a> Parser<'a> {
     }
 
     pub fn feed(&mut self, piece: &[u8]) {
-        for line in Lines::at(piece, self.offset, self.lines) {
+        let mut lines = Lines::at(piece, self.offset, self.lines);
+        while let Some(line) = lines.next() {
             self.lines = line.no;
             self.reader.line(line);
+            // A dump header: its message lines, as far as they are sure to be nothing else, go
+            // to the dump at once.
+            let next = line.start - self.offset + line.bytes.len() + 1;
+            if let Some(last) = piece.get(next..).and_then(|rest| {
+                self.reader
+                    .body_run(line.no, rest, line.start + line.bytes.len() + 1)
+            }) {
+                self.lines = last.no;
+                lines.resume_after(last);
+            }
         }
         self.offset += piece.len();
     }
@@ -178,7 +189,9 @@ struct Reader<'a> {
     clock: Clock,
     locals: Locals,
     /// The dump being collected, if the last record is one (or it was interrupted).
-    dump: Option<Box<Dump>>,
+    dump: Option<Dump>,
+    /// The line-ends buffer of the last dump, for the next one.
+    scratch: Vec<usize>,
     /// Time of the last timed line (`None` before the first).
     last: Option<Timestamp>,
     /// Events not handed on yet: see [`HOLD_EVENTS`].
@@ -213,6 +226,7 @@ impl<'a> Reader<'a> {
             clock: Clock::new(opts.date),
             locals: Locals::default(),
             dump: None,
+            scratch: Vec::new(),
             last: None,
             held: Vec::new(),
             pending: Vec::new(),
@@ -332,6 +346,37 @@ impl<'a> Reader<'a> {
             Some(p) => self.record(line, &clean, &p),
             None => self.foreign(line, &clean),
         }
+    }
+
+    /// The lines after the dump header on line `no` (`rest`, at offset `start` of the input), as
+    /// far as the dump's declared size goes and [`dump::run_of_body`] finds them sure to be
+    /// message lines, fed to the dump as [`Reader::line`] would feed them, without looking for
+    /// records, headers and end markers on each. Stops before a line the dump does not take
+    /// (the line-by-line reader then reads it again: the dump is left as that reading needs it).
+    /// The last line fed, if any.
+    fn body_run<'t>(&mut self, no: u32, rest: &'t [u8], start: usize) -> Option<Line<'t>> {
+        let dump = self
+            .dump
+            .as_mut()
+            .filter(|d| d.line == no && d.is_fresh())?;
+        if self.partial.is_some() || self.lead.is_some() || self.learnt.record.is_some() {
+            return None;
+        }
+        let declared = dump.header.declared?;
+        let run = &rest[..rest.len().min(declared.saturating_add(1))];
+        let learnt = &self.learnt;
+        let run = &run[..dump::run_of_body(run, |l| learnt.parse(&clean_head(l)).is_some())];
+        let mut last = None;
+        for (i, line) in Lines::at(run, start, no).enumerate() {
+            if i == 0 {
+                dump.learn_cont(&clean_head(line.bytes));
+            }
+            match dump.feed_text(line, line.bytes) {
+                Feed::Body | Feed::Cut => last = Some(line),
+                Feed::Foreign | Feed::Overflow => break,
+            }
+        }
+        last
     }
 
     /// A line that is not blank: a partial dump header seen before is not at the input's end
@@ -522,8 +567,9 @@ impl<'a> Reader<'a> {
             decor,
             wrapper,
             self.cont.clone(),
+            std::mem::take(&mut self.scratch),
         );
-        self.dump = Some(Box::new(dump));
+        self.dump = Some(dump);
         if ends.is_some() {
             self.close_dump(Close::Ended);
         }
@@ -593,33 +639,35 @@ impl<'a> Reader<'a> {
         if let Some(cont) = dump.learnt_cont() {
             self.cont = cont.clone();
         }
-        let Finished { dump, msg, cut } = dump.finish(close);
+        let Finished { mut dump, msg, cut } = dump.finish(close);
         self.out.truncated += usize::from(cut.is_some());
-        let h = &dump.header;
+        let origin = self.origin(dump.line, dump.span.clone());
+        let slot = dump.slot.unwrap_or(self.held.len());
+        let h = &mut dump.header;
         let (ts, timed) = match dump.ts {
             Some(ts) => (ts, true),
             None => self.now(),
         };
-        let slot = dump.slot.unwrap_or(self.held.len());
         let local = self.locals.conn(h.transport, &h.peer);
         let pending = local
             .is_none()
             .then(|| self.locals.listening(h.transport, &h.peer));
         let mut m = MessageEvent {
             ts,
-            origin: self.origin(dump.line, dump.span.clone()),
+            origin,
             direction: Some(h.direction),
             transport: h.transport,
             src: None,
             dst: None,
-            handle: h.handle.clone(),
+            handle: h.handle.take(),
             declared_len: h.declared,
-            stack_error: h.stack_error.clone(),
+            stack_error: h.stack_error.take(),
             cut,
             msg,
         };
         *local::slot(&mut m) = local.map(Arc::from);
         *local::peer_slot(&mut m) = Some(Arc::from(h.peer.as_str()));
+        self.scratch = dump.into_scratch();
         self.insert(slot, Event::Message(m), timed, pending);
     }
 

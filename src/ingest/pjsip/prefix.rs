@@ -88,8 +88,13 @@ impl Layout {
         let mut named = false;
         for line in Lines::new(text).take_while(|l| l.start < SAMPLE_BYTES) {
             let clean = clean_head(line.bytes);
+            let head = search_head(&clean);
+            // Every time holds `DD:DD:DD`: most lines (a dump's) are ruled out without the regex.
+            if !may_hold_time(head) {
+                continue;
+            }
             let times: Vec<Stamp> = TIME
-                .captures_iter(search_head(&clean))
+                .captures_iter(head)
                 .filter_map(|c| Stamp::of(&c))
                 .collect();
             for (i, layout) in CANDIDATES.iter().enumerate() {
@@ -502,9 +507,8 @@ fn may_hold_time(head: &[u8]) -> bool {
         head.get(r)
             .is_some_and(|b| b.iter().all(u8::is_ascii_digit))
     };
-    head.iter().enumerate().any(|(p, &c)| {
-        c == b':'
-            && p >= 2
+    memchr::memchr_iter(b':', head).any(|p| {
+        p >= 2
             && digits(p - 2..p)
             && digits(p + 1..p + 3)
             && head.get(p + 3) == Some(&b':')
@@ -583,5 +587,9 @@ fn date(bytes: &[u8]) -> Option<i64> {
 
 /// A `YYYY-MM-DD` anywhere in an application's prefix.
 fn wrapper_date(wrapper: &[u8]) -> Option<i64> {
+    // Most records have no wrapper: no regex (and no allocation for its captures) then.
+    if wrapper.len() < b"YYYY-MM-DD".len() {
+        return None;
+    }
     date(WRAPPER_DATE.captures(wrapper)?.get(1)?.as_bytes())
 }
