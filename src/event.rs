@@ -213,15 +213,21 @@ pub enum Transport {
 impl Transport {
     /// Case-insensitive transport name as pjsip, Via headers and sipp write it.
     pub fn from_name(s: &str) -> Transport {
-        match s.to_ascii_uppercase().as_str() {
-            "UDP" | "UDP6" => Transport::Udp,
-            "TCP" | "TCP6" => Transport::Tcp,
-            "TLS" | "TLS6" => Transport::Tls,
-            "WS" => Transport::Ws,
-            "WSS" => Transport::Wss,
-            "SCTP" => Transport::Sctp,
-            _ => Transport::Unknown,
-        }
+        const NAMES: [(&str, Transport); 9] = [
+            ("UDP", Transport::Udp),
+            ("UDP6", Transport::Udp),
+            ("TCP", Transport::Tcp),
+            ("TCP6", Transport::Tcp),
+            ("TLS", Transport::Tls),
+            ("TLS6", Transport::Tls),
+            ("WS", Transport::Ws),
+            ("WSS", Transport::Wss),
+            ("SCTP", Transport::Sctp),
+        ];
+        NAMES
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(s))
+            .map_or(Transport::Unknown, |&(_, t)| t)
     }
 
     pub fn as_str(&self) -> &'static str {

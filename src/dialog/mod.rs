@@ -154,12 +154,11 @@ type Identity = u64;
 
 fn identity(m: &MessageEvent) -> Option<Identity> {
     let msg = m.parsed()?;
-    let cseq = msg.cseq()?;
     Some(crate::hash::fingerprint(&(
         msg.raw().get(msg.start_span())?,
         msg.call_id()?,
-        cseq.seq,
-        &cseq.method,
+        msg.cseq_seq()?,
+        msg.cseq_method()?,
     )))
 }
 
@@ -263,14 +262,14 @@ impl Builder {
 
     /// The call or flow a parsed message belongs to, creating it if needed.
     fn owner_of(&mut self, msg: &SipMessage, wire: usize, ts: Timestamp) -> Option<Owner> {
-        let call_id = msg.call_id()?.into_owned();
+        let call_id = msg.call_id()?;
         let from_tag = msg.from_tag();
         let to_tag = msg.to_tag();
-        let method = msg.method_or_cseq_method().unwrap_or_default();
+        let method = msg.method().or_else(|| msg.cseq_method()).unwrap_or_default();
         let initial_invite = msg.method() == Some("INVITE") && to_tag.is_none();
         let calls = self
             .calls_by_id
-            .get(&call_id)
+            .get(&*call_id)
             .map_or(&[][..], Vec::as_slice);
         let tagged = calls.iter().copied().find(|&c| {
             let t = self.model.calls[c].caller_tag.as_deref();
@@ -283,25 +282,33 @@ impl Builder {
         if let Some(c) = tagged.or(only) {
             return Some(Owner::Call(c));
         }
-        if call::is_call_method(&method) {
+        if call::is_call_method(method) {
             let c = self.model.calls.len();
             self.model.calls.push(Call::new(
                 c + 1,
-                call_id.clone(),
+                call_id.to_string(),
                 from_tag.map(str::to_string),
                 wire,
                 ts,
             ));
-            self.calls_by_id.entry(call_id).or_default().push(c);
+            self.calls_by_id
+                .entry(call_id.into_owned())
+                .or_default()
+                .push(c);
             return Some(Owner::Call(c));
         }
-        let next = self.model.flows.len();
-        let f = *self.flows_by_id.entry(call_id.clone()).or_insert(next);
-        if f == next {
-            self.model
-                .flows
-                .push(Flow::new(next + 1, call_id, method, wire, ts));
+        if let Some(&f) = self.flows_by_id.get(&*call_id) {
+            return Some(Owner::Flow(f));
         }
+        let f = self.model.flows.len();
+        self.flows_by_id.insert(call_id.to_string(), f);
+        self.model.flows.push(Flow::new(
+            f + 1,
+            call_id.into_owned(),
+            method.to_string(),
+            wire,
+            ts,
+        ));
         Some(Owner::Flow(f))
     }
 

@@ -120,8 +120,8 @@ impl Group {
             return false;
         };
         let wait = Some(m.ts.micros.saturating_add(WAIT_MICROS));
-        let method = msg.method_or_cseq_method().unwrap_or_default();
-        match (msg.status(), method.as_str()) {
+        let method = msg.method().or_else(|| msg.cseq_method()).unwrap_or_default();
+        match (msg.status(), method) {
             (None, "INVITE") => {
                 self.call = true;
                 self.ending = None;
@@ -293,7 +293,15 @@ impl Windows {
             }
         }
         self.closed = kept;
-        events.sort_by_key(|(seq, _)| *seq);
+        // Back in arrival order. Events are large: sort their numbers, then move each event
+        // once, rather than moving events at every step of a sort.
+        let mut order: Vec<(u64, usize)> = events
+            .iter()
+            .enumerate()
+            .map(|(i, (seq, _))| (*seq, i))
+            .collect();
+        order.sort_unstable();
+        let mut slots: Vec<Option<Event>> = events.into_iter().map(|(_, e)| Some(e)).collect();
         self.closed_events = kept_events;
         self.closed_ids.clear();
         for (i, c) in self.closed.iter().enumerate() {
@@ -302,7 +310,7 @@ impl Windows {
             }
         }
         Window {
-            events: events.into_iter().map(|(_, e)| e).collect(),
+            events: order.iter().filter_map(|&(_, i)| slots[i].take()).collect(),
             input_ends: self.input_ends.clone(),
         }
     }

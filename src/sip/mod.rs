@@ -583,6 +583,11 @@ impl SipMessage {
             .get_or_init(|| Via::parse(self.top_via_value()?))
             .as_ref()
     }
+    /// What keys the message's transaction in its topmost Via, borrowed: the sent-by host and
+    /// port, and the branch. `None` exactly when [`SipMessage::top_via`] is `None`.
+    pub fn top_via_key(&self) -> Option<((&str, Option<u16>), Option<&str>)> {
+        views::via_key(self.top_via_value()?)
+    }
     /// The topmost Via value as written (unparsed; see [`SipMessage::top_via`]).
     pub fn top_via_value(&self) -> Option<&str> {
         Some(self.piece_str(self.views.top_via.as_ref()?))

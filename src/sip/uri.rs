@@ -62,6 +62,11 @@ pub(crate) fn unquote(s: &str) -> String {
 /// Parses `host[:port]`, the host being a name, an IPv4 address or a bracketed IPv6 reference
 /// (brackets kept). `None` if the host is empty or the port is not a valid `u16`.
 pub(crate) fn host_port(s: &str) -> Option<(String, Option<u16>)> {
+    host_port_str(s).map(|(host, port)| (host.to_string(), port))
+}
+
+/// [`host_port`], borrowed from `s`.
+pub(crate) fn host_port_str(s: &str) -> Option<(&str, Option<u16>)> {
     let s = s.trim();
     let (host, rest) = if s.starts_with('[') {
         let close = s.find(']')?;
@@ -80,7 +85,7 @@ pub(crate) fn host_port(s: &str) -> Option<(String, Option<u16>)> {
     } else {
         Some(parse_u16(rest.strip_prefix(':')?)?)
     };
-    Some((host.to_string(), port))
+    Some((host, port))
 }
 
 fn all_digits(s: &str) -> bool {

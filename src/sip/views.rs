@@ -12,7 +12,8 @@ use nom::character::complete::{char, multispace0, multispace1};
 use nom::sequence::{delimited, tuple};
 
 use super::uri::{
-    find_param, host_port, parse_params, parse_u16, parse_u32, parse_u32_saturating, unquote,
+    find_param, host_port_str, param_in, parse_params, parse_u16, parse_u32, parse_u32_saturating,
+    unquote,
 };
 use super::{Contact, NameAddr, ReasonValue, SessionExpires, Via};
 use crate::event::Transport;
@@ -43,12 +44,8 @@ pub(crate) fn via_head(i: &str) -> IResult<&str, (&str, &str)> {
 
 impl Via {
     pub(crate) fn parse_impl(s: &str) -> Option<Via> {
-        let (rest, (transport, sent_by)) = via_head(s.trim()).ok()?;
-        let rest = rest.trim_start();
-        if !rest.is_empty() && !rest.starts_with(';') {
-            return None;
-        }
-        let (host, port) = host_port(sent_by)?;
+        let (transport, (host, port), rest) = via_parts(s)?;
+        let host = host.to_string();
         let params = parse_params(rest);
         let rport = params
             .iter()
@@ -69,6 +66,24 @@ impl Via {
     pub fn param(&self, name: &str) -> Option<&str> {
         find_param(&self.params, name)
     }
+}
+
+/// A Via value cut in its parts, borrowed: the transport name, the sent-by host and port, and
+/// the parameters (from their first `;`).
+fn via_parts(s: &str) -> Option<(&str, (&str, Option<u16>), &str)> {
+    let (rest, (transport, sent_by)) = via_head(s.trim()).ok()?;
+    let rest = rest.trim_start();
+    if !rest.is_empty() && !rest.starts_with(';') {
+        return None;
+    }
+    Some((transport, host_port_str(sent_by)?, rest))
+}
+
+/// What keys a transaction in a Via value, borrowed from it: the sent-by host and port, and the
+/// branch. [`Via::parse`] gives the same, owned, with everything else.
+pub(crate) fn via_key(s: &str) -> Option<((&str, Option<u16>), Option<&str>)> {
+    let (_, sent_by, rest) = via_parts(s)?;
+    Some((sent_by, param_in(rest, "branch")))
 }
 
 /// `1*DIGIT LWS Method`: the number and the method (a slice of `s`, nothing copied).
