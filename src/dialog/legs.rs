@@ -6,7 +6,9 @@
 //! `Session-ID` (RFC 7989) carries session UUIDs that both legs share. The header list is configurable. Each
 //! connected component of the graph becomes one group. Owns only this linking.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::hash::Map;
 
 use petgraph::graph::UnGraph;
 
@@ -50,12 +52,12 @@ pub fn link(model: &mut Model, headers: &[String]) {
     let n = model.calls.len();
     let mut graph: UnGraph<usize, ()> = UnGraph::with_capacity(n, 0);
     let nodes: Vec<_> = (0..n).map(|c| graph.add_node(c)).collect();
-    let by_call_id: HashMap<&str, Vec<usize>> =
+    let by_call_id: Map<&str, Vec<usize>> =
         model
             .calls
             .iter()
             .enumerate()
-            .fold(HashMap::new(), |mut m, (i, c)| {
+            .fold(Map::default(), |mut m, (i, c)| {
                 m.entry(c.call_id.as_str()).or_default().push(i);
                 m
             });

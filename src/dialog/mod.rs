@@ -265,7 +265,10 @@ impl Builder {
         let call_id = msg.call_id()?;
         let from_tag = msg.from_tag();
         let to_tag = msg.to_tag();
-        let method = msg.method().or_else(|| msg.cseq_method()).unwrap_or_default();
+        let method = msg
+            .method()
+            .or_else(|| msg.cseq_method())
+            .unwrap_or_default();
         let initial_invite = msg.method() == Some("INVITE") && to_tag.is_none();
         let calls = self
             .calls_by_id

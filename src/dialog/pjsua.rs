@@ -13,11 +13,12 @@
 //! this linking (its state machine, [`Binder`], is also
 //! what `super::window` routes log lines with); does not own parsing the lines.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use super::call::PjsuaCall;
 use super::{Model, Owner};
 use crate::event::{Direction, Event, Locator, LogKind, Timestamp};
+use crate::hash::Map;
 
 /// How long a DNS lookup waits for the request it was made for (pjsip's resolver gives up on a
 /// name within about 30 s).
@@ -88,7 +89,7 @@ pub(super) enum Kind {
 /// for an outgoing call until its INVITE is sent (an event index, or the event itself).
 pub(super) struct Binder<O, E> {
     /// pjsua id → owner.
-    bound: HashMap<u32, O>,
+    bound: Map<u32, O>,
     /// An outgoing call is being set up: these log events and pjsua ids wait for its TX INVITE.
     outgoing: Option<(Vec<E>, Vec<u32>)>,
     last_rx_invite: Option<O>,
@@ -100,7 +101,7 @@ pub(super) struct Binder<O, E> {
 impl<O, E> Default for Binder<O, E> {
     fn default() -> Self {
         Binder {
-            bound: HashMap::new(),
+            bound: Map::default(),
             outgoing: None,
             last_rx_invite: None,
             last: None,
@@ -271,7 +272,7 @@ pub(super) fn sent_request(p: &crate::sip::SipMessage, direction: Option<Directi
 }
 
 pub fn link(model: &mut Model) {
-    let mut state: HashMap<usize, Binder<Owner, usize>> = HashMap::new();
+    let mut state: Map<usize, Binder<Owner, usize>> = Map::default();
     let mut links: Vec<(usize, Owner)> = Vec::new();
     let mut pjsua_ids: Vec<(usize, PjsuaCall)> = Vec::new();
     let call_of = |o: Owner| match o {

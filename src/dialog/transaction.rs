@@ -95,7 +95,7 @@ impl Transaction {
     /// method).
     pub fn add(&mut self, index: usize, msg: &SipMessage) -> bool {
         self.messages.push(index);
-        let cseq_method = msg.cseq().map(|c| c.method.as_str()).unwrap_or_default();
+        let cseq_method = msg.cseq_method().unwrap_or_default();
         let what = match (msg.method(), msg.status()) {
             (Some(m), _) => fingerprint128(&(0u8, m)),
             (None, Some(code)) => {

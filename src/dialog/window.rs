@@ -24,13 +24,14 @@
 //! too; both are reported: such a call may be split, and a later part of it seen as a dialog
 //! nobody started. Owns only the cutting; does not own correlation.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use miette::Diagnostic;
 
 use super::call_id_in_raw;
 use super::pjsua::{Binder, Kind, Route, initial_invite, route_kind, sent_request};
 use crate::event::{Event, Timestamp};
+use crate::hash::Map;
 
 /// Log time without an event after which a group that is not an established call closes.
 pub const IDLE_MICROS: i64 = 300_000_000;
@@ -120,7 +121,10 @@ impl Group {
             return false;
         };
         let wait = Some(m.ts.micros.saturating_add(WAIT_MICROS));
-        let method = msg.method().or_else(|| msg.cseq_method()).unwrap_or_default();
+        let method = msg
+            .method()
+            .or_else(|| msg.cseq_method())
+            .unwrap_or_default();
         match (msg.status(), method) {
             (None, "INVITE") => {
                 self.call = true;
@@ -161,15 +165,15 @@ pub struct Windows {
     arrivals: u64,
     /// Open groups, oldest first (groups are numbered in order of creation).
     groups: BTreeMap<u64, Group>,
-    by_call_id: HashMap<String, u64>,
+    by_call_id: Map<String, u64>,
     /// (deadline, group) of open groups that close by time.
     deadlines: BTreeSet<(i64, u64)>,
     /// Call-IDs of the closed groups not handed on yet (index into `closed`): their
     /// stragglers join them.
-    closed_ids: HashMap<String, usize>,
+    closed_ids: Map<String, usize>,
     next_group: u64,
     /// Per input: pjsua call ids bound to groups, held lines of an outgoing call.
-    pjsua: HashMap<usize, Binder<u64, (u64, Event)>>,
+    pjsua: Map<usize, Binder<u64, (u64, Event)>>,
     /// Closed groups and unbound log lines, in order of closing, waiting for the next window.
     closed: Vec<Closed>,
     /// Their events.
@@ -185,11 +189,11 @@ impl Windows {
             limits,
             arrivals: 0,
             groups: BTreeMap::new(),
-            by_call_id: HashMap::new(),
+            by_call_id: Map::default(),
             deadlines: BTreeSet::new(),
-            closed_ids: HashMap::new(),
+            closed_ids: Map::default(),
             next_group: 0,
-            pjsua: HashMap::new(),
+            pjsua: Map::default(),
             closed: Vec::new(),
             closed_events: 0,
             input_ends: Vec::new(),
@@ -257,7 +261,7 @@ impl Windows {
         let mut keep = vec![false; self.closed.len()];
         let mut kept_events = 0;
         if carry {
-            let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
+            let mut by_id: Map<&str, Vec<usize>> = Map::default();
             for (i, c) in self.closed.iter().enumerate() {
                 if let Some(id) = &c.call_id {
                     by_id.entry(id.as_str()).or_default().push(i);
