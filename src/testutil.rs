@@ -1,5 +1,6 @@
 //! Support shared by the unit tests: a small deterministic generator, so that randomised
-//! (mutation) tests reproduce exactly, and where the shared public traces are.
+//! (mutation) tests reproduce exactly, where the shared public traces are, and the recorded
+//! fixtures.
 
 use std::path::PathBuf;
 
@@ -10,6 +11,33 @@ use std::path::PathBuf;
 /// when it is absent.
 pub fn shared_public() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/traces/public")
+}
+
+/// Every file under `fixtures/` whose extension is one of `extensions` (all files when it is
+/// empty), recursively, sorted: the recorded inputs that unit tests check a fast path against.
+pub fn fixture_files(extensions: &[&str]) -> Vec<PathBuf> {
+    fn walk(dir: &std::path::Path, extensions: &[&str], out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, extensions, out);
+            } else if extensions.is_empty()
+                || p.extension()
+                    .and_then(|x| x.to_str())
+                    .is_some_and(|x| extensions.contains(&x))
+            {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+        extensions,
+        &mut out,
+    );
+    out.sort();
+    out
 }
 
 /// A 64-bit linear congruential generator (Knuth's MMIX constants); returns the high bits.

@@ -43,10 +43,10 @@ impl TsxKey {
     /// (RFC 3261 §17.2.3), so that a copy cut before its CSeq (the end of an excerpt) still
     /// joins it; a response by its CSeq method.
     pub fn of(msg: &SipMessage) -> Option<TsxKey> {
-        let ((host, port), branch) = msg.top_via_key()?;
+        let via = msg.top_via_key()?;
         let method = tsx_method(msg.method().or_else(|| msg.cseq_method())?);
-        let sent_by = SentBy(host, port);
-        let parts = match branch {
+        let sent_by = SentBy(via.host, via.port);
+        let parts = match via.branch {
             Some(branch) if branch.starts_with("z9hG4bK") => {
                 fingerprint128(&(0u8, branch, sent_by, method))
             }

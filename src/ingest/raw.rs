@@ -440,9 +440,8 @@ mod tests {
     /// trace of the fixtures, and as raw SIP the messages each holds, back to back.
     #[test]
     fn pieces_give_the_events_of_the_whole() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
         let mut traces = 0;
-        for entry in walk(&root) {
+        for entry in crate::testutil::fixture_files(&[]) {
             let Ok(text) = std::fs::read(&entry) else {
                 continue;
             };
@@ -469,19 +468,5 @@ mod tests {
             }
         }
         assert!(traces > 10, "{traces} SIPp traces read");
-    }
-
-    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-        let mut out = Vec::new();
-        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else {
-                out.push(p);
-            }
-        }
-        out.sort();
-        out
     }
 }

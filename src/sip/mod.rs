@@ -225,6 +225,14 @@ pub struct Via {
     pub params: Vec<(String, Option<String>)>,
 }
 
+/// What keys a transaction in a Via value, borrowed from it ([`SipMessage::top_via_key`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViaKey<'a> {
+    pub host: &'a str,
+    pub port: Option<u16>,
+    pub branch: Option<&'a str>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CSeq {
     pub seq: u32,
@@ -585,7 +593,7 @@ impl SipMessage {
     }
     /// What keys the message's transaction in its topmost Via, borrowed: the sent-by host and
     /// port, and the branch. `None` exactly when [`SipMessage::top_via`] is `None`.
-    pub fn top_via_key(&self) -> Option<((&str, Option<u16>), Option<&str>)> {
+    pub fn top_via_key(&self) -> Option<ViaKey<'_>> {
         views::via_key(self.top_via_value()?)
     }
     /// The topmost Via value as written (unparsed; see [`SipMessage::top_via`]).

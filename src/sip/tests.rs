@@ -1165,30 +1165,12 @@ fn tag_lookup_agrees_with_the_full_name_addr_parse() {
 /// Every message of every fixture (captures, pjsip logs, SIPp traces, raw SIP; the malformed
 /// ones included), parsed as ingest parses them.
 fn fixture_messages() -> Vec<SipMessage> {
-    fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-        entries.sort();
-        for p in entries {
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|e| {
-                ["pcap", "pcapng", "log", "txt", "sip", "gz"].contains(&e.to_str().unwrap_or(""))
-            }) {
-                out.push(p.to_string_lossy().into_owned());
-            }
-        }
-    }
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let mut names = Vec::new();
-    walk(&root, &mut names);
-    assert!(
-        names.len() > 100,
-        "fixtures not found under {}",
-        root.display()
-    );
+    let names: Vec<String> =
+        crate::testutil::fixture_files(&["pcap", "pcapng", "log", "txt", "sip", "gz"])
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+    assert!(names.len() > 100, "fixtures not found");
     let mut out = Vec::new();
     for name in names {
         let opts = crate::ingest::IngestOptions::default();

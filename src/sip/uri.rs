@@ -65,8 +65,11 @@ pub(crate) fn host_port(s: &str) -> Option<(String, Option<u16>)> {
     host_port_str(s).map(|(host, port)| (host.to_string(), port))
 }
 
+/// A host and its port, if one is given, borrowed.
+pub(crate) type HostPort<'a> = (&'a str, Option<u16>);
+
 /// [`host_port`], borrowed from `s`.
-pub(crate) fn host_port_str(s: &str) -> Option<(&str, Option<u16>)> {
+pub(crate) fn host_port_str(s: &str) -> Option<HostPort<'_>> {
     let s = s.trim();
     let (host, rest) = if s.starts_with('[') {
         let close = s.find(']')?;

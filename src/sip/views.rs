@@ -12,10 +12,10 @@ use nom::character::complete::{char, multispace0, multispace1};
 use nom::sequence::{delimited, tuple};
 
 use super::uri::{
-    find_param, host_port_str, param_in, parse_params, parse_u16, parse_u32, parse_u32_saturating,
-    unquote,
+    HostPort, find_param, host_port_str, param_in, parse_params, parse_u16, parse_u32,
+    parse_u32_saturating, unquote,
 };
-use super::{Contact, NameAddr, ReasonValue, SessionExpires, Via};
+use super::{Contact, NameAddr, ReasonValue, SessionExpires, Via, ViaKey};
 use crate::event::Transport;
 
 fn is_token(c: char) -> bool {
@@ -70,7 +70,7 @@ impl Via {
 
 /// A Via value cut in its parts, borrowed: the transport name, the sent-by host and port, and
 /// the parameters (from their first `;`).
-fn via_parts(s: &str) -> Option<(&str, (&str, Option<u16>), &str)> {
+fn via_parts(s: &str) -> Option<(&str, HostPort<'_>, &str)> {
     let (rest, (transport, sent_by)) = via_head(s.trim()).ok()?;
     let rest = rest.trim_start();
     if !rest.is_empty() && !rest.starts_with(';') {
@@ -81,9 +81,13 @@ fn via_parts(s: &str) -> Option<(&str, (&str, Option<u16>), &str)> {
 
 /// What keys a transaction in a Via value, borrowed from it: the sent-by host and port, and the
 /// branch. [`Via::parse`] gives the same, owned, with everything else.
-pub(crate) fn via_key(s: &str) -> Option<((&str, Option<u16>), Option<&str>)> {
-    let (_, sent_by, rest) = via_parts(s)?;
-    Some((sent_by, param_in(rest, "branch")))
+pub(crate) fn via_key(s: &str) -> Option<ViaKey<'_>> {
+    let (_, (host, port), rest) = via_parts(s)?;
+    Some(ViaKey {
+        host,
+        port,
+        branch: param_in(rest, "branch"),
+    })
 }
 
 /// `1*DIGIT LWS Method`: the number and the method (a slice of `s`, nothing copied).

@@ -1192,26 +1192,12 @@ mod tests {
 
     /// Every fixture log, recursively: the real shapes the hand readers must agree on.
     fn fixture_lines() -> Vec<Vec<u8>> {
-        fn walk(dir: &std::path::Path, out: &mut Vec<Vec<u8>>) {
-            let Ok(entries) = std::fs::read_dir(dir) else {
-                return;
-            };
-            for e in entries.flatten() {
-                let path = e.path();
-                if path.is_dir() {
-                    walk(&path, out);
-                } else if path.extension().is_some_and(|x| x == "log")
-                    && let Ok(text) = std::fs::read(&path)
-                {
-                    out.extend(text.split(|&b| b == b'\n').map(<[u8]>::to_vec));
-                }
+        let mut lines = Vec::new();
+        for path in crate::testutil::fixture_files(&["log"]) {
+            if let Ok(text) = std::fs::read(&path) {
+                lines.extend(text.split(|&b| b == b'\n').map(<[u8]>::to_vec));
             }
         }
-        let mut lines = Vec::new();
-        walk(
-            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
-            &mut lines,
-        );
         assert!(lines.len() > 10_000, "the fixtures hold pjsip logs");
         lines
     }

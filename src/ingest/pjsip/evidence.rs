@@ -605,18 +605,9 @@ mod prefilter {
     #[test]
     fn keywords_let_every_match_through() {
         let mut texts = Vec::new();
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-        let mut dirs = vec![dir];
-        while let Some(d) = dirs.pop() {
-            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    dirs.push(p);
-                } else if p.extension().is_some_and(|x| x == "log") {
-                    let text = std::fs::read(&p).unwrap_or_default();
-                    texts.extend(String::from_utf8_lossy(&text).lines().map(str::to_string));
-                }
-            }
+        for p in crate::testutil::fixture_files(&["log"]) {
+            let text = std::fs::read(&p).unwrap_or_default();
+            texts.extend(String::from_utf8_lossy(&text).lines().map(str::to_string));
         }
         assert!(texts.len() > 10_000, "the fixtures hold pjsip logs");
         let (mut evidence, mut facts) = (0, 0);
