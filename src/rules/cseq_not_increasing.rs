@@ -1,9 +1,8 @@
 //! SF024 `cseq-not-increasing`: a new in-dialog request whose CSeq is not above the previous
 //! one from the same side.
 
-use std::collections::{HashMap, HashSet};
-
 use crate::dialog::Owner;
+use crate::hash::{Map, Set};
 use crate::rules::{Context, Finding, Rule, Scope, Severity};
 use crate::sip::HeaderName;
 
@@ -64,12 +63,15 @@ BYE                                CSeq: 21 BYE     → 200 OK
 
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let model = ctx.model;
+    // Per call (cleared for each, their room kept): (From tag, To tag) → (highest CSeq so far,
+    // the request that had it).
+    let mut last: Map<(&str, Option<&str>), (u32, usize)> = Map::default();
+    // Requests already seen (From tag, To tag, CSeq, method): the same request again with
+    // another branch is a copy at another hop (a proxy forwarded it) or a re-send.
+    let mut seen: Set<(&str, Option<&str>, u32, &str)> = Set::default();
     for (ci, call) in model.calls.iter().enumerate() {
-        // (From tag, To tag) → (highest CSeq so far, the request that had it).
-        let mut last: HashMap<(String, Option<&str>), (u32, usize)> = HashMap::new();
-        // Requests already seen (From tag, To tag, CSeq, method): the same request again with
-        // another branch is a copy at another hop (a proxy forwarded it) or a re-send.
-        let mut seen: HashSet<(String, Option<&str>, u32, String)> = HashSet::new();
+        last.clear();
+        seen.clear();
         for &w in &call.messages {
             if model.messages[w].retransmission {
                 continue;
@@ -81,31 +83,28 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             if matches!(method, "ACK" | "CANCEL") {
                 continue;
             }
-            let (Some(cseq), Some(from)) = (m.cseq(), m.from()) else {
-                continue;
-            };
-            let Some(from_tag) = from.tag().map(str::to_string) else {
+            let (Some(seq), Some(from_tag)) = (m.cseq_seq(), m.from_tag()) else {
                 continue;
             };
             let to_tag = m.to_tag();
-            if !seen.insert((from_tag.clone(), to_tag, cseq.seq, method.to_string())) {
+            if !seen.insert((from_tag, to_tag, seq, method)) {
                 continue;
             }
-            let key = (from_tag.clone(), to_tag);
+            let key = (from_tag, to_tag);
             let previous = last.get(&key).copied().or_else(|| {
                 to_tag
                     .is_some()
-                    .then(|| last.get(&(from_tag.clone(), None)).copied())
+                    .then(|| last.get(&(from_tag, None)).copied())
                     .flatten()
             });
             if let Some((prev_seq, prev_w)) = previous
-                && cseq.seq <= prev_seq
+                && seq <= prev_seq
             {
-                out.push(finding(ctx, ci, w, prev_w, cseq.seq, prev_seq, method));
+                out.push(finding(ctx, ci, w, prev_w, seq, prev_seq, method));
             }
-            let high = previous.map_or(cseq.seq, |(p, _)| p.max(cseq.seq));
+            let high = previous.map_or(seq, |(p, _)| p.max(seq));
             let at = match previous {
-                Some((p, pw)) if p >= cseq.seq => pw,
+                Some((p, pw)) if p >= seq => pw,
                 _ => w,
             };
             last.insert(key, (high, at));

@@ -169,27 +169,10 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let mut domains: BTreeMap<String, Domain> = BTreeMap::new();
     // input → (domain, time) of its latest named failure, for pjsip's nameless lines.
     let mut latest: BTreeMap<usize, (String, Timestamp)> = BTreeMap::new();
-    let mut requests: BTreeMap<String, Vec<Request>> = BTreeMap::new();
     let mut answers: Vec<(usize, String)> = Vec::new();
     for (i, ev) in model.events.iter().enumerate() {
-        let l = match ev {
-            Event::Message(m) => {
-                if let Some(p) = m
-                    .parsed()
-                    .filter(|p| p.is_request() && p.method() != Some("ACK"))
-                {
-                    for host in request_hosts(p) {
-                        requests.entry(host).or_default().push(Request {
-                            event: i,
-                            ts: m.ts,
-                            method: p.method().unwrap_or("?").to_string(),
-                            owner: model.event_owner[i],
-                        });
-                    }
-                }
-                continue;
-            }
-            Event::Log(l) => l,
+        let Event::Log(l) = ev else {
+            continue;
         };
         if let LogKind::DnsAnswer { name, .. } = &l.kind {
             // Any SIP answer for the domain (an SRV of another transport, the A fallback)
@@ -218,6 +201,29 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         d.from_log |= from_log;
         d.address_failed |= qtype.is_none_or(|q| q.starts_with('A'));
         d.only_missing &= matches!(error, DnsError::NxDomain | DnsError::NoRecords);
+    }
+    if domains.is_empty() {
+        return;
+    }
+    // The requests sent to each host name (only read about the names that failed).
+    let mut requests: BTreeMap<String, Vec<Request>> = BTreeMap::new();
+    for (i, ev) in model.events.iter().enumerate() {
+        let Event::Message(m) = ev else {
+            continue;
+        };
+        if let Some(p) = m
+            .parsed()
+            .filter(|p| p.is_request() && p.method() != Some("ACK"))
+        {
+            for host in request_hosts(p) {
+                requests.entry(host).or_default().push(Request {
+                    event: i,
+                    ts: m.ts,
+                    method: p.method().unwrap_or("?").to_string(),
+                    owner: model.event_owner[i],
+                });
+            }
+        }
     }
     for (name, d) in &mut domains {
         let first = d.failures[0];

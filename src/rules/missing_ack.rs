@@ -148,6 +148,9 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         }
         // 2xx retransmissions that only the log's lines show (the dumps of the 2xx are cut or
         // outside the input).
+        if lines.is_empty() {
+            continue;
+        }
         let judged: BTreeSet<u32> = done.iter().map(|(seq, _)| *seq).collect();
         let mut seqs: Vec<(u32, u16)> = lines
             .iter()
@@ -365,6 +368,12 @@ fn judge(
     // over TCP pjsip does not resend the 2xx but still times out), or a timeout BYE after it
     // had to resend the 2xx.
     let gave_up = bye.is_some() && (bye_late || (reason_timeout && resent));
+
+    // An ACK was sent and no BYE for want of it followed: nothing to report (see below), and
+    // no text to build.
+    if !acks.is_empty() && !reason_timeout {
+        return None;
+    }
 
     // Who answered, and what was answered.
     let answerer = if a.tag.is_some() && a.tag == call.caller_tag.as_deref() {

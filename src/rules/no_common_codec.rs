@@ -115,44 +115,81 @@ fn static_codec(pt: &str) -> Option<&'static str> {
     })
 }
 
-/// The codecs of one m= line, as `ENCODING/clock` (upper case), in format order. Formats
-/// that are not RTP payloads (T.38 `t38`, …) are kept as written.
-fn codecs(m: &Media) -> Vec<String> {
-    m.formats
-        .iter()
-        .map(|f| {
-            let mapped = f.parse::<u8>().ok().and_then(|pt| {
-                m.rtpmaps
-                    .iter()
-                    .find(|r| r.payload == pt)
-                    .map(|r| format!("{}/{}", r.encoding, r.clock))
-            });
-            mapped
-                .or_else(|| static_codec(f).map(str::to_string))
-                .unwrap_or_else(|| f.clone())
-                .to_ascii_uppercase()
-        })
-        .collect()
+/// One format of an m= line as the codec it names (see [`codecs`]), without building its
+/// text: `head` (an rtpmap's encoding, a static payload type's `ENCODING/clock`, or the
+/// format as written), then `/clock` when the clock is an rtpmap's.
+#[derive(Debug, Clone, Copy)]
+struct Codec<'a> {
+    head: &'a str,
+    clock: Option<u32>,
 }
 
-/// Formats that accompany a codec but are not one.
-fn is_auxiliary(codec: &str) -> bool {
-    let name = codec.split('/').next().unwrap_or("");
-    matches!(
-        name,
-        "TELEPHONE-EVENT" | "CN" | "RED" | "ULPFEC" | "FLEXFEC" | "RTX"
-    )
+impl Codec<'_> {
+    /// The codec's text as the messages write it (`ENCODING/clock`, upper case), byte by byte.
+    fn text(&self) -> impl Iterator<Item = u8> + '_ {
+        let clock = self.clock.into_iter().flat_map(|c| {
+            // The decimal digits of `c`, most significant first.
+            let top = std::iter::successors(Some(1u32), |&p| p.checked_mul(10))
+                .take_while(|&p| p <= c)
+                .last()
+                .unwrap_or(1);
+            let digits = std::iter::successors(Some(top), |&p| (p >= 10).then_some(p / 10))
+                .map(move |p| b'0' + (c / p % 10) as u8);
+            std::iter::once(b'/').chain(digits)
+        });
+        self.head
+            .bytes()
+            .chain(clock)
+            .map(|b| b.to_ascii_uppercase())
+    }
+
+    /// Whether two codecs have the same text.
+    fn same(&self, other: &Codec<'_>) -> bool {
+        self.text().eq(other.text())
+    }
+
+    fn to_text(self) -> String {
+        String::from_utf8_lossy(&self.text().collect::<Vec<u8>>()).into_owned()
+    }
+
+    /// A format that accompanies a codec but is not one.
+    fn is_auxiliary(&self) -> bool {
+        let name = self.head.split('/').next().unwrap_or("");
+        ["TELEPHONE-EVENT", "CN", "RED", "ULPFEC", "FLEXFEC", "RTX"]
+            .iter()
+            .any(|a| name.eq_ignore_ascii_case(a))
+    }
+}
+
+/// The codecs of one m= line, as `ENCODING/clock` (upper case), in format order. Formats
+/// that are not RTP payloads (T.38 `t38`, …) are kept as written.
+fn codecs(m: &Media) -> impl Iterator<Item = Codec<'_>> + Clone {
+    m.formats.iter().map(|f| {
+        let mapped = f.parse::<u8>().ok().and_then(|pt| {
+            m.rtpmaps.iter().find(|r| r.payload == pt).map(|r| Codec {
+                head: &r.encoding,
+                clock: Some(r.clock),
+            })
+        });
+        mapped.unwrap_or_else(|| Codec {
+            head: static_codec(f).unwrap_or(f),
+            clock: None,
+        })
+    })
 }
 
 /// A codec list for a message: the codecs once each, the auxiliary formats summed up.
-fn list(codecs: &[String]) -> String {
-    let mut main: Vec<&str> = Vec::new();
+fn list<'a>(codecs: impl Iterator<Item = Codec<'a>>) -> String {
+    let mut main: Vec<String> = Vec::new();
     let mut aux = false;
     for c in codecs {
-        if is_auxiliary(c) {
+        if c.is_auxiliary() {
             aux = true;
-        } else if !main.contains(&c.as_str()) {
-            main.push(c);
+        } else {
+            let text = c.to_text();
+            if !main.contains(&text) {
+                main.push(text);
+            }
         }
     }
     let mut out = main.join(", ");
@@ -174,7 +211,7 @@ fn describe(sdp: &Sdp) -> String {
             if m.port == 0 {
                 format!("{} rejected (port 0)", m.kind)
             } else {
-                format!("{} {} {}", m.kind, m.proto, list(&codecs(m)))
+                format!("{} {} {}", m.kind, m.proto, list(codecs(m)))
             }
         })
         .collect::<Vec<_>>()
@@ -201,9 +238,9 @@ fn mismatch(offer: &Sdp, answer: &Sdp) -> Option<(Option<usize>, String)> {
         let offered = codecs(o);
         let answered = codecs(a);
         let common = answered
-            .iter()
-            .any(|c| !is_auxiliary(c) && offered.contains(c));
-        let any_codec = answered.iter().any(|c| !is_auxiliary(c));
+            .clone()
+            .any(|c| !c.is_auxiliary() && offered.clone().any(|x| x.same(&c)));
+        let any_codec = answered.clone().any(|c| !c.is_auxiliary());
         if !common && any_codec {
             return Some((
                 Some(i),
@@ -211,8 +248,8 @@ fn mismatch(offer: &Sdp, answer: &Sdp) -> Option<(Option<usize>, String)> {
                     "m= line {} ({}): the answer's {} shares no codec with the offer's {}",
                     i + 1,
                     o.kind,
-                    list(&answered),
-                    list(&offered)
+                    list(answered),
+                    list(offered)
                 ),
             ));
         }
@@ -223,7 +260,7 @@ fn mismatch(offer: &Sdp, answer: &Sdp) -> Option<(Option<usize>, String)> {
                     "m= line {} ({}): the answer has no codec at all ({})",
                     i + 1,
                     o.kind,
-                    list(&answered)
+                    list(answered)
                 ),
             ));
         }

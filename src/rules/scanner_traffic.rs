@@ -172,11 +172,11 @@ enum Outcome {
 
 /// One request of a source, as the rule reads it.
 #[derive(Debug, Clone)]
-struct Attempt {
-    source: String,
+struct Attempt<'a> {
+    source: &'a str,
     ts: Timestamp,
     /// REGISTER, INVITE, OPTIONS, or another method (which counts only for the User-Agent).
-    method: String,
+    method: &'a str,
     /// The user (REGISTER: the To user; else the request URI's user, or its host).
     user: String,
     outcome: Outcome,
@@ -258,10 +258,10 @@ impl SourceState {
 
     /// Takes one attempt; returns whether it won something (an accepted REGISTER or INVITE
     /// of an attacker, not reported before).
-    fn observe(&mut self, a: &Attempt) -> bool {
+    fn observe(&mut self, a: &Attempt<'_>) -> bool {
         self.first = self.first.min(a.ts);
         self.last = self.last.max(a.ts);
-        let slot = match a.method.as_str() {
+        let slot = match a.method {
             "REGISTER" => 0,
             "INVITE" => 1,
             "OPTIONS" => 2,
@@ -284,7 +284,12 @@ impl SourceState {
             }
             return false;
         }
-        let user = self.users.entry(a.user.clone()).or_default();
+        if !self.users.contains_key(&a.user) {
+            self.users.insert(a.user.clone(), UserState::default());
+        }
+        let Some(user) = self.users.get_mut(&a.user) else {
+            return false;
+        };
         match a.outcome {
             Outcome::Accepted => user.accepted = true,
             Outcome::Refused | Outcome::Challenged { answered: false } => user.refused = true,
@@ -304,7 +309,9 @@ impl SourceState {
             Outcome::Challenged { answered: true } | Outcome::Other => {}
         }
         let won = a.outcome == Outcome::Accepted && slot != 2 && self.attacker();
-        let user = self.users.entry(a.user.clone()).or_default();
+        let Some(user) = self.users.get_mut(&a.user) else {
+            return false;
+        };
         let first_win = won && !user.won;
         if first_win {
             user.won = true;
@@ -321,8 +328,12 @@ pub struct Sources {
 }
 
 impl Sources {
-    fn entry(&mut self, addr: &str, ts: Timestamp) -> &mut SourceState {
-        if !self.by_addr.contains_key(addr) && self.by_addr.len() >= MAX_SOURCES {
+    /// [`SourceState::observe`] on the attempt's source (remembered from now on).
+    fn observe(&mut self, a: &Attempt<'_>) -> bool {
+        if let Some(state) = self.by_addr.get_mut(a.source) {
+            return state.observe(a);
+        }
+        if self.by_addr.len() >= MAX_SOURCES {
             let oldest = self
                 .by_addr
                 .iter()
@@ -332,9 +343,10 @@ impl Sources {
                 self.by_addr.remove(&k);
             }
         }
-        self.by_addr
-            .entry(addr.to_string())
-            .or_insert_with(|| SourceState::new(ts))
+        let mut state = SourceState::new(a.ts);
+        let won = state.observe(a);
+        self.by_addr.insert(a.source.to_string(), state);
+        won
     }
 }
 
@@ -351,25 +363,23 @@ fn address(src: &str) -> &str {
 
 /// The user an attempt is about.
 fn user_of(m: &SipMessage, method: &str) -> Option<String> {
+    let to;
     let uri = if method == "REGISTER" {
-        m.to().map(|t| t.uri_text)?
+        to = m.to()?;
+        to.uri_text.as_str()
     } else {
-        m.request_uri()?.to_string()
+        m.request_uri()?
     };
-    let parsed = crate::sip::Uri::parse(&uri);
-    let user = match &parsed {
-        Some(u) => u
-            .user
-            .clone()
-            .filter(|u| !u.is_empty())
-            .unwrap_or(u.host.clone()),
-        None => uri.clone(),
+    let mut user = match crate::sip::Uri::parse(uri) {
+        Some(u) => u.user.filter(|u| !u.is_empty()).unwrap_or(u.host),
+        None => uri.to_string(),
     };
-    Some(user.to_ascii_lowercase())
+    user.make_ascii_lowercase();
+    Some(user)
 }
 
 /// The attempts of the window, in time order.
-fn attempts(ctx: &Context<'_>) -> Vec<Attempt> {
+fn attempts<'a>(ctx: &Context<'a>) -> Vec<Attempt<'a>> {
     let model = ctx.model;
     let mut out = Vec::new();
     for t in &model.transactions {
@@ -412,9 +422,9 @@ fn attempts(ctx: &Context<'_>) -> Vec<Attempt> {
             .filter(|ua| scanner_agent(ua))
             .map(|ua| ua.trim().to_string());
         out.push(Attempt {
-            source: source.to_string(),
+            source,
             ts: ev.ts,
-            method: t.method.clone(),
+            method: &t.method,
             user,
             outcome,
             agent,
@@ -499,8 +509,8 @@ fn analyse(ctx: &Context<'_>) -> Window {
     };
     let mut seen: BTreeMap<&str, Seen> = BTreeMap::new();
     for (i, a) in attempts.iter().enumerate() {
-        let won = sources.entry(&a.source, a.ts).observe(a);
-        let s = seen.entry(a.source.as_str()).or_default();
+        let won = sources.observe(a);
+        let s = seen.entry(a.source).or_default();
         if a.agent.is_some() && s.agent.is_none() {
             s.agent = Some(a.request);
         }
@@ -674,11 +684,11 @@ mod tests {
         }
     }
 
-    fn attempt(user: &str, method: &str, outcome: Outcome, ms: i64) -> Attempt {
+    fn attempt<'a>(user: &str, method: &'a str, outcome: Outcome, ms: i64) -> Attempt<'a> {
         Attempt {
-            source: "203.0.113.9".into(),
+            source: "203.0.113.9",
             ts: at(ms),
-            method: method.into(),
+            method,
             user: user.into(),
             outcome,
             agent: None,
@@ -813,7 +823,11 @@ mod tests {
     fn memory_is_bounded() {
         let mut sources = Sources::default();
         for i in 0..(MAX_SOURCES + 10) {
-            sources.entry(&format!("10.0.{}.{}", i / 256, i % 256), at(i as i64));
+            let addr = format!("10.0.{}.{}", i / 256, i % 256);
+            sources.observe(&Attempt {
+                source: &addr,
+                ..attempt("u", "OPTIONS", Outcome::Other, i as i64)
+            });
         }
         assert_eq!(sources.by_addr.len(), MAX_SOURCES);
         // The least recently seen went first.

@@ -1164,7 +1164,7 @@ fn tag_lookup_agrees_with_the_full_name_addr_parse() {
 
 /// Every message of every fixture (captures, pjsip logs, SIPp traces, raw SIP; the malformed
 /// ones included), parsed as ingest parses them.
-fn fixture_messages() -> Vec<SipMessage> {
+pub(super) fn fixture_messages() -> Vec<SipMessage> {
     let names: Vec<String> =
         crate::testutil::fixture_files(&["pcap", "pcapng", "log", "txt", "sip", "gz"])
             .iter()

@@ -2,22 +2,20 @@
 
 use std::io::{self, Write};
 
-use super::{Located, place_text};
-use crate::report::printable;
+use super::{Located, PlaceText, printable};
 
 pub fn write(located: &[Located<'_>], out: &mut dyn Write) -> io::Result<()> {
     for l in located {
         let f = l.finding;
-        let at = l.primary().map_or_else(|| "-".to_string(), place_text);
-        let call = l.call.map(|c| format!(" (call {c})")).unwrap_or_default();
-        writeln!(
-            out,
-            "{at}: {}[{} {}]{call} {}",
-            f.severity,
-            f.rule.code,
-            f.rule.name,
-            printable(&f.message)
-        )?;
+        match l.primary() {
+            Some(p) => write!(out, "{}", PlaceText(p))?,
+            None => out.write_all(b"-")?,
+        }
+        write!(out, ": {}[{} {}]", f.severity, f.rule.code, f.rule.name)?;
+        if let Some(c) = l.call {
+            write!(out, " (call {c})")?;
+        }
+        writeln!(out, " {}", printable(&f.message))?;
     }
     Ok(())
 }

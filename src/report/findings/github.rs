@@ -30,7 +30,7 @@ pub fn write(located: &[Located<'_>], out: &mut dyn Write) -> io::Result<()> {
         };
         let mut props = Vec::new();
         if let Some(p) = l.primary() {
-            props.push(format!("file={}", property(&p.input)));
+            props.push(format!("file={}", property(p.input)));
             if let Some(line) = p.line {
                 props.push(format!("line={line}"));
             }

@@ -28,7 +28,7 @@ struct FindingJson<'a> {
     frame: Option<&'a [u64]>,
     ts: Option<Timestamp>,
     help: &'a str,
-    evidence: &'a [Place],
+    evidence: &'a [Place<'a>],
 }
 
 impl<'a> FindingJson<'a> {
@@ -42,9 +42,9 @@ impl<'a> FindingJson<'a> {
             message: &f.message,
             call: l.call,
             call_id: l.call_id,
-            input: p.map(|p| p.input.as_str()),
+            input: p.map(|p| p.input),
             line: p.and_then(|p| p.line),
-            frame: p.and_then(|p| p.frame.as_deref()),
+            frame: p.and_then(|p| p.frame),
             ts: p.and_then(|p| p.ts),
             help: &f.help,
             evidence: &l.places,

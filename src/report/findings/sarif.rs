@@ -18,13 +18,13 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-fn location(p: &Place) -> Value {
+fn location(p: &Place<'_>) -> Value {
     let mut physical = json!({ "artifactLocation": { "uri": p.input } });
     if let Some(line) = p.line {
         physical["region"] = json!({ "startLine": line });
     }
     let mut loc = json!({ "physicalLocation": physical, "message": { "text": p.label } });
-    if let Some(frames) = &p.frame {
+    if let Some(frames) = p.frame {
         let frames: Vec<String> = frames.iter().map(ToString::to_string).collect();
         loc["message"]["text"] = json!(format!("frame {}: {}", frames.join(","), p.label));
     }
