@@ -548,6 +548,10 @@ fn raw_sip_and_sipp_traces_are_streamed() {
             );
             peaks.push(run.peak_kb);
         }
-        grows_by_less_than(&peaks, 8 * 1024, &format!("sipp {sipp}: 4× the calls"));
+        // Held whole, the 28,000 more calls would add their text alone (over 30 MB) and their
+        // parsed messages; streamed, the peak moves by a few MiB with how far the reading
+        // thread runs ahead and when the allocator returns freed pages (up to 12 MiB seen on
+        // a loaded machine).
+        grows_by_less_than(&peaks, 16 * 1024, &format!("sipp {sipp}: 8× the calls"));
     }
 }
