@@ -8,7 +8,8 @@
 
 use std::ops::Range;
 
-use crate::sip::is_start_line;
+pub(super) use crate::sip::ContentLength;
+use crate::sip::{MessageHead, is_start_line};
 
 /// The longest first line considered a start line candidate; longer ones are garbage.
 pub(super) const MAX_LINE: usize = 64 * 1024;
@@ -68,8 +69,52 @@ fn is_status_line(line: &[u8]) -> bool {
 /// A start line that is a status line or a request with a well-known method: what is accepted
 /// where a line start is not certain.
 pub(super) fn is_sure_start_line(line: &[u8]) -> bool {
-    is_start_line(line)
-        && (is_status_line(line) || method_of(line).is_some_and(|m| KNOWN_METHODS.contains(&m)))
+    (is_status_line(line) || known_method(line)) && is_start_line(line)
+}
+
+/// Whether `line` starts with a well-known method and a blank (`method_of` is one of
+/// [`KNOWN_METHODS`]), looking at no more bytes than the longest method.
+fn known_method(line: &[u8]) -> bool {
+    let head = line.get(..LONGEST_METHOD + 1).unwrap_or(line);
+    head.iter()
+        .position(|&c| c == b' ' || c == b'\t')
+        .is_some_and(|sp| KNOWN_METHODS.contains(&&head[..sp]))
+}
+
+const LONGEST_METHOD: usize = {
+    let (mut longest, mut i) = (0, 0);
+    while i < KNOWN_METHODS.len() {
+        if KNOWN_METHODS[i].len() > longest {
+            longest = KNOWN_METHODS[i].len();
+        }
+        i += 1;
+    }
+    longest
+};
+
+/// The first bytes of the start lines accepted after junk: a status line (`SIP/`, any case)
+/// or a well-known method.
+static SURE_START: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'S' as usize] = true;
+    t[b's' as usize] = true;
+    let mut i = 0;
+    while i < KNOWN_METHODS.len() {
+        t[KNOWN_METHODS[i][0] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
+/// Whether [`find_start`] could find a start line in `b`: a token character first, or the
+/// first byte of a sure start line within the junk allowed. A few loads, before any line is
+/// looked for: media and other binary datagrams are let go at once.
+fn may_start(b: &[u8]) -> bool {
+    b.first().is_some_and(|&c| is_token_char(c))
+        || b.iter()
+            .skip(1)
+            .take(MAX_JUNK)
+            .any(|&c| SURE_START[usize::from(c)])
 }
 
 /// Bytes of junk glued in front of a well-known method (`DBREGISTER sip:…`), if that is what
@@ -106,14 +151,16 @@ pub(super) fn find_start(b: &[u8]) -> Option<usize> {
 /// method, one space, a `sip:`, `sips:` or `tel:` URI. Kept as a message so that it is reported
 /// as malformed rather than lost.
 fn broken_request_line(line: &[u8]) -> bool {
+    if !known_method(line) {
+        return false;
+    }
     let Some(method) = method_of(line) else {
         return false;
     };
     let uri = line.get(method.len() + 1..).unwrap_or(&[]);
-    KNOWN_METHODS.contains(&method)
-        && [&b"sip:"[..], b"sips:", b"tel:"].iter().any(|scheme| {
-            uri.len() > scheme.len() && uri[..scheme.len()].eq_ignore_ascii_case(scheme)
-        })
+    [&b"sip:"[..], b"sips:", b"tel:"]
+        .iter()
+        .any(|scheme| uri.len() > scheme.len() && uri[..scheme.len()].eq_ignore_ascii_case(scheme))
 }
 
 /// A STUN message (RFC 5389, with the magic cookie), as sent for NAT keep-alives on SIP ports.
@@ -150,15 +197,6 @@ pub(super) fn find_header_end(b: &[u8], from: usize) -> Result<usize, usize> {
         i = j + 1;
     }
     Err(b.len().max(from))
-}
-
-/// The Content-Length of a header block, as the grammar reads it (first `Content-Length` or
-/// `l` header).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum ContentLength {
-    Absent,
-    Invalid,
-    Value(usize),
 }
 
 fn is_token_char(c: u8) -> bool {
@@ -253,7 +291,7 @@ pub(super) fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 /// What a self-contained unit holds.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub(super) enum Unit {
     /// CRLFs, NULs or STUN: skipped silently.
     KeepAlive,
@@ -269,24 +307,50 @@ pub(super) enum Unit {
 /// carried, and `content-length-mismatch` reports them (a receiver discards them, RFC 3261
 /// §18.3, so the body it reads is cut). A second message packed after the first one's body
 /// is split off and read as a message of its own: an observer shows what was sent.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub(super) struct Split {
-    /// Each message's byte range and whether it is incomplete.
-    pub messages: smallvec::SmallVec<[(Range<usize>, bool); 1]>,
+    pub messages: smallvec::SmallVec<[Framed; 1]>,
     /// Junk bytes skipped before the first start line.
     pub junk: usize,
 }
 
-/// The extent of the message starting at `s` (a start line) in a datagram-like unit.
+/// One message of a unit.
+#[derive(Debug)]
+pub(super) struct Framed {
+    /// Its bytes in the unit.
+    pub range: Range<usize>,
+    /// It is incomplete.
+    pub truncated: bool,
+    /// Its start line and header block, read by the grammar while framing it (`None` when its
+    /// start line does not parse): the message is finished from it, not parsed again.
+    pub head: Option<MessageHead>,
+}
+
+/// The extent of the message starting at `s` (a start line) in a datagram-like unit, framed by
+/// this module's scan (for a start line the grammar does not read).
 fn datagram_message(b: &[u8], s: usize) -> (Range<usize>, bool) {
     let msg = b.get(s..).unwrap_or(&[]);
-    let Ok(body_start) = find_header_end(msg, 0) else {
+    let body_start = find_header_end(msg, 0).ok();
+    let cl = body_start.map_or(ContentLength::Absent, |body_start| {
+        content_length(msg.get(..body_start).unwrap_or(&[]))
+    });
+    datagram_extent(b, s, body_start, cl)
+}
+
+/// The extent of the message starting at `s` in a datagram-like unit, from where its body
+/// starts (`None`: the header block never ends) and its Content-Length.
+fn datagram_extent(
+    b: &[u8],
+    s: usize,
+    body_start: Option<usize>,
+    cl: ContentLength,
+) -> (Range<usize>, bool) {
+    let msg = b.get(s..).unwrap_or(&[]);
+    let Some(body_start) = body_start else {
         // The header block never ends: a cut message.
         return (s..b.len(), true);
     };
-    match content_length(msg.get(..body_start).unwrap_or(&[])) {
-        // What `message_len` would say (the scan mirrors the grammar; a test holds them
-        // together), without parsing the header block a second time before the message is.
+    match cl {
         ContentLength::Value(n) => match body_start.checked_add(n) {
             Some(end) if end <= msg.len() => (s..s + end, false),
             _ => (s..b.len(), true),
@@ -305,13 +369,43 @@ fn datagram_message(b: &[u8], s: usize) -> (Range<usize>, bool) {
     }
 }
 
+/// Frames the message starting at `s` (a start line): by the grammar's one pass over its
+/// header block, which the message keeps; by this module's scan when the grammar does not read
+/// its start line (a broken request line).
+fn frame_message(b: &[u8], s: usize) -> Framed {
+    let msg = b.get(s..).unwrap_or(&[]);
+    match MessageHead::read(msg) {
+        Ok(head) => {
+            let (range, truncated) =
+                datagram_extent(b, s, head.body_start(), head.content_length());
+            Framed {
+                range,
+                truncated,
+                head: Some(head),
+            }
+        }
+        Err(_) => {
+            let (range, truncated) = datagram_message(b, s);
+            Framed {
+                range,
+                truncated,
+                head: None,
+            }
+        }
+    }
+}
+
 /// Splits a datagram-like unit into SIP messages.
 pub(super) fn split_unit(b: &[u8]) -> Unit {
     if is_keepalive(b) || is_stun(b) {
         return Unit::KeepAlive;
     }
     let lead = skip_crlf(b);
-    let Some(junk) = find_start(b.get(lead..).unwrap_or(&[])) else {
+    let first = b.get(lead..).unwrap_or(&[]);
+    if !may_start(first) {
+        return Unit::NotSip;
+    }
+    let Some(junk) = find_start(first) else {
         return Unit::NotSip;
     };
     let mut split = Split {
@@ -326,9 +420,9 @@ pub(super) fn split_unit(b: &[u8]) -> Unit {
             break;
         }
         if split.messages.is_empty() || is_start_line(first_line(rest)) {
-            let (range, truncated) = datagram_message(b, pos);
-            pos = range.end.max(pos + 1);
-            split.messages.push((range, truncated));
+            let framed = frame_message(b, pos);
+            pos = framed.range.end.max(pos + 1);
+            split.messages.push(framed);
         } else {
             // Not a message: what the last one carried beyond its Content-Length, up to the
             // padding that ends the unit.
@@ -337,10 +431,10 @@ pub(super) fn split_unit(b: &[u8]) -> Unit {
                 .iter()
                 .rposition(|c| !is_padding(c))
                 .map_or(0, |p| p + 1);
-            if let Some((range, _)) = split.messages.last_mut()
+            if let Some(last) = split.messages.last_mut()
                 && kept > 0
             {
-                range.end = pos + kept;
+                last.range.end = pos + kept;
             }
             break;
         }

@@ -31,7 +31,9 @@ mod tests_public;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 
-use super::{Datagram, L4, SipChunk, Warning, WarningKind};
+use bytes::Bytes;
+
+use super::{Datagram, L4, SipChunk, Warning, WarningKind, share};
 use crate::event::{FrameList, Timestamp, Transport};
 use detect::Unit;
 use tcp::{SegMeta, Segment, Stream};
@@ -142,14 +144,14 @@ fn datagram_flow(transport: Transport, src: SocketAddr, dst: SocketAddr) -> Stri
     format!("{} {src} -> {dst}", transport.as_str())
 }
 
-/// Emits the SIP messages of a self-contained unit.
+/// Emits the SIP messages of a self-contained unit, each a slice of it.
 fn emit_unit(
-    bytes: &[u8],
+    unit: &Bytes,
     o: &UnitOrigin,
     out: &mut Vec<SipChunk>,
     warnings: &mut Vec<Warning>,
 ) -> UnitOutcome {
-    let split = match detect::split_unit(bytes) {
+    let split = match detect::split_unit(unit) {
         Unit::KeepAlive => return UnitOutcome::KeepAlive,
         Unit::NotSip => return UnitOutcome::NotSip,
         Unit::Sip(s) => s,
@@ -167,27 +169,31 @@ fn emit_unit(
             ),
         });
     }
-    for (range, truncated) in split.messages {
-        let Some(b) = bytes.get(range) else {
+    for m in split.messages {
+        if unit.get(m.range.clone()).is_none() {
             continue;
-        };
+        }
         out.push(SipChunk {
             frames: o.frames.clone(),
             ts: o.ts,
             src: o.src,
             dst: o.dst,
             transport: o.transport,
-            bytes: b.to_vec(),
-            truncated: truncated || o.snapped,
+            bytes: unit.slice(m.range),
+            head: m.head,
+            truncated: m.truncated || o.snapped,
         });
     }
     UnitOutcome::Sip
 }
 
-/// Emits the SIP message a HEP packet carries. `ports`: when given, the inner ports must
+/// Emits the SIP message a HEP packet carries. `within`: the buffer its payload lies in, if
+/// the message may point into it (else it is copied). `ports`: when given, the inner ports must
 /// include one of them.
+#[allow(clippy::too_many_arguments)]
 fn emit_hep(
     h: &hep::Hep<'_>,
+    within: Option<&Bytes>,
     frames: &[u64],
     outer_ts: Timestamp,
     snapped: bool,
@@ -224,9 +230,11 @@ fn emit_hep(
         transport: h.transport,
         snapped,
     };
-    if emit_unit(h.payload, &origin, out, warnings) == UnitOutcome::NotSip
-        && h.proto_type == Some(1)
-    {
+    let unit = within.map_or_else(
+        || Bytes::copy_from_slice(h.payload),
+        |w| share(w, h.payload),
+    );
+    if emit_unit(&unit, &origin, out, warnings) == UnitOutcome::NotSip && h.proto_type == Some(1) {
         warnings.push(Warning {
             frame,
             kind: WarningKind::Malformed,
@@ -318,7 +326,16 @@ impl Payloads {
             hep::HepParse::Packets(packets, trailing) => {
                 let ports = (!outer_ok).then_some(self.opts.sip_ports.as_slice());
                 for h in &packets {
-                    emit_hep(h, &d.frames, d.ts, d.snapped, ports, out, warnings);
+                    emit_hep(
+                        h,
+                        Some(&d.payload),
+                        &d.frames,
+                        d.ts,
+                        d.snapped,
+                        ports,
+                        out,
+                        warnings,
+                    );
                 }
                 if trailing > 0 && outer_ok {
                     warnings.push(Warning {
@@ -349,7 +366,7 @@ impl Payloads {
             && self.warned.len() < MAX_WARNED_FLOWS
             && self.warned.insert((d.src, d.dst))
         {
-            let what = match d.payload.as_slice() {
+            let what = match &d.payload[..] {
                 [0x14..=0x17, 0xfe, ..] => "DTLS records",
                 _ => "a payload that is not SIP",
             };
@@ -388,7 +405,9 @@ impl Payloads {
             self.flows.insert(key, Stream::new(self.created));
         }
         let frame = d.frames.first().copied();
-        seg.data = d.payload;
+        // Held until the stream frames it (out of order, or an incomplete message): its own
+        // buffer, not a slice pinning the reader's chunk.
+        seg.data = d.payload.to_vec();
         seg.meta.frames = d.frames;
         let Payloads { flows, limits, .. } = self;
         let Some(stream) = flows.get_mut(&key) else {
