@@ -17,6 +17,8 @@ pub mod decode;
 pub mod net;
 pub mod payload;
 pub mod reader;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -80,6 +82,10 @@ pub fn parse(
                        pins: &mut Pins,
                        chunk: &Bytes,
                        cut: Cut| {
+        if facts.is_empty() && chunks.is_empty() {
+            // Most packets of a capture with media.
+            return;
+        }
         for f in facts.drain(..) {
             log.facts += 1;
             emit(fact_event(f, input));
@@ -96,10 +102,11 @@ pub fn parse(
     let summary = reader::read_chunks(r, &mut |chunk, pkt| {
         pins.read(pkt.data.len());
         decoder.decode_in(chunk, &pkt, &mut datagrams, &mut log.warnings);
-        for d in datagrams.drain(..) {
-            net.push(&d, &mut facts);
-            payloads.push(d, &mut chunks, &mut log.warnings);
+        for d in &datagrams {
+            net.push(d, &mut facts);
+            payloads.push_ref(d, &mut chunks, &mut log.warnings);
         }
+        datagrams.clear();
         hand_on(
             &mut facts,
             &mut chunks,

@@ -16,7 +16,7 @@
 use std::collections::BTreeSet;
 use std::io::{self, Read};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use pcap_parser::nom::{Err as Nom, IResult, Needed};
 use pcap_parser::pcapng::{Block, parse_block_be, parse_block_le, parse_sectionheaderblock};
 use pcap_parser::{
@@ -335,16 +335,32 @@ impl<'s, 'r> Chunks<'s, 'r> {
         self.exhausted = got == have;
     }
 
-    /// Reads the next chunk; returns its length.
+    /// Reads the next chunk: the unconsumed bytes, then as many as the input gives, up to
+    /// `cap`. Returns its length. The memory of the last chunk is read into again when no
+    /// slice of it is alive (media, nothing kept), else a new chunk is allocated.
     fn fill(&mut self) -> usize {
-        let rest = self.data();
-        let mut buf = Vec::with_capacity(self.cap.max(rest.len()));
-        buf.extend_from_slice(rest);
-        let space = (buf.capacity() - buf.len()) as u64;
-        // `Source` never fails (it keeps an error aside and ends), and `take` bounds the read:
-        // the buffer is read into without being zeroed first, and never grows.
-        let _ = (&mut *self.src).take(space).read_to_end(&mut buf);
-        self.chunk = Bytes::from(buf);
+        let (pos, end) = (self.pos, self.chunk.len());
+        let rest = end - pos;
+        let cap = self.cap.max(rest);
+        let mut buf = match std::mem::take(&mut self.chunk).try_into_mut() {
+            Ok(mut buf) => {
+                buf.copy_within(pos..end, 0);
+                if buf.len() < cap {
+                    buf.resize(cap, 0);
+                }
+                buf
+            }
+            Err(kept) => {
+                let mut buf = BytesMut::zeroed(cap);
+                buf[..rest].copy_from_slice(&kept[pos..end]);
+                buf
+            }
+        };
+        // `Source` never fails (it keeps an error aside and ends), and fills what it is given
+        // unless the input ends.
+        let got = self.src.read(&mut buf[rest..]).unwrap_or(0);
+        buf.truncate(rest + got);
+        self.chunk = buf.freeze();
         self.pos = 0;
         self.chunk.len()
     }

@@ -419,8 +419,9 @@ fn emit_ws(w: &mut Ws, truncated: bool, cx: &mut Cx<'_>) {
     if w.msg.is_empty() {
         return;
     }
+    let frames = std::mem::take(&mut w.attr.frames);
     let origin = UnitOrigin {
-        frames: std::mem::take(&mut w.attr.frames),
+        frames: &frames,
         ts: w.attr.ts,
         src: cx.src,
         dst: cx.dst,

@@ -123,8 +123,8 @@ impl Cx<'_> {
 
 /// Where a self-contained unit (datagram, DATA chunk, WebSocket message, HEP payload) came from.
 #[derive(Debug, Clone)]
-struct UnitOrigin {
-    frames: FrameList,
+struct UnitOrigin<'a> {
+    frames: &'a [u64],
     ts: Timestamp,
     src: SocketAddr,
     dst: SocketAddr,
@@ -144,10 +144,16 @@ fn datagram_flow(transport: Transport, src: SocketAddr, dst: SocketAddr) -> Stri
     format!("{} {src} -> {dst}", transport.as_str())
 }
 
+/// Whether one of the two endpoints uses one of the ports `p`.
+fn on_port(p: &[u16], a: SocketAddr, b: SocketAddr) -> bool {
+    let (a, b) = (a.port(), b.port());
+    p.iter().any(|&x| x == a || x == b)
+}
+
 /// Emits the SIP messages of a self-contained unit, each a slice of it.
 fn emit_unit(
     unit: &Bytes,
-    o: &UnitOrigin,
+    o: &UnitOrigin<'_>,
     out: &mut Vec<SipChunk>,
     warnings: &mut Vec<Warning>,
 ) -> UnitOutcome {
@@ -174,7 +180,7 @@ fn emit_unit(
             continue;
         }
         out.push(SipChunk {
-            frames: o.frames.clone(),
+            frames: FrameList::from_slice(o.frames),
             ts: o.ts,
             src: o.src,
             dst: o.dst,
@@ -223,7 +229,7 @@ fn emit_hep(
         micro: true,
     });
     let origin = UnitOrigin {
-        frames: FrameList::from_slice(frames),
+        frames,
         ts,
         src: h.src,
         dst: h.dst,
@@ -262,7 +268,7 @@ impl Payloads {
     /// Whether a flow between these endpoints is searched for SIP.
     fn port_ok(&self, a: SocketAddr, b: SocketAddr) -> bool {
         let p = &self.opts.sip_ports;
-        p.is_empty() || p.contains(&a.port()) || p.contains(&b.port())
+        p.is_empty() || on_port(p, a, b)
     }
 
     /// Whether non-SIP data between these endpoints deserves a warning.
@@ -272,17 +278,31 @@ impl Payloads {
         } else {
             &self.opts.sip_ports
         };
-        p.contains(&a.port()) || p.contains(&b.port())
+        on_port(p, a, b)
     }
 
     /// Takes one transport payload; SIP messages it completes are appended to `out`.
-    pub fn push(&mut self, mut d: Datagram, out: &mut Vec<SipChunk>, warnings: &mut Vec<Warning>) {
+    pub fn push(&mut self, d: Datagram, out: &mut Vec<SipChunk>, warnings: &mut Vec<Warning>) {
+        self.push_ref(&d, out, warnings);
+    }
+
+    /// [`Payloads::push`] of a datagram the caller keeps (nothing of it is moved: what a
+    /// datagram of media costs is looking at it).
+    pub fn push_ref(&mut self, d: &Datagram, out: &mut Vec<SipChunk>, warnings: &mut Vec<Warning>) {
         self.arrival += 1;
-        d.frames.sort_unstable();
-        d.frames.dedup();
+        // In order, once each (IP fragments may come in any order).
+        let mut sorted;
+        let frames: &[u64] = if d.frames.is_sorted_by(|a, b| a < b) {
+            &d.frames
+        } else {
+            sorted = d.frames.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            &sorted
+        };
         match d.l4 {
-            L4::Udp => self.push_datagram(d, Transport::Udp, out, warnings),
-            L4::Sctp { .. } => self.push_datagram(d, Transport::Sctp, out, warnings),
+            L4::Udp => self.push_datagram(d, frames, Transport::Udp, out, warnings),
+            L4::Sctp { .. } => self.push_datagram(d, frames, Transport::Sctp, out, warnings),
             L4::Tcp { seq, syn, fin, rst } => {
                 let seg = Segment {
                     seq,
@@ -291,7 +311,7 @@ impl Payloads {
                     rst,
                     data: Vec::new(),
                     meta: SegMeta {
-                        frames: FrameList::new(),
+                        frames: FrameList::from_slice(frames),
                         ts: d.ts,
                         arrival: self.arrival,
                         snapped: d.snapped,
@@ -304,12 +324,13 @@ impl Payloads {
 
     fn push_datagram(
         &mut self,
-        d: Datagram,
+        d: &Datagram,
+        frames: &[u64],
         transport: Transport,
         out: &mut Vec<SipChunk>,
         warnings: &mut Vec<Warning>,
     ) {
-        let frame = d.frames.first().copied();
+        let frame = frames.first().copied();
         let outer_ok = self.port_ok(d.src, d.dst);
         match hep::parse(&d.payload) {
             hep::HepParse::NotHep => {}
@@ -329,7 +350,7 @@ impl Payloads {
                     emit_hep(
                         h,
                         Some(&d.payload),
-                        &d.frames,
+                        frames,
                         d.ts,
                         d.snapped,
                         ports,
@@ -354,7 +375,7 @@ impl Payloads {
             return;
         }
         let origin = UnitOrigin {
-            frames: d.frames,
+            frames,
             ts: d.ts,
             src: d.src,
             dst: d.dst,
@@ -384,7 +405,7 @@ impl Payloads {
 
     fn push_tcp(
         &mut self,
-        d: Datagram,
+        d: &Datagram,
         mut seg: Segment,
         out: &mut Vec<SipChunk>,
         warnings: &mut Vec<Warning>,
@@ -399,16 +420,15 @@ impl Payloads {
                 return;
             }
             if self.flows.len() >= self.limits.max_flows {
-                self.evict(d.frames.first().copied(), out, warnings);
+                self.evict(seg.meta.frames.first().copied(), out, warnings);
             }
             self.created += 1;
             self.flows.insert(key, Stream::new(self.created));
         }
-        let frame = d.frames.first().copied();
+        let frame = seg.meta.frames.first().copied();
         // Held until the stream frames it (out of order, or an incomplete message): its own
         // buffer, not a slice pinning the reader's chunk.
         seg.data = d.payload.to_vec();
-        seg.meta.frames = d.frames;
         let Payloads { flows, limits, .. } = self;
         let Some(stream) = flows.get_mut(&key) else {
             return;
