@@ -1,8 +1,11 @@
 //! Streaming pcap/pcapng reader.
 //!
-//! Reads with pcap-parser's refill/consume readers ([`LegacyPcapReader`], [`PcapNGReader`]) over
-//! a fixed buffer (64 KiB, grown only for one big block, never beyond [`MAX_BLOCK`]), so a capture
-//! of any size is read in constant memory, from a pipe as well as from a file.
+//! Reads the file in chunks of 64 KiB (grown only for one big block, never beyond
+//! [`MAX_BLOCK`]), each a [`Bytes`] that frames are handed out of ([`read_chunks`]): a later
+//! stage keeps a datagram's payload as a slice of its chunk, without a copy. A chunk lives as
+//! long as such a slice does; one that nothing keeps is read into again. So a capture of any
+//! size is read in constant memory (beyond what the messages kept hold), from a pipe as well as
+//! from a file. The blocks are parsed with pcap-parser's block parsers.
 //!
 //! Before each block is handed to pcap-parser, its framing is checked here (record or block
 //! length, pcapng trailing length), so that every kind of damage ends in a [`Warning`] and never
@@ -279,8 +282,8 @@ impl Read for Source<'_> {
 /// The file, read in chunks (each a [`Bytes`] that frames may be sliced from), consumed block
 /// by block from the front of the current chunk. A refill starts a new chunk with the
 /// unconsumed bytes (less than one block) and as many more as fit; the old chunk lives on as
-/// long as a slice of it does. What pcap-parser's readers did over a circular buffer that
-/// nothing could borrow beyond one block.
+/// long as a slice of it does. (pcap-parser's own readers use a circular buffer that nothing
+/// can borrow beyond one block.)
 struct Chunks<'s, 'r> {
     src: &'s mut Source<'r>,
     chunk: Bytes,
