@@ -385,8 +385,26 @@ fn find_content_length(headers: &[Header]) -> Option<&Header> {
     headers.iter().find(|h| h.name == HeaderName::ContentLength)
 }
 
-/// Parses one whole message.
-pub(crate) fn parse(raw: &[u8]) -> Result<Parsed, ParseError> {
+/// A message's start line and header block, read in one pass before the message's end is
+/// known (a datagram may hold several messages): its framing, and everything [`Head::finish`]
+/// needs to make the [`Parsed`] message without reading the headers again.
+#[derive(Debug, Clone)]
+pub(crate) struct Head {
+    start: Start,
+    start_span: Range<usize>,
+    headers: Vec<Header>,
+    issues: Vec<ParseIssue>,
+    /// Whether the empty line ending the header block was seen.
+    pub complete: bool,
+    /// Where the body starts (the end of the input when the header block does not end).
+    pub body_start: usize,
+    /// The first Content-Length header: its value's span and its value, `Err` when it is not a
+    /// number.
+    content_length: Option<(Range<usize>, Result<usize, ()>)>,
+}
+
+/// Reads the start line and the header block of `raw` (one pass).
+pub(crate) fn head(raw: &[u8]) -> Result<Head, ParseError> {
     let skip = skip_crlf(raw);
     if skip >= raw.len() {
         return Err(ParseError {
@@ -423,31 +441,62 @@ pub(crate) fn parse(raw: &[u8]) -> Result<Parsed, ParseError> {
         let block = header_block(raw, first.next, scratch);
         (block, scratch.to_vec())
     });
-    let mut issues = block.issues;
-    let body_start = block.body_start;
-    let available = raw.len().saturating_sub(body_start);
-    let body = match find_content_length(&headers) {
-        None => body_start..raw.len(),
-        Some(h) => match content_length_value(raw.get(h.value_span.clone()).unwrap_or(&[])) {
-            Err(()) => {
+    let content_length = find_content_length(&headers).map(|h| {
+        let value = content_length_value(raw.get(h.value_span.clone()).unwrap_or(&[]));
+        (h.value_span.clone(), value)
+    });
+    Ok(Head {
+        start,
+        start_span,
+        headers,
+        issues: block.issues,
+        complete: block.complete,
+        body_start: block.body_start,
+        content_length,
+    })
+}
+
+impl Head {
+    /// The Content-Length: `None` without one, `Some(Err(()))` when it is not a number.
+    pub(crate) fn content_length(&self) -> Option<Result<usize, ()>> {
+        self.content_length.as_ref().map(|(_, v)| *v)
+    }
+
+    /// The message whose head this is, `raw` being its bytes: those the head was read from,
+    /// cut where the message ends (not before the body starts). Frames the body by the
+    /// Content-Length, with an issue when the two disagree.
+    pub(crate) fn finish(self, raw: &[u8]) -> Parsed {
+        let Head {
+            start,
+            start_span,
+            headers,
+            mut issues,
+            body_start,
+            content_length,
+            ..
+        } = self;
+        let available = raw.len().saturating_sub(body_start);
+        let body = match content_length {
+            None => body_start..raw.len(),
+            Some((span, Err(()))) => {
                 issues.push(ParseIssue {
                     kind: IssueKind::BadHeaderValue,
                     message: "Content-Length is not a number".into(),
-                    span: h.value_span.clone(),
+                    span,
                 });
                 body_start..raw.len()
             }
-            Ok(n) if n > available => {
+            Some((span, Ok(n))) if n > available => {
                 issues.push(ParseIssue {
                     kind: IssueKind::ContentLengthMismatch,
                     message: format!(
                         "Content-Length declares {n} bytes but only {available} are present"
                     ),
-                    span: h.value_span.clone(),
+                    span,
                 });
                 body_start..raw.len()
             }
-            Ok(n) => {
+            Some((_, Ok(n))) => {
                 let end = body_start + n;
                 let extra = raw.get(end..).unwrap_or(&[]);
                 let first_bad = extra
@@ -469,15 +518,20 @@ pub(crate) fn parse(raw: &[u8]) -> Result<Parsed, ParseError> {
                 }
                 body_start..end
             }
-        },
-    };
-    Ok(Parsed {
-        start,
-        start_span,
-        headers,
-        body,
-        issues,
-    })
+        };
+        Parsed {
+            start,
+            start_span,
+            headers,
+            body,
+            issues,
+        }
+    }
+}
+
+/// Parses one whole message.
+pub(crate) fn parse(raw: &[u8]) -> Result<Parsed, ParseError> {
+    Ok(head(raw)?.finish(raw))
 }
 
 thread_local! {

@@ -308,6 +308,45 @@ fn text(b: &[u8]) -> Cow<'_, str> {
     }
 }
 
+/// A message's start line and header block, read in one pass before the message's end is
+/// known: what a reader needs to frame it (a datagram holding several messages, a body cut
+/// short), and what [`SipMessage::from_head`] needs to finish it without reading the headers
+/// a second time.
+#[derive(Debug, Clone)]
+pub struct MessageHead(grammar::Head);
+
+/// The Content-Length of a header block, as the grammar reads it (the first `Content-Length`
+/// or `l` header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentLength {
+    Absent,
+    /// Not a number (a folded value is not one either).
+    Invalid,
+    /// Saturating at `usize::MAX`.
+    Value(usize),
+}
+
+impl MessageHead {
+    /// Reads the start line and the header block at the start of `raw` (after CRLF
+    /// keep-alives); fails as [`SipMessage::parse`] does when there is no start line.
+    pub fn read(raw: &[u8]) -> Result<MessageHead, ParseError> {
+        grammar::head(raw).map(MessageHead)
+    }
+
+    /// Where the body starts in `raw`, if the empty line that ends the header block is there.
+    pub fn body_start(&self) -> Option<usize> {
+        self.0.complete.then_some(self.0.body_start)
+    }
+
+    pub fn content_length(&self) -> ContentLength {
+        match self.0.content_length() {
+            None => ContentLength::Absent,
+            Some(Err(())) => ContentLength::Invalid,
+            Some(Ok(n)) => ContentLength::Value(n),
+        }
+    }
+}
+
 impl SipMessage {
     /// Parses one whole message (start line, headers, body). Copies `raw`.
     pub fn parse(raw: &[u8]) -> Result<SipMessage, Unparsed> {
@@ -332,6 +371,14 @@ impl SipMessage {
                 error,
             }),
         }
+    }
+
+    /// The message whose [`MessageHead`] was read from the start of `raw`, `raw` being cut
+    /// where the message ends (at the body's start or beyond): what [`SipMessage::parse_shared`]
+    /// would make of `raw`, without reading the headers again.
+    pub fn from_head(raw: Bytes, head: MessageHead) -> SipMessage {
+        let p = head.0.finish(&raw);
+        Self::from_parsed(raw, p)
     }
 
     fn from_parsed(raw: Bytes, p: grammar::Parsed) -> SipMessage {

@@ -36,6 +36,8 @@ mod tests;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
+use bytes::Bytes;
+
 use super::{Datagram, L4, Packet, Warning, WarningKind};
 use crate::event::{FrameList, Timestamp};
 
@@ -119,6 +121,8 @@ impl Default for Decoder {
 
 /// The frame being decoded.
 struct Cx<'o> {
+    /// The buffer holding the frame's bytes: payloads are slices of it.
+    chunk: &'o Bytes,
     frame: u64,
     ts: Timestamp,
     /// The snaplen cut this frame: a layer that runs to the end of the data may be incomplete.
@@ -154,15 +158,28 @@ impl Decoder {
         }
     }
 
-    /// Decodes one frame; completed payloads are appended to `out`.
+    /// Decodes one frame; completed payloads (copies) are appended to `out`.
     pub fn decode(
         &mut self,
         pkt: &Packet<'_>,
         out: &mut Vec<Datagram>,
         warnings: &mut Vec<Warning>,
     ) {
+        self.decode_in(&Bytes::new(), pkt, out, warnings);
+    }
+
+    /// Decodes one frame whose bytes lie in `chunk`; completed payloads are appended to `out`,
+    /// as slices of `chunk` (reassembled ones in buffers of their own).
+    pub fn decode_in(
+        &mut self,
+        chunk: &Bytes,
+        pkt: &Packet<'_>,
+        out: &mut Vec<Datagram>,
+        warnings: &mut Vec<Warning>,
+    ) {
         self.stats.frames += 1;
         let mut cx = Cx {
+            chunk,
             frame: pkt.frame,
             ts: pkt.ts,
             cut: pkt.orig_len as usize > pkt.data.len(),
@@ -749,7 +766,7 @@ impl Decoder {
             src: SocketAddr::new(ip.src, ports.0),
             dst: SocketAddr::new(ip.dst, ports.1),
             l4,
-            payload: payload.to_vec(),
+            payload: super::share(cx.chunk, payload),
             snapped,
         });
     }

@@ -17,6 +17,8 @@ pub mod decode;
 pub mod net;
 pub mod payload;
 pub mod reader;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -26,7 +28,8 @@ use std::sync::Arc;
 use crate::event::{
     Cut, Event, FrameList, Locator, LogEvent, MessageEvent, Origin, Timestamp, Transport,
 };
-use crate::sip::SipMessage;
+use crate::sip::{MessageHead, SipMessage};
+use bytes::Bytes;
 
 pub use reader::{ReadError, is_capture};
 
@@ -68,36 +71,112 @@ pub fn parse(
     let mut names = AddrNames::default();
     let mut net = net::Net::new(opts.payload.sip_ports.clone());
     let mut facts = Vec::new();
+    let mut pins = Pins::default();
     // A message cut short while the capture goes on lost bytes inside it (snaplen, a gap);
     // one still incomplete when the capture ends was cut by the capture's end. The facts of
-    // a datagram go before its SIP: a lookup comes before the request it was for.
-    let mut hand_on =
-        |facts: &mut Vec<net::Fact>, chunks: &mut Vec<SipChunk>, log: &mut CaptureLog, cut: Cut| {
-            for f in facts.drain(..) {
-                log.facts += 1;
-                emit(fact_event(f, input));
-            }
-            for c in chunks.drain(..) {
-                log.messages += 1;
-                log.truncated += usize::from(c.truncated);
-                emit(chunk_event(c, input, &mut names, cut));
-            }
-        };
-    let summary = reader::read(r, &mut |pkt| {
-        decoder.decode(&pkt, &mut datagrams, &mut log.warnings);
-        for d in datagrams.drain(..) {
-            net.push(&d, &mut facts);
-            payloads.push(d, &mut chunks, &mut log.warnings);
+    // a datagram go before its SIP: a lookup comes before the request it was for. `chunk`: the
+    // reader's chunk that the messages may point into.
+    let mut hand_on = |facts: &mut Vec<net::Fact>,
+                       chunks: &mut Vec<SipChunk>,
+                       log: &mut CaptureLog,
+                       pins: &mut Pins,
+                       chunk: &Bytes,
+                       cut: Cut| {
+        if facts.is_empty() && chunks.is_empty() {
+            // Most packets of a capture with media.
+            return;
         }
-        hand_on(&mut facts, &mut chunks, &mut log, Cut::Damaged);
+        for f in facts.drain(..) {
+            log.facts += 1;
+            emit(fact_event(f, input));
+        }
+        for mut c in chunks.drain(..) {
+            log.messages += 1;
+            log.truncated += usize::from(c.truncated);
+            if within(chunk, &c.bytes) && !pins.keep(c.bytes.len()) {
+                c.bytes = Bytes::copy_from_slice(&c.bytes);
+            }
+            emit(chunk_event(c, input, &mut names, cut));
+        }
+    };
+    let summary = reader::read_chunks(r, &mut |chunk, pkt| {
+        pins.read(pkt.data.len());
+        decoder.decode_in(chunk, &pkt, &mut datagrams, &mut log.warnings);
+        for d in &datagrams {
+            net.push(d, &mut facts);
+            payloads.push_ref(d, &mut chunks, &mut log.warnings);
+        }
+        datagrams.clear();
+        hand_on(
+            &mut facts,
+            &mut chunks,
+            &mut log,
+            &mut pins,
+            chunk,
+            Cut::Damaged,
+        );
     })?;
     decoder.finish(&mut log.warnings);
     payloads.finish(&mut chunks, &mut log.warnings);
     net.finish(&mut facts, &mut log.warnings);
-    hand_on(&mut facts, &mut chunks, &mut log, Cut::InputEdge);
+    hand_on(
+        &mut facts,
+        &mut chunks,
+        &mut log,
+        &mut pins,
+        &Bytes::new(),
+        Cut::InputEdge,
+    );
     log.frames = summary.frames;
     log.warnings.extend(summary.warnings);
     Ok(log)
+}
+
+/// Whether messages may stay slices of the reader's chunks. A message keeps its whole chunk
+/// (64 KiB or more) alive as long as it lives: nothing where SIP fills the chunks, but up to a
+/// hundred times its own size where media does (a few SIP packets among thousands of RTP
+/// ones), for every message a report keeps. So a message is copied out when SIP made less
+/// than a quarter of the bytes read lately (the last few chunks' worth of packets).
+#[derive(Debug, Default)]
+struct Pins {
+    /// Bytes of packets read lately.
+    read: usize,
+    /// Bytes of messages among them.
+    sip: usize,
+}
+
+impl Pins {
+    /// How far back "lately" goes: the counts are halved beyond it.
+    const WINDOW: usize = 4 * reader::INITIAL_BUFFER;
+
+    fn read(&mut self, len: usize) {
+        self.read += len;
+        if self.read > Self::WINDOW {
+            self.read /= 2;
+            self.sip /= 2;
+        }
+    }
+
+    /// A message of `len` bytes from the chunk being read: whether it may stay a slice of it.
+    fn keep(&mut self, len: usize) -> bool {
+        self.sip += len;
+        self.sip.saturating_mul(4) >= self.read
+    }
+}
+
+/// Whether `part` lies in `whole`'s bytes.
+fn within(whole: &Bytes, part: &[u8]) -> bool {
+    let (w, p) = (whole.as_ptr() as usize, part.as_ptr() as usize);
+    !whole.is_empty() && p >= w && p + part.len() <= w + whole.len()
+}
+
+/// `part` as a slice of `whole` (no copy) when it lies in it, else a copy.
+pub(crate) fn share(whole: &Bytes, part: &[u8]) -> Bytes {
+    if within(whole, part) {
+        whole.slice_ref(part)
+    } else {
+        Bytes::copy_from_slice(part)
+    }
 }
 
 /// Addresses as text, each formatted once: a capture has few, and formatting two per message
@@ -133,7 +212,10 @@ fn chunk_event(c: SipChunk, input: usize, names: &mut AddrNames, cut: Cut) -> Ev
         declared_len: None,
         stack_error: None,
         cut: c.truncated.then_some(cut),
-        msg: SipMessage::parse_owned(c.bytes),
+        msg: match c.head {
+            Some(head) => Ok(SipMessage::from_head(c.bytes, head)),
+            None => SipMessage::parse_shared(c.bytes),
+        },
     })
 }
 
@@ -193,7 +275,8 @@ pub struct Datagram {
     pub src: SocketAddr,
     pub dst: SocketAddr,
     pub l4: L4,
-    pub payload: Vec<u8>,
+    /// A slice of the reader's chunk (no copy), or its own buffer when reassembled.
+    pub payload: Bytes,
     /// The snaplen cut this payload short.
     pub snapped: bool,
 }
@@ -207,7 +290,11 @@ pub struct SipChunk {
     pub src: SocketAddr,
     pub dst: SocketAddr,
     pub transport: Transport,
-    pub bytes: Vec<u8>,
+    /// A slice of the datagram that carried it (no copy), or its own buffer (TCP, WebSocket).
+    pub bytes: Bytes,
+    /// Its start line and header block, when framing read them (datagrams): the message is
+    /// finished from them instead of being parsed again.
+    pub head: Option<MessageHead>,
     /// The message is incomplete: cut by the snaplen, a gap in a TCP stream, or the end of
     /// the capture before its Content-Length was reached.
     pub truncated: bool,

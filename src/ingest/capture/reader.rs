@@ -1,8 +1,11 @@
 //! Streaming pcap/pcapng reader.
 //!
-//! Reads with pcap-parser's refill/consume readers ([`LegacyPcapReader`], [`PcapNGReader`]) over
-//! a fixed buffer (64 KiB, grown only for one big block, never beyond [`MAX_BLOCK`]), so a capture
-//! of any size is read in constant memory, from a pipe as well as from a file.
+//! Reads the file in chunks of 64 KiB (grown only for one big block, never beyond
+//! [`MAX_BLOCK`]), each a [`Bytes`] that frames are handed out of ([`read_chunks`]): a later
+//! stage keeps a datagram's payload as a slice of its chunk, without a copy. A chunk lives as
+//! long as such a slice does; one that nothing keeps is read into again. So a capture of any
+//! size is read in constant memory (beyond what the messages kept hold), from a pipe as well as
+//! from a file. The blocks are parsed with pcap-parser's block parsers.
 //!
 //! Before each block is handed to pcap-parser, its framing is checked here (record or block
 //! length, pcapng trailing length), so that every kind of damage ends in a [`Warning`] and never
@@ -16,9 +19,13 @@
 use std::collections::BTreeSet;
 use std::io::{self, Read};
 
-use pcap_parser::pcapng::Block;
-use pcap_parser::traits::PcapReaderIterator;
-use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapError, PcapNGReader};
+use bytes::{Bytes, BytesMut};
+use pcap_parser::nom::{Err as Nom, IResult, Needed};
+use pcap_parser::pcapng::{Block, parse_block_be, parse_block_le, parse_sectionheaderblock};
+use pcap_parser::{
+    PcapBlockOwned, PcapError, parse_pcap_frame, parse_pcap_frame_be, parse_pcap_frame_modified,
+    parse_pcap_header,
+};
 
 use super::{Packet, Warning, WarningKind};
 use crate::event::Timestamp;
@@ -100,6 +107,15 @@ pub fn detect(head: &[u8]) -> Option<CaptureFormat> {
 
 /// Streams every frame of a pcap or pcapng file to `each`, in file order, with constant memory.
 pub fn read(r: &mut dyn Read, each: &mut dyn FnMut(Packet<'_>)) -> Result<ReadSummary, ReadError> {
+    read_chunks(r, &mut |_, pkt| each(pkt))
+}
+
+/// [`read`], handing each frame with the chunk of the file that holds its bytes: a part of it
+/// may be kept as a slice of the chunk ([`Bytes::slice_ref`]), without a copy.
+pub fn read_chunks(
+    r: &mut dyn Read,
+    each: &mut dyn FnMut(&Bytes, Packet<'_>),
+) -> Result<ReadSummary, ReadError> {
     let mut src = Source::new(r);
     src.prime(12);
     let head = src.head.clone();
@@ -133,27 +149,19 @@ pub fn read(r: &mut dyn Read, each: &mut dyn FnMut(Packet<'_>)) -> Result<ReadSu
                 )));
             }
             let cap = INITIAL_BUFFER.max(shb_len.next_power_of_two());
-            let mut rdr = match PcapNGReader::new(cap, &mut src) {
-                Ok(rdr) => rdr,
-                Err(e) => {
-                    let msg = parse_error(&e);
-                    drop(e);
-                    return Err(header_error(&mut src, &msg));
-                }
-            };
+            let mut rdr = Chunks::new(cap, &mut src);
+            if let Err(msg) = header_check(parse_sectionheaderblock(rdr.data())) {
+                return Err(header_error(&mut src, &msg));
+            }
             st.cap = cap;
             st.big_endian = be;
             drive(&mut rdr, &mut st)
         }
         CaptureFormat::Pcap => {
-            let mut rdr = match LegacyPcapReader::new(INITIAL_BUFFER, &mut src) {
-                Ok(rdr) => rdr,
-                Err(e) => {
-                    let msg = parse_error(&e);
-                    drop(e);
-                    return Err(header_error(&mut src, &msg));
-                }
-            };
+            let mut rdr = Chunks::new(INITIAL_BUFFER, &mut src);
+            if let Err(msg) = header_check(parse_pcap_header(rdr.data())) {
+                return Err(header_error(&mut src, &msg));
+            }
             st.cap = INITIAL_BUFFER;
             drive(&mut rdr, &mut st)
         }
@@ -271,6 +279,150 @@ impl Read for Source<'_> {
     }
 }
 
+/// The file, read in chunks (each a [`Bytes`] that frames may be sliced from), consumed block
+/// by block from the front of the current chunk. A refill starts a new chunk with the
+/// unconsumed bytes (less than one block) and as many more as fit; the old chunk lives on as
+/// long as a slice of it does. (pcap-parser's own readers use a circular buffer that nothing
+/// can borrow beyond one block.)
+struct Chunks<'s, 'r> {
+    src: &'s mut Source<'r>,
+    chunk: Bytes,
+    /// Where the unconsumed bytes start in `chunk`.
+    pos: usize,
+    /// Bytes consumed since the start of the file.
+    consumed: usize,
+    /// The size of the next chunk.
+    cap: usize,
+    /// A refill read nothing: the input has ended.
+    exhausted: bool,
+}
+
+impl<'s, 'r> Chunks<'s, 'r> {
+    /// Reads the first chunk.
+    fn new(cap: usize, src: &'s mut Source<'r>) -> Self {
+        let mut c = Chunks {
+            src,
+            chunk: Bytes::new(),
+            pos: 0,
+            consumed: 0,
+            cap,
+            exhausted: false,
+        };
+        c.fill();
+        c
+    }
+
+    fn data(&self) -> &[u8] {
+        self.chunk.get(self.pos..).unwrap_or(&[])
+    }
+
+    fn consume(&mut self, n: usize) {
+        let n = n.min(self.chunk.len() - self.pos);
+        self.pos += n;
+        self.consumed += n;
+    }
+
+    /// Makes the next chunk at least `cap` bytes.
+    fn grow(&mut self, cap: usize) {
+        self.cap = self.cap.max(cap);
+    }
+
+    /// A new chunk: the unconsumed bytes, then as many as the input gives, up to `cap`.
+    fn refill(&mut self) {
+        let space = self.cap.saturating_sub(self.data().len());
+        if space == 0 {
+            return;
+        }
+        let have = self.data().len();
+        let got = self.fill();
+        self.exhausted = got == have;
+    }
+
+    /// Reads the next chunk: the unconsumed bytes, then as many as the input gives, up to
+    /// `cap`. Returns its length. The memory of the last chunk is read into again when no
+    /// slice of it is alive (media, nothing kept), else a new chunk is allocated.
+    fn fill(&mut self) -> usize {
+        let (pos, end) = (self.pos, self.chunk.len());
+        let rest = end - pos;
+        let cap = self.cap.max(rest);
+        let mut buf = match std::mem::take(&mut self.chunk).try_into_mut() {
+            Ok(mut buf) => {
+                buf.copy_within(pos..end, 0);
+                if buf.len() < cap {
+                    buf.resize(cap, 0);
+                }
+                buf
+            }
+            Err(kept) => {
+                let mut buf = BytesMut::zeroed(cap);
+                buf[..rest].copy_from_slice(&kept[pos..end]);
+                buf
+            }
+        };
+        // `Source` never fails (it keeps an error aside and ends), and fills what it is given
+        // unless the input ends.
+        let got = self.src.read(&mut buf[rest..]).unwrap_or(0);
+        buf.truncate(rest + got);
+        self.chunk = buf.freeze();
+        self.pos = 0;
+        self.chunk.len()
+    }
+
+    /// The block at the front (whose framing was checked: `len` bytes are there), parsed.
+    fn block(&self, st: &State<'_>) -> Result<(usize, PcapBlockOwned<'_>), String> {
+        let data = self.data();
+        let parsed = match st.format {
+            CaptureFormat::Pcap if !st.header_done => {
+                parse_pcap_header(data).map(|(rem, h)| (rem, PcapBlockOwned::from(h)))
+            }
+            CaptureFormat::Pcap => {
+                let parse = if st.pcap_modified {
+                    parse_pcap_frame_modified
+                } else if st.pcap_be {
+                    parse_pcap_frame_be
+                } else {
+                    parse_pcap_frame
+                };
+                parse(data).map(|(rem, b)| (rem, PcapBlockOwned::from(b)))
+            }
+            CaptureFormat::Pcapng => {
+                let parse = if st.big_endian {
+                    parse_block_be
+                } else {
+                    parse_block_le
+                };
+                parse(data).map(|(rem, b)| (rem, PcapBlockOwned::from(b)))
+            }
+        };
+        match parsed {
+            Ok((rem, block)) => Ok((data.len() - rem.len(), block)),
+            Err(Nom::Error(e) | Nom::Failure(e)) => Err(parse_error(&e)),
+            Err(Nom::Incomplete(n)) => Err(parse_error(&if self.exhausted {
+                PcapError::<&[u8]>::UnexpectedEof
+            } else {
+                PcapError::Incomplete(needed(n))
+            })),
+        }
+    }
+}
+
+/// Whether the file header parsed (`Err`: why not, as pcap-parser's readers said it).
+fn header_check<T>(parsed: IResult<&[u8], T, PcapError<&[u8]>>) -> Result<(), String> {
+    match parsed {
+        Ok(_) => Ok(()),
+        Err(Nom::Error(e) | Nom::Failure(e)) => Err(parse_error(&e)),
+        Err(Nom::Incomplete(n)) => Err(parse_error(&PcapError::<&[u8]>::Incomplete(needed(n)))),
+    }
+}
+
+/// The bytes a nom parser asked for (0 when it did not say).
+fn needed(n: Needed) -> usize {
+    match n {
+        Needed::Size(n) => n.get(),
+        Needed::Unknown => 0,
+    }
+}
+
 /// One pcapng interface (IDB).
 #[derive(Debug, Clone)]
 struct Iface {
@@ -330,7 +482,7 @@ enum Frame {
 
 /// Per-file state of the read.
 struct State<'e> {
-    each: &'e mut dyn FnMut(Packet<'_>),
+    each: &'e mut dyn FnMut(&Bytes, Packet<'_>),
     format: CaptureFormat,
     frames: u64,
     warnings: Vec<Warning>,
@@ -354,7 +506,7 @@ struct State<'e> {
 }
 
 impl<'e> State<'e> {
-    fn new(each: &'e mut dyn FnMut(Packet<'_>), format: CaptureFormat) -> Self {
+    fn new(each: &'e mut dyn FnMut(&Bytes, Packet<'_>), format: CaptureFormat) -> Self {
         State {
             each,
             format,
@@ -469,19 +621,23 @@ impl<'e> State<'e> {
         }
     }
 
-    fn emit(&mut self, ts: Timestamp, linktype: i32, data: &[u8], orig_len: u32) {
+    /// Hands on a frame whose bytes lie in `chunk`.
+    fn emit(&mut self, chunk: &Bytes, ts: Timestamp, linktype: i32, data: &[u8], orig_len: u32) {
         self.last_ts = ts;
-        (self.each)(Packet {
-            frame: self.frames,
-            ts,
-            linktype,
-            data,
-            orig_len,
-        });
+        (self.each)(
+            chunk,
+            Packet {
+                frame: self.frames,
+                ts,
+                linktype,
+                data,
+                orig_len,
+            },
+        );
     }
 
     /// Handles one parsed block. `Err` ends the read.
-    fn block(&mut self, block: PcapBlockOwned<'_>) -> Result<(), End> {
+    fn block(&mut self, chunk: &Bytes, block: PcapBlockOwned<'_>) -> Result<(), End> {
         match block {
             PcapBlockOwned::LegacyHeader(h) => {
                 self.header_done = true;
@@ -503,14 +659,14 @@ impl<'e> State<'e> {
                     dated: true,
                     micro: true,
                 };
-                self.emit(ts, self.pcap_linktype, b.data, b.origlen);
+                self.emit(chunk, ts, self.pcap_linktype, b.data, b.origlen);
             }
-            PcapBlockOwned::NG(b) => self.ng_block(b)?,
+            PcapBlockOwned::NG(b) => self.ng_block(chunk, b)?,
         }
         Ok(())
     }
 
-    fn ng_block(&mut self, b: Block<'_>) -> Result<(), End> {
+    fn ng_block(&mut self, chunk: &Bytes, b: Block<'_>) -> Result<(), End> {
         match b {
             Block::SectionHeader(shb) => {
                 self.big_endian = shb.big_endian();
@@ -572,7 +728,7 @@ impl<'e> State<'e> {
                     micro: true,
                 };
                 if let Some(lt) = iface.linktype {
-                    self.emit(ts, lt, data, epb.origlen);
+                    self.emit(chunk, ts, lt, data, epb.origlen);
                 }
             }
             Block::SimplePacket(spb) => {
@@ -586,7 +742,7 @@ impl<'e> State<'e> {
                 }
                 // A simple packet block has no timestamp: the previous packet's time is used.
                 if let Some(lt) = iface.linktype {
-                    self.emit(self.last_ts, lt, &spb.data[..len], spb.origlen);
+                    self.emit(chunk, self.last_ts, lt, &spb.data[..len], spb.origlen);
                 }
             }
             Block::Unknown(ub) => {
@@ -597,7 +753,7 @@ impl<'e> State<'e> {
                 };
                 if ty == PCAPNG_PB {
                     self.frames += 1;
-                    self.packet_block(ub.data);
+                    self.packet_block(chunk, ub.data);
                 } else if !PCAPNG_QUIET.contains(&ty)
                     && ty & 0x8000_0000 == 0
                     && !self.warned_blocks.contains(&ty)
@@ -617,7 +773,7 @@ impl<'e> State<'e> {
     }
 
     /// The obsolete Packet Block (type 2), which pcap-parser leaves unparsed.
-    fn packet_block(&mut self, body: &[u8]) {
+    fn packet_block(&mut self, chunk: &Bytes, body: &[u8]) {
         let be = self.big_endian;
         let (Some(id_drops), Some(hi), Some(lo), Some(caplen), Some(origlen)) = (
             u32_at(body, 0, be),
@@ -660,7 +816,7 @@ impl<'e> State<'e> {
             micro: true,
         };
         if let Some(lt) = iface.linktype {
-            self.emit(ts, lt, data, origlen);
+            self.emit(chunk, ts, lt, data, origlen);
         }
     }
 
@@ -726,14 +882,14 @@ fn frame_pcapng(data: &[u8], section_be: bool) -> Frame {
 }
 
 /// The refill/consume loop. Returns how the read ended.
-fn drive<R: PcapReaderIterator>(rdr: &mut R, st: &mut State<'_>) -> End {
+fn drive(rdr: &mut Chunks<'_, '_>, st: &mut State<'_>) -> End {
     // Each turn either consumes a whole block (at least 12 bytes), or refills and adds bytes, or
     // returns: the loop ends.
     loop {
         let step = st.frame(rdr.data());
         match step {
             Frame::Bad(msg) => {
-                let at = rdr.consumed();
+                let at = rdr.consumed;
                 let frame = st.here(rdr.data());
                 return st.damage(
                     frame,
@@ -746,7 +902,7 @@ fn drive<R: PcapReaderIterator>(rdr: &mut R, st: &mut State<'_>) -> End {
             }
             Frame::More(need) => {
                 let have = rdr.data().len();
-                if rdr.reader_exhausted() {
+                if rdr.exhausted {
                     if have == 0 {
                         return End::Clean;
                     }
@@ -770,14 +926,8 @@ fn drive<R: PcapReaderIterator>(rdr: &mut R, st: &mut State<'_>) -> End {
                     rdr.grow(new);
                     st.cap = new;
                 }
-                if rdr.refill().is_err() {
-                    return st.damage(
-                        Some(st.frames + 1),
-                        WarningKind::Corrupt,
-                        format!("read error after frame {}", st.frames),
-                    );
-                }
-                if rdr.data().len() == have && !rdr.reader_exhausted() {
+                rdr.refill();
+                if rdr.data().len() == have && !rdr.exhausted {
                     // No room to read into: cannot happen with the growth above, but never spin.
                     return st.damage(
                         st.here(rdr.data()),
@@ -787,16 +937,16 @@ fn drive<R: PcapReaderIterator>(rdr: &mut R, st: &mut State<'_>) -> End {
                 }
             }
             Frame::Block(len) => {
-                let at = rdr.consumed();
+                let at = rdr.consumed;
                 let packet = st.is_packet(rdr.data());
                 let ng_type = match st.format {
                     CaptureFormat::Pcapng => u32_at(rdr.data(), 0, st.big_endian),
                     CaptureFormat::Pcap => None,
                 };
-                let outcome = match rdr.next() {
-                    Ok((off, block)) if off == len => Ok(st.block(block)),
+                let outcome = match rdr.block(st) {
+                    Ok((off, block)) if off == len => Ok(st.block(&rdr.chunk, block)),
                     Ok((off, _)) => Err(format!("parser took {off} bytes of a {len}-byte block")),
-                    Err(e) => Err(parse_error(&e)),
+                    Err(msg) => Err(msg),
                 };
                 match outcome {
                     Ok(Ok(())) => {}

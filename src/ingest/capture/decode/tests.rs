@@ -146,7 +146,7 @@ fn ethernet_padding_and_fcs_are_dropped() {
     let mut f = eth(0x0800, &udp4(A, B, 1, 2, b"x"));
     f.resize(64, 0xee);
     let d = one(linktype::ETHERNET, f);
-    assert_eq!(d.payload, b"x");
+    assert_eq!(d.payload, &b"x"[..]);
 }
 
 #[test]
@@ -689,7 +689,7 @@ fn sctp_data_chunks() {
     assert_eq!(out[0].src, sa("10.0.0.1:5642"));
     assert_eq!(out[0].dst, sa("10.0.0.2:5060"));
     assert_eq!(out[0].l4, L4::Sctp { stream: 3, ppid: 0 });
-    assert_eq!(out[0].payload, b"INVITE sip:x SIP/2.0\r\n\r\n!");
+    assert_eq!(out[0].payload, &b"INVITE sip:x SIP/2.0\r\n\r\n!"[..]);
     assert_eq!(
         out[1].l4,
         L4::Sctp {

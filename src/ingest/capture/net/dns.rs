@@ -456,6 +456,10 @@ impl Dns {
 
     /// Reports the queries left unanswered by `now` (see [`DnsError::NoAnswer`]).
     pub fn expire(&mut self, now: Timestamp, out: &mut Vec<Fact>) {
+        if self.order.is_empty() {
+            // Nothing pending: what every packet of a capture without DNS costs.
+            return;
+        }
         // Entries are in the order of their first attempt: the oldest at the front. A query
         // still being retried is skipped until its last attempt is old enough.
         let mut due: Vec<Key> = Vec::new();

@@ -70,7 +70,7 @@ impl Net {
                 if dns_port {
                     // DNS over TCP: each message is preceded by its length; read the
                     // segments that hold whole messages.
-                    let mut rest = d.payload.as_slice();
+                    let mut rest = &d.payload[..];
                     while let [hi, lo, tail @ ..] = rest {
                         let len = usize::from(u16::from_be_bytes([*hi, *lo]));
                         let Some(msg) = tail.get(..len) else {

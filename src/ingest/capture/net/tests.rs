@@ -57,7 +57,7 @@ fn dgram(ms: i64, src: SocketAddr, dst: SocketAddr, l4: L4, payload: Vec<u8>) ->
         src,
         dst,
         l4,
-        payload,
+        payload: payload.into(),
         snapped: false,
     }
 }
@@ -287,7 +287,9 @@ fn an_empty_aaaa_answer_is_not_a_failure_but_an_empty_a_is() {
 fn servfail_and_a_truncated_answer() {
     let name = "_sips._tcp.example.com";
     let mut tc = answer(1, 4, name, dns::TYPE_SRV, 0, &[]);
-    tc.payload[2] |= 0x02; // TC: the client asks again over TCP
+    let mut payload = tc.payload.to_vec();
+    payload[2] |= 0x02; // TC: the client asks again over TCP
+    tc.payload = payload.into();
     let facts = run(&[
         query(0, 4, name, dns::TYPE_SRV),
         tc,
@@ -493,7 +495,7 @@ fn records_split_at_every_byte_give_the_same_verdict() {
                 fin: fin && end == d.payload.len(),
                 rst,
             };
-            piece.payload = d.payload[at..end].to_vec();
+            piece.payload = d.payload.slice(at..end);
             split.push(piece.clone());
             split.push(piece);
             at = end;
@@ -703,7 +705,7 @@ fn hostile_dns_and_tls_payloads_never_panic() {
     let mut seeds: Vec<Vec<u8>> = datagrams("dns-srv-fallback/call.pcap")
         .into_iter()
         .chain(datagrams("tls-untrusted-cert/call.pcap"))
-        .map(|d| d.payload)
+        .map(|d| d.payload.to_vec())
         .filter(|p| !p.is_empty())
         .collect();
     seeds.push(client_hello(&["sip", "h2"]));

@@ -8,7 +8,8 @@
 
 use std::ops::Range;
 
-use crate::sip::is_start_line;
+pub(super) use crate::sip::ContentLength;
+use crate::sip::{MessageHead, is_start_line};
 
 /// The longest first line considered a start line candidate; longer ones are garbage.
 pub(super) const MAX_LINE: usize = 64 * 1024;
@@ -68,8 +69,71 @@ fn is_status_line(line: &[u8]) -> bool {
 /// A start line that is a status line or a request with a well-known method: what is accepted
 /// where a line start is not certain.
 pub(super) fn is_sure_start_line(line: &[u8]) -> bool {
-    is_start_line(line)
-        && (is_status_line(line) || method_of(line).is_some_and(|m| KNOWN_METHODS.contains(&m)))
+    (is_status_line(line) || known_method(line)) && is_start_line(line)
+}
+
+/// Whether `line` starts with a well-known method and a blank (`method_of` is one of
+/// [`KNOWN_METHODS`]), looking at no more bytes than the longest method.
+fn known_method(line: &[u8]) -> bool {
+    let head = line.get(..LONGEST_METHOD + 1).unwrap_or(line);
+    head.iter()
+        .position(|&c| c == b' ' || c == b'\t')
+        .is_some_and(|sp| KNOWN_METHODS.contains(&&head[..sp]))
+}
+
+const LONGEST_METHOD: usize = {
+    let (mut longest, mut i) = (0, 0);
+    while i < KNOWN_METHODS.len() {
+        if KNOWN_METHODS[i].len() > longest {
+            longest = KNOWN_METHODS[i].len();
+        }
+        i += 1;
+    }
+    longest
+};
+
+/// Whether `b` starts like a start line accepted after junk (see [`is_sure_start_line`]):
+/// `SIP/` in any case, or the first two letters of a well-known method. One table load for
+/// most bytes.
+#[inline]
+fn sure_prefix(b: &[u8]) -> bool {
+    let [c0, c1, ..] = *b else {
+        return false;
+    };
+    SURE_START[usize::from(c0)]
+        && ((c0 | 0x20 == b's' && c1 | 0x20 == b'i')
+            || KNOWN_METHODS
+                .iter()
+                .any(|m| m.first() == Some(&c0) && m.get(1) == Some(&c1)))
+}
+
+/// The first bytes of [`sure_prefix`]: `S`, `s` and those of the well-known methods.
+static SURE_START: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'S' as usize] = true;
+    t[b's' as usize] = true;
+    let mut i = 0;
+    while i < KNOWN_METHODS.len() {
+        t[KNOWN_METHODS[i][0] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
+/// Whether [`find_start`] could find a start line in `b`: a token character first, or the
+/// start of a sure start line within the junk allowed. A few loads, before any line is looked
+/// for: media and other binary datagrams are let go at once (RTP's first byte, 0x80 and up,
+/// is no token character).
+fn may_start(b: &[u8]) -> bool {
+    let Some((&first, rest)) = b.split_first() else {
+        return false;
+    };
+    is_token_char(first)
+        || rest
+            .get(..=MAX_JUNK)
+            .unwrap_or(rest)
+            .windows(2)
+            .any(sure_prefix)
 }
 
 /// Bytes of junk glued in front of a well-known method (`DBREGISTER sip:…`), if that is what
@@ -98,7 +162,10 @@ pub(super) fn find_start(b: &[u8]) -> Option<usize> {
     if broken_request_line(line) {
         return Some(0);
     }
-    (1..=MAX_JUNK.min(line.len())).find(|&off| line.get(off..).is_some_and(is_sure_start_line))
+    (1..=MAX_JUNK.min(line.len())).find(|&off| {
+        line.get(off..)
+            .is_some_and(|l| sure_prefix(l) && is_sure_start_line(l))
+    })
 }
 
 /// A request line that is broken (a bad version like `SIP/2.O`, a stray CR inside the line as
@@ -106,14 +173,16 @@ pub(super) fn find_start(b: &[u8]) -> Option<usize> {
 /// method, one space, a `sip:`, `sips:` or `tel:` URI. Kept as a message so that it is reported
 /// as malformed rather than lost.
 fn broken_request_line(line: &[u8]) -> bool {
+    if !known_method(line) {
+        return false;
+    }
     let Some(method) = method_of(line) else {
         return false;
     };
     let uri = line.get(method.len() + 1..).unwrap_or(&[]);
-    KNOWN_METHODS.contains(&method)
-        && [&b"sip:"[..], b"sips:", b"tel:"].iter().any(|scheme| {
-            uri.len() > scheme.len() && uri[..scheme.len()].eq_ignore_ascii_case(scheme)
-        })
+    [&b"sip:"[..], b"sips:", b"tel:"]
+        .iter()
+        .any(|scheme| uri.len() > scheme.len() && uri[..scheme.len()].eq_ignore_ascii_case(scheme))
 }
 
 /// A STUN message (RFC 5389, with the magic cookie), as sent for NAT keep-alives on SIP ports.
@@ -152,17 +221,24 @@ pub(super) fn find_header_end(b: &[u8], from: usize) -> Result<usize, usize> {
     Err(b.len().max(from))
 }
 
-/// The Content-Length of a header block, as the grammar reads it (first `Content-Length` or
-/// `l` header).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum ContentLength {
-    Absent,
-    Invalid,
-    Value(usize),
-}
-
+/// RFC 3261 `token` characters (one load).
 fn is_token_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&c)
+    static TOKEN: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut c = 0;
+        while c < 256 {
+            t[c] = (c as u8).is_ascii_alphanumeric();
+            c += 1;
+        }
+        let extra = b"-.!%*_+`'~";
+        let mut i = 0;
+        while i < extra.len() {
+            t[extra[i] as usize] = true;
+            i += 1;
+        }
+        t
+    };
+    TOKEN[usize::from(c)]
 }
 
 fn is_blank(c: u8) -> bool {
@@ -253,7 +329,10 @@ pub(super) fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 /// What a self-contained unit holds.
-#[derive(Debug, PartialEq, Eq)]
+// Returned once per unit and taken apart at once: boxing the split would cost an allocation
+// per datagram of SIP, to save a copy of a few hundred bytes per datagram.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
 pub(super) enum Unit {
     /// CRLFs, NULs or STUN: skipped silently.
     KeepAlive,
@@ -269,24 +348,50 @@ pub(super) enum Unit {
 /// carried, and `content-length-mismatch` reports them (a receiver discards them, RFC 3261
 /// §18.3, so the body it reads is cut). A second message packed after the first one's body
 /// is split off and read as a message of its own: an observer shows what was sent.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub(super) struct Split {
-    /// Each message's byte range and whether it is incomplete.
-    pub messages: smallvec::SmallVec<[(Range<usize>, bool); 1]>,
+    pub messages: smallvec::SmallVec<[Framed; 1]>,
     /// Junk bytes skipped before the first start line.
     pub junk: usize,
 }
 
-/// The extent of the message starting at `s` (a start line) in a datagram-like unit.
+/// One message of a unit.
+#[derive(Debug)]
+pub(super) struct Framed {
+    /// Its bytes in the unit.
+    pub range: Range<usize>,
+    /// It is incomplete.
+    pub truncated: bool,
+    /// Its start line and header block, read by the grammar while framing it (`None` when its
+    /// start line does not parse): the message is finished from it, not parsed again.
+    pub head: Option<MessageHead>,
+}
+
+/// The extent of the message starting at `s` (a start line) in a datagram-like unit, framed by
+/// this module's scan (for a start line the grammar does not read).
 fn datagram_message(b: &[u8], s: usize) -> (Range<usize>, bool) {
     let msg = b.get(s..).unwrap_or(&[]);
-    let Ok(body_start) = find_header_end(msg, 0) else {
+    let body_start = find_header_end(msg, 0).ok();
+    let cl = body_start.map_or(ContentLength::Absent, |body_start| {
+        content_length(msg.get(..body_start).unwrap_or(&[]))
+    });
+    datagram_extent(b, s, body_start, cl)
+}
+
+/// The extent of the message starting at `s` in a datagram-like unit, from where its body
+/// starts (`None`: the header block never ends) and its Content-Length.
+fn datagram_extent(
+    b: &[u8],
+    s: usize,
+    body_start: Option<usize>,
+    cl: ContentLength,
+) -> (Range<usize>, bool) {
+    let msg = b.get(s..).unwrap_or(&[]);
+    let Some(body_start) = body_start else {
         // The header block never ends: a cut message.
         return (s..b.len(), true);
     };
-    match content_length(msg.get(..body_start).unwrap_or(&[])) {
-        // What `message_len` would say (the scan mirrors the grammar; a test holds them
-        // together), without parsing the header block a second time before the message is.
+    match cl {
         ContentLength::Value(n) => match body_start.checked_add(n) {
             Some(end) if end <= msg.len() => (s..s + end, false),
             _ => (s..b.len(), true),
@@ -305,13 +410,43 @@ fn datagram_message(b: &[u8], s: usize) -> (Range<usize>, bool) {
     }
 }
 
+/// Frames the message starting at `s` (a start line): by the grammar's one pass over its
+/// header block, which the message keeps; by this module's scan when the grammar does not read
+/// its start line (a broken request line).
+fn frame_message(b: &[u8], s: usize) -> Framed {
+    let msg = b.get(s..).unwrap_or(&[]);
+    match MessageHead::read(msg) {
+        Ok(head) => {
+            let (range, truncated) =
+                datagram_extent(b, s, head.body_start(), head.content_length());
+            Framed {
+                range,
+                truncated,
+                head: Some(head),
+            }
+        }
+        Err(_) => {
+            let (range, truncated) = datagram_message(b, s);
+            Framed {
+                range,
+                truncated,
+                head: None,
+            }
+        }
+    }
+}
+
 /// Splits a datagram-like unit into SIP messages.
 pub(super) fn split_unit(b: &[u8]) -> Unit {
     if is_keepalive(b) || is_stun(b) {
         return Unit::KeepAlive;
     }
     let lead = skip_crlf(b);
-    let Some(junk) = find_start(b.get(lead..).unwrap_or(&[])) else {
+    let first = b.get(lead..).unwrap_or(&[]);
+    if !may_start(first) {
+        return Unit::NotSip;
+    }
+    let Some(junk) = find_start(first) else {
         return Unit::NotSip;
     };
     let mut split = Split {
@@ -326,9 +461,9 @@ pub(super) fn split_unit(b: &[u8]) -> Unit {
             break;
         }
         if split.messages.is_empty() || is_start_line(first_line(rest)) {
-            let (range, truncated) = datagram_message(b, pos);
-            pos = range.end.max(pos + 1);
-            split.messages.push((range, truncated));
+            let framed = frame_message(b, pos);
+            pos = framed.range.end.max(pos + 1);
+            split.messages.push(framed);
         } else {
             // Not a message: what the last one carried beyond its Content-Length, up to the
             // padding that ends the unit.
@@ -337,10 +472,10 @@ pub(super) fn split_unit(b: &[u8]) -> Unit {
                 .iter()
                 .rposition(|c| !is_padding(c))
                 .map_or(0, |p| p + 1);
-            if let Some((range, _)) = split.messages.last_mut()
+            if let Some(last) = split.messages.last_mut()
                 && kept > 0
             {
-                range.end = pos + kept;
+                last.range.end = pos + kept;
             }
             break;
         }
@@ -441,6 +576,39 @@ mod tests {
             None
         );
         assert_eq!(find_start(b"hello"), None);
+    }
+
+    #[test]
+    fn the_media_prefilter_never_rejects_a_start_line() {
+        // `may_start` lets media go before any line is looked for; it must never reject what
+        // `find_start` would accept: start lines behind 0 to 10 random bytes, and random bytes.
+        let lines: [&[u8]; 7] = [
+            b"INVITE sip:a@b SIP/2.0\r\n",
+            b"SIP/2.0 200 OK\r\n",
+            b"sip/2.0 180 Ringing\n",
+            b"DBREGISTER sip:1.1.1.1 SIP/2.0\r\n",
+            b"CANCEL sip:x SIP/2.O\r\n",
+            b"FOO sip:a@b SIP/2.0\r\n",
+            b"",
+        ];
+        let mut rng = crate::testutil::Lcg(15);
+        let mut found = 0;
+        for _ in 0..50_000 {
+            let mut b: Vec<u8> = (0..rng.below(11)).map(|_| rng.below(256) as u8).collect();
+            b.extend_from_slice(lines[rng.below(7) as usize]);
+            b.extend((0..rng.below(4)).map(|_| rng.below(256) as u8));
+            if find_start(&b).is_some() {
+                found += 1;
+                assert!(may_start(&b), "{b:?}");
+            }
+        }
+        assert!(found > 20_000, "{found}");
+        // RTP (version 2: a first byte of 0x80 and up) with no method at the junk offsets.
+        let rtp = [
+            0x80, 0x00, 0x12, 0x34, 0, 0, 0x0a, 0, 0xde, 0xad, 0xbe, 0xef, 0x7f,
+        ];
+        assert!(!may_start(&rtp));
+        assert!(matches!(split_unit(&rtp), Unit::NotSip));
     }
 
     #[test]

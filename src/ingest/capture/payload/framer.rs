@@ -10,6 +10,8 @@
 //! Owns: the modes above, the chunks and warnings they produce. Does not own: sequence numbers
 //! (see `tcp`), recognising SIP in a self-contained unit (see `detect`).
 
+use bytes::Bytes;
+
 use super::detect::{
     ContentLength, content_length, find_header_end, find_lf, first_line, glued_junk,
     is_sure_start_line, skip_crlf,
@@ -139,7 +141,8 @@ fn emit(buf: &StreamBuf, start: u64, end: u64, truncated: bool, cx: &mut Cx<'_>)
         src: cx.src,
         dst: cx.dst,
         transport: Transport::Tcp,
-        bytes: bytes.to_vec(),
+        bytes: Bytes::copy_from_slice(bytes),
+        head: None,
         truncated,
     });
 }
@@ -416,8 +419,9 @@ fn emit_ws(w: &mut Ws, truncated: bool, cx: &mut Cx<'_>) {
     if w.msg.is_empty() {
         return;
     }
+    let frames = std::mem::take(&mut w.attr.frames);
     let origin = UnitOrigin {
-        frames: std::mem::take(&mut w.attr.frames),
+        frames: &frames,
         ts: w.attr.ts,
         src: cx.src,
         dst: cx.dst,
@@ -425,7 +429,8 @@ fn emit_ws(w: &mut Ws, truncated: bool, cx: &mut Cx<'_>) {
         snapped: truncated,
     };
     // Non-SIP WebSocket messages (JSON, MSRP …) are not SIP's business: skipped silently.
-    let _: UnitOutcome = emit_unit(&w.msg, &origin, cx.out, cx.warnings);
+    let unit = Bytes::copy_from_slice(&w.msg);
+    let _: UnitOutcome = emit_unit(&unit, &origin, cx.out, cx.warnings);
 }
 
 fn detect(
@@ -833,7 +838,7 @@ fn hep_packet(fl: &mut Flags, buf: &mut StreamBuf, cx: &mut Cx<'_>) -> Step {
     match hep::parse_v3(avail.get(..len).unwrap_or(&[])) {
         Ok((h, _)) => {
             fl.sip_seen = true;
-            emit_hep(&h, &a.frames, a.ts, false, None, cx.out, cx.warnings);
+            emit_hep(&h, None, &a.frames, a.ts, false, None, cx.out, cx.warnings);
         }
         Err(e) => {
             let message = format!("{}: {e}", flow(cx));

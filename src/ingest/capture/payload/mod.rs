@@ -31,7 +31,9 @@ mod tests_public;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 
-use super::{Datagram, L4, SipChunk, Warning, WarningKind};
+use bytes::Bytes;
+
+use super::{Datagram, L4, SipChunk, Warning, WarningKind, share};
 use crate::event::{FrameList, Timestamp, Transport};
 use detect::Unit;
 use tcp::{SegMeta, Segment, Stream};
@@ -121,8 +123,8 @@ impl Cx<'_> {
 
 /// Where a self-contained unit (datagram, DATA chunk, WebSocket message, HEP payload) came from.
 #[derive(Debug, Clone)]
-struct UnitOrigin {
-    frames: FrameList,
+struct UnitOrigin<'a> {
+    frames: &'a [u64],
     ts: Timestamp,
     src: SocketAddr,
     dst: SocketAddr,
@@ -142,14 +144,20 @@ fn datagram_flow(transport: Transport, src: SocketAddr, dst: SocketAddr) -> Stri
     format!("{} {src} -> {dst}", transport.as_str())
 }
 
-/// Emits the SIP messages of a self-contained unit.
+/// Whether one of the two endpoints uses one of the ports `p`.
+fn on_port(p: &[u16], a: SocketAddr, b: SocketAddr) -> bool {
+    let (a, b) = (a.port(), b.port());
+    p.iter().any(|&x| x == a || x == b)
+}
+
+/// Emits the SIP messages of a self-contained unit, each a slice of it.
 fn emit_unit(
-    bytes: &[u8],
-    o: &UnitOrigin,
+    unit: &Bytes,
+    o: &UnitOrigin<'_>,
     out: &mut Vec<SipChunk>,
     warnings: &mut Vec<Warning>,
 ) -> UnitOutcome {
-    let split = match detect::split_unit(bytes) {
+    let split = match detect::split_unit(unit) {
         Unit::KeepAlive => return UnitOutcome::KeepAlive,
         Unit::NotSip => return UnitOutcome::NotSip,
         Unit::Sip(s) => s,
@@ -167,27 +175,31 @@ fn emit_unit(
             ),
         });
     }
-    for (range, truncated) in split.messages {
-        let Some(b) = bytes.get(range) else {
+    for m in split.messages {
+        if unit.get(m.range.clone()).is_none() {
             continue;
-        };
+        }
         out.push(SipChunk {
-            frames: o.frames.clone(),
+            frames: FrameList::from_slice(o.frames),
             ts: o.ts,
             src: o.src,
             dst: o.dst,
             transport: o.transport,
-            bytes: b.to_vec(),
-            truncated: truncated || o.snapped,
+            bytes: unit.slice(m.range),
+            head: m.head,
+            truncated: m.truncated || o.snapped,
         });
     }
     UnitOutcome::Sip
 }
 
-/// Emits the SIP message a HEP packet carries. `ports`: when given, the inner ports must
+/// Emits the SIP message a HEP packet carries. `within`: the buffer its payload lies in, if
+/// the message may point into it (else it is copied). `ports`: when given, the inner ports must
 /// include one of them.
+#[allow(clippy::too_many_arguments)]
 fn emit_hep(
     h: &hep::Hep<'_>,
+    within: Option<&Bytes>,
     frames: &[u64],
     outer_ts: Timestamp,
     snapped: bool,
@@ -217,16 +229,18 @@ fn emit_hep(
         micro: true,
     });
     let origin = UnitOrigin {
-        frames: FrameList::from_slice(frames),
+        frames,
         ts,
         src: h.src,
         dst: h.dst,
         transport: h.transport,
         snapped,
     };
-    if emit_unit(h.payload, &origin, out, warnings) == UnitOutcome::NotSip
-        && h.proto_type == Some(1)
-    {
+    let unit = within.map_or_else(
+        || Bytes::copy_from_slice(h.payload),
+        |w| share(w, h.payload),
+    );
+    if emit_unit(&unit, &origin, out, warnings) == UnitOutcome::NotSip && h.proto_type == Some(1) {
         warnings.push(Warning {
             frame,
             kind: WarningKind::Malformed,
@@ -254,7 +268,7 @@ impl Payloads {
     /// Whether a flow between these endpoints is searched for SIP.
     fn port_ok(&self, a: SocketAddr, b: SocketAddr) -> bool {
         let p = &self.opts.sip_ports;
-        p.is_empty() || p.contains(&a.port()) || p.contains(&b.port())
+        p.is_empty() || on_port(p, a, b)
     }
 
     /// Whether non-SIP data between these endpoints deserves a warning.
@@ -264,17 +278,31 @@ impl Payloads {
         } else {
             &self.opts.sip_ports
         };
-        p.contains(&a.port()) || p.contains(&b.port())
+        on_port(p, a, b)
     }
 
     /// Takes one transport payload; SIP messages it completes are appended to `out`.
-    pub fn push(&mut self, mut d: Datagram, out: &mut Vec<SipChunk>, warnings: &mut Vec<Warning>) {
+    pub fn push(&mut self, d: Datagram, out: &mut Vec<SipChunk>, warnings: &mut Vec<Warning>) {
+        self.push_ref(&d, out, warnings);
+    }
+
+    /// [`Payloads::push`] of a datagram the caller keeps (nothing of it is moved: what a
+    /// datagram of media costs is looking at it).
+    pub fn push_ref(&mut self, d: &Datagram, out: &mut Vec<SipChunk>, warnings: &mut Vec<Warning>) {
         self.arrival += 1;
-        d.frames.sort_unstable();
-        d.frames.dedup();
+        // In order, once each (IP fragments may come in any order).
+        let mut sorted;
+        let frames: &[u64] = if d.frames.is_sorted_by(|a, b| a < b) {
+            &d.frames
+        } else {
+            sorted = d.frames.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            &sorted
+        };
         match d.l4 {
-            L4::Udp => self.push_datagram(d, Transport::Udp, out, warnings),
-            L4::Sctp { .. } => self.push_datagram(d, Transport::Sctp, out, warnings),
+            L4::Udp => self.push_datagram(d, frames, Transport::Udp, out, warnings),
+            L4::Sctp { .. } => self.push_datagram(d, frames, Transport::Sctp, out, warnings),
             L4::Tcp { seq, syn, fin, rst } => {
                 let seg = Segment {
                     seq,
@@ -283,7 +311,7 @@ impl Payloads {
                     rst,
                     data: Vec::new(),
                     meta: SegMeta {
-                        frames: FrameList::new(),
+                        frames: FrameList::from_slice(frames),
                         ts: d.ts,
                         arrival: self.arrival,
                         snapped: d.snapped,
@@ -296,12 +324,13 @@ impl Payloads {
 
     fn push_datagram(
         &mut self,
-        d: Datagram,
+        d: &Datagram,
+        frames: &[u64],
         transport: Transport,
         out: &mut Vec<SipChunk>,
         warnings: &mut Vec<Warning>,
     ) {
-        let frame = d.frames.first().copied();
+        let frame = frames.first().copied();
         let outer_ok = self.port_ok(d.src, d.dst);
         match hep::parse(&d.payload) {
             hep::HepParse::NotHep => {}
@@ -318,7 +347,16 @@ impl Payloads {
             hep::HepParse::Packets(packets, trailing) => {
                 let ports = (!outer_ok).then_some(self.opts.sip_ports.as_slice());
                 for h in &packets {
-                    emit_hep(h, &d.frames, d.ts, d.snapped, ports, out, warnings);
+                    emit_hep(
+                        h,
+                        Some(&d.payload),
+                        frames,
+                        d.ts,
+                        d.snapped,
+                        ports,
+                        out,
+                        warnings,
+                    );
                 }
                 if trailing > 0 && outer_ok {
                     warnings.push(Warning {
@@ -337,7 +375,7 @@ impl Payloads {
             return;
         }
         let origin = UnitOrigin {
-            frames: d.frames,
+            frames,
             ts: d.ts,
             src: d.src,
             dst: d.dst,
@@ -349,7 +387,7 @@ impl Payloads {
             && self.warned.len() < MAX_WARNED_FLOWS
             && self.warned.insert((d.src, d.dst))
         {
-            let what = match d.payload.as_slice() {
+            let what = match &d.payload[..] {
                 [0x14..=0x17, 0xfe, ..] => "DTLS records",
                 _ => "a payload that is not SIP",
             };
@@ -367,7 +405,7 @@ impl Payloads {
 
     fn push_tcp(
         &mut self,
-        d: Datagram,
+        d: &Datagram,
         mut seg: Segment,
         out: &mut Vec<SipChunk>,
         warnings: &mut Vec<Warning>,
@@ -382,14 +420,15 @@ impl Payloads {
                 return;
             }
             if self.flows.len() >= self.limits.max_flows {
-                self.evict(d.frames.first().copied(), out, warnings);
+                self.evict(seg.meta.frames.first().copied(), out, warnings);
             }
             self.created += 1;
             self.flows.insert(key, Stream::new(self.created));
         }
-        let frame = d.frames.first().copied();
-        seg.data = d.payload;
-        seg.meta.frames = d.frames;
+        let frame = seg.meta.frames.first().copied();
+        // Held until the stream frames it (out of order, or an incomplete message): its own
+        // buffer, not a slice pinning the reader's chunk.
+        seg.data = d.payload.to_vec();
         let Payloads { flows, limits, .. } = self;
         let Some(stream) = flows.get_mut(&key) else {
             return;

@@ -31,7 +31,7 @@ fn dgram(frame: u64, src: SocketAddr, dst: SocketAddr, l4: L4, payload: &[u8]) -
         src,
         dst,
         l4,
-        payload: payload.to_vec(),
+        payload: payload.to_vec().into(),
         snapped: false,
     }
 }
@@ -142,7 +142,7 @@ fn udp_messages_back_to_back() {
     let (m1, m2) = (req("MESSAGE", "c1", "hi"), resp(200, "OK", "c1"));
     let (out, w) = run(vec![udp(1, a, b, &cat(&[b"\r\n", &m1, b"\r\n", &m2]))]);
     assert!(w.is_empty(), "{w:?}");
-    let bytes: Vec<_> = out.iter().map(|c| c.bytes.clone()).collect();
+    let bytes: Vec<_> = out.iter().map(|c| c.bytes.to_vec()).collect();
     assert_eq!(bytes, vec![m1, m2]);
     assert!(out.iter().all(|c| c.frames[..] == [1] && !c.truncated));
 }
@@ -273,7 +273,7 @@ fn udp_bytes_beyond_content_length_stay_with_the_message() {
     // A second message packed after the first: read as a message of its own.
     let m2 = resp(200, "OK", "c4");
     let (out, _) = run(vec![udp(1, a, b, &cat(&[&m, &m2, b"junk"]))]);
-    let bytes: Vec<_> = out.iter().map(|c| c.bytes.clone()).collect();
+    let bytes: Vec<_> = out.iter().map(|c| c.bytes.to_vec()).collect();
     assert_eq!(bytes, vec![m, cat(&[&m2, b"junk"])]);
 }
 
@@ -314,7 +314,10 @@ fn sctp_data_chunks() {
         (out[0].transport, out[0].src, out[0].dst),
         (Transport::Sctp, a, b)
     );
-    assert_eq!((out[0].bytes.clone(), out[0].frames.to_vec()), (m, vec![4]));
+    assert_eq!(
+        (out[0].bytes.to_vec(), out[0].frames.to_vec()),
+        (m, vec![4])
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -331,7 +334,7 @@ fn tcp_several_messages_in_one_segment() {
     let seg = cat(&[&m1, &m2, b"\r\n\r\n", &m3]);
     let (out, w) = run(vec![syn(1, a, b, 1000), tcp(2, a, b, 1001, &seg)]);
     assert!(w.is_empty(), "{w:?}");
-    let bytes: Vec<_> = out.iter().map(|c| c.bytes.clone()).collect();
+    let bytes: Vec<_> = out.iter().map(|c| c.bytes.to_vec()).collect();
     assert_eq!(bytes, vec![m1, m2, m3]);
     for c in &out {
         assert_eq!(
@@ -374,7 +377,7 @@ fn tcp_out_of_order_segments() {
     let (out, w) = run(ds);
     assert!(w.is_empty(), "{w:?}");
     assert_eq!(out.len(), 2);
-    assert_eq!((out[0].bytes.clone(), out[1].bytes.clone()), (m1, m2));
+    assert_eq!((out[0].bytes.to_vec(), out[1].bytes.to_vec()), (m1, m2));
     assert_eq!(out[0].frames[..], [2, 3, 4]);
     assert_eq!(out[1].frames[..], [2]);
     // The time of the last frame that carried the message's bytes.
@@ -401,11 +404,11 @@ fn tcp_retransmissions_do_not_duplicate() {
     assert!(w.is_empty(), "{w:?}");
     assert_eq!(out.len(), 2);
     assert_eq!(
-        (out[0].bytes.clone(), out[0].frames.to_vec()),
+        (out[0].bytes.to_vec(), out[0].frames.to_vec()),
         (m1, vec![2])
     );
     assert_eq!(
-        (out[1].bytes.clone(), out[1].frames.to_vec()),
+        (out[1].bytes.to_vec(), out[1].frames.to_vec()),
         (m2, vec![4, 5])
     );
 }
@@ -422,7 +425,7 @@ fn tcp_capture_starting_mid_stream() {
     ]);
     assert_eq!(out.len(), 1);
     assert_eq!(
-        (out[0].bytes.clone(), out[0].frames.to_vec()),
+        (out[0].bytes.to_vec(), out[0].frames.to_vec()),
         (m2, vec![2])
     );
     assert_eq!(kinds(&w), vec![WarningKind::StreamGap]);
@@ -460,7 +463,7 @@ fn tcp_garbage_then_resync() {
     ];
     let (out, w) = run(ds);
     assert_eq!(out.len(), 2);
-    assert_eq!((out[0].bytes.clone(), out[1].bytes.clone()), (m1, m2));
+    assert_eq!((out[0].bytes.to_vec(), out[1].bytes.to_vec()), (m1, m2));
     assert_eq!(kinds(&w), vec![WarningKind::StreamGap]);
     assert!(w[0].message.contains("12 bytes"), "{}", w[0].message);
 }
@@ -493,7 +496,7 @@ fn tcp_gap_flushes_a_truncated_message() {
         assert!(out[0].truncated);
         assert_eq!(out[0].frames[..], [2]);
         assert_eq!(
-            (out[1].bytes.clone(), out[1].truncated),
+            (out[1].bytes.to_vec(), out[1].truncated),
             (m2.clone(), false)
         );
         assert_eq!(
@@ -541,7 +544,7 @@ fn tcp_sequence_wrap_around() {
     let (out, w) = run(ds);
     assert!(w.is_empty(), "{w:?}");
     assert_eq!(out.len(), 2);
-    assert_eq!((out[0].bytes.clone(), out[1].bytes.clone()), (m1, m2));
+    assert_eq!((out[0].bytes.to_vec(), out[1].bytes.to_vec()), (m1, m2));
     assert_eq!(out[0].frames[..], [2, 3, 4]);
 }
 
@@ -563,8 +566,11 @@ fn tcp_crlf_keepalives() {
     let (out, w) = run(ds);
     assert!(w.is_empty(), "{w:?}");
     assert_eq!(out.len(), 2);
-    assert_eq!((out[0].bytes.clone(), out[0].frames.to_vec()), (m, vec![5]));
-    assert_eq!((out[1].bytes.clone(), out[1].src, out[1].dst), (r, b, a));
+    assert_eq!(
+        (out[0].bytes.to_vec(), out[0].frames.to_vec()),
+        (m, vec![5])
+    );
+    assert_eq!((out[1].bytes.to_vec(), out[1].src, out[1].dst), (r, b, a));
 }
 
 #[test]
@@ -619,10 +625,10 @@ fn tcp_new_connection_on_the_same_addresses() {
     assert!(w.is_empty(), "{w:?}");
     assert_eq!(out.len(), 2);
     assert_eq!(
-        (out[0].bytes.clone(), out[0].truncated),
+        (out[0].bytes.to_vec(), out[0].truncated),
         (m1[..100].to_vec(), true)
     );
-    assert_eq!((out[1].bytes.clone(), out[1].truncated), (m2, false));
+    assert_eq!((out[1].bytes.to_vec(), out[1].truncated), (m2, false));
 }
 
 #[test]
@@ -682,10 +688,10 @@ fn tcp_snapped_segment() {
     let (out, w) = run(ds);
     assert_eq!(out.len(), 2);
     assert_eq!(
-        (out[0].bytes.clone(), out[0].truncated),
+        (out[0].bytes.to_vec(), out[0].truncated),
         (m1[..600].to_vec(), true)
     );
-    assert_eq!((out[1].bytes.clone(), out[1].truncated), (m2, false));
+    assert_eq!((out[1].bytes.to_vec(), out[1].truncated), (m2, false));
     assert_eq!(kinds(&w), vec![WarningKind::StreamGap]);
 }
 
@@ -766,13 +772,19 @@ fn websocket_masked_client_and_unmasked_server_frames() {
     let (out, w) = run(ds);
     assert!(w.is_empty(), "{w:?}");
     assert_eq!(out.len(), 2);
-    assert_eq!((out[0].bytes.clone(), out[0].transport), (m, Transport::Ws));
+    assert_eq!(
+        (out[0].bytes.to_vec(), out[0].transport),
+        (m, Transport::Ws)
+    );
     assert_eq!(
         (out[0].src, out[0].dst, out[0].frames.to_vec()),
         (c, s, vec![5, 6])
     );
     assert_eq!(out[0].ts, ts(6));
-    assert_eq!((out[1].bytes.clone(), out[1].transport), (r, Transport::Ws));
+    assert_eq!(
+        (out[1].bytes.to_vec(), out[1].transport),
+        (r, Transport::Ws)
+    );
     assert_eq!(
         (out[1].src, out[1].dst, out[1].frames.to_vec()),
         (s, c, vec![7])
@@ -904,7 +916,7 @@ fn hep3_inner_addresses_time_and_transport() {
         (inner_src, inner_dst, Transport::Tcp)
     );
     assert_eq!(c.ts.micros, 1_600_000_000_123_456);
-    assert_eq!((c.frames.to_vec(), c.bytes.clone()), (vec![7], m));
+    assert_eq!((c.frames.to_vec(), c.bytes.to_vec()), (vec![7], m));
 }
 
 #[test]
@@ -1034,7 +1046,7 @@ fn hep3_over_tcp() {
     assert!(w.is_empty(), "{w:?}");
     assert_eq!(out.len(), 2);
     assert_eq!(
-        (out[0].bytes.clone(), out[0].frames.to_vec()),
+        (out[0].bytes.to_vec(), out[0].frames.to_vec()),
         (m1, vec![2, 3])
     );
     assert_eq!((out[1].src, out[1].ts.micros), (inner.1, 11_000_000));
@@ -1090,7 +1102,7 @@ fn message_larger_than_the_flow_limit() {
     assert!(out[0].truncated);
     assert!(out[0].bytes.len() >= 4096 && out[0].bytes.len() < 5096);
     assert_eq!(out[0].bytes, big[..out[0].bytes.len()].to_vec());
-    assert_eq!((out[1].bytes.clone(), out[1].truncated), (next, false));
+    assert_eq!((out[1].bytes.to_vec(), out[1].truncated), (next, false));
     assert_eq!(kinds(&w), vec![WarningKind::Limit]);
 }
 
@@ -1338,7 +1350,7 @@ fn tcp_out_of_order_bytes_beyond_the_limit_declare_a_gap() {
     p.finish(&mut out, &mut w);
     assert_eq!(out.len(), 6);
     assert!(out[0].truncated);
-    let rest: Vec<_> = out[1..].iter().map(|c| c.bytes.clone()).collect();
+    let rest: Vec<_> = out[1..].iter().map(|c| c.bytes.to_vec()).collect();
     assert_eq!(rest, msgs[1..].to_vec());
 }
 
@@ -1367,7 +1379,7 @@ fn websocket_after_a_gap_resumes_at_a_frame() {
     let (out, w) = run(ds);
     assert_eq!(out.len(), 2, "{out:?}");
     assert!(out[0].truncated && out[0].bytes == m1[..150 - 8]);
-    assert_eq!((out[1].bytes.clone(), out[1].truncated), (m3, false));
+    assert_eq!((out[1].bytes.to_vec(), out[1].truncated), (m3, false));
     assert!(out.iter().all(|o| o.transport == Transport::Ws));
     assert_eq!(kinds(&w), vec![WarningKind::StreamGap]);
 }
@@ -1398,7 +1410,7 @@ fn hep3_several_packets_in_one_datagram() {
     ]);
     let (out, w) = run(vec![udp(1, agent, collector, &d)]);
     assert_eq!(out.len(), 2);
-    assert_eq!((out[0].bytes.clone(), out[1].bytes.clone()), (m1, m2));
+    assert_eq!((out[0].bytes.to_vec(), out[1].bytes.to_vec()), (m1, m2));
     assert_eq!(kinds(&w), vec![WarningKind::Malformed]);
 }
 
@@ -1416,6 +1428,6 @@ fn tiny_segments_are_bounded_too() {
     assert!(out[0].truncated);
     assert_eq!(out[0].frames.len(), 16 * 1024 + 1);
     assert_eq!(out[0].bytes, m[..out[0].bytes.len()].to_vec());
-    assert_eq!((out[1].bytes.clone(), out[1].truncated), (next, false));
+    assert_eq!((out[1].bytes.to_vec(), out[1].truncated), (next, false));
     assert_eq!(kinds(&w), vec![WarningKind::Limit]);
 }

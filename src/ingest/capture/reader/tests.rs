@@ -746,3 +746,51 @@ fn never_panics_or_hangs_on_damaged_files() {
         }
     }
 }
+
+#[test]
+fn frames_are_slices_of_their_chunk_and_kept_slices_survive_refills() {
+    // 3,000 records of 100 bytes: several chunks. Every 7th frame is kept as a slice of its
+    // chunk while the read goes on; the chunks that nothing keeps are read into again, and
+    // that must never touch the bytes of a kept one.
+    let mut file = pcap_header(false, false, 65535, 1);
+    let frame = |i: u32| -> Vec<u8> { (0..100u32).map(|k| (i * 31 + k) as u8).collect() };
+    for i in 0..3000 {
+        file.extend(pcap_record(false, i, 0, &frame(i), 100));
+    }
+    let (mut kept, mut chunks) = (Vec::new(), std::collections::BTreeSet::new());
+    let summary = read_chunks(&mut &file[..], &mut |chunk, p| {
+        let (c, d) = (chunk.as_ptr() as usize, p.data.as_ptr() as usize);
+        assert!(
+            d >= c && d + p.data.len() <= c + chunk.len(),
+            "frame {}",
+            p.frame
+        );
+        chunks.insert(c);
+        if p.frame % 7 == 0 {
+            kept.push((p.frame, chunk.slice_ref(p.data)));
+        }
+    })
+    .expect("readable");
+    assert_eq!(summary.frames, 3000);
+    assert!(chunks.len() > 3, "{} chunks", chunks.len());
+    assert_eq!(kept.len(), 3000 / 7);
+    for (n, bytes) in kept {
+        assert_eq!(bytes, frame(n as u32 - 1), "frame {n}");
+    }
+}
+
+#[test]
+fn a_chunk_nothing_keeps_is_read_into_again() {
+    // What a capture of media costs: no new chunk (and no zeroed memory) per refill.
+    let mut file = pcap_header(false, false, 65535, 1);
+    for i in 0..3000u32 {
+        file.extend(pcap_record(false, i, 0, &[0x80; 100], 100));
+    }
+    let mut chunks = std::collections::BTreeSet::new();
+    let summary = read_chunks(&mut &file[..], &mut |chunk, _| {
+        chunks.insert(chunk.as_ptr() as usize);
+    })
+    .expect("readable");
+    assert_eq!(summary.frames, 3000);
+    assert_eq!(chunks.len(), 1);
+}
