@@ -337,6 +337,13 @@ pub fn read_input(
         read.map_err(|e| read_error(name, gzip, e))?
     } else {
         let mut bytes = head;
+        // A file's size is known: hold the text in one buffer of that size, not in one that
+        // doubles as it grows (whose copies, with the allocator's realloc, doubled the peak).
+        // (Up to 1 GiB: a larger size is not trusted to be allocated at once.)
+        if !gzip && let Ok(meta) = std::fs::metadata(name) {
+            let len = usize::try_from(meta.len().min(1 << 30)).unwrap_or(0);
+            bytes.reserve_exact(len.saturating_sub(bytes.len()).saturating_add(1));
+        }
         read_rest(&mut r, &mut bytes).map_err(|e| read_error(name, gzip, e))?;
         read_text(name, bytes, gzip, format, index, opts, emit)
     };
@@ -356,7 +363,9 @@ fn read_rest(r: &mut dyn Read, bytes: &mut Vec<u8>) -> std::io::Result<()> {
             Err(e) => return Err(e),
         }
     }
-    bytes.shrink_to_fit();
+    if bytes.capacity() - bytes.len() > bytes.len() / 8 {
+        bytes.shrink_to_fit();
+    }
     Ok(())
 }
 
