@@ -89,6 +89,17 @@ function parseCount(text) {
   return m ? { shown: Number(m[1]), total: Number(m[2]) } : null;
 }
 
+// Scrolls the call list down by about a screen, as a user would; false at its end.
+async function scrollCallListDown(page) {
+  return page.evaluate(() => {
+    const l = document.querySelector('#call-list');
+    const before = l.scrollTop;
+    l.scrollTop = before + Math.max(1, l.clientHeight - 10);
+    l.dispatchEvent(new Event('scroll'));
+    return l.scrollTop !== before;
+  });
+}
+
 // Scrolls #call-list from the top until a row matching `selector` is rendered.
 async function findRow(page, selector) {
   await page.evaluate(() => {
@@ -99,13 +110,7 @@ async function findRow(page, selector) {
   for (let guard = 0; guard < 100_000; guard++) {
     const row = page.locator(`#call-list ${selector}`).first();
     if (await row.count()) return row;
-    const moved = await page.evaluate(() => {
-      const l = document.querySelector('#call-list');
-      const before = l.scrollTop;
-      l.scrollTop = before + Math.max(1, l.clientHeight - 10);
-      l.dispatchEvent(new Event('scroll'));
-      return l.scrollTop !== before;
-    });
+    const moved = await scrollCallListDown(page);
     if (!moved) return null;
   }
   return null;
@@ -334,13 +339,7 @@ async function listedCallIds(page) {
   for (let guard = 0; guard < 100_000; guard++) {
     const rows = await page.locator('#call-list .row').evaluateAll((els) => els.map((e) => [e.dataset.key, e.querySelector('.call-id').textContent]));
     for (const [key, cid] of rows) seen.set(key, cid);
-    const moved = await page.evaluate(() => {
-      const l = document.querySelector('#call-list');
-      const before = l.scrollTop;
-      l.scrollTop = before + Math.max(1, l.clientHeight - 10);
-      l.dispatchEvent(new Event('scroll'));
-      return l.scrollTop !== before;
-    });
+    const moved = await scrollCallListDown(page);
     if (!moved) break;
   }
   return [...seen.values()];
