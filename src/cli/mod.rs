@@ -369,7 +369,7 @@ impl InputArgs {
                 date,
                 capture: bounds.capture,
                 progress: None,
-                stream_text: false,
+                drop_text: false,
             },
             correlate,
             windows: bounds.windows,
@@ -553,7 +553,7 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
         (None, None) => return written_outcome(Ok(())),
     };
     run.lang = settings.lang;
-    settings.ingest.stream_text = !run.shows_excerpts();
+    settings.ingest.drop_text = !run.shows_excerpts();
     let mut events = ingest::stream(&settings.inputs, &settings.ingest);
     let result = run_streamed(
         &run,

@@ -45,7 +45,7 @@ impl Bar {
         let bar = self.0.clone();
         Progress(Arc::new(move |n| {
             bar.inc(n);
-            // Text inputs are read whole, then parsed: say so once all bytes are in.
+            // The last bytes are read: what is left is parsing them.
             if bar.length().is_some_and(|len| bar.position() >= len) {
                 bar.set_message("parsing");
             }

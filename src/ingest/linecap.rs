@@ -36,6 +36,10 @@ pub struct LineCap<R> {
     lines: u64,
     first: Option<CutLine>,
     cut: usize,
+    /// Bytes passed on so far, the head included: where the text is.
+    out: u64,
+    /// Told where lines were cut, when the text is read back from the file in place.
+    record: Option<super::Source>,
 }
 
 impl<R: Read> LineCap<R> {
@@ -52,7 +56,15 @@ impl<R: Read> LineCap<R> {
             lines,
             first: None,
             cut: 0,
+            out: head.len() as u64,
+            record: None,
         }
+    }
+
+    /// Tells `source` where lines are cut (see [`super::Source::shift`]).
+    pub fn recording_into(mut self, source: super::Source) -> Self {
+        self.record = Some(source);
+        self
     }
 
     /// The warning for the lines cut, if any.
@@ -72,9 +84,12 @@ impl<R: Read> LineCap<R> {
         })
     }
 
-    /// Ends the line being skipped: it is recorded as cut.
-    fn end_skip(&mut self) {
+    /// Ends the line being skipped, at text offset `at`: it is recorded as cut.
+    fn end_skip(&mut self, at: u64) {
         if self.skipped > 0 {
+            if let Some(source) = &self.record {
+                source.shift(at, self.skipped);
+            }
             let cut = CutLine {
                 line: self.lines + 1,
                 len: self.run as u64 + self.skipped,
@@ -99,7 +114,7 @@ impl<R: Read> LineCap<R> {
             self.skipped += (end - from - take) as u64;
             match nl {
                 Some(p) => {
-                    self.end_skip();
+                    self.end_skip(self.out + kept as u64);
                     buf[kept] = b'\n';
                     kept += 1;
                     self.lines += 1;
@@ -121,10 +136,11 @@ impl<R: Read> Read for LineCap<R> {
         loop {
             let n = self.inner.read(buf)?;
             if n == 0 {
-                self.end_skip();
+                self.end_skip(self.out);
                 return Ok(0);
             }
             let kept = self.filter(&mut buf[..n]);
+            self.out += kept as u64;
             // Everything read was skipped: read on, as 0 would mean the end of the input.
             if kept > 0 {
                 return Ok(kept);
@@ -137,16 +153,19 @@ impl<R: Read> Read for LineCap<R> {
 mod tests {
     use super::*;
 
-    fn capped(head: &[u8], rest: &[u8], max: usize, chunk: usize) -> (Vec<u8>, Option<String>) {
-        struct Chunks<'a>(&'a [u8], usize);
-        impl Read for Chunks<'_> {
-            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-                let n = self.0.len().min(self.1).min(buf.len());
-                buf[..n].copy_from_slice(&self.0[..n]);
-                self.0 = &self.0[n..];
-                Ok(n)
-            }
+    /// A reader that gives its bytes at most `.1` at a time.
+    struct Chunks<'a>(&'a [u8], usize);
+
+    impl Read for Chunks<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.len().min(self.1).min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
         }
+    }
+
+    fn capped(head: &[u8], rest: &[u8], max: usize, chunk: usize) -> (Vec<u8>, Option<String>) {
         let mut r = LineCap::new(Chunks(rest, chunk), head, max);
         let mut out = head.to_vec();
         r.read_to_end(&mut out).expect("read");
@@ -173,6 +192,26 @@ mod tests {
                      line was skipped; 1 more like it"
                 )
             );
+        }
+    }
+
+    /// A file read again in place gives the text the readers got: the lines cut are skipped by
+    /// the shifts the cap records, whatever the chunking.
+    #[test]
+    fn a_source_read_in_place_gives_the_capped_text() {
+        let (head, rest) = (&b"x\nab"[..], &b"cdefg\nhi\n0123456789\nzz\nlast"[..]);
+        for chunk in 1..12 {
+            let (source, mut file) = super::super::Source::spool().expect("a spool file");
+            std::io::Write::write_all(&mut file, &[head, rest].concat()).expect("write");
+            let mut r = LineCap::new(Chunks(rest, chunk), head, 4).recording_into(source.clone());
+            let mut text = head.to_vec();
+            r.read_to_end(&mut text).expect("read");
+            assert_eq!(text, b"x\nabcd\nhi\n0123\nzz\nlast", "chunk {chunk}");
+            for a in 0..text.len() {
+                for b in a..=text.len() {
+                    assert_eq!(source.read(a..b), &text[a..b], "chunk {chunk}: {a}..{b}");
+                }
+            }
         }
     }
 }

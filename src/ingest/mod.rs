@@ -14,8 +14,10 @@ pub mod capture;
 mod linecap;
 pub mod pjsip;
 pub mod raw;
+mod source;
 mod stream;
 
+pub use source::Source;
 pub use stream::{EventStream, stream};
 
 use std::collections::BTreeMap;
@@ -65,9 +67,10 @@ pub struct IngestOptions {
     pub capture: capture::CaptureOptions,
     /// Told of the input bytes as they are read (a progress bar), if anyone asks.
     pub progress: Option<Progress>,
-    /// Read pjsip logs piece by piece and keep no text, for output that shows no excerpts of
-    /// the input: memory then does not grow with the log.
-    pub stream_text: bool,
+    /// Keep no text of text inputs, for output that shows no excerpts of them. (Either way a
+    /// text input is read piece by piece, and its text is never held in memory: see
+    /// [`Source`].)
+    pub drop_text: bool,
 }
 
 /// Receives the number of input bytes just read (before gzip is undone), from the threads
@@ -214,9 +217,6 @@ pub fn ingest(names: &[String], opts: &IngestOptions) -> Ingested {
     out
 }
 
-/// The text of a text input, kept for rendering spans; empty for captures.
-pub type Source = std::sync::Arc<Vec<u8>>;
-
 /// One input, read.
 #[derive(Debug)]
 pub struct ReadInput {
@@ -227,16 +227,31 @@ pub struct ReadInput {
     pub warnings: Vec<InputWarning>,
 }
 
-fn open(name: &str) -> Result<Box<dyn Read>, InputError> {
+/// An input opened for reading.
+pub struct Opened {
+    pub reader: Box<dyn Read>,
+    /// Whether `reader` reads a regular file (not stdin, a FIFO or a device) from its start,
+    /// which can be opened again by its name to read excerpts.
+    pub regular_file: bool,
+}
+
+fn open(name: &str) -> Result<Opened, InputError> {
     if name == "-" {
-        return Ok(Box::new(std::io::stdin()));
+        return Ok(Opened {
+            reader: Box::new(std::io::stdin()),
+            regular_file: false,
+        });
     }
-    std::fs::File::open(name)
-        .map(|f| Box::new(f) as Box<dyn Read>)
-        .map_err(|source| InputError::Io {
-            name: name.to_string(),
-            source,
-        })
+    let io = |source| InputError::Io {
+        name: name.to_string(),
+        source,
+    };
+    let file = std::fs::File::open(name).map_err(io)?;
+    let regular_file = file.metadata().is_ok_and(|m| m.is_file());
+    Ok(Opened {
+        reader: Box::new(file),
+        regular_file,
+    })
 }
 
 /// How much of an input sniffing looks at.
@@ -246,7 +261,8 @@ const HEAD_BYTES: usize = 64 * 1024;
 // Events are the common case and are moved once; boxing them would cost an allocation each.
 #[allow(clippy::large_enum_variant)]
 pub enum Piece {
-    /// The input's format is known (its counts are not yet); for a text input, its whole text.
+    /// The input's format is known (its counts are not yet); for a text input, where its text
+    /// is kept (see [`Source`]).
     Started {
         info: InputInfo,
         source: Source,
@@ -263,7 +279,11 @@ pub fn ingest_reader(
 ) -> Result<ReadInput, InputError> {
     let mut source = Source::default();
     let mut events = Vec::new();
-    let (info, warnings) = read_input(name, r, index, opts, &mut |piece| match piece {
+    let opened = Opened {
+        reader: r,
+        regular_file: false,
+    };
+    let (info, warnings) = read_input(name, opened, index, opts, &mut |piece| match piece {
         Piece::Started { source: s, .. } => source = s,
         Piece::Event(e) => events.push(e),
     })?;
@@ -275,19 +295,20 @@ pub fn ingest_reader(
     })
 }
 
-/// Reads one input from `r`, handing on what it finds as it goes: gzip is undone on the fly,
-/// the format is sniffed from the first bytes, captures are streamed, and text is read whole
-/// (findings point into it) unless no output shows excerpts of it (`stream_text`): then it is
-/// read piece by piece too. Every line of a text input is cut at [`linecap::MAX_LINE`] bytes,
-/// with a warning. `index` is the input's place in the run ([`crate::event::Origin::input`]).
-/// Returns the input's counts and damage.
+/// Reads one input, handing on what it finds as it goes: gzip is undone on the fly, the format
+/// is sniffed from the first bytes, and the input is read piece by piece. Unless no output
+/// shows excerpts of it (`drop_text`), the text of a text input is kept where it can be read
+/// back ([`Source`]). Every line of a text input is cut at [`linecap::MAX_LINE`] bytes, with a
+/// warning. `index` is the input's place in the run ([`crate::event::Origin::input`]). Returns
+/// the input's counts and damage.
 pub fn read_input(
     name: &str,
-    r: Box<dyn Read>,
+    opened: Opened,
     index: usize,
     opts: &IngestOptions,
     emit: &mut dyn FnMut(Piece),
 ) -> Result<(InputInfo, Vec<InputWarning>), InputError> {
+    let r = opened.reader;
     let r: Box<dyn Read> = match &opts.progress {
         Some(progress) => Box::new(Reporting {
             inner: r,
@@ -328,45 +349,37 @@ pub fn read_input(
         let mut stream = Cursor::new(head).chain(r);
         return read_capture(name, &mut stream, gzip, format, index, opts, emit);
     }
-    let mut r = linecap::LineCap::new(r, &head, linecap::MAX_LINE);
-    let info = if opts.stream_text {
-        let read = match format {
-            Format::Pjsip => read_pjsip_pieces(name, head, &mut r, gzip, index, opts, emit),
-            _ => read_raw_pieces(name, head, &mut r, gzip, format, index, opts, emit),
-        };
-        read.map_err(|e| read_error(name, gzip, e))?
+    let (source, sink, in_place) = if opts.drop_text {
+        (Source::default(), None, false)
     } else {
-        let mut bytes = head;
-        // A file's size is known: hold the text in one buffer of that size, not in one that
-        // doubles as it grows (whose copies, with the allocator's realloc, doubled the peak).
-        // (Up to 1 GiB: a larger size is not trusted to be allocated at once.)
-        if !gzip && let Ok(meta) = std::fs::metadata(name) {
-            let len = usize::try_from(meta.len().min(1 << 30)).unwrap_or(0);
-            bytes.reserve_exact(len.saturating_sub(bytes.len()).saturating_add(1));
-        }
-        read_rest(&mut r, &mut bytes).map_err(|e| read_error(name, gzip, e))?;
-        read_text(name, bytes, gzip, format, index, opts, emit)
+        keep_text(name, opened.regular_file && !gzip)
     };
-    Ok((info, r.warning(name).into_iter().collect()))
+    let mut r = linecap::LineCap::new(r, &head, linecap::MAX_LINE);
+    if in_place {
+        r = r.recording_into(source.clone());
+    }
+    let mut r = source::Tee { inner: r, sink };
+    r.copy(&head);
+    let read = match format {
+        Format::Pjsip => read_pjsip_pieces(name, head, &mut r, gzip, source, index, opts, emit),
+        _ => read_raw_pieces(name, head, &mut r, gzip, format, source, index, opts, emit),
+    };
+    let info = read.map_err(|e| read_error(name, gzip, e))?;
+    Ok((info, r.inner.warning(name).into_iter().collect()))
 }
 
-/// Appends the rest of `r` to `bytes`, touching no more memory than the text takes (unlike
-/// `read_to_end` on a `dyn Read`, which zeroes the spare capacity it grows: up to twice the
-/// input, resident).
-fn read_rest(r: &mut dyn Read, bytes: &mut Vec<u8>) -> std::io::Result<()> {
-    let mut chunk = vec![0; 256 * 1024];
-    loop {
-        match r.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
+/// Where the text of an input is kept for excerpts: the file itself when the input is a
+/// regular uncompressed file (`in_place`; then the third value is true: the lines cut must be
+/// recorded), else a spool file written as the input is read, else memory.
+fn keep_text(name: &str, in_place: bool) -> (Source, Option<source::Sink>, bool) {
+    if in_place && let Some(source) = Source::in_place(name) {
+        return (source, None, true);
     }
-    if bytes.capacity() - bytes.len() > bytes.len() / 8 {
-        bytes.shrink_to_fit();
+    if let Some((source, file)) = Source::spool() {
+        return (source, Some(source::Sink::File(file)), false);
     }
-    Ok(())
+    let source = Source::new(Vec::new());
+    (source.clone(), Some(source::Sink::Memory(source)), false)
 }
 
 /// Parses one input that is already in memory (used by tests).
@@ -404,57 +417,19 @@ fn started(name: &str, format: Format, gzip: bool) -> InputInfo {
     }
 }
 
-fn read_text(
-    name: &str,
-    bytes: Vec<u8>,
-    gzip: bool,
-    format: Format,
-    index: usize,
-    opts: &IngestOptions,
-    emit: &mut dyn FnMut(Piece),
-) -> InputInfo {
-    let mut info = started(name, format, gzip);
-    info.bytes = bytes.len() as u64;
-    let source = Source::new(bytes);
-    emit(Piece::Started {
-        info: info.clone(),
-        source: source.clone(),
-    });
-    let mut counted = |e: Event| {
-        match &e {
-            Event::Message(_) => info.messages += 1,
-            Event::Log(_) => info.log_events += 1,
-        }
-        emit(Piece::Event(e));
-    };
-    match format {
-        Format::Pjsip => {
-            let popts = pjsip::PjsipOptions { date: opts.date };
-            let log = pjsip::parse(&source, index, &popts, &mut counted);
-            info.messages = log.dumps;
-            info.truncated = log.truncated;
-        }
-        Format::Sipp => raw::parse_sipp(&source, index, opts.date)
-            .into_iter()
-            .for_each(&mut counted),
-        Format::Sip | Format::Pcap | Format::Pcapng => raw::parse_raw(&source, index)
-            .into_iter()
-            .for_each(&mut counted),
-    }
-    info
-}
-
 /// How much of a pjsip log its line layout is learnt from, and how much is read at a time when
 /// it is read piece by piece.
 const PJSIP_PIECE: u64 = 4 << 20;
 
 /// Reads a pjsip log piece by piece ([`pjsip::Parser`]), keeping only the unfinished last line
 /// of each piece.
+#[allow(clippy::too_many_arguments)]
 fn read_pjsip_pieces(
     name: &str,
     mut buf: Vec<u8>,
     r: &mut dyn Read,
     gzip: bool,
+    source: Source,
     index: usize,
     opts: &IngestOptions,
     emit: &mut dyn FnMut(Piece),
@@ -464,7 +439,7 @@ fn read_pjsip_pieces(
     let mut info = started(name, Format::Pjsip, gzip);
     emit(Piece::Started {
         info: info.clone(),
-        source: Source::default(),
+        source,
     });
     let (mut log_events, mut bytes) = (0, 0u64);
     let mut counted = |e: Event| {
@@ -500,6 +475,7 @@ fn read_raw_pieces(
     r: &mut dyn Read,
     gzip: bool,
     format: Format,
+    source: Source,
     index: usize,
     opts: &IngestOptions,
     emit: &mut dyn FnMut(Piece),
@@ -507,7 +483,7 @@ fn read_raw_pieces(
     let mut info = started(name, format, gzip);
     emit(Piece::Started {
         info: info.clone(),
-        source: Source::default(),
+        source,
     });
     let sipp = format == Format::Sipp;
     let (mut messages, mut log_events) = (0, 0);

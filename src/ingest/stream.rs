@@ -255,7 +255,7 @@ fn read_thread(name: &str, index: usize, opts: &IngestOptions, tx: &SyncSender<M
             }
         }
     };
-    let result = open(name).and_then(|r| read_input(name, r, index, opts, &mut emit));
+    let result = open(name).and_then(|o| read_input(name, o, index, opts, &mut emit));
     if !batch.is_empty() {
         let _ = tx.send(Msg::Events(batch));
     }

@@ -11,6 +11,7 @@ use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
     MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
+use rayon::prelude::*;
 
 use super::{Located, count, place_text};
 use crate::event::{Event, Locator};
@@ -70,58 +71,78 @@ impl Diagnostic for Diag {
 #[derive(Debug)]
 struct Excerpt {
     name: String,
-    text: Source,
-    range: Range<usize>,
-    /// 0-based number of the line at `range.start`.
+    /// The lines shown, and where they start in the input's text.
+    bytes: Vec<u8>,
+    start: usize,
+    /// 0-based number of the line at `start`.
     first_line: usize,
 }
 
 impl Excerpt {
     /// The lines around `spans` (two more on each side than the one line of context shown),
-    /// numbered from `anchor`: the start of a line and its 1-based number.
+    /// numbered from `anchor`: the start of a line and its 1-based number. Only the text near
+    /// them is read: a window that widens until it holds those lines (a line is at most
+    /// `linecap::MAX_LINE` bytes).
     fn around(name: &str, text: &Source, spans: &[Range<usize>], anchor: (usize, u32)) -> Self {
-        let lo = spans
-            .iter()
-            .map(|s| s.start)
-            .min()
-            .unwrap_or(0)
-            .min(text.len());
-        let hi = spans
-            .iter()
-            .map(|s| s.end)
-            .max()
-            .unwrap_or(0)
-            .clamp(lo, text.len());
+        let lo = spans.iter().map(|s| s.start).min().unwrap_or(0);
+        let hi = spans.iter().map(|s| s.end).max().unwrap_or(0).max(lo);
+        let mut margin = 4096usize;
+        loop {
+            let from = lo.min(anchor.0).saturating_sub(margin);
+            let want = hi.max(anchor.0).saturating_add(margin);
+            let window = text.read(from..want);
+            if let Some(excerpt) = Self::within(name, &window, from, want, (lo, hi), anchor) {
+                return excerpt;
+            }
+            margin = margin.saturating_mul(4);
+        }
+    }
+
+    /// [`Excerpt::around`] in `window`, the text from offset `from` (up to `want`, or shorter
+    /// at the end of the text); `None` when the lines reach past the window.
+    fn within(
+        name: &str,
+        window: &[u8],
+        from: usize,
+        want: usize,
+        (lo, hi): (usize, usize),
+        anchor: (usize, u32),
+    ) -> Option<Self> {
+        let len = from + window.len();
+        let at_end = len < want;
+        let lo = lo.min(len);
+        let hi = hi.clamp(lo, len);
+        let text = |r: Range<usize>| &window[r.start - from..r.end - from];
         let mut start = lo;
         for _ in 0..3 {
-            start = text[..start.saturating_sub(1)]
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |p| p + 1);
+            let before = start.saturating_sub(1).max(from);
+            start = match memchr::memrchr(b'\n', text(from..before)) {
+                Some(p) => from + p + 1,
+                None if from == 0 => 0,
+                None => return None,
+            };
         }
         let mut end = hi;
         for _ in 0..3 {
-            end = text[end..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(text.len(), |p| (end + p + 1).min(text.len()));
+            end = match memchr::memchr(b'\n', text(end..len)) {
+                Some(p) => (end + p + 1).min(len),
+                None if at_end => len,
+                None => return None,
+            };
         }
-        let newlines = |r: Range<usize>| text[r].iter().filter(|&&b| b == b'\n').count();
-        let (at, line) = (
-            anchor.0.min(text.len()),
-            anchor.1.saturating_sub(1) as usize,
-        );
+        let newlines = |r: Range<usize>| memchr::memchr_iter(b'\n', text(r)).count();
+        let (at, line) = (anchor.0.min(len), anchor.1.saturating_sub(1) as usize);
         let first_line = if start <= at {
             line.saturating_sub(newlines(start..at))
         } else {
             line + newlines(at..start)
         };
-        Excerpt {
+        Some(Excerpt {
             name: name.to_string(),
-            text: text.clone(),
-            range: start..end,
+            bytes: text(start..end).to_vec(),
+            start,
             first_line,
-        }
+        })
     }
 }
 
@@ -132,17 +153,15 @@ impl SourceCode for Excerpt {
         before: usize,
         after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let bytes = self
-            .text
-            .get(self.range.clone())
-            .ok_or(MietteError::OutOfBounds)?;
         let offset = span
             .offset()
-            .checked_sub(self.range.start)
+            .checked_sub(self.start)
             .ok_or(MietteError::OutOfBounds)?;
-        let inner = bytes.read_span(&SourceSpan::new(offset.into(), span.len()), before, after)?;
+        let inner =
+            self.bytes
+                .read_span(&SourceSpan::new(offset.into(), span.len()), before, after)?;
         let at = SourceSpan::new(
-            (inner.span().offset() + self.range.start).into(),
+            (inner.span().offset() + self.start).into(),
             inner.span().len(),
         );
         Ok(Box::new(MietteSpanContents::new_named(
@@ -168,11 +187,15 @@ fn miette_severity(s: Severity) -> miette::Severity {
 
 /// The span to underline for an event: a parse error's exact place when the message did not
 /// parse, else the first line of the record (the log line or the dump header).
-fn event_span(source: &[u8], ev: &Event) -> Option<Range<usize>> {
+fn event_span(source: &Source, ev: &Event) -> Option<Range<usize>> {
     let Locator::Text { span, .. } = &ev.origin().locator else {
         return None;
     };
-    let record = source.get(span.clone())?;
+    let record = source.read(span.clone());
+    if record.len() != span.len() {
+        return None;
+    }
+    let record = record.as_slice();
     if let Event::Message(m) = ev
         && let Err(u) = &m.msg
         && let Some(at) = find(record, &u.raw)
@@ -306,17 +329,29 @@ pub fn write_findings(
     let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
         .with_width(100)
         .with_context_lines(1);
-    for l in located {
+    let render = |l: &Located<'_>| -> io::Result<String> {
         let mut text = String::new();
         handler
             .render_report(&mut text, &diag(ctx, l))
             .map_err(io::Error::other)?;
         // The message, the labels and the excerpt all quote the input.
-        write!(out, "{}", printable_lines(&text))?;
-        writeln!(out)?;
+        let mut text = printable_lines(&text);
+        text.push('\n');
+        Ok(text)
+    };
+    // Laying out a diagnostic (wrapping its text) costs far more than writing it: findings are
+    // rendered on every core, a bounded batch at a time, and written in their order.
+    for batch in located.chunks(RENDER_BATCH) {
+        let texts: Vec<io::Result<String>> = batch.par_iter().map(render).collect();
+        for text in texts {
+            out.write_all(text?.as_bytes())?;
+        }
     }
     Ok(())
 }
+
+/// How many findings are rendered at once.
+const RENDER_BATCH: usize = 256;
 
 /// The closing line: findings by severity (error, warning, info), calls and flows.
 pub fn write_summary(
