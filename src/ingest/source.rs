@@ -43,7 +43,14 @@ struct Backing {
     shifts: Vec<(u64, u64)>,
     /// A spool file of this run, removed with the source.
     spool: Option<PathBuf>,
+    /// The last stretch read, from text offset `cached_at`: findings come in the order of the
+    /// text, so most excerpts are read from here without a system call.
+    cached_at: u64,
+    cached: Vec<u8>,
 }
+
+/// How much is read from the file at a time.
+const STRETCH: u64 = 64 << 10;
 
 impl Drop for Backing {
     fn drop(&mut self) {
@@ -142,6 +149,8 @@ impl Source {
             file,
             shifts: Vec::new(),
             spool,
+            cached_at: 0,
+            cached: Vec::new(),
         })))))
     }
 
@@ -164,8 +173,22 @@ impl Source {
 }
 
 impl Backing {
-    /// Text offsets `start..end`, read from the file in the stretches between cuts.
+    /// Text offsets `start..end` (or as much of them as the text has).
     fn read(&mut self, start: u64, end: u64) -> std::io::Result<Vec<u8>> {
+        let cached_end = self.cached_at + self.cached.len() as u64;
+        if start < self.cached_at || end > cached_end {
+            // What was read stays valid: the text only ever grows at its end.
+            self.cached = self.read_file(start, end.max(start.saturating_add(STRETCH)))?;
+            self.cached_at = start;
+        }
+        let from = usize::try_from(start - self.cached_at).unwrap_or(usize::MAX);
+        let to = usize::try_from(end - self.cached_at).unwrap_or(usize::MAX);
+        let to = to.min(self.cached.len());
+        Ok(self.cached.get(from..to).unwrap_or_default().to_vec())
+    }
+
+    /// Text offsets `start..end`, read from the file in the stretches between cuts.
+    fn read_file(&mut self, start: u64, end: u64) -> std::io::Result<Vec<u8>> {
         let mut out = Vec::new();
         let mut at = start;
         while at < end {
