@@ -58,7 +58,7 @@ pub struct Spec {
     /// Whether the first bytes ([`super::HEAD_BYTES`]) are this format, and how surely.
     pub sniff: fn(&[u8]) -> Option<Specificity>,
     pub parser: Parser,
-    /// Markdown with the sections listed in [`DOC_SECTIONS`].
+    /// Markdown with the sections listed in [`DOC_SECTIONS`] (the module's `<name>.md`).
     pub docs: &'static str,
     /// Recordings of this format under `fixtures/` (paths relative to it): each must sniff as
     /// this format and as no other (the tests check it).

@@ -12,7 +12,7 @@ pub const FORMAT: Format = Format(&Spec {
     recognises: "pjsip log lines (`HH:MM:SS.mmm sender message`)",
     sniff: |head| pjsip::sniff(head).then_some(level::STACK_LOG),
     parser: Parser::Text(new),
-    docs: DOCS,
+    docs: include_str!("pjsip.md"),
     fixtures: &[
         "basic-call/caller.log",
         "tcp-call/callee.log",
@@ -39,35 +39,3 @@ impl TextParser for pjsip::Parser<'_> {
         }
     }
 }
-
-const DOCS: &str = "## What it is
-
-The log of an application built on PJSIP (pjsua, pjsua2, and the many softphones and SDKs on
-top of them), at level 4 or more with message logging on, so that every message sent or
-received is dumped between a `TX`/`RX … bytes … msg …` header and `--end msg--`.
-
-## How to make one
-
-In pjsua2, `EpConfig.logConfig.level = 5` (or at least 4) with `msgLogging` on, and a
-`filename` or a writer; with the `pjsua` CLI, `--log-level=5 --log-file=FILE`.
-
-## How sipflow recognises it
-
-A `TX`/`RX … bytes Request|Response msg` header or an `--end msg--` line anywhere in the first
-64 KiB; or a record in pjsip's own columns (a time, then the sender right-aligned in its 14-
-or 22-character column); or two pjsip records after a time wherever they sit on their line
-(behind a logcat, NSLog, syslog or Python `logging` prefix).
-
-## What sipflow takes from it
-
-Every dump as a message with its time (to the millisecond; dated when the decor has a date,
-else `--date`), direction (TX/RX), transport, local and peer address, pjsip's handle
-(`tdta0x…`) and declared length; the evidence lines the rules read (`Answering call`,
-`hanging up`, call states, registration results, PJ error names, DNS and TLS errors).
-
-## Limits
-
-pjsip cuts a log record at 4,000 bytes (`PJ_LOG_MAX_SIZE`): a longer dump is marked
-`record-limit` (the wire message was whole). A dump the input starts or ends inside is cut at
-the input's edge. Lines longer than 1 MiB are cut, with a warning.
-";
