@@ -147,6 +147,9 @@ pub enum InputError {
         #[label("this does not look like SIP or a pjsip log")]
         span: SourceSpan,
     },
+    #[error("{name}: {reason}")]
+    #[diagnostic(code(sipflow::input::unreadable))]
+    Unreadable { name: String, reason: &'static str },
     #[error("{name}: --input-format {forced} does not fit: the input looks like {looks}")]
     #[diagnostic(
         code(sipflow::input::format),
@@ -575,6 +578,12 @@ fn forced(name: &str, format: Format, head: &[u8]) -> Result<Format, InputError>
 /// Picks the most specific format the content fits (see [`format::sniff`]).
 fn sniff(name: &str, head: &[u8]) -> Result<Format, InputError> {
     format::sniff(head).ok_or_else(|| {
+        if let Some(reason) = format::unreadable(head) {
+            return InputError::Unreadable {
+                name: name.to_string(),
+                reason,
+            };
+        }
         let text = source_window(head);
         let first = first_line_span(&text);
         InputError::Unrecognized {

@@ -10,6 +10,8 @@
 //! itself where it is shared or large (`super::pjsip`, `super::raw`, `super::capture`).
 
 pub mod docs;
+pub mod ngrep;
+pub mod packets;
 mod pcap;
 mod pcapng;
 mod pjsip;
@@ -193,7 +195,20 @@ pub static FORMATS: &[Format] = &[
     pjsip::FORMAT,
     sipp::FORMAT,
     sip::FORMAT,
+    ngrep::FORMAT,
 ];
+
+/// Layouts sipflow recognises but cannot read without loss, each with what to do instead:
+/// checked when no format recognises an input.
+pub static UNREADABLE: &[Unreadable] = &[ngrep::unreadable];
+
+/// Says why the first bytes of an input cannot be read, if they are a layout it knows.
+pub type Unreadable = fn(&[u8]) -> Option<&'static str>;
+
+/// Why an input no format reads is not read, when it is a layout sipflow knows.
+pub fn unreadable(head: &[u8]) -> Option<&'static str> {
+    UNREADABLE.iter().find_map(|f| f(head))
+}
 
 /// The most specific format the first bytes of an input are, if any.
 pub fn sniff(head: &[u8]) -> Option<Format> {

@@ -100,3 +100,31 @@ fn lists_name_every_format() {
         assert!(reads.contains(f.recognises), "{reads}");
     }
 }
+
+/// No other fixture is taken for an ngrep trace, and ngrep's are taken for nothing else:
+/// every text file under `fixtures/` (logs, SIPp traces, READMEs, scripts) is sniffed, and
+/// ngrep's level is reached only by `derived-text/ngrep/`.
+#[test]
+fn only_ngrep_texts_sniff_as_ngrep() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut seen = 0;
+    for path in crate::testutil::fixture_files(&[]) {
+        let rel = path
+            .strip_prefix(&root)
+            .expect("under fixtures")
+            .to_string_lossy()
+            .into_owned();
+        if rel.ends_with(".gz") || rel.ends_with(".pcap") || rel.ends_with(".pcapng") {
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let head = &bytes[..bytes.len().min(crate::ingest::HEAD_BYTES)];
+        let ngrep = (ngrep::FORMAT.sniff)(head).is_some();
+        let is_ngrep = rel.starts_with("derived-text/ngrep/") && !rel.contains(".single.");
+        assert_eq!(ngrep, is_ngrep, "{rel}: {:?}", sniff_all(head));
+        seen += 1;
+    }
+    assert!(seen > 100, "{seen} fixtures");
+}
