@@ -14,6 +14,7 @@ use libtest_mimic::{Arguments, Completion, Trial};
 mod integration {
     pub mod browser;
     pub mod common;
+    pub mod derived_text;
     pub mod docs_examples;
     pub mod export;
     pub mod ladder_public;
@@ -33,7 +34,7 @@ mod integration {
 
 use integration::needs::Missing;
 use integration::{
-    browser, docs_examples, export, ladder_public, public, report_dom, sarif, search,
+    browser, derived_text, docs_examples, export, ladder_public, public, report_dom, sarif, search,
 };
 
 fn trial(name: &str, test: fn() -> Result<(), Missing>) -> Trial {
@@ -81,6 +82,10 @@ fn main() {
         trial(
             "report_dom::the_call_list_shows_the_date_once_and_times_with_milliseconds",
             report_dom::the_call_list_shows_the_date_once_and_times_with_milliseconds,
+        ),
+        trial(
+            "derived_text::ngrep_texts_give_the_captures_calls",
+            derived_text::ngrep_texts_give_the_captures_calls,
         ),
         trial(
             "sarif::sarif_is_valid_sarif_2_1_0",

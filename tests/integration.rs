@@ -9,6 +9,7 @@ mod integration {
     pub mod explain;
     pub mod fixtures;
     pub mod flagship;
+    pub mod formats;
     pub mod fuzz_regressions;
     pub mod hostile;
     pub mod hostile_files;

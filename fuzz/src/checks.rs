@@ -59,10 +59,10 @@ impl Target {
     pub fn check(self, data: &[u8]) {
         match self {
             Target::SipParser => sip_parser(data),
-            Target::PjsipIngest => pipeline(data, Format::Pjsip),
+            Target::PjsipIngest => pipeline(data, Format::PJSIP),
             // The pcapng magic is recognised even when pcap is forced.
-            Target::PcapIngest => pipeline(data, Format::Pcap),
-            Target::HtmlReport => pipeline(data, Format::Sip),
+            Target::PcapIngest => pipeline(data, Format::PCAP),
+            Target::HtmlReport => pipeline(data, Format::SIP),
         }
     }
 }
@@ -263,7 +263,7 @@ pub fn pipeline(data: &[u8], format: Format) {
     every_text_reporter(&ctx, &found);
     let page = html_page(&ctx, &found);
     // With valid UTF-8 input, a message shown in the report is never cut inside a character.
-    let clean = format != Format::Pcap
+    let clean = format != Format::PCAP
         && std::str::from_utf8(data).is_ok_and(|s| !s.contains(char::REPLACEMENT_CHARACTER));
     check_html(&page, &model, found.len(), clean);
 }

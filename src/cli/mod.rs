@@ -1,7 +1,7 @@
 //! The command line: clap structs, their validation into [`Settings`], and the commands.
 //!
 //! Owns: argument parsing and validation (flags over `sipflow.toml` over defaults), running
-//! `calls`, `events`, `flow`, `check`, `rules` and `explain`, and the exit code. Returns
+//! `calls`, `events`, `flow`, `check`, `rules`, `formats` and `explain`, and the exit code. Returns
 //! diagnostics as data; `main` renders them (it alone knows miette's `Report`). Nothing below
 //! this module sees clap.
 
@@ -25,7 +25,7 @@ mod rules_cmd;
 mod stream;
 
 use check::{CheckSettings, HtmlTarget, rule_settings};
-use rules_cmd::{explain, rule_docs, status_docs, write_rules};
+use rules_cmd::{explain, format_docs, rule_docs, status_docs, write_formats, write_rules};
 use stream::{Streamed, View, run_streamed};
 
 #[derive(Debug, Parser)]
@@ -94,6 +94,15 @@ pub enum Command {
     /// List the rules, or write their documentation pages.
     Rules {
         /// Write one Markdown page per rule, and an index, into this directory.
+        #[arg(long, value_name = "DIR")]
+        docs: Option<String>,
+        /// With --docs: change nothing, exit 1 if the pages are not up to date.
+        #[arg(long, requires = "docs")]
+        check: bool,
+    },
+    /// List the input formats sipflow reads, or write their documentation pages.
+    Formats {
+        /// Write one Markdown page per format, and an index, into this directory.
         #[arg(long, value_name = "DIR")]
         docs: Option<String>,
         /// With --docs: change nothing, exit 1 if the pages are not up to date.
@@ -209,13 +218,13 @@ pub enum CheckFormat {
 
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// Input files: pjsip logs, pcap/pcapng captures, SIPp -trace_msg logs, raw SIP dumps
-    /// (optionally .gz); `-` reads stdin.
+    /// Input files (optionally .gz), in any format `sipflow formats` lists (pjsip logs,
+    /// pcap/pcapng captures, SIPp -trace_msg logs, raw SIP dumps, …); `-` reads stdin.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// Skip content sniffing and read every input as this format.
     #[arg(long, value_enum, value_name = "FORMAT")]
-    pub input_format: Option<InputFormat>,
+    pub input_format: Option<Format>,
     /// Date of logs whose lines carry only a time of day (pjsip's default).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub date: Option<String>,
@@ -236,13 +245,15 @@ pub struct InputArgs {
     pub lang: LangArg,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum InputFormat {
-    Pjsip,
-    Sipp,
-    Sip,
-    /// pcap or pcapng (told apart by their magic).
-    Pcap,
+/// `--input-format` takes the registry's names, each with its summary as help.
+impl ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        ingest::format::FORMATS
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name).help(self.summary))
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, ValueEnum)]
@@ -342,12 +353,7 @@ impl InputArgs {
         if self.inputs.iter().filter(|i| *i == "-").count() > 1 {
             return Err(UsageError::StdinTwice);
         }
-        let format = self.input_format.map(|f| match f {
-            InputFormat::Pjsip => Format::Pjsip,
-            InputFormat::Sipp => Format::Sipp,
-            InputFormat::Sip => Format::Sip,
-            InputFormat::Pcap => Format::Pcap,
-        });
+        let format = self.input_format;
         let mut bounds = limits::Bounds {
             capture: CaptureOptions {
                 payload: PayloadOptions {
@@ -406,6 +412,11 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Outcome {
             docs: Some(dir),
             check,
         } => rule_docs(dir, *check, &mut out),
+        Command::Formats { docs: None, .. } => written_outcome(write_formats(&mut out)),
+        Command::Formats {
+            docs: Some(dir),
+            check,
+        } => format_docs(dir, *check, &mut out),
         Command::Explain {
             docs: Some(dir),
             check,

@@ -1,6 +1,6 @@
-//! `sipflow rules` (the table, and the generated documentation pages) and `sipflow explain`
-//! (a rule, a status code, two codes compared, every code, and the generated status-code
-//! pages).
+//! `sipflow rules` and `sipflow formats` (the tables, and the generated documentation pages)
+//! and `sipflow explain` (a rule, a status code, two codes compared, every code, and the
+//! generated status-code pages).
 
 use std::io::{self, Write};
 
@@ -35,6 +35,21 @@ pub(super) fn write_rules(out: &mut dyn Write) -> io::Result<()> {
 pub(super) fn rule_docs(dir: &str, check: bool, out: &mut dyn Write) -> Outcome {
     let pages = crate::rules::docs::pages();
     write_pages(&pages, dir, check, "rules", out)
+}
+
+/// `sipflow formats`: a table of the input-format registry.
+pub(super) fn write_formats(out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "{:<10} {:<8} SUMMARY", "NAME", "KIND")?;
+    for f in crate::ingest::format::FORMATS {
+        writeln!(out, "{:<10} {:<8} {}", f.name, f.kind(), f.summary)?;
+    }
+    Ok(())
+}
+
+/// `sipflow formats --docs DIR [--check]`: the generated format pages.
+pub(super) fn format_docs(dir: &str, check: bool, out: &mut dyn Write) -> Outcome {
+    let pages = crate::ingest::format::docs::pages();
+    write_pages(&pages, dir, check, "formats", out)
 }
 
 /// `sipflow explain --docs DIR [--check]`: the generated status-code pages.

@@ -1,8 +1,9 @@
 //! Ingest: turns the user's inputs (paths or `-` for stdin) into one time-ordered event stream.
 //!
 //! Owns: reading files and stdin, transparent gzip, sniffing the format from content (never from
-//! the file name), dispatch to one module per format ([`pjsip`], [`raw`]), per-input errors as
-//! miette diagnostics, and the merge of several inputs by log time. Does not own: SIP grammar
+//! the file name) and dispatch through the format registry ([`format`]: one module per format),
+//! feeding text to a format's parser whole or piece by piece, per-input errors as miette
+//! diagnostics, and the merge of several inputs by log time. Does not own: SIP grammar
 //! ([`crate::sip`]), correlation ([`crate::dialog`]) or any output.
 
 // `InputError` carries a window of the input for miette. It is built at most once per input, on
@@ -11,51 +12,24 @@
 
 mod align;
 pub mod capture;
+pub mod format;
 mod linecap;
 pub mod pjsip;
 pub mod raw;
 mod source;
 mod stream;
 
+pub use format::Format;
 pub use source::Source;
 pub use stream::{EventStream, stream};
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::io::{BufRead, BufReader, Cursor, Read};
 
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde::Serialize;
 
 use crate::event::Event;
-
-/// The formats sipflow reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    /// PJSIP / pjsua / pjsua2 log output with `TX`/`RX` message dumps.
-    Pjsip,
-    /// SIPp's `-trace_msg` message log.
-    Sipp,
-    /// Raw SIP messages back to back.
-    Sip,
-    /// A pcap capture (any byte order, µs or ns).
-    Pcap,
-    /// A pcapng capture.
-    Pcapng,
-}
-
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Format::Pjsip => "pjsip",
-            Format::Sipp => "sipp",
-            Format::Sip => "sip",
-            Format::Pcap => "pcap",
-            Format::Pcapng => "pcapng",
-        })
-    }
-}
 
 /// How to read inputs (validated from the command line).
 #[derive(Debug, Clone, Default)]
@@ -161,13 +135,12 @@ pub enum InputError {
         help("the file starts like a capture but its header cannot be read; is it complete?")
     )]
     Capture { name: String, reason: String },
-    #[error("{name}: not a capture, pjsip log, SIPp message trace or raw SIP dump")]
+    #[error("{name}: not {}", format::looks_list())]
     #[diagnostic(
         code(sipflow::input::unrecognized),
         help(
-            "sipflow reads pcap/pcapng captures, pjsip log lines (`HH:MM:SS.mmm sender \
-             message`), SIPp `-trace_msg` records and raw SIP starting with a start line; use \
-             --input-format to force one"
+            "sipflow reads {}; use --input-format to force one (`sipflow formats` lists them)",
+            format::recognised_list()
         )
     )]
     Unrecognized {
@@ -177,6 +150,9 @@ pub enum InputError {
         #[label("this does not look like SIP or a pjsip log")]
         span: SourceSpan,
     },
+    #[error("{name}: {reason}")]
+    #[diagnostic(code(sipflow::input::unreadable))]
+    Unreadable { name: String, reason: &'static str },
     #[error("{name}: --input-format {forced} does not fit: the input looks like {looks}")]
     #[diagnostic(
         code(sipflow::input::format),
@@ -255,7 +231,7 @@ fn open(name: &str) -> Result<Opened, InputError> {
 }
 
 /// How much of an input sniffing looks at.
-const HEAD_BYTES: usize = 64 * 1024;
+pub(crate) const HEAD_BYTES: usize = 64 * 1024;
 
 /// What reading one input hands on as it goes.
 // Events are the common case and are moved once; boxing them would cost an allocation each.
@@ -340,19 +316,26 @@ pub fn read_input(
         Some(f) => forced(name, f, &head)?,
         None => sniff(name, &head)?,
     };
-    if matches!(format, Format::Pcap | Format::Pcapng) {
-        let format = if head.starts_with(&PCAPNG_MAGIC) {
-            Format::Pcapng
-        } else {
-            Format::Pcap
+    let format::Parser::Text(parser) = format.parser else {
+        let format = match capture::reader::detect(&head) {
+            Some(capture::reader::CaptureFormat::Pcapng) => Format::PCAPNG,
+            _ => Format::PCAP,
         };
         let mut stream = Cursor::new(head).chain(r);
         return read_capture(name, &mut stream, gzip, format, index, opts, emit);
-    }
+    };
     let (source, sink, in_place) = if opts.drop_text {
         (Source::default(), None, false)
     } else {
         keep_text(name, opened.regular_file && !gzip)
+    };
+    let text = TextInput {
+        name,
+        format,
+        parser,
+        gzip,
+        index,
+        date: opts.date,
     };
     let mut r = linecap::LineCap::new(r, &head, linecap::MAX_LINE);
     if in_place {
@@ -360,11 +343,9 @@ pub fn read_input(
     }
     let mut r = source::Tee { inner: r, sink };
     r.copy(&head);
-    let read = match format {
-        Format::Pjsip => read_pjsip_pieces(name, head, &mut r, gzip, source, index, opts, emit),
-        _ => read_raw_pieces(name, head, &mut r, gzip, format, source, index, opts, emit),
-    };
-    let info = read.map_err(|e| read_error(name, gzip, e))?;
+    let info = text
+        .read_pieces(head, &mut r, source, emit)
+        .map_err(|e| read_error(name, gzip, e))?;
     Ok((info, r.inner.warning(name).into_iter().collect()))
 }
 
@@ -417,87 +398,69 @@ fn started(name: &str, format: Format, gzip: bool) -> InputInfo {
     }
 }
 
-/// How much of a pjsip log its line layout is learnt from, and how much is read at a time when
-/// it is read piece by piece.
-const PJSIP_PIECE: u64 = 4 << 20;
-
-/// Reads a pjsip log piece by piece ([`pjsip::Parser`]), keeping only the unfinished last line
-/// of each piece.
-#[allow(clippy::too_many_arguments)]
-fn read_pjsip_pieces(
-    name: &str,
-    mut buf: Vec<u8>,
-    r: &mut dyn Read,
+/// A text input, once its format is known.
+struct TextInput<'n> {
+    name: &'n str,
+    format: Format,
+    parser: format::NewTextParser,
     gzip: bool,
-    source: Source,
     index: usize,
-    opts: &IngestOptions,
-    emit: &mut dyn FnMut(Piece),
-) -> std::io::Result<InputInfo> {
-    let more = PJSIP_PIECE.saturating_sub(buf.len() as u64);
-    r.take(more).read_to_end(&mut buf)?;
-    let mut info = started(name, Format::Pjsip, gzip);
-    emit(Piece::Started {
-        info: info.clone(),
-        source,
-    });
-    let (mut log_events, mut bytes) = (0, 0u64);
-    let mut counted = |e: Event| {
-        log_events += usize::from(matches!(e, Event::Log(_)));
-        emit(Piece::Event(e));
-    };
-    let popts = pjsip::PjsipOptions { date: opts.date };
-    let mut parser = pjsip::Parser::new(&buf, index, &popts, &mut counted);
-    loop {
-        let whole = buf.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-        parser.feed(&buf[..whole]);
-        bytes += whole as u64;
-        buf.drain(..whole);
-        if r.take(PJSIP_PIECE).read_to_end(&mut buf)? == 0 {
-            break;
-        }
-    }
-    parser.feed(&buf);
-    bytes += buf.len() as u64;
-    let log = parser.finish();
-    info.bytes = bytes;
-    info.messages = log.dumps;
-    info.truncated = log.truncated;
-    info.log_events = log_events;
-    Ok(info)
+    date: Option<i64>,
 }
 
-/// Reads raw SIP or a SIPp trace piece by piece (see [`raw::read_pieces`]), keeping no text.
-#[allow(clippy::too_many_arguments)]
-fn read_raw_pieces(
-    name: &str,
-    head: Vec<u8>,
-    r: &mut dyn Read,
-    gzip: bool,
-    format: Format,
-    source: Source,
-    index: usize,
-    opts: &IngestOptions,
-    emit: &mut dyn FnMut(Piece),
-) -> std::io::Result<InputInfo> {
-    let mut info = started(name, format, gzip);
-    emit(Piece::Started {
-        info: info.clone(),
-        source,
-    });
-    let sipp = format == Format::Sipp;
-    let (mut messages, mut log_events) = (0, 0);
-    let read = raw::read_pieces(head, r, sipp, index, opts.date, PJSIP_PIECE, &mut |e| {
-        match &e {
-            Event::Message(_) => messages += 1,
-            Event::Log(_) => log_events += 1,
+/// How much of a text input a parser may learn its layout from, and how much is read at a time
+/// when it is read piece by piece.
+const TEXT_PIECE: u64 = 4 << 20;
+
+impl TextInput<'_> {
+    /// Parses a text input piece by piece, keeping only the unfinished last line of each
+    /// piece (and what the parser holds): memory does not grow with the input. `source` is
+    /// where its text is kept for excerpts, if anywhere.
+    fn read_pieces(
+        &self,
+        mut buf: Vec<u8>,
+        r: &mut dyn Read,
+        source: Source,
+        emit: &mut dyn FnMut(Piece),
+    ) -> std::io::Result<InputInfo> {
+        let more = TEXT_PIECE.saturating_sub(buf.len() as u64);
+        r.take(more).read_to_end(&mut buf)?;
+        let mut info = started(self.name, self.format, self.gzip);
+        emit(Piece::Started {
+            info: info.clone(),
+            source,
+        });
+        let (mut log_events, mut bytes) = (0, 0u64);
+        let mut counted = |e: Event| {
+            log_events += usize::from(matches!(e, Event::Log(_)));
+            emit(Piece::Event(e));
+        };
+        let mut parser = (self.parser)(&self.start(&buf), &mut counted);
+        loop {
+            let whole = memchr::memrchr(b'\n', &buf).map_or(0, |p| p + 1);
+            parser.feed(&buf[..whole]);
+            bytes += whole as u64;
+            buf.drain(..whole);
+            if r.take(TEXT_PIECE).read_to_end(&mut buf)? == 0 {
+                break;
+            }
         }
-        emit(Piece::Event(e));
-    })?;
-    info.bytes = read;
-    info.messages = messages;
-    info.log_events = log_events;
-    Ok(info)
+        bytes += buf.len() as u64;
+        let counts = parser.finish(&buf);
+        info.bytes = bytes;
+        info.messages = counts.messages;
+        info.truncated = counts.truncated;
+        info.log_events = log_events;
+        Ok(info)
+    }
+
+    fn start<'h>(&self, head: &'h [u8]) -> format::TextStart<'h> {
+        format::TextStart {
+            head,
+            input: self.index,
+            date: self.date,
+        }
+    }
 }
 
 fn read_capture(
@@ -584,18 +547,15 @@ fn summarize_warnings(name: &str, warnings: &[capture::Warning]) -> Vec<InputWar
         .collect()
 }
 
-const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
-
 /// The format the user forced, unless the content shows it cannot be: a capture read as text
 /// (or text as a capture) would give nothing but noise or "no calls".
 fn forced(name: &str, format: Format, head: &[u8]) -> Result<Format, InputError> {
-    let is_capture = |f: Format| matches!(f, Format::Pcap | Format::Pcapng);
-    let guess = sniff(name, head).ok();
+    let guess = format::sniff(head);
     let fits = match guess {
-        Some(g) => is_capture(g) == is_capture(format),
+        Some(g) => g.is_capture() == format.is_capture(),
         // Text no format recognises may still be what the user says it is; bytes that are
         // not a capture are not one.
-        None => !is_capture(format),
+        None => !format.is_capture(),
     };
     if fits {
         return Ok(format);
@@ -603,38 +563,29 @@ fn forced(name: &str, format: Format, head: &[u8]) -> Result<Format, InputError>
     Err(InputError::FormatMismatch {
         name: name.to_string(),
         forced: format,
-        looks: match guess {
-            Some(Format::Pcap) => "a pcap capture".into(),
-            Some(Format::Pcapng) => "a pcapng capture".into(),
-            Some(Format::Pjsip) => "a pjsip log".into(),
-            Some(Format::Sipp) => "a SIPp message trace".into(),
-            Some(Format::Sip) => "raw SIP".into(),
-            None => "none of the formats sipflow reads".into(),
-        },
+        looks: guess
+            .map_or("none of the formats sipflow reads", |g| g.looks)
+            .into(),
     })
 }
 
-/// Picks the format from the content.
+/// Picks the most specific format the content fits (see [`format::sniff`]).
 fn sniff(name: &str, head: &[u8]) -> Result<Format, InputError> {
-    if head.starts_with(&PCAPNG_MAGIC) {
-        Ok(Format::Pcapng)
-    } else if capture::is_capture(head) {
-        Ok(Format::Pcap)
-    } else if pjsip::sniff(head) {
-        Ok(Format::Pjsip)
-    } else if raw::sniff_sipp(head) {
-        Ok(Format::Sipp)
-    } else if raw::sniff_raw(head) {
-        Ok(Format::Sip)
-    } else {
+    format::sniff(head).ok_or_else(|| {
+        if let Some(reason) = format::unreadable(head) {
+            return InputError::Unreadable {
+                name: name.to_string(),
+                reason,
+            };
+        }
         let text = source_window(head);
         let first = first_line_span(&text);
-        Err(InputError::Unrecognized {
+        InputError::Unrecognized {
             name: name.to_string(),
             src: NamedSource::new(name, text),
             span: first.into(),
-        })
-    }
+        }
+    })
 }
 
 /// The first non-blank line of `text`, as (offset, length) in bytes, capped for display.

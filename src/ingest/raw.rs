@@ -7,7 +7,6 @@
 //!
 //! Raw dumps carry no time: every message gets timestamp 0 and keeps its file order.
 
-use std::io::Read;
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -291,71 +290,90 @@ impl<'a> LineCounter<'a> {
 /// does not grow with the input.
 const HELD: usize = 64 << 20;
 
-/// Reads raw SIP (`sipp` false) or a SIPp trace from `head` (what was read of it already) and
-/// `r`, `piece` bytes at a time, handing on the messages of each whole part of it as it is read
-/// (see [`Splitter`]): the same events as [`parse_raw`] or [`parse_sipp`] on the whole text,
-/// without holding it. Returns the bytes read.
-pub fn read_pieces(
-    mut buf: Vec<u8>,
-    r: &mut dyn Read,
+/// Reads raw SIP (`sipp` false) or a SIPp trace fed piece by piece, handing on the messages of
+/// each whole part of it as it is read (see [`Splitter`]): the same events as [`parse_raw`] or
+/// [`parse_sipp`] on the whole text, holding at most one message or record (up to [`HELD`]).
+pub struct RawParser<'a> {
     sipp: bool,
     input: usize,
     date: Option<i64>,
-    piece: u64,
-    emit: &mut dyn FnMut(Event),
-) -> std::io::Result<u64> {
-    let mut splitter = Splitter::new(sipp);
-    let mut at = At::default();
-    let mut chunk = vec![0; 256 << 10];
-    loop {
-        // Read by hand: `read_to_end` would zero (and so make resident) all it reserves.
-        let mut end = false;
-        let mut read = 0;
-        while read < piece {
-            let want = chunk
-                .len()
-                .min(usize::try_from(piece - read).unwrap_or(usize::MAX));
-            match r.read(&mut chunk[..want]) {
-                Ok(0) => {
-                    end = true;
-                    break;
-                }
-                Ok(n) => {
-                    buf.extend_from_slice(&chunk[..n]);
-                    read += n as u64;
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
+    emit: &'a mut dyn FnMut(Event),
+    splitter: Splitter,
+    /// The text read and not handed on yet.
+    held: Vec<u8>,
+    /// Where `held` starts in the input.
+    at: At,
+    messages: usize,
+}
+
+impl<'a> RawParser<'a> {
+    pub fn new(
+        sipp: bool,
+        input: usize,
+        date: Option<i64>,
+        emit: &'a mut dyn FnMut(Event),
+    ) -> Self {
+        RawParser {
+            sipp,
+            input,
+            date,
+            emit,
+            splitter: Splitter::new(sipp),
+            held: Vec::new(),
+            at: At::default(),
+            messages: 0,
         }
-        let mut cut = if end {
-            buf.len()
-        } else {
-            splitter.boundary(&buf)
+    }
+
+    /// Hands on the messages of `text`, which starts where the input read so far ends.
+    fn read(&mut self, text: &[u8]) {
+        let messages = &mut self.messages;
+        let emit = &mut *self.emit;
+        let mut counted = |e: Event| {
+            *messages += usize::from(matches!(e, Event::Message(_)));
+            emit(e);
         };
-        if cut == 0 && buf.len() > HELD {
-            cut = memchr::memrchr(b'\n', &buf).map_or(buf.len(), |p| p + 1);
+        if self.sipp {
+            sipp_at(text, self.input, self.date, self.at, &mut counted);
+        } else {
+            raw_at(text, self.input, self.at, &mut counted);
         }
-        if cut > 0 {
-            let text = &buf[..cut];
-            if sipp {
-                sipp_at(text, input, date, at, emit);
-            } else {
-                raw_at(text, input, at, emit);
-            }
-            at = at.after(text);
-            buf.drain(..cut);
-            splitter.cut(cut);
-            // A long message held grew the buffer: give that memory back.
-            let usual = usize::try_from(piece)
-                .unwrap_or(usize::MAX)
-                .saturating_mul(2);
-            if buf.capacity() > usual.saturating_mul(2) {
-                buf.shrink_to(usual.max(buf.len()));
-            }
+        self.at = self.at.after(text);
+    }
+}
+
+impl super::format::TextParser for RawParser<'_> {
+    fn feed(&mut self, piece: &[u8]) {
+        self.held.extend_from_slice(piece);
+        let mut cut = self.splitter.boundary(&self.held);
+        if cut == 0 && self.held.len() > HELD {
+            cut = memchr::memrchr(b'\n', &self.held).map_or(self.held.len(), |p| p + 1);
         }
-        if end {
-            return Ok(at.offset as u64);
+        if cut == 0 {
+            return;
+        }
+        let held = std::mem::take(&mut self.held);
+        self.read(&held[..cut]);
+        self.held = held;
+        self.held.drain(..cut);
+        self.splitter.cut(cut);
+        // A long message held grew the buffer: give that memory back.
+        if self.held.capacity() > (16 << 20).max(self.held.len() * 2) {
+            self.held.shrink_to_fit();
+        }
+    }
+
+    fn finish(mut self: Box<Self>, rest: &[u8]) -> super::format::TextCounts {
+        if self.held.is_empty() {
+            self.read(rest);
+        } else {
+            let mut held = std::mem::take(&mut self.held);
+            held.extend_from_slice(rest);
+            self.read(&held);
+        }
+        super::format::TextCounts {
+            messages: self.messages,
+            truncated: 0,
         }
     }
 }
@@ -421,14 +439,23 @@ impl Splitter {
 mod tests {
     use super::*;
 
-    fn pieces(text: &[u8], sipp: bool, piece: u64) -> Vec<String> {
+    /// Feeds `text` in pieces of about `piece` bytes, each cut after a line end.
+    fn pieces(text: &[u8], sipp: bool, piece: usize) -> Vec<String> {
+        use crate::ingest::format::TextParser;
         let mut out = Vec::new();
-        let mut r = std::io::Cursor::new(text.to_vec());
-        let read = read_pieces(Vec::new(), &mut r, sipp, 0, None, piece, &mut |e| {
-            out.push(format!("{e:?}"));
-        })
-        .expect("read");
-        assert_eq!(read, text.len() as u64);
+        let mut emit = |e: Event| out.push(format!("{e:?}"));
+        let mut parser = Box::new(RawParser::new(sipp, 0, None, &mut emit));
+        let mut rest = text;
+        while rest.len() > piece {
+            let Some(nl) = memchr::memchr(b'\n', &rest[piece..]) else {
+                break;
+            };
+            let (now, later) = rest.split_at(piece + nl + 1);
+            parser.feed(now);
+            rest = later;
+        }
+        let counts = parser.finish(rest);
+        assert_eq!(counts.messages, out.len());
         out
     }
 

@@ -238,7 +238,7 @@ pub fn stream(names: &[String], opts: &IngestOptions) -> EventStream {
 }
 
 fn is_capture(format: Format) -> bool {
-    matches!(format, Format::Pcap | Format::Pcapng)
+    format.is_capture()
 }
 
 fn read_thread(name: &str, index: usize, opts: &IngestOptions, tx: &SyncSender<Msg>) {

@@ -49,7 +49,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         return;
     }
     for (i, input) in ctx.inputs.iter().enumerate() {
-        if input.format != Format::Pjsip || input.messages > 0 {
+        if input.format != Format::PJSIP || input.messages > 0 {
             continue;
         }
         let mut f = Finding::new(

@@ -17,7 +17,7 @@ fn messages(rel: &str) -> Vec<MessageEvent> {
     let bytes = std::fs::read(root().join(rel)).expect("read input");
     let (info, _, events) =
         ingest_bytes(rel, bytes, &IngestOptions::default()).expect("the input is read");
-    assert_eq!(info.format, Format::Pjsip, "{rel}: sniffed as a pjsip log");
+    assert_eq!(info.format, Format::PJSIP, "{rel}: sniffed as a pjsip log");
     events
         .into_iter()
         .filter_map(|e| match e {
@@ -315,7 +315,7 @@ fn reading(rel: &str) -> (Vec<String>, Vec<String>) {
     let bytes = std::fs::read(root().join(rel)).expect("read input");
     let (info, _, events) =
         ingest_bytes(rel, bytes, &IngestOptions::default()).expect("the input is read");
-    assert_eq!(info.format, Format::Pjsip, "{rel}: sniffed as a pjsip log");
+    assert_eq!(info.format, Format::PJSIP, "{rel}: sniffed as a pjsip log");
     // The time of day only: a wrapper may add the date the recording does not show.
     let tod = |ts: String| ts[ts.len() - 12..].to_string();
     let (mut messages, mut lines) = (Vec::new(), Vec::new());

@@ -1,0 +1,430 @@
+//! ngrep's `-W byline` output.
+
+use std::sync::LazyLock;
+
+use regex::bytes::Regex;
+
+use super::packets::{PacketText, Proto, TextPacket};
+use super::{Format, Parser, Spec, TextCounts, TextParser, TextStart, level};
+use crate::event::{Event, Timestamp, days_from_civil};
+
+pub const FORMAT: Format = Format(&Spec {
+    name: "ngrep",
+    summary: "ngrep -W byline output (with or without -t/-T times, -q, IPv6), as posted in tickets",
+    looks: "an ngrep trace",
+    recognises: "`ngrep -W byline` output",
+    sniff,
+    parser: Parser::Text(new),
+    docs: include_str!("ngrep.md"),
+    fixtures: &[
+        "derived-text/ngrep/pjsua-udp.byline.txt",
+        "derived-text/ngrep/sipp-tcp-big.t.byline.txt",
+        "derived-text/ngrep/ipv6.T.byline.txt",
+    ],
+});
+
+/// A packet's header line: `U 127.0.0.1:5411 -> 127.0.0.1:5410 #1`, with `-t` a date and time
+/// after the letter, with `-T` a `+seconds` delta; TCP flags in brackets; the `#N` packet
+/// count; hash marks (`#`) before it when `-q` was not given.
+static HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^#*([UT]) (?:(\d{4})/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{1,9}) |\+(\d+)\.(\d{1,9}) )?(\S+):([0-9A-Za-z-]+) -> (\S+):([0-9A-Za-z-]+)(?: \[([A-Z]*)\])?(?: #\d+)?\r?$",
+    )
+    .expect("static regex")
+});
+
+/// A later fragment of a datagram ngrep did not reassemble: `U [time] 10.0.0.1 -> 10.0.0.2
+/// +55649@552:552` (IP id, offset, length); its payload continues the packet before.
+static FRAGMENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^#*[UT] (?:(\d{4})/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{1,9}) |\+(\d+)\.(\d{1,9}) )?\S+ -> \S+ \+\d+@\d+:\d+(?: #\d+)?\r?$",
+    )
+    .expect("static regex")
+});
+
+/// A packet of another protocol (`I` ICMP, `?` unknown): it ends the packet before it.
+static OTHER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^#*[A-Z?] (?:\S+ \S+ |\+\S+ )?\S+ -> \S+(?: \[[A-Z]*\])?(?: #\d+)?\r?$")
+        .expect("static regex")
+});
+
+/// What ngrep prints before the packets.
+static PREAMBLE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^(?:interface|input|filter|match): ").expect("static regex"));
+
+/// ngrep's default layout (`-W normal`): the payload on one line after two spaces, CR and LF
+/// both printed as `.`.
+static SINGLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?m)^#*[UT] [^\n]*-> [^\n]*\n  (?:[A-Z]+ sip:|SIP/2\.0 \d{3} )[^\n]*SIP/2\.0\.\.")
+        .expect("static regex")
+});
+
+fn sniff(head: &[u8]) -> Option<u8> {
+    let headers = head
+        .split(|&b| b == b'\n')
+        .take(4096)
+        .filter(|l| HEADER.is_match(l))
+        .count();
+    let preamble = PREAMBLE.is_match(head);
+    // A header and then a SIP start line on its own line (byline), or two headers.
+    let sip_after = head
+        .split(|&b| b == b'\n')
+        .collect::<Vec<_>>()
+        .windows(2)
+        .any(|w| HEADER.is_match(w[0]) && crate::sip::is_start_line(strip_cr_dot(w[1])));
+    ((sip_after || (preamble && headers > 0) || headers >= 2) && !SINGLE.is_match(head))
+        .then_some(level::TOOL_TEXT)
+}
+
+/// ngrep's default single-line layout, which loses where lines end: refused with advice.
+pub fn unreadable(head: &[u8]) -> Option<&'static str> {
+    SINGLE.is_match(head).then_some(
+        "ngrep's single-line layout (without -W byline) prints CR and LF both as `.`, so the \
+         messages cannot be rebuilt; run ngrep again with `-W byline` (e.g. \
+         `ngrep -q -t -W byline -I capture.pcap`), or give sipflow the capture itself",
+    )
+}
+
+fn strip_cr_dot(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    line.strip_suffix(b".").unwrap_or(line)
+}
+
+fn new<'a>(start: &TextStart<'_>, emit: &'a mut dyn FnMut(Event)) -> Box<dyn TextParser + 'a> {
+    Box::new(Ngrep {
+        packets: PacketText::new(start.input, emit),
+        date: start.date,
+        current: None,
+        offset: 0,
+        line: 0,
+        clock: None,
+    })
+}
+
+/// The longest payload kept for one packet (ngrep prints at most its snaplen, 64 KiB by
+/// default); the rest of a longer one is dropped and the packet marked as such.
+const MAX_PAYLOAD: usize = 256 << 10;
+
+struct Ngrep<'a> {
+    packets: PacketText<'a>,
+    date: Option<i64>,
+    /// The packet being read.
+    current: Option<Current>,
+    /// Bytes and lines read so far.
+    offset: usize,
+    line: u32,
+    /// With `-T`, the time of the last packet (deltas add up from the first, at 0).
+    clock: Option<i64>,
+}
+
+struct Current {
+    packet: TextPacket,
+    /// The payload's lines as printed, each with its `\n`.
+    text: Vec<u8>,
+    /// Blank lines (and hash-mark lines) seen after the last payload line.
+    blank: usize,
+}
+
+impl Ngrep<'_> {
+    fn line(&mut self, line: &[u8], start: usize) {
+        self.line = self.line.saturating_add(1);
+        let bare = line.strip_suffix(b"\n").unwrap_or(line);
+        if let Some(caps) = HEADER.captures(bare) {
+            self.end_packet(true);
+            let Some(packet) = self.header(&caps, start, line.len()) else {
+                return;
+            };
+            self.current = Some(Current {
+                packet,
+                text: Vec::new(),
+                blank: 0,
+            });
+            return;
+        }
+        if let Some(caps) = FRAGMENT.captures(bare) {
+            self.continue_packet(&caps);
+            return;
+        }
+        if OTHER.is_match(bare) {
+            self.end_packet(true);
+            return;
+        }
+        let Some(cur) = self.current.as_mut() else {
+            return;
+        };
+        cur.packet.span.end = start + line.len();
+        let content = bare.strip_suffix(b"\r").unwrap_or(bare);
+        if content.is_empty() || content.iter().all(|&b| b == b'#') {
+            cur.blank += 1;
+            return;
+        }
+        cur.text.extend(std::iter::repeat_n(b'\n', cur.blank));
+        cur.blank = 0;
+        if cur.text.len() + content.len() < MAX_PAYLOAD {
+            cur.text.extend_from_slice(content);
+            cur.text.push(b'\n');
+        }
+    }
+
+    /// A later fragment: its payload goes on from the packet's (ngrep's two line ends between
+    /// them are not the payload's), and the datagram's time is its last fragment's, as a
+    /// capture gives it.
+    fn continue_packet(&mut self, caps: &regex::bytes::Captures<'_>) {
+        let ts = self.time(caps, 1);
+        let Some(cur) = self.current.as_mut() else {
+            return;
+        };
+        let own = (1 + cur.blank).saturating_sub(2);
+        if own == 0 && cur.text.last() == Some(&b'\n') {
+            cur.text.pop();
+        }
+        cur.text
+            .extend(std::iter::repeat_n(b'\n', own.saturating_sub(1)));
+        cur.blank = 0;
+        if let Some(ts) = ts {
+            cur.packet.ts = ts;
+        }
+    }
+
+    /// The time in a header whose date is at capture group `at` (the `-T` delta at `at + 7`).
+    fn time(&mut self, caps: &regex::bytes::Captures<'_>, at: usize) -> Option<Timestamp> {
+        let text = |i: usize| caps.get(i).map(|m| String::from_utf8_lossy(m.as_bytes()));
+        let num = |i: usize| text(i).and_then(|t| t.parse::<i64>().ok());
+        let micros = |i: usize| {
+            let t = text(i)?;
+            let mut v: i64 = t.get(..t.len().min(6))?.parse().ok()?;
+            for _ in t.len()..6 {
+                v *= 10;
+            }
+            Some(v)
+        };
+        if let (Some(y), Some(mo), Some(d)) = (num(at), num(at + 1), num(at + 2)) {
+            let day = self.date.unwrap_or_else(|| {
+                days_from_civil(
+                    y,
+                    u32::try_from(mo).unwrap_or(1),
+                    u32::try_from(d).unwrap_or(1),
+                )
+            });
+            let secs = (num(at + 3)? * 60 + num(at + 4)?) * 60 + num(at + 5)?;
+            return Some(Timestamp {
+                micros: day * crate::event::MICROS_PER_DAY + secs * 1_000_000 + micros(at + 6)?,
+                dated: true,
+                micro: true,
+            });
+        }
+        if let Some(s) = num(at + 7) {
+            // `-T`: the first delta is from nothing (ngrep prints nonsense there).
+            let delta = s.saturating_mul(1_000_000).saturating_add(micros(at + 8)?);
+            let now = self.clock.map_or(0, |c| c.saturating_add(delta));
+            self.clock = Some(now);
+            return Some(Timestamp {
+                micros: self.date.unwrap_or(0) * crate::event::MICROS_PER_DAY + now,
+                dated: self.date.is_some(),
+                micro: true,
+            });
+        }
+        None
+    }
+
+    fn header(
+        &mut self,
+        caps: &regex::bytes::Captures<'_>,
+        start: usize,
+        len: usize,
+    ) -> Option<TextPacket> {
+        let ts = self.time(caps, 2).unwrap_or_default();
+        let text = |i: usize| caps.get(i).map(|m| String::from_utf8_lossy(m.as_bytes()));
+        let flags = caps.get(15).map(|m| m.as_bytes().to_vec());
+        let proto = if &caps[1] == b"T" {
+            let has = |c: u8| flags.as_ref().is_some_and(|f| f.contains(&c));
+            Proto::Tcp {
+                seq: None,
+                syn: has(b'S'),
+                fin: has(b'F'),
+                rst: has(b'R'),
+            }
+        } else {
+            Proto::Udp
+        };
+        Some(TextPacket {
+            ts,
+            src: (text(11)?.into_owned(), text(12)?.into_owned()),
+            dst: (text(13)?.into_owned(), text(14)?.into_owned()),
+            proto,
+            payload: Vec::new(),
+            line: self.line,
+            span: start..start + len,
+        })
+    }
+
+    /// Rebuilds the packet's payload and hands it on. ngrep ends a payload with a line end of
+    /// its own, and starts the next header with another (`header`: a header follows, not the
+    /// end of the input): the line ends beyond those are the payload's. A `.` ending a line is
+    /// the CR ngrep cannot print.
+    fn end_packet(&mut self, header: bool) {
+        let Some(mut cur) = self.current.take() else {
+            return;
+        };
+        let mut payload = Vec::with_capacity(cur.text.len());
+        for line in cur.text.split_inclusive(|&b| b == b'\n') {
+            match line.strip_suffix(b".\n") {
+                Some(content) => {
+                    payload.extend_from_slice(content);
+                    payload.extend_from_slice(b"\r\n");
+                }
+                None => payload.extend_from_slice(line),
+            }
+        }
+        // The text ends with the last payload line's `\n`, then `blank` empty lines.
+        let ngrep_own = 1 + usize::from(header);
+        let own = (1 + cur.blank).saturating_sub(ngrep_own);
+        if own == 0 && payload.last() == Some(&b'\n') {
+            // The payload's last line had no line end of its own (a TCP segment cut inside a
+            // line): its `.` was a `.`, not a CR.
+            payload.pop();
+            if payload.last() == Some(&b'\r') {
+                payload.pop();
+                payload.push(b'.');
+            }
+        }
+        payload.extend(std::iter::repeat_n(b'\n', own.saturating_sub(1)));
+        cur.packet.payload = payload;
+        self.packets.push(cur.packet);
+    }
+}
+
+impl TextParser for Ngrep<'_> {
+    fn feed(&mut self, piece: &[u8]) {
+        let base = self.offset;
+        let mut at = 0;
+        for line in piece.split_inclusive(|&b| b == b'\n') {
+            self.line(line, base + at);
+            at += line.len();
+        }
+        self.offset += piece.len();
+    }
+
+    fn finish(mut self: Box<Self>, rest: &[u8]) -> TextCounts {
+        self.feed(rest);
+        self.end_packet(false);
+        self.packets.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Cut;
+    use crate::ingest::{IngestOptions, InputError, ingest_bytes};
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/derived-text/ngrep")
+            .join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    fn messages(text: &[u8]) -> Vec<crate::event::MessageEvent> {
+        let opts = IngestOptions {
+            format: Some(FORMAT),
+            ..IngestOptions::default()
+        };
+        let (_, _, events) = ingest_bytes("t", text.to_vec(), &opts).expect("read");
+        events
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Message(m) => Some(m),
+                Event::Log(_) => None,
+            })
+            .collect()
+    }
+
+    /// The CRs come back, the addresses and times are the capture's, and the payload ends
+    /// where the capture's did (the `.` before ngrep's own line ends is a CR, not a byte more).
+    #[test]
+    fn byline_gives_the_bytes_addresses_and_times() {
+        let m = messages(&fixture("pjsua-udp.byline.txt"));
+        assert_eq!(m.len(), 7);
+        assert!(
+            m[0].raw()
+                .starts_with(b"INVITE sip:callee@127.0.0.1:5410 SIP/2.0\r\nVia: ")
+        );
+        assert!(
+            m.iter()
+                .all(|m| m.raw().ends_with(b"\r\n") && !m.truncated())
+        );
+        assert_eq!(m[0].src.as_deref(), Some("127.0.0.1:5411"));
+        assert_eq!(m[0].dst.as_deref(), Some("127.0.0.1:5410"));
+        let t = messages(&fixture("sipp-tcp-big.t.byline.txt"));
+        assert_eq!(t[0].ts.to_string(), "2026-11-21 06:11:16.844");
+        assert_eq!(t[0].transport, crate::event::Transport::Tcp);
+        let v6 = messages(&fixture("ipv6.T.byline.txt"));
+        assert_eq!(v6[0].src.as_deref(), Some("[::1]:5451"));
+        assert_eq!((v6[0].ts.micros, v6[0].ts.dated), (0, false));
+        assert!(v6[1].ts.micros > 0);
+    }
+
+    /// Fed line by line, the same events as the text whole.
+    #[test]
+    fn pieces_give_the_events_of_the_whole() {
+        for name in ["pjsua-udp.byline.txt", "sipp-tcp-big.t.byline.txt"] {
+            let text = fixture(name);
+            let run = |pieces: bool| {
+                let mut out = Vec::new();
+                let mut emit = |e: Event| out.push(format!("{e:?}"));
+                let start = TextStart {
+                    head: &text,
+                    input: 0,
+                    date: None,
+                };
+                let mut p = new(&start, &mut emit);
+                let counts = if pieces {
+                    for line in text.split_inclusive(|&b| b == b'\n') {
+                        p.feed(line);
+                    }
+                    p.finish(b"")
+                } else {
+                    p.finish(&text)
+                };
+                (counts, out)
+            };
+            assert_eq!(run(true), run(false), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_single_line_layout_is_refused_with_advice() {
+        let text = fixture("pjsua-udp.single.txt");
+        match ingest_bytes("single.txt", text, &IngestOptions::default()) {
+            Err(InputError::Unreadable { reason, .. }) => assert!(reason.contains("-W byline")),
+            other => panic!("{:?}", other.map(|(info, ..)| info)),
+        }
+    }
+
+    /// Hostile and cut inputs: a 1 MiB payload line (kept bounded), a TCP message the input
+    /// ends inside (cut at the input's edge, not damaged), headers with nothing after them,
+    /// lines that are no header at all.
+    #[test]
+    fn hostile_and_cut_inputs_are_bounded() {
+        let mut text =
+            b"U 10.0.0.1:5060 -> 10.0.0.2:5060 #1\nINVITE sip:a@b SIP/2.0.\nX: ".to_vec();
+        text.extend(std::iter::repeat_n(b'a', 1 << 20));
+        text.extend_from_slice(b".\n.\n\n");
+        let m = messages(&text);
+        assert_eq!(m.len(), 1);
+        assert!(m[0].raw().len() <= MAX_PAYLOAD, "{}", m[0].raw().len());
+
+        let never_ends = b"T 10.0.0.1:5060 -> 10.0.0.2:5060 [AP] #1\nINVITE sip:a@b SIP/2.0.\n\
+            Call-ID: x.\nContent-Length: 500.\n.\nv=0.\n\n";
+        let m = messages(never_ends);
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].cut, Some(Cut::InputEdge));
+
+        let headers_only =
+            b"U 10.0.0.1:5060 -> 10.0.0.2:5060 #1\n\nT 1.2.3.4:1 -> 5.6.7.8:2 [S] #2\n";
+        assert!(messages(headers_only).is_empty());
+        let junk = b"U 10.0.0.1:5060 -> 10.0.0.2:5060\n\x00\xff\xfe garbage .\n#####\n\n";
+        assert!(messages(junk).len() <= 1);
+    }
+}

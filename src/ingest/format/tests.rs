@@ -1,0 +1,130 @@
+//! Meta-tests of the registry: names, docs, and every format's fixtures sniffed as it and as
+//! no other.
+
+use super::*;
+
+fn fixture(rel: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(rel);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut head = Vec::new();
+    let mut r: Box<dyn std::io::Read> = if bytes.starts_with(&[0x1f, 0x8b]) {
+        Box::new(flate2::read::MultiGzDecoder::new(&bytes[..]))
+    } else {
+        Box::new(&bytes[..])
+    };
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(&mut r, crate::ingest::HEAD_BYTES as u64),
+        &mut head,
+    )
+    .expect("read");
+    head
+}
+
+#[test]
+fn names_are_unique_lowercase_and_found() {
+    let mut seen = std::collections::BTreeSet::new();
+    for f in FORMATS {
+        assert!(seen.insert(f.name), "{} twice", f.name);
+        assert!(
+            f.name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+            "{}",
+            f.name
+        );
+        assert_eq!(Format::named(&f.name.to_uppercase()), Some(*f));
+        assert!(
+            f.looks.starts_with("a ") || f.looks.starts_with("an "),
+            "{}",
+            f.looks
+        );
+        assert!(!f.summary.ends_with('.'), "{}: summary", f.name);
+    }
+}
+
+#[test]
+fn docs_have_every_section_in_order() {
+    for f in FORMATS {
+        let mut at = 0;
+        for section in DOC_SECTIONS {
+            let found = f.docs[at..]
+                .find(&format!("{section}\n"))
+                .unwrap_or_else(|| panic!("{}: no `{section}` (or out of order)", f.name));
+            at += found + section.len();
+        }
+    }
+}
+
+/// Each format's fixtures sniff as that format, and the most specific other format that also
+/// matches is less specific (so no other format is picked, whatever the list order).
+#[test]
+fn every_fixture_sniffs_as_its_format_and_no_other() {
+    for f in FORMATS {
+        for rel in f.fixtures {
+            let head = fixture(rel);
+            let all = sniff_all(&head);
+            assert_eq!(sniff(&head), Some(*f), "{rel}: {all:?}");
+            if let [(_, top), (other, second), ..] = all[..] {
+                assert!(top > second, "{rel}: {} ties with {other}", f.name);
+            }
+        }
+    }
+}
+
+/// No input is left without a format by the registry: every text format's fixtures are read
+/// with messages.
+#[test]
+fn every_text_fixture_gives_messages() {
+    for f in FORMATS.iter().filter(|f| !f.is_capture()) {
+        for rel in f.fixtures {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures")
+                .join(rel);
+            let bytes = std::fs::read(&path).expect("fixture");
+            let (info, _, _) = crate::ingest::ingest_bytes(rel, bytes, &Default::default())
+                .unwrap_or_else(|e| panic!("{rel}: {e}"));
+            assert_eq!(info.format, *f, "{rel}");
+            assert!(info.messages > 0, "{rel}: no messages");
+        }
+    }
+}
+
+#[test]
+fn lists_name_every_format() {
+    let looks = looks_list();
+    assert!(looks.starts_with("a capture, pjsip log, "), "{looks}");
+    let reads = recognised_list();
+    for f in FORMATS {
+        assert!(reads.contains(f.recognises), "{reads}");
+    }
+}
+
+/// No other fixture is taken for an ngrep trace, and ngrep's are taken for nothing else:
+/// every text file under `fixtures/` (logs, SIPp traces, READMEs, scripts) is sniffed, and
+/// ngrep's level is reached only by `derived-text/ngrep/`.
+#[test]
+fn only_ngrep_texts_sniff_as_ngrep() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut seen = 0;
+    for path in crate::testutil::fixture_files(&[]) {
+        let rel = path
+            .strip_prefix(&root)
+            .expect("under fixtures")
+            .to_string_lossy()
+            .into_owned();
+        if rel.ends_with(".gz") || rel.ends_with(".pcap") || rel.ends_with(".pcapng") {
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let head = &bytes[..bytes.len().min(crate::ingest::HEAD_BYTES)];
+        let ngrep = (ngrep::FORMAT.sniff)(head).is_some();
+        let is_ngrep = rel.starts_with("derived-text/ngrep/") && !rel.contains(".single.");
+        assert_eq!(ngrep, is_ngrep, "{rel}: {:?}", sniff_all(head));
+        seen += 1;
+    }
+    assert!(seen > 100, "{seen} fixtures");
+}

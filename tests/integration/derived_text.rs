@@ -1,0 +1,154 @@
+//! The issue-16 acceptance for texts derived from captures: every recorded capture in
+//! `fixtures/`, turned into each text variant by the real tool at test time, gives exactly the
+//! calls (Call-IDs), outcomes, final statuses and message counts that the capture gives.
+//! Differences a tool makes inevitable are stated here, per capture, with why.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::common::{root, sipflow};
+use super::needs::{Missing, on_path, require};
+
+/// Every capture under `fixtures/` (gzip ones too), relative to the crate root.
+fn captures() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if p.is_dir() {
+                walk(&p, out);
+            } else if [".pcap", ".pcapng", ".pcap.gz"]
+                .iter()
+                .any(|x| name.ends_with(x))
+            {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&root().join("fixtures"), &mut out);
+    out.sort();
+    out
+}
+
+/// (Call-ID, outcome, final status, messages) of every call, sorted.
+type Summary = Vec<(String, String, String, u64)>;
+
+fn summary(path: &str) -> (Summary, u64) {
+    let run = sipflow(&["calls", "--format", "json", path]);
+    parse_summary(path, &run)
+}
+
+fn summary_of(paths: &[&str]) -> Summary {
+    let mut args = vec!["calls", "--format", "json"];
+    args.extend_from_slice(paths);
+    parse_summary(&paths.join(" "), &sipflow(&args)).0
+}
+
+fn parse_summary(path: &str, run: &super::common::Run) -> (Summary, u64) {
+    assert!(run.code == 0 || run.code == 1, "{path}: {}", run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("calls json");
+    let text = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
+    let mut calls: Summary = doc["calls"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            (
+                text(&c["call_id"]),
+                text(&c["outcome"]),
+                text(&c["final_status"]),
+                c["messages"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    calls.sort();
+    let truncated = doc["inputs"][0]["truncated"].as_u64().unwrap_or(0);
+    (calls, truncated)
+}
+
+/// A capture as a plain pcap file the tools can read (gzip undone into `dir`).
+fn plain(capture: &Path, dir: &Path) -> PathBuf {
+    if capture.extension().is_some_and(|e| e == "gz") {
+        let bytes = std::fs::read(capture).expect("read capture");
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut out)
+            .expect("gunzip");
+        let p = dir.join("gunzipped.pcap");
+        std::fs::write(&p, out).expect("write");
+        p
+    } else {
+        capture.to_path_buf()
+    }
+}
+
+/// Runs `tool args… -I|-r capture` with TZ=UTC (so printed times are the capture's) into a file.
+fn derive(tool: &str, args: &[&str], read_flag: &str, capture: &Path, out: &Path) {
+    let output = Command::new(tool)
+        .args(args)
+        .arg(read_flag)
+        .arg(capture)
+        .env("TZ", "UTC")
+        .output()
+        .unwrap_or_else(|e| panic!("{tool}: {e}"));
+    assert!(
+        output.status.success(),
+        "{tool} {args:?} {}",
+        capture.display()
+    );
+    std::fs::write(out, output.stdout).expect("write derived text");
+}
+
+pub fn ngrep_texts_give_the_captures_calls() -> Result<(), Missing> {
+    let missing: Vec<String> = ["ngrep"]
+        .iter()
+        .filter(|p| !on_path(p))
+        .map(|p| p.to_string())
+        .collect();
+    require(
+        "ngrep_texts_give_the_captures_calls",
+        &missing,
+        "apt-get install ngrep",
+    )?;
+    let dir = std::env::temp_dir().join(format!("sipflow-ngrep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let variants: [&[&str]; 3] = [
+        &["-q", "-t", "-W", "byline"],
+        &["-q", "-T", "-W", "byline"],
+        &["-W", "byline"],
+    ];
+    let mut compared = 0;
+    for capture in captures() {
+        let rel = capture
+            .strip_prefix(root().join("fixtures"))
+            .expect("under fixtures")
+            .to_string_lossy()
+            .into_owned();
+        let (want, want_cut) = summary(&capture.to_string_lossy());
+        let pcap = plain(&capture, &dir);
+        for args in variants {
+            let text = dir.join("derived.txt");
+            derive("ngrep", args, "-I", &pcap, &text);
+            let (got, got_cut) = summary(&text.to_string_lossy());
+            assert_eq!(got, want, "{rel}: ngrep {args:?}");
+            assert_eq!(
+                got_cut, want_cut,
+                "{rel}: ngrep {args:?}: truncated messages"
+            );
+            // Read with the capture, each message is one message seen twice (ngrep prints
+            // every byte of these recordings: no tab or non-ASCII byte turned into `.`). Not
+            // without times (no -t/-T): every message then sits at one time, and a copy is
+            // merged with the capture's only near its own time, so later messages stay apart.
+            if !args.iter().any(|a| *a == "-t" || *a == "-T") {
+                compared += 1;
+                continue;
+            }
+            let both = summary_of(&[&capture.to_string_lossy(), &text.to_string_lossy()]);
+            assert_eq!(both, want, "{rel}: the capture with ngrep {args:?}");
+            compared += 1;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(compared >= 3 * 70, "{compared} texts compared");
+    Ok(())
+}
