@@ -85,8 +85,9 @@ pub type NewTextParser =
 /// What a text parser is made with.
 #[derive(Debug, Clone, Copy)]
 pub struct TextStart<'h> {
-    /// The start of the input (all of it when it is read whole, else its first few MiB), for a
-    /// format that learns its layout from the first lines. The parser is fed it again.
+    /// The start of the input (its first few MiB, or all of it when it is shorter, or when a
+    /// test feeds it whole), for a format that learns its layout from the first lines. The
+    /// parser is fed it again.
     pub head: &'h [u8],
     /// The input's place in the run ([`crate::event::Origin::input`]).
     pub input: usize,
