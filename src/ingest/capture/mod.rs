@@ -198,16 +198,34 @@ impl AddrNames {
 
 /// `cut`: why the chunk is incomplete, if it is.
 fn chunk_event(c: SipChunk, input: usize, names: &mut AddrNames, cut: Cut) -> Event {
-    Event::Message(MessageEvent {
-        ts: c.ts,
-        origin: Origin {
+    let (src, dst) = (names.of(c.src), names.of(c.dst));
+    let frames = Locator::Frames(c.frames.clone());
+    Event::Message(message_event(
+        c,
+        Origin {
             input,
-            locator: Locator::Frames(c.frames),
+            locator: frames,
         },
+        (src, dst),
+        cut,
+    ))
+}
+
+/// The message a reassembled chunk is, seen from `origin` between the addresses named; `cut`
+/// says why it is incomplete if it is.
+pub(crate) fn message_event(
+    c: SipChunk,
+    origin: Origin,
+    (src, dst): (Arc<str>, Arc<str>),
+    cut: Cut,
+) -> MessageEvent {
+    MessageEvent {
+        ts: c.ts,
+        origin,
         direction: None,
         transport: c.transport,
-        src: Some(names.of(c.src)),
-        dst: Some(names.of(c.dst)),
+        src: Some(src),
+        dst: Some(dst),
         handle: None,
         declared_len: None,
         stack_error: None,
@@ -216,7 +234,7 @@ fn chunk_event(c: SipChunk, input: usize, names: &mut AddrNames, cut: Cut) -> Ev
             Some(head) => Ok(SipMessage::from_head(c.bytes, head)),
             None => SipMessage::parse_shared(c.bytes),
         },
-    })
+    }
 }
 
 /// A DNS or TLS fact as a log event: its sender is `dns` or `tls`, its origin the frames.

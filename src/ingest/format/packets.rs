@@ -21,10 +21,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::TextCounts;
-use crate::event::{Cut, Event, FrameList, Locator, MessageEvent, Origin, Timestamp};
+use crate::event::{Cut, Event, FrameList, Locator, Origin, Timestamp};
 use crate::ingest::capture::payload::Payloads;
-use crate::ingest::capture::{Datagram, L4, SipChunk};
-use crate::sip::SipMessage;
+use crate::ingest::capture::{self, Datagram, L4, SipChunk};
 
 /// The transport of a packet, with what the tool printed of TCP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,30 +190,15 @@ impl<'a> PacketText<'a> {
             let end = self
                 .place(last)
                 .map_or(start, |(_, span)| span.end.max(start));
-            let src = self.name(c.src);
-            let dst = self.name(c.dst);
-            let event = Event::Message(MessageEvent {
-                ts: c.ts,
-                origin: Origin {
-                    input: self.input,
-                    locator: Locator::Text {
-                        line,
-                        span: start..end,
-                    },
+            let names = (self.name(c.src), self.name(c.dst));
+            let origin = Origin {
+                input: self.input,
+                locator: Locator::Text {
+                    line,
+                    span: start..end,
                 },
-                direction: None,
-                transport: c.transport,
-                src: Some(src),
-                dst: Some(dst),
-                handle: None,
-                declared_len: None,
-                stack_error: None,
-                cut: c.truncated.then_some(cut),
-                msg: match c.head {
-                    Some(head) => Ok(SipMessage::from_head(c.bytes, head)),
-                    None => SipMessage::parse_shared(c.bytes),
-                },
-            });
+            };
+            let event = Event::Message(capture::message_event(c, origin, names, cut));
             (self.emit)(event);
         }
     }
