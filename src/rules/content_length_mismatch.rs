@@ -1,7 +1,7 @@
 //! SF023 `content-length-mismatch`: Content-Length disagrees with the body that was received.
 
 use super::fate::{self, Fate};
-use crate::event::{Cut, Locator, Transport};
+use crate::event::{Cut, Transport};
 use crate::rules::{Context, Finding, Rule, Scope, Severity};
 use crate::sip::{HeaderName, IssueKind};
 
@@ -85,11 +85,15 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         if m.issues().is_empty() {
             continue;
         }
-        // A datagram in a capture is the whole message as sent: when it is shorter than its
-        // Content-Length, the reader marks it damaged, but the sender wrote the wrong length.
-        // Any other cut message lost bytes in the input, not on the wire.
+        // A datagram in a capture (or in the text a capture tool printed) is the whole
+        // message as sent: when it is shorter than its Content-Length, the reader marks it
+        // damaged, but the sender wrote the wrong length. Any other cut message lost bytes in
+        // the input, not on the wire.
         let whole_datagram = ev.cut == Some(Cut::Damaged)
-            && matches!(ev.origin.locator, Locator::Frames(_))
+            && ctx
+                .inputs
+                .get(ev.origin.input)
+                .is_some_and(|i| i.format.packets)
             && matches!(ev.transport, Transport::Udp | Transport::Sctp);
         if ev.truncated() && !whole_datagram {
             continue;

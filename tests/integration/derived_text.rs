@@ -1,6 +1,7 @@
 //! The issue-16 acceptance for texts derived from captures: every recorded capture in
 //! `fixtures/`, turned into each text variant by the real tool at test time, gives exactly the
-//! calls (Call-IDs), outcomes, final statuses and message counts that the capture gives.
+//! calls (Call-IDs), outcomes, final statuses and message counts that the capture gives, and,
+//! where the text keeps the capture's times, the same findings.
 //! Differences a tool makes inevitable are stated here, per capture, with why.
 
 use std::path::{Path, PathBuf};
@@ -67,6 +68,31 @@ fn parse_summary(path: &str, run: &super::common::Run) -> (Summary, u64) {
     (calls, truncated)
 }
 
+/// Rules whose evidence is read from packets that are not SIP (DNS answers, TLS alerts): a text
+/// tool prints their binary payload as dots, so a derived text cannot give their findings.
+const FROM_BINARY_PACKETS: [&str; 2] = ["dns-failure", "tls-failure"];
+
+/// (rule, severity, Call-ID, time) of every finding, sorted, but those of
+/// [`FROM_BINARY_PACKETS`].
+fn findings(path: &str) -> Vec<String> {
+    let run = sipflow(&["check", "--format", "jsonl", path]);
+    assert!(run.code == 0 || run.code == 1, "{path}: {}", run.stderr);
+    let mut out: Vec<String> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("jsonl"))
+        .filter(|f| !FROM_BINARY_PACKETS.contains(&f["rule"].as_str().unwrap_or("")))
+        .map(|f| {
+            format!(
+                "{} {} {} {}",
+                f["rule"], f["severity"], f["call_id"], f["ts"]
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// A capture as a plain pcap file the tools can read (gzip undone into `dir`).
 fn plain(capture: &Path, dir: &Path) -> PathBuf {
     if capture.extension().is_some_and(|e| e == "gz") {
@@ -131,6 +157,15 @@ pub fn ngrep_texts_give_the_captures_calls() -> Result<(), Missing> {
             derive("ngrep", args, "-I", &pcap, &text);
             let (got, got_cut) = summary(&text.to_string_lossy());
             assert_eq!(got, want, "{rel}: ngrep {args:?}");
+            // With the capture's own times, the same findings at the same times (a finding
+            // of a rule that judges time cannot be the capture's without them).
+            if args.contains(&"-t") {
+                assert_eq!(
+                    findings(&text.to_string_lossy()),
+                    findings(&capture.to_string_lossy()),
+                    "{rel}: ngrep {args:?}: findings"
+                );
+            }
             assert_eq!(
                 got_cut, want_cut,
                 "{rel}: ngrep {args:?}: truncated messages"

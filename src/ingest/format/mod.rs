@@ -60,6 +60,11 @@ pub struct Spec {
     /// Whether the first bytes ([`super::HEAD_BYTES`]) are this format, and how surely.
     pub sniff: fn(&[u8]) -> Option<Specificity>,
     pub parser: Parser,
+    /// Whether the input shows packets as they crossed the wire (a capture, or the text a
+    /// capture tool printed from one), not what a process logged: a UDP datagram in it is the
+    /// whole message as it was sent, so a body shorter than its Content-Length is the
+    /// sender's fault, not the input's.
+    pub packets: bool,
     /// Markdown with the sections listed in [`DOC_SECTIONS`] (the module's `<name>.md`).
     pub docs: &'static str,
     /// Recordings of this format under `fixtures/` (paths relative to it): each must sniff as

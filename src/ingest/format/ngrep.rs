@@ -15,11 +15,13 @@ pub const FORMAT: Format = Format(&Spec {
     recognises: "`ngrep -W byline` output",
     sniff,
     parser: Parser::Text(new),
+    packets: true,
     docs: include_str!("ngrep.md"),
     fixtures: &[
         "derived-text/ngrep/pjsua-udp.byline.txt",
         "derived-text/ngrep/sipp-tcp-big.t.byline.txt",
         "derived-text/ngrep/ipv6.T.byline.txt",
+        "derived-text/ngrep/register-no-listener.t.byline.txt",
     ],
 });
 
@@ -42,10 +44,14 @@ static FRAGMENT: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
-/// A packet of another protocol (`I` ICMP, `?` unknown): it ends the packet before it.
+/// A packet of another protocol (`I` ICMP with its `type:code`, `?` unknown): it ends the
+/// packet before it, and its payload is skipped (an ICMP error quotes the datagram that caused
+/// it: that is no message sent, as the capture reader says too).
 static OTHER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^#*[A-Z?] (?:\S+ \S+ |\+\S+ )?\S+ -> \S+(?: \[[A-Z]*\])?(?: #\d+)?\r?$")
-        .expect("static regex")
+    Regex::new(
+        r"^#*[A-Z?] (?:\S+ \S+ |\+\S+ )?\S+ -> \S+(?: \d+:\d+)?(?: \[[A-Z]*\])?(?: #\d+)?\r?$",
+    )
+    .expect("static regex")
 });
 
 /// What ngrep prints before the packets.
@@ -363,6 +369,27 @@ mod tests {
         assert_eq!(v6[0].src.as_deref(), Some("[::1]:5451"));
         assert_eq!((v6[0].ts.micros, v6[0].ts.dated), (0, false));
         assert!(v6[1].ts.micros > 0);
+    }
+
+    /// The ICMP errors ngrep prints between the retransmissions of a REGISTER sent to a closed
+    /// port (`I … 3:3`, quoting the datagram) are no messages and add nothing to the one before:
+    /// eleven REGISTERs, each whole with its empty body.
+    #[test]
+    fn icmp_errors_are_skipped() {
+        let m = messages(&fixture("register-no-listener.t.byline.txt"));
+        assert_eq!(m.len(), 11);
+        for r in &m {
+            assert!(
+                r.raw()
+                    .starts_with(b"REGISTER sip:127.0.0.1:5740 SIP/2.0\r\n")
+            );
+            assert!(
+                r.raw().ends_with(b"Content-Length:  0\r\n\r\n"),
+                "{:?}",
+                r.raw()
+            );
+            assert!(!r.truncated());
+        }
     }
 
     /// Fed line by line, the same events as the text whole.

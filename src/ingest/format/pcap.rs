@@ -9,6 +9,7 @@ pub const FORMAT: Format = Format(&Spec {
     recognises: "pcap captures",
     sniff,
     parser: Parser::Capture,
+    packets: true,
     docs: include_str!("pcap.md"),
     fixtures: &[
         "captures/pjsua-udp/call.pcap",

@@ -9,6 +9,7 @@ pub const FORMAT: Format = Format(&Spec {
     recognises: "pcapng captures",
     sniff,
     parser: Parser::Capture,
+    packets: true,
     docs: include_str!("pcapng.md"),
     fixtures: &[
         "captures/pcapng/call.pcapng",

@@ -12,6 +12,7 @@ pub const FORMAT: Format = Format(&Spec {
     recognises: "pjsip log lines (`HH:MM:SS.mmm sender message`)",
     sniff: |head| pjsip::sniff(head).then_some(level::STACK_LOG),
     parser: Parser::Text(new),
+    packets: false,
     docs: include_str!("pjsip.md"),
     fixtures: &[
         "basic-call/caller.log",

@@ -11,6 +11,7 @@ pub const FORMAT: Format = Format(&Spec {
     recognises: "raw SIP starting with a start line",
     sniff: |head| raw::sniff_raw(head).then_some(level::BARE),
     parser: Parser::Text(new),
+    packets: false,
     docs: include_str!("sip.md"),
     fixtures: &[],
 });

@@ -11,6 +11,7 @@ pub const FORMAT: Format = Format(&Spec {
     recognises: "SIPp `-trace_msg` records",
     sniff: |head| raw::sniff_sipp(head).then_some(level::RECORDS),
     parser: Parser::Text(new),
+    packets: false,
     docs: include_str!("sipp.md"),
     fixtures: &[
         "rules-message-extra/content-length-mismatch/uac.msg",
