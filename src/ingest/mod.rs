@@ -4,8 +4,8 @@
 //! the file name) and dispatch through the format registry ([`format`]: one module per format),
 //! feeding text to a format's parser piece by piece (its text kept for excerpts by
 //! [`Source`]), per-input errors as miette diagnostics, and the merge of several inputs by log
-//! time. Does not own: SIP grammar
-//! ([`crate::sip`]), correlation ([`crate::dialog`]) or any output.
+//! time. Does not own: SIP grammar ([`crate::sip`]), correlation ([`crate::dialog`]) or any
+//! output.
 
 // `InputError` carries a window of the input for miette. It is built at most once per input, on
 // the error path, so its size does not matter and boxing it would only add noise.
