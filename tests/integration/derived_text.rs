@@ -159,36 +159,22 @@ pub fn ngrep_texts_give_the_captures_calls() -> Result<(), Missing> {
     Ok(())
 }
 
-/// tcpdump `-A` (ASCII), `-X` (hex from the IP header) and `-XX` (hex from the link layer),
-/// with default, `-tttt` and `-tt` times, with and without `-n`. The hex dumps give every
-/// capture's result exactly (the decoder reads the frames, IP fragments included). Stated
-/// differences, both of `-A` only:
-/// - a capture without SIP (the DNS and TLS recordings) gives an `-A` text with no SIP start
-///   line, which sipflow does not recognise as tcpdump output (the capture gives no calls);
-/// - a datagram in IP fragments (`udp-fragments`, `oversized-udp`): `-A` prints each
-///   fragment's IP header as ASCII, with no length, and drops CRs before LFs, so where a
-///   fragment's payload starts is a guess (20 characters); a message may be lost or cut there.
-pub fn tcpdump_texts_give_the_captures_calls() -> Result<(), Missing> {
-    let missing: Vec<String> = ["tcpdump"]
-        .iter()
-        .filter(|p| !on_path(p))
-        .map(|p| p.to_string())
-        .collect();
-    require(
-        "tcpdump_texts_give_the_captures_calls",
-        &missing,
-        "apt-get install tcpdump",
-    )?;
-    let dir = std::env::temp_dir().join(format!("sipflow-tcpdump-{}", std::process::id()));
+/// Derives every capture with `tool variant… read_flag capture` and compares its calls with
+/// the capture's. `stated` says a text may differ, for a reason the caller documents (given
+/// the capture, the variant, the capture's calls and whether sipflow recognised the text);
+/// such a text is not compared. `merges`
+/// whether a variant gives the frames byte for byte, with times, so that read with the capture
+/// each message is one message seen twice.
+fn derived_texts_agree(
+    tool: &str,
+    read_flag: &str,
+    variants: &[&[&str]],
+    stated: impl Fn(&str, &[&str], &Summary, bool) -> bool,
+    merges: impl Fn(&[&str]) -> bool,
+) -> (usize, usize) {
+    let dir = std::env::temp_dir().join(format!("sipflow-{tool}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let variants: [&[&str]; 4] = [
-        &["-A"],
-        &["-nn", "-tttt", "-A"],
-        &["-tt", "-X"],
-        &["-nn", "-XX"],
-    ];
-    let fragmented = ["udp-fragments/", "oversized-udp/"];
-    let (mut compared, mut stated) = (0, 0);
+    let (mut compared, mut differ) = (0, 0);
     for capture in captures() {
         let rel = capture
             .strip_prefix(root().join("fixtures"))
@@ -197,39 +183,103 @@ pub fn tcpdump_texts_give_the_captures_calls() -> Result<(), Missing> {
             .into_owned();
         let (want, want_cut) = summary(&capture.to_string_lossy());
         let pcap = plain(&capture, &dir);
-        for args in variants {
+        for &args in variants {
             let text = dir.join("derived.txt");
-            derive("tcpdump", args, "-r", &pcap, &text);
-            let ascii = args.contains(&"-A");
-            let got = summary_if_read(&text.to_string_lossy());
-            if ascii && fragmented.iter().any(|f| rel.contains(f)) {
-                stated += 1;
+            derive(tool, args, read_flag, &pcap, &text);
+            let read = summary_if_read(&text.to_string_lossy());
+            if stated(&rel, args, &want, read.is_some()) {
+                differ += 1;
                 continue;
             }
-            let Some((got, got_cut)) = got else {
-                assert!(
-                    ascii && want.is_empty(),
-                    "{rel}: tcpdump {args:?}: not recognised"
-                );
-                stated += 1;
-                continue;
+            let Some((got, got_cut)) = read else {
+                panic!("{rel}: {tool} {args:?}: not recognised");
             };
-            assert_eq!(got, want, "{rel}: tcpdump {args:?}");
-            assert_eq!(got_cut, want_cut, "{rel}: tcpdump {args:?}: truncated");
-            // The hex dumps give the frames byte for byte: read with the capture, each message
-            // is one message seen twice.
-            if !ascii {
+            assert_eq!(got, want, "{rel}: {tool} {args:?}");
+            assert_eq!(got_cut, want_cut, "{rel}: {tool} {args:?}: truncated");
+            if merges(args) {
                 let both = summary_of(&[&capture.to_string_lossy(), &text.to_string_lossy()]);
-                assert_eq!(both, want, "{rel}: the capture with tcpdump {args:?}");
+                assert_eq!(both, want, "{rel}: the capture with {tool} {args:?}");
             }
             compared += 1;
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+    (compared, differ)
+}
+
+fn require_tool(test: &str, tool: &str) -> Result<(), Missing> {
+    let missing: Vec<String> = [tool]
+        .iter()
+        .filter(|p| !on_path(p))
+        .map(|p| p.to_string())
+        .collect();
+    require(test, &missing, &format!("apt-get install {tool}"))
+}
+
+/// tcpdump `-A` (ASCII), `-X` (hex from the IP header) and `-XX` (hex from the link layer),
+/// with default, `-tttt` and `-tt` times, with and without `-n`. The hex dumps give every
+/// capture's result exactly (the decoder reads the frames, IP fragments included), and merge
+/// with the capture. Stated differences, both of `-A` only:
+/// - a capture without SIP (the DNS and TLS recordings) gives an `-A` text with no SIP start
+///   line, which sipflow does not recognise as tcpdump output (the capture gives no calls);
+/// - a datagram in IP fragments (`udp-fragments`, `oversized-udp`): `-A` prints each
+///   fragment's IP header as ASCII, with no length, and drops CRs before LFs, so where a
+///   fragment's payload starts is a guess (20 characters); a message may be lost or cut there.
+///
+/// `-A` texts do not merge with the capture: a CR that was not before an LF, a tab or a
+/// non-ASCII byte comes back as `.`.
+pub fn tcpdump_texts_give_the_captures_calls() -> Result<(), Missing> {
+    require_tool("tcpdump_texts_give_the_captures_calls", "tcpdump")?;
+    let variants: [&[&str]; 4] = [
+        &["-A"],
+        &["-nn", "-tttt", "-A"],
+        &["-tt", "-X"],
+        &["-nn", "-XX"],
+    ];
+    let ascii = |args: &[&str]| args.contains(&"-A");
+    let (compared, stated) = derived_texts_agree(
+        "tcpdump",
+        "-r",
+        &variants,
+        |rel, args, want, read| {
+            ascii(args)
+                && ((want.is_empty() && !read)
+                    || ["udp-fragments/", "oversized-udp/"]
+                        .iter()
+                        .any(|f| rel.contains(f)))
+        },
+        |args| !ascii(args),
+    );
     assert!(
         compared >= 4 * 60,
         "{compared} texts compared ({stated} stated)"
     );
     assert!(stated <= 30, "{stated} texts with a stated difference");
+    Ok(())
+}
+
+/// tshark `-x` hex dumps: alone (no times: every message at 0, in the capture's order), after
+/// `-P` summary lines with `-t ad` and `-t e` times, and after `-V` details (times from their
+/// `Epoch Time`). Every capture gives its calls, with no stated difference; the timed ones
+/// merge with the capture.
+pub fn tshark_hex_texts_give_the_captures_calls() -> Result<(), Missing> {
+    require_tool("tshark_hex_texts_give_the_captures_calls", "tshark")?;
+    let variants: [&[&str]; 4] = [
+        &["-x"],
+        &["-t", "ad", "-P", "-x"],
+        &["-t", "e", "-P", "-x"],
+        &["-V", "-x"],
+    ];
+    let (compared, stated) = derived_texts_agree(
+        "tshark",
+        "-r",
+        &variants,
+        |_, _, _, _| false,
+        |args| args.len() > 1,
+    );
+    assert!(
+        compared >= 4 * 70,
+        "{compared} texts compared ({stated} stated)"
+    );
     Ok(())
 }

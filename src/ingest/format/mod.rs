@@ -18,6 +18,7 @@ mod pjsip;
 mod sip;
 mod sipp;
 mod tcpdump;
+mod tshark_hex;
 
 use std::fmt;
 use std::ops::Deref;
@@ -198,6 +199,7 @@ pub static FORMATS: &[Format] = &[
     sip::FORMAT,
     ngrep::FORMAT,
     tcpdump::FORMAT,
+    tshark_hex::FORMAT,
 ];
 
 /// Layouts sipflow recognises but cannot read without loss, each with what to do instead:
