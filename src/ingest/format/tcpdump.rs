@@ -62,7 +62,6 @@ fn sniff(head: &[u8]) -> Option<u8> {
     (0..lines.len())
         .any(|i| {
             HEADER.is_match(lines[i])
-                && !lines[i].starts_with(b"U ")
                 && lines[i + 1..lines.len().min(i + 5)]
                     .iter()
                     .enumerate()
