@@ -17,6 +17,8 @@ mod pcapng;
 mod pjsip;
 mod sip;
 mod sipp;
+mod tcpdump;
+mod tshark_hex;
 
 use std::fmt;
 use std::ops::Deref;
@@ -202,11 +204,13 @@ pub static FORMATS: &[Format] = &[
     sipp::FORMAT,
     sip::FORMAT,
     ngrep::FORMAT,
+    tcpdump::FORMAT,
+    tshark_hex::FORMAT,
 ];
 
 /// Layouts sipflow recognises but cannot read without loss, each with what to do instead:
 /// checked when no format recognises an input.
-pub static UNREADABLE: &[Unreadable] = &[ngrep::unreadable];
+pub static UNREADABLE: &[Unreadable] = &[ngrep::unreadable, tcpdump::unreadable];
 
 /// Says why the first bytes of an input cannot be read, if they are a layout it knows.
 pub type Unreadable = fn(&[u8]) -> Option<&'static str>;

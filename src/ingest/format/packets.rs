@@ -10,6 +10,10 @@
 //! line, and the span from that packet to the end of its last). Does not own: reading any one
 //! tool's layout (its format module).
 //!
+//! Hex dumps (tcpdump `-X`/`-XX`, tshark `-x`) give whole frames instead ([`PacketText::push_frame`]):
+//! they go through the capture's decoder first (link layers, IP fragment reassembly, the
+//! addresses and TCP sequence numbers in the headers), exactly as a capture's frames do.
+//!
 //! Addresses the tool printed as names (tcpdump without `-n`) are kept as printed: inside they
 //! stand for made-up addresses in the discard prefix `100::/64` (RFC 6666), never shown.
 
@@ -22,8 +26,9 @@ use bytes::Bytes;
 
 use super::TextCounts;
 use crate::event::{Cut, Event, FrameList, Locator, Origin, Timestamp};
+use crate::ingest::capture::decode::Decoder;
 use crate::ingest::capture::payload::Payloads;
-use crate::ingest::capture::{self, Datagram, L4, SipChunk};
+use crate::ingest::capture::{self, Datagram, L4, Packet, SipChunk};
 
 /// The transport of a packet, with what the tool printed of TCP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +68,8 @@ pub struct PacketText<'a> {
     input: usize,
     emit: &'a mut dyn FnMut(Event),
     payloads: Payloads,
+    /// For whole frames (hex dumps).
+    decoder: Decoder,
     /// Printed endpoint → the address the payload layer sees, and back to its text.
     addrs: HashMap<(String, String), SocketAddr>,
     names: HashMap<SocketAddr, Arc<str>>,
@@ -81,6 +88,7 @@ impl<'a> PacketText<'a> {
             input,
             emit,
             payloads: Payloads::new(Default::default()),
+            decoder: Decoder::new(),
             addrs: HashMap::new(),
             names: HashMap::new(),
             next_seq: HashMap::new(),
@@ -91,14 +99,48 @@ impl<'a> PacketText<'a> {
         }
     }
 
-    /// One packet, in the order of the text.
-    pub fn push(&mut self, p: TextPacket) {
+    /// Numbers the next packet and remembers where it is in the text.
+    fn place_next(&mut self, line: u32, span: Range<usize>) -> u64 {
         self.packets += 1;
-        let frame = self.packets;
         if self.places.len() == PLACES {
             self.places.pop_front();
         }
-        self.places.push_back((frame, p.line, p.span.clone()));
+        self.places.push_back((self.packets, line, span));
+        self.packets
+    }
+
+    /// One whole frame, as a hex dump shows it: `data` from the link layer of type `linktype`
+    /// (a pcap LINKTYPE_* value; `RAW` when the dump starts at the IP header), `orig_len` its
+    /// length on the wire when the tool printed fewer bytes.
+    pub fn push_frame(
+        &mut self,
+        ts: Timestamp,
+        linktype: i32,
+        data: &[u8],
+        orig_len: u32,
+        line: u32,
+        span: Range<usize>,
+    ) {
+        let frame = self.place_next(line, span);
+        let pkt = Packet {
+            frame,
+            ts,
+            linktype,
+            data,
+            orig_len,
+        };
+        let mut datagrams = Vec::new();
+        let mut warnings = Vec::new();
+        self.decoder.decode(&pkt, &mut datagrams, &mut warnings);
+        for d in datagrams {
+            self.payloads.push(d, &mut self.chunks, &mut warnings);
+            self.hand_on(Cut::Damaged);
+        }
+    }
+
+    /// One packet, in the order of the text.
+    pub fn push(&mut self, p: TextPacket) {
+        let frame = self.place_next(p.line, p.span.clone());
         let src = self.addr(p.src);
         let dst = self.addr(p.dst);
         let l4 = match p.proto {
@@ -132,6 +174,7 @@ impl<'a> PacketText<'a> {
     /// The end of the input: what is still being reassembled is cut by it.
     pub fn finish(mut self) -> TextCounts {
         let mut warnings = Vec::new();
+        self.decoder.finish(&mut warnings);
         self.payloads.finish(&mut self.chunks, &mut warnings);
         self.hand_on(Cut::InputEdge);
         self.counts
@@ -210,4 +253,55 @@ impl<'a> PacketText<'a> {
             .get(i.min(self.places.len().saturating_sub(1)))
             .map(|(_, line, span)| (*line, span.clone()))
     }
+}
+
+/// Whether `data` starts with an IPv4 or IPv6 header whose length fits the bytes after it (the
+/// whole packet, or a frame padded to Ethernet's 60 bytes).
+pub fn ip_fits(data: &[u8]) -> bool {
+    let total = match data.first().map(|b| b >> 4) {
+        Some(4) if data.len() >= 20 && data[0] & 0x0f >= 5 => {
+            usize::from(u16::from_be_bytes([data[2], data[3]]))
+        }
+        Some(6) if data.len() >= 40 => 40 + usize::from(u16::from_be_bytes([data[4], data[5]])),
+        _ => return false,
+    };
+    total == data.len() || (total < data.len() && data.len() <= 64)
+}
+
+/// The link layer a hex dump of a whole frame starts with (tcpdump `-XX`, tshark `-x` print
+/// no link type), told by where an IP header that fits the frame is: BSD loopback, Linux
+/// cooked (SLL2, SLL), Ethernet (with VLAN tags), or none.
+pub fn guess_linktype(data: &[u8]) -> Option<i32> {
+    use crate::ingest::capture::decode::linktype as lt;
+    let ethertype = |at: usize| {
+        data.get(at..at + 2)
+            .map(|b| u16::from_be_bytes([b[0], b[1]]))
+            .is_some_and(|t| t == 0x0800 || t == 0x86dd)
+    };
+    let fits = |at: usize| data.get(at..).is_some_and(ip_fits);
+    let af = data.get(..4).map(|b| {
+        [
+            u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+        ]
+    });
+    if af.is_some_and(|a| a.iter().any(|v| [2, 24, 28, 30].contains(v))) && fits(4) {
+        return Some(lt::NULL);
+    }
+    if ethertype(0) && fits(20) {
+        return Some(lt::LINUX_SLL2);
+    }
+    if ethertype(14) && fits(16) {
+        return Some(lt::LINUX_SLL);
+    }
+    if ethertype(12) && fits(14) {
+        return Some(lt::ETHERNET);
+    }
+    let vlan = data
+        .get(12..14)
+        .is_some_and(|b| matches!(u16::from_be_bytes([b[0], b[1]]), 0x8100 | 0x88a8));
+    if vlan && (ethertype(16) && fits(18) || ethertype(20) && fits(22)) {
+        return Some(lt::ETHERNET);
+    }
+    fits(0).then_some(lt::RAW)
 }
