@@ -9,9 +9,11 @@
 //! line in the list. Does not own: reading bytes, gzip and line caps (`super`), and the parsing
 //! itself where it is shared or large (`super::pjsip`, `super::raw`, `super::capture`).
 
+mod baresip;
 pub mod docs;
 pub mod ngrep;
 pub mod packets;
+mod stacklog;
 mod pcap;
 mod pcapng;
 mod pjsip;
@@ -196,6 +198,7 @@ pub static FORMATS: &[Format] = &[
     sipp::FORMAT,
     sip::FORMAT,
     ngrep::FORMAT,
+    baresip::FORMAT,
 ];
 
 /// Layouts sipflow recognises but cannot read without loss, each with what to do instead:
