@@ -19,6 +19,7 @@ mod pcapng;
 mod pjsip;
 mod sip;
 mod sipp;
+mod sofia;
 
 use std::fmt;
 use std::ops::Deref;
@@ -199,6 +200,7 @@ pub static FORMATS: &[Format] = &[
     sip::FORMAT,
     ngrep::FORMAT,
     baresip::FORMAT,
+    sofia::FORMAT,
 ];
 
 /// Layouts sipflow recognises but cannot read without loss, each with what to do instead:
