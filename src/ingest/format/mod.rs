@@ -11,6 +11,7 @@
 
 mod baresip;
 pub mod docs;
+mod kamailio;
 pub mod ngrep;
 pub mod packets;
 mod stacklog;
@@ -201,6 +202,7 @@ pub static FORMATS: &[Format] = &[
     ngrep::FORMAT,
     baresip::FORMAT,
     sofia::FORMAT,
+    kamailio::FORMAT,
 ];
 
 /// Layouts sipflow recognises but cannot read without loss, each with what to do instead:
