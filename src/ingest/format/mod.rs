@@ -9,6 +9,7 @@
 //! line in the list. Does not own: reading bytes, gzip and line caps (`super`), and the parsing
 //! itself where it is shared or large (`super::pjsip`, `super::raw`, `super::capture`).
 
+mod asterisk;
 mod baresip;
 pub mod docs;
 mod kamailio;
@@ -203,6 +204,7 @@ pub static FORMATS: &[Format] = &[
     baresip::FORMAT,
     sofia::FORMAT,
     kamailio::FORMAT,
+    asterisk::FORMAT,
 ];
 
 /// Layouts sipflow recognises but cannot read without loss, each with what to do instead:
