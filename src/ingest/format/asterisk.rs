@@ -64,8 +64,10 @@ static TIME: LazyLock<Regex> = LazyLock::new(|| {
 /// A line of Asterisk's that is no part of a message: a log file record, a console verbose
 /// line (`    -- …`, `  == …`, `       > …`), the CLI prompt.
 static RECORD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:\[?\d{4}-\d\d-\d\d \d\d:|\[[A-Z][a-z]{2} +\d{1,2} \d\d:| +(?:--|==|>) |\S+\*CLI> )")
-        .expect("static regex")
+    Regex::new(
+        r"^(?:\[?\d{4}-\d\d-\d\d \d\d:|\[[A-Z][a-z]{2} +\d{1,2} \d\d:| +(?:--|==|>) |\S+\*CLI> )",
+    )
+    .expect("static regex")
 });
 
 fn sniff(head: &[u8]) -> Option<u8> {
@@ -106,12 +108,18 @@ impl Asterisk {
             (rx, transport(&c[3]), endpoint(&c[4], &c[5]), declared)
         } else {
             let c = CHAN_SIP.captures(line)?;
-            let proto = c.get(2).map_or(crate::event::Transport::Unknown, |p| transport(p.as_bytes()));
+            let proto = c.get(2).map_or(crate::event::Transport::Unknown, |p| {
+                transport(p.as_bytes())
+            });
             (c.get(1).is_some(), proto, endpoint(&c[3], &c[4]), None)
         };
         Some(DumpHeader {
             ts: self.time(line),
-            direction: Some(if direction { Direction::Rx } else { Direction::Tx }),
+            direction: Some(if direction {
+                Direction::Rx
+            } else {
+                Direction::Tx
+            }),
             transport: proto,
             src: direction.then(|| peer.clone()),
             dst: (!direction).then_some(peer),
@@ -186,7 +194,10 @@ mod tests {
     fn public_excerpts_are_read() {
         let m = messages(&fixture("public/asterisk-293-pjsip-logger-invite.log"));
         assert_eq!(m.len(), 1);
-        assert_eq!(start(&m[0]), "INVITE sip:1181179609@50.12.34.56:5060 SIP/2.0");
+        assert_eq!(
+            start(&m[0]),
+            "INVITE sip:1181179609@50.12.34.56:5060 SIP/2.0"
+        );
         assert_eq!(m[0].direction, Some(Direction::Rx));
         assert_eq!(m[0].src.as_deref(), Some("167.98.76.54:5060"));
         assert_eq!(m[0].declared_len, Some(1286));
@@ -218,22 +229,34 @@ mod tests {
         assert_eq!(m[0].ts.to_string(), "10:00:00.000");
         assert!(m[0].raw().ends_with(b"Content-Length:  0\r\n\r\n"));
         assert_eq!(m[1].src.as_deref(), Some("[2001:db8::1]:5060"));
-        assert_eq!((m[1].transport, m[1].direction), (Transport::Tcp, Some(Direction::Rx)));
+        assert_eq!(
+            (m[1].transport, m[1].direction),
+            (Transport::Tcp, Some(Direction::Rx))
+        );
         assert_eq!(m[2].dst.as_deref(), Some("10.0.0.2:5060"));
         assert!(m.iter().all(|m| m.cut.is_none()));
     }
 
     #[test]
     fn sniffing() {
-        assert_eq!(sniff(b"[Jul 26 17:19:22] VERBOSE[2980272] dial.c: PJSIP/ISP-00000010 is ringing\n"), None);
-        assert_eq!(sniff(b"<--- Received SIP request (1 bytes) from UDP:1.2.3.4:5060 --->\n"), Some(level::STACK_LOG));
+        assert_eq!(
+            sniff(b"[Jul 26 17:19:22] VERBOSE[2980272] dial.c: PJSIP/ISP-00000010 is ringing\n"),
+            None
+        );
+        assert_eq!(
+            sniff(b"<--- Received SIP request (1 bytes) from UDP:1.2.3.4:5060 --->\n"),
+            Some(level::STACK_LOG)
+        );
     }
 
     #[test]
     fn hostile_inputs_are_bounded() {
-        let mut text = b"<--- SIP read from UDP:1.2.3.4:5060 --->\nINVITE sip:a@b SIP/2.0\nX: ".to_vec();
+        let mut text =
+            b"<--- SIP read from UDP:1.2.3.4:5060 --->\nINVITE sip:a@b SIP/2.0\nX: ".to_vec();
         text.extend(std::iter::repeat_n(b'a', 1 << 20));
-        text.extend_from_slice(b"\n<--- Received SIP request (999999999999 bytes) from UDP:1.2.3.4:5060 --->\n\xff\n");
+        text.extend_from_slice(
+            b"\n<--- Received SIP request (999999999999 bytes) from UDP:1.2.3.4:5060 --->\n\xff\n",
+        );
         let m = messages(&text);
         assert_eq!(m.len(), 2);
         assert!(m[0].raw().len() <= super::super::stacklog::MAX_DUMP);

@@ -129,7 +129,8 @@ mod tests {
     }
 
     fn fixture() -> Vec<u8> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/stacks/baresip.log");
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/stacks/baresip.log");
         std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     }
 
@@ -147,13 +148,23 @@ mod tests {
             })
             .collect();
         assert_eq!(m.len(), 6, "{starts:?}");
-        assert!(starts[0].starts_with("INVITE sip:callee@127.0.0.1:5752"), "{starts:?}");
+        assert!(
+            starts[0].starts_with("INVITE sip:callee@127.0.0.1:5752"),
+            "{starts:?}"
+        );
         assert!(starts[5].starts_with("SIP/2.0 200 OK"), "{starts:?}");
-        assert!(m.iter().all(|m| m.cut.is_none() && m.transport == Transport::Udp));
+        assert!(
+            m.iter()
+                .all(|m| m.cut.is_none() && m.transport == Transport::Udp)
+        );
         assert_eq!(m[0].src.as_deref(), Some("127.0.0.1:5751"));
         assert_eq!(m[0].dst.as_deref(), Some("127.0.0.1:5750"));
         let invite = m[0].raw();
-        assert!(invite.ends_with(b"a=ptime:20\r\n"), "{}", String::from_utf8_lossy(invite));
+        assert!(
+            invite.ends_with(b"a=ptime:20\r\n"),
+            "{}",
+            String::from_utf8_lossy(invite)
+        );
     }
 
     /// Without its colours (as pasted), with a time (newer baresip), IPv6, and cut by the end.
@@ -165,7 +176,10 @@ mod tests {
             Content-Length: 100\n\nv=0\n";
         let m = messages(text);
         assert_eq!(m.len(), 2);
-        assert_eq!(m[0].raw(), b"BYE sip:a@b SIP/2.0\r\nCall-ID: x\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(
+            m[0].raw(),
+            b"BYE sip:a@b SIP/2.0\r\nCall-ID: x\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n"
+        );
         assert_eq!(m[0].src.as_deref(), Some("[::1]:5060"));
         assert_eq!(m[0].ts.to_string(), "10:20:30.123");
         assert_eq!(m[1].cut, Some(Cut::InputEdge));
@@ -175,7 +189,10 @@ mod tests {
     #[test]
     fn sniffing() {
         assert_eq!(sniff(&fixture()), Some(level::STACK_LOG));
-        assert_eq!(sniff(b"#\nnot an address line\nINVITE sip:a@b SIP/2.0\n"), None);
+        assert_eq!(
+            sniff(b"#\nnot an address line\nINVITE sip:a@b SIP/2.0\n"),
+            None
+        );
         assert_eq!(sniff(b"# comment\nUDP 1.2.3.4:5 -> 1.2.3.4:6\n"), None);
     }
 

@@ -46,7 +46,9 @@ fn sniff(head: &[u8]) -> Option<u8> {
     let mut record = false;
     for line in head.split_inclusive(|&b| b == b'\n').take(20_000) {
         if let Some(c) = RECORD.captures(line) {
-            if c.get(6).is_some_and(|t| crate::sip::is_start_line(t.as_bytes())) {
+            if c.get(6)
+                .is_some_and(|t| crate::sip::is_start_line(t.as_bytes()))
+            {
                 return Some(level::STACK_LOG);
             }
             record = true;
@@ -173,7 +175,10 @@ mod tests {
         assert_eq!(m[0].transport, Transport::Udp);
         assert_eq!(m[1].direction, Some(Direction::Tx));
         assert_eq!(m[1].dst.as_deref(), Some("127.0.0.1:5752"));
-        assert!(m[1].raw().starts_with(b"INVITE sip:callee@127.0.0.1:5752 SIP/2.0\r\nRecord-Route: "));
+        assert!(
+            m[1].raw()
+                .starts_with(b"INVITE sip:callee@127.0.0.1:5752 SIP/2.0\r\nRecord-Route: ")
+        );
         assert!(m[1].raw().ends_with(b"a=ptime:20\r\n"));
     }
 
@@ -197,13 +202,19 @@ mod tests {
     fn sniffing() {
         assert_eq!(sniff(&fixture()), Some(level::STACK_LOG));
         // Kamailio's lines without a message are not a trace of messages.
-        assert_eq!(sniff(b" 1(12679) INFO: <script>: INVITE sip:callee@127.0.0.1:6502 from 127.0.0.1:6501\n"), None);
+        assert_eq!(
+            sniff(
+                b" 1(12679) INFO: <script>: INVITE sip:callee@127.0.0.1:6502 from 127.0.0.1:6501\n"
+            ),
+            None
+        );
         assert_eq!(sniff(b"INVITE sip:a@b SIP/2.0\r\n\r\n"), None);
     }
 
     #[test]
     fn hostile_inputs_are_bounded() {
-        let mut text = b" 1(1) INFO: <script>: from 1.2.3.4:5\nINVITE sip:a@b SIP/2.0\nX: ".to_vec();
+        let mut text =
+            b" 1(1) INFO: <script>: from 1.2.3.4:5\nINVITE sip:a@b SIP/2.0\nX: ".to_vec();
         text.extend(std::iter::repeat_n(b'a', 1 << 20));
         text.extend_from_slice(b"\n\n");
         for _ in 0..10_000 {

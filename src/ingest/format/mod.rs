@@ -15,13 +15,13 @@ pub mod docs;
 mod kamailio;
 pub mod ngrep;
 pub mod packets;
-mod stacklog;
 mod pcap;
 mod pcapng;
 mod pjsip;
 mod sip;
 mod sipp;
 mod sofia;
+mod stacklog;
 
 use std::fmt;
 use std::ops::Deref;

@@ -82,7 +82,9 @@ enum State {
     /// After a header, before the first message line (the opening dashes may come).
     Opened,
     /// Inside the message; sofia-sip's own dumps indent each line by three spaces.
-    Message { indent: bool },
+    Message {
+        indent: bool,
+    },
 }
 
 impl Sofia {
@@ -101,7 +103,9 @@ impl Sofia {
             transport: transport(get(5)),
             src: (!send).then(|| peer.clone()),
             dst: send.then_some(peer),
-            declared_len: std::str::from_utf8(get(3)).ok().and_then(|n| n.parse().ok()),
+            declared_len: std::str::from_utf8(get(3))
+                .ok()
+                .and_then(|n| n.parse().ok()),
         }
     }
 }
@@ -126,10 +130,12 @@ impl LineReader for Sofia {
             }
             State::Opened | State::Message { .. } => {
                 let content = bare(line);
-                if !content.trim_ascii().is_empty()
-                    && (dumps.complete() || RECORD.is_match(line))
-                {
-                    dumps.end(if dumps.complete() { End::Marker } else { End::Record });
+                if !content.trim_ascii().is_empty() && (dumps.complete() || RECORD.is_match(line)) {
+                    dumps.end(if dumps.complete() {
+                        End::Marker
+                    } else {
+                        End::Record
+                    });
                     self.state = State::Outside;
                     return;
                 }
@@ -210,7 +216,10 @@ mod tests {
     fn public_excerpts_are_read() {
         let fs = messages(&fixture("public/freeswitch-323-ack-siptrace.log"));
         assert_eq!(fs.len(), 1);
-        assert_eq!(start(&fs[0]), "ACK sip:1004@192.168.100.157:5060;gr=00507A45-1D4B-EA11-AF85-787FC359E795 SIP/2.0");
+        assert_eq!(
+            start(&fs[0]),
+            "ACK sip:1004@192.168.100.157:5060;gr=00507A45-1D4B-EA11-AF85-787FC359E795 SIP/2.0"
+        );
         assert_eq!(Some(fs[0].raw().len()), fs[0].declared_len);
         assert_eq!(fs[0].ts.to_string(), "14:37:05.523");
         let fs = messages(&fixture("public/freeswitch-1144-siptrace.log"));
@@ -230,8 +239,14 @@ mod tests {
     #[test]
     fn sniffing() {
         assert_eq!(sniff(&fixture("sofia.log")), Some(SPECIFICITY));
-        assert_eq!(sniff(b"recv 12 bytes from somewhere\nINVITE sip:a@b SIP/2.0\n"), None);
-        assert_eq!(sniff(b"INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\n\r\n"), None);
+        assert_eq!(
+            sniff(b"recv 12 bytes from somewhere\nINVITE sip:a@b SIP/2.0\n"),
+            None
+        );
+        assert_eq!(
+            sniff(b"INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\n\r\n"),
+            None
+        );
     }
 
     /// Hostile inputs: a byte count that lies, a 1 MiB line, a dump that never ends.
@@ -242,7 +257,9 @@ mod tests {
             ---------------------------------------------\n";
         let m = messages(lies);
         assert_eq!((m.len(), m[0].cut), (1, None));
-        let mut long = b"recv 10 bytes from tcp/[::1]:5060 at 10:00:00.000000:\nINVITE sip:a@b SIP/2.0\nX: ".to_vec();
+        let mut long =
+            b"recv 10 bytes from tcp/[::1]:5060 at 10:00:00.000000:\nINVITE sip:a@b SIP/2.0\nX: "
+                .to_vec();
         long.extend(std::iter::repeat_n(b'x', 1 << 20));
         long.extend_from_slice(b"\n");
         for _ in 0..10_000 {

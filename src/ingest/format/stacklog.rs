@@ -136,10 +136,11 @@ impl<'a> Dumps<'a> {
             None if bare(text).is_empty() => {
                 let msg = trim_start(&open.text);
                 if !msg.is_empty() {
-                    let need = match MessageHead::read(&restore_crs(msg)).map(|h| h.content_length()) {
-                        Ok(ContentLength::Value(n)) => n,
-                        _ => 0,
-                    };
+                    let need =
+                        match MessageHead::read(&restore_crs(msg)).map(|h| h.content_length()) {
+                            Ok(ContentLength::Value(n)) => n,
+                            _ => 0,
+                        };
                     open.head = Some(Head {
                         need,
                         have: 0,
@@ -467,7 +468,10 @@ mod tests {
             b"INVITE sip:a@b SIP/2.0\r\nCall-ID: x\r\nContent-Length: 5\r\n\r\nv=0\r\n"
         );
         assert_eq!(m.cut, None);
-        let kept = one(b"SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n\n", End::Marker);
+        let kept = one(
+            b"SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n\n",
+            End::Marker,
+        );
         assert_eq!(kept.raw(), b"SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n");
     }
 
@@ -488,7 +492,10 @@ mod tests {
         let mut emit = |e: Event| out.push(e);
         let mut d = Dumps::new(0, &mut emit);
         d.start(DumpHeader::default(), 1, 0..1);
-        d.push(b"INVITE sip:a@b SIP/2.0\r\nContent-Length: 99999999\r\n\r\n", 10);
+        d.push(
+            b"INVITE sip:a@b SIP/2.0\r\nContent-Length: 99999999\r\n\r\n",
+            10,
+        );
         let line = vec![b'a'; 1 << 20];
         for _ in 0..4 {
             d.push(&line, 20);
