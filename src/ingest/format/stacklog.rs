@@ -172,8 +172,10 @@ impl<'a> Dumps<'a> {
             return;
         }
         let (mut raw, short) = frame(&raw);
-        let mut cut = match (short, how) {
+        // Bytes dropped past the cap are missing inside the input, wherever the dump ended.
+        let cut = match (short, how) {
             (None, _) => None,
+            (Some(_), _) if open.overflow => Some(Cut::Damaged),
             (Some(Short::HeaderEnd), End::Marker) => {
                 // The paste lost the blank line that ends a bodyless message: its end marker
                 // shows that the message ended there.
@@ -187,9 +189,6 @@ impl<'a> Dumps<'a> {
             (Some(_), End::Input) => Some(Cut::InputEdge),
             (Some(_), End::Marker | End::Record) => Some(Cut::Damaged),
         };
-        if open.overflow && cut.is_none() && short.is_some() {
-            cut = Some(Cut::Damaged);
-        }
         let ts = match open.header.ts {
             Some(ts) => {
                 self.last_ts = ts;
@@ -503,7 +502,10 @@ mod tests {
         let counts = d.finish();
         assert_eq!((counts.messages, counts.truncated), (1, 1));
         match &out[0] {
-            Event::Message(m) => assert!(m.raw().len() <= MAX_DUMP),
+            Event::Message(m) => {
+                assert!(m.raw().len() <= MAX_DUMP);
+                assert_eq!(m.cut, Some(Cut::Damaged));
+            }
             other => panic!("{other:?}"),
         }
     }
