@@ -26,5 +26,6 @@ mod integration {
     pub mod rule_severity;
     pub mod safety;
     pub mod snapshots;
+    pub mod stack_logs;
     pub mod streaming;
 }

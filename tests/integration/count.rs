@@ -19,6 +19,8 @@ fn logs(dir: &Path, out: &mut Vec<PathBuf>) {
         } else if p.extension().is_some_and(|e| e == "log")
             // Excerpts posted by others, cut at both ends: tests/integration/pjsip_logs.rs.
             && !p.starts_with(root().join("fixtures/pjsip-decors"))
+            // Other stacks' logs (no pjsip dumps): src/ingest/format/{baresip,kamailio,…}.rs.
+            && !p.starts_with(root().join("fixtures/stacks"))
         {
             out.push(p);
         }

@@ -9,7 +9,10 @@
 //! line in the list. Does not own: reading bytes, gzip and line caps (`super`), and the parsing
 //! itself where it is shared or large (`super::pjsip`, `super::raw`, `super::capture`).
 
+mod asterisk;
+mod baresip;
 pub mod docs;
+mod kamailio;
 pub mod ngrep;
 pub mod packets;
 mod pcap;
@@ -17,6 +20,8 @@ mod pcapng;
 mod pjsip;
 mod sip;
 mod sipp;
+mod sofia;
+mod stacklog;
 mod tcpdump;
 mod tshark_hex;
 
@@ -206,6 +211,10 @@ pub static FORMATS: &[Format] = &[
     ngrep::FORMAT,
     tcpdump::FORMAT,
     tshark_hex::FORMAT,
+    baresip::FORMAT,
+    sofia::FORMAT,
+    kamailio::FORMAT,
+    asterisk::FORMAT,
 ];
 
 /// Layouts sipflow recognises but cannot read without loss, each with what to do instead:

@@ -1,0 +1,87 @@
+//! Other SIP stacks' logs (baresip, Kamailio, sofia-sip) of one recorded call, read alone and
+//! together with the capture of the same traffic (`fixtures/stacks/`): the same call, outcome
+//! and final status whichever form it comes in, and one call, not several, when both ends'
+//! logs and the capture are read together.
+
+use super::common::{calls_json, fixture, outcomes};
+
+/// The call and the OPTIONS flow of `inputs` (under `fixtures/stacks/`): (Call-ID, outcome,
+/// final status, messages) of each call, and (method, final status, messages) of each flow.
+type Summary = (
+    Vec<(String, String, Option<u64>, u64)>,
+    Vec<(String, u64, u64)>,
+);
+
+fn summary(inputs: &[&str]) -> Summary {
+    let paths: Vec<String> = inputs
+        .iter()
+        .map(|i| fixture(&format!("stacks/{i}")))
+        .collect();
+    let args: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let doc = calls_json(&args);
+    let calls = doc["calls"]
+        .as_array()
+        .expect("calls")
+        .iter()
+        .zip(outcomes(&doc))
+        .map(|(c, (outcome, status))| {
+            let msgs = c["messages"].as_u64().unwrap_or(0);
+            (
+                c["call_id"].as_str().unwrap_or_default().to_string(),
+                outcome,
+                status,
+                msgs,
+            )
+        })
+        .collect();
+    let flows = doc["flows"]
+        .as_array()
+        .expect("flows")
+        .iter()
+        .map(|f| {
+            let msgs = f["messages"].as_u64().unwrap_or(0);
+            (
+                f["method"].as_str().unwrap_or_default().to_string(),
+                f["final_status"].as_u64().unwrap_or(0),
+                msgs,
+            )
+        })
+        .collect();
+    (calls, flows)
+}
+
+/// Each log alone gives the call the capture gives: answered, 200, with the messages that
+/// stack saw (baresip: its 6; the proxy: the 12 in and out); sofia-sip's log gives the ping.
+#[test]
+fn each_stack_log_gives_the_call_of_the_capture() {
+    let (capture, capture_flows) = summary(&["call.pcap"]);
+    assert_eq!(capture.len(), 1, "{capture:?}");
+    let (id, outcome, status, msgs) = &capture[0];
+    assert_eq!(
+        (outcome.as_str(), *status, *msgs),
+        ("answered", Some(200), 12)
+    );
+    assert_eq!(capture_flows, [("OPTIONS".to_string(), 200, 2)]);
+    for (log, seen) in [("baresip.log", 6), ("kamailio.log", 12)] {
+        let (calls, _) = summary(&[log]);
+        assert_eq!(
+            calls,
+            [(id.clone(), outcome.clone(), *status, seen)],
+            "{log}"
+        );
+    }
+    let (calls, flows) = summary(&["sofia.log"]);
+    assert!(calls.is_empty());
+    assert_eq!(flows, capture_flows);
+}
+
+/// Both ends' logs in two stacks' formats and the capture are one call: every message seen
+/// by baresip, by the proxy and on the wire is one wire message with several vantage points
+/// (the capture's 12, no more), and the OPTIONS ping seen by sofia-sip and on the wire is one.
+#[test]
+fn both_ends_logs_and_the_capture_are_one_call() {
+    let all = summary(&["baresip.log", "kamailio.log", "sofia.log", "call.pcap"]);
+    assert_eq!(all, summary(&["call.pcap"]));
+    let logs = summary(&["baresip.log", "kamailio.log"]);
+    assert_eq!(logs.0, summary(&["kamailio.log"]).0);
+}
