@@ -6,8 +6,9 @@
 //! sent), the median of their time differences is the text input's offset. It is applied when
 //! the input has no date, or when the offset is at least a second (a time zone or a skewed
 //! clock); a sub-second difference between a dated log and a capture is real and kept. The
-//! offset is reported as the clock's skew, and for an undated log the date it was given. Owns
-//! only this; the merge itself is in [`super`].
+//! offset is reported as the clock's skew, and for an undated log the date it was given. An
+//! input without times at all (every event at one time) takes the times of the messages the
+//! capture holds. Owns only this; the merge itself is in [`super`].
 
 use std::collections::HashMap;
 
@@ -25,11 +26,12 @@ fn is_capture(events: &[Event]) -> bool {
 
 /// Moves the clocks of text inputs onto the clock of the captures they share messages with.
 pub fn align_clocks(inputs: &mut [InputInfo], streams: &mut [Vec<Event>]) {
-    let mut reference: HashMap<u64, Timestamp> = HashMap::new();
+    // Every copy's time, in the captures' order (a retransmission is a copy of the same bytes).
+    let mut reference: HashMap<u64, Vec<Timestamp>> = HashMap::new();
     for events in streams.iter().filter(|s| is_capture(s)) {
         for e in events {
             if let Event::Message(m) = e {
-                reference.entry(m.content_hash()).or_insert(m.ts);
+                reference.entry(m.content_hash()).or_default().push(m.ts);
             }
         }
     }
@@ -40,11 +42,16 @@ pub fn align_clocks(inputs: &mut [InputInfo], streams: &mut [Vec<Event>]) {
         if is_capture(events) {
             continue;
         }
+        if untimed(events) {
+            take_capture_times(events, &reference);
+            continue;
+        }
         let mut diffs: Vec<i64> = events
             .iter()
             .filter_map(|e| match e {
                 Event::Message(m) => reference
                     .get(&m.content_hash())
+                    .and_then(|r| r.first())
                     .map(|r| r.micros - m.ts.micros),
                 Event::Log(_) => None,
             })
@@ -81,3 +88,50 @@ pub fn align_clocks(inputs: &mut [InputInfo], streams: &mut [Vec<Event>]) {
 }
 
 const DAY_US: i64 = 86_400_000_000;
+
+/// Whether an input gave no times: its events (two messages at least) all carry one time, as
+/// the readers give a log or text without times (baresip 1.0, Kamailio on stderr, ngrep without
+/// `-t`/`-T`, `tshark -x` alone), in the input's order.
+fn untimed(events: &[Event]) -> bool {
+    let messages = events
+        .iter()
+        .filter(|e| matches!(e, Event::Message(_)))
+        .count();
+    let mut times = events.iter().map(Event::ts);
+    let first = times.next();
+    messages > 1 && times.all(|t| Some(t) == first)
+}
+
+/// An input without times takes them from the capture: each message that the capture holds
+/// gets its copy's time (the n-th of the same bytes the n-th copy's: retransmissions), and
+/// every other event the time of the last message before it that did (the first such
+/// message's time before any), never going back, so the input's order is kept. No offset is
+/// reported: there was no clock to move.
+fn take_capture_times(events: &mut [Event], reference: &HashMap<u64, Vec<Timestamp>>) {
+    let mut seen: HashMap<u64, usize> = HashMap::new();
+    let times: Vec<Option<Timestamp>> = events
+        .iter()
+        .map(|e| match e {
+            Event::Message(m) => {
+                let hash = m.content_hash();
+                let n = seen.entry(hash).or_default();
+                *n += 1;
+                let copies = reference.get(&hash)?;
+                copies.get(*n - 1).or(copies.last()).copied()
+            }
+            Event::Log(_) => None,
+        })
+        .collect();
+    let Some(mut now) = times.iter().find_map(|t| *t) else {
+        return;
+    };
+    for (e, t) in events.iter_mut().zip(times) {
+        if let Some(t) = t {
+            now = now.max(t);
+        }
+        match e {
+            Event::Message(m) => m.ts = now,
+            Event::Log(l) => l.ts = now,
+        }
+    }
+}

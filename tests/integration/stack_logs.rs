@@ -85,3 +85,35 @@ fn both_ends_logs_and_the_capture_are_one_call() {
     let logs = summary(&["baresip.log", "kamailio.log"]);
     assert_eq!(logs.0, summary(&["kamailio.log"]).0);
 }
+
+/// baresip 1.0 and Kamailio on stderr print no times: read with the capture, their messages
+/// take the times of the capture's copies, so the call lasts what it lasted on the wire (not
+/// 0 s) and the findings are the capture's (before, a BYE "0 ms after the ACK" was reported).
+#[test]
+fn logs_without_times_take_the_captures_times() {
+    let path = |i: &str| fixture(&format!("stacks/{i}"));
+    let duration = |inputs: &[&str]| {
+        let paths: Vec<String> = inputs.iter().map(|i| path(i)).collect();
+        let args: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let doc = calls_json(&args);
+        (
+            doc["calls"][0]["start"].to_string(),
+            doc["calls"][0]["duration_ms"].to_string(),
+        )
+    };
+    let capture = duration(&["call.pcap"]);
+    assert_ne!(capture.1, "null", "{capture:?}");
+    for logs in [
+        &["baresip.log"][..],
+        &["kamailio.log"],
+        &["baresip.log", "kamailio.log"],
+    ] {
+        let mut inputs = logs.to_vec();
+        inputs.push("call.pcap");
+        assert_eq!(duration(&inputs), capture, "{inputs:?}");
+        let mut args = vec!["check".to_string(), "--format".into(), "concise".into()];
+        args.extend(inputs.iter().map(|i| path(i)));
+        let run = super::common::sipflow(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(run.stdout, "", "{inputs:?}: {}", run.stdout);
+    }
+}

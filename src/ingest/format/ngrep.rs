@@ -22,6 +22,7 @@ pub const FORMAT: Format = Format(&Spec {
         "derived-text/ngrep/sipp-tcp-big.t.byline.txt",
         "derived-text/ngrep/ipv6.T.byline.txt",
         "derived-text/ngrep/register-no-listener.t.byline.txt",
+        "derived-text/ngrep/pjsua-udp.noq.byline.txt",
     ],
 });
 
@@ -153,6 +154,14 @@ impl Ngrep<'_> {
         }
         if OTHER.is_match(bare) {
             self.end_packet(true);
+            return;
+        }
+        // Without -q, ngrep ends its output with `exit` after a blank line: the end of the
+        // last packet, as the end of the input is with -q.
+        if bare.strip_suffix(b"\r").unwrap_or(bare) == b"exit"
+            && self.current.as_ref().is_some_and(|c| c.blank > 0)
+        {
+            self.end_packet(false);
             return;
         }
         let Some(cur) = self.current.as_mut() else {
@@ -390,6 +399,21 @@ mod tests {
             );
             assert!(!r.truncated());
         }
+    }
+
+    /// Without -q, ngrep's `#` marks and its closing `exit` are no payload: the same messages
+    /// as with -q.
+    #[test]
+    fn the_marks_and_exit_of_a_run_without_q_are_skipped() {
+        let raw = |text| -> Vec<Vec<u8>> {
+            messages(&fixture(text))
+                .iter()
+                .map(|m| m.raw().to_vec())
+                .collect()
+        };
+        let noq = fixture("pjsua-udp.noq.byline.txt");
+        assert!(noq.ends_with(b"\nexit\n"));
+        assert_eq!(raw("pjsua-udp.noq.byline.txt"), raw("pjsua-udp.byline.txt"));
     }
 
     /// Fed line by line, the same events as the text whole.
