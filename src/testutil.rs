@@ -57,3 +57,27 @@ impl Lcg {
         self.next() % n.max(1)
     }
 }
+
+/// The bytes of the recorded fixture `fixtures/REL`.
+pub fn fixture(rel: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(rel);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The message events of `text` read as `format` (its log events left out).
+pub fn messages_as(format: crate::ingest::Format, text: &[u8]) -> Vec<crate::event::MessageEvent> {
+    let opts = crate::ingest::IngestOptions {
+        format: Some(format),
+        ..crate::ingest::IngestOptions::default()
+    };
+    let (_, _, events) = crate::ingest::ingest_bytes("t", text.to_vec(), &opts).expect("read");
+    events
+        .into_iter()
+        .filter_map(|e| match e {
+            crate::event::Event::Message(m) => Some(m),
+            crate::event::Event::Log(_) => None,
+        })
+        .collect()
+}

@@ -159,28 +159,13 @@ impl LineReader for Asterisk {
 mod tests {
     use super::*;
     use crate::event::{Cut, Transport};
-    use crate::ingest::{IngestOptions, ingest_bytes};
 
     fn messages(text: &[u8]) -> Vec<crate::event::MessageEvent> {
-        let opts = IngestOptions {
-            format: Some(FORMAT),
-            ..IngestOptions::default()
-        };
-        let (_, _, events) = ingest_bytes("t", text.to_vec(), &opts).expect("read");
-        events
-            .into_iter()
-            .filter_map(|e| match e {
-                Event::Message(m) => Some(m),
-                Event::Log(_) => None,
-            })
-            .collect()
+        crate::testutil::messages_as(FORMAT, text)
     }
 
     fn fixture(rel: &str) -> Vec<u8> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/stacks")
-            .join(rel);
-        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        crate::testutil::fixture(&format!("stacks/{rel}"))
     }
 
     fn start(m: &crate::event::MessageEvent) -> String {

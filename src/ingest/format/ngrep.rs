@@ -334,25 +334,11 @@ mod tests {
     use crate::ingest::{IngestOptions, InputError, ingest_bytes};
 
     fn fixture(name: &str) -> Vec<u8> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/derived-text/ngrep")
-            .join(name);
-        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        crate::testutil::fixture(&format!("derived-text/ngrep/{name}"))
     }
 
     fn messages(text: &[u8]) -> Vec<crate::event::MessageEvent> {
-        let opts = IngestOptions {
-            format: Some(FORMAT),
-            ..IngestOptions::default()
-        };
-        let (_, _, events) = ingest_bytes("t", text.to_vec(), &opts).expect("read");
-        events
-            .into_iter()
-            .filter_map(|e| match e {
-                Event::Message(m) => Some(m),
-                Event::Log(_) => None,
-            })
-            .collect()
+        crate::testutil::messages_as(FORMAT, text)
     }
 
     /// The CRs come back, the addresses and times are the capture's, and the payload ends
@@ -414,34 +400,6 @@ mod tests {
         let noq = fixture("pjsua-udp.noq.byline.txt");
         assert!(noq.ends_with(b"\nexit\n"));
         assert_eq!(raw("pjsua-udp.noq.byline.txt"), raw("pjsua-udp.byline.txt"));
-    }
-
-    /// Fed line by line, the same events as the text whole.
-    #[test]
-    fn pieces_give_the_events_of_the_whole() {
-        for name in ["pjsua-udp.byline.txt", "sipp-tcp-big.t.byline.txt"] {
-            let text = fixture(name);
-            let run = |pieces: bool| {
-                let mut out = Vec::new();
-                let mut emit = |e: Event| out.push(format!("{e:?}"));
-                let start = TextStart {
-                    head: &text,
-                    input: 0,
-                    date: None,
-                };
-                let mut p = new(&start, &mut emit);
-                let counts = if pieces {
-                    for line in text.split_inclusive(|&b| b == b'\n') {
-                        p.feed(line);
-                    }
-                    p.finish(b"")
-                } else {
-                    p.finish(&text)
-                };
-                (counts, out)
-            };
-            assert_eq!(run(true), run(false), "{name}");
-        }
     }
 
     #[test]

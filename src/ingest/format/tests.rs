@@ -91,6 +91,43 @@ fn every_text_fixture_gives_messages() {
     }
 }
 
+/// Every text format's parser, fed its fixtures line by line (as a text read piece by piece
+/// is cut: at line ends), gives the events and counts it gives fed the whole text at once.
+#[test]
+fn every_text_format_gives_the_same_events_in_pieces() {
+    let mut compared = 0;
+    for f in FORMATS {
+        let Parser::Text(new) = f.parser else {
+            continue;
+        };
+        for rel in f.fixtures {
+            let text = crate::testutil::fixture(rel);
+            let run = |pieces: bool| {
+                let mut out = Vec::new();
+                let mut emit = |e: Event| out.push(format!("{e:?}"));
+                let start = TextStart {
+                    head: &text,
+                    input: 0,
+                    date: None,
+                };
+                let mut p = new(&start, &mut emit);
+                let counts = if pieces {
+                    for line in text.split_inclusive(|&b| b == b'\n') {
+                        p.feed(line);
+                    }
+                    p.finish(b"")
+                } else {
+                    p.finish(&text)
+                };
+                (counts, out)
+            };
+            assert_eq!(run(true), run(false), "{rel}");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 15, "{compared} fixtures compared");
+}
+
 #[test]
 fn lists_name_every_format() {
     let looks = looks_list();

@@ -305,28 +305,13 @@ impl TextParser for TsharkHex<'_> {
 mod tests {
     use super::*;
     use crate::event::Cut;
-    use crate::ingest::{IngestOptions, ingest_bytes};
 
     fn fixture(name: &str) -> Vec<u8> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/derived-text/tshark")
-            .join(name);
-        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        crate::testutil::fixture(&format!("derived-text/tshark/{name}"))
     }
 
     fn messages(text: &[u8]) -> Vec<crate::event::MessageEvent> {
-        let opts = IngestOptions {
-            format: Some(FORMAT),
-            ..IngestOptions::default()
-        };
-        let (_, _, events) = ingest_bytes("t", text.to_vec(), &opts).expect("read");
-        events
-            .into_iter()
-            .filter_map(|e| match e {
-                Event::Message(m) => Some(m),
-                Event::Log(_) => None,
-            })
-            .collect()
+        crate::testutil::messages_as(FORMAT, text)
     }
 
     /// `-x` alone: the capture's bytes and addresses, at time 0 in the text's order; `-V -x`:
@@ -349,34 +334,6 @@ mod tests {
         let p = messages(&fixture("udp-fragments.ad.P.x.txt"));
         assert_eq!(p.iter().filter(|m| m.raw().len() > 3000).count(), 1);
         assert_eq!(p[0].ts.to_string(), "2026-11-21 06:11:22.217");
-    }
-
-    /// Fed line by line, the same events as the text whole.
-    #[test]
-    fn pieces_give_the_events_of_the_whole() {
-        for name in ["pjsua-udp.V.x.txt", "udp-fragments.ad.P.x.txt"] {
-            let text = fixture(name);
-            let run = |pieces: bool| {
-                let mut out = Vec::new();
-                let mut emit = |e: Event| out.push(format!("{e:?}"));
-                let start = TextStart {
-                    head: &text,
-                    input: 0,
-                    date: None,
-                };
-                let mut p = new(&start, &mut emit);
-                let counts = if pieces {
-                    for line in text.split_inclusive(|&b| b == b'\n') {
-                        p.feed(line);
-                    }
-                    p.finish(b"")
-                } else {
-                    p.finish(&text)
-                };
-                (counts, out)
-            };
-            assert_eq!(run(true), run(false), "{name}");
-        }
     }
 
     /// Hostile and cut inputs: a 1 MiB line, bad hex and out-of-order offsets (that frame is
