@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use regex::bytes::Regex;
 
 use super::stacklog::{
-    Clock, Driver, DumpHeader, Dumps, End, LineReader, bare, endpoint, time_of_day, transport,
+    Clock, Driver, DumpHeader, Dumps, End, LineReader, endpoint, time_of_day, transport,
 };
 use super::{Format, Parser, Spec, TextParser, TextStart, level};
 use crate::event::{Direction, Event, days_from_civil};
@@ -147,11 +147,7 @@ impl LineReader for Asterisk {
             dumps.end(End::Record);
             return;
         }
-        if dumps.complete() && !bare(line).is_empty() {
-            dumps.end(End::Marker);
-            return;
-        }
-        dumps.push(line, end);
+        dumps.push_or_end(line, end);
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 use regex::bytes::Regex;
 
 use super::stacklog::{
-    Clock, Driver, DumpHeader, Dumps, End, LineReader, bare, endpoint, time_of_day, transport,
+    Clock, Driver, DumpHeader, Dumps, End, LineReader, endpoint, time_of_day, transport,
 };
 use super::{Format, Parser, Spec, TextParser, TextStart, level};
 use crate::event::Event;
@@ -100,11 +100,7 @@ impl LineReader for Baresip {
         }
         // Without its colours (a paste), the block ends with the message: a line that is
         // not blank after a whole message is baresip's own.
-        if dumps.complete() && !bare(line).is_empty() {
-            dumps.end(End::Marker);
-            return;
-        }
-        dumps.push(line, end);
+        dumps.push_or_end(line, end);
     }
 }
 

@@ -129,11 +129,7 @@ impl LineReader for Kamailio {
         if !dumps.is_open() {
             return;
         }
-        if dumps.complete() && !bare(line).is_empty() {
-            dumps.end(End::Marker);
-            return;
-        }
-        dumps.push(line, end);
+        dumps.push_or_end(line, end);
     }
 }
 

@@ -118,6 +118,23 @@ pub trait TextParser {
     fn finish(self: Box<Self>, rest: &[u8]) -> TextCounts;
 }
 
+/// The lines of `piece` (each with its `\n`, the last perhaps without), each with where it
+/// starts in the input; `offset` is where `piece` starts, and is moved past it.
+pub fn lines_at<'p>(
+    piece: &'p [u8],
+    offset: &mut usize,
+) -> impl Iterator<Item = (&'p [u8], usize)> + use<'p> {
+    let start = *offset;
+    *offset += piece.len();
+    piece
+        .split_inclusive(|&b| b == b'\n')
+        .scan(start, |at, line| {
+            let here = *at;
+            *at += line.len();
+            Some((line, here))
+        })
+}
+
 /// What a text input held, besides its log events (which the caller counts).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TextCounts {

@@ -162,6 +162,18 @@ impl<'a> Dumps<'a> {
             .is_some_and(|h| h.have >= h.need)
     }
 
+    /// A line after the open dump's header: the message's next line, unless the message is
+    /// already whole ([`Dumps::complete`]) and the line is not blank: then the dump ends there
+    /// (a block without an end marker: a paste that lost baresip's colours, a log whose
+    /// records carry no end) and the line is not the message's.
+    pub fn push_or_end(&mut self, line: &[u8], end: usize) {
+        if self.complete() && !bare(line).is_empty() {
+            self.end(End::Marker);
+        } else {
+            self.push(line, end);
+        }
+    }
+
     /// The open dump ends (`how`): its message is handed on.
     pub fn end(&mut self, how: End) {
         let Some(open) = self.open.take() else {
@@ -333,13 +345,10 @@ impl<'a, R: LineReader> Driver<'a, R> {
 
 impl<R: LineReader> TextParser for Driver<'_, R> {
     fn feed(&mut self, piece: &[u8]) {
-        let mut at = self.offset;
-        for line in piece.split_inclusive(|&b| b == b'\n') {
+        for (line, at) in super::lines_at(piece, &mut self.offset) {
             self.line = self.line.saturating_add(1);
             self.reader.line(&mut self.dumps, line, self.line, at);
-            at += line.len();
         }
-        self.offset += piece.len();
     }
 
     fn finish(mut self: Box<Self>, rest: &[u8]) -> TextCounts {

@@ -285,13 +285,9 @@ fn epoch(secs: &[u8], frac: &[u8]) -> Option<Timestamp> {
 
 impl TextParser for TsharkHex<'_> {
     fn feed(&mut self, piece: &[u8]) {
-        let base = self.offset;
-        let mut at = 0;
-        for line in piece.split_inclusive(|&b| b == b'\n') {
-            self.line(line, base + at);
-            at += line.len();
+        for (line, at) in super::lines_at(piece, &mut self.offset) {
+            self.line(line, at);
         }
-        self.offset += piece.len();
     }
 
     fn finish(mut self: Box<Self>, rest: &[u8]) -> TextCounts {
