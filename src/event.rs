@@ -23,16 +23,23 @@ use crate::sip::{SipMessage, Unparsed};
 /// `micro` says the input gives the time to the microsecond (captures; SIPp traces with six
 /// digits), not to the millisecond (pjsip logs): JSON outputs then show all six digits. It is
 /// how the time was written, not part of the time: equality and order ignore it.
+///
+/// `unknown` says the input gave no time for the event at all (ngrep without `-t`, `tshark -O
+/// sip`, raw SIP, a stack's log without a time prefix): [`Timestamp::UNKNOWN`]. Such events keep
+/// the input's order, show as `--:--:--.---` (JSON `null`), take a capture's times when a
+/// capture of the same messages is read with them (see `ingest::align`), and the rules that
+/// judge time ([`crate::rules::Rule::judges_time`]) say nothing about them.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Timestamp {
     pub micros: i64,
     pub dated: bool,
     pub micro: bool,
+    pub unknown: bool,
 }
 
 impl PartialEq for Timestamp {
     fn eq(&self, other: &Self) -> bool {
-        (self.micros, self.dated) == (other.micros, other.dated)
+        self.key() == other.key()
     }
 }
 
@@ -40,7 +47,7 @@ impl Eq for Timestamp {}
 
 impl std::hash::Hash for Timestamp {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        (self.micros, self.dated).hash(state);
+        self.key().hash(state);
     }
 }
 
@@ -52,26 +59,52 @@ impl PartialOrd for Timestamp {
 
 impl Ord for Timestamp {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.micros, self.dated).cmp(&(other.micros, other.dated))
+        self.key().cmp(&other.key())
     }
 }
 
 pub const MICROS_PER_DAY: i64 = 86_400_000_000;
 
 impl Timestamp {
+    /// The time of an event whose input gives none. Before every known time.
+    pub const UNKNOWN: Timestamp = Timestamp {
+        micros: 0,
+        dated: false,
+        micro: false,
+        unknown: true,
+    };
+
+    pub fn is_known(&self) -> bool {
+        !self.unknown
+    }
+
+    /// What equality, hashing and order compare: unknown times first, all equal.
+    fn key(&self) -> (bool, i64, bool) {
+        if self.unknown {
+            (false, 0, false)
+        } else {
+            (true, self.micros, self.dated)
+        }
+    }
+
     pub fn from_parts(day: i64, hour: u32, min: u32, sec: u32, micros: u32, dated: bool) -> Self {
         let tod = ((i64::from(hour) * 60 + i64::from(min)) * 60 + i64::from(sec)) * 1_000_000
             + i64::from(micros);
         Timestamp {
             micros: day * MICROS_PER_DAY + tod,
             dated,
-            micro: false,
+            ..Timestamp::default()
         }
     }
 
     /// Milliseconds from `self` to `later` (negative if `later` is earlier).
     pub fn ms_until(&self, later: Timestamp) -> i64 {
         (later.micros - self.micros).div_euclid(1000)
+    }
+
+    /// [`Timestamp::ms_until`] when both times are known: the interval to show.
+    pub fn known_ms_until(&self, later: Timestamp) -> Option<i64> {
+        (self.is_known() && later.is_known()).then(|| self.ms_until(later))
     }
 
     fn day_and_time(&self) -> (i64, i64) {
@@ -124,6 +157,9 @@ impl fmt::Display for Timestamp {
     /// not. The alternate form (`{:#}`) gives the microseconds of a [`Timestamp::micro`] time
     /// (`05:28:17.580123`); the plain form always stops at the millisecond.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.unknown {
+            return f.write_str("--:--:--.---");
+        }
         let (day, tod) = self.day_and_time();
         let secs = tod / 1_000_000;
         let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
@@ -143,9 +179,13 @@ impl fmt::Display for Timestamp {
     }
 }
 
-/// As the alternate display: to the microsecond when the input gives it.
+/// As the alternate display: to the microsecond when the input gives it; `null` when the input
+/// gives no time.
 impl Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.unknown {
+            return s.serialize_none();
+        }
         s.collect_str(&format_args!("{self:#}"))
     }
 }
@@ -590,6 +630,21 @@ pub struct LogEvent {
     pub text: String,
 }
 
+impl LogEvent {
+    /// The sender of the facts read from packets (DNS lookups, TLS handshakes), whether from a
+    /// capture or from a text dump of packets; no process logs under these names.
+    pub const DNS_PACKETS: &'static str = "dns";
+    pub const TLS_PACKETS: &'static str = "tls";
+
+    /// Whether this is a fact read from packets rather than a line a process wrote.
+    pub fn from_packets(&self) -> bool {
+        matches!(
+            self.sender.as_str(),
+            LogEvent::DNS_PACKETS | LogEvent::TLS_PACKETS
+        )
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Event {
     Message(MessageEvent),
@@ -662,5 +717,34 @@ mod tests {
             "00:00:01.000007+1d"
         );
         assert_eq!(ms, us, "precision is not part of the time");
+    }
+
+    #[test]
+    fn an_unknown_time_says_so_and_measures_nothing() {
+        let unknown = Timestamp::UNKNOWN;
+        let known = Timestamp::from_parts(0, 0, 0, 0, 0, false);
+        assert_eq!(unknown.to_string(), "--:--:--.---");
+        assert_eq!(format!("{unknown:#}"), "--:--:--.---");
+        assert_eq!(
+            serde_json::to_string(&unknown).ok().as_deref(),
+            Some("null")
+        );
+        assert_eq!(
+            serde_json::to_string(&known).ok().as_deref(),
+            Some("\"00:00:00.000\"")
+        );
+        assert!(unknown < known, "unknown times sort first");
+        assert_ne!(unknown, known, "an unknown time is not midnight");
+        assert_eq!(
+            unknown,
+            Timestamp {
+                micros: 7,
+                ..unknown
+            },
+            "all unknown times are one"
+        );
+        assert_eq!(unknown.known_ms_until(known), None);
+        assert_eq!(known.known_ms_until(unknown), None);
+        assert_eq!(known.known_ms_until(known), Some(0));
     }
 }

@@ -210,6 +210,7 @@ pub(super) fn explain(
             "name": r.name,
             "severity": r.severity.as_str(),
             "scope": r.scope.as_str(),
+            "judges_time": r.judges_time,
             "summary": r.summary,
             "docs": r.docs,
         })),

@@ -126,12 +126,15 @@ pub(super) fn run_streamed(
     totals.window(run, (last, true), events, correlate, bar, out)?;
     let mut end = Vec::new();
     match run.format {
-        Some(CheckFormat::Human) => findings::human::write_summary(
-            totals.by_severity,
-            totals.calls,
-            totals.flows,
-            &mut end,
-        )?,
+        Some(CheckFormat::Human) => {
+            findings::human::write_summary(
+                totals.by_severity,
+                totals.calls,
+                totals.flows,
+                &mut end,
+            )?;
+            crate::report::write_untimed_notes(events.inputs(), &mut end)?;
+        }
         Some(CheckFormat::Json) => totals.json.write(events.inputs(), totals.code, &mut end)?,
         Some(CheckFormat::Sarif) => totals.sarif.write(&mut end)?,
         Some(CheckFormat::Junit) => totals.junit.write(&mut end)?,
@@ -139,7 +142,10 @@ pub(super) fn run_streamed(
     }
     let mut usage = None;
     match totals.view.take() {
-        Some(Gathered::Table(t)) => t.write(&mut end)?,
+        Some(Gathered::Table(t)) => {
+            t.write(&mut end)?;
+            crate::report::write_untimed_notes(events.inputs(), &mut end)?;
+        }
         Some(Gathered::Doc(d)) => d.write(events.inputs(), &mut end)?,
         Some(Gathered::Flow(f)) => match f.finish() {
             Ok(held) => end.extend(held),

@@ -301,11 +301,13 @@ fn summarize_call(msgs: &[Seen<'_>], caller_tag: Option<&str>) -> CallSummary {
     let first_18x = responses
         .iter()
         .find(|m| m.msg.status().is_some_and(|c| (180..=189).contains(&c)));
-    s.setup_ms = t0.zip(first_18x).map(|(t0, m)| t0.ms_until(m.ts));
+    s.setup_ms = t0
+        .zip(first_18x)
+        .and_then(|(t0, m)| t0.known_ms_until(m.ts));
     let answer = responses
         .iter()
         .find(|m| m.msg.status().is_some_and(|c| (200..300).contains(&c)));
-    s.answer_ms = t0.zip(answer).map(|(t0, m)| t0.ms_until(m.ts));
+    s.answer_ms = t0.zip(answer).and_then(|(t0, m)| t0.known_ms_until(m.ts));
     let final_resp = answer.or_else(|| {
         responses
             .iter()
@@ -323,7 +325,7 @@ fn summarize_call(msgs: &[Seen<'_>], caller_tag: Option<&str>) -> CallSummary {
         (None, None) => Outcome::Incomplete,
     });
     s.duration_ms = match (answer, bye) {
-        (Some(a), Some(b)) => Some(a.ts.ms_until(b.ts)),
+        (Some(a), Some(b)) => a.ts.known_ms_until(b.ts),
         _ => None,
     };
     s.hung_up_by = match (s.outcome, bye) {

@@ -17,7 +17,7 @@ use std::collections::VecDeque;
 
 use super::call::PjsuaCall;
 use super::{Model, Owner};
-use crate::event::{Direction, Event, Locator, LogKind, Timestamp};
+use crate::event::{Direction, Event, LogEvent, LogKind, Timestamp};
 use crate::hash::Map;
 
 /// How long a DNS lookup waits for the request it was made for (pjsip's resolver gives up on a
@@ -56,21 +56,21 @@ fn lookup(kind: &LogKind) -> bool {
     matches!(kind, LogKind::DnsFailure { .. } | LogKind::DnsAnswer { .. })
 }
 
-/// A fact read from a capture's packets rather than written by a process: a TLS handshake's
-/// (the SIP it would have carried is encrypted, so no call can be named).
-fn capture_tls(kind: &LogKind, locator: &Locator) -> bool {
-    matches!(locator, Locator::Frames(_))
+/// A fact read from packets rather than written by a process: a TLS handshake's (the SIP it
+/// would have carried is encrypted, so no call can be named).
+fn packets_tls(l: &LogEvent) -> bool {
+    l.from_packets()
         && matches!(
-            kind,
+            l.kind,
             LogKind::TlsFailure { .. } | LogKind::TlsEstablished { .. }
         )
 }
 
 /// What a log line is, for routing.
-pub(super) fn route_kind(kind: &LogKind, locator: &Locator) -> Kind {
-    if lookup(kind) {
+pub(super) fn route_kind(l: &LogEvent) -> Kind {
+    if lookup(&l.kind) {
         Kind::Lookup
-    } else if process_wide(kind) || capture_tls(kind, locator) {
+    } else if process_wide(&l.kind) || packets_tls(l) {
         Kind::ProcessWide
     } else {
         Kind::Line
@@ -302,7 +302,7 @@ pub fn link(model: &mut Model) {
                 }
             }
             Event::Log(l) => {
-                match route_kind(&l.kind, &l.origin.locator) {
+                match route_kind(l) {
                     Kind::Lookup => {
                         st.lookup(i, l.ts);
                         continue;

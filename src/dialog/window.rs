@@ -392,7 +392,7 @@ impl Windows {
             return;
         };
         let (input, kind, ts) = (l.origin.input, l.kind.clone(), l.ts);
-        match route_kind(&kind, &l.origin.locator) {
+        match route_kind(l) {
             Kind::Lookup => {
                 let old = self.pjsua.entry(input).or_default().lookup((seq, ev), ts);
                 for (s, e) in old {

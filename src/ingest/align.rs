@@ -7,7 +7,7 @@
 //! the input has no date, or when the offset is at least a second (a time zone or a skewed
 //! clock); a sub-second difference between a dated log and a capture is real and kept. The
 //! offset is reported as the clock's skew, and for an undated log the date it was given. An
-//! input without times at all (every event at one time) takes the times of the messages the
+//! input without times at all takes the times of the messages the
 //! capture holds. Owns only this; the merge itself is in [`super`].
 
 use std::collections::HashMap;
@@ -43,7 +43,9 @@ pub fn align_clocks(inputs: &mut [InputInfo], streams: &mut [Vec<Event>]) {
             continue;
         }
         if untimed(events) {
-            take_capture_times(events, &reference);
+            if take_capture_times(events, &reference) {
+                info.untimed_messages = 0;
+            }
             continue;
         }
         let mut diffs: Vec<i64> = events
@@ -89,25 +91,23 @@ pub fn align_clocks(inputs: &mut [InputInfo], streams: &mut [Vec<Event>]) {
 
 const DAY_US: i64 = 86_400_000_000;
 
-/// Whether an input gave no times: its events (two messages at least) all carry one time, as
-/// the readers give a log or text without times (baresip 1.0, Kamailio on stderr, ngrep without
-/// `-t`/`-T`, `tshark -x` alone), in the input's order.
+/// Whether an input gave no times: none of its messages has one ([`Timestamp::UNKNOWN`], as the
+/// readers give a log or text without times: baresip 1.0, Kamailio on stderr, ngrep without
+/// `-t`/`-T`, `tshark -x` alone, raw SIP).
 fn untimed(events: &[Event]) -> bool {
-    let messages = events
-        .iter()
-        .filter(|e| matches!(e, Event::Message(_)))
-        .count();
-    let mut times = events.iter().map(Event::ts);
-    let first = times.next();
-    messages > 1 && times.all(|t| Some(t) == first)
+    let mut messages = events.iter().filter_map(|e| match e {
+        Event::Message(m) => Some(m.ts),
+        Event::Log(_) => None,
+    });
+    messages.next().is_some_and(|t| !t.is_known()) && messages.all(|t| !t.is_known())
 }
 
 /// An input without times takes them from the capture: each message that the capture holds
 /// gets its copy's time (the n-th of the same bytes the n-th copy's: retransmissions), and
 /// every other event the time of the last message before it that did (the first such
 /// message's time before any), never going back, so the input's order is kept. No offset is
-/// reported: there was no clock to move.
-fn take_capture_times(events: &mut [Event], reference: &HashMap<u64, Vec<Timestamp>>) {
+/// reported: there was no clock to move. Says whether the capture holds any of its messages.
+fn take_capture_times(events: &mut [Event], reference: &HashMap<u64, Vec<Timestamp>>) -> bool {
     let mut seen: HashMap<u64, usize> = HashMap::new();
     let times: Vec<Option<Timestamp>> = events
         .iter()
@@ -123,7 +123,7 @@ fn take_capture_times(events: &mut [Event], reference: &HashMap<u64, Vec<Timesta
         })
         .collect();
     let Some(mut now) = times.iter().find_map(|t| *t) else {
-        return;
+        return false;
     };
     for (e, t) in events.iter_mut().zip(times) {
         if let Some(t) = t {
@@ -134,4 +134,5 @@ fn take_capture_times(events: &mut [Event], reference: &HashMap<u64, Vec<Timesta
             Event::Log(l) => l.ts = now,
         }
     }
+    true
 }

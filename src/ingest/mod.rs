@@ -92,6 +92,10 @@ pub struct InputInfo {
     pub truncated: usize,
     /// Evidence log lines found.
     pub log_events: usize,
+    /// Messages for which the input gives no time ([`crate::event::Timestamp::UNKNOWN`]) and
+    /// no capture read with it gave one; absent when 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub untimed_messages: usize,
     /// How far this input's clock was moved to agree with a capture of the same messages
     /// (see `docs/architecture.md`): the skew of its clock (a time zone, a clock set wrong),
     /// without the date an undated log was given ([`InputInfo::clock_date`]); absent when it
@@ -102,6 +106,10 @@ pub struct InputInfo {
     /// with; absent for dated inputs and inputs not moved.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clock_date: Option<String>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Damage in an input that was read anyway: what was kept is still analysed.
@@ -337,6 +345,7 @@ pub fn read_input(
         gzip,
         index,
         date: opts.date,
+        capture: &opts.capture,
     };
     let mut r = linecap::LineCap::new(r, &head, linecap::MAX_LINE);
     if in_place {
@@ -344,10 +353,12 @@ pub fn read_input(
     }
     let mut r = source::Tee { inner: r, sink };
     r.copy(&head);
-    let info = text
+    let (info, warnings) = text
         .read_pieces(head, &mut r, source, emit)
         .map_err(|e| read_error(name, gzip, e))?;
-    Ok((info, r.inner.warning(name).into_iter().collect()))
+    let mut warnings = summarize_warnings(name, &warnings);
+    warnings.extend(r.inner.warning(name));
+    Ok((info, warnings))
 }
 
 /// Where the text of an input is kept for excerpts: the file itself when the input is a
@@ -394,6 +405,7 @@ fn started(name: &str, format: Format, gzip: bool) -> InputInfo {
         messages: 0,
         truncated: 0,
         log_events: 0,
+        untimed_messages: 0,
         clock_offset_ms: None,
         clock_date: None,
     }
@@ -407,6 +419,7 @@ struct TextInput<'n> {
     gzip: bool,
     index: usize,
     date: Option<i64>,
+    capture: &'n capture::CaptureOptions,
 }
 
 /// How much of a text input a parser may learn its layout from, and how much is read at a time
@@ -423,7 +436,7 @@ impl TextInput<'_> {
         r: &mut dyn Read,
         source: Source,
         emit: &mut dyn FnMut(Piece),
-    ) -> std::io::Result<InputInfo> {
+    ) -> std::io::Result<(InputInfo, Vec<capture::Warning>)> {
         let more = TEXT_PIECE.saturating_sub(buf.len() as u64);
         r.take(more).read_to_end(&mut buf)?;
         let mut info = started(self.name, self.format, self.gzip);
@@ -431,9 +444,10 @@ impl TextInput<'_> {
             info: info.clone(),
             source,
         });
-        let (mut log_events, mut bytes) = (0, 0u64);
+        let (mut log_events, mut untimed, mut bytes) = (0, 0, 0u64);
         let mut counted = |e: Event| {
             log_events += usize::from(matches!(e, Event::Log(_)));
+            untimed += usize::from(matches!(&e, Event::Message(m) if !m.ts.is_known()));
             emit(Piece::Event(e));
         };
         let mut parser = (self.parser)(&self.start(&buf), &mut counted);
@@ -452,14 +466,16 @@ impl TextInput<'_> {
         info.messages = counts.messages;
         info.truncated = counts.truncated;
         info.log_events = log_events;
-        Ok(info)
+        info.untimed_messages = untimed;
+        Ok((info, counts.warnings))
     }
 
-    fn start<'h>(&self, head: &'h [u8]) -> format::TextStart<'h> {
+    fn start<'h>(&'h self, head: &'h [u8]) -> format::TextStart<'h> {
         format::TextStart {
             head,
             input: self.index,
             date: self.date,
+            capture: self.capture,
         }
     }
 }

@@ -100,7 +100,7 @@ fn raw_at(text: &[u8], input: usize, at: At, emit: &mut dyn FnMut(Event)) {
         emit(Event::Message(message_event(
             &text[start..end],
             origin,
-            Timestamp::default(),
+            Timestamp::UNKNOWN,
             None,
             Transport::Unknown,
         )));
@@ -373,7 +373,7 @@ impl super::format::TextParser for RawParser<'_> {
         }
         super::format::TextCounts {
             messages: self.messages,
-            truncated: 0,
+            ..Default::default()
         }
     }
 }

@@ -299,6 +299,7 @@ impl EventStream {
             if let (Some(i), Some(info)) = (input.index, &mut input.info) {
                 info.clock_offset_ms = infos[i].clock_offset_ms;
                 info.clock_date = infos[i].clock_date.take();
+                info.untimed_messages = infos[i].untimed_messages;
             }
         }
         let mut merged = merge(streams);

@@ -22,6 +22,22 @@ use crate::ingest::InputInfo;
 use crate::rules::Diagnoses;
 use crate::sip::status;
 
+/// A line for each input that gives no times, after the human outputs: what that changes.
+pub fn write_untimed_notes(
+    inputs: &[InputInfo],
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    for i in inputs.iter().filter(|i| i.untimed_messages > 0) {
+        writeln!(
+            out,
+            "note: {} gives no times ({} message(s)): they keep the input's order, no interval \
+             is measured, and the rules that judge time say nothing about them",
+            i.name, i.untimed_messages
+        )?;
+    }
+    Ok(())
+}
+
 /// What a reporter needs: the model and the inputs it came from.
 pub struct Context<'a> {
     pub model: &'a Model,

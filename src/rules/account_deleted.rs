@@ -13,6 +13,7 @@ pub(super) const RULE: Rule = Rule {
     name: "account-deleted",
     severity: Severity::Warning,
     scope: Scope::Log,
+    judges_time: true,
     summary: "`Deleting account N` followed by an un-REGISTER: the pjsua2 Account object was garbage-collected",
     docs: DOCS,
     check,

@@ -14,6 +14,7 @@ pub(super) const RULE: Rule = Rule {
     name: "auth-failed",
     severity: Severity::Error,
     scope: Scope::Transaction,
+    judges_time: false,
     summary: "credentials were refused (401/407 loop, 403 after a challenge), or challenged again only for a fresh nonce (stale-nonce race)",
     docs: DOCS,
     check,

@@ -12,6 +12,7 @@ pub(super) const RULE: Rule = Rule {
     name: "bye-right-after-answer",
     severity: Severity::Warning,
     scope: Scope::Call,
+    judges_time: true,
     summary: "a BYE right after the answer: the call dropped as soon as it connected (either side)",
     docs: DOCS,
     check,
@@ -159,11 +160,6 @@ fn threshold(ctx: &Context<'_>, party: Party) -> i64 {
     }
 }
 
-/// Whether `ts` is the midnight that a log without times gives each of its lines.
-fn shows_no_time(ts: Timestamp) -> bool {
-    ts.micros.rem_euclid(86_400_000_000) == 0
-}
-
 fn judge(ctx: &Context<'_>, ci: usize) -> Option<Finding> {
     let msgs = ctx.parsed(&ctx.model.calls[ci].messages);
     let cseq_of =
@@ -226,11 +222,8 @@ fn judge(ctx: &Context<'_>, ci: usize) -> Option<Finding> {
     {
         return None;
     }
-    // A log that shows no time puts every line at midnight: nothing can be measured.
-    if shows_no_time(t_up) && shows_no_time(bye.ts) {
-        return None;
-    }
-    let gap = t_up.ms_until(bye.ts);
+    // Where the input shows no time, nothing can be measured.
+    let gap = t_up.known_ms_until(bye.ts)?;
     if gap > threshold(ctx, party) {
         return None;
     }

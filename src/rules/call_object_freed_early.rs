@@ -10,6 +10,7 @@ pub(super) const RULE: Rule = Rule {
     name: "call-object-freed-early",
     severity: Severity::Error,
     scope: Scope::Call,
+    judges_time: true,
     summary: "a pjsua2 app's Call object was destroyed while the call was being answered",
     docs: DOCS,
     check,

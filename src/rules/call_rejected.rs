@@ -8,6 +8,7 @@ pub(super) const RULE: Rule = Rule {
     name: "call-rejected",
     severity: Severity::Info,
     scope: Scope::Call,
+    judges_time: false,
     summary: "a call got a 4xx-6xx final response (with the status code explained)",
     docs: r#"## What it detects
 Any INVITE whose final response is 4xx, 5xx or 6xx (and no 2xx), with the explanation of that

@@ -11,6 +11,7 @@ pub(super) const RULE: Rule = Rule {
     name: "call-slots-exhausted",
     severity: Severity::Error,
     scope: Scope::Log,
+    judges_time: false,
     summary: "pjsua ran out of call slots (maxCalls, PJ_ETOOMANY) and refused or could not make a call",
     docs: DOCS,
     check,

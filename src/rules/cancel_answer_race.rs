@@ -8,6 +8,7 @@ pub(super) const RULE: Rule = Rule {
     name: "cancel-answer-race",
     severity: Severity::Warning,
     scope: Scope::Call,
+    judges_time: true,
     summary: "the callee answered 2xx after the caller sent CANCEL (check for ACK and BYE)",
     docs: DOCS,
     check,

@@ -10,6 +10,7 @@ pub(super) const RULE: Rule = Rule {
     name: "content-length-mismatch",
     severity: Severity::Warning,
     scope: Scope::Message,
+    judges_time: false,
     summary: "Content-Length disagrees with the body (or is not a number)",
     docs: DOCS,
     check,

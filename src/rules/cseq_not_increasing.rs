@@ -11,6 +11,7 @@ pub(super) const RULE: Rule = Rule {
     name: "cseq-not-increasing",
     severity: Severity::Warning,
     scope: Scope::Dialog,
+    judges_time: false,
     summary: "a new request in a dialog has a CSeq number not greater than the previous one from that side",
     docs: DOCS,
     check,

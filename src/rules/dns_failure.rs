@@ -14,6 +14,7 @@ pub(super) const RULE: Rule = Rule {
     name: "dns-failure",
     severity: Severity::Error,
     scope: Scope::Log,
+    judges_time: true,
     summary: "the DNS lookup of a SIP domain failed (NXDOMAIN, SERVFAIL, REFUSED, no record, no answer)",
     docs: DOCS,
     check,
@@ -184,7 +185,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             continue;
         };
         let input = l.origin.input;
-        let from_log = matches!(l.origin.locator, crate::event::Locator::Text { .. });
+        let from_log = !l.from_packets();
         let domain = match name {
             Some(n) => domain_of(n),
             None => match latest.get(&input) {

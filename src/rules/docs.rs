@@ -74,12 +74,17 @@ pub fn pages() -> Vec<(String, String)> {
         .iter()
         .map(|r| {
             let text = format!(
-                "{HEADER}# {} `{}`\n\nSeverity: **{}** · scope: {} · select with `--select {}` \
+                "{HEADER}# {} `{}`\n\nSeverity: **{}** · scope: {}{} · select with `--select {}` \
                  or `--select {}`\n\n{}\n\n{}",
                 r.code,
                 r.name,
                 r.severity.as_str(),
                 r.scope.as_str(),
+                if r.judges_time {
+                    " · needs the input's times (silent where they are unknown)"
+                } else {
+                    ""
+                },
                 r.name,
                 r.code,
                 r.summary,

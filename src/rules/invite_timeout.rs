@@ -13,6 +13,7 @@ pub(super) const RULE: Rule = Rule {
     name: "invite-timeout",
     severity: Severity::Error,
     scope: Scope::Transaction,
+    judges_time: true,
     summary: "an INVITE got no response at all before Timer B (32 s) expired",
     docs: DOCS,
     check,

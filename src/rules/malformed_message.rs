@@ -13,6 +13,7 @@ pub(super) const RULE: Rule = Rule {
     name: "malformed-message",
     severity: Severity::Warning,
     scope: Scope::Message,
+    judges_time: false,
     summary: "a SIP message that does not parse, or whose headers a strict parser rejects",
     docs: r#"## What it detects
 A message (a log dump or a packet recognised as SIP) that a strict receiver cannot read:
@@ -439,6 +440,7 @@ mod tests {
                 micros: secs * 1_000_000,
                 dated: false,
                 micro: false,
+                unknown: false,
             },
             origin: Origin {
                 input: 0,

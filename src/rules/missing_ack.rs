@@ -13,6 +13,7 @@ pub(super) const RULE: Rule = Rule {
     name: "missing-ack",
     severity: Severity::Error,
     scope: Scope::Transaction,
+    judges_time: true,
     summary: "a 2xx to an INVITE was never ACKed",
     docs: DOCS,
     check,

@@ -12,6 +12,7 @@ pub(super) const RULE: Rule = Rule {
     name: "missing-mandatory-header",
     severity: Severity::Warning,
     scope: Scope::Message,
+    judges_time: false,
     summary: "a request without Via, From, To, Call-ID, CSeq or Max-Forwards (RFC 3261 §8.1.1)",
     docs: DOCS,
     check,

@@ -121,6 +121,10 @@ pub struct Rule {
     pub name: &'static str,
     pub severity: Severity,
     pub scope: Scope,
+    /// The rule judges intervals (timers, rates, "right after"): it says nothing where the input
+    /// gives no times ([`crate::event::Timestamp::UNKNOWN`]), neither about such events nor
+    /// about a call or flow that has one (see [`run`]).
+    pub judges_time: bool,
     /// One line for `sipflow rules`.
     pub summary: &'static str,
     /// Markdown with the sections listed in [`DOC_SECTIONS`].
@@ -542,11 +546,15 @@ pub fn run(ctx: &Context<'_>) -> Vec<Finding> {
     // The rules only read the model: they run on every core, on rayon's pool (its threads live
     // as long as the process: none is started per window). Their findings are collected in
     // registry order, so the result is the same as one after the other.
+    let untimed = Untimed::of(ctx.model);
     let per_rule: Vec<Vec<Finding>> = rules
         .par_iter()
         .map(|rule| {
             let mut found = Vec::new();
             (rule.check)(ctx, &mut found);
+            if let Some(untimed) = untimed.as_ref().filter(|_| rule.judges_time) {
+                found.retain(|f| !untimed.touches(f));
+            }
             if let Some(&sev) = ctx.settings.severity.get(rule.code) {
                 for f in &mut found {
                     f.severity = sev;
@@ -584,6 +592,37 @@ pub fn run(ctx: &Context<'_>) -> Vec<Finding> {
         call_rejected::diagnosed(ctx.model, &diagnoses, f);
     }
     out
+}
+
+/// The events and owners (calls, flows) of a model that have an event without a time.
+struct Untimed {
+    events: Vec<bool>,
+    owners: std::collections::BTreeSet<Owner>,
+}
+
+impl Untimed {
+    /// `None` when every event has a time (nearly always: then nothing is checked).
+    fn of(model: &Model) -> Option<Untimed> {
+        let events: Vec<bool> = model.events.iter().map(|e| !e.ts().is_known()).collect();
+        if !events.contains(&true) {
+            return None;
+        }
+        let owners = events
+            .iter()
+            .zip(&model.event_owner)
+            .filter_map(|(&unknown, owner)| if unknown { *owner } else { None })
+            .collect();
+        Some(Untimed { events, owners })
+    }
+
+    /// Whether a finding rests on an event without a time, or is about a call or flow that has
+    /// one.
+    fn touches(&self, f: &Finding) -> bool {
+        f.owner.is_some_and(|o| self.owners.contains(&o))
+            || f.evidence
+                .iter()
+                .any(|e| self.events.get(e.event).copied().unwrap_or(false))
+    }
 }
 
 /// One problem, one error: an error finding whose primary evidence (its first: the same wire

@@ -13,6 +13,7 @@ pub(super) const RULE: Rule = Rule {
     name: "no-common-codec",
     severity: Severity::Error,
     scope: Scope::Call,
+    judges_time: false,
     summary: "the two sides have no codec in common (488/606, or an SDP answer without a common payload)",
     docs: DOCS,
     check,

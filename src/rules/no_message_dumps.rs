@@ -8,6 +8,7 @@ pub(super) const RULE: Rule = Rule {
     name: "no-message-dumps",
     severity: Severity::Info,
     scope: Scope::Log,
+    judges_time: false,
     summary: "a pjsip log without TX/RX message dumps",
     docs: r#"## What it detects
 A pjsip log in which no `TX`/`RX … --end msg--` message dump appears.

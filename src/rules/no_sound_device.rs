@@ -11,6 +11,7 @@ pub(super) const RULE: Rule = Rule {
     name: "no-sound-device",
     severity: Severity::Error,
     scope: Scope::Log,
+    judges_time: false,
     summary: "pjsua could not open a sound device (PJMEDIA_EAUD_*): calls fail or have no audio",
     docs: DOCS,
     check,

@@ -18,6 +18,7 @@ pub(super) const RULE: Rule = Rule {
     name: "oversized-udp-message",
     severity: Severity::Warning,
     scope: Scope::Message,
+    judges_time: true,
     summary: "a request over 1300 bytes was sent over UDP (RFC 3261 §18.1.1); an error when it was lost",
     docs: DOCS,
     check,

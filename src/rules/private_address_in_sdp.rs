@@ -13,6 +13,7 @@ pub(super) const RULE: Rule = Rule {
     name: "private-address-in-sdp",
     severity: Severity::Warning,
     scope: Scope::Message,
+    judges_time: false,
     summary: "SDP c= (or Contact) has a private address but the packet came from elsewhere: NAT, one-way audio",
     docs: DOCS,
     check,

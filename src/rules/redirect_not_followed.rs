@@ -12,6 +12,7 @@ pub(super) const RULE: Rule = Rule {
     name: "redirect-not-followed",
     severity: Severity::Warning,
     scope: Scope::Call,
+    judges_time: false,
     summary: "a 3xx redirect with a Contact was not followed by an INVITE to that Contact",
     docs: DOCS,
     check,

@@ -15,6 +15,7 @@ pub(super) const RULE: Rule = Rule {
     name: "registration-failed",
     severity: Severity::Error,
     scope: Scope::Transaction,
+    judges_time: false,
     summary: "a REGISTER got a final error response (or none), other than a challenge or 423 that was retried",
     docs: DOCS,
     check,

@@ -9,6 +9,7 @@ pub(super) const RULE: Rule = Rule {
     name: "reinvite-glare",
     severity: Severity::Warning,
     scope: Scope::Dialog,
+    judges_time: true,
     summary: "a re-INVITE/UPDATE got 491 Request Pending and was not retried",
     docs: DOCS,
     check,

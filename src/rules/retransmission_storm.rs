@@ -13,6 +13,7 @@ pub(super) const RULE: Rule = Rule {
     name: "retransmission-storm",
     severity: Severity::Warning,
     scope: Scope::Transaction,
+    judges_time: true,
     summary: "a request or response was retransmitted more often than the threshold",
     docs: DOCS,
     check,

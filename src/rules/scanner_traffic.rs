@@ -20,6 +20,7 @@ pub(super) const RULE: Rule = Rule {
     name: "scanner-traffic",
     severity: Severity::Warning,
     scope: Scope::Transaction,
+    judges_time: true,
     summary: "a SIP scanner or password guesser: scanner User-Agent, sweep of users, many refused guesses (error when an account fell)",
     docs: DOCS,
     check,
@@ -681,6 +682,7 @@ mod tests {
             micros: ms * 1000,
             dated: false,
             micro: false,
+            unknown: false,
         }
     }
 

@@ -11,6 +11,7 @@ pub(super) const RULE: Rule = Rule {
     name: "session-timer-failure",
     severity: Severity::Warning,
     scope: Scope::Call,
+    judges_time: true,
     summary: "a 422 was not retried with a larger Session-Expires, or a call ended by a missed session refresh",
     docs: DOCS,
     check,

@@ -9,6 +9,7 @@ pub(super) const RULE: Rule = Rule {
     name: "slow-call-setup",
     severity: Severity::Warning,
     scope: Scope::Call,
+    judges_time: true,
     summary: "the first 18x came later than the slow-setup threshold after the INVITE",
     docs: DOCS,
     check,

@@ -10,6 +10,7 @@ pub(super) const RULE: Rule = Rule {
     name: "stuck-in-proceeding",
     severity: Severity::Warning,
     scope: Scope::Transaction,
+    judges_time: true,
     summary: "an INVITE got a provisional response but no final one for too long",
     docs: DOCS,
     check,

@@ -19,6 +19,7 @@ pub(super) const RULE: Rule = Rule {
     name: "subscription-failed",
     severity: Severity::Error,
     scope: Scope::Dialog,
+    judges_time: false,
     summary: "a SUBSCRIBE was refused, or the subscription was lost (481 to a NOTIFY or a refresh)",
     docs: DOCS,
     check,

@@ -11,6 +11,7 @@ pub(super) const RULE: Rule = Rule {
     name: "thread-not-registered",
     severity: Severity::Error,
     scope: Scope::Log,
+    judges_time: false,
     summary: "pjlib was called from a thread not registered with it (assertion, crash)",
     docs: DOCS,
     check,

@@ -12,6 +12,7 @@ pub(super) const RULE: Rule = Rule {
     name: "tls-failure",
     severity: Severity::Error,
     scope: Scope::Log,
+    judges_time: true,
     summary: "a TLS handshake failed: certificate rejected, alert, no common protocol or cipher",
     docs: DOCS,
     check,
@@ -198,7 +199,8 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             continue;
         };
         let addrs = addresses(l);
-        let capture = matches!(l.origin.locator, crate::event::Locator::Frames(_))
+        let capture = l
+            .from_packets()
             .then(|| (l.origin.input, peer.clone(), l.ts));
         let joins = handshakes.iter_mut().rev().find(|h| {
             close_in_time(h.last, l.ts)

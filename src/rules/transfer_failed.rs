@@ -17,6 +17,7 @@ pub(super) const RULE: Rule = Rule {
     name: "transfer-failed",
     severity: Severity::Error,
     scope: Scope::Transaction,
+    judges_time: false,
     summary: "a call transfer failed: the REFER was refused, or its NOTIFY sipfrag reports a non-2xx final status",
     docs: DOCS,
     check,

@@ -12,6 +12,7 @@ pub(super) const RULE: Rule = Rule {
     name: "transport-error",
     severity: Severity::Error,
     scope: Scope::Log,
+    judges_time: true,
     summary: "pjsip failed to send a message: no suitable transport, connection refused, send error",
     docs: DOCS,
     check,

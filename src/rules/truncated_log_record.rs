@@ -8,6 +8,7 @@ pub(super) const RULE: Rule = Rule {
     name: "truncated-log-record",
     severity: Severity::Info,
     scope: Scope::Log,
+    judges_time: false,
     summary: "a pjsip message dump was cut by the 4000-byte log record limit",
     docs: r#"## What it detects
 A `TX`/`RX` message dump in a pjsip log that ends early: pjsip writes a message and its

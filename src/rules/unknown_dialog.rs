@@ -12,6 +12,7 @@ pub(super) const RULE: Rule = Rule {
     name: "unknown-dialog",
     severity: Severity::Error,
     scope: Scope::Transaction,
+    judges_time: true,
     summary: "an in-dialog request got 481 Call/Transaction Does Not Exist",
     docs: DOCS,
     check,

@@ -72,3 +72,69 @@ fn an_unrecognised_input_is_told_every_format() {
         assert!(said.contains(words), "{words}: {said}");
     }
 }
+
+/// An input that gives no times (raw SIP: here the messages of the `missing-ack` recording,
+/// back to back) says so: times `--:--:--.---` / `null`, no interval measured, a note per
+/// input, and no finding of a rule that judges time, where the capture gives two. Read with
+/// the capture, the same messages take its times and the findings come back.
+#[test]
+fn an_input_without_times_says_so_and_judges_no_time() {
+    let capture = "fixtures/rules/missing-ack/call.pcap";
+    let bytes = std::fs::read(super::common::root().join(capture)).expect("read capture");
+    let opts = sipflow::ingest::IngestOptions::default();
+    let (_, _, events) = sipflow::ingest::ingest_bytes("c", bytes, &opts).expect("ingest");
+    let messages: Vec<&[u8]> = events
+        .iter()
+        .filter_map(|e| match e {
+            sipflow::event::Event::Message(m) => Some(m.raw()),
+            sipflow::event::Event::Log(_) => None,
+        })
+        .collect();
+    assert!(messages.len() > 10, "{} messages", messages.len());
+    let raw: Vec<u8> = messages.concat();
+    let path = std::env::temp_dir().join(format!("sipflow-untimed-{}.sip", std::process::id()));
+    std::fs::write(&path, &raw).expect("write");
+    let text = path.to_string_lossy().into_owned();
+
+    let rules = |args: &[&str]| -> Vec<String> {
+        let run = sipflow(&[&["check", "--format", "jsonl"], args].concat());
+        assert!(run.code <= 1, "{}", run.stderr);
+        let mut r: Vec<String> = run
+            .stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|f| f["rule"].as_str().map(str::to_string))
+            .collect();
+        r.sort();
+        r
+    };
+    assert_eq!(
+        rules(&[capture]),
+        ["missing-ack", "retransmission-storm"],
+        "the capture's findings"
+    );
+    assert_eq!(rules(&[&text]), Vec::<String>::new(), "no times, no timers");
+    assert_eq!(
+        rules(&[capture, &text]),
+        ["missing-ack", "retransmission-storm"],
+        "with the capture, its times"
+    );
+
+    let calls = sipflow(&["calls", "--format", "json", &text]);
+    let doc: serde_json::Value = serde_json::from_str(&calls.stdout).expect("json");
+    assert_eq!(doc["inputs"][0]["untimed_messages"], messages.len());
+    let call = &doc["calls"][0];
+    assert!(call["start"].is_null(), "{call}");
+    assert!(
+        call["duration_ms"].is_null() && call["setup_ms"].is_null(),
+        "{call}"
+    );
+    let table = sipflow(&["calls", &text]).stdout;
+    assert!(table.contains("--:--:--.---"), "{table}");
+    assert!(table.contains("gives no times"), "{table}");
+    let check = sipflow(&["check", &text]).stdout;
+    assert!(check.contains("gives no times"), "{check}");
+    let both = sipflow(&["calls", "--format", "json", capture, &text]).stdout;
+    assert!(!both.contains("untimed_messages"), "{both}");
+    let _ = std::fs::remove_file(&path);
+}

@@ -86,9 +86,10 @@ pub fn parse(
             // Most packets of a capture with media.
             return;
         }
-        for f in facts.drain(..) {
+        for mut f in facts.drain(..) {
             log.facts += 1;
-            emit(fact_event(f, input));
+            let at = Locator::Frames(std::mem::take(&mut f.frames));
+            emit(fact_event(f, input, at));
         }
         for mut c in chunks.drain(..) {
             log.messages += 1;
@@ -238,13 +239,12 @@ pub(crate) fn message_event(
 }
 
 /// A DNS or TLS fact as a log event: its sender is `dns` or `tls`, its origin the frames.
-fn fact_event(f: net::Fact, input: usize) -> Event {
+/// A DNS or TLS fact as a log event; `locator` says where it is in the input (in a capture: its
+/// frames).
+pub(crate) fn fact_event(f: net::Fact, input: usize, locator: Locator) -> Event {
     Event::Log(LogEvent {
         ts: f.ts,
-        origin: Origin {
-            input,
-            locator: Locator::Frames(f.frames),
-        },
+        origin: Origin { input, locator },
         sender: f.sender,
         kind: f.kind,
         errors: Vec::new(),

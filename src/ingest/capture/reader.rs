@@ -526,6 +526,7 @@ impl<'e> State<'e> {
                 micros: 0,
                 dated: true,
                 micro: true,
+                unknown: false,
             },
             warned_blocks: BTreeSet::new(),
             warned_ifaces: BTreeSet::new(),
@@ -658,6 +659,7 @@ impl<'e> State<'e> {
                     micros: i64::from(b.ts_sec) * 1_000_000 + frac,
                     dated: true,
                     micro: true,
+                    unknown: false,
                 };
                 self.emit(chunk, ts, self.pcap_linktype, b.data, b.origlen);
             }
@@ -726,6 +728,7 @@ impl<'e> State<'e> {
                     micros: iface.res.micros(units, iface.offset),
                     dated: true,
                     micro: true,
+                    unknown: false,
                 };
                 if let Some(lt) = iface.linktype {
                     self.emit(chunk, ts, lt, data, epb.origlen);
@@ -814,6 +817,7 @@ impl<'e> State<'e> {
             micros: iface.res.micros(units, iface.offset),
             dated: true,
             micro: true,
+            unknown: false,
         };
         if let Some(lt) = iface.linktype {
             self.emit(chunk, ts, lt, data, origlen);

@@ -105,6 +105,8 @@ pub struct TextStart<'h> {
     pub input: usize,
     /// Day (days since 1970-01-01) for inputs whose times carry no date (`--date`).
     pub date: Option<i64>,
+    /// How packets are read (`--sip-port`, the reassembly limits), for formats that show them.
+    pub capture: &'h crate::ingest::capture::CaptureOptions,
 }
 
 /// A streaming text parser. Reading the input whole or in pieces gives the same events; memory
@@ -136,12 +138,16 @@ pub fn lines_at<'p>(
 }
 
 /// What a text input held, besides its log events (which the caller counts).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TextCounts {
     /// Messages found (complete or cut).
     pub messages: usize,
     /// Messages the input holds only in part.
     pub truncated: usize,
+    /// What reading the packets of a packet dump met, as a capture's reader reports it (IP
+    /// fragments or TCP segments missing, limits reached); `frame` is the packet's number in
+    /// the text.
+    pub warnings: Vec<crate::ingest::capture::Warning>,
 }
 
 /// An input format: a handle on its [`Spec`] in the registry. Compares, prints and serialises

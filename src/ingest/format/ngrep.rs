@@ -99,7 +99,7 @@ fn strip_cr_dot(line: &[u8]) -> &[u8] {
 
 fn new<'a>(start: &TextStart<'_>, emit: &'a mut dyn FnMut(Event)) -> Box<dyn TextParser + 'a> {
     Box::new(Ngrep {
-        packets: PacketText::new(start.input, emit),
+        packets: PacketText::new(start, emit),
         date: start.date,
         current: None,
         offset: 0,
@@ -226,6 +226,7 @@ impl Ngrep<'_> {
                 micros: day * crate::event::MICROS_PER_DAY + secs * 1_000_000 + micros(at + 6)?,
                 dated: true,
                 micro: true,
+                unknown: false,
             });
         }
         if let Some(s) = num(at + 7) {
@@ -237,6 +238,7 @@ impl Ngrep<'_> {
                 micros: self.date.unwrap_or(0) * crate::event::MICROS_PER_DAY + now,
                 dated: self.date.is_some(),
                 micro: true,
+                unknown: false,
             });
         }
         None
@@ -248,7 +250,7 @@ impl Ngrep<'_> {
         start: usize,
         len: usize,
     ) -> Option<TextPacket> {
-        let ts = self.time(caps, 2).unwrap_or_default();
+        let ts = self.time(caps, 2).unwrap_or(Timestamp::UNKNOWN);
         let text = |i: usize| caps.get(i).map(|m| String::from_utf8_lossy(m.as_bytes()));
         let flags = caps.get(15).map(|m| m.as_bytes().to_vec());
         let proto = if &caps[1] == b"T" {

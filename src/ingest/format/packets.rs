@@ -24,9 +24,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::TextCounts;
+use super::{TextCounts, TextStart};
 use crate::event::{Cut, Event, FrameList, Locator, Origin, Timestamp};
 use crate::ingest::capture::decode::Decoder;
+use crate::ingest::capture::net::{Fact, Net};
 use crate::ingest::capture::payload::Payloads;
 use crate::ingest::capture::{self, Datagram, L4, Packet, SipChunk};
 
@@ -68,8 +69,11 @@ pub struct PacketText<'a> {
     input: usize,
     emit: &'a mut dyn FnMut(Event),
     payloads: Payloads,
-    /// For whole frames (hex dumps).
+    /// For whole frames (hex dumps): their link and IP layers, and the DNS lookups and TLS
+    /// handshakes in them.
     decoder: Decoder,
+    net: Net,
+    facts: Vec<Fact>,
     /// Printed endpoint → the address the payload layer sees, and back to its text.
     addrs: HashMap<(String, String), SocketAddr>,
     names: HashMap<SocketAddr, Arc<str>>,
@@ -83,12 +87,15 @@ pub struct PacketText<'a> {
 }
 
 impl<'a> PacketText<'a> {
-    pub fn new(input: usize, emit: &'a mut dyn FnMut(Event)) -> Self {
+    pub fn new(start: &TextStart<'_>, emit: &'a mut dyn FnMut(Event)) -> Self {
+        let opts = start.capture;
         PacketText {
-            input,
+            input: start.input,
             emit,
-            payloads: Payloads::new(Default::default()),
-            decoder: Decoder::new(),
+            payloads: Payloads::with_limits(opts.payload.clone(), opts.tcp.clone()),
+            decoder: Decoder::with_limits(opts.fragments),
+            net: Net::new(opts.payload.sip_ports.clone()),
+            facts: Vec::new(),
             addrs: HashMap::new(),
             names: HashMap::new(),
             next_seq: HashMap::new(),
@@ -130,10 +137,12 @@ impl<'a> PacketText<'a> {
             orig_len,
         };
         let mut datagrams = Vec::new();
-        let mut warnings = Vec::new();
-        self.decoder.decode(&pkt, &mut datagrams, &mut warnings);
+        self.decoder
+            .decode(&pkt, &mut datagrams, &mut self.counts.warnings);
         for d in datagrams {
-            self.payloads.push(d, &mut self.chunks, &mut warnings);
+            self.net.push(&d, &mut self.facts);
+            self.payloads
+                .push(d, &mut self.chunks, &mut self.counts.warnings);
             self.hand_on(Cut::Damaged);
         }
     }
@@ -166,16 +175,17 @@ impl<'a> PacketText<'a> {
             payload: Bytes::from(p.payload),
             snapped: false,
         };
-        let mut warnings = Vec::new();
-        self.payloads.push(d, &mut self.chunks, &mut warnings);
+        self.payloads
+            .push(d, &mut self.chunks, &mut self.counts.warnings);
         self.hand_on(Cut::Damaged);
     }
 
     /// The end of the input: what is still being reassembled is cut by it.
     pub fn finish(mut self) -> TextCounts {
-        let mut warnings = Vec::new();
-        self.decoder.finish(&mut warnings);
-        self.payloads.finish(&mut self.chunks, &mut warnings);
+        let warnings = &mut self.counts.warnings;
+        self.decoder.finish(warnings);
+        self.payloads.finish(&mut self.chunks, warnings);
+        self.net.finish(&mut self.facts, warnings);
         self.hand_on(Cut::InputEdge);
         self.counts
     }
@@ -221,28 +231,41 @@ impl<'a> PacketText<'a> {
             .clone()
     }
 
+    /// Hands on the facts and messages found, the facts first (a lookup comes before the
+    /// request it was for).
     fn hand_on(&mut self, cut: Cut) {
+        for f in std::mem::take(&mut self.facts) {
+            let locator = self.locate(&f.frames);
+            (self.emit)(capture::fact_event(f, self.input, locator));
+        }
         for c in std::mem::take(&mut self.chunks) {
             self.counts.messages += 1;
             self.counts.truncated += usize::from(c.truncated);
-            let first = c.frames.first().copied().unwrap_or(0);
-            let last = c.frames.last().copied().unwrap_or(first);
-            let (line, start) = self
-                .place(first)
-                .map_or((0, 0), |(line, span)| (line, span.start));
-            let end = self
-                .place(last)
-                .map_or(start, |(_, span)| span.end.max(start));
+            let locator = self.locate(&c.frames);
             let names = (self.name(c.src), self.name(c.dst));
             let origin = Origin {
                 input: self.input,
-                locator: Locator::Text {
-                    line,
-                    span: start..end,
-                },
+                locator,
             };
             let event = Event::Message(capture::message_event(c, origin, names, cut));
             (self.emit)(event);
+        }
+    }
+
+    /// Where the packets `frames` are in the text: the first one's line, and the span from it
+    /// to the end of the last.
+    fn locate(&self, frames: &FrameList) -> Locator {
+        let first = frames.first().copied().unwrap_or(0);
+        let last = frames.last().copied().unwrap_or(first);
+        let (line, start) = self
+            .place(first)
+            .map_or((0, 0), |(line, span)| (line, span.start));
+        let end = self
+            .place(last)
+            .map_or(start, |(_, span)| span.end.max(start));
+        Locator::Text {
+            line,
+            span: start..end,
         }
     }
 

@@ -37,6 +37,7 @@ impl TextParser for pjsip::Parser<'_> {
         TextCounts {
             messages: log.dumps,
             truncated: log.truncated,
+            ..TextCounts::default()
         }
     }
 }

@@ -92,7 +92,7 @@ impl<'a> Dumps<'a> {
             input,
             emit,
             open: None,
-            last_ts: Timestamp::default(),
+            last_ts: Timestamp::UNKNOWN,
             names: BTreeMap::new(),
             counts: TextCounts::default(),
         }
@@ -388,6 +388,7 @@ impl Clock {
             micros: self.day * MICROS_PER_DAY + tod,
             dated: date.is_some() || self.date.is_some(),
             micro: true,
+            unknown: false,
         }
     }
 }

@@ -84,7 +84,7 @@ pub fn unreadable(head: &[u8]) -> Option<&'static str> {
 
 fn new<'a>(start: &TextStart<'_>, emit: &'a mut dyn FnMut(Event)) -> Box<dyn TextParser + 'a> {
     Box::new(Tcpdump {
-        packets: PacketText::new(start.input, emit),
+        packets: PacketText::new(start, emit),
         date: start.date,
         current: None,
         offset: 0,
@@ -258,15 +258,12 @@ impl Tcpdump<'_> {
                 micros: s.saturating_mul(1_000_000).saturating_add(f),
                 dated: true,
                 micro: true,
+                unknown: false,
             };
         }
         let (Some(h), Some(m), Some(s), Some(f)) = (num(4), num(5), num(6), frac(7)) else {
             // `-t`: no times; the text's order is kept.
-            return Timestamp {
-                micros: self.date.unwrap_or(0) * MICROS_PER_DAY,
-                dated: self.date.is_some(),
-                micro: true,
-            };
+            return Timestamp::UNKNOWN;
         };
         let day = match (num(1), num(2), num(3)) {
             (Some(y), Some(mo), Some(d)) => Some(days_from_civil(
@@ -280,6 +277,7 @@ impl Tcpdump<'_> {
             micros: day.unwrap_or(0) * MICROS_PER_DAY + ((h * 60 + m) * 60 + s) * 1_000_000 + f,
             dated: day.is_some(),
             micro: true,
+            unknown: false,
         }
     }
 

@@ -109,6 +109,7 @@ fn every_text_format_gives_the_same_events_in_pieces() {
                     head: &text,
                     input: 0,
                     date: None,
+                    capture: &Default::default(),
                 };
                 let mut p = new(&start, &mut emit);
                 let counts = if pieces {

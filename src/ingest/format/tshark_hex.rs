@@ -68,7 +68,7 @@ fn sniff(head: &[u8]) -> Option<u8> {
 
 fn new<'a>(start: &TextStart<'_>, emit: &'a mut dyn FnMut(Event)) -> Box<dyn TextParser + 'a> {
     Box::new(TsharkHex {
-        packets: PacketText::new(start.input, emit),
+        packets: PacketText::new(start, emit),
         date: start.date,
         offset: 0,
         line: 0,
@@ -152,11 +152,7 @@ impl TsharkHex<'_> {
     fn begin(&mut self, start: usize, len: usize) -> Frame {
         Frame {
             bytes: Vec::new(),
-            ts: self.next_ts.take().unwrap_or(Timestamp {
-                micros: self.date.unwrap_or(0) * MICROS_PER_DAY,
-                dated: self.date.is_some(),
-                micro: true,
-            }),
+            ts: self.next_ts.take().unwrap_or(Timestamp::UNKNOWN),
             link: self.next_link.take(),
             line: self.line,
             span: start..start + len,
@@ -239,6 +235,7 @@ impl TsharkHex<'_> {
                 micros: day.unwrap_or(0) * MICROS_PER_DAY + ((h * 60 + m) * 60 + s) * 1_000_000 + f,
                 dated: day.is_some(),
                 micro: true,
+                unknown: false,
             });
         }
         let s = num(8)?;
@@ -251,12 +248,14 @@ impl TsharkHex<'_> {
                 micros,
                 dated: true,
                 micro: true,
+                unknown: false,
             }
         } else {
             Timestamp {
                 micros: self.date.unwrap_or(0) * MICROS_PER_DAY + micros,
                 dated: self.date.is_some(),
                 micro: true,
+                unknown: false,
             }
         })
     }
@@ -280,6 +279,7 @@ fn epoch(secs: &[u8], frac: &[u8]) -> Option<Timestamp> {
         micros: s.saturating_mul(1_000_000).saturating_add(micros(frac)?),
         dated: true,
         micro: true,
+        unknown: false,
     })
 }
 

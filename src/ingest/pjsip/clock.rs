@@ -24,15 +24,6 @@ impl Clock {
         }
     }
 
-    /// The timestamp for events of an input that has shown no time yet: midnight of its day.
-    pub fn fallback(&self) -> Timestamp {
-        Timestamp {
-            micros: self.day.saturating_mul(MICROS_PER_DAY),
-            dated: self.dated,
-            micro: false,
-        }
-    }
-
     /// The timestamp of a line showing `tod` (micros since midnight) and maybe a date.
     pub fn stamp(&mut self, date: Option<i64>, tod: i64) -> Timestamp {
         match date {
@@ -50,6 +41,7 @@ impl Clock {
             micros: self.day.saturating_mul(MICROS_PER_DAY).saturating_add(tod),
             dated: self.dated,
             micro: false,
+            unknown: false,
         }
     }
 }

@@ -291,7 +291,7 @@ impl<'a> Reader<'a> {
     fn now(&self) -> (Timestamp, bool) {
         match self.last {
             Some(ts) => (ts, true),
-            None => (self.clock.fallback(), false),
+            None => (Timestamp::UNKNOWN, false),
         }
     }
 

@@ -63,6 +63,7 @@ pub fn now_utc() -> String {
             micros,
             dated: true,
             micro: false,
+            unknown: false,
         }
     )
 }
@@ -259,7 +260,8 @@ struct Summary {
 
 impl Summary {
     fn add(&mut self, model: &Model, findings: &[Finding]) {
-        for t in model.events.iter().map(crate::event::Event::ts) {
+        let known = model.events.iter().map(crate::event::Event::ts);
+        for t in known.filter(Timestamp::is_known) {
             self.span = Some(match self.span {
                 Some((lo, hi)) => (lo.min(t), hi.max(t)),
                 None => (t, t),
@@ -305,7 +307,7 @@ impl Summary {
             m.open("p", &[("class", "span")])
                 .text(&format!(
                     "{lo} – {hi} ({})",
-                    super::fmt_ms(Some(lo.ms_until(hi)))
+                    super::fmt_ms(lo.known_ms_until(hi))
                 ))
                 .close("p");
         }

@@ -30,6 +30,11 @@
     parent.appendChild(s('title', {}, text));
   }
 
+  // A time as the data gives it; `null` when the input gives none.
+  function when(ts) {
+    return ts === null ? '--:--:--.---' : String(ts);
+  }
+
   function ms(v) {
     if (v === null || v === undefined) return '-';
     const sign = v < 0 ? '-' : '';
@@ -40,8 +45,8 @@
   // `2018-07-19 09:53:05.412` (or with microseconds) as [date, time]; an undated time has
   // no date.
   function splitStart(start) {
-    const m = /^(\S+) (\S+)$/.exec(String(start));
-    return m ? [m[1], m[2]] : ['', String(start)];
+    const m = /^(\S+) (\S+)$/.exec(when(start));
+    return m ? [m[1], m[2]] : ['', when(start)];
   }
 
   function clip(text, max) {
@@ -126,8 +131,8 @@
     row.appendChild(h('span', 'key', item.key));
     // The date is in the column head once; a row shows it only when it is another day.
     const [date, time] = splitStart(item.start);
-    const start = h('span', 'start', date === state.date ? time : item.start);
-    start.title = item.start;
+    const start = h('span', 'start', date === state.date ? time : when(item.start));
+    start.title = item.start === null ? 'the input gives no time' : item.start;
     row.appendChild(start);
     const id = h('span', 'call-id', item.call_id);
     id.title = item.call_id;
@@ -333,9 +338,9 @@
       body.appendChild(drawn.el);
       right = Math.max(right, drawn.right);
       // The ladder shows milliseconds; the message panel has the microseconds of a capture.
-      const time = String(row.ts).replace(/(\.\d{3})\d{3}(?!\d)/, '$1');
+      const time = when(row.ts).replace(/(\.\d{3})\d{3}(?!\d)/, '$1');
       const t = s('text', { class: 'time', x: 6, y: y0 + 19 }, time.length > 12 ? time.slice(-12) : time);
-      tip(t, String(row.ts));
+      tip(t, row.ts === null ? 'the input gives no time' : row.ts);
       times.appendChild(t);
       if (row.delta_ms !== undefined) {
         times.appendChild(s('text', { class: 'delta', x: 6, y: y0 + 32 }, '+' + ms(row.delta_ms)));
@@ -529,7 +534,8 @@
     panel.replaceChildren();
     panel.appendChild(h('h3', null, row.malformed ? 'Malformed message' : row.label));
     const dl = h('dl');
-    field(dl, 'time', row.ts + '  (+' + ms(row.delta_ms) + ' since the previous message)');
+    field(dl, 'time', row.delta_ms === undefined ? when(row.ts)
+      : row.ts + '  (+' + ms(row.delta_ms) + ' since the previous message)');
     // The ports it went between, with the lane's name where that is another address (a lane
     // stands for a host, with the ephemeral ports of its TCP connections).
     const end = (addr, lane) => {
@@ -570,7 +576,7 @@
     panel.replaceChildren();
     panel.appendChild(h('h3', null, 'Log line'));
     const dl = h('dl');
-    field(dl, 'time', row.ts);
+    field(dl, 'time', when(row.ts));
     field(dl, 'where', (state.index.inputs[row.input] || '?') + ':' + (row.line || 0));
     panel.appendChild(dl);
     panel.appendChild(h('pre', 'raw', row.text));

@@ -449,7 +449,7 @@ impl Layout {
             .iter_mut()
             .filter(|r| matches!(r.kind, RowKind::Message { .. }))
         {
-            r.delta_ms = Some(prev.map_or(0, |p| p.ms_until(r.ts)));
+            r.delta_ms = prev.map_or(r.ts.known_ms_until(r.ts), |p| p.known_ms_until(r.ts));
             prev = Some(r.ts);
         }
         Layout {

@@ -17,6 +17,7 @@ fn ts(micros: i64) -> Timestamp {
         micros,
         dated: true,
         micro: true,
+        unknown: false,
     }
 }
 

@@ -14,7 +14,9 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use super::Fact;
-use crate::event::{DNS_ANSWER_WAIT_MS, DNS_RETRY_GAP_MS, DnsError, FrameList, LogKind, Timestamp};
+use crate::event::{
+    DNS_ANSWER_WAIT_MS, DNS_RETRY_GAP_MS, DnsError, FrameList, LogEvent, LogKind, Timestamp,
+};
 
 pub const TYPE_A: u16 = 1;
 pub const TYPE_CNAME: u16 = 5;
@@ -384,7 +386,7 @@ impl Dns {
             out.push(Fact {
                 ts,
                 frames,
-                sender: "dns".into(),
+                sender: LogEvent::DNS_PACKETS.into(),
                 text,
                 kind: LogKind::DnsFailure {
                     name: Some(m.qname.clone()),
@@ -417,7 +419,7 @@ impl Dns {
         out.push(Fact {
             ts,
             frames,
-            sender: "dns".into(),
+            sender: LogEvent::DNS_PACKETS.into(),
             text: format!(
                 "DNS {qtype} {}: {} from {server}",
                 m.qname,
@@ -533,7 +535,7 @@ fn no_answer(key: Key, p: Pending) -> Fact {
     Fact {
         ts: at,
         frames: p.frames,
-        sender: "dns".into(),
+        sender: LogEvent::DNS_PACKETS.into(),
         text: format!("DNS {qtype} {name}: no answer from {server}{tries}"),
         kind: LogKind::DnsFailure {
             name: Some(name),

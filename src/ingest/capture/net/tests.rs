@@ -47,6 +47,7 @@ fn at(ms: i64) -> Timestamp {
         micros: 1_700_000_000_000_000 + ms * 1000,
         dated: true,
         micro: true,
+        unknown: false,
     }
 }
 

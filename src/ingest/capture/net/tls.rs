@@ -21,7 +21,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 
 use super::Fact;
-use crate::event::{FrameList, LogKind, Timestamp, TlsError};
+use crate::event::{FrameList, LogEvent, LogKind, Timestamp, TlsError};
 
 const REC_HANDSHAKE: u8 = 22;
 const REC_CCS: u8 = 20;
@@ -464,7 +464,7 @@ impl Tls {
                 out.push(Fact {
                     ts: s.ts,
                     frames: c.frames,
-                    sender: "tls".into(),
+                    sender: LogEvent::TLS_PACKETS.into(),
                     text: format!(
                         "TLS {} -> {}{}: handshake completed, data sent",
                         c.client,
@@ -519,7 +519,7 @@ fn failure(c: Conn, error: TlsError, ts: Timestamp) -> Fact {
     Fact {
         ts,
         frames: c.frames,
-        sender: "tls".into(),
+        sender: LogEvent::TLS_PACKETS.into(),
         text: format!(
             "TLS {} -> {}{}: handshake failed: {}",
             c.client,

@@ -227,6 +227,7 @@ fn emit_hep(
         micros: i64::from(sec) * 1_000_000 + i64::from(usec),
         dated: true,
         micro: true,
+        unknown: false,
     });
     let origin = UnitOrigin {
         frames,

@@ -21,6 +21,7 @@ fn ts(frame: u64) -> Timestamp {
         micros: 1_700_000_000_000_000 + frame as i64 * 1000,
         dated: true,
         micro: true,
+        unknown: false,
     }
 }
 
