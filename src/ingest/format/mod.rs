@@ -13,6 +13,7 @@ mod asterisk;
 mod baresip;
 pub mod docs;
 mod kamailio;
+mod linphone;
 pub mod ngrep;
 pub mod packets;
 mod pcap;
@@ -232,6 +233,7 @@ pub static FORMATS: &[Format] = &[
     sofia::FORMAT,
     kamailio::FORMAT,
     asterisk::FORMAT,
+    linphone::FORMAT,
 ];
 
 /// Layouts sipflow recognises but cannot read without loss, each with what to do instead:
