@@ -117,3 +117,46 @@ fn logs_without_times_take_the_captures_times() {
         assert_eq!(run.stdout, "", "{inputs:?}: {}", run.stdout);
     }
 }
+
+/// sngrep's text saves (made by the real sngrep 1.6 through its Save dialog,
+/// `fixtures/derived-text/make.sh`) give the calls, outcomes, final statuses and message counts
+/// their captures give (UDP, TCP reassembled by sngrep, IPv6), alone and with the capture.
+#[test]
+fn sngrep_texts_give_their_captures_calls() {
+    let calls = |inputs: &[String]| {
+        let args: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        let doc = calls_json(&args);
+        let mut calls: Vec<(String, String, Option<u64>, u64)> = doc["calls"]
+            .as_array()
+            .expect("calls")
+            .iter()
+            .zip(outcomes(&doc))
+            .map(|(c, (outcome, status))| {
+                (
+                    c["call_id"].as_str().unwrap_or_default().to_string(),
+                    outcome,
+                    status,
+                    c["messages"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect();
+        calls.sort();
+        calls
+    };
+    for (text, capture, n) in [
+        ("pjsua-udp.txt", "captures/pjsua-udp/call.pcap", 1),
+        ("sipp-tcp-big.txt", "captures/sipp-tcp-big/tcp.pcap", 20),
+        ("ipv6.txt", "captures/ipv6/call.pcap", 1),
+    ] {
+        let text = fixture(&format!("derived-text/sngrep/{text}"));
+        let capture = fixture(capture);
+        let want = calls(std::slice::from_ref(&capture));
+        assert_eq!(want.len(), n, "{capture}");
+        assert_eq!(calls(std::slice::from_ref(&text)), want, "{text}");
+        assert_eq!(
+            calls(&[capture, text.clone()]),
+            want,
+            "{text} with its capture"
+        );
+    }
+}

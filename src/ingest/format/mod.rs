@@ -21,6 +21,7 @@ mod pcapng;
 mod pjsip;
 mod sip;
 mod sipp;
+mod sngrep;
 mod sofia;
 mod stacklog;
 mod tcpdump;
@@ -229,6 +230,7 @@ pub static FORMATS: &[Format] = &[
     ngrep::FORMAT,
     tcpdump::FORMAT,
     tshark_hex::FORMAT,
+    sngrep::FORMAT,
     baresip::FORMAT,
     sofia::FORMAT,
     kamailio::FORMAT,
