@@ -27,6 +27,7 @@ pub const FORMAT: Format = Format(&Spec {
         "derived-text/sipgrep/pjsua-udp.txt",
         "derived-text/sipgrep/sipp-tcp-big.C.txt",
         "derived-text/sipgrep/stacks-call.txt",
+        "stacks/public/ngrep-kamailio-2007-invite.txt",
     ],
 });
 
@@ -360,6 +361,26 @@ mod tests {
 
     fn messages(text: &[u8]) -> Vec<crate::event::MessageEvent> {
         crate::testutil::messages_as(FORMAT, text)
+    }
+
+    /// An excerpt a user posted in Kamailio's issues (`ngrep -d any -qt -W byline`, after the
+    /// shell prompt and ngrep's `interface:`/`filter:`/`match:` lines), ending inside the
+    /// INVITE's body: one message, with the poster's times and addresses.
+    #[test]
+    fn public_excerpt_is_read() {
+        let m = messages(&crate::testutil::fixture(
+            "stacks/public/ngrep-kamailio-2007-invite.txt",
+        ));
+        assert_eq!(m.len(), 1);
+        assert!(
+            m[0].raw()
+                .starts_with(b"INVITE sip:+919468673014@43.231.124.208;transport=UDP SIP/2.0\r\n")
+        );
+        assert_eq!(m[0].ts.to_string(), "2019-07-17 11:08:42.785");
+        assert_eq!(m[0].src.as_deref(), Some("122.161.88.226:63134"));
+        assert_eq!(m[0].dst.as_deref(), Some("43.231.124.208:5060"));
+        let p = m[0].parsed().expect("parsed");
+        assert_eq!(p.call_id().as_deref(), Some("lHbCe0C_nm8AeSIRTVRYww.."));
     }
 
     /// sipgrep's output (the real tool's, `derived-text/sipgrep/`): its colours are not the

@@ -161,7 +161,8 @@ fn only_ngrep_texts_sniff_as_ngrep() {
         let head = &bytes[..bytes.len().min(crate::ingest::HEAD_BYTES)];
         let ngrep = (ngrep::FORMAT.sniff)(head).is_some();
         let is_ngrep = (rel.starts_with("derived-text/ngrep/") && !rel.contains(".single."))
-            || rel.starts_with("derived-text/sipgrep/");
+            || rel.starts_with("derived-text/sipgrep/")
+            || rel.starts_with("stacks/public/ngrep-");
         assert_eq!(ngrep, is_ngrep, "{rel}: {:?}", sniff_all(head));
         seen += 1;
     }
