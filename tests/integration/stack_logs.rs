@@ -120,7 +120,8 @@ fn logs_without_times_take_the_captures_times() {
 
 /// sngrep's text saves (made by the real sngrep 1.6 through its Save dialog,
 /// `fixtures/derived-text/make.sh`) give the calls, outcomes, final statuses and message counts
-/// their captures give (UDP, TCP reassembled by sngrep, IPv6), alone and with the capture.
+/// their captures give (UDP, IPv6), alone and with the capture; the TCP one holds only what
+/// sngrep saved (it lost 21 of 140 messages) and, read with its capture, gives the capture's.
 #[test]
 fn sngrep_texts_give_their_captures_calls() {
     let calls = |inputs: &[String]| {
@@ -152,11 +153,22 @@ fn sngrep_texts_give_their_captures_calls() {
         let capture = fixture(capture);
         let want = calls(std::slice::from_ref(&capture));
         assert_eq!(want.len(), n, "{capture}");
-        assert_eq!(calls(std::slice::from_ref(&text)), want, "{text}");
         assert_eq!(
             calls(&[capture, text.clone()]),
             want,
             "{text} with its capture"
         );
+        let alone = calls(std::slice::from_ref(&text));
+        if text.ends_with("sipp-tcp-big.txt") {
+            // sngrep 1.6 saved 119 of the capture's 140 messages (its TCP reassembly lost the
+            // rest): every message of the text is read, and no call is invented.
+            let saved = std::fs::read_to_string(&text).expect("text");
+            let headers = saved.lines().filter(|l| l.contains(" -> ")).count();
+            assert_eq!(headers, 119);
+            assert_eq!(alone.iter().map(|c| c.3).sum::<u64>(), 119);
+            assert_eq!(alone.len(), want.len());
+        } else {
+            assert_eq!(alone, want, "{text}");
+        }
     }
 }
