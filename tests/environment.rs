@@ -88,6 +88,10 @@ fn main() {
             derived_text::ngrep_texts_give_the_captures_calls,
         ),
         trial(
+            "derived_text::sipgrep_texts_give_the_captures_calls",
+            derived_text::sipgrep_texts_give_the_captures_calls,
+        ),
+        trial(
             "derived_text::tcpdump_texts_give_the_captures_calls",
             derived_text::tcpdump_texts_give_the_captures_calls,
         ),

@@ -117,3 +117,58 @@ fn logs_without_times_take_the_captures_times() {
         assert_eq!(run.stdout, "", "{inputs:?}: {}", run.stdout);
     }
 }
+
+/// sngrep's text saves (made by the real sngrep 1.6 through its Save dialog,
+/// `fixtures/derived-text/make.sh`) give the calls, outcomes, final statuses and message counts
+/// their captures give (UDP, IPv6), alone and with the capture; the TCP one holds only what
+/// sngrep saved (it lost 21 of 140 messages) and, read with its capture, gives the capture's.
+#[test]
+fn sngrep_texts_give_their_captures_calls() {
+    let calls = |inputs: &[String]| {
+        let args: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        let doc = calls_json(&args);
+        let mut calls: Vec<(String, String, Option<u64>, u64)> = doc["calls"]
+            .as_array()
+            .expect("calls")
+            .iter()
+            .zip(outcomes(&doc))
+            .map(|(c, (outcome, status))| {
+                (
+                    c["call_id"].as_str().unwrap_or_default().to_string(),
+                    outcome,
+                    status,
+                    c["messages"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect();
+        calls.sort();
+        calls
+    };
+    for (text, capture, n) in [
+        ("pjsua-udp.txt", "captures/pjsua-udp/call.pcap", 1),
+        ("sipp-tcp-big.txt", "captures/sipp-tcp-big/tcp.pcap", 20),
+        ("ipv6.txt", "captures/ipv6/call.pcap", 1),
+    ] {
+        let text = fixture(&format!("derived-text/sngrep/{text}"));
+        let capture = fixture(capture);
+        let want = calls(std::slice::from_ref(&capture));
+        assert_eq!(want.len(), n, "{capture}");
+        assert_eq!(
+            calls(&[capture, text.clone()]),
+            want,
+            "{text} with its capture"
+        );
+        let alone = calls(std::slice::from_ref(&text));
+        if text.ends_with("sipp-tcp-big.txt") {
+            // sngrep 1.6 saved 119 of the capture's 140 messages (its TCP reassembly lost the
+            // rest): every message of the text is read, and no call is invented.
+            let saved = std::fs::read_to_string(&text).expect("text");
+            let headers = saved.lines().filter(|l| l.contains(" -> ")).count();
+            assert_eq!(headers, 119);
+            assert_eq!(alone.iter().map(|c| c.3).sum::<u64>(), 119);
+            assert_eq!(alone.len(), want.len());
+        } else {
+            assert_eq!(alone, want, "{text}");
+        }
+    }
+}

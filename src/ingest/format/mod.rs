@@ -13,6 +13,7 @@ mod asterisk;
 mod baresip;
 pub mod docs;
 mod kamailio;
+mod linphone;
 pub mod ngrep;
 pub mod packets;
 mod pcap;
@@ -20,6 +21,7 @@ mod pcapng;
 mod pjsip;
 mod sip;
 mod sipp;
+mod sngrep;
 mod sofia;
 mod stacklog;
 mod tcpdump;
@@ -234,10 +236,12 @@ pub static FORMATS: &[Format] = &[
     ngrep::FORMAT,
     tcpdump::FORMAT,
     tshark_hex::FORMAT,
+    sngrep::FORMAT,
     baresip::FORMAT,
     sofia::FORMAT,
     kamailio::FORMAT,
     asterisk::FORMAT,
+    linphone::FORMAT,
 ];
 
 /// Layouts sipflow recognises but cannot read without loss, each with what to do instead:

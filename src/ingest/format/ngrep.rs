@@ -10,9 +10,10 @@ use crate::event::{Event, Timestamp, days_from_civil};
 
 pub const FORMAT: Format = Format(&Spec {
     name: "ngrep",
-    summary: "ngrep -W byline output (with or without -t/-T times, -q, IPv6), as posted in tickets",
+    summary: "ngrep -W byline output (with or without -t/-T times, -q, IPv6) and sipgrep's, as \
+              posted in tickets",
     looks: "an ngrep trace",
-    recognises: "`ngrep -W byline` output",
+    recognises: "`ngrep -W byline` or sipgrep output",
     sniff,
     parser: Parser::Text(new),
     packets: true,
@@ -23,6 +24,10 @@ pub const FORMAT: Format = Format(&Spec {
         "derived-text/ngrep/ipv6.T.byline.txt",
         "derived-text/ngrep/register-no-listener.t.byline.txt",
         "derived-text/ngrep/pjsua-udp.noq.byline.txt",
+        "derived-text/sipgrep/pjsua-udp.txt",
+        "derived-text/sipgrep/sipp-tcp-big.C.txt",
+        "derived-text/sipgrep/stacks-call.txt",
+        "stacks/public/ngrep-kamailio-2007-invite.txt",
     ],
 });
 
@@ -54,6 +59,10 @@ static OTHER: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("static regex")
 });
+
+/// A colour of sipgrep's (`ESC[1m`, `ESC[31m`, `ESC[0m`).
+static COLOUR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\x1b\[[0-9;]{0,16}m").expect("static regex"));
 
 /// What ngrep prints before the packets.
 static PREAMBLE: LazyLock<Regex> =
@@ -135,10 +144,18 @@ struct Current {
 impl Ngrep<'_> {
     fn line(&mut self, line: &[u8], start: usize) {
         self.line = self.line.saturating_add(1);
-        let bare = line.strip_suffix(b"\n").unwrap_or(line);
+        let len = line.len();
+        // sipgrep colours the start line and a few header values, even into a file; ngrep
+        // prints an ESC byte of a payload as `.`, so every ESC here is a colour.
+        let plain = if line.contains(&0x1b) {
+            COLOUR.replace_all(line, &b""[..])
+        } else {
+            std::borrow::Cow::Borrowed(line)
+        };
+        let bare = plain.strip_suffix(b"\n").unwrap_or(&plain);
         if let Some(caps) = HEADER.captures(bare) {
             self.end_packet(true);
-            let Some(packet) = self.header(&caps, start, line.len()) else {
+            let Some(packet) = self.header(&caps, start, len) else {
                 return;
             };
             self.current = Some(Current {
@@ -156,6 +173,15 @@ impl Ngrep<'_> {
             self.end_packet(true);
             return;
         }
+        // sipgrep prints `NOT PARSED!` after a blank line for a packet it did not take for
+        // SIP (without a header line of its own, unless -x): no payload of the packet before.
+        if bare.strip_suffix(b"\r").unwrap_or(bare) == b"NOT PARSED!"
+            && self.current.as_ref().is_some_and(|c| c.blank > 0)
+        {
+            // One empty line before it, as before the end of the input.
+            self.end_packet(false);
+            return;
+        }
         // Without -q, ngrep ends its output with `exit` after a blank line: the end of the
         // last packet, as the end of the input is with -q.
         if bare.strip_suffix(b"\r").unwrap_or(bare) == b"exit"
@@ -167,7 +193,7 @@ impl Ngrep<'_> {
         let Some(cur) = self.current.as_mut() else {
             return;
         };
-        cur.packet.span.end = start + line.len();
+        cur.packet.span.end = start + len;
         let content = bare.strip_suffix(b"\r").unwrap_or(bare);
         if content.is_empty() || content.iter().all(|&b| b == b'#') {
             cur.blank += 1;
@@ -337,6 +363,57 @@ mod tests {
 
     fn messages(text: &[u8]) -> Vec<crate::event::MessageEvent> {
         crate::testutil::messages_as(FORMAT, text)
+    }
+
+    /// An excerpt a user posted in Kamailio's issues (`ngrep -d any -qt -W byline`, after the
+    /// shell prompt and ngrep's `interface:`/`filter:`/`match:` lines), ending inside the
+    /// INVITE's body: one message, with the poster's times and addresses.
+    #[test]
+    fn public_excerpt_is_read() {
+        let m = messages(&crate::testutil::fixture(
+            "stacks/public/ngrep-kamailio-2007-invite.txt",
+        ));
+        assert_eq!(m.len(), 1);
+        assert!(
+            m[0].raw()
+                .starts_with(b"INVITE sip:+919468673014@43.231.124.208;transport=UDP SIP/2.0\r\n")
+        );
+        assert_eq!(m[0].ts.to_string(), "2019-07-17 11:08:42.785");
+        assert_eq!(m[0].src.as_deref(), Some("122.161.88.226:63134"));
+        assert_eq!(m[0].dst.as_deref(), Some("43.231.124.208:5060"));
+        let p = m[0].parsed().expect("parsed");
+        assert_eq!(p.call_id().as_deref(), Some("lHbCe0C_nm8AeSIRTVRYww.."));
+    }
+
+    /// sipgrep's output (the real tool's, `derived-text/sipgrep/`): its colours are not the
+    /// message's, and its `NOT PARSED!` for a packet that is not SIP is no line of the packet
+    /// before; the messages are the capture's, byte for byte.
+    #[test]
+    fn sipgrep_output_is_read() {
+        let sipgrep = |name: &str| {
+            messages(&crate::testutil::fixture(&format!(
+                "derived-text/sipgrep/{name}"
+            )))
+        };
+        let m = sipgrep("pjsua-udp.txt");
+        assert_eq!(m.len(), 7);
+        assert!(
+            m.iter()
+                .all(|m| !m.raw().contains(&0x1b) && m.cut.is_none())
+        );
+        assert!(
+            m[0].raw()
+                .starts_with(b"INVITE sip:callee@127.0.0.1:5410 SIP/2.0\r\n")
+        );
+        let m = sipgrep("stacks-call.txt");
+        // The call's 12 and the OPTIONS ping's 2; sofia-sip's `TEST` probe is not SIP.
+        assert_eq!(m.len(), 14);
+        let before = m
+            .iter()
+            .position(|m| m.raw().starts_with(b"OPTIONS "))
+            .expect("the ping");
+        assert!(m[before - 1].raw().ends_with(b"Content-Length: 0\r\n\r\n"));
+        assert!(m.iter().all(|m| m.cut.is_none()));
     }
 
     /// The CRs come back, the addresses and times are the capture's, and the payload ends

@@ -162,6 +162,14 @@ impl<'a> Dumps<'a> {
             .is_some_and(|h| h.have >= h.need)
     }
 
+    /// Whether the open dump is inside its message's header block: its start line was read
+    /// and the blank line that ends the headers not yet.
+    pub fn in_header_block(&self) -> bool {
+        self.open
+            .as_ref()
+            .is_some_and(|o| o.head.is_none() && !trim_start(&o.text).is_empty())
+    }
+
     /// A line after the open dump's header: the message's next line, unless the message is
     /// already whole ([`Dumps::complete`]) and the line is not blank: then the dump ends there
     /// (a block without an end marker: a paste that lost baresip's colours, a log whose

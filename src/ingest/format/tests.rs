@@ -141,7 +141,8 @@ fn lists_name_every_format() {
 
 /// No other fixture is taken for an ngrep trace, and ngrep's are taken for nothing else:
 /// every text file under `fixtures/` (logs, SIPp traces, READMEs, scripts) is sniffed, and
-/// ngrep's level is reached only by `derived-text/ngrep/`.
+/// ngrep's level is reached only by `derived-text/ngrep/` and `derived-text/sipgrep/` (ngrep's
+/// layout).
 #[test]
 fn only_ngrep_texts_sniff_as_ngrep() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
@@ -160,7 +161,9 @@ fn only_ngrep_texts_sniff_as_ngrep() {
         };
         let head = &bytes[..bytes.len().min(crate::ingest::HEAD_BYTES)];
         let ngrep = (ngrep::FORMAT.sniff)(head).is_some();
-        let is_ngrep = rel.starts_with("derived-text/ngrep/") && !rel.contains(".single.");
+        let is_ngrep = (rel.starts_with("derived-text/ngrep/") && !rel.contains(".single."))
+            || rel.starts_with("derived-text/sipgrep/")
+            || rel.starts_with("stacks/public/ngrep-");
         assert_eq!(ngrep, is_ngrep, "{rel}: {:?}", sniff_all(head));
         seen += 1;
     }
