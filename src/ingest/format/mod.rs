@@ -11,6 +11,7 @@
 
 mod asterisk;
 mod baresip;
+mod dissect;
 pub mod docs;
 mod kamailio;
 pub mod ngrep;
@@ -24,6 +25,8 @@ mod sofia;
 mod stacklog;
 mod tcpdump;
 mod tshark_hex;
+mod tshark_json;
+mod tshark_text;
 
 use std::fmt;
 use std::ops::Deref;
@@ -228,6 +231,8 @@ pub static FORMATS: &[Format] = &[
     ngrep::FORMAT,
     tcpdump::FORMAT,
     tshark_hex::FORMAT,
+    tshark_text::FORMAT,
+    tshark_json::FORMAT,
     baresip::FORMAT,
     sofia::FORMAT,
     kamailio::FORMAT,
