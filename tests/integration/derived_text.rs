@@ -331,3 +331,32 @@ const LONG_HEADER_LINES: [&str; 3] = [
     "rules/auth-failed-bad-auth/call.pcap",
     "rules/auth-failed/call.pcap",
 ];
+
+/// tshark `-T json` and `-T ek` (`tshark-json`): each message is its start line and
+/// `sip.msg_hdr` (the rest of the message as sent), with `frame.time_epoch`. Every capture gives
+/// its calls and findings, and merges with the capture. Made with
+/// `-o udp.try_heuristic_first:TRUE` for the reason given at
+/// [`tshark_dissection_texts_give_the_captures_calls`].
+/// Stated difference, not yet explained: `captures/sipp-tcp-big` (20 calls over one TCP
+/// connection) gives the capture's calls read alone, but read with the capture the later
+/// calls' messages are not all merged (found at the end of the time budget; see the report).
+pub fn tshark_json_texts_give_the_captures_calls() -> Result<(), Missing> {
+    require_tool("tshark_json_texts_give_the_captures_calls", "tshark")?;
+    let variants: [&[&str]; 2] = [
+        &["-o", "udp.try_heuristic_first:TRUE", "-T", "json"],
+        &["-o", "udp.try_heuristic_first:TRUE", "-T", "ek"],
+    ];
+    let (compared, stated) = derived_texts_agree(
+        "tshark",
+        "-r",
+        &variants,
+        |rel, _, _, _| rel.ends_with("captures/sipp-tcp-big/tcp.pcap"),
+        |_| true,
+        |_| true,
+    );
+    assert!(
+        compared >= 2 * 70,
+        "{compared} texts compared ({stated} stated)"
+    );
+    Ok(())
+}
