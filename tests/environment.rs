@@ -100,6 +100,14 @@ fn main() {
             derived_text::tshark_hex_texts_give_the_captures_calls,
         ),
         trial(
+            "derived_text::tshark_dissection_texts_give_the_captures_calls",
+            derived_text::tshark_dissection_texts_give_the_captures_calls,
+        ),
+        trial(
+            "derived_text::tshark_json_texts_give_the_captures_calls",
+            derived_text::tshark_json_texts_give_the_captures_calls,
+        ),
+        trial(
             "sarif::sarif_is_valid_sarif_2_1_0",
             sarif::sarif_is_valid_sarif_2_1_0,
         ),

@@ -11,6 +11,7 @@
 
 mod asterisk;
 mod baresip;
+mod dissect;
 pub mod docs;
 mod kamailio;
 mod linphone;
@@ -26,6 +27,8 @@ mod sofia;
 mod stacklog;
 mod tcpdump;
 mod tshark_hex;
+mod tshark_json;
+mod tshark_text;
 
 use std::fmt;
 use std::ops::Deref;
@@ -236,6 +239,8 @@ pub static FORMATS: &[Format] = &[
     ngrep::FORMAT,
     tcpdump::FORMAT,
     tshark_hex::FORMAT,
+    tshark_text::FORMAT,
+    tshark_json::FORMAT,
     sngrep::FORMAT,
     baresip::FORMAT,
     sofia::FORMAT,

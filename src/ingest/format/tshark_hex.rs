@@ -57,12 +57,23 @@ static EPOCH: LazyLock<Regex> = LazyLock::new(|| {
 static ENCAPSULATION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^ +Encapsulation type: .*\((\d+)\)\r?$").expect("static regex"));
 
+/// `-V`'s `Data` layer (bytes no dissector took), whose details are a hex dump of those bytes
+/// (a blank line, then the dump): not a frame's bytes.
+static DATA_LAYER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Z][^:]* \(\d+ bytes\)\r?$").expect("static regex"));
+
 fn sniff(head: &[u8]) -> Option<u8> {
-    // A dump's first line (offset 0000) followed by its second (0010).
+    // A dump's first line (offset 0000) followed by its second (0010), not a `Data` layer's.
     let lines: Vec<&[u8]> = head.split(|&b| b == b'\n').take(16384).collect();
-    lines
-        .windows(2)
-        .any(|w| w[0].starts_with(b"0000  ") && w[1].starts_with(b"0010  ") && HEX.is_match(w[1]))
+    (0..lines.len().saturating_sub(1))
+        .any(|i| {
+            lines[i].starts_with(b"0000  ")
+                && lines[i + 1].starts_with(b"0010  ")
+                && HEX.is_match(lines[i + 1])
+                && !i
+                    .checked_sub(2)
+                    .is_some_and(|j| DATA_LAYER.is_match(lines[j]))
+        })
         .then_some(level::TOOL_TEXT)
 }
 
