@@ -46,7 +46,7 @@ pub const MAX_CANDIDATES: usize = 10_000;
 pub const MAX_RTCP: usize = 10_000;
 /// SDP media descriptions (address, port) remembered at most.
 pub const MAX_SDP: usize = 10_000;
-/// The clock rate when neither the static table nor an rtpmap gives one.
+/// The clock rate of an RTCP report's jitter when the reported stream's is unknown.
 pub const DEFAULT_CLOCK_RATE: u32 = 8000;
 /// Telephone-event digits kept per stream.
 const MAX_DIGITS: usize = 64;
@@ -63,9 +63,9 @@ struct Stream {
     stats: rtp::Stats,
     /// Payload types seen (bit per type).
     pts: u128,
-    /// The payload type of the last packet and its clock rate.
+    /// The payload type of the last packet and its clock rate (`None`: unknown).
     pt: u8,
-    rate: u32,
+    rate: Option<u32>,
     /// RFC 4733: events (distinct event timestamps), their digits.
     dtmf_events: u64,
     dtmf_last_ts: Option<u32>,
@@ -137,10 +137,6 @@ impl Media {
         };
         self.order += 1;
         if let Some(s) = self.streams.get_mut(&(src, dst, h.ssrc)) {
-            if s.pt != h.pt {
-                s.pt = h.pt;
-                s.rate = clock_rate(&self.sdp, &self.any_rtpmap, src, dst, h.pt);
-            }
             count(s, &h, b, arrival_us, &self.sdp, &self.any_rtpmap);
             return true;
         }
@@ -320,7 +316,8 @@ impl Media {
             streams
                 .iter()
                 .find(|s| s.ssrc == ssrc)
-                .map_or(DEFAULT_CLOCK_RATE, |s| s.rate)
+                .and_then(|s| s.rate)
+                .unwrap_or(DEFAULT_CLOCK_RATE)
         };
         let mut rtcp: Vec<_> = self.rtcp.into_iter().collect();
         rtcp.sort_by_key(|(_, e)| e.order);
@@ -359,6 +356,10 @@ fn count(
     any: &Map<u8, Rtpmap>,
 ) {
     s.pts |= 1u128 << h.pt;
+    if s.pt != h.pt {
+        s.pt = h.pt;
+        s.rate = clock_rate(sdp, any, s.src, s.dst, h.pt);
+    }
     if is_telephone_event(sdp, any, s.src, s.dst, h.pt, h.payload_len) {
         if s.dtmf_last_ts != Some(h.ts) {
             s.dtmf_last_ts = Some(h.ts);
@@ -396,11 +397,8 @@ fn clock_rate(
     src: SocketAddr,
     dst: SocketAddr,
     pt: u8,
-) -> u32 {
-    if let Some(r) = rtp::static_clock_rate(pt) {
-        return r;
-    }
-    lookup(sdp, any, src, dst, pt).map_or(DEFAULT_CLOCK_RATE, |m| m.rate)
+) -> Option<u32> {
+    rtp::static_clock_rate(pt).or_else(|| lookup(sdp, any, src, dst, pt).map(|m| m.rate))
 }
 
 /// A telephone-event packet: its payload type is mapped to `telephone-event`, or (no rtpmap
@@ -487,8 +485,9 @@ pub struct StreamSummary {
     pub dst: SocketAddr,
     pub ssrc: String,
     pub payloads: Vec<PayloadType>,
-    /// The clock rate used for the jitter (of the last payload type).
-    pub clock_rate: u32,
+    /// The clock rate of the last payload type (none: a dynamic type without rtpmap, whose
+    /// packets are counted but not timed).
+    pub clock_rate: Option<u32>,
     /// First and last packet time, µs since the epoch.
     pub first_us: i64,
     pub last_us: i64,

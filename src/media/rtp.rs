@@ -97,13 +97,20 @@ pub struct Stats {
 
 impl Stats {
     /// Counts one packet that arrived at `arrival_us` (µs), with the clock rate of its payload
-    /// type; `comfort_noise`: its payload type is CN.
+    /// type (`None`: unknown, a dynamic type without rtpmap; such a packet is counted but not
+    /// timed, as tshark does); `comfort_noise`: its payload type is CN.
     ///
     /// Jitter and the arrival delta follow every packet in arrival order (RFC 3550 A.8 and
     /// tshark); their statistics (max delta, max and mean jitter) leave out, as tshark does, the
     /// first packet, a marked packet (a talkspurt after silence suppression: its gap is no
-    /// network delay), comfort noise and the packet after it.
-    pub fn push(&mut self, h: &Header, arrival_us: i64, clock_rate: u32, comfort_noise: bool) {
+    /// network delay), comfort noise and the packet after it, a timestamp that goes back.
+    pub fn push(
+        &mut self,
+        h: &Header,
+        arrival_us: i64,
+        clock_rate: Option<u32>,
+        comfort_noise: bool,
+    ) {
         let first = self.packets == 0;
         self.packets += 1;
         self.bytes += h.payload_len as u64;
@@ -123,11 +130,18 @@ impl Stats {
         // RFC 3550 A.8: D(i,j) = (Rj - Ri) - (Sj - Si), in seconds here; J += (|D| - J) / 16.
         let delta = arrival_us - self.prev_arrival_us;
         let ts_delta = h.ts.wrapping_sub(self.prev_ts) as i32;
+        let Some(clock_rate) = clock_rate else {
+            self.prev_arrival_us = arrival_us;
+            self.prev_ts = h.ts;
+            return;
+        };
         let transit = delta as f64 / 1e6 - f64::from(ts_delta) / f64::from(clock_rate.max(1));
         self.jitter += (transit.abs() - self.jitter) / 16.0;
         self.prev_arrival_us = arrival_us;
         self.prev_ts = h.ts;
-        if h.marker || comfort_noise || after_cn {
+        // A timestamp that goes back is no sampling clock to time against (tshark's "wrong
+        // timestamp").
+        if h.marker || comfort_noise || after_cn || ts_delta < 0 {
             return;
         }
         self.max_delta_us = self.max_delta_us.max(delta);
