@@ -68,7 +68,12 @@ fn jitter_of_a_perfect_stream_is_zero_and_of_a_known_one_is_rfc3550s() {
     // J1 = 0, J2 = 10/16, J3 = J2 + (10 - J2)/16.
     let mut s = Stats::default();
     for (i, arrival) in [0, 20_000, 50_000, 60_000].into_iter().enumerate() {
-        s.push(&header(i as u16, i as u32 * 160), arrival, Some(8000), false);
+        s.push(
+            &header(i as u16, i as u32 * 160),
+            arrival,
+            Some(8000),
+            false,
+        );
     }
     let j2 = 0.010 / 16.0;
     let j3 = j2 + (0.010 - j2) / 16.0;
@@ -95,7 +100,10 @@ fn marked_packets_and_comfort_noise_are_left_out_of_the_statistics() {
 fn the_header_parse_refuses_what_is_not_rtp() {
     let mut b = vec![0x80, 0, 0, 1, 0, 0, 0, 160, 1, 2, 3, 4];
     b.extend([0xff; 160]);
-    assert_eq!(rtp::parse(&b).map(|h| (h.seq, h.payload_len)), Some((1, 160)));
+    assert_eq!(
+        rtp::parse(&b).map(|h| (h.seq, h.payload_len)),
+        Some((1, 160))
+    );
     // RTCP's packet types (200 = SR: marker bit + 72) and RTP payload types 35–95.
     b[1] = 200;
     assert!(rtp::parse(&b).is_none());
@@ -129,7 +137,13 @@ fn random_udp_never_becomes_a_stream() {
     let mut x: u32 = 12345;
     for i in 0..1000 {
         x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
-        let p = packet((x % 35) as u8, (x >> 8) as u16, x, x.rotate_left(7), &[0; 20]);
+        let p = packet(
+            (x % 35) as u8,
+            (x >> 8) as u16,
+            x,
+            x.rotate_left(7),
+            &[0; 20],
+        );
         m.push_udp(a, b, &p, i * 20_000);
     }
     assert!(m.finish().streams.is_empty());
@@ -140,11 +154,21 @@ fn a_stream_counts_from_its_first_packet_once_confirmed() {
     let mut m = Media::new();
     let (a, b) = (addr("10.0.0.1:4000"), addr("10.0.0.2:5000"));
     for i in 0..2u16 {
-        m.push_udp(a, b, &packet(8, i, u32::from(i) * 160, 7, &[0; 160]), i64::from(i) * 20_000);
+        m.push_udp(
+            a,
+            b,
+            &packet(8, i, u32::from(i) * 160, 7, &[0; 160]),
+            i64::from(i) * 20_000,
+        );
     }
     assert!(Media::finish(std::mem::take(&mut m)).streams.is_empty());
     for i in 0..50u16 {
-        m.push_udp(a, b, &packet(8, i, u32::from(i) * 160, 7, &[0; 160]), i64::from(i) * 20_000);
+        m.push_udp(
+            a,
+            b,
+            &packet(8, i, u32::from(i) * 160, 7, &[0; 160]),
+            i64::from(i) * 20_000,
+        );
     }
     let s = &m.finish().streams[0];
     assert_eq!((s.packets, s.bytes, s.lost), (50, 8000, 0));
@@ -160,7 +184,12 @@ fn telephone_events_are_counted_once_each_with_their_digits() {
     let mut seq = 0u16;
     let mut send = |m: &mut Media, pt: u8, ts: u32, payload: &[u8]| {
         seq += 1;
-        m.push_udp(a, b, &packet(pt, seq, ts, 9, payload), i64::from(seq) * 20_000);
+        m.push_udp(
+            a,
+            b,
+            &packet(pt, seq, ts, 9, payload),
+            i64::from(seq) * 20_000,
+        );
     };
     for i in 0..5 {
         send(&mut m, 0, i * 160, &[0xff; 160]);
