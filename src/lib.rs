@@ -12,6 +12,7 @@ pub mod dialog;
 pub mod event;
 pub mod hash;
 pub mod ingest;
+pub mod media;
 pub mod report;
 pub mod rules;
 pub mod sip;

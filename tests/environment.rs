@@ -18,6 +18,7 @@ mod integration {
     pub mod docs_examples;
     pub mod export;
     pub mod ladder_public;
+    pub mod media_tshark;
     pub mod needs;
     pub mod public;
     pub mod report_dom;
@@ -34,7 +35,8 @@ mod integration {
 
 use integration::needs::Missing;
 use integration::{
-    browser, derived_text, docs_examples, export, ladder_public, public, report_dom, sarif, search,
+    browser, derived_text, docs_examples, export, ladder_public, media_tshark, public, report_dom,
+    sarif, search,
 };
 
 fn trial(name: &str, test: fn() -> Result<(), Missing>) -> Trial {
@@ -74,6 +76,10 @@ fn main() {
         trial(
             "ladder_public::lanes_are_named_from_what_the_host_sent_itself",
             ladder_public::lanes_are_named_from_what_the_host_sent_itself,
+        ),
+        trial(
+            "media_tshark::media_streams_agree_with_tshark",
+            media_tshark::media_streams_agree_with_tshark,
         ),
         trial(
             "public::public_captures_match_tshark_frame_by_frame",

@@ -20,6 +20,7 @@ use crate::rules::RuleSettings;
 mod check;
 mod flow;
 mod limits;
+mod media;
 mod progress;
 mod rules_cmd;
 mod stream;
@@ -91,6 +92,16 @@ pub enum Command {
         #[command(flatten)]
         rules: RuleArgs,
     },
+    /// The RTP streams and RTCP reports of captures: one line per stream, like
+    /// `tshark -q -z rtp,streams` (pcap/pcapng only for now).
+    Media {
+        /// Capture files (optionally .gz); `-` reads stdin.
+        #[arg(required = true, value_name = "INPUT")]
+        inputs: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = MediaFormat::Table)]
+        format: MediaFormat,
+    },
     /// List the rules, or write their documentation pages.
     Rules {
         /// Write one Markdown page per rule, and an index, into this directory.
@@ -151,6 +162,15 @@ impl LangArg {
 
 fn parse_lang(s: &str) -> Result<crate::sip::status::Lang, String> {
     crate::sip::status::Lang::parse(s).ok_or_else(|| format!("'{s}' is not en, zh or vi"))
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum MediaFormat {
+    /// One line per stream, then the RTCP reports.
+    #[default]
+    Table,
+    /// One JSON document.
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -432,6 +452,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Outcome {
             Ok(text) => written_outcome(out.write_all(text.as_bytes())),
             Err(e) => Outcome::usage(e, Vec::new()),
         },
+        Command::Media { inputs, format } => media::run(inputs, *format, &mut out),
         Command::Calls { input, .. }
         | Command::Events { input }
         | Command::Flow { input, .. }

@@ -63,6 +63,18 @@ pub fn parse(
     opts: &CaptureOptions,
     emit: &mut dyn FnMut(Event),
 ) -> Result<CaptureLog, ReadError> {
+    parse_with_media(r, input, opts, emit, None)
+}
+
+/// [`parse`], also handing every UDP datagram to `media` (RTP and RTCP streams), and the SDP of
+/// every SIP message (for dynamic payload types' clock rates).
+pub fn parse_with_media(
+    r: &mut dyn Read,
+    input: usize,
+    opts: &CaptureOptions,
+    emit: &mut dyn FnMut(Event),
+    mut media: Option<&mut crate::media::Media>,
+) -> Result<CaptureLog, ReadError> {
     let mut decoder = decode::Decoder::with_limits(opts.fragments);
     let mut payloads = payload::Payloads::with_limits(opts.payload.clone(), opts.tcp.clone());
     let mut log = CaptureLog::default();
@@ -105,7 +117,17 @@ pub fn parse(
         decoder.decode_in(chunk, &pkt, &mut datagrams, &mut log.warnings);
         for d in &datagrams {
             net.push(d, &mut facts);
+            let before = chunks.len();
             payloads.push_ref(d, &mut chunks, &mut log.warnings);
+            if let Some(m) = media.as_deref_mut() {
+                match chunks.get(before..) {
+                    Some([]) | None if d.l4 == L4::Udp => {
+                        m.push_udp(d.src, d.dst, &d.payload, d.ts.micros);
+                    }
+                    Some(new) => new.iter().for_each(|c| m.learn_sdp(&c.bytes)),
+                    None => {}
+                }
+            }
         }
         datagrams.clear();
         hand_on(

@@ -1,0 +1,533 @@
+//! Media in captures: RTP streams and RTCP reports, as counters per stream.
+//!
+//! Fed with the UDP datagrams of a capture (by [`crate::ingest::capture::parse_with_media`]),
+//! and with the SDP bodies of its SIP messages (for the clock rates and names of dynamic
+//! payload types, from `a=rtpmap`). Per stream (SSRC and 5-tuple) it keeps counters only, never
+//! payloads: payload types, first and last time, packets, bytes, lost (expected − received,
+//! with wrap-around), duplicates, out of order, max delta, RFC 3550 jitter (mean and max),
+//! RFC 4733 telephone events, and an R-factor/MOS estimate ([`quality`]). RTCP SR/RR report
+//! blocks give, per reported SSRC, the loss fraction, cumulative loss, jitter and the RTT from
+//! LSR/DLSR (measured at the capture point: the time between the SR and the RR that answers
+//! it, minus DLSR).
+//!
+//! RTP is recognised heuristically, so that random UDP never becomes a stream: version 2, a
+//! static or dynamic payload type (never RTCP's 200–204), and [`CONFIRM`] packets in a row on
+//! one 5-tuple with the same SSRC and each sequence number a little above the last. Until then
+//! a flow is a candidate (one per 5-tuple); its counters start with its first packet, so a
+//! confirmed stream counts every packet, as tshark does.
+//!
+//! Memory is bounded: at most [`MAX_STREAMS`] streams and [`MAX_CANDIDATES`] candidate flows
+//! (packets beyond are counted in [`MediaSummary::untracked`]), [`MAX_RTCP`] RTCP entries,
+//! [`MAX_SDP`] SDP media descriptions. Per packet: a header parse and one or two hash lookups,
+//! no allocation.
+//!
+//! Does not own: matching streams to calls (the SDP offer/answer), rules, output (the CLI's
+//! `media` command).
+
+pub mod quality;
+pub mod rtcp;
+pub mod rtp;
+#[cfg(test)]
+mod tests;
+
+use std::net::{IpAddr, SocketAddr};
+
+use serde::Serialize;
+
+use crate::hash::Map;
+
+/// Packets in a row that make a candidate flow a stream.
+pub const CONFIRM: u64 = 3;
+/// Streams tracked at most.
+pub const MAX_STREAMS: usize = 10_000;
+/// Candidate flows tracked at most.
+pub const MAX_CANDIDATES: usize = 10_000;
+/// RTCP (reporter, reported SSRC) entries and SRs remembered at most.
+pub const MAX_RTCP: usize = 10_000;
+/// SDP media descriptions (address, port) remembered at most.
+pub const MAX_SDP: usize = 10_000;
+/// The clock rate of an RTCP report's jitter when the reported stream's is unknown.
+pub const DEFAULT_CLOCK_RATE: u32 = 8000;
+/// Telephone-event digits kept per stream.
+const MAX_DIGITS: usize = 64;
+
+type FlowKey = (SocketAddr, SocketAddr);
+
+#[derive(Debug, Clone)]
+struct Stream {
+    src: SocketAddr,
+    dst: SocketAddr,
+    ssrc: u32,
+    /// Arrival order of the first packet (for a stable output order).
+    order: u64,
+    stats: rtp::Stats,
+    /// Payload types seen (bit per type).
+    pts: u128,
+    /// The payload type of the last packet and its clock rate (`None`: unknown).
+    pt: u8,
+    rate: Option<u32>,
+    /// RFC 4733: events (distinct event timestamps), their digits.
+    dtmf_events: u64,
+    dtmf_last_ts: Option<u32>,
+    digits: String,
+}
+
+#[derive(Debug, Clone)]
+struct Candidate {
+    stream: Stream,
+}
+
+#[derive(Debug, Clone, Default)]
+struct RtcpEntry {
+    order: u64,
+    reports: u64,
+    fraction_lost: u8,
+    cumulative_lost: i32,
+    jitter_units: u32,
+    rtt_us: Option<i64>,
+    max_rtt_us: Option<i64>,
+}
+
+/// A payload type as an SDP describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Rtpmap {
+    pt: u8,
+    name: String,
+    rate: u32,
+}
+
+/// The RTP and RTCP of one capture, counted.
+#[derive(Debug, Default)]
+pub struct Media {
+    streams: Map<(SocketAddr, SocketAddr, u32), Stream>,
+    candidates: Map<FlowKey, Candidate>,
+    /// (RTCP src, dst, reported SSRC).
+    rtcp: Map<(SocketAddr, SocketAddr, u32), RtcpEntry>,
+    /// (SR sender SSRC, NTP middle 32 bits) → capture time of the SR.
+    srs: Map<(u32, u32), i64>,
+    /// (address, port) of an SDP m= line → its rtpmaps.
+    sdp: Map<(IpAddr, u16), Vec<Rtpmap>>,
+    /// A payload type's first rtpmap seen anywhere (fallback).
+    any_rtpmap: Map<u8, Rtpmap>,
+    order: u64,
+    untracked: u64,
+    rtcp_packets: u64,
+}
+
+impl Media {
+    pub fn new() -> Self {
+        Media::default()
+    }
+
+    /// Looks at one UDP payload that arrived at `arrival_us` (µs since the epoch). Returns
+    /// whether it was taken as RTP or RTCP.
+    pub fn push_udp(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        b: &[u8],
+        arrival_us: i64,
+    ) -> bool {
+        if rtcp::is_rtcp(b) {
+            self.push_rtcp(src, dst, b, arrival_us);
+            return true;
+        }
+        let Some(h) = rtp::parse(b) else {
+            return false;
+        };
+        self.order += 1;
+        if let Some(s) = self.streams.get_mut(&(src, dst, h.ssrc)) {
+            count(s, &h, b, arrival_us, &self.sdp, &self.any_rtpmap);
+            return true;
+        }
+        let key = (src, dst);
+        let fresh = |order| Stream {
+            src,
+            dst,
+            ssrc: h.ssrc,
+            order,
+            stats: rtp::Stats::default(),
+            pts: 0,
+            pt: h.pt,
+            rate: clock_rate(&self.sdp, &self.any_rtpmap, src, dst, h.pt),
+            dtmf_events: 0,
+            dtmf_last_ts: None,
+            digits: String::new(),
+        };
+        match self.candidates.get_mut(&key) {
+            Some(c) => {
+                let ahead = h.seq.wrapping_sub(c.stream.stats.max_seq());
+                if c.stream.ssrc != h.ssrc || !(1..=10).contains(&ahead) {
+                    // Not continuous: start again from this packet.
+                    c.stream = fresh(self.order);
+                }
+            }
+            None => {
+                if self.candidates.len() >= MAX_CANDIDATES {
+                    self.untracked += 1;
+                    return false;
+                }
+                self.candidates.insert(
+                    key,
+                    Candidate {
+                        stream: fresh(self.order),
+                    },
+                );
+            }
+        }
+        let Some(c) = self.candidates.get_mut(&key) else {
+            return false;
+        };
+        count(
+            &mut c.stream,
+            &h,
+            b,
+            arrival_us,
+            &self.sdp,
+            &self.any_rtpmap,
+        );
+        if c.stream.stats.packets >= CONFIRM {
+            if self.streams.len() >= MAX_STREAMS {
+                self.untracked += c.stream.stats.packets;
+                self.candidates.remove(&key);
+                return false;
+            }
+            if let Some(c) = self.candidates.remove(&key) {
+                self.streams.insert((src, dst, h.ssrc), c.stream);
+            }
+        }
+        true
+    }
+
+    fn push_rtcp(&mut self, src: SocketAddr, dst: SocketAddr, b: &[u8], arrival_us: i64) {
+        self.rtcp_packets += 1;
+        for r in rtcp::reports(b) {
+            let blocks = match r {
+                rtcp::Report::Sender {
+                    ssrc,
+                    ntp_middle,
+                    blocks,
+                } => {
+                    if self.srs.len() < MAX_RTCP || self.srs.contains_key(&(ssrc, ntp_middle)) {
+                        self.srs.insert((ssrc, ntp_middle), arrival_us);
+                    }
+                    blocks
+                }
+                rtcp::Report::Receiver { blocks, .. } => blocks,
+            };
+            for blk in rtcp::blocks(blocks) {
+                let key = (src, dst, blk.ssrc);
+                if !self.rtcp.contains_key(&key) {
+                    if self.rtcp.len() >= MAX_RTCP {
+                        continue;
+                    }
+                    self.order += 1;
+                    self.rtcp.insert(
+                        key,
+                        RtcpEntry {
+                            order: self.order,
+                            ..RtcpEntry::default()
+                        },
+                    );
+                }
+                let rtt = (blk.lsr != 0)
+                    .then(|| self.srs.get(&(blk.ssrc, blk.lsr)))
+                    .flatten()
+                    .map(|sent| arrival_us - sent - (i64::from(blk.dlsr) * 1_000_000 >> 16))
+                    .filter(|&us| us >= 0);
+                if let Some(e) = self.rtcp.get_mut(&key) {
+                    e.reports += 1;
+                    e.fraction_lost = blk.fraction_lost;
+                    e.cumulative_lost = blk.cumulative_lost;
+                    e.jitter_units = blk.jitter;
+                    if rtt.is_some() {
+                        e.rtt_us = rtt;
+                        e.max_rtt_us = e.max_rtt_us.max(rtt);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Learns the payload types an SDP body (or a whole SIP message holding one) describes:
+    /// each m= line's address (its c=, or the session's) and port, with its rtpmaps.
+    pub fn learn_sdp(&mut self, sip: &[u8]) {
+        let Some(at) = memchr::memmem::find(sip, b"\nm=") else {
+            return;
+        };
+        let Ok(text) = std::str::from_utf8(&sip[at.saturating_sub(4096)..]) else {
+            return;
+        };
+        let mut session_addr: Option<IpAddr> = None;
+        let mut media: Vec<(Option<IpAddr>, u16, Vec<Rtpmap>)> = Vec::new();
+        for line in text.lines().map(str::trim_end) {
+            if let Some(c) = line.strip_prefix("c=") {
+                let addr = c
+                    .split_whitespace()
+                    .nth(2)
+                    .and_then(|a| a.split('/').next().and_then(|a| a.parse::<IpAddr>().ok()));
+                match media.last_mut() {
+                    Some(m) => m.0 = addr,
+                    None => session_addr = addr,
+                }
+            } else if let Some(m) = line.strip_prefix("m=") {
+                let port = m
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|p| p.split('/').next()?.parse().ok());
+                if let Some(port) = port {
+                    media.push((None, port, Vec::new()));
+                }
+            } else if let Some(a) = line.strip_prefix("a=rtpmap:")
+                && let Some(m) = media.last_mut()
+                && let Some((pt, enc)) = a.split_once(' ')
+                && let Ok(pt) = pt.parse::<u8>()
+            {
+                let mut parts = enc.split('/');
+                let name = parts.next().unwrap_or_default().to_string();
+                if let Some(rate) = parts.next().and_then(|r| r.parse::<u32>().ok())
+                    && rate > 0
+                    && m.2.len() < 32
+                {
+                    m.2.push(Rtpmap { pt, name, rate });
+                }
+            }
+        }
+        for (addr, port, maps) in media {
+            let Some(addr) = addr.or(session_addr) else {
+                continue;
+            };
+            for m in &maps {
+                if self.any_rtpmap.len() < 128 {
+                    self.any_rtpmap.entry(m.pt).or_insert_with(|| m.clone());
+                }
+            }
+            if self.sdp.len() < MAX_SDP || self.sdp.contains_key(&(addr, port)) {
+                self.sdp.insert((addr, port), maps);
+            }
+        }
+    }
+
+    /// The streams and RTCP reports, in the order their first packet arrived.
+    pub fn finish(self) -> MediaSummary {
+        let mut streams: Vec<Stream> = self.streams.into_values().collect();
+        streams.sort_by_key(|s| s.order);
+        let rate_of = |ssrc: u32| {
+            streams
+                .iter()
+                .find(|s| s.ssrc == ssrc)
+                .and_then(|s| s.rate)
+                .unwrap_or(DEFAULT_CLOCK_RATE)
+        };
+        let mut rtcp: Vec<_> = self.rtcp.into_iter().collect();
+        rtcp.sort_by_key(|(_, e)| e.order);
+        let rtcp = rtcp
+            .into_iter()
+            .map(|((src, dst, ssrc), e)| RtcpSummary {
+                src,
+                dst,
+                ssrc: hex(ssrc),
+                reports: e.reports,
+                fraction_lost: f64::from(e.fraction_lost) / 256.0,
+                cumulative_lost: e.cumulative_lost,
+                jitter_ms: f64::from(e.jitter_units) * 1000.0 / f64::from(rate_of(ssrc)),
+                rtt_ms: e.rtt_us.map(|us| us as f64 / 1000.0),
+                max_rtt_ms: e.max_rtt_us.map(|us| us as f64 / 1000.0),
+            })
+            .collect();
+        let any = &self.any_rtpmap;
+        let sdp = &self.sdp;
+        MediaSummary {
+            streams: streams.iter().map(|s| summary(s, sdp, any)).collect(),
+            rtcp,
+            rtcp_packets: self.rtcp_packets,
+            untracked: self.untracked,
+        }
+    }
+}
+
+/// Counts one packet into a stream.
+fn count(
+    s: &mut Stream,
+    h: &rtp::Header,
+    b: &[u8],
+    arrival_us: i64,
+    sdp: &Map<(IpAddr, u16), Vec<Rtpmap>>,
+    any: &Map<u8, Rtpmap>,
+) {
+    s.pts |= 1u128 << h.pt;
+    if s.pt != h.pt {
+        s.pt = h.pt;
+        s.rate = clock_rate(sdp, any, s.src, s.dst, h.pt);
+    }
+    if is_telephone_event(sdp, any, s.src, s.dst, h.pt, h.payload_len) {
+        if s.dtmf_last_ts != Some(h.ts) {
+            s.dtmf_last_ts = Some(h.ts);
+            s.dtmf_events += 1;
+            if let Some(&event) = b.get(h.payload_at)
+                && s.digits.len() < MAX_DIGITS
+                && let Some(d) = b"0123456789*#ABCD".get(usize::from(event))
+            {
+                s.digits.push(char::from(*d));
+            }
+        }
+    }
+    let cn = h.pt == 13
+        || lookup(sdp, any, s.src, s.dst, h.pt).is_some_and(|m| m.name.eq_ignore_ascii_case("CN"));
+    s.stats.push(h, arrival_us, s.rate, cn);
+}
+
+fn lookup<'a>(
+    sdp: &'a Map<(IpAddr, u16), Vec<Rtpmap>>,
+    any: &'a Map<u8, Rtpmap>,
+    src: SocketAddr,
+    dst: SocketAddr,
+    pt: u8,
+) -> Option<&'a Rtpmap> {
+    let at = |a: SocketAddr| {
+        sdp.get(&(a.ip(), a.port()))
+            .and_then(|maps| maps.iter().find(|m| m.pt == pt))
+    };
+    at(dst).or_else(|| at(src)).or_else(|| any.get(&pt))
+}
+
+fn clock_rate(
+    sdp: &Map<(IpAddr, u16), Vec<Rtpmap>>,
+    any: &Map<u8, Rtpmap>,
+    src: SocketAddr,
+    dst: SocketAddr,
+    pt: u8,
+) -> Option<u32> {
+    rtp::static_clock_rate(pt).or_else(|| lookup(sdp, any, src, dst, pt).map(|m| m.rate))
+}
+
+/// A telephone-event packet: its payload type is mapped to `telephone-event`, or (no rtpmap
+/// known) it is the usual 101 with the 4-byte RFC 4733 payload of a DTMF event.
+fn is_telephone_event(
+    sdp: &Map<(IpAddr, u16), Vec<Rtpmap>>,
+    any: &Map<u8, Rtpmap>,
+    src: SocketAddr,
+    dst: SocketAddr,
+    pt: u8,
+    len: usize,
+) -> bool {
+    if pt < 96 {
+        return false;
+    }
+    match lookup(sdp, any, src, dst, pt) {
+        Some(m) => m.name.eq_ignore_ascii_case("telephone-event"),
+        None => pt == 101 && len == 4,
+    }
+}
+
+fn hex(ssrc: u32) -> String {
+    format!("0x{ssrc:08X}")
+}
+
+fn summary(
+    s: &Stream,
+    sdp: &Map<(IpAddr, u16), Vec<Rtpmap>>,
+    any: &Map<u8, Rtpmap>,
+) -> StreamSummary {
+    let st = &s.stats;
+    let payloads = (0..128u8)
+        .filter(|pt| s.pts & (1u128 << pt) != 0)
+        .map(|pt| PayloadType {
+            pt,
+            name: lookup(sdp, any, s.src, s.dst, pt)
+                .map(|m| m.name.clone())
+                .or_else(|| rtp::static_name(pt).map(str::to_string)),
+        })
+        .collect();
+    let expected = st.expected();
+    let loss = if expected == 0 {
+        0.0
+    } else {
+        (st.lost().max(0) as f64 / expected as f64).min(1.0)
+    };
+    let r = quality::r_factor(loss, st.max_jitter_s);
+    StreamSummary {
+        src: s.src,
+        dst: s.dst,
+        ssrc: hex(s.ssrc),
+        payloads,
+        clock_rate: s.rate,
+        first_us: st.first_us,
+        last_us: st.last_us,
+        packets: st.packets,
+        bytes: st.bytes,
+        expected,
+        lost: st.lost(),
+        duplicates: st.duplicates,
+        out_of_order: st.out_of_order,
+        sequence_restarts: st.restarts,
+        max_delta_ms: st.max_delta_us as f64 / 1000.0,
+        mean_jitter_ms: st.mean_jitter_s() * 1000.0,
+        max_jitter_ms: st.max_jitter_s * 1000.0,
+        r_factor: r,
+        mos: quality::mos(r),
+        dtmf_events: s.dtmf_events,
+        dtmf_digits: s.digits.clone(),
+    }
+}
+
+/// A payload type seen in a stream, with its encoding name when known.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PayloadType {
+    pub pt: u8,
+    pub name: Option<String>,
+}
+
+/// One RTP stream's figures.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StreamSummary {
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub ssrc: String,
+    pub payloads: Vec<PayloadType>,
+    /// The clock rate of the last payload type (none: a dynamic type without rtpmap, whose
+    /// packets are counted but not timed).
+    pub clock_rate: Option<u32>,
+    /// First and last packet time, µs since the epoch.
+    pub first_us: i64,
+    pub last_us: i64,
+    pub packets: u64,
+    /// RTP payload bytes.
+    pub bytes: u64,
+    pub expected: u64,
+    pub lost: i64,
+    pub duplicates: u64,
+    pub out_of_order: u64,
+    pub sequence_restarts: u64,
+    pub max_delta_ms: f64,
+    pub mean_jitter_ms: f64,
+    pub max_jitter_ms: f64,
+    pub r_factor: f64,
+    pub mos: f64,
+    pub dtmf_events: u64,
+    pub dtmf_digits: String,
+}
+
+/// What the RTCP reports from `src` to `dst` say about the stream `ssrc` (the last report).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RtcpSummary {
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub ssrc: String,
+    pub reports: u64,
+    pub fraction_lost: f64,
+    pub cumulative_lost: i32,
+    pub jitter_ms: f64,
+    pub rtt_ms: Option<f64>,
+    pub max_rtt_ms: Option<f64>,
+}
+
+/// The media of a capture.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct MediaSummary {
+    pub streams: Vec<StreamSummary>,
+    pub rtcp: Vec<RtcpSummary>,
+    pub rtcp_packets: u64,
+    /// RTP-like packets not counted because a bound was reached.
+    pub untracked: u64,
+}

@@ -1,0 +1,311 @@
+//! `sipflow media` against `tshark -q -z rtp,streams` (with its RTP heuristic on), stream by
+//! stream, on every capture that carries RTP: the recordings of `fixtures/` and the captures
+//! of `../shared/traces/public` (those not held out of tuning). Packets and lost must be equal;
+//! max delta and max/mean jitter equal to tshark's three decimals. Every difference is listed
+//! in [`DIFFERENCES`] with why; a listed difference that no longer occurs fails too.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::common::{root, sipflow};
+use super::needs::{Missing, on_path, require};
+
+/// (capture, SSRC, field, why): differences that are understood.
+const DIFFERENCES: &[(&str, &str, &str, &str)] = &[
+    (
+        "public/ndpi/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
+        "0x0EAF0EAF",
+        "packets",
+        "after the re-INVITE to image/t38, tshark dissects the port's packets as T.38 (its \
+         conversation comes from the SDP): 27 of this SSRC's RTP packets are not RTP to it; \
+         sipflow reads the packets' content",
+    ),
+    (
+        "public/ndpi/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
+        "0x0EAF0EAF",
+        "max jitter",
+        "the same 27 packets",
+    ),
+    (
+        "public/ndpi/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
+        "0x0EAF0EAF",
+        "mean jitter",
+        "the same 27 packets",
+    ),
+    (
+        "public/ndpi/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
+        "0x17D90134",
+        "max delta",
+        "not reconciled yet: this stream mixes PCMA, CN and payload type 100 without rtpmap \
+         (sent with a frozen timestamp); sipflow's max delta is 21.561 ms, tshark's 20.427",
+    ),
+    (
+        "public/ndpi/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
+        "0x17D90134",
+        "max jitter",
+        "not reconciled yet (the same stream): sipflow's jitter state takes the timestamp \
+         jumps around the CN and type-100 packets, tshark's does not (2560 ms against 1.3 ms)",
+    ),
+    (
+        "public/ndpi/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
+        "0x17D90134",
+        "mean jitter",
+        "not reconciled yet (the same stream)",
+    ),
+    (
+        "public/ndpi/fuzz-2006-06-26-2594.pcap",
+        "0x37968BAA",
+        "missing",
+        "a fuzzed copy of a packet (bits flipped in the SSRC): tshark's heuristic takes any \
+         single packet as a stream, sipflow needs 3 in a row on one 5-tuple and SSRC",
+    ),
+    (
+        "public/ndpi/fuzz-2006-06-26-2594.pcap",
+        "0xAAAAAAAA",
+        "missing",
+        "the same: one fuzzed packet",
+    ),
+    (
+        "public/ndpi/fuzz-2006-06-26-2594.pcap",
+        "0x3796CB71",
+        "missing",
+        "the same: four single packets whose addresses the fuzzer changed",
+    ),
+];
+
+/// One stream's figures, by "src dst ssrc".
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Figures {
+    packets: i64,
+    lost: i64,
+    max_delta: f64,
+    max_jitter: f64,
+    mean_jitter: f64,
+}
+
+fn addr(ip: &str, port: &str) -> String {
+    if ip.contains(':') {
+        format!("[{ip}]:{port}")
+    } else {
+        format!("{ip}:{port}")
+    }
+}
+
+/// tshark's streams of a capture (none: the capture carries no RTP).
+fn tshark_streams(capture: &Path) -> BTreeMap<String, Figures> {
+    let out = Command::new("tshark")
+        .args([
+            "-n",
+            "-o",
+            "rtp.heuristic_rtp:TRUE",
+            "-q",
+            "-z",
+            "rtp,streams",
+            "-r",
+        ])
+        .arg(capture)
+        .output()
+        .expect("tshark runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut streams = BTreeMap::new();
+    for line in text.lines() {
+        let mut t: Vec<&str> = line.split_whitespace().collect();
+        if t.len() < 17 || !t[6].starts_with("0x") {
+            continue;
+        }
+        if t.last() == Some(&"X") {
+            t.pop();
+        }
+        let n = t.len();
+        let num = |i: usize| t[i].parse::<f64>().expect("a tshark figure");
+        let key = format!("{} {} {}", addr(t[2], t[3]), addr(t[4], t[5]), t[6]);
+        streams.insert(
+            key,
+            Figures {
+                packets: t[n - 9].parse().expect("packets"),
+                lost: t[n - 8].parse().expect("lost"),
+                max_delta: num(n - 4),
+                max_jitter: num(n - 1),
+                mean_jitter: num(n - 2),
+            },
+        );
+    }
+    streams
+}
+
+fn sipflow_streams(capture: &Path) -> BTreeMap<String, Figures> {
+    let path = capture.display().to_string();
+    let run = sipflow(&["media", "--format", "json", &path]);
+    assert_eq!(run.code, 0, "sipflow media {path}: {}", run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let mut streams = BTreeMap::new();
+    for s in doc["inputs"][0]["streams"].as_array().expect("streams") {
+        let f = |k: &str| s[k].as_f64().expect(k);
+        let key = format!(
+            "{} {} {}",
+            s["src"].as_str().expect("src"),
+            s["dst"].as_str().expect("dst"),
+            s["ssrc"].as_str().expect("ssrc")
+        );
+        streams.insert(
+            key,
+            Figures {
+                packets: s["packets"].as_i64().expect("packets"),
+                lost: s["lost"].as_i64().expect("lost"),
+                max_delta: f("max_delta_ms"),
+                max_jitter: f("max_jitter_ms"),
+                mean_jitter: f("mean_jitter_ms"),
+            },
+        );
+    }
+    streams
+}
+
+/// The differences of one capture, as (SSRC, field, text).
+fn compare(
+    theirs: &BTreeMap<String, Figures>,
+    ours: &BTreeMap<String, Figures>,
+) -> Vec<(String, &'static str, String)> {
+    let ssrc = |k: &str| k.rsplit(' ').next().unwrap_or_default().to_string();
+    let mut out = Vec::new();
+    for (k, t) in theirs {
+        let Some(o) = ours.get(k) else {
+            out.push((
+                ssrc(k),
+                "missing",
+                format!("{k}: tshark {t:?}, not in sipflow"),
+            ));
+            continue;
+        };
+        let close = |a: f64, b: f64| (a - b).abs() <= 0.0006;
+        let checks = [
+            (
+                "packets",
+                o.packets == t.packets,
+                o.packets as f64,
+                t.packets as f64,
+            ),
+            ("lost", o.lost == t.lost, o.lost as f64, t.lost as f64),
+            (
+                "max delta",
+                close(o.max_delta, t.max_delta),
+                o.max_delta,
+                t.max_delta,
+            ),
+            (
+                "max jitter",
+                close(o.max_jitter, t.max_jitter),
+                o.max_jitter,
+                t.max_jitter,
+            ),
+            (
+                "mean jitter",
+                close(o.mean_jitter, t.mean_jitter),
+                o.mean_jitter,
+                t.mean_jitter,
+            ),
+        ];
+        for (field, same, a, b) in checks {
+            if !same {
+                out.push((
+                    ssrc(k),
+                    field,
+                    format!("{k}: {field} sipflow {a} tshark {b}"),
+                ));
+            }
+        }
+    }
+    for k in ours.keys().filter(|k| !theirs.contains_key(*k)) {
+        out.push((ssrc(k), "extra", format!("{k}: in sipflow, not in tshark")));
+    }
+    out
+}
+
+fn captures_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.filter_map(Result::ok) {
+        let p = e.path();
+        if p.is_dir() {
+            captures_under(&p, out);
+        } else if p
+            .extension()
+            .and_then(|x| x.to_str())
+            .is_some_and(|x| matches!(x, "pcap" | "pcapng" | "cap"))
+        {
+            out.push(p);
+        }
+    }
+}
+
+pub fn media_streams_agree_with_tshark() -> Result<(), Missing> {
+    let missing: Vec<String> = (!on_path("tshark"))
+        .then(|| "tshark on PATH".to_string())
+        .into_iter()
+        .collect();
+    require(
+        "media_streams_agree_with_tshark",
+        &missing,
+        "apt-get install tshark",
+    )?;
+    let mut files = Vec::new();
+    captures_under(&root().join("fixtures"), &mut files);
+    let shared = root().join("../shared/traces");
+    if shared.join("public").is_dir() {
+        let held_out = std::fs::read_to_string(root().join("tests/real-world/held-out.txt"))
+            .expect("held-out list");
+        let mut public = Vec::new();
+        captures_under(&shared.join("public"), &mut public);
+        public.retain(|p| {
+            let rel = p.strip_prefix(&shared).unwrap_or(p).to_string_lossy();
+            !held_out.lines().any(|l| l.trim() == rel)
+        });
+        files.extend(public);
+    } else {
+        println!("../shared/traces/public is absent: only the fixtures' captures are compared");
+    }
+    files.sort();
+    let mut with_rtp = 0;
+    let mut seen = Vec::new();
+    let mut report = Vec::new();
+    for f in &files {
+        let name = f
+            .strip_prefix(&shared)
+            .or_else(|_| f.strip_prefix(root()))
+            .unwrap_or(f)
+            .to_string_lossy()
+            .into_owned();
+        let theirs = tshark_streams(f);
+        if theirs.is_empty() {
+            continue;
+        }
+        with_rtp += 1;
+        for (ssrc, field, text) in compare(&theirs, &sipflow_streams(f)) {
+            let listed = DIFFERENCES
+                .iter()
+                .position(|d| d.0 == name && d.1 == ssrc && d.2 == field);
+            match listed {
+                Some(i) => seen.push(i),
+                None => report.push(format!("{name}: {text}")),
+            }
+        }
+    }
+    for (i, d) in DIFFERENCES.iter().enumerate() {
+        if files
+            .iter()
+            .any(|f| f.ends_with(d.0.trim_start_matches("public/")))
+            && !seen.contains(&i)
+        {
+            report.push(format!("listed but not found: {} {} {}", d.0, d.1, d.2));
+        }
+    }
+    assert!(with_rtp >= 2, "only {with_rtp} captures carry RTP");
+    assert!(
+        report.is_empty(),
+        "unexplained differences with tshark:\n{}",
+        report.join("\n")
+    );
+    Ok(())
+}
