@@ -233,7 +233,7 @@ impl Media {
                 let rtt = (blk.lsr != 0)
                     .then(|| self.srs.get(&(blk.ssrc, blk.lsr)))
                     .flatten()
-                    .map(|sent| arrival_us - sent - (i64::from(blk.dlsr) * 1_000_000 >> 16))
+                    .map(|sent| arrival_us - sent - ((i64::from(blk.dlsr) * 1_000_000) >> 16))
                     .filter(|&us| us >= 0);
                 if let Some(e) = self.rtcp.get_mut(&key) {
                     e.reports += 1;
@@ -360,16 +360,16 @@ fn count(
         s.pt = h.pt;
         s.rate = clock_rate(sdp, any, s.src, s.dst, h.pt);
     }
-    if is_telephone_event(sdp, any, s.src, s.dst, h.pt, h.payload_len) {
-        if s.dtmf_last_ts != Some(h.ts) {
-            s.dtmf_last_ts = Some(h.ts);
-            s.dtmf_events += 1;
-            if let Some(&event) = b.get(h.payload_at)
-                && s.digits.len() < MAX_DIGITS
-                && let Some(d) = b"0123456789*#ABCD".get(usize::from(event))
-            {
-                s.digits.push(char::from(*d));
-            }
+    if is_telephone_event(sdp, any, s.src, s.dst, h.pt, h.payload_len)
+        && s.dtmf_last_ts != Some(h.ts)
+    {
+        s.dtmf_last_ts = Some(h.ts);
+        s.dtmf_events += 1;
+        if let Some(&event) = b.get(h.payload_at)
+            && s.digits.len() < MAX_DIGITS
+            && let Some(d) = b"0123456789*#ABCD".get(usize::from(event))
+        {
+            s.digits.push(char::from(*d));
         }
     }
     let cn = h.pt == 13

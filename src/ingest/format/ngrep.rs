@@ -367,7 +367,8 @@ mod tests {
 
     /// An excerpt a user posted in Kamailio's issues (`ngrep -d any -qt -W byline`, after the
     /// shell prompt and ngrep's `interface:`/`filter:`/`match:` lines), ending inside the
-    /// INVITE's body: one message, with the poster's times and addresses.
+    /// INVITE's body: one message, with the poster's times and addresses, cut by the input's
+    /// edge (not a short datagram: `content-length-mismatch` says nothing).
     #[test]
     fn public_excerpt_is_read() {
         let m = messages(&crate::testutil::fixture(
@@ -383,6 +384,7 @@ mod tests {
         assert_eq!(m[0].dst.as_deref(), Some("43.231.124.208:5060"));
         let p = m[0].parsed().expect("parsed");
         assert_eq!(p.call_id().as_deref(), Some("lHbCe0C_nm8AeSIRTVRYww.."));
+        assert_eq!(m[0].cut, Some(crate::event::Cut::InputEdge));
     }
 
     /// sipgrep's output (the real tool's, `derived-text/sipgrep/`): its colours are not the

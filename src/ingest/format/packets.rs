@@ -82,6 +82,8 @@ pub struct PacketText<'a> {
     /// (packet number, line, span) of the latest packets.
     places: VecDeque<(u64, u32, Range<usize>)>,
     packets: u64,
+    /// Whether the last packet was a printed payload ([`PacketText::push`]), not a whole frame.
+    last_printed: bool,
     chunks: Vec<SipChunk>,
     counts: TextCounts,
 }
@@ -101,6 +103,7 @@ impl<'a> PacketText<'a> {
             next_seq: HashMap::new(),
             places: VecDeque::new(),
             packets: 0,
+            last_printed: false,
             chunks: Vec::new(),
             counts: TextCounts::default(),
         }
@@ -128,6 +131,8 @@ impl<'a> PacketText<'a> {
         line: u32,
         span: Range<usize>,
     ) {
+        self.hand_on(Cut::Damaged);
+        self.last_printed = false;
         let frame = self.place_next(line, span);
         let pkt = Packet {
             frame,
@@ -143,12 +148,14 @@ impl<'a> PacketText<'a> {
             self.net.push(&d, &mut self.facts);
             self.payloads
                 .push(d, &mut self.chunks, &mut self.counts.warnings);
-            self.hand_on(Cut::Damaged);
         }
     }
 
-    /// One packet, in the order of the text.
+    /// One packet, in the order of the text. Its messages are handed on with the next packet's
+    /// (or at the end: see [`PacketText::finish`]).
     pub fn push(&mut self, p: TextPacket) {
+        self.hand_on(Cut::Damaged);
+        self.last_printed = true;
         let frame = self.place_next(p.line, p.span.clone());
         let src = self.addr(p.src);
         let dst = self.addr(p.dst);
@@ -177,15 +184,21 @@ impl<'a> PacketText<'a> {
         };
         self.payloads
             .push(d, &mut self.chunks, &mut self.counts.warnings);
-        self.hand_on(Cut::Damaged);
     }
 
-    /// The end of the input: what is still being reassembled is cut by it.
+    /// The end of the input: what is still being reassembled is cut by it, and so is a message
+    /// of the last packet that is shorter than its Content-Length when the tool printed the
+    /// payload without its length (a paste cut there: the packet's own end is not shown).
     pub fn finish(mut self) -> TextCounts {
         let warnings = &mut self.counts.warnings;
         self.decoder.finish(warnings);
         self.payloads.finish(&mut self.chunks, warnings);
         self.net.finish(&mut self.facts, warnings);
+        if self.last_printed {
+            for c in &mut self.chunks {
+                c.truncated |= crate::sip::message_len(&c.bytes).is_none();
+            }
+        }
         self.hand_on(Cut::InputEdge);
         self.counts
     }

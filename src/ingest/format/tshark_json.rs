@@ -184,6 +184,13 @@ impl TsharkJson<'_> {
         bytes.extend_from_slice(first.as_bytes());
         bytes.extend_from_slice(b"\r\n");
         bytes.extend_from_slice(rest.as_bytes());
+        // With several messages in one TCP segment, tshark gives the first one's `msg_hdr` up to
+        // the end of the segment's data: its Content-Length ends it.
+        if self.packet.transport == Transport::Tcp
+            && let Some(n) = crate::sip::message_len(&bytes)
+        {
+            bytes.truncate(n);
+        }
         let event = dissect::message(bytes, &self.packet, self.input, line, start..end, false);
         if let Event::Message(m) = &event {
             self.counts.messages += 1;
