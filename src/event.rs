@@ -476,6 +476,62 @@ pub enum LogKind {
     /// un-REGISTER (when the account is deleted, on `setRegistration(false)`, or while pjsua
     /// shuts down).
     Unregistering { account: u32 },
+    /// One stream of pjsua's call dump (`pjsua_call_dump`: at DISCONNECTED, and on an app's
+    /// "dump call" command): what pjsua itself counted of the stream's RTP.
+    MediaStats(Box<MediaStats>),
+}
+
+/// One stream of a pjsua call dump, as pjsua writes it (see `ingest::pjsip::media`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MediaStats {
+    /// The call's state in the dump's header (`DISCONNECTED`, `CONFIRMED`; pjsua_app writes
+    /// `DISCONNCTD`).
+    pub state: String,
+    /// The dump header's `To:`: the remote party, with its tag.
+    pub remote: String,
+    /// The stream's index in the SDP (`#0`).
+    pub stream: u32,
+    /// `audio`, `video` …
+    pub media: String,
+    /// The codec's name (`PCMU`, `speex`, `opus`).
+    pub codec: String,
+    pub clock_khz: Option<u32>,
+    /// The negotiated direction: `sendrecv`, `sendonly`, `recvonly`, `inactive`.
+    pub dir: String,
+    /// The remote RTP address (`peer=`), unless pjsua shows none (`peer=-`).
+    pub peer: Option<String>,
+    /// The `SRTP status:` line's text (`Not active Crypto-suite:`), when shown.
+    pub srtp: Option<String>,
+    /// What this side received, and sent.
+    pub rx: Option<RtpCounts>,
+    pub tx: Option<RtpCounts>,
+    /// Round-trip time from RTCP.
+    pub rtt: Option<MsStats>,
+}
+
+/// One direction of a dumped stream. Packets and bytes are exact below 1000; above, pjsua
+/// writes them rounded down (`1.7Kpkt`, `10.5KB`: to 100; `2.05M`: to 10 000).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RtpCounts {
+    /// The payload type (`RX pt=0`).
+    pub pt: Option<u8>,
+    pub packets: u64,
+    /// RTP payload bytes (without IP/UDP/RTP headers).
+    pub bytes: u64,
+    /// Lost packets: for RX, from sequence gaps; for TX, as the remote side's RTCP reports.
+    pub lost: u64,
+    /// Packets the jitter buffer discarded (RX only, PJSIP 2.x).
+    pub discarded: Option<u64>,
+    pub jitter: Option<MsStats>,
+}
+
+/// A row of pjsua's msec columns, in microseconds (pjsua prints them to the microsecond).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct MsStats {
+    pub min_us: u64,
+    pub mean_us: u64,
+    pub max_us: u64,
+    pub last_us: u64,
 }
 
 /// Why a DNS lookup failed.

@@ -13,7 +13,8 @@
 //! messages with [`MessageEvent::stack_error`]), a dump header the input ends inside, and the
 //! tail of a dump the input starts inside (a message without a start line); records found
 //! inside other loggers' lines by well-known senders and pjsip's texts (`anchor`); the local
-//! address of each dump (`local`); and the table of evidence lines that become [`LogEvent`]s
+//! address of each dump (`local`); pjsua's multi-line call dump, one [`LogEvent`] per stream
+//! (`media`); and the table of evidence lines that become [`LogEvent`]s
 //! (`evidence`). Does not own: SIP grammar (each dump body goes to
 //! [`crate::sip::SipMessage::parse`]), reading or sniffing files in general
 //! ([`crate::ingest`]), or what the events mean for calls ([`crate::dialog`]).
@@ -24,6 +25,7 @@ mod dump;
 mod evidence;
 mod line;
 mod local;
+mod media;
 mod prefix;
 
 #[cfg(test)]
@@ -208,6 +210,8 @@ struct Reader<'a> {
     /// The lines read before the first record or dump, while no dump has been seen: the input
     /// may start inside a message (see [`Reader::tail`]).
     lead: Option<dump::Lead>,
+    /// A pjsua call dump being read (see [`media`]).
+    call_dump: Option<(media::CallDump, Timestamp, bool)>,
     out: PjsipLog,
     emit: &'a mut dyn FnMut(Event),
 }
@@ -233,6 +237,7 @@ impl<'a> Reader<'a> {
             untimed: Vec::new(),
             partial: None,
             lead: Some(dump::Lead::default()),
+            call_dump: None,
             out: PjsipLog::default(),
             emit,
         }
@@ -444,6 +449,7 @@ impl<'a> Reader<'a> {
     /// the input does not hold (an excerpt that starts inside a dump): nothing is read from
     /// that tail, and its continuation prefix is learnt.
     fn end_marker(&mut self, line: Line<'_>, clean: &[u8], at: usize) {
+        self.end_call_dump();
         match self.dump.as_mut() {
             Some(dump) => {
                 dump.end(line);
@@ -536,6 +542,7 @@ impl<'a> Reader<'a> {
 
     /// A dump header line: a new dump starts.
     fn header(&mut self, line: Line<'_>, clean: &[u8], prefix: Option<&Prefix>, found: Found) {
+        self.end_call_dump();
         self.out.dumps += 1;
         // The header right after a record prefix takes its time; one elsewhere on the line (no
         // known prefix, or a paste that joined several records into one line) the last time
@@ -593,6 +600,9 @@ impl<'a> Reader<'a> {
         if let Some(fact) = evidence::fact(&text) {
             self.locals.learn(fact);
         }
+        if self.call_dump_line(line, &text) {
+            return;
+        }
         let sender = String::from_utf8_lossy(clean.get(p.sender.clone()).unwrap_or_default());
         self.evidence(line, &sender, &text);
     }
@@ -600,8 +610,46 @@ impl<'a> Reader<'a> {
     /// A line without a record prefix outside a dump (a multi-line record's tail, or another
     /// writer's output such as an assertion): evidence only, once the input has shown a time.
     fn foreign(&mut self, line: Line<'_>, clean: &[u8]) {
-        if self.last.is_some() {
-            self.evidence(line, "", &String::from_utf8_lossy(clean));
+        let text = String::from_utf8_lossy(clean);
+        if !self.call_dump_line(line, &text) && self.last.is_some() {
+            self.evidence(line, "", &text);
+        }
+    }
+
+    /// A line of a pjsua call dump (its header starts one; the lines after it continue it,
+    /// with or without a record prefix): `true` if the dump took it. Any other line ends the
+    /// dump.
+    fn call_dump_line(&mut self, line: Line<'_>, text: &str) -> bool {
+        if let Some((d, ..)) = self.call_dump.as_mut() {
+            if d.feed(text, line.no, line.start, line.end()) {
+                return true;
+            }
+            self.end_call_dump();
+        }
+        let (ts, timed) = self.now();
+        self.call_dump = media::CallDump::start(text, line.no, line.end()).map(|d| (d, ts, timed));
+        self.call_dump.is_some()
+    }
+
+    /// The call dump being read, if any, ends: one event per stream, timed as the record.
+    fn end_call_dump(&mut self) {
+        let Some((d, ts, timed)) = self.call_dump.take() else {
+            return;
+        };
+        let end = d.last.1;
+        for r in d.finish() {
+            let origin = self.origin(r.line, r.start..end);
+            self.push(
+                Event::Log(LogEvent {
+                    ts,
+                    origin,
+                    sender: String::new(),
+                    kind: crate::event::LogKind::MediaStats(Box::new(r.stats)),
+                    errors: Vec::new(),
+                    text: r.text,
+                }),
+                timed,
+            );
         }
     }
 
@@ -672,6 +720,7 @@ impl<'a> Reader<'a> {
     }
 
     fn finish(mut self) -> PjsipLog {
+        self.end_call_dump();
         self.close_dump(Close::Eof);
         if let Some(p) = self.partial.take() {
             self.partial_message(p, Some(Cut::InputEdge));
