@@ -66,6 +66,9 @@ static OTHER: LazyLock<Regex> = LazyLock::new(|| {
 /// A call dump being read.
 #[derive(Debug)]
 pub(super) struct CallDump {
+    /// What a wrapper (logcat, a logging prefix) writes before the header's `[STATE]`: taken
+    /// off the dump's next lines, which carry it too.
+    wrapper: String,
     state: String,
     remote: String,
     streams: Vec<Stream>,
@@ -77,18 +80,14 @@ pub(super) struct CallDump {
 #[derive(Debug)]
 struct Stream {
     stats: MediaStats,
-    /// The line the stream starts on and its span's start.
-    pub at: (u32, usize),
     /// The direction whose lines are being read.
     dir: Option<bool>,
     text: Vec<String>,
 }
 
-/// One stream of a finished dump, with where it starts.
+/// One stream of a finished dump.
 pub(super) struct Read {
     pub stats: MediaStats,
-    pub line: u32,
-    pub start: usize,
     /// The lines that say the most, joined (the event's text).
     pub text: String,
 }
@@ -97,7 +96,9 @@ impl CallDump {
     /// A dump starts on this line (`[DISCONNECTED] To: …`).
     pub fn start(text: &str, line: u32, end: usize) -> Option<CallDump> {
         let c = HEADER.captures(text)?;
+        let open = text.get(..c.get(1)?.start())?.rfind('[')?;
         Some(CallDump {
+            wrapper: text.get(..open)?.trim_end().to_string(),
             state: c[1].to_string(),
             remote: c[2].to_string(),
             streams: Vec::new(),
@@ -107,11 +108,12 @@ impl CallDump {
     }
 
     /// A line after the header: `false` if it is not the dump's (the dump is then over).
-    pub fn feed(&mut self, text: &str, line: u32, start: usize, end: usize) -> bool {
+    pub fn feed(&mut self, text: &str, line: u32, end: usize) -> bool {
         if self.lines >= MAX_LINES {
             return false;
         }
-        let taken = self.take(text, line, start);
+        let text = text.strip_prefix(self.wrapper.as_str()).unwrap_or(text);
+        let taken = self.take(text);
         if taken {
             self.lines += 1;
             self.last = (line, end);
@@ -119,7 +121,7 @@ impl CallDump {
         taken
     }
 
-    fn take(&mut self, text: &str, line: u32, start: usize) -> bool {
+    fn take(&mut self, text: &str) -> bool {
         if let Some(c) = STREAM.captures(text) {
             let rest = c.get(3).map_or("", |m| m.as_str());
             let Some(k) = CODEC.captures(rest) else {
@@ -146,7 +148,6 @@ impl CallDump {
                     tx: None,
                     rtt: None,
                 },
-                at: (line, start),
                 dir: None,
                 text: vec![text.trim().to_string()],
             });
@@ -210,8 +211,6 @@ impl CallDump {
         self.streams
             .into_iter()
             .map(|s| Read {
-                line: s.at.0,
-                start: s.at.1,
                 text: s.text.join(" · "),
                 stats: s.stats,
             })

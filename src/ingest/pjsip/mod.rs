@@ -183,6 +183,14 @@ struct Partial {
 }
 
 /// The state of one pass over an input.
+/// Where a record starts, and its sender.
+#[derive(Debug, Clone)]
+struct Anchor {
+    line: u32,
+    start: usize,
+    sender: String,
+}
+
 struct Reader<'a> {
     input: usize,
     learnt: Learnt,
@@ -211,7 +219,10 @@ struct Reader<'a> {
     /// may start inside a message (see [`Reader::tail`]).
     lead: Option<dump::Lead>,
     /// A pjsua call dump being read (see [`media`]).
-    call_dump: Option<(media::CallDump, Timestamp, bool)>,
+    call_dump: Option<(media::CallDump, Timestamp, bool, Anchor)>,
+    /// The last record line read: where a call dump that follows it in unprefixed lines
+    /// starts (pjsua writes the dump as one record whose text begins on the next line).
+    last_record: Option<Anchor>,
     out: PjsipLog,
     emit: &'a mut dyn FnMut(Event),
 }
@@ -238,6 +249,7 @@ impl<'a> Reader<'a> {
             partial: None,
             lead: Some(dump::Lead::default()),
             call_dump: None,
+            last_record: None,
             out: PjsipLog::default(),
             emit,
         }
@@ -600,10 +612,15 @@ impl<'a> Reader<'a> {
         if let Some(fact) = evidence::fact(&text) {
             self.locals.learn(fact);
         }
+        let sender = String::from_utf8_lossy(clean.get(p.sender.clone()).unwrap_or_default());
+        self.last_record = Some(Anchor {
+            line: line.no,
+            start: line.start,
+            sender: sender.to_string(),
+        });
         if self.call_dump_line(line, &text) {
             return;
         }
-        let sender = String::from_utf8_lossy(clean.get(p.sender.clone()).unwrap_or_default());
         self.evidence(line, &sender, &text);
     }
 
@@ -621,29 +638,36 @@ impl<'a> Reader<'a> {
     /// dump.
     fn call_dump_line(&mut self, line: Line<'_>, text: &str) -> bool {
         if let Some((d, ..)) = self.call_dump.as_mut() {
-            if d.feed(text, line.no, line.start, line.end()) {
+            if d.feed(text, line.no, line.end()) {
                 return true;
             }
             self.end_call_dump();
         }
         let (ts, timed) = self.now();
-        self.call_dump = media::CallDump::start(text, line.no, line.end()).map(|d| (d, ts, timed));
+        let anchor = self.last_record.clone().unwrap_or(Anchor {
+            line: line.no,
+            start: line.start,
+            sender: String::new(),
+        });
+        self.call_dump =
+            media::CallDump::start(text, line.no, line.end()).map(|d| (d, ts, timed, anchor));
         self.call_dump.is_some()
     }
 
     /// The call dump being read, if any, ends: one event per stream, timed as the record.
     fn end_call_dump(&mut self) {
-        let Some((d, ts, timed)) = self.call_dump.take() else {
+        let Some((d, ts, timed, anchor)) = self.call_dump.take() else {
             return;
         };
         let end = d.last.1;
         for r in d.finish() {
-            let origin = self.origin(r.line, r.start..end);
+            // Each stream points at the whole record, from its prefixed first line.
+            let origin = self.origin(anchor.line, anchor.start..end);
             self.push(
                 Event::Log(LogEvent {
                     ts,
                     origin,
-                    sender: String::new(),
+                    sender: anchor.sender.clone(),
                     kind: crate::event::LogKind::MediaStats(Box::new(r.stats)),
                     errors: Vec::new(),
                     text: r.text,
