@@ -197,7 +197,10 @@ fn derived_texts_agree(
     timed: impl Fn(&[&str]) -> bool,
     frames: impl Fn(&[&str]) -> bool,
 ) -> (usize, usize) {
-    let dir = std::env::temp_dir().join(format!("sipflow-{tool}-{}", std::process::id()));
+    // One directory per call: several tests derive with one tool at the same time.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("sipflow-{tool}-{}-{call}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let (mut compared, mut differ) = (0, 0);
     // Findings of rules that judge time that captures give and their texts without times do
