@@ -414,9 +414,10 @@ const LONG_HEADER_LINES: [&str; 3] = [
 /// `sip.msg_hdr` (the rest of the message as sent), with `frame.time_epoch`. Every capture gives
 /// its calls and findings, and merges with the capture. Made with
 /// `-o udp.try_heuristic_first:TRUE` for the reason given at
-/// [`tshark_dissection_texts_give_the_captures_calls`]. No stated difference. (With several
-/// messages in one TCP segment, tshark gives the first one's `sip.msg_hdr` up to the end of the
-/// segment: `captures/sipp-tcp-big` is the case.)
+/// [`tshark_dissection_texts_give_the_captures_calls`]. (With several messages in one TCP
+/// segment, tshark gives the first one's `sip.msg_hdr` up to the end of the segment:
+/// `captures/sipp-tcp-big` is the case.) Stated difference: `malformed/options.pcap`'s broken
+/// message, which tshark dissects as `Data`, not SIP, as with `-V`.
 pub fn tshark_json_texts_give_the_captures_calls() -> Result<(), Missing> {
     require_tool("tshark_json_texts_give_the_captures_calls", "tshark")?;
     let variants: [&[&str]; 2] = [
@@ -427,7 +428,7 @@ pub fn tshark_json_texts_give_the_captures_calls() -> Result<(), Missing> {
         "tshark",
         "-r",
         &variants,
-        |_, _, _, _| false,
+        |rel, _, _, _| rel.ends_with("malformed/options.pcap"),
         |_| true,
         |_| true,
         |_| false,
