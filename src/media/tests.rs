@@ -179,7 +179,7 @@ fn a_stream_counts_from_its_first_packet_once_confirmed() {
 #[test]
 fn telephone_events_are_counted_once_each_with_their_digits() {
     let mut m = Media::new();
-    m.learn_sdp(b"v=0\r\nc=IN IP4 10.0.0.2\r\nm=audio 5000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n");
+    m.learn_sdp(b"v=0\r\nc=IN IP4 10.0.0.2\r\nm=audio 5000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n", 0);
     let (a, b) = (addr("10.0.0.1:4000"), addr("10.0.0.2:5000"));
     let mut seq = 0u16;
     let mut send = |m: &mut Media, pt: u8, ts: u32, payload: &[u8]| {
