@@ -141,7 +141,7 @@ fn write_table(m: &MediaSummary, out: &mut dyn Write) -> io::Result<()> {
     let secs = |us: i64| (us - origin) as f64 / 1e6;
     writeln!(
         out,
-        "{:>11} {:>11} {:>21} {:>21} {:>10} {:>12} {:>7} {:>14} {:>5} {:>5} {:>10} {:>10} {:>10} {:>4} {:>4} {}",
+        "{:>11} {:>11} {:>21} {:>21} {:>10} {:>12} {:>7} {:>14} {:>5} {:>5} {:>10} {:>10} {:>10} {:>4} {:>4} Call",
         "Start(s)",
         "End(s)",
         "Source",
@@ -157,7 +157,6 @@ fn write_table(m: &MediaSummary, out: &mut dyn Write) -> io::Result<()> {
         "MeanJit(ms)",
         "MOS",
         "DTMF",
-        "Call"
     )?;
     for s in &m.streams {
         let pct = if s.expected == 0 {
