@@ -122,6 +122,8 @@ pub struct Media {
     named: Map<(IpAddr, u16), Vec<Named>>,
     /// Call-ID → its caller's From tag (from the call's first INVITE).
     callers: Map<String, String>,
+    /// Call-ID → how many (address, port) its SDPs named.
+    addresses: Map<String, u32>,
     order: u64,
     untracked: u64,
     rtcp_packets: u64,
@@ -363,6 +365,9 @@ impl Media {
             return;
         }
         let list = self.named.entry((addr, port)).or_default();
+        if !list.iter().any(|n| n.call_id == h.call_id) && list.len() < MAX_NAMED {
+            *self.addresses.entry(h.call_id.clone()).or_default() += 1;
+        }
         match list.last() {
             // A re-INVITE or retransmission naming it again.
             Some(last) if last.call_id == h.call_id && last.side == side => {}
@@ -392,10 +397,8 @@ impl Media {
                     .get(&(a.ip(), a.port()))
                     .is_some_and(|l| l.iter().any(|m| m.call_id == n.call_id))
             };
-            // The call's other SDP addresses are known, and none is the source.
-            let elsewhere = self.named.iter().any(|(k, l)| {
-                *k != (dst.ip(), dst.port()) && l.iter().any(|m| m.call_id == n.call_id)
-            });
+            // The call's SDPs named other addresses than the destination, and not the source.
+            let elsewhere = self.addresses.get(&n.call_id).is_some_and(|&k| k > 1);
             calls.push(StreamCall {
                 call_id: n.call_id.clone(),
                 direction: n.side.map(|s| match s {
@@ -626,11 +629,16 @@ impl SipHead {
                 continue;
             };
             let value = value.trim();
-            match name.trim().to_ascii_lowercase().as_str() {
-                "call-id" | "i" => call_id = Some(value.to_string()),
-                "from" | "f" => from_tag = tag(value),
-                "to" | "t" => to_tag = tag(value),
-                _ => {}
+            let is = |long: &str, short: &str| {
+                let name = name.trim();
+                name.eq_ignore_ascii_case(long) || name.eq_ignore_ascii_case(short)
+            };
+            if is("call-id", "i") {
+                call_id = Some(value.to_string());
+            } else if is("from", "f") {
+                from_tag = tag(value);
+            } else if is("to", "t") {
+                to_tag = tag(value);
             }
         }
         Some(SipHead {
