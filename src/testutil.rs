@@ -81,3 +81,10 @@ pub fn messages_as(format: crate::ingest::Format, text: &[u8]) -> Vec<crate::eve
         })
         .collect()
 }
+
+/// The start line of a message, as text (empty when it did not parse).
+pub fn start_line(m: &crate::event::MessageEvent) -> String {
+    m.parsed()
+        .map(|p| String::from_utf8_lossy(&p.raw()[p.start_span()]).into_owned())
+        .unwrap_or_default()
+}

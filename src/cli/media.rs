@@ -109,13 +109,39 @@ fn payload_names(s: &StreamSummary) -> String {
     names.join(",")
 }
 
+/// The calls a stream belongs to: `Call-ID (caller→callee)`, `-` for none.
+fn stream_calls(s: &StreamSummary) -> String {
+    if s.calls.is_empty() {
+        return "-".to_string();
+    }
+    let calls: Vec<String> = s
+        .calls
+        .iter()
+        .map(|c| {
+            let mut notes: Vec<&str> = c.direction.map(|d| d.as_str()).into_iter().collect();
+            if c.source_not_in_sdp {
+                notes.push("source not in SDP");
+            }
+            match notes.is_empty() {
+                true => crate::report::printable(&c.call_id),
+                false => format!(
+                    "{} ({})",
+                    crate::report::printable(&c.call_id),
+                    notes.join(", ")
+                ),
+            }
+        })
+        .collect();
+    calls.join("; ")
+}
+
 /// The table: times are seconds since the first stream's first packet.
 fn write_table(m: &MediaSummary, out: &mut dyn Write) -> io::Result<()> {
     let origin = m.streams.iter().map(|s| s.first_us).min().unwrap_or(0);
     let secs = |us: i64| (us - origin) as f64 / 1e6;
     writeln!(
         out,
-        "{:>11} {:>11} {:>21} {:>21} {:>10} {:>12} {:>7} {:>14} {:>5} {:>5} {:>10} {:>10} {:>10} {:>4} {:>4}",
+        "{:>11} {:>11} {:>21} {:>21} {:>10} {:>12} {:>7} {:>14} {:>5} {:>5} {:>10} {:>10} {:>10} {:>4} {:>4} Call",
         "Start(s)",
         "End(s)",
         "Source",
@@ -130,7 +156,7 @@ fn write_table(m: &MediaSummary, out: &mut dyn Write) -> io::Result<()> {
         "MaxJit(ms)",
         "MeanJit(ms)",
         "MOS",
-        "DTMF"
+        "DTMF",
     )?;
     for s in &m.streams {
         let pct = if s.expected == 0 {
@@ -140,7 +166,7 @@ fn write_table(m: &MediaSummary, out: &mut dyn Write) -> io::Result<()> {
         };
         writeln!(
             out,
-            "{:>11.6} {:>11.6} {:>21} {:>21} {:>10} {:>12} {:>7} {:>14} {:>5} {:>5} {:>10.3} {:>10.3} {:>11.3} {:>4.2} {:>4}",
+            "{:>11.6} {:>11.6} {:>21} {:>21} {:>10} {:>12} {:>7} {:>14} {:>5} {:>5} {:>10.3} {:>10.3} {:>11.3} {:>4.2} {:>4} {}",
             secs(s.first_us),
             secs(s.last_us),
             s.src.to_string(),
@@ -156,6 +182,7 @@ fn write_table(m: &MediaSummary, out: &mut dyn Write) -> io::Result<()> {
             s.mean_jitter_ms,
             s.mos,
             s.dtmf_events,
+            stream_calls(s),
         )?;
     }
     if m.streams.is_empty() {

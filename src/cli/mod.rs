@@ -396,6 +396,7 @@ impl InputArgs {
                 capture: bounds.capture,
                 progress: None,
                 drop_text: false,
+                media: false,
             },
             correlate,
             windows: bounds.windows,
@@ -586,6 +587,8 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
     };
     run.lang = settings.lang;
     settings.ingest.drop_text = !run.shows_excerpts();
+    // Only `calls` shows media so far; the others skip counting RTP.
+    settings.ingest.media = matches!(cli.command, Command::Calls { .. });
     let mut events = ingest::stream(&settings.inputs, &settings.ingest);
     let result = run_streamed(
         &run,

@@ -46,6 +46,8 @@ pub struct IngestOptions {
     /// text input is read piece by piece, and its text is never held in memory: see
     /// [`Source`].)
     pub drop_text: bool,
+    /// Count the RTP and RTCP streams of captures ([`InputInfo::media`]).
+    pub media: bool,
 }
 
 /// Receives the number of input bytes just read (before gzip is undone), from the threads
@@ -106,6 +108,10 @@ pub struct InputInfo {
     /// with; absent for dated inputs and inputs not moved.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clock_date: Option<String>,
+    /// A capture's RTP and RTCP streams, each with the calls whose SDP named it, when
+    /// [`IngestOptions::media`] asked for them (shared: windows copy the inputs).
+    #[serde(skip)]
+    pub media: Option<std::sync::Arc<crate::media::MediaSummary>>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -408,6 +414,7 @@ fn started(name: &str, format: Format, gzip: bool) -> InputInfo {
         untimed_messages: 0,
         clock_offset_ms: None,
         clock_date: None,
+        media: None,
     }
 }
 
@@ -505,10 +512,17 @@ fn read_capture(
         inner: stream,
         bytes: 0,
     };
-    let log = capture::parse(&mut counted, index, &opts.capture, &mut |e| {
-        start_once(emit);
-        emit(Piece::Event(e));
-    })
+    let mut media = opts.media.then(crate::media::Media::new);
+    let log = capture::parse_with_media(
+        &mut counted,
+        index,
+        &opts.capture,
+        &mut |e| {
+            start_once(emit);
+            emit(Piece::Event(e));
+        },
+        media.as_mut(),
+    )
     .map_err(|e| match e {
         capture::ReadError::Io(source) => read_error(name, gzip, source),
         other => InputError::Capture {
@@ -522,6 +536,7 @@ fn read_capture(
     info.messages = log.messages;
     info.truncated = log.truncated;
     info.log_events = log.facts;
+    info.media = media.map(|m| std::sync::Arc::new(m.finish()));
     Ok((info, summarize_warnings(name, &log.warnings)))
 }
 

@@ -21,8 +21,15 @@
 //! [`MAX_SDP`] SDP media descriptions. Per packet: a header parse and one or two hash lookups,
 //! no allocation.
 //!
-//! Does not own: matching streams to calls (the SDP offer/answer), rules, output (the CLI's
-//! `media` command).
+//! Streams are matched to calls here, by address: each SDP is remembered with the Call-ID of
+//! the SIP message that carried it, its time, and which party sent it (the caller: the From tag
+//! of the call's first INVITE; a request is sent by its From party, a response by the other).
+//! At [`Media::finish`], a stream belongs to the call whose SDP named its destination (the
+//! latest such SDP before its first packet, else the first after), and to the call whose SDP
+//! named its source (symmetric RTP). A stream to an SDP's address from an address none of that
+//! call's SDP named is noted (latching behind NAT). The dialog layer joins by Call-ID.
+//!
+//! Does not own: building calls, rules, output (the CLI's `media` command, `calls`).
 
 pub mod quality;
 pub mod rtcp;
@@ -46,6 +53,8 @@ pub const MAX_CANDIDATES: usize = 10_000;
 pub const MAX_RTCP: usize = 10_000;
 /// SDP media descriptions (address, port) remembered at most.
 pub const MAX_SDP: usize = 10_000;
+/// SDPs remembered per (address, port) at most (re-INVITEs, a port reused by later calls).
+const MAX_NAMED: usize = 8;
 /// The clock rate of an RTCP report's jitter when the reported stream's is unknown.
 pub const DEFAULT_CLOCK_RATE: u32 = 8000;
 /// Telephone-event digits kept per stream.
@@ -109,9 +118,30 @@ pub struct Media {
     sdp: Map<(IpAddr, u16), Vec<Rtpmap>>,
     /// A payload type's first rtpmap seen anywhere (fallback).
     any_rtpmap: Map<u8, Rtpmap>,
+    /// (address, port) of an SDP m= line → the SDPs that named it, in capture order.
+    named: Map<(IpAddr, u16), Vec<Named>>,
+    /// Call-ID → its caller's From tag (from the call's first INVITE).
+    callers: Map<String, String>,
+    /// Call-ID → how many (address, port) its SDPs named.
+    addresses: Map<String, u32>,
     order: u64,
     untracked: u64,
     rtcp_packets: u64,
+}
+
+/// A party of a call, as the sender of an SDP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Caller,
+    Callee,
+}
+
+/// An SDP that named an address: when, in which call, sent by whom (`None`: unknown).
+#[derive(Debug, Clone)]
+struct Named {
+    at_us: i64,
+    call_id: String,
+    side: Option<Side>,
 }
 
 impl Media {
@@ -250,8 +280,19 @@ impl Media {
     }
 
     /// Learns the payload types an SDP body (or a whole SIP message holding one) describes:
-    /// each m= line's address (its c=, or the session's) and port, with its rtpmaps.
-    pub fn learn_sdp(&mut self, sip: &[u8]) {
+    /// each m= line's address (its c=, or the session's) and port, with its rtpmaps; and, for a
+    /// whole SIP message seen at `at_us`, which call and party named those addresses.
+    pub fn learn_sdp(&mut self, sip: &[u8], at_us: i64) {
+        let head = SipHead::of(sip);
+        if let Some(h) = &head
+            && h.initial_invite
+            && (self.callers.len() < MAX_SDP)
+            && let Some(tag) = &h.from_tag
+        {
+            self.callers
+                .entry(h.call_id.clone())
+                .or_insert_with(|| tag.clone());
+        }
         let Some(at) = memchr::memmem::find(sip, b"\nm=") else {
             return;
         };
@@ -305,12 +346,93 @@ impl Media {
             if self.sdp.len() < MAX_SDP || self.sdp.contains_key(&(addr, port)) {
                 self.sdp.insert((addr, port), maps);
             }
+            if let Some(h) = &head {
+                self.name(addr, port, h, at_us);
+            }
         }
     }
 
+    /// Remembers that the message `h` named `addr`:`port` in its SDP.
+    fn name(&mut self, addr: IpAddr, port: u16, h: &SipHead, at_us: i64) {
+        let side = self.callers.get(&h.call_id).map(|caller| {
+            if h.request == (h.from_tag.as_ref() == Some(caller)) {
+                Side::Caller
+            } else {
+                Side::Callee
+            }
+        });
+        if !self.named.contains_key(&(addr, port)) && self.named.len() >= MAX_SDP {
+            return;
+        }
+        let list = self.named.entry((addr, port)).or_default();
+        if !list.iter().any(|n| n.call_id == h.call_id) && list.len() < MAX_NAMED {
+            *self.addresses.entry(h.call_id.clone()).or_default() += 1;
+        }
+        match list.last() {
+            // A re-INVITE or retransmission naming it again.
+            Some(last) if last.call_id == h.call_id && last.side == side => {}
+            _ if list.len() >= MAX_NAMED => {}
+            _ => list.push(Named {
+                at_us,
+                call_id: h.call_id.clone(),
+                side,
+            }),
+        }
+    }
+
+    /// The calls a stream from `src` to `dst` whose first packet came at `first_us` belongs
+    /// to: the SDP that named its destination, then the one that named its source.
+    fn calls_of(&self, src: SocketAddr, dst: SocketAddr, first_us: i64) -> Vec<StreamCall> {
+        let named = |a: SocketAddr| {
+            let list = self.named.get(&(a.ip(), a.port()))?;
+            list.iter()
+                .rev()
+                .find(|n| n.at_us <= first_us)
+                .or_else(|| list.first())
+        };
+        let mut calls = Vec::new();
+        if let Some(n) = named(dst) {
+            let by_call = |a: SocketAddr| {
+                self.named
+                    .get(&(a.ip(), a.port()))
+                    .is_some_and(|l| l.iter().any(|m| m.call_id == n.call_id))
+            };
+            // The call's SDPs named other addresses than the destination, and not the source.
+            let elsewhere = self.addresses.get(&n.call_id).is_some_and(|&k| k > 1);
+            calls.push(StreamCall {
+                call_id: n.call_id.clone(),
+                direction: n.side.map(|s| match s {
+                    Side::Caller => Direction::CalleeToCaller,
+                    Side::Callee => Direction::CallerToCallee,
+                }),
+                named: SdpEnd::Destination,
+                source_not_in_sdp: elsewhere && !by_call(src),
+            });
+        }
+        if let Some(n) = named(src) {
+            let direction = n.side.map(|s| match s {
+                Side::Caller => Direction::CallerToCallee,
+                Side::Callee => Direction::CalleeToCaller,
+            });
+            match calls.iter_mut().find(|c| c.call_id == n.call_id) {
+                Some(c) => {
+                    c.named = SdpEnd::Both;
+                    c.direction = c.direction.or(direction);
+                }
+                None => calls.push(StreamCall {
+                    call_id: n.call_id.clone(),
+                    direction,
+                    named: SdpEnd::Source,
+                    source_not_in_sdp: false,
+                }),
+            }
+        }
+        calls
+    }
+
     /// The streams and RTCP reports, in the order their first packet arrived.
-    pub fn finish(self) -> MediaSummary {
-        let mut streams: Vec<Stream> = self.streams.into_values().collect();
+    pub fn finish(mut self) -> MediaSummary {
+        let mut streams: Vec<Stream> = std::mem::take(&mut self.streams).into_values().collect();
         streams.sort_by_key(|s| s.order);
         let rate_of = |ssrc: u32| {
             streams
@@ -319,7 +441,7 @@ impl Media {
                 .and_then(|s| s.rate)
                 .unwrap_or(DEFAULT_CLOCK_RATE)
         };
-        let mut rtcp: Vec<_> = self.rtcp.into_iter().collect();
+        let mut rtcp: Vec<_> = std::mem::take(&mut self.rtcp).into_iter().collect();
         rtcp.sort_by_key(|(_, e)| e.order);
         let rtcp = rtcp
             .into_iter()
@@ -338,7 +460,14 @@ impl Media {
         let any = &self.any_rtpmap;
         let sdp = &self.sdp;
         MediaSummary {
-            streams: streams.iter().map(|s| summary(s, sdp, any)).collect(),
+            streams: streams
+                .iter()
+                .map(|s| {
+                    let mut sum = summary(s, sdp, any);
+                    sum.calls = self.calls_of(s.src, s.dst, s.stats.first_us);
+                    sum
+                })
+                .collect(),
             rtcp,
             rtcp_packets: self.rtcp_packets,
             untracked: self.untracked,
@@ -468,7 +597,107 @@ fn summary(
         mos: quality::mos(r),
         dtmf_events: s.dtmf_events,
         dtmf_digits: s.digits.clone(),
+        calls: Vec::new(),
     }
+}
+
+/// What [`Media::learn_sdp`] needs of a SIP message's head.
+struct SipHead {
+    call_id: String,
+    from_tag: Option<String>,
+    request: bool,
+    /// An INVITE without To tag: its From is the caller.
+    initial_invite: bool,
+}
+
+impl SipHead {
+    /// The head of `sip`, if it is a SIP message with a Call-ID.
+    fn of(sip: &[u8]) -> Option<SipHead> {
+        let end = memchr::memmem::find(sip, b"\n\r\n")
+            .or_else(|| memchr::memmem::find(sip, b"\n\n"))
+            .unwrap_or(sip.len().min(8192));
+        let text = std::str::from_utf8(sip.get(..end)?).ok()?;
+        let mut lines = text.lines().map(str::trim_end);
+        let first = lines.next()?;
+        let request = !first.starts_with("SIP/");
+        if request && !first.ends_with("SIP/2.0") {
+            return None;
+        }
+        let (mut call_id, mut from_tag, mut to_tag) = (None, None, None);
+        for line in lines {
+            let Some((name, value)) = line.split_once(':') else {
+                continue;
+            };
+            let value = value.trim();
+            let is = |long: &str, short: &str| {
+                let name = name.trim();
+                name.eq_ignore_ascii_case(long) || name.eq_ignore_ascii_case(short)
+            };
+            if is("call-id", "i") {
+                call_id = Some(value.to_string());
+            } else if is("from", "f") {
+                from_tag = tag(value);
+            } else if is("to", "t") {
+                to_tag = tag(value);
+            }
+        }
+        Some(SipHead {
+            call_id: call_id.filter(|c| !c.is_empty())?,
+            initial_invite: request && first.starts_with("INVITE ") && to_tag.is_none(),
+            from_tag,
+            request,
+        })
+    }
+}
+
+/// The `tag` parameter of a From or To value (after the URI's `>`, if any).
+fn tag(value: &str) -> Option<String> {
+    let params = value.rsplit_once('>').map_or(value, |(_, p)| p);
+    params.split(';').find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("tag")
+            .then(|| v.trim().to_string())
+    })
+}
+
+/// Which way a stream goes between a call's parties.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    CallerToCallee,
+    CalleeToCaller,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::CallerToCallee => "caller→callee",
+            Direction::CalleeToCaller => "callee→caller",
+        }
+    }
+}
+
+/// Which end of a stream a call's SDP named.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SdpEnd {
+    Destination,
+    Source,
+    Both,
+}
+
+/// A call a stream belongs to.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StreamCall {
+    pub call_id: String,
+    /// Absent when the capture does not show who the caller is (no initial INVITE).
+    pub direction: Option<Direction>,
+    /// The end of the stream that the call's SDP named.
+    pub named: SdpEnd,
+    /// The stream goes to an address the call's SDP named, from one that none of its SDP
+    /// named: a NAT between them, the receiver latching onto the address RTP comes from.
+    pub source_not_in_sdp: bool,
 }
 
 /// A payload type seen in a stream, with its encoding name when known.
@@ -506,6 +735,8 @@ pub struct StreamSummary {
     pub mos: f64,
     pub dtmf_events: u64,
     pub dtmf_digits: String,
+    /// The calls whose SDP named this stream's ends (empty: no SDP in the capture did).
+    pub calls: Vec<StreamCall>,
 }
 
 /// What the RTCP reports from `src` to `dst` say about the stream `ssrc` (the last report).

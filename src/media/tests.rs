@@ -179,7 +179,7 @@ fn a_stream_counts_from_its_first_packet_once_confirmed() {
 #[test]
 fn telephone_events_are_counted_once_each_with_their_digits() {
     let mut m = Media::new();
-    m.learn_sdp(b"v=0\r\nc=IN IP4 10.0.0.2\r\nm=audio 5000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n");
+    m.learn_sdp(b"v=0\r\nc=IN IP4 10.0.0.2\r\nm=audio 5000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n", 0);
     let (a, b) = (addr("10.0.0.1:4000"), addr("10.0.0.2:5000"));
     let mut seq = 0u16;
     let mut send = |m: &mut Media, pt: u8, ts: u32, payload: &[u8]| {
@@ -237,4 +237,114 @@ fn the_e_model_gives_the_usual_scores() {
     let lossy = quality::mos(quality::r_factor(0.10, 0.001));
     assert!((3.0..3.8).contains(&lossy), "{lossy}");
     assert!(quality::mos(quality::r_factor(1.0, 1.0)) >= 1.0);
+}
+
+/// A SIP message `first` (request or status line) with an SDP naming `ip`:`port`.
+fn sip_with_sdp(
+    first: &str,
+    call_id: &str,
+    from_tag: &str,
+    to_tag: &str,
+    ip: &str,
+    port: u16,
+) -> Vec<u8> {
+    let to = match to_tag {
+        "" => String::new(),
+        t => format!(";tag={t}"),
+    };
+    format!(
+        "{first}\r\nVia: SIP/2.0/UDP {ip};branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag={from_tag}\r\n\
+         To: <sip:b@y>{to}\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\n\
+         Content-Type: application/sdp\r\n\r\nv=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\n\
+         c=IN IP4 {ip}\r\nt=0 0\r\nm=audio {port} RTP/AVP 0\r\n"
+    )
+    .into_bytes()
+}
+
+/// Five PCMU packets from `src` to `dst` from `t0_us` on, 20 ms apart.
+fn flow(m: &mut Media, src: &str, dst: &str, ssrc: u32, t0_us: i64) {
+    for i in 0..5u16 {
+        m.push_udp(
+            addr(src),
+            addr(dst),
+            &packet(0, i, u32::from(i) * 160, ssrc, &[0xff; 160]),
+            t0_us + i64::from(i) * 20_000,
+        );
+    }
+}
+
+/// An offer from the caller (10.0.0.1:4000) and the callee's answer (10.0.0.2:5000), at 0 s.
+fn offer_answer(m: &mut Media, call_id: &str, at_us: i64) {
+    let invite = sip_with_sdp("INVITE sip:b@y SIP/2.0", call_id, "a", "", "10.0.0.1", 4000);
+    let ok = sip_with_sdp("SIP/2.0 200 OK", call_id, "a", "b", "10.0.0.2", 5000);
+    m.learn_sdp(&invite, at_us);
+    m.learn_sdp(&ok, at_us + 1000);
+}
+
+fn calls_of(s: &super::StreamSummary) -> Vec<(&str, Option<super::Direction>, bool)> {
+    s.calls
+        .iter()
+        .map(|c| (c.call_id.as_str(), c.direction, c.source_not_in_sdp))
+        .collect()
+}
+
+#[test]
+fn streams_belong_to_the_call_whose_sdp_named_them_with_their_direction() {
+    use super::Direction::{CalleeToCaller, CallerToCallee};
+    let mut m = Media::new();
+    offer_answer(&mut m, "c1", 0);
+    flow(&mut m, "10.0.0.1:4000", "10.0.0.2:5000", 1, 100_000);
+    flow(&mut m, "10.0.0.2:5000", "10.0.0.1:4000", 2, 100_000);
+    // Behind a NAT: to the callee's SDP address, from an address no SDP named.
+    flow(&mut m, "192.0.2.7:30000", "10.0.0.2:5000", 3, 100_000);
+    // Symmetric RTP from the callee to that NAT address: named by its source only.
+    flow(&mut m, "10.0.0.2:5000", "192.0.2.7:30000", 4, 100_000);
+    // No SDP named either end.
+    flow(&mut m, "10.0.0.9:7000", "10.0.0.8:7002", 5, 100_000);
+    let s = m.finish().streams;
+    assert_eq!(calls_of(&s[0]), [("c1", Some(CallerToCallee), false)]);
+    assert_eq!(calls_of(&s[1]), [("c1", Some(CalleeToCaller), false)]);
+    assert_eq!(calls_of(&s[2]), [("c1", Some(CallerToCallee), true)]);
+    assert_eq!(calls_of(&s[3]), [("c1", Some(CalleeToCaller), false)]);
+    assert_eq!(s[3].calls[0].named, super::SdpEnd::Source);
+    assert_eq!(s[0].calls[0].named, super::SdpEnd::Both);
+    assert!(s[4].calls.is_empty());
+}
+
+#[test]
+fn a_port_reused_by_a_later_call_goes_to_the_call_named_last_before_the_stream() {
+    let mut m = Media::new();
+    offer_answer(&mut m, "c1", 0);
+    flow(&mut m, "10.0.0.1:4000", "10.0.0.2:5000", 1, 100_000);
+    offer_answer(&mut m, "c2", 10_000_000);
+    flow(&mut m, "10.0.0.1:4000", "10.0.0.2:5000", 2, 10_100_000);
+    let s = m.finish().streams;
+    assert_eq!(s[0].calls[0].call_id, "c1");
+    assert_eq!(s[1].calls[0].call_id, "c2");
+    assert_eq!((s[0].calls.len(), s[1].calls.len()), (1, 1));
+}
+
+#[test]
+fn without_the_initial_invite_the_direction_is_unknown() {
+    let mut m = Media::new();
+    // A re-INVITE from the callee (its From is the callee) and its answer: who called is not
+    // in the capture.
+    let reinvite = sip_with_sdp("INVITE sip:a@x SIP/2.0", "c1", "b", "a", "10.0.0.2", 5000);
+    m.learn_sdp(&reinvite, 0);
+    flow(&mut m, "10.0.0.1:4000", "10.0.0.2:5000", 1, 100_000);
+    let s = m.finish().streams;
+    assert_eq!(calls_of(&s[0]), [("c1", None, false)]);
+}
+
+#[test]
+fn a_reinvite_from_the_callee_keeps_the_directions() {
+    use super::Direction::CalleeToCaller;
+    let mut m = Media::new();
+    offer_answer(&mut m, "c1", 0);
+    // The callee moves its media: a re-INVITE whose From is the callee.
+    let reinvite = sip_with_sdp("INVITE sip:a@x SIP/2.0", "c1", "b", "a", "10.0.0.3", 6000);
+    m.learn_sdp(&reinvite, 5_000_000);
+    flow(&mut m, "10.0.0.3:6000", "10.0.0.1:4000", 1, 5_100_000);
+    let s = m.finish().streams;
+    assert_eq!(calls_of(&s[0]), [("c1", Some(CalleeToCaller), false)]);
 }

@@ -165,14 +165,66 @@ pub fn write_json(ctx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
 /// `serde_json`'s pretty printer writes [`CallsDoc`].
 #[derive(Default)]
 pub struct Doc {
-    calls: Vec<String>,
+    /// Each call's JSON and its Call-ID (its media is joined at the end).
+    calls: Vec<(String, String)>,
     flows: Vec<String>,
+}
+
+/// One RTP stream of a call, in the `calls` JSON (from [`crate::media`]).
+#[derive(Serialize)]
+pub struct CallStreamJson<'a> {
+    /// The capture it was counted in.
+    pub input: &'a str,
+    /// `caller_to_callee`, `callee_to_caller`, or null when the capture does not show who the
+    /// caller is.
+    pub direction: Option<crate::media::Direction>,
+    pub src: std::net::SocketAddr,
+    pub dst: std::net::SocketAddr,
+    pub ssrc: &'a str,
+    pub payloads: &'a [crate::media::PayloadType],
+    pub packets: u64,
+    pub lost: i64,
+    pub max_delta_ms: f64,
+    pub max_jitter_ms: f64,
+    pub mean_jitter_ms: f64,
+    pub mos: f64,
+    /// RTP reaches the address the SDP named from another one (latching behind NAT).
+    pub source_not_in_sdp: bool,
+}
+
+/// The streams of every capture in `inputs`, by the Call-ID of each call they belong to.
+pub fn streams_by_call(inputs: &[InputInfo]) -> BTreeMap<&str, Vec<CallStreamJson<'_>>> {
+    let mut by_call: BTreeMap<&str, Vec<CallStreamJson<'_>>> = BTreeMap::new();
+    for input in inputs {
+        let Some(media) = &input.media else { continue };
+        for s in &media.streams {
+            for c in &s.calls {
+                by_call.entry(&c.call_id).or_default().push(CallStreamJson {
+                    input: &input.name,
+                    direction: c.direction,
+                    src: s.src,
+                    dst: s.dst,
+                    ssrc: &s.ssrc,
+                    payloads: &s.payloads,
+                    packets: s.packets,
+                    lost: s.lost,
+                    max_delta_ms: s.max_delta_ms,
+                    max_jitter_ms: s.max_jitter_ms,
+                    mean_jitter_ms: s.mean_jitter_ms,
+                    mos: s.mos,
+                    source_not_in_sdp: c.source_not_in_sdp,
+                });
+            }
+        }
+    }
+    by_call
 }
 
 impl Doc {
     pub fn add(&mut self, ctx: &Context<'_>) -> io::Result<()> {
         for (ci, c) in ctx.model.calls.iter().enumerate() {
-            self.calls.push(pretty_element(&CallJson::new(ctx, ci, c))?);
+            let json = pretty_element(&CallJson::new(ctx, ci, c))?;
+            self.calls.push((json, c.call_id.clone()));
         }
         for (fi, f) in ctx.model.flows.iter().enumerate() {
             self.flows.push(pretty_element(&FlowJson::new(ctx, fi, f))?);
@@ -183,7 +235,22 @@ impl Doc {
     pub fn write(&self, inputs: &[InputInfo], out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "{{\n  \"version\": {JSON_VERSION},")?;
         writeln!(out, "  \"inputs\": {},", pretty_nested(&inputs, "  ")?)?;
-        write_pretty_array(out, "calls", &self.calls, false)?;
+        // A call with RTP in a capture gets a last field, `media`: its streams.
+        let streams = streams_by_call(inputs);
+        let calls = self
+            .calls
+            .iter()
+            .map(|(json, call_id)| {
+                match (streams.get(call_id.as_str()), json.strip_suffix("\n    }")) {
+                    (Some(media), Some(body)) => {
+                        let media = pretty_nested(media, "      ")?;
+                        Ok(format!("{body},\n      \"media\": {media}\n    }}"))
+                    }
+                    _ => Ok(json.clone()),
+                }
+            })
+            .collect::<io::Result<Vec<String>>>()?;
+        write_pretty_array(out, "calls", &calls, false)?;
         write_pretty_array(out, "flows", &self.flows, true)?;
         writeln!(out, "}}")
     }

@@ -197,7 +197,10 @@ fn derived_texts_agree(
     timed: impl Fn(&[&str]) -> bool,
     frames: impl Fn(&[&str]) -> bool,
 ) -> (usize, usize) {
-    let dir = std::env::temp_dir().join(format!("sipflow-{tool}-{}", std::process::id()));
+    // One directory per call: several tests derive with one tool at the same time.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("sipflow-{tool}-{}-{call}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let (mut compared, mut differ) = (0, 0);
     // Findings of rules that judge time that captures give and their texts without times do
@@ -411,9 +414,10 @@ const LONG_HEADER_LINES: [&str; 3] = [
 /// `sip.msg_hdr` (the rest of the message as sent), with `frame.time_epoch`. Every capture gives
 /// its calls and findings, and merges with the capture. Made with
 /// `-o udp.try_heuristic_first:TRUE` for the reason given at
-/// [`tshark_dissection_texts_give_the_captures_calls`]. No stated difference. (With several
-/// messages in one TCP segment, tshark gives the first one's `sip.msg_hdr` up to the end of the
-/// segment: `captures/sipp-tcp-big` is the case.)
+/// [`tshark_dissection_texts_give_the_captures_calls`]. (With several messages in one TCP
+/// segment, tshark gives the first one's `sip.msg_hdr` up to the end of the segment:
+/// `captures/sipp-tcp-big` is the case.) Stated difference: `malformed/options.pcap`'s broken
+/// message, which tshark dissects as `Data`, not SIP, as with `-V`.
 pub fn tshark_json_texts_give_the_captures_calls() -> Result<(), Missing> {
     require_tool("tshark_json_texts_give_the_captures_calls", "tshark")?;
     let variants: [&[&str]; 2] = [
@@ -424,7 +428,7 @@ pub fn tshark_json_texts_give_the_captures_calls() -> Result<(), Missing> {
         "tshark",
         "-r",
         &variants,
-        |_, _, _, _| false,
+        |rel, _, _, _| rel.ends_with("malformed/options.pcap"),
         |_| true,
         |_| true,
         |_| false,

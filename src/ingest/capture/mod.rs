@@ -124,7 +124,7 @@ pub fn parse_with_media(
                     Some([]) | None if d.l4 == L4::Udp => {
                         m.push_udp(d.src, d.dst, &d.payload, d.ts.micros);
                     }
-                    Some(new) => new.iter().for_each(|c| m.learn_sdp(&c.bytes)),
+                    Some(new) => new.iter().for_each(|c| m.learn_sdp(&c.bytes, d.ts.micros)),
                     None => {}
                 }
             }

@@ -155,6 +155,7 @@ impl LineReader for Asterisk {
 mod tests {
     use super::*;
     use crate::event::{Cut, Transport};
+    use crate::testutil::start_line as start;
 
     fn messages(text: &[u8]) -> Vec<crate::event::MessageEvent> {
         crate::testutil::messages_as(FORMAT, text)
@@ -162,12 +163,6 @@ mod tests {
 
     fn fixture(rel: &str) -> Vec<u8> {
         crate::testutil::fixture(&format!("stacks/{rel}"))
-    }
-
-    fn start(m: &crate::event::MessageEvent) -> String {
-        m.parsed()
-            .map(|p| String::from_utf8_lossy(&p.raw()[p.start_span()]).into_owned())
-            .unwrap_or_default()
     }
 
     /// Excerpts users posted in Asterisk's issues: the log file's prefix with its date, and

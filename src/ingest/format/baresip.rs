@@ -19,17 +19,22 @@ pub const FORMAT: Format = Format(&Spec {
     parser: Parser::Text(new),
     packets: false,
     docs: include_str!("baresip.md"),
-    fixtures: &["stacks/baresip.log"],
+    fixtures: &[
+        "stacks/baresip.log",
+        "stacks/public/baresip-3033-tcp-trace.log",
+        "stacks/public/baresip-2073-reinvite-trace.log",
+    ],
 });
 
 /// The line that opens a trace block: `#`, in baresip's cyan (`ESC[36;1m`) when printed to a
 /// terminal or a file, perhaps after a line of baresip's that ended in a colour reset without a
-/// line end.
-static HASH: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?:^|\x1b\[[0-9;]*m)#\r?\n?$").expect("static regex"));
+/// line end; baresip 2 and later put the time before it (`15:50:23.709#`).
+static HASH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|\x1b\[[0-9;]*m)(?:(\d\d):(\d\d):(\d\d)\.(\d{1,6}))?#\r?\n?$")
+        .expect("static regex")
+});
 
-/// The line after it: the time (baresip 1.1 and later), the transport, the sender and the
-/// receiver.
+/// The line after it: the time (baresip 1.1), the transport, the sender and the receiver.
 static ADDRS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"^(?:(\d\d):(\d\d):(\d\d)\.(\d{1,6}) )?(UDP|TCP|TLS|WS|WSS) (\[[0-9A-Fa-f:.]+\]|[0-9.]+):(\d{1,5}) -> (\[[0-9A-Fa-f:.]+\]|[0-9.]+):(\d{1,5})\r?\n?$",
@@ -62,18 +67,20 @@ fn new<'a>(start: &TextStart<'_>, emit: &'a mut dyn FnMut(Event)) -> Box<dyn Tex
 
 struct Baresip {
     clock: Clock,
-    /// The `#` line just read: its number and start.
-    hash: Option<(u32, usize)>,
+    /// The `#` line just read: its number, its start and the time it shows.
+    hash: Option<(u32, usize, Option<i64>)>,
 }
 
 impl LineReader for Baresip {
     fn line(&mut self, dumps: &mut Dumps<'_>, line: &[u8], no: u32, start: usize) {
         let end = start + line.len();
-        if let Some((hash_no, hash_start)) = self.hash.take()
+        if let Some((hash_no, hash_start, hash_time)) = self.hash.take()
             && let Some(c) = ADDRS.captures(line)
         {
             let get = |i: usize| c.get(i).map_or(&b""[..], |m| m.as_bytes());
-            let ts = time_of_day(get(1), get(2), get(3), get(4)).map(|t| self.clock.stamp(None, t));
+            let ts = time_of_day(get(1), get(2), get(3), get(4))
+                .or(hash_time)
+                .map(|t| self.clock.stamp(None, t));
             let header = DumpHeader {
                 ts,
                 direction: None,
@@ -85,9 +92,11 @@ impl LineReader for Baresip {
             dumps.start(header, hash_no, hash_start..end);
             return;
         }
-        if HASH.is_match(line) {
+        if let Some(c) = HASH.captures(line) {
             dumps.end(End::Record);
-            self.hash = Some((no, start));
+            let get = |i: usize| c.get(i).map_or(&b""[..], |m| m.as_bytes());
+            let time = time_of_day(get(1), get(2), get(3), get(4));
+            self.hash = Some((no, start, time));
             return;
         }
         if !dumps.is_open() {
@@ -167,6 +176,32 @@ mod tests {
         assert_eq!(m[0].ts.to_string(), "10:20:30.123");
         assert_eq!(m[1].cut, Some(Cut::InputEdge));
         assert_eq!(m[1].transport, Transport::Tcp);
+    }
+
+    /// Traces of baresip 2 and 3 that its maintainer posted in baresip's issues: the time is
+    /// on the `#` line (`15:50:23.709#`), console lines come between blocks, and each excerpt
+    /// ends inside a message (the input's edge).
+    #[test]
+    fn public_excerpts_are_read() {
+        let public = |name: &str| {
+            messages(&crate::testutil::fixture(&format!(
+                "stacks/public/baresip-{name}"
+            )))
+        };
+        let m = public("3033-tcp-trace.log");
+        assert_eq!(m.len(), 2);
+        assert!(crate::testutil::start_line(&m[0]).starts_with("INVITE sip:test-0x55d86e70be70@"));
+        assert_eq!(m[0].ts.to_string(), "15:50:23.709");
+        assert_eq!(m[0].transport, Transport::Tcp);
+        assert_eq!(m[0].src.as_deref(), Some("192.168.187.215:5060"));
+        assert_eq!(m[0].cut, None, "framed by its Content-Length");
+        assert_eq!(crate::testutil::start_line(&m[1]), "SIP/2.0 180 Ringing");
+        assert_eq!(m[1].cut, Some(Cut::InputEdge));
+        let m = public("2073-reinvite-trace.log");
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].ts.to_string(), "16:33:36.638");
+        assert_eq!(m[0].dst.as_deref(), Some("192.168.238.215:5060"));
+        assert_eq!(m[0].cut, Some(Cut::InputEdge), "ends inside its body");
     }
 
     #[test]

@@ -212,6 +212,7 @@ impl LineReader for Linphone {
 mod tests {
     use super::*;
     use crate::event::{Cut, Transport};
+    use crate::testutil::start_line as start;
 
     fn messages(text: &[u8]) -> Vec<crate::event::MessageEvent> {
         crate::testutil::messages_as(FORMAT, text)
@@ -219,12 +220,6 @@ mod tests {
 
     fn fixture(rel: &str) -> Vec<u8> {
         crate::testutil::fixture(&format!("stacks/public/{rel}"))
-    }
-
-    fn start(m: &crate::event::MessageEvent) -> String {
-        m.parsed()
-            .map(|p| String::from_utf8_lossy(&p.raw()[p.start_span()]).into_owned())
-            .unwrap_or_default()
     }
 
     /// The Call-ID and the CSeq (number, method) of the message.

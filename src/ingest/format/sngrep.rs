@@ -90,15 +90,10 @@ impl LineReader for Sngrep {
 mod tests {
     use super::*;
     use crate::event::Cut;
+    use crate::testutil::start_line as start;
 
     fn messages(text: &[u8]) -> Vec<crate::event::MessageEvent> {
         crate::testutil::messages_as(FORMAT, text)
-    }
-
-    fn start(m: &crate::event::MessageEvent) -> String {
-        m.parsed()
-            .map(|p| String::from_utf8_lossy(&p.raw()[p.start_span()]).into_owned())
-            .unwrap_or_default()
     }
 
     /// The recorded call saved by sngrep: its seven messages, whole, with their times and
