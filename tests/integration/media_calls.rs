@@ -152,3 +152,45 @@ fn streams_whose_sdp_is_absent_belong_to_no_call() {
     assert!(!calls.stdout.contains("\"media\""), "{}", calls.stdout);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// pjsua's call dump at the end of each call (`MediaStats` log events) agrees with the capture
+/// of the same call: each end's RX count is the packets of the stream its peer sent, its TX
+/// count those of the stream it sent to its peer; and each dump belongs to the call.
+#[test]
+fn pjsua_call_dumps_agree_with_the_capture() {
+    let dir = "fixtures/media/pjsua-rtp";
+    let capture = json(&["media", "--format", "json", &format!("{dir}/call.pcap")]);
+    let streams = capture["inputs"][0]["streams"].as_array().expect("streams");
+    let packets = |from: &str, to: &str| {
+        streams
+            .iter()
+            .find(|s| s["src"] == from && s["dst"] == to)
+            .and_then(|s| s["packets"].as_u64())
+    };
+    for side in ["caller", "callee"] {
+        let log = format!("{dir}/{side}.log");
+        let run = sipflow(&["events", &log]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let dumps: Vec<Value> = run
+            .stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|e| e["log"]["type"] == "media_stats")
+            .collect();
+        assert_eq!(dumps.len(), 1, "{side}: one stream in one dump");
+        let d = &dumps[0];
+        assert_eq!(d["call"], 1, "{side}: the dump belongs to the call");
+        let s = &d["log"];
+        assert_eq!(s["codec"], "speex");
+        let peer = s["peer"].as_str().expect("peer");
+        // The other end's RTP address is the only stream end that is not the peer.
+        let me = streams
+            .iter()
+            .filter_map(|st| st["src"].as_str())
+            .find(|&a| a != peer)
+            .expect("this side's address");
+        assert_eq!(s["rx"]["packets"].as_u64(), packets(peer, me), "{side}: RX");
+        assert_eq!(s["tx"]["packets"].as_u64(), packets(me, peer), "{side}: TX");
+        assert_eq!(s["rx"]["lost"], 0, "{side}: nothing lost on loopback");
+    }
+}
