@@ -117,6 +117,7 @@ impl LineReader for Baresip {
 mod tests {
     use super::*;
     use crate::event::{Cut, Transport};
+    use crate::testutil::start_line;
 
     fn messages(text: &[u8]) -> Vec<crate::event::MessageEvent> {
         crate::testutil::messages_as(FORMAT, text)
@@ -131,14 +132,7 @@ mod tests {
     #[test]
     fn the_recorded_trace_gives_every_message() {
         let m = messages(&fixture());
-        let starts: Vec<String> = m
-            .iter()
-            .map(|m| {
-                m.parsed()
-                    .map(|p| String::from_utf8_lossy(&p.raw()[p.start_span()]).into_owned())
-                    .unwrap_or_default()
-            })
-            .collect();
+        let starts: Vec<String> = m.iter().map(start_line).collect();
         assert_eq!(m.len(), 6, "{starts:?}");
         assert!(
             starts[0].starts_with("INVITE sip:callee@127.0.0.1:5752"),
@@ -190,12 +184,12 @@ mod tests {
         };
         let m = public("3033-tcp-trace.log");
         assert_eq!(m.len(), 2);
-        assert!(crate::testutil::start_line(&m[0]).starts_with("INVITE sip:test-0x55d86e70be70@"));
+        assert!(start_line(&m[0]).starts_with("INVITE sip:test-0x55d86e70be70@"));
         assert_eq!(m[0].ts.to_string(), "15:50:23.709");
         assert_eq!(m[0].transport, Transport::Tcp);
         assert_eq!(m[0].src.as_deref(), Some("192.168.187.215:5060"));
         assert_eq!(m[0].cut, None, "framed by its Content-Length");
-        assert_eq!(crate::testutil::start_line(&m[1]), "SIP/2.0 180 Ringing");
+        assert_eq!(start_line(&m[1]), "SIP/2.0 180 Ringing");
         assert_eq!(m[1].cut, Some(Cut::InputEdge));
         let m = public("2073-reinvite-trace.log");
         assert_eq!(m.len(), 1);
