@@ -464,6 +464,16 @@ pub struct Finding {
     /// finding knows better than the status code's generic meaning (see
     /// [`Finding::explains_status`]).
     pub status: Option<StatusNote>,
+    /// The media stream it is about, if any (media rules; see [`Finding::on_stream`]).
+    pub stream: Option<StreamRef>,
+}
+
+/// A media stream of an input: `inputs[input].media.streams[index]`
+/// ([`crate::ingest::InputInfo::media`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StreamRef {
+    pub input: usize,
+    pub index: usize,
 }
 
 /// A finding's explanation of its owner's final status (see [`Finding::explains_status`]).
@@ -488,7 +498,14 @@ impl Finding {
             evidence: Vec::new(),
             help,
             status: None,
+            stream: None,
         }
+    }
+
+    /// Says which media stream the finding is about (a report draws its badge on that stream).
+    pub fn on_stream(mut self, input: usize, index: usize) -> Self {
+        self.stream = Some(StreamRef { input, index });
+        self
     }
 
     /// Says that this finding explains its call's (or flow's) final status `code`: wherever
