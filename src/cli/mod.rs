@@ -587,8 +587,11 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
     };
     run.lang = settings.lang;
     settings.ingest.drop_text = !run.shows_excerpts();
-    // Only `calls` shows media so far; the others skip counting RTP.
-    settings.ingest.media = matches!(cli.command, Command::Calls { .. });
+    // The commands that show media count RTP; the others skip it.
+    settings.ingest.media = matches!(
+        cli.command,
+        Command::Calls { .. } | Command::Flow { .. } | Command::Report { .. } | Command::Check { .. }
+    );
     let mut events = ingest::stream(&settings.inputs, &settings.ingest);
     let result = run_streamed(
         &run,

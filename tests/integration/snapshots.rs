@@ -93,6 +93,15 @@ pub(crate) const SETS: &[(&str, &[&str])] = &[
     ("capture-ipv6", &["captures/ipv6/call.pcap"]),
     ("capture-pcapng", &["captures/pcapng/call.pcapng"]),
     ("capture-nano", &["captures/pcapng/nano.pcap"]),
+    (
+        "media-pjsua-rtp",
+        &[
+            "media/pjsua-rtp/caller.log",
+            "media/pjsua-rtp/call.pcap",
+            "media/pjsua-rtp/callee.log",
+        ],
+    ),
+    ("media-pjsua-loss", &["media/pjsua-loss/call.pcap"]),
 ];
 
 fn output(cmd: &[&str], inputs: &[&str]) -> String {

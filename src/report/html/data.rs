@@ -407,7 +407,7 @@ fn detail(
         .zip(&spans)
         .map(|(row, spans)| match &row.kind {
             RowKind::Message { wire, .. } => Some(message_view(ctx, model, *wire, spans)),
-            RowKind::Note { .. } => None,
+            RowKind::Note { .. } | RowKind::Stream(_) => None,
         })
         .collect();
     Detail {

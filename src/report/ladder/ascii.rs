@@ -37,6 +37,7 @@ pub fn write_layout(
     let lanes = &layout.lanes;
     let longest_label = layout.rows.iter().map(|row| match &row.kind {
         RowKind::Message { label, .. } => label.chars().count() + 8,
+        RowKind::Stream(v) => v.label().chars().count() + 8,
         RowKind::Note { .. } => 0,
     });
     let natural = lanes
@@ -56,7 +57,9 @@ pub fn write_layout(
     let has_suffix = layout
         .rows
         .iter()
-        .any(|r| matches!(r.kind, RowKind::Note { .. }) || !r.kind.tags().is_empty());
+        .any(|r| {
+            matches!(r.kind, RowKind::Note { .. } | RowKind::Stream(_)) || !r.kind.tags().is_empty()
+        });
     let lane_w = match width {
         Some(w) if !lanes.is_empty() => {
             let reserve = if has_suffix { MIN_NOTE } else { 0 };
@@ -102,7 +105,7 @@ pub fn write_layout(
             RowKind::Message {
                 from, to, label, ..
             } => {
-                draw_arrow(&mut lanes_buf, *from, *to, label, lane_w);
+                draw_arrow(&mut lanes_buf, *from, *to, label, lane_w, '-');
                 let tags = row.kind.tags();
                 (
                     "[",
@@ -125,6 +128,18 @@ pub fn write_layout(
                     _ => format!("{name}:{} {text}", line.unwrap_or(0)),
                 };
                 ("* ", Some(note))
+            }
+            // A stream: `|== RTP PCMU 150 pkts, 0 lost ==>|` between its lanes, its figures
+            // beside; both in the text when it has no lanes.
+            RowKind::Stream(v) => {
+                let details = v.details(row.ts);
+                match (v.from, v.to) {
+                    (Some(from), Some(to)) if from != to => {
+                        draw_arrow(&mut lanes_buf, from, to, &v.label(), lane_w, '=');
+                        ("~ ", Some(details))
+                    }
+                    _ => ("~ ", Some(format!("{}: {details}", v.label()))),
+                }
             }
         };
         let parts = suffix.map_or_else(Vec::new, |s| {
@@ -203,8 +218,9 @@ fn center(s: &str, width: usize) -> String {
     let right = width.saturating_sub(len + left);
     format!("{}{s}{}", " ".repeat(left), " ".repeat(right))
 }
-/// Draws `|---- LABEL --->|` between two lane centres (or a loop mark for a self message).
-fn draw_arrow(buf: &mut [char], from: usize, to: usize, label: &str, lane_w: usize) {
+/// Draws `|---- LABEL --->|` between two lane centres, its shaft of `shaft` (or a loop mark
+/// for a self message).
+fn draw_arrow(buf: &mut [char], from: usize, to: usize, label: &str, lane_w: usize, shaft: char) {
     let a = from * lane_w + lane_w / 2;
     let b = to * lane_w + lane_w / 2;
     if a == b {
@@ -218,7 +234,7 @@ fn draw_arrow(buf: &mut [char], from: usize, to: usize, label: &str, lane_w: usi
     }
     let (lo, hi) = (a.min(b), a.max(b));
     for slot in &mut buf[lo + 1..hi] {
-        *slot = '-';
+        *slot = shaft;
     }
     if a < b {
         buf[hi - 1] = '>';

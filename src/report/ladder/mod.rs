@@ -14,6 +14,7 @@
 
 pub mod ascii;
 pub mod sequence;
+pub mod streams;
 
 use std::collections::BTreeMap;
 
@@ -26,6 +27,7 @@ use crate::dialog::{Call, Flow, Model, Owner};
 use crate::event::{Direction, Event, Timestamp};
 
 pub use ascii::write_ladder;
+pub use streams::StreamView;
 
 /// What a ladder draws: a call (with all its B2BUA legs) or a non-call flow.
 pub struct Conversation {
@@ -35,6 +37,9 @@ pub struct Conversation {
     pub messages: Vec<usize>,
     /// Log event indexes, in time order.
     pub log_events: Vec<usize>,
+    /// The Call-IDs of its legs with the wire message each starts with (its caller sent it):
+    /// the media streams these calls' SDP named are drawn too. Empty for a flow.
+    pub calls: Vec<(String, Option<usize>)>,
 }
 
 /// Whether log event `e` is pjsip's line for a retransmission whose dump the diagram draws
@@ -134,6 +139,10 @@ impl Conversation {
             summary,
             messages,
             log_events,
+            calls: legs
+                .iter()
+                .map(|l| (l.call_id.clone(), l.messages.first().copied()))
+                .collect(),
         }
     }
 
@@ -153,6 +162,7 @@ impl Conversation {
             )],
             messages: f.messages.clone(),
             log_events: f.log_events.clone(),
+            calls: Vec::new(),
         }
     }
 }
@@ -300,6 +310,9 @@ pub enum RowKind {
         frame: Option<u64>,
         text: String,
     },
+    /// An RTP stream of the conversation's calls, at its first packet's time (only when the
+    /// inputs' media was counted, see [`crate::ingest::IngestOptions::media`]).
+    Stream(Box<StreamView>),
 }
 
 impl RowKind {
@@ -452,6 +465,21 @@ impl Layout {
             r.delta_ms = prev.map_or(r.ts.known_ms_until(r.ts), |p| p.known_ms_until(r.ts));
             prev = Some(r.ts);
         }
+        // Each call's caller and callee lanes: the ends of the message it starts with.
+        let calls: Vec<(String, Option<(usize, usize)>)> = conv
+            .calls
+            .iter()
+            .map(|(call_id, first)| {
+                let parties = rows.iter().find_map(|r| match &r.kind {
+                    RowKind::Message { wire, from, to, .. } if Some(*wire) == *first => {
+                        Some((*from, *to))
+                    }
+                    _ => None,
+                });
+                (call_id.clone(), parties)
+            })
+            .collect();
+        streams::add_rows(ctx, &calls, &lanes, &mut rows);
         Layout {
             title: conv.title.clone(),
             summary: conv.summary.clone(),
@@ -473,6 +501,7 @@ impl Layout {
                 RowKind::Note { .. } => {
                     map.insert(row.event, i);
                 }
+                RowKind::Stream(_) => {}
             }
         }
         map

@@ -121,6 +121,27 @@ pub fn write(layout: &Layout, syntax: Syntax, out: &mut dyn Write) -> io::Result
                     Syntax::PlantUml => writeln!(out, "note over {over} : {note}")?,
                 }
             }
+            // A stream: a dotted arrow between its lanes, or a note across them all.
+            RowKind::Stream(v) => {
+                let label = text(&format!("{} ({})", v.label(), v.details(row.ts)));
+                match ((v.from, v.to), syntax) {
+                    ((Some(from), Some(to)), Syntax::Mermaid) => {
+                        writeln!(out, "    L{from}--)L{to}: {label}")?;
+                    }
+                    ((Some(from), Some(to)), Syntax::PlantUml) => {
+                        writeln!(out, "L{from} ->> L{to} : {label}")?;
+                    }
+                    _ => {
+                        let Some(last) = layout.lanes.len().checked_sub(1) else {
+                            continue;
+                        };
+                        match syntax {
+                            Syntax::Mermaid => writeln!(out, "    Note over L0,L{last}: {label}")?,
+                            Syntax::PlantUml => writeln!(out, "note over L0, L{last} : {label}")?,
+                        }
+                    }
+                }
+            }
         }
     }
     if syntax == Syntax::PlantUml {
