@@ -590,7 +590,10 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
     // The commands that show media count RTP; the others skip it.
     settings.ingest.media = matches!(
         cli.command,
-        Command::Calls { .. } | Command::Flow { .. } | Command::Report { .. } | Command::Check { .. }
+        Command::Calls { .. }
+            | Command::Flow { .. }
+            | Command::Report { .. }
+            | Command::Check { .. }
     );
     let mut events = ingest::stream(&settings.inputs, &settings.ingest);
     let result = run_streamed(

@@ -143,7 +143,7 @@ pub(super) fn run_streamed(
     let mut usage = None;
     match totals.view.take() {
         Some(Gathered::Table(t)) => {
-            t.write(&mut end)?;
+            t.write(events.inputs(), &mut end)?;
             crate::report::write_untimed_notes(events.inputs(), &mut end)?;
         }
         Some(Gathered::Doc(d)) => d.write(events.inputs(), &mut end)?,

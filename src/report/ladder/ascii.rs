@@ -54,12 +54,9 @@ pub fn write_layout(
         .max()
         .unwrap_or(12);
     let prefix = time_w + 2 + 9 + 2;
-    let has_suffix = layout
-        .rows
-        .iter()
-        .any(|r| {
-            matches!(r.kind, RowKind::Note { .. } | RowKind::Stream(_)) || !r.kind.tags().is_empty()
-        });
+    let has_suffix = layout.rows.iter().any(|r| {
+        matches!(r.kind, RowKind::Note { .. } | RowKind::Stream(_)) || !r.kind.tags().is_empty()
+    });
     let lane_w = match width {
         Some(w) if !lanes.is_empty() => {
             let reserve = if has_suffix { MIN_NOTE } else { 0 };

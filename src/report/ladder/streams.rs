@@ -194,7 +194,11 @@ fn view(
     let codec: Vec<String> = s
         .payloads
         .iter()
-        .map(|p| p.name.as_deref().map_or_else(|| p.pt.to_string(), printable))
+        .map(|p| {
+            p.name
+                .as_deref()
+                .map_or_else(|| p.pt.to_string(), printable)
+        })
         .collect();
     StreamView {
         input,
