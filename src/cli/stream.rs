@@ -133,6 +133,7 @@ pub(super) fn run_streamed(
                 totals.flows,
                 &mut end,
             )?;
+            crate::report::write_rtp_counts(events.inputs(), &mut end)?;
             crate::report::write_untimed_notes(events.inputs(), &mut end)?;
         }
         Some(CheckFormat::Json) => totals.json.write(events.inputs(), totals.code, &mut end)?,

@@ -109,9 +109,51 @@ pub struct InputInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clock_date: Option<String>,
     /// A capture's RTP and RTCP streams, each with the calls whose SDP named it, when
-    /// [`IngestOptions::media`] asked for them (shared: windows copy the inputs).
-    #[serde(skip)]
+    /// [`IngestOptions::media`] asked for them (shared: windows copy the inputs). The JSON
+    /// outputs' `inputs[]` give their counts as `rtp` ([`RtpCount`]) when the capture has any.
+    #[serde(
+        rename = "rtp",
+        serialize_with = "serialize_rtp_count",
+        skip_serializing_if = "no_rtp"
+    )]
     pub media: Option<std::sync::Arc<crate::media::MediaSummary>>,
+}
+
+impl InputInfo {
+    /// Its RTP counted, when it is a capture with RTP or RTCP and media was counted.
+    pub fn rtp(&self) -> Option<RtpCount> {
+        self.media.as_deref().and_then(RtpCount::of)
+    }
+}
+
+/// An input's RTP in the run's summary (`inputs[].rtp` in the JSON outputs).
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct RtpCount {
+    pub streams: usize,
+    pub packets: u64,
+    pub rtcp_packets: u64,
+}
+
+impl RtpCount {
+    /// `None` when the capture has no RTP and no RTCP.
+    pub fn of(m: &crate::media::MediaSummary) -> Option<RtpCount> {
+        let count = RtpCount {
+            streams: m.streams.len(),
+            packets: m.streams.iter().map(|s| s.packets).sum(),
+            rtcp_packets: m.rtcp_packets,
+        };
+        (count.streams > 0 || count.rtcp_packets > 0).then_some(count)
+    }
+}
+
+type SharedMedia = Option<std::sync::Arc<crate::media::MediaSummary>>;
+
+fn serialize_rtp_count<S: serde::Serializer>(media: &SharedMedia, s: S) -> Result<S::Ok, S::Error> {
+    media.as_deref().and_then(RtpCount::of).serialize(s)
+}
+
+fn no_rtp(media: &SharedMedia) -> bool {
+    media.as_deref().and_then(RtpCount::of).is_none()
 }
 
 fn is_zero(n: &usize) -> bool {

@@ -38,6 +38,18 @@ pub fn write_untimed_notes(
     Ok(())
 }
 
+/// A line per capture with RTP: `call.pcap: RTP 2 stream(s), 380 packet(s), RTCP 10 packet(s)`.
+pub fn write_rtp_counts(inputs: &[InputInfo], out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    for (i, rtp) in inputs.iter().filter_map(|i| Some((i, i.rtp()?))) {
+        writeln!(
+            out,
+            "{}: RTP {} stream(s), {} packet(s), RTCP {} packet(s)",
+            i.name, rtp.streams, rtp.packets, rtp.rtcp_packets
+        )?;
+    }
+    Ok(())
+}
+
 /// What a reporter needs: the model and the inputs it came from.
 pub struct Context<'a> {
     pub model: &'a Model,
