@@ -18,7 +18,7 @@ use crate::report::calls::status_text;
 use crate::report::identities::Identities;
 use crate::report::ladder::{Conversation, Layout, RowKind};
 use crate::report::{Context, printable, printable_lines, printable_raw};
-use crate::rules::Finding;
+use crate::rules::{Finding, StreamRef};
 
 /// Everything the call list, the filters and the summary need, for every call and flow.
 #[derive(Serialize)]
@@ -397,6 +397,13 @@ fn detail(
                 placed = true;
             }
         }
+        // A finding about a stream: its badge on the stream's line.
+        if let Some(r) = f.stream.and_then(|at| stream_row(&layout, at)) {
+            if !badges[r].contains(&fi) {
+                badges[r].push(fi);
+            }
+            placed = true;
+        }
         if !placed {
             unplaced.push(fi);
         }
@@ -416,6 +423,13 @@ fn detail(
         badges,
         unplaced,
     }
+}
+
+/// The row drawing the stream `at`, if the ladder has it.
+fn stream_row(layout: &Layout, at: StreamRef) -> Option<usize> {
+    layout.rows.iter().position(
+        |row| matches!(&row.kind, RowKind::Stream(v) if v.input == at.input && v.index == at.index),
+    )
 }
 
 /// A piece of evidence on a row.
@@ -569,5 +583,84 @@ mod tests {
         assert_eq!(parts[2], ("Content-Leng".to_string(), vec![1]));
         assert_eq!(parts[3], ("th: 5".to_string(), vec![1, 2]));
         assert!(split(b"", &[(3..9, 0)]).is_empty());
+    }
+}
+
+/// The streams of a call on its ladder, and a finding about a stream as a badge on it (the
+/// media rules set [`Finding::stream`]; here one is made by hand on a recorded capture).
+#[cfg(test)]
+mod stream_tests {
+    use super::{Gather, RowKind};
+    use crate::dialog::{CorrelateOptions, Owner, correlate};
+    use crate::ingest::{IngestOptions, ingest};
+    use crate::report::Context;
+    use crate::rules::{Diagnoses, Finding, REGISTRY};
+
+    #[test]
+    fn a_finding_on_a_stream_is_a_badge_on_its_line() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/media/pjsua-loss/call.pcap"
+        );
+        let opts = IngestOptions {
+            media: true,
+            ..IngestOptions::default()
+        };
+        let read = ingest(&[path.to_string()], &opts);
+        let media = read.inputs[0].media.clone().expect("media counted");
+        // The caller's stream, which lost packets on the way.
+        let lossy = media
+            .streams
+            .iter()
+            .position(|s| s.lost > 0)
+            .expect("a stream with loss");
+        let model = correlate(read.events, &CorrelateOptions::default());
+        let ctx = Context {
+            model: &model,
+            inputs: &read.inputs,
+            sources: &read.sources,
+            diagnoses: &Diagnoses::NONE,
+            lang: Default::default(),
+        };
+        let rule = REGISTRY[0];
+        let on_stream = |index| {
+            Finding::new(rule, Some(Owner::Call(0)), "m".into(), String::new()).on_stream(0, index)
+        };
+        // One on the lossy stream, one on a stream the capture does not have.
+        let findings = [on_stream(lossy), on_stream(media.streams.len())];
+        let details = Gather::default().add(&ctx, &findings);
+        let d = &details[0];
+
+        let streams: Vec<(usize, usize)> = (d.layout.rows.iter().enumerate())
+            .filter_map(|(r, row)| match &row.kind {
+                RowKind::Stream(v) => Some((r, v.index)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(streams.len(), 2, "both directions drawn");
+        // Between the ACK and the BYE, at their first packets' times.
+        let label = |r: usize| match &d.layout.rows[r].kind {
+            RowKind::Message { label, .. } => label.clone(),
+            _ => String::new(),
+        };
+        assert_eq!(label(streams[0].0 - 1), "ACK");
+        assert_eq!(label(streams[1].0 + 1), "BYE");
+        for (r, index) in &streams {
+            let want: &[usize] = if *index == lossy { &[0] } else { &[] };
+            assert_eq!(d.badges[*r], want, "row {r}, stream {index}");
+        }
+        // The finding whose stream is not on the ladder is listed below it.
+        assert_eq!(d.unplaced, [1]);
+
+        // The data the script reads: the stream's figures and its line's text.
+        let json = serde_json::to_value(&d.layout.rows[streams[0].0]).expect("json");
+        assert_eq!(json["kind"], "stream");
+        assert_eq!(json["codec"], "PCMU");
+        assert!(
+            json["label"]
+                .as_str()
+                .is_some_and(|l| l.starts_with("RTP PCMU "))
+        );
+        assert!(json["last"].is_string() && json["ts"].is_string(), "{json}");
     }
 }

@@ -289,7 +289,13 @@ impl Summary {
     fn write(&self, m: &mut Markup, inputs: &[InputInfo]) {
         m.raw("<section id=\"summary\" aria-label=\"Summary\">\n");
 
-        m.raw("<div class=\"card\"><h2>Inputs</h2><table><tr><th>input</th><th>format</th><th>bytes</th><th>messages</th></tr>");
+        // An RTP column when a capture had RTP.
+        let rtp = inputs.iter().any(|i| i.rtp().is_some());
+        m.raw("<div class=\"card\"><h2>Inputs</h2><table><tr><th>input</th><th>format</th><th>bytes</th><th>messages</th>");
+        if rtp {
+            m.raw("<th>RTP</th>");
+        }
+        m.raw("</tr>");
         for i in inputs {
             let format = serde_json::to_value(i.format)
                 .ok()
@@ -299,8 +305,14 @@ impl Summary {
                 .elem("td", &i.name)
                 .elem("td", &format)
                 .elem("td", &i.bytes.to_string())
-                .elem("td", &i.messages.to_string())
-                .raw("</tr>");
+                .elem("td", &i.messages.to_string());
+            if rtp {
+                let count = i.rtp().map_or_else(String::new, |r| {
+                    format!("{}, {} packets", plural(r.streams, "stream"), r.packets)
+                });
+                m.elem("td", &count);
+            }
+            m.raw("</tr>");
         }
         m.raw("</table>");
         if let Some((lo, hi)) = self.span {

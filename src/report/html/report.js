@@ -315,12 +315,20 @@
     d.rows.forEach((row, r) => {
       const w = badgesWidth(d.badges[r]);
       if (!w) return;
-      const rightmost = row.kind === 'message' ? Math.max(row.from, row.to) : row.lane;
+      const rightmost = row.kind === 'note' ? row.lane
+        : row.from === null || row.from === undefined || row.to === null || row.to === undefined ? null
+          : Math.max(row.from, row.to);
       if (rightmost === null || rightmost === undefined || rightmost === last || row.from === row.to) reserve = Math.max(reserve, w + 8);
     });
     const room = boxWidth - TIME_W - reserve - 4;
     const laneW = Math.max(LANE_MIN, Math.min(LANE_MAX, Math.floor(room / lanes)));
     return { laneW: laneW, lanes: lanes };
+  }
+
+  // The ladder shows milliseconds; the message panel has the microseconds of a capture.
+  function ladderTime(ts) {
+    const time = when(ts).replace(/(\.\d{3})\d{3}(?!\d)/, '$1');
+    return time.length > 12 ? time.slice(-12) : time;
   }
 
   function drawLadder(d, boxWidth) {
@@ -334,16 +342,18 @@
     let y0 = 0;
     let right = g.lanes * g.laneW;
     d.rows.forEach((row, r) => {
-      const drawn = row.kind === 'message' ? drawMessage(d, g, row, r, y0) : drawNote(d, g, row, r, y0);
+      const draw = row.kind === 'message' ? drawMessage : row.kind === 'stream' ? drawStream : drawNote;
+      const drawn = draw(d, g, row, r, y0);
       body.appendChild(drawn.el);
       right = Math.max(right, drawn.right);
-      // The ladder shows milliseconds; the message panel has the microseconds of a capture.
-      const time = when(row.ts).replace(/(\.\d{3})\d{3}(?!\d)/, '$1');
-      const t = s('text', { class: 'time', x: 6, y: y0 + 19 }, time.length > 12 ? time.slice(-12) : time);
+      const t = s('text', { class: 'time', x: 6, y: y0 + 19 }, ladderTime(row.ts));
       tip(t, row.ts === null ? 'the input gives no time' : row.ts);
       times.appendChild(t);
       if (row.delta_ms !== undefined) {
         times.appendChild(s('text', { class: 'delta', x: 6, y: y0 + 32 }, '+' + ms(row.delta_ms)));
+      } else if (row.kind === 'stream') {
+        // A stream's span: first packet (above) to last.
+        times.appendChild(s('text', { class: 'delta', x: 6, y: y0 + 32 }, '→ ' + ladderTime(row.last)));
       }
       y0 += drawn.height;
     });
@@ -453,6 +463,32 @@
     return { el: el, height: 34 + (text.length - 1) * LINE_H, right: right };
   }
 
+  // An RTP stream: a thick bar between its lanes at its first packet's time (like sngrep's RTP
+  // arrows), labelled with its codec, packets and loss, and its jitter, MOS and span below;
+  // across the ladder when its lanes are unknown.
+  function drawStream(d, g, row, r, y0) {
+    const el = s('g', { class: 'stream', tabindex: 0, role: 'button' });
+    el.dataset.row = String(r);
+    const known = row.from !== null && row.from !== undefined && row.to !== null && row.to !== undefined && row.from !== row.to;
+    const x1 = known ? laneX(g, row.from) : 8;
+    const x2 = known ? laneX(g, row.to) : g.lanes * g.laneW - 8;
+    const dir = x2 >= x1 ? 1 : -1;
+    const y = y0 + 22;
+    const span = when(row.ts) + ' → ' + when(row.last);
+    const sub = 'jitter ' + row.mean_jitter_ms.toFixed(1) + ' ms · MOS ' + row.mos.toFixed(2);
+    el.appendChild(s('line', { class: 'hit', x1: x1, y1: y, x2: x2, y2: y }));
+    el.appendChild(s('line', { class: 'bar', x1: x1, y1: y, x2: x2 - dir * 9, y2: y }));
+    if (known) el.appendChild(s('path', { class: 'arrowhead', d: 'M ' + x2 + ' ' + y + ' l ' + -dir * 10 + ' -6 v 12 z' }));
+    const room = Math.abs(x2 - x1) - 16;
+    const mid = (x1 + x2) / 2;
+    el.appendChild(s('text', { class: 'label', x: mid, y: y0 + 13, 'text-anchor': 'middle' }, clipText(row.label, room)));
+    el.appendChild(s('text', { class: 'sub', x: mid, y: y0 + 38, 'text-anchor': 'middle' }, clipText(sub, room)));
+    el.setAttribute('aria-label', row.label);
+    tip(el, row.label + '\n' + row.details + (span ? '\n' + span : ''));
+    const right = drawBadges(el, d.badges[r], Math.max(x1, x2) + 6, y);
+    return { el: el, height: 46, right: right };
+  }
+
   // Draws the badges from `x`; returns where they end.
   function drawBadges(g, list, x, y) {
     let bx = x;
@@ -512,13 +548,14 @@
       panel.replaceChildren(findingElement(Number(badge.dataset.finding)));
       return;
     }
-    const g = target.closest('.msg, .note');
+    const g = target.closest('.msg, .note, .stream');
     if (!g) return;
     for (const old of document.querySelectorAll('svg.ladder .selected')) old.classList.remove('selected');
     g.classList.add('selected');
     const r = Number(g.dataset.row);
     const row = d.rows[r];
     if (row.kind === 'message') showMessage(d, r);
+    else if (row.kind === 'stream') showStream(d, r);
     else showNote(d, r);
   }
 
@@ -580,6 +617,30 @@
     field(dl, 'where', (state.index.inputs[row.input] || '?') + ':' + (row.line || 0));
     panel.appendChild(dl);
     panel.appendChild(h('pre', 'raw', row.text));
+    for (const f of d.badges[r]) panel.appendChild(findingElement(f));
+  }
+
+  function showStream(d, r) {
+    const row = d.rows[r];
+    const panel = $('panel');
+    panel.replaceChildren();
+    panel.appendChild(h('h3', null, row.label));
+    const dl = h('dl');
+    field(dl, 'first packet', when(row.ts));
+    field(dl, 'last packet', when(row.last));
+    field(dl, 'from', row.src + (row.direction ? ' (' + row.direction + ')' : ''));
+    field(dl, 'to', row.dst);
+    field(dl, 'SSRC', row.ssrc);
+    field(dl, 'codec', row.codec);
+    field(dl, 'packets', String(row.packets) + ' (' + row.expected + ' expected)');
+    field(dl, 'lost', String(row.lost));
+    field(dl, 'max delta', row.max_delta_ms.toFixed(3) + ' ms');
+    field(dl, 'jitter', row.mean_jitter_ms.toFixed(3) + ' ms mean, ' + row.max_jitter_ms.toFixed(3) + ' ms max');
+    field(dl, 'MOS', row.mos.toFixed(2) + ' (estimate, ITU-T G.107 simplified)');
+    if (row.dtmf_digits) field(dl, 'DTMF', row.dtmf_digits);
+    if (row.source_not_in_sdp) field(dl, 'note', 'from an address no SDP of the call named: a NAT, the receiver latching onto it');
+    field(dl, 'seen', (state.index.inputs[row.input] || '?') + ', stream ' + (row.index + 1) + ' of `sipflow media`');
+    panel.appendChild(dl);
     for (const f of d.badges[r]) panel.appendChild(findingElement(f));
   }
 

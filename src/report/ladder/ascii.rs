@@ -37,7 +37,7 @@ pub fn write_layout(
     let lanes = &layout.lanes;
     let longest_label = layout.rows.iter().map(|row| match &row.kind {
         RowKind::Message { label, .. } => label.chars().count() + 8,
-        RowKind::Stream(v) => v.label().chars().count() + 8,
+        RowKind::Stream(v) => v.label.chars().count() + 8,
         RowKind::Note { .. } => 0,
     });
     let natural = lanes
@@ -128,16 +128,13 @@ pub fn write_layout(
             }
             // A stream: `|== RTP PCMU 150 pkts, 0 lost ==>|` between its lanes, its figures
             // beside; both in the text when it has no lanes.
-            RowKind::Stream(v) => {
-                let details = v.details(row.ts);
-                match (v.from, v.to) {
-                    (Some(from), Some(to)) if from != to => {
-                        draw_arrow(&mut lanes_buf, from, to, &v.label(), lane_w, '=');
-                        ("~ ", Some(details))
-                    }
-                    _ => ("~ ", Some(format!("{}: {details}", v.label()))),
+            RowKind::Stream(v) => match (v.from, v.to) {
+                (Some(from), Some(to)) if from != to => {
+                    draw_arrow(&mut lanes_buf, from, to, &v.label, lane_w, '=');
+                    ("~ ", Some(v.details.clone()))
                 }
-            }
+                _ => ("~ ", Some(format!("{}: {}", v.label, v.details))),
+            },
         };
         let parts = suffix.map_or_else(Vec::new, |s| {
             let room = width.map(|w| w.saturating_sub(suffix_at + mark.len()).max(MIN_NOTE / 2));

@@ -123,7 +123,7 @@ pub fn write(layout: &Layout, syntax: Syntax, out: &mut dyn Write) -> io::Result
             }
             // A stream: a dotted arrow between its lanes, or a note across them all.
             RowKind::Stream(v) => {
-                let label = text(&format!("{} ({})", v.label(), v.details(row.ts)));
+                let label = text(&format!("{} ({})", v.label, v.details));
                 match ((v.from, v.to), syntax) {
                     ((Some(from), Some(to)), Syntax::Mermaid) => {
                         writeln!(out, "    L{from}--)L{to}: {label}")?;

@@ -49,11 +49,14 @@ pub struct StreamView {
     /// It reaches the SDP's address from an address no SDP of the call named (NAT latching).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub source_not_in_sdp: bool,
+    /// What its line says: `RTP PCMU 150 pkts, 0 lost`.
+    pub label: String,
+    /// The rest of its figures, in words (see [`StreamView::details`]).
+    pub details: String,
 }
 
 impl StreamView {
-    /// What its line says: `RTP PCMU 150 pkts, 0 lost`.
-    pub fn label(&self) -> String {
+    fn label(&self) -> String {
         format!(
             "RTP {} {} pkts, {} lost",
             self.codec,
@@ -62,8 +65,9 @@ impl StreamView {
         )
     }
 
-    /// The rest of its figures: `caller→callee, 0.0%, jitter 1.9 ms, MOS 4.40, 3.0 s`.
-    pub fn details(&self, first: Timestamp) -> String {
+    /// The rest of its figures: `caller→callee, 10.77.5.1:48560 → 10.77.5.2:48540, SSRC …,
+    /// loss 9.5%, max Δ 60.5 ms, jitter 0.7 ms (max 1.2), MOS 3.43, for 3.959s`.
+    fn details(&self, first: Timestamp) -> String {
         let mut parts: Vec<String> = Vec::new();
         if let Some(d) = self.direction {
             parts.push(d.to_string());
@@ -153,15 +157,15 @@ pub(super) fn add_rows(
                     _ => Some(callee),
                 }
             };
-            let view = view(input, index, s, c.direction, c.source_not_in_sdp);
-            views.push((
-                capture_time(s.first_us),
-                StreamView {
-                    from: lane_of_ip(lanes, s.src.ip()).or_else(|| by_direction(true)),
-                    to: lane_of_ip(lanes, s.dst.ip()).or_else(|| by_direction(false)),
-                    ..view
-                },
-            ));
+            let first = capture_time(s.first_us);
+            let mut view = StreamView {
+                from: lane_of_ip(lanes, s.src.ip()).or_else(|| by_direction(true)),
+                to: lane_of_ip(lanes, s.dst.ip()).or_else(|| by_direction(false)),
+                ..view(input, index, s, c.direction, c.source_not_in_sdp)
+            };
+            view.label = view.label();
+            view.details = view.details(first);
+            views.push((first, view));
         }
     }
     views.sort_by_key(|(first, v)| (*first, v.input, v.index));
@@ -220,5 +224,7 @@ fn view(
         mos: s.mos,
         dtmf_digits: printable(&s.dtmf_digits),
         source_not_in_sdp,
+        label: String::new(),
+        details: String::new(),
     }
 }
