@@ -479,6 +479,25 @@ pub enum LogKind {
     /// One stream of pjsua's call dump (`pjsua_call_dump`: at DISCONNECTED, and on an app's
     /// "dump call" command): what pjsua itself counted of the stream's RTP.
     MediaStats(Box<MediaStats>),
+    /// `RTP socket reachable at 127.0.0.1:48520` (pjsua_media.c, when a call's media transport
+    /// is created): the address this side puts in its SDP for RTP (a private address here, on
+    /// a call through a NAT, is the usual cause of one-way audio).
+    RtpSocket { addr: String },
+    /// `Remote RTP address switched to 203.0.113.5:40376` (pjmedia's UDP and ICE transports;
+    /// `RTCP` for RTCP): RTP kept arriving from another address than the SDP named, and this
+    /// side now sends there (symmetric RTP behind a NAT). The line names only the new address;
+    /// the old one is the SDP's.
+    MediaAddressSwitched { rtcp: bool, addr: String },
+    /// The end of an ICE negotiation: `ICE negotiation success after 0s:034`,
+    /// `ICE negotiation failed after 5s:012: …` (pjnath ice_strans.c), or
+    /// `ICE process complete, status=Success` (ice_session.c).
+    IceNegotiation {
+        ok: bool,
+        /// How long it took, when the line says.
+        after_ms: Option<u64>,
+        /// The failure's reason, or the status.
+        detail: String,
+    },
 }
 
 /// One stream of a pjsua call dump, as pjsua writes it (see `ingest::pjsip::media`).

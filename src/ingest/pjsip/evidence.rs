@@ -135,6 +135,39 @@ static EVIDENCE: &[(&str, Build<LogKind>)] = &[
             })
         },
     ),
+    // pjsua_media.c: `RTP socket reachable at 127.0.0.1:48520`
+    (r"^RTP socket reachable at (\S+)", |c| {
+        Some(LogKind::RtpSocket { addr: text(c, 1)? })
+    }),
+    // transport_udp.c, transport_ice.c: `Remote RTP address switched to 203.0.113.5:40376`
+    (r"^Remote (RTP|RTCP) address switched to (\S+)", |c| {
+        Some(LogKind::MediaAddressSwitched {
+            rtcp: c.get(1).is_some_and(|m| m.as_str() == "RTCP"),
+            addr: text(c, 2)?,
+        })
+    }),
+    // ice_strans.c: `ICE negotiation success after 0s:034`,
+    // `ICE negotiation failed after 5s:012: Timed out (PJNATH_EICEFAILED)`
+    (
+        r"^ICE negotiation (success|failed) after ([0-9]+)s:([0-9]{3})(?:: *(.*))?",
+        |c| {
+            let ms = num::<u64>(c, 2)?.checked_mul(1000)?.checked_add(num(c, 3)?)?;
+            Some(LogKind::IceNegotiation {
+                ok: c.get(1).is_some_and(|m| m.as_str() == "success"),
+                after_ms: Some(ms),
+                detail: text(c, 4).unwrap_or_default(),
+            })
+        },
+    ),
+    // ice_session.c: `ICE process complete, status=Success`
+    (r"^ICE process complete, status=(.*)", |c| {
+        let detail = text(c, 1)?;
+        Some(LogKind::IceNegotiation {
+            ok: detail.starts_with("Success"),
+            after_ms: None,
+            detail,
+        })
+    }),
     // pjsua_acc.c: `sip:alice@example.com: registration success, status=200 (OK), will …`
     (r"\bregistration success, status=([0-9]+)", |c| {
         registration(true, num(c, 1))
@@ -403,6 +436,10 @@ const EVIDENCE_KEYS: &[&str] = &[
     " is DISCONNECTED [reason=",
     ": initializing media",
     "SDP negotiation ",
+    "RTP socket reachable at ",
+    " address switched to ",
+    "ICE negotiation ",
+    "ICE process complete",
     "registration success",
     "SIP registration ",
     "Deleting account ",
@@ -549,6 +586,68 @@ mod tests {
             ("State changed from Null to Trying, event=RX_MSG", None),
             ("Shutting down presence..", None),
             ("Shutting down media..", None),
+        ] {
+            assert_eq!(classify(text), want, "{text}");
+        }
+    }
+
+    /// Media lines. `RTP socket reachable at` as PJSIP 2.15.1 wrote it in
+    /// `fixtures/media/pjsua-rtp/caller.log:39`; `ICE process complete` as posted in
+    /// arnonym/ha-plugins issue #205 (pjsua2 2.x, `icetp01  .ICE process complete,
+    /// status=Success`). The switch and ICE negotiation lines in the forms pjproject prints them
+    /// (`transport_udp.c`, `transport_ice.c`: `"Remote RTP address switched to %s"` with
+    /// `pj_sockaddr_print(…, 3)`; `ice_strans.c`: `"ICE negotiation %s after %ds:%03d"`); no
+    /// recording here has them yet (a NAT recording would).
+    #[test]
+    fn media_lines() {
+        for (text, want) in [
+            (
+                "RTP socket reachable at 127.0.0.1:48520",
+                Some(LogKind::RtpSocket {
+                    addr: "127.0.0.1:48520".into(),
+                }),
+            ),
+            (
+                "Remote RTP address switched to 203.0.113.5:40376",
+                Some(LogKind::MediaAddressSwitched {
+                    rtcp: false,
+                    addr: "203.0.113.5:40376".into(),
+                }),
+            ),
+            (
+                "Remote RTCP address switched to [2001:db8::5]:40377",
+                Some(LogKind::MediaAddressSwitched {
+                    rtcp: true,
+                    addr: "[2001:db8::5]:40377".into(),
+                }),
+            ),
+            (
+                "ICE negotiation success after 0s:034",
+                Some(LogKind::IceNegotiation {
+                    ok: true,
+                    after_ms: Some(34),
+                    detail: String::new(),
+                }),
+            ),
+            (
+                "ICE negotiation failed after 12s:005: All ICE checklists failed (PJNATH_EICEFAILED)",
+                Some(LogKind::IceNegotiation {
+                    ok: false,
+                    after_ms: Some(12_005),
+                    detail: "All ICE checklists failed (PJNATH_EICEFAILED)".into(),
+                }),
+            ),
+            (
+                "ICE process complete, status=Success",
+                Some(LogKind::IceNegotiation {
+                    ok: true,
+                    after_ms: None,
+                    detail: "Success".into(),
+                }),
+            ),
+            // A SIP transport's address is a fact about the transport, not media evidence.
+            ("SIP UDP socket reachable at 127.0.0.1:5080", None),
+            ("ICE negotiation success after forever", None),
         ] {
             assert_eq!(classify(text), want, "{text}");
         }

@@ -1596,7 +1596,10 @@ fn learnt_wrappers_of_real_excerpts() {
                 account: 0,
                 target: "sip:260@XXXXXXXX.com.au".into()
             },
-            LogKind::CallMediaInit { call: 0 }
+            LogKind::CallMediaInit { call: 0 },
+            LogKind::RtpSocket {
+                addr: "172.16.2.25:4000".into()
+            }
         ]
     );
     // NSLog with `PJSIP(level): ` and pjsip's decor without time; doubled lines.
