@@ -236,6 +236,13 @@ impl<O: Copy, E> Binder<O, E> {
             ids.push(call);
             return (Route::Held(Vec::new()), None);
         }
+        // A line without a pjsua id written while an outgoing call is set up (its media
+        // transport's `RTP socket reachable at …`, a failure to send its INVITE) is that call's,
+        // not the latest message's (in a B2BUA, the incoming leg's).
+        if let (None, Some((events, _))) = (pjsua_call(kind), self.outgoing.as_mut()) {
+            events.push(event);
+            return (Route::Held(Vec::new()), None);
+        }
         let mut bound = None;
         if let (Some(call), Some(o)) = (media_init, self.last_rx_invite) {
             self.bound.insert(call, o);

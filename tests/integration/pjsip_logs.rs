@@ -302,6 +302,7 @@ fn lines_of_a_call_whose_invite_has_no_call_id_are_kept() {
             [
                 ("making_call".to_string(), 2),
                 ("call_media_init".to_string(), 12),
+                ("rtp_socket".to_string(), 14),
                 ("message".to_string(), 20)
             ],
             "{args:?}"
