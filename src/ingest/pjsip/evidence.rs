@@ -151,7 +151,9 @@ static EVIDENCE: &[(&str, Build<LogKind>)] = &[
     (
         r"^ICE negotiation (success|failed) after ([0-9]+)s:([0-9]{3})(?:: *(.*))?",
         |c| {
-            let ms = num::<u64>(c, 2)?.checked_mul(1000)?.checked_add(num(c, 3)?)?;
+            let ms = num::<u64>(c, 2)?
+                .checked_mul(1000)?
+                .checked_add(num(c, 3)?)?;
             Some(LogKind::IceNegotiation {
                 ok: c.get(1).is_some_and(|m| m.as_str() == "success"),
                 after_ms: Some(ms),
