@@ -26,6 +26,7 @@ mod integration {
     pub mod rule_cases_traffic;
     pub mod rule_severity;
     pub mod safety;
+    pub mod select;
     pub mod snapshots;
     pub mod stack_logs;
     pub mod streaming;

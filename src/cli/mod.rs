@@ -23,10 +23,12 @@ mod limits;
 mod media;
 mod progress;
 mod rules_cmd;
+mod select;
 mod stream;
 
 use check::{CheckSettings, HtmlTarget, rule_settings};
 use rules_cmd::{explain, format_docs, rule_docs, status_docs, write_formats, write_rules};
+pub use select::{SelectArgs, Selection};
 use stream::{Streamed, View, run_streamed};
 
 #[derive(Debug, Parser)]
@@ -58,16 +60,13 @@ pub enum Command {
         #[command(flatten)]
         input: InputArgs,
     },
-    /// A terminal ladder diagram of one call (or all calls).
+    /// A terminal ladder diagram of every selected call (all calls, or those --call and the
+    /// other selection options pick; `--call F<n>` draws a non-call flow).
     Flow {
         #[command(flatten)]
         input: InputArgs,
-        /// The call to draw: its Call-ID, its index in `sipflow calls`, or `F<n>` for a
-        /// non-call flow. Without it, every call is drawn.
-        #[arg(long, value_name = "ID|INDEX")]
-        call: Option<String>,
-        /// Output format: the terminal ladder, or a sequence diagram of one call (needs
-        /// --call unless the inputs hold only one).
+        /// Output format: the terminal ladder, or a sequence diagram of one call (needs a
+        /// selection of one call unless the inputs hold only one).
         #[arg(long, value_enum, default_value_t = FlowFormat::Ascii)]
         format: FlowFormat,
     },
@@ -263,6 +262,8 @@ pub struct InputArgs {
     pub limits: Vec<String>,
     #[command(flatten)]
     pub lang: LangArg,
+    #[command(flatten)]
+    pub select: SelectArgs,
 }
 
 /// `--input-format` takes the registry's names, each with its summary as help.
@@ -304,6 +305,8 @@ pub struct Settings {
     pub windows: crate::dialog::window::Limits,
     /// The language of status explanations (`--lang`, else the locale's).
     pub lang: crate::sip::status::Lang,
+    /// The calls and flows to show, judge and count.
+    pub selection: Selection,
 }
 
 /// A usage error found while validating arguments.
@@ -330,6 +333,17 @@ pub enum UsageError {
         help("stdin can be read only once per run")
     )]
     StdinTwice,
+    #[error("invalid {option} '{value}'")]
+    #[diagnostic(
+        code(sipflow::usage::select),
+        help(
+            "--ip takes an address or network (10.0.0.7, 10.0.0.0/8, 2001:db8::/32); --status a \
+             code (486) or class (4xx); --outcome answered, cancelled, rejected, busy, \
+             redirected, failed or incomplete; --since and --until a time of day (14:05:30) or \
+             a date and time (2026-11-21 14:05:30)"
+        )
+    )]
+    Select { option: &'static str, value: String },
     #[error("unknown rule '{0}'")]
     #[diagnostic(code(sipflow::usage::rule), help("`sipflow rules` lists the rules"))]
     UnknownRule(String),
@@ -401,6 +415,7 @@ impl InputArgs {
             correlate,
             windows: bounds.windows,
             lang: self.lang.resolve(),
+            selection: self.select.selection()?,
         })
     }
 }
@@ -572,8 +587,8 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
     let view = match &cli.command {
         Command::Calls { format, .. } => Some(View::Calls(*format)),
         Command::Events { .. } => Some(View::Events),
-        Command::Flow { call, format, .. } => Some(View::Flow {
-            call: call.as_deref(),
+        Command::Flow { format, .. } => Some(View::Flow {
+            call: settings.selection.one_call(),
             format: *format,
         }),
         _ => None,
@@ -586,6 +601,7 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
         (None, None) => return written_outcome(Ok(())),
     };
     run.lang = settings.lang;
+    run.selection = &settings.selection;
     settings.ingest.drop_text = !run.shows_excerpts();
     // Only `calls` shows media so far; the others skip counting RTP.
     settings.ingest.media = matches!(cli.command, Command::Calls { .. });

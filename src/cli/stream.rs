@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 use super::check::HtmlTarget;
 use super::flow::Drawing;
 use super::progress::Bar;
-use super::{CallsFormat, CheckFormat, FlowFormat, UsageError};
+use super::{CallsFormat, CheckFormat, FlowFormat, Selection, UsageError};
 use crate::dialog::window::{self, OpenCallLimit, Window, Windows};
 use crate::dialog::{self, CorrelateOptions, Model};
 use crate::ingest::{EventStream, InputInfo, Source};
@@ -37,7 +37,12 @@ pub(super) struct Streamed<'a> {
     pub(super) view: Option<View<'a>>,
     /// The language of status explanations.
     pub(super) lang: Lang,
+    /// The calls and flows shown, judged and counted.
+    pub(super) selection: &'a Selection,
 }
+
+/// The selection of every call and flow.
+pub(super) static ALL: Selection = Selection::ALL;
 
 /// What `calls`, `events` and `flow` show of each window.
 #[derive(Clone, Copy)]
@@ -60,6 +65,7 @@ impl<'a> Streamed<'a> {
             html: Some(html),
             view: None,
             lang: Lang::En,
+            selection: &ALL,
         }
     }
 
@@ -72,6 +78,7 @@ impl<'a> Streamed<'a> {
             html: None,
             view: Some(view),
             lang: Lang::En,
+            selection: &ALL,
         }
     }
 
@@ -104,7 +111,7 @@ pub(super) fn run_streamed(
 ) -> io::Result<Ran> {
     let mut totals = Totals {
         behind: Some(Behind::start(run.html.is_some(), run.lang)),
-        view: run.view.map(Gathered::new),
+        view: run.view.map(|v| Gathered::new(v, run.selection)),
         ..Totals::default()
     };
     let mut windows = Windows::new(limits);
@@ -151,7 +158,7 @@ pub(super) fn run_streamed(
             Ok(held) => end.extend(held),
             Err(e) => usage = Some(e),
         },
-        Some(Gathered::Events) | None => {}
+        Some(Gathered::Events(_)) | None => {}
     }
     write_through(bar, &end, out)?;
     let report = totals.behind.take().map_or(Ok(None), Behind::finish)?;
@@ -169,16 +176,17 @@ pub(super) fn run_streamed(
 enum Gathered<'a> {
     Table(calls::Table),
     Doc(calls::Doc),
-    Events,
+    /// Whether only the events of the (selected) calls and flows are written.
+    Events(bool),
     Flow(Drawing<'a>),
 }
 
 impl<'a> Gathered<'a> {
-    fn new(view: View<'a>) -> Self {
+    fn new(view: View<'a>, selection: &Selection) -> Self {
         match view {
             View::Calls(CallsFormat::Table) => Gathered::Table(calls::Table::default()),
             View::Calls(CallsFormat::Json) => Gathered::Doc(calls::Doc::default()),
-            View::Events => Gathered::Events,
+            View::Events => Gathered::Events(!selection.is_all()),
             View::Flow { call, format } => Gathered::Flow(Drawing::new(call, format)),
         }
     }
@@ -188,7 +196,7 @@ impl<'a> Gathered<'a> {
         match self {
             Gathered::Table(t) => t.add(ctx),
             Gathered::Doc(d) => d.add(ctx)?,
-            Gathered::Events => events::write_jsonl(ctx, out)?,
+            Gathered::Events(owned) => events::write_jsonl(ctx, *owned, out)?,
             Gathered::Flow(f) => f.add(ctx, out)?,
         }
         Ok(())
@@ -198,6 +206,9 @@ impl<'a> Gathered<'a> {
 /// What the windows written so far add up to.
 #[derive(Default)]
 struct Totals<'a> {
+    /// Calls and flows of the windows so far, for numbering the next window's.
+    numbered: (usize, usize),
+    /// Those selected.
     calls: usize,
     flows: usize,
     /// Errors, warnings, infos.
@@ -303,19 +314,24 @@ impl Totals<'_> {
         let inputs: &[InputInfo] = events.inputs();
         let sources: &[Source] = events.sources();
         let mut model = dialog::correlate(w.events, correlate);
-        model.renumber(self.calls, self.flows);
-        self.calls += model.calls.len();
-        self.flows += model.flows.len();
+        model.renumber(self.numbered.0, self.numbered.1);
+        self.numbered.0 += model.calls.len();
+        self.numbered.1 += model.flows.len();
         // `calls` and `flow` run no rules but the ones that explain statuses, so that what
         // they say a status means agrees with `check`.
         let explaining;
         let settings = match (run.rules, run.view) {
             (Some(settings), _) => Some(settings),
-            (None, Some(View::Calls(_) | View::Flow { .. })) => {
-                explaining = RuleSettings::explaining_statuses();
-                Some(&explaining)
+            (None, view) => {
+                // And the rules `--rule` selects by (their findings are not shown).
+                let mut views = RuleSettings::explaining_statuses();
+                if matches!(view, Some(View::Events)) {
+                    views.select.clear();
+                }
+                views.select.extend_from_slice(run.selection.rules());
+                explaining = views;
+                (!explaining.select.is_empty()).then_some(&explaining)
             }
-            (None, _) => None,
         };
         // How far each input had been read when the window was cut, not how far this window's
         // events go.
@@ -336,6 +352,13 @@ impl Totals<'_> {
             }
             None => Vec::new(),
         };
+        if let Some(Gathered::Flow(drawing)) = &mut self.view {
+            drawing.list(&model);
+        }
+        let mut found = found;
+        run.selection.apply(&mut model, &mut found);
+        self.calls += model.calls.len();
+        self.flows += model.flows.len();
         let diagnoses = Diagnoses::of(&model, &found);
         let ctx = Context {
             model: &model,
