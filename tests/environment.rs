@@ -31,12 +31,13 @@ mod integration {
     pub mod sarif;
     pub mod search;
     pub mod snapshots;
+    pub mod stats_tshark;
 }
 
 use integration::needs::Missing;
 use integration::{
     browser, derived_text, docs_examples, export, ladder_public, media_tshark, public, report_dom,
-    sarif, search,
+    sarif, search, stats_tshark,
 };
 
 fn trial(name: &str, test: fn() -> Result<(), Missing>) -> Trial {
@@ -49,6 +50,10 @@ fn trial(name: &str, test: fn() -> Result<(), Missing>) -> Trial {
 fn main() {
     let args = Arguments::from_args();
     let trials = vec![
+        trial(
+            "stats_tshark::stats_agree_with_tshark_sip_stat",
+            stats_tshark::stats_agree_with_tshark_sip_stat,
+        ),
         trial(
             "browser::html_reports_work_in_a_browser",
             browser::html_reports_work_in_a_browser,

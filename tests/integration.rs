@@ -29,5 +29,6 @@ mod integration {
     pub mod select;
     pub mod snapshots;
     pub mod stack_logs;
+    pub mod stats;
     pub mod streaming;
 }

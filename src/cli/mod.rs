@@ -91,6 +91,20 @@ pub enum Command {
         #[command(flatten)]
         rules: RuleArgs,
     },
+    /// Figures over the (selected) calls: messages per method and status (as `tshark -z
+    /// sip,stat`), retransmissions, outcomes, ASR, NER, ACD, post-dial delay and setup time
+    /// percentiles, registrations, top talkers and failure codes (docs/stats.md).
+    Stats {
+        #[command(flatten)]
+        input: InputArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = MediaFormat::Table)]
+        format: MediaFormat,
+        /// Also give the figures per minute or hour of log time (by call start; messages by
+        /// their own time).
+        #[arg(long, value_enum, value_name = "BUCKET")]
+        by: Option<StatsBucket>,
+    },
     /// The RTP streams and RTCP reports of captures: one line per stream, like
     /// `tshark -q -z rtp,streams` (pcap/pcapng only for now).
     Media {
@@ -170,6 +184,13 @@ pub enum MediaFormat {
     Table,
     /// One JSON document.
     Json,
+}
+
+/// The time series of `stats --by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatsBucket {
+    Minute,
+    Hour,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -473,7 +494,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Outcome {
         | Command::Events { input }
         | Command::Flow { input, .. }
         | Command::Check { input, .. }
-        | Command::Report { input, .. } => analyse(cli, input, &mut out),
+        | Command::Report { input, .. }
+        | Command::Stats { input, .. } => analyse(cli, input, &mut out),
     };
     // A write that failed earlier was already reported; what the buffer still held fails the
     // same way.
@@ -587,6 +609,13 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
     let view = match &cli.command {
         Command::Calls { format, .. } => Some(View::Calls(*format)),
         Command::Events { .. } => Some(View::Events),
+        Command::Stats { format, by, .. } => Some(View::Stats {
+            format: *format,
+            by: by.map(|b| match b {
+                StatsBucket::Minute => crate::report::stats::Bucket::Minute,
+                StatsBucket::Hour => crate::report::stats::Bucket::Hour,
+            }),
+        }),
         Command::Flow { format, .. } => Some(View::Flow {
             call: settings.selection.one_call(),
             format: *format,

@@ -14,11 +14,11 @@ use std::thread::JoinHandle;
 use super::check::HtmlTarget;
 use super::flow::Drawing;
 use super::progress::Bar;
-use super::{CallsFormat, CheckFormat, FlowFormat, Selection, UsageError};
+use super::{CallsFormat, CheckFormat, FlowFormat, MediaFormat, Selection, UsageError};
 use crate::dialog::window::{self, OpenCallLimit, Window, Windows};
 use crate::dialog::{self, CorrelateOptions, Model};
 use crate::ingest::{EventStream, InputInfo, Source};
-use crate::report::{Context, calls, events, findings, html};
+use crate::report::{Context, calls, events, findings, html, stats};
 use crate::rules::{self, Diagnoses, Finding, RuleSettings, Severity};
 use crate::sip::status::Lang;
 
@@ -52,6 +52,10 @@ pub(super) enum View<'a> {
     Flow {
         call: Option<&'a str>,
         format: FlowFormat,
+    },
+    Stats {
+        format: MediaFormat,
+        by: Option<stats::Bucket>,
     },
 }
 
@@ -158,6 +162,8 @@ pub(super) fn run_streamed(
             Ok(held) => end.extend(held),
             Err(e) => usage = Some(e),
         },
+        Some(Gathered::Stats(s, MediaFormat::Table)) => s.write_table(&mut end)?,
+        Some(Gathered::Stats(s, MediaFormat::Json)) => s.write_json(&mut end)?,
         Some(Gathered::Events(_)) | None => {}
     }
     write_through(bar, &end, out)?;
@@ -179,6 +185,7 @@ enum Gathered<'a> {
     /// Whether only the events of the (selected) calls and flows are written.
     Events(bool),
     Flow(Drawing<'a>),
+    Stats(Box<stats::Stats>, MediaFormat),
 }
 
 impl<'a> Gathered<'a> {
@@ -188,6 +195,9 @@ impl<'a> Gathered<'a> {
             View::Calls(CallsFormat::Json) => Gathered::Doc(calls::Doc::default()),
             View::Events => Gathered::Events(!selection.is_all()),
             View::Flow { call, format } => Gathered::Flow(Drawing::new(call, format)),
+            View::Stats { format, by } => {
+                Gathered::Stats(Box::new(stats::Stats::new(!selection.is_all(), by)), format)
+            }
         }
     }
 
@@ -198,6 +208,7 @@ impl<'a> Gathered<'a> {
             Gathered::Doc(d) => d.add(ctx)?,
             Gathered::Events(owned) => events::write_jsonl(ctx, *owned, out)?,
             Gathered::Flow(f) => f.add(ctx, out)?,
+            Gathered::Stats(s, _) => s.add(ctx),
         }
         Ok(())
     }
@@ -325,7 +336,7 @@ impl Totals<'_> {
             (None, view) => {
                 // And the rules `--rule` selects by (their findings are not shown).
                 let mut views = RuleSettings::explaining_statuses();
-                if matches!(view, Some(View::Events)) {
+                if matches!(view, Some(View::Events | View::Stats { .. })) {
                     views.select.clear();
                 }
                 views.select.extend_from_slice(run.selection.rules());

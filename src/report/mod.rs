@@ -16,6 +16,7 @@ pub mod findings;
 pub mod html;
 pub mod identities;
 pub mod ladder;
+pub mod stats;
 
 use crate::dialog::{Model, Owner};
 use crate::ingest::InputInfo;
