@@ -7,6 +7,7 @@ mod integration {
     pub mod common;
     pub mod count;
     pub mod explain;
+    pub mod export_files;
     pub mod fixtures;
     pub mod flagship;
     pub mod formats;

@@ -15,6 +15,7 @@ use crate::dialog::CorrelateOptions;
 use crate::ingest::capture::CaptureOptions;
 use crate::ingest::capture::payload::PayloadOptions;
 use crate::ingest::{self, Format, IngestOptions};
+use crate::report::export::ExportFormat;
 use crate::rules::RuleSettings;
 
 mod check;
@@ -90,6 +91,19 @@ pub enum Command {
         timestamp: bool,
         #[command(flatten)]
         rules: RuleArgs,
+    },
+    /// Write the (selected) calls' messages to a capture or a raw SIP dump: a capture's
+    /// frames unchanged (IP fragments and TCP segments too), a log's messages as synthetic UDP
+    /// frames; pcap or pcapng by the file's extension, or --format.
+    Export {
+        #[command(flatten)]
+        input: InputArgs,
+        /// The file to write (`.pcap`, `.pcapng`; `-` for stdout, with --format).
+        #[arg(short, long, value_name = "FILE")]
+        output: String,
+        /// What to write [default: from the extension of --output].
+        #[arg(long, value_enum)]
+        format: Option<ExportArg>,
     },
     /// Figures over the (selected) calls: messages per method and status (as `tshark -z
     /// sip,stat`), retransmissions, outcomes, ASR, NER, ACD, post-dial delay and setup time
@@ -184,6 +198,17 @@ pub enum MediaFormat {
     Table,
     /// One JSON document.
     Json,
+}
+
+/// What `export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportArg {
+    /// pcap (one link type).
+    Pcap,
+    /// pcapng, with a comment naming each frame's call.
+    Pcapng,
+    /// Raw SIP messages back to back, as `sipflow` reads them.
+    Sip,
 }
 
 /// The time series of `stats --by`.
@@ -365,6 +390,21 @@ pub enum UsageError {
         )
     )]
     Select { option: &'static str, value: String },
+    #[error("which format should {0} be?")]
+    #[diagnostic(
+        code(sipflow::usage::export_format),
+        help("name the file .pcap, .pcapng or .sip, or give --format pcap|pcapng|sip")
+    )]
+    ExportFormat(String),
+    #[error("a capture cannot be exported from stdin")]
+    #[diagnostic(
+        code(sipflow::usage::export_stdin),
+        help(
+            "export copies a capture's frames by reading it again at the end: save it to a \
+             file first, or give --format sip"
+        )
+    )]
+    ExportStdin,
     #[error("unknown rule '{0}'")]
     #[diagnostic(code(sipflow::usage::rule), help("`sipflow rules` lists the rules"))]
     UnknownRule(String),
@@ -495,7 +535,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Outcome {
         | Command::Flow { input, .. }
         | Command::Check { input, .. }
         | Command::Report { input, .. }
-        | Command::Stats { input, .. } => analyse(cli, input, &mut out),
+        | Command::Stats { input, .. }
+        | Command::Export { input, .. } => analyse(cli, input, &mut out),
     };
     // A write that failed earlier was already reported; what the buffer still held fails the
     // same way.
@@ -588,10 +629,11 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
         }),
         _ => None,
     };
-    let output = match &check {
-        Some(Run::Check(c)) => c.html_path(),
-        Some(Run::Report { html, .. }) => Some(html.path()),
-        None => None,
+    let output = match (&check, &cli.command) {
+        (Some(Run::Check(c)), _) => c.html_path(),
+        (Some(Run::Report { html, .. }), _) => Some(html.path()),
+        (None, Command::Export { output, .. }) => Some(output.as_str()),
+        (None, _) => None,
     };
     if let Some(output) = output
         && let Some(input) = settings.inputs.iter().find(|i| same_file(output, i))
@@ -609,6 +651,27 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
     let view = match &cli.command {
         Command::Calls { format, .. } => Some(View::Calls(*format)),
         Command::Events { .. } => Some(View::Events),
+        Command::Export { output, format, .. } => {
+            let format = match format.or_else(|| export_format(output)) {
+                Some(f) => f,
+                None => {
+                    return Outcome::usage(UsageError::ExportFormat(output.clone()), Vec::new());
+                }
+            };
+            let format = match format {
+                ExportArg::Pcap => ExportFormat::Pcap,
+                ExportArg::Pcapng => ExportFormat::Pcapng,
+                ExportArg::Sip => ExportFormat::Sip,
+            };
+            if format != ExportFormat::Sip && settings.inputs.iter().any(|i| i == "-") {
+                return Outcome::usage(UsageError::ExportStdin, Vec::new());
+            }
+            Some(View::Export {
+                format,
+                output,
+                inputs: &settings.inputs,
+            })
+        }
         Command::Stats { format, by, .. } => Some(View::Stats {
             format: *format,
             by: by.map(|b| match b {
@@ -658,6 +721,17 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
         return Outcome::usage(e, diagnostics);
     }
     outcome(Ok(ran.code), input_failed, diagnostics)
+}
+
+/// The export format an output file's extension names.
+fn export_format(path: &str) -> Option<ExportArg> {
+    let ext = std::path::Path::new(path).extension()?.to_str()?;
+    match ext.to_ascii_lowercase().as_str() {
+        "pcap" | "cap" => Some(ExportArg::Pcap),
+        "pcapng" => Some(ExportArg::Pcapng),
+        "sip" | "txt" => Some(ExportArg::Sip),
+        _ => None,
+    }
 }
 
 /// Whether the paths `a` and `b` name one existing file (through links, `..` or hard links).

@@ -18,7 +18,7 @@ use super::{CallsFormat, CheckFormat, FlowFormat, MediaFormat, Selection, UsageE
 use crate::dialog::window::{self, OpenCallLimit, Window, Windows};
 use crate::dialog::{self, CorrelateOptions, Model};
 use crate::ingest::{EventStream, InputInfo, Source};
-use crate::report::{Context, calls, events, findings, html, stats};
+use crate::report::{Context, calls, events, export, findings, html, stats};
 use crate::rules::{self, Diagnoses, Finding, RuleSettings, Severity};
 use crate::sip::status::Lang;
 
@@ -56,6 +56,13 @@ pub(super) enum View<'a> {
     Stats {
         format: MediaFormat,
         by: Option<stats::Bucket>,
+    },
+    Export {
+        format: export::ExportFormat,
+        /// The file to write, `-` for the command's output.
+        output: &'a str,
+        /// The inputs' paths, to read the captures again.
+        inputs: &'a [String],
     },
 }
 
@@ -115,7 +122,10 @@ pub(super) fn run_streamed(
 ) -> io::Result<Ran> {
     let mut totals = Totals {
         behind: Some(Behind::start(run.html.is_some(), run.lang)),
-        view: run.view.map(|v| Gathered::new(v, run.selection)),
+        view: run
+            .view
+            .map(|v| Gathered::new(v, run.selection))
+            .transpose()?,
         ..Totals::default()
     };
     let mut windows = Windows::new(limits);
@@ -164,6 +174,25 @@ pub(super) fn run_streamed(
         },
         Some(Gathered::Stats(s, MediaFormat::Table)) => s.write_table(&mut end)?,
         Some(Gathered::Stats(s, MediaFormat::Json)) => s.write_json(&mut end)?,
+        Some(Gathered::Export {
+            export,
+            output,
+            inputs,
+        }) => {
+            if output == "-" {
+                export.finish(inputs, &mut end)?;
+            } else {
+                let written = std::fs::File::create(output).and_then(|f| {
+                    let mut w = io::BufWriter::new(f);
+                    export.finish(inputs, &mut w)?;
+                    w.flush()
+                });
+                if let Err(e) = written {
+                    let _ = std::fs::remove_file(output);
+                    return Err(file_error(output, e));
+                }
+            }
+        }
         Some(Gathered::Events(_)) | None => {}
     }
     write_through(bar, &end, out)?;
@@ -186,11 +215,16 @@ enum Gathered<'a> {
     Events(bool),
     Flow(Drawing<'a>),
     Stats(Box<stats::Stats>, MediaFormat),
+    Export {
+        export: Box<export::Export>,
+        output: &'a str,
+        inputs: &'a [String],
+    },
 }
 
 impl<'a> Gathered<'a> {
-    fn new(view: View<'a>, selection: &Selection) -> Self {
-        match view {
+    fn new(view: View<'a>, selection: &Selection) -> io::Result<Self> {
+        Ok(match view {
             View::Calls(CallsFormat::Table) => Gathered::Table(calls::Table::default()),
             View::Calls(CallsFormat::Json) => Gathered::Doc(calls::Doc::default()),
             View::Events => Gathered::Events(!selection.is_all()),
@@ -198,7 +232,27 @@ impl<'a> Gathered<'a> {
             View::Stats { format, by } => {
                 Gathered::Stats(Box::new(stats::Stats::new(!selection.is_all(), by)), format)
             }
-        }
+            View::Export {
+                format,
+                output,
+                inputs,
+            } => {
+                // A raw SIP dump is written as the run goes; a capture at the end.
+                let sip = match (format, output) {
+                    (export::ExportFormat::Sip, "-") => Some(Box::new(io::stdout()) as _),
+                    (export::ExportFormat::Sip, path) => Some(Box::new(io::BufWriter::new(
+                        std::fs::File::create(path).map_err(|e| file_error(path, e))?,
+                    )) as _),
+                    _ => None,
+                };
+                let export = export::Export::new(format, !selection.is_all(), sip);
+                Gathered::Export {
+                    export: Box::new(export),
+                    output,
+                    inputs,
+                }
+            }
+        })
     }
 
     /// Adds a window; what can be written at once goes into `out`.
@@ -209,6 +263,9 @@ impl<'a> Gathered<'a> {
             Gathered::Events(owned) => events::write_jsonl(ctx, *owned, out)?,
             Gathered::Flow(f) => f.add(ctx, out)?,
             Gathered::Stats(s, _) => s.add(ctx),
+            Gathered::Export { export, output, .. } => {
+                export.add(ctx).map_err(|e| file_error(output, e))?;
+            }
         }
         Ok(())
     }
@@ -301,6 +358,17 @@ impl Behind {
     }
 }
 
+/// A failure to write the file `path`, told apart from a failed stdout.
+fn file_error(path: &str, source: io::Error) -> io::Error {
+    io::Error::new(
+        source.kind(),
+        super::FileError {
+            path: path.to_string(),
+            source,
+        },
+    )
+}
+
 /// Writes `bytes` with the progress bar, if any, hidden meanwhile.
 fn write_through(bar: Option<&Bar>, bytes: &[u8], out: &mut dyn Write) -> io::Result<()> {
     match bar {
@@ -336,7 +404,10 @@ impl Totals<'_> {
             (None, view) => {
                 // And the rules `--rule` selects by (their findings are not shown).
                 let mut views = RuleSettings::explaining_statuses();
-                if matches!(view, Some(View::Events | View::Stats { .. })) {
+                if matches!(
+                    view,
+                    Some(View::Events | View::Stats { .. } | View::Export { .. })
+                ) {
                     views.select.clear();
                 }
                 views.select.extend_from_slice(run.selection.rules());

@@ -12,6 +12,7 @@
 pub mod calls;
 pub mod endpoints;
 pub mod events;
+pub mod export;
 pub mod findings;
 pub mod html;
 pub mod identities;

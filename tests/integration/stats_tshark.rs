@@ -66,7 +66,7 @@ fn tshark_counts(capture: &Path, ports: &[(String, u64)]) -> Counts {
 }
 
 /// sipflow's counts, and the transports and ports it found SIP on.
-fn sipflow_counts(capture: &Path) -> (Counts, Vec<(String, u64)>) {
+pub fn sipflow_counts(capture: &Path) -> (Counts, Vec<(String, u64)>) {
     let path = capture.display().to_string();
     let run = sipflow(&["stats", "--format", "json", &path]);
     assert_eq!(run.code, 0, "sipflow stats {path}: {}", run.stderr);
