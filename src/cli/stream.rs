@@ -262,7 +262,7 @@ impl<'a> Gathered<'a> {
             Gathered::Doc(d) => d.add(ctx)?,
             Gathered::Events(owned) => events::write_jsonl(ctx, *owned, out)?,
             Gathered::Flow(f) => f.add(ctx, out)?,
-            Gathered::Stats(s, _) => s.add(ctx),
+            Gathered::Stats(s, _) => s.add(ctx.model),
             Gathered::Export { export, output, .. } => {
                 export.add(ctx).map_err(|e| file_error(output, e))?;
             }

@@ -13,8 +13,8 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Context, fmt_ms};
-use crate::dialog::Outcome;
+use super::fmt_ms;
+use crate::dialog::{Model, Outcome};
 use crate::event::Timestamp;
 
 /// The most distinct keys a counter holds (methods, addresses, codes); more count as `other`.
@@ -218,8 +218,7 @@ impl Stats {
     }
 
     /// Adds a window's (selected) calls, flows and messages.
-    pub fn add(&mut self, ctx: &Context<'_>) {
-        let model = ctx.model;
+    pub fn add(&mut self, model: &Model) {
         for (w, wire) in model.messages.iter().enumerate() {
             if self.owned_only && model.message_owner.get(w).copied().flatten().is_none() {
                 continue;
@@ -303,6 +302,33 @@ impl Stats {
         });
         all.truncate(TOP);
         all
+    }
+
+    /// The headline figures, as (label, value) lines: the HTML report's summary.
+    pub fn headline(&self) -> Vec<(&'static str, String)> {
+        let f = &self.total;
+        let r = f.ratios();
+        let pct = |p: Option<f64>| p.map_or("-".to_string(), |p| format!("{p:.1}%"));
+        let spread = |h: &Hist| match h.summary() {
+            Some(p) => format!(
+                "p50 {} · p95 {} · max {}",
+                fmt_ms(Some(p.p50)),
+                fmt_ms(Some(p.p95)),
+                fmt_ms(Some(p.max))
+            ),
+            None => "-".to_string(),
+        };
+        vec![
+            ("ASR", format!("{} of {} seizures", pct(r.asr), r.seizures)),
+            ("NER", pct(r.ner)),
+            ("ACD", fmt_ms(r.acd_ms)),
+            ("post-dial delay", spread(&f.post_dial)),
+            ("setup time", spread(&f.setup)),
+            (
+                "SIP messages",
+                format!("{} ({} retransmissions)", f.messages, f.retransmissions),
+            ),
+        ]
     }
 
     pub fn write_json(&self, out: &mut dyn Write) -> io::Result<()> {
