@@ -17,6 +17,7 @@ mod integration {
     pub mod derived_text;
     pub mod docs_examples;
     pub mod export;
+    pub mod export_tshark;
     pub mod ladder_public;
     pub mod media_tshark;
     pub mod needs;
@@ -31,12 +32,13 @@ mod integration {
     pub mod sarif;
     pub mod search;
     pub mod snapshots;
+    pub mod stats_tshark;
 }
 
 use integration::needs::Missing;
 use integration::{
-    browser, derived_text, docs_examples, export, ladder_public, media_tshark, public, report_dom,
-    sarif, search,
+    browser, derived_text, docs_examples, export, export_tshark, ladder_public, media_tshark,
+    public, report_dom, sarif, search, stats_tshark,
 };
 
 fn trial(name: &str, test: fn() -> Result<(), Missing>) -> Trial {
@@ -49,6 +51,14 @@ fn trial(name: &str, test: fn() -> Result<(), Missing>) -> Trial {
 fn main() {
     let args = Arguments::from_args();
     let trials = vec![
+        trial(
+            "export_tshark::exported_calls_hold_the_frames_tshark_finds",
+            export_tshark::exported_calls_hold_the_frames_tshark_finds,
+        ),
+        trial(
+            "stats_tshark::stats_agree_with_tshark_sip_stat",
+            stats_tshark::stats_agree_with_tshark_sip_stat,
+        ),
         trial(
             "browser::html_reports_work_in_a_browser",
             browser::html_reports_work_in_a_browser,

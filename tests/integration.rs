@@ -7,6 +7,7 @@ mod integration {
     pub mod common;
     pub mod count;
     pub mod explain;
+    pub mod export_files;
     pub mod fixtures;
     pub mod flagship;
     pub mod formats;
@@ -26,7 +27,9 @@ mod integration {
     pub mod rule_cases_traffic;
     pub mod rule_severity;
     pub mod safety;
+    pub mod select;
     pub mod snapshots;
     pub mod stack_logs;
+    pub mod stats;
     pub mod streaming;
 }

@@ -312,7 +312,7 @@ fn every_text_reporter(ctx: &report::Context<'_>, found: &[Finding]) {
     report::calls::write_json(ctx, &mut out).expect("calls json");
     json_doc(&out, "calls --format json");
     out.clear();
-    report::events::write_jsonl(ctx, &mut out).expect("events");
+    report::events::write_jsonl(ctx, false, &mut out).expect("events");
     json_lines(&out, "events");
     let convs = model
         .calls

@@ -57,6 +57,22 @@ impl<'a> Drawing<'a> {
         }
     }
 
+    /// Notes the calls and flows of a window's whole model (before the selection), for the
+    /// error when `--call` matches none.
+    pub(super) fn list(&mut self, model: &crate::dialog::Model) {
+        if self.wanted.is_none() || self.drawn > 0 {
+            return;
+        }
+        for c in &model.calls {
+            self.calls
+                .push(|| format!("{} ({})", c.index, printable(&c.call_id)));
+        }
+        for f in &model.flows {
+            self.flows
+                .push(|| format!("F{} ({})", f.index, printable(&f.call_id)));
+        }
+    }
+
     /// Draws what this window holds of the wanted conversations into `out`.
     pub(super) fn add(&mut self, ctx: &Context<'_>, out: &mut Vec<u8>) -> io::Result<()> {
         let model = ctx.model;
@@ -64,24 +80,20 @@ impl<'a> Drawing<'a> {
             None => model
                 .calls
                 .iter()
-                .filter(|c| c.group == c.index)
+                // One drawing per B2BUA group, at its first call the selection kept.
+                .filter(|c| {
+                    !model
+                        .calls
+                        .iter()
+                        .any(|o| o.group == c.group && o.index < c.index)
+                })
                 .map(|c| Conversation::of_call(ctx, c))
                 .collect(),
             // The first match in the run, as one model of it would give.
             Some(_) if self.drawn > 0 => return Ok(()),
             Some(wanted) => match find(ctx, wanted) {
                 Some(conv) => vec![conv],
-                None => {
-                    for c in &model.calls {
-                        self.calls
-                            .push(|| format!("{} ({})", c.index, printable(&c.call_id)));
-                    }
-                    for f in &model.flows {
-                        self.flows
-                            .push(|| format!("F{} ({})", f.index, printable(&f.call_id)));
-                    }
-                    return Ok(());
-                }
+                None => return Ok(()),
             },
         };
         for conv in &convs {

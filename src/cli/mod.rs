@@ -15,6 +15,7 @@ use crate::dialog::CorrelateOptions;
 use crate::ingest::capture::CaptureOptions;
 use crate::ingest::capture::payload::PayloadOptions;
 use crate::ingest::{self, Format, IngestOptions};
+use crate::report::export::ExportFormat;
 use crate::rules::RuleSettings;
 
 mod check;
@@ -23,10 +24,12 @@ mod limits;
 mod media;
 mod progress;
 mod rules_cmd;
+mod select;
 mod stream;
 
 use check::{CheckSettings, HtmlTarget, rule_settings};
 use rules_cmd::{explain, format_docs, rule_docs, status_docs, write_formats, write_rules};
+pub use select::{SelectArgs, Selection};
 use stream::{Streamed, View, run_streamed};
 
 #[derive(Debug, Parser)]
@@ -58,16 +61,13 @@ pub enum Command {
         #[command(flatten)]
         input: InputArgs,
     },
-    /// A terminal ladder diagram of one call (or all calls).
+    /// A terminal ladder diagram of every selected call (all calls, or those --call and the
+    /// other selection options pick; `--call F<n>` draws a non-call flow).
     Flow {
         #[command(flatten)]
         input: InputArgs,
-        /// The call to draw: its Call-ID, its index in `sipflow calls`, or `F<n>` for a
-        /// non-call flow. Without it, every call is drawn.
-        #[arg(long, value_name = "ID|INDEX")]
-        call: Option<String>,
-        /// Output format: the terminal ladder, or a sequence diagram of one call (needs
-        /// --call unless the inputs hold only one).
+        /// Output format: the terminal ladder, or a sequence diagram of one call (needs a
+        /// selection of one call unless the inputs hold only one).
         #[arg(long, value_enum, default_value_t = FlowFormat::Ascii)]
         format: FlowFormat,
     },
@@ -91,6 +91,33 @@ pub enum Command {
         timestamp: bool,
         #[command(flatten)]
         rules: RuleArgs,
+    },
+    /// Write the (selected) calls' messages to a capture or a raw SIP dump: a capture's
+    /// frames unchanged (IP fragments and TCP segments too), a log's messages as synthetic UDP
+    /// frames; pcap or pcapng by the file's extension, or --format.
+    Export {
+        #[command(flatten)]
+        input: InputArgs,
+        /// The file to write (`.pcap`, `.pcapng`; `-` for stdout, with --format).
+        #[arg(short, long, value_name = "FILE")]
+        output: String,
+        /// What to write [default: from the extension of --output].
+        #[arg(long, value_enum)]
+        format: Option<ExportArg>,
+    },
+    /// Figures over the (selected) calls: messages per method and status (as `tshark -z
+    /// sip,stat`), retransmissions, outcomes, ASR, NER, ACD, post-dial delay and setup time
+    /// percentiles, registrations, top talkers and failure codes (docs/stats.md).
+    Stats {
+        #[command(flatten)]
+        input: InputArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = MediaFormat::Table)]
+        format: MediaFormat,
+        /// Also give the figures per minute or hour of log time (by call start; messages by
+        /// their own time).
+        #[arg(long, value_enum, value_name = "BUCKET")]
+        by: Option<StatsBucket>,
     },
     /// The RTP streams and RTCP reports of captures: one line per stream, like
     /// `tshark -q -z rtp,streams` (pcap/pcapng only for now).
@@ -171,6 +198,24 @@ pub enum MediaFormat {
     Table,
     /// One JSON document.
     Json,
+}
+
+/// What `export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportArg {
+    /// pcap (one link type).
+    Pcap,
+    /// pcapng, with a comment naming each frame's call.
+    Pcapng,
+    /// Raw SIP messages back to back, as `sipflow` reads them.
+    Sip,
+}
+
+/// The time series of `stats --by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatsBucket {
+    Minute,
+    Hour,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -263,6 +308,8 @@ pub struct InputArgs {
     pub limits: Vec<String>,
     #[command(flatten)]
     pub lang: LangArg,
+    #[command(flatten)]
+    pub select: SelectArgs,
 }
 
 /// `--input-format` takes the registry's names, each with its summary as help.
@@ -304,6 +351,8 @@ pub struct Settings {
     pub windows: crate::dialog::window::Limits,
     /// The language of status explanations (`--lang`, else the locale's).
     pub lang: crate::sip::status::Lang,
+    /// The calls and flows to show, judge and count.
+    pub selection: Selection,
 }
 
 /// A usage error found while validating arguments.
@@ -330,6 +379,32 @@ pub enum UsageError {
         help("stdin can be read only once per run")
     )]
     StdinTwice,
+    #[error("invalid {option} '{value}'")]
+    #[diagnostic(
+        code(sipflow::usage::select),
+        help(
+            "--ip takes an address or network (10.0.0.7, 10.0.0.0/8, 2001:db8::/32); --status a \
+             code (486) or class (4xx); --outcome answered, cancelled, rejected, busy, \
+             redirected, failed or incomplete; --since and --until a time of day (14:05:30) or \
+             a date and time (2026-11-21 14:05:30)"
+        )
+    )]
+    Select { option: &'static str, value: String },
+    #[error("which format should {0} be?")]
+    #[diagnostic(
+        code(sipflow::usage::export_format),
+        help("name the file .pcap, .pcapng or .sip, or give --format pcap|pcapng|sip")
+    )]
+    ExportFormat(String),
+    #[error("a capture cannot be exported from stdin")]
+    #[diagnostic(
+        code(sipflow::usage::export_stdin),
+        help(
+            "export copies a capture's frames by reading it again at the end: save it to a \
+             file first, or give --format sip"
+        )
+    )]
+    ExportStdin,
     #[error("unknown rule '{0}'")]
     #[diagnostic(code(sipflow::usage::rule), help("`sipflow rules` lists the rules"))]
     UnknownRule(String),
@@ -401,6 +476,7 @@ impl InputArgs {
             correlate,
             windows: bounds.windows,
             lang: self.lang.resolve(),
+            selection: self.select.selection()?,
         })
     }
 }
@@ -458,7 +534,9 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Outcome {
         | Command::Events { input }
         | Command::Flow { input, .. }
         | Command::Check { input, .. }
-        | Command::Report { input, .. } => analyse(cli, input, &mut out),
+        | Command::Report { input, .. }
+        | Command::Stats { input, .. }
+        | Command::Export { input, .. } => analyse(cli, input, &mut out),
     };
     // A write that failed earlier was already reported; what the buffer still held fails the
     // same way.
@@ -551,10 +629,11 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
         }),
         _ => None,
     };
-    let output = match &check {
-        Some(Run::Check(c)) => c.html_path(),
-        Some(Run::Report { html, .. }) => Some(html.path()),
-        None => None,
+    let output = match (&check, &cli.command) {
+        (Some(Run::Check(c)), _) => c.html_path(),
+        (Some(Run::Report { html, .. }), _) => Some(html.path()),
+        (None, Command::Export { output, .. }) => Some(output.as_str()),
+        (None, _) => None,
     };
     if let Some(output) = output
         && let Some(input) = settings.inputs.iter().find(|i| same_file(output, i))
@@ -572,8 +651,36 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
     let view = match &cli.command {
         Command::Calls { format, .. } => Some(View::Calls(*format)),
         Command::Events { .. } => Some(View::Events),
-        Command::Flow { call, format, .. } => Some(View::Flow {
-            call: call.as_deref(),
+        Command::Export { output, format, .. } => {
+            let format = match format.or_else(|| export_format(output)) {
+                Some(f) => f,
+                None => {
+                    return Outcome::usage(UsageError::ExportFormat(output.clone()), Vec::new());
+                }
+            };
+            let format = match format {
+                ExportArg::Pcap => ExportFormat::Pcap,
+                ExportArg::Pcapng => ExportFormat::Pcapng,
+                ExportArg::Sip => ExportFormat::Sip,
+            };
+            if format != ExportFormat::Sip && settings.inputs.iter().any(|i| i == "-") {
+                return Outcome::usage(UsageError::ExportStdin, Vec::new());
+            }
+            Some(View::Export {
+                format,
+                output,
+                inputs: &settings.inputs,
+            })
+        }
+        Command::Stats { format, by, .. } => Some(View::Stats {
+            format: *format,
+            by: by.map(|b| match b {
+                StatsBucket::Minute => crate::report::stats::Bucket::Minute,
+                StatsBucket::Hour => crate::report::stats::Bucket::Hour,
+            }),
+        }),
+        Command::Flow { format, .. } => Some(View::Flow {
+            call: settings.selection.one_call(),
             format: *format,
         }),
         _ => None,
@@ -586,6 +693,7 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
         (None, None) => return written_outcome(Ok(())),
     };
     run.lang = settings.lang;
+    run.selection = &settings.selection;
     settings.ingest.drop_text = !run.shows_excerpts();
     // The commands that show media count RTP; the others skip it.
     settings.ingest.media = matches!(
@@ -619,6 +727,17 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
         return Outcome::usage(e, diagnostics);
     }
     outcome(Ok(ran.code), input_failed, diagnostics)
+}
+
+/// The export format an output file's extension names.
+fn export_format(path: &str) -> Option<ExportArg> {
+    let ext = std::path::Path::new(path).extension()?.to_str()?;
+    match ext.to_ascii_lowercase().as_str() {
+        "pcap" | "cap" => Some(ExportArg::Pcap),
+        "pcapng" => Some(ExportArg::Pcapng),
+        "sip" | "txt" => Some(ExportArg::Sip),
+        _ => None,
+    }
 }
 
 /// Whether the paths `a` and `b` name one existing file (through links, `..` or hard links).

@@ -14,11 +14,11 @@ use std::thread::JoinHandle;
 use super::check::HtmlTarget;
 use super::flow::Drawing;
 use super::progress::Bar;
-use super::{CallsFormat, CheckFormat, FlowFormat, UsageError};
+use super::{CallsFormat, CheckFormat, FlowFormat, MediaFormat, Selection, UsageError};
 use crate::dialog::window::{self, OpenCallLimit, Window, Windows};
 use crate::dialog::{self, CorrelateOptions, Model};
 use crate::ingest::{EventStream, InputInfo, Source};
-use crate::report::{Context, calls, events, findings, html};
+use crate::report::{Context, calls, events, export, findings, html, stats};
 use crate::rules::{self, Diagnoses, Finding, RuleSettings, Severity};
 use crate::sip::status::Lang;
 
@@ -37,7 +37,12 @@ pub(super) struct Streamed<'a> {
     pub(super) view: Option<View<'a>>,
     /// The language of status explanations.
     pub(super) lang: Lang,
+    /// The calls and flows shown, judged and counted.
+    pub(super) selection: &'a Selection,
 }
+
+/// The selection of every call and flow.
+pub(super) static ALL: Selection = Selection::ALL;
 
 /// What `calls`, `events` and `flow` show of each window.
 #[derive(Clone, Copy)]
@@ -47,6 +52,17 @@ pub(super) enum View<'a> {
     Flow {
         call: Option<&'a str>,
         format: FlowFormat,
+    },
+    Stats {
+        format: MediaFormat,
+        by: Option<stats::Bucket>,
+    },
+    Export {
+        format: export::ExportFormat,
+        /// The file to write, `-` for the command's output.
+        output: &'a str,
+        /// The inputs' paths, to read the captures again.
+        inputs: &'a [String],
     },
 }
 
@@ -60,6 +76,7 @@ impl<'a> Streamed<'a> {
             html: Some(html),
             view: None,
             lang: Lang::En,
+            selection: &ALL,
         }
     }
 
@@ -72,6 +89,7 @@ impl<'a> Streamed<'a> {
             html: None,
             view: Some(view),
             lang: Lang::En,
+            selection: &ALL,
         }
     }
 
@@ -104,7 +122,10 @@ pub(super) fn run_streamed(
 ) -> io::Result<Ran> {
     let mut totals = Totals {
         behind: Some(Behind::start(run.html.is_some(), run.lang)),
-        view: run.view.map(Gathered::new),
+        view: run
+            .view
+            .map(|v| Gathered::new(v, run.selection))
+            .transpose()?,
         ..Totals::default()
     };
     let mut windows = Windows::new(limits);
@@ -152,7 +173,28 @@ pub(super) fn run_streamed(
             Ok(held) => end.extend(held),
             Err(e) => usage = Some(e),
         },
-        Some(Gathered::Events) | None => {}
+        Some(Gathered::Stats(s, MediaFormat::Table)) => s.write_table(&mut end)?,
+        Some(Gathered::Stats(s, MediaFormat::Json)) => s.write_json(&mut end)?,
+        Some(Gathered::Export {
+            export,
+            output,
+            inputs,
+        }) => {
+            if output == "-" {
+                export.finish(inputs, &mut end)?;
+            } else {
+                let written = std::fs::File::create(output).and_then(|f| {
+                    let mut w = io::BufWriter::new(f);
+                    export.finish(inputs, &mut w)?;
+                    w.flush()
+                });
+                if let Err(e) = written {
+                    let _ = std::fs::remove_file(output);
+                    return Err(file_error(output, e));
+                }
+            }
+        }
+        Some(Gathered::Events(_)) | None => {}
     }
     write_through(bar, &end, out)?;
     let report = totals.behind.take().map_or(Ok(None), Behind::finish)?;
@@ -170,18 +212,48 @@ pub(super) fn run_streamed(
 enum Gathered<'a> {
     Table(calls::Table),
     Doc(calls::Doc),
-    Events,
+    /// Whether only the events of the (selected) calls and flows are written.
+    Events(bool),
     Flow(Drawing<'a>),
+    Stats(Box<stats::Stats>, MediaFormat),
+    Export {
+        export: Box<export::Export>,
+        output: &'a str,
+        inputs: &'a [String],
+    },
 }
 
 impl<'a> Gathered<'a> {
-    fn new(view: View<'a>) -> Self {
-        match view {
+    fn new(view: View<'a>, selection: &Selection) -> io::Result<Self> {
+        Ok(match view {
             View::Calls(CallsFormat::Table) => Gathered::Table(calls::Table::default()),
             View::Calls(CallsFormat::Json) => Gathered::Doc(calls::Doc::default()),
-            View::Events => Gathered::Events,
+            View::Events => Gathered::Events(!selection.is_all()),
             View::Flow { call, format } => Gathered::Flow(Drawing::new(call, format)),
-        }
+            View::Stats { format, by } => {
+                Gathered::Stats(Box::new(stats::Stats::new(!selection.is_all(), by)), format)
+            }
+            View::Export {
+                format,
+                output,
+                inputs,
+            } => {
+                // A raw SIP dump is written as the run goes; a capture at the end.
+                let sip = match (format, output) {
+                    (export::ExportFormat::Sip, "-") => Some(Box::new(io::stdout()) as _),
+                    (export::ExportFormat::Sip, path) => Some(Box::new(io::BufWriter::new(
+                        std::fs::File::create(path).map_err(|e| file_error(path, e))?,
+                    )) as _),
+                    _ => None,
+                };
+                let export = export::Export::new(format, !selection.is_all(), sip);
+                Gathered::Export {
+                    export: Box::new(export),
+                    output,
+                    inputs,
+                }
+            }
+        })
     }
 
     /// Adds a window; what can be written at once goes into `out`.
@@ -189,8 +261,12 @@ impl<'a> Gathered<'a> {
         match self {
             Gathered::Table(t) => t.add(ctx),
             Gathered::Doc(d) => d.add(ctx)?,
-            Gathered::Events => events::write_jsonl(ctx, out)?,
+            Gathered::Events(owned) => events::write_jsonl(ctx, *owned, out)?,
             Gathered::Flow(f) => f.add(ctx, out)?,
+            Gathered::Stats(s, _) => s.add(ctx.model),
+            Gathered::Export { export, output, .. } => {
+                export.add(ctx).map_err(|e| file_error(output, e))?;
+            }
         }
         Ok(())
     }
@@ -199,6 +275,9 @@ impl<'a> Gathered<'a> {
 /// What the windows written so far add up to.
 #[derive(Default)]
 struct Totals<'a> {
+    /// Calls and flows of the windows so far, for numbering the next window's.
+    numbered: (usize, usize),
+    /// Those selected.
     calls: usize,
     flows: usize,
     /// Errors, warnings, infos.
@@ -280,6 +359,17 @@ impl Behind {
     }
 }
 
+/// A failure to write the file `path`, told apart from a failed stdout.
+fn file_error(path: &str, source: io::Error) -> io::Error {
+    io::Error::new(
+        source.kind(),
+        super::FileError {
+            path: path.to_string(),
+            source,
+        },
+    )
+}
+
 /// Writes `bytes` with the progress bar, if any, hidden meanwhile.
 fn write_through(bar: Option<&Bar>, bytes: &[u8], out: &mut dyn Write) -> io::Result<()> {
     match bar {
@@ -304,19 +394,27 @@ impl Totals<'_> {
         let inputs: &[InputInfo] = events.inputs();
         let sources: &[Source] = events.sources();
         let mut model = dialog::correlate(w.events, correlate);
-        model.renumber(self.calls, self.flows);
-        self.calls += model.calls.len();
-        self.flows += model.flows.len();
+        model.renumber(self.numbered.0, self.numbered.1);
+        self.numbered.0 += model.calls.len();
+        self.numbered.1 += model.flows.len();
         // `calls` and `flow` run no rules but the ones that explain statuses, so that what
         // they say a status means agrees with `check`.
         let explaining;
         let settings = match (run.rules, run.view) {
             (Some(settings), _) => Some(settings),
-            (None, Some(View::Calls(_) | View::Flow { .. })) => {
-                explaining = RuleSettings::explaining_statuses();
-                Some(&explaining)
+            (None, view) => {
+                // And the rules `--rule` selects by (their findings are not shown).
+                let mut views = RuleSettings::explaining_statuses();
+                if matches!(
+                    view,
+                    Some(View::Events | View::Stats { .. } | View::Export { .. })
+                ) {
+                    views.select.clear();
+                }
+                views.select.extend_from_slice(run.selection.rules());
+                explaining = views;
+                (!explaining.select.is_empty()).then_some(&explaining)
             }
-            (None, _) => None,
         };
         // How far each input had been read when the window was cut, not how far this window's
         // events go.
@@ -337,6 +435,13 @@ impl Totals<'_> {
             }
             None => Vec::new(),
         };
+        if let Some(Gathered::Flow(drawing)) = &mut self.view {
+            drawing.list(&model);
+        }
+        let mut found = found;
+        run.selection.apply(&mut model, &mut found);
+        self.calls += model.calls.len();
+        self.flows += model.flows.len();
         let diagnoses = Diagnoses::of(&model, &found);
         let ctx = Context {
             model: &model,

@@ -104,6 +104,47 @@ impl Model {
         }
     }
 
+    /// Keeps the calls and flows whose `keep_*` entry is true (a selection), in order, with
+    /// their numbers. The events and wire messages of the others stay, owned by nobody.
+    /// Returns where each call and flow went (`None`: dropped), to move what points at them.
+    pub fn retain(
+        &mut self,
+        keep_calls: &[bool],
+        keep_flows: &[bool],
+    ) -> (Vec<Option<usize>>, Vec<Option<usize>>) {
+        fn positions(keep: &[bool], len: usize) -> Vec<Option<usize>> {
+            let mut next = 0;
+            (0..len)
+                .map(|i| {
+                    keep.get(i).copied().unwrap_or(false).then(|| {
+                        next += 1;
+                        next - 1
+                    })
+                })
+                .collect()
+        }
+        let calls = positions(keep_calls, self.calls.len());
+        let flows = positions(keep_flows, self.flows.len());
+        let mut i = 0;
+        self.calls.retain(|_| {
+            i += 1;
+            calls[i - 1].is_some()
+        });
+        let mut i = 0;
+        self.flows.retain(|_| {
+            i += 1;
+            flows[i - 1].is_some()
+        });
+        let moved = |o: Option<Owner>| match o? {
+            Owner::Call(c) => calls[c].map(Owner::Call),
+            Owner::Flow(f) => flows[f].map(Owner::Flow),
+        };
+        for o in self.message_owner.iter_mut().chain(&mut self.event_owner) {
+            *o = moved(*o);
+        }
+        (calls, flows)
+    }
+
     /// Finds a call by Call-ID or by its 1-based index.
     pub fn find_call(&self, key: &str) -> Option<&Call> {
         self.calls.iter().find(|c| c.call_id == key).or_else(|| {

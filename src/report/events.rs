@@ -59,8 +59,12 @@ enum Body<'a> {
     },
 }
 
-pub fn write_jsonl(ctx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
+/// Writes the model's events; with `owned`, only those of its calls and flows (a selection).
+pub fn write_jsonl(ctx: &Context<'_>, owned: bool, out: &mut dyn Write) -> io::Result<()> {
     for (i, ev) in ctx.model.events.iter().enumerate() {
+        if owned && ctx.model.event_owner.get(i).copied().flatten().is_none() {
+            continue;
+        }
         let origin = ev.origin();
         let (line, frame) = match &origin.locator {
             crate::event::Locator::Text { line, .. } => (Some(*line), None),

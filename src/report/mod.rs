@@ -12,10 +12,12 @@
 pub mod calls;
 pub mod endpoints;
 pub mod events;
+pub mod export;
 pub mod findings;
 pub mod html;
 pub mod identities;
 pub mod ladder;
+pub mod stats;
 
 use crate::dialog::{Model, Owner};
 use crate::ingest::InputInfo;

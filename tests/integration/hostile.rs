@@ -26,7 +26,7 @@ fn pipeline(bytes: Vec<u8>) {
     let mut sink = Vec::new();
     report::calls::write_table(&ctx, &mut sink).expect("table");
     report::calls::write_json(&ctx, &mut sink).expect("json");
-    report::events::write_jsonl(&ctx, &mut sink).expect("jsonl");
+    report::events::write_jsonl(&ctx, false, &mut sink).expect("jsonl");
     for c in &model.calls {
         let conv = report::ladder::Conversation::of_call(&ctx, c);
         report::ladder::write_ladder(&ctx, &conv, &mut sink).expect("ladder");

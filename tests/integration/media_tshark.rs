@@ -240,16 +240,9 @@ fn captures_under(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-pub fn media_streams_agree_with_tshark() -> Result<(), Missing> {
-    let missing: Vec<String> = (!on_path("tshark"))
-        .then(|| "tshark on PATH".to_string())
-        .into_iter()
-        .collect();
-    require(
-        "media_streams_agree_with_tshark",
-        &missing,
-        "apt-get install tshark",
-    )?;
+/// The captures compared with tshark: the fixtures', and those of `../shared/traces/public`
+/// not held out of tuning (when that folder is there), in order.
+pub fn compared_captures() -> Vec<PathBuf> {
     let mut files = Vec::new();
     captures_under(&root().join("fixtures"), &mut files);
     let shared = root().join("../shared/traces");
@@ -267,6 +260,21 @@ pub fn media_streams_agree_with_tshark() -> Result<(), Missing> {
         println!("../shared/traces/public is absent: only the fixtures' captures are compared");
     }
     files.sort();
+    files
+}
+
+pub fn media_streams_agree_with_tshark() -> Result<(), Missing> {
+    let missing: Vec<String> = (!on_path("tshark"))
+        .then(|| "tshark on PATH".to_string())
+        .into_iter()
+        .collect();
+    require(
+        "media_streams_agree_with_tshark",
+        &missing,
+        "apt-get install tshark",
+    )?;
+    let files = compared_captures();
+    let shared = root().join("../shared/traces");
     let mut with_rtp = 0;
     let mut seen = Vec::new();
     let mut report = Vec::new();

@@ -256,6 +256,8 @@ struct Summary {
     by_rule: BTreeMap<&'static str, (&'static Rule, BTreeMap<Reverse<Severity>, usize>)>,
     /// Findings about no call: severity, rule code, message.
     loose: Vec<(Severity, &'static str, String)>,
+    /// `sipflow stats`'s figures, over the messages of the calls and flows.
+    figures: Option<crate::report::stats::Stats>,
 }
 
 impl Summary {
@@ -272,6 +274,9 @@ impl Summary {
         }
         self.calls += model.calls.len();
         self.flows += model.flows.len();
+        self.figures
+            .get_or_insert_with(|| crate::report::stats::Stats::new(true, None))
+            .add(model);
         for f in findings {
             *self.by_severity.entry(Reverse(f.severity)).or_default() += 1;
             *(self.by_rule.entry(f.rule.code))
@@ -339,6 +344,17 @@ impl Summary {
             .elem("td", "other flows (REGISTER, OPTIONS, …)")
             .elem("td", &self.flows.to_string())
             .raw("</tr></table></div>\n");
+
+        if let Some(figures) = &self.figures {
+            m.raw("<div class=\"card\"><h2>Figures</h2><table>");
+            for (label, value) in figures.headline() {
+                m.raw("<tr>")
+                    .elem("td", label)
+                    .elem("td", &value)
+                    .raw("</tr>");
+            }
+            m.raw("</table></div>\n");
+        }
 
         m.raw("<div class=\"card\"><h2>Findings</h2>");
         if self.by_rule.is_empty() {
