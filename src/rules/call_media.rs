@@ -33,9 +33,10 @@ pub(super) fn parties(d: Direction) -> (&'static str, &'static str) {
 /// An answered call, as the media rules see it.
 pub(super) struct Answered {
     pub ci: usize,
-    /// The 2xx to the INVITE (a wire message) and its time.
+    /// The 2xx to the INVITE (a wire message).
     pub answer: usize,
-    pub answer_ts: Timestamp,
+    /// When the call was up: the ACK of that 2xx.
+    pub up_ts: Timestamp,
     /// The BYE that ended it (the first BYE request), when the input has it.
     pub bye: Option<usize>,
     /// Per direction ([`idx`]): no SDP of the call put it on hold or refused it
@@ -46,10 +47,9 @@ pub(super) struct Answered {
 }
 
 impl Answered {
-    /// The answer as input `input` saw it (its event and time), else its first sighting.
-    pub fn answer_in(&self, ctx: &Context<'_>, input: usize) -> (usize, Timestamp) {
-        seen_in(ctx, self.answer, input)
-            .unwrap_or((ctx.model.messages[self.answer].event, self.answer_ts))
+    /// The answer as input `input` saw it (its event), else its first sighting.
+    pub fn answer_in(&self, ctx: &Context<'_>, input: usize) -> usize {
+        seen_in(ctx, self.answer, input).map_or(ctx.model.messages[self.answer].event, |(e, _)| e)
     }
 }
 
@@ -75,7 +75,8 @@ impl CaptureView<'_> {
     }
 }
 
-/// The call `ci` when it was answered and the input shows when (`None` otherwise).
+/// The call `ci` when it was answered, its answer acknowledged, and the input shows when
+/// (`None` otherwise).
 pub(super) fn answered(ctx: &Context<'_>, ci: usize) -> Option<Answered> {
     let call = &ctx.model.calls[ci];
     if call.outcome != Outcome::Answered {
@@ -83,10 +84,16 @@ pub(super) fn answered(ctx: &Context<'_>, ci: usize) -> Option<Answered> {
     }
     let msgs = ctx.parsed(&call.messages);
     let is_invite = |m: &SipMessage| m.cseq().is_some_and(|c| c.method == "INVITE");
-    let &(answer, answer_ts, _) = msgs
+    let &(answer, _, ok) = msgs
         .iter()
         .find(|(_, _, m)| m.status().is_some_and(|c| (200..300).contains(&c)) && is_invite(m))?;
-    if !answer_ts.is_known() {
+    // The call is up when the 2xx is acknowledged: without the ACK in the input it never was
+    // (`missing-ack`), or the input does not show when.
+    let seq = ok.cseq().map(|c| c.seq);
+    let &(_, up_ts, _) = msgs.iter().find(|(_, _, m)| {
+        m.method() == Some("ACK") && m.to_tag().is_some() && m.cseq().map(|c| c.seq) == seq
+    })?;
+    if !up_ts.is_known() {
         return None;
     }
     let bye = msgs
@@ -114,7 +121,7 @@ pub(super) fn answered(ctx: &Context<'_>, ci: usize) -> Option<Answered> {
     Some(Answered {
         ci,
         answer,
-        answer_ts,
+        up_ts,
         bye,
         allowed,
         both_sdp: seen == [true, true],
@@ -187,7 +194,7 @@ pub(super) fn capture_views<'a>(ctx: &Context<'a>, a: &Answered) -> Vec<CaptureV
         out.push(CaptureView {
             input,
             streams,
-            from: first.max(a.answer_ts),
+            from: first.max(a.up_ts),
             until,
         });
     }

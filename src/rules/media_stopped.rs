@@ -23,15 +23,17 @@ const PAUSE_FACTOR: f64 = 3.0;
 
 const DOCS: &str = r#"## What it detects
 An answered call in which a capture shows one direction's RTP flowing and then stopping for
-good, `thresholds.media-stopped-ms` (default 3000 ms) or more before the call ended: before the
+good while the other direction went on, `thresholds.media-stopped-ms` (default 3000 ms) or more before the call ended: before the
 BYE, or before the capture stopped while the call was still up. The finding says which side
 stopped hearing the other, when the last packet came (after the answer, before the end), and
-whether the other direction went on.
+that the other direction went on (or that there was none).
 
 A re-INVITE that moves the media (a new port, a new SSRC) starts a new stream: the direction
 counts as flowing until its last stream's last packet. Needs a capture (`check` and `report`
 count its RTP): pjsua's call dump counts packets but not when they stopped (its `last update`
-moves with RTCP too).
+moves with RTCP too). A capture's streams are known to the rules once the capture has been
+read: a capture cut into several windows (more than `--limit window-events`, 4096 by default,
+of finished calls) is judged only for the calls of its last window.
 
 Not reported:
 - a direction that an SDP of the call put on hold or refused, at any time (`sendonly`,
@@ -39,6 +41,13 @@ Not reported:
 - a direction with no RTP at all (see `no-media-received`);
 - a silence-suppressed stream (VAD/DTX: a gap of a second or more before its end) that has not
   been silent for three times its longest earlier gap: its last gap may be one more pause;
+- both directions stopping together (within the threshold of each other) while the call went
+  on: a capture cannot tell that from media that left its path (a re-INVITE that moved it to a
+  relay the capture does not see) or RTP left out of the capture (`ndpi`'s
+  `FAX-Call-t38-CA-TDM-SIP-FB-1.pcap`: a fax call whose RTP ends both ways at once right after
+  a re-INVITE, 40 s before the BYE). A NAT binding that expires shows, at one capture point, as
+  one direction stopping;
+- a call whose 2xx has no ACK in the input;
 - a capture without the call's initial INVITE (the direction of a stream is unknown).
 
 ## Why it matters
@@ -113,17 +122,22 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 reported[idx(d)] = true;
                 let (sender, receiver) = parties(d);
                 let other = DIRECTIONS[1 - idx(d)];
-                let went_on = view
-                    .of(other)
-                    .map(|s| s.1.last_us)
-                    .max()
-                    .and_then(|l| stopped.known_ms_until(at(l)))
-                    .filter(|&later| later >= threshold);
+                // Both directions stopping together, the call going on: the capture cannot
+                // tell a stop from media that left its path (moved by a re-INVITE to a relay
+                // it does not see) or RTP left out of it.
+                let other_last = view.of(other).map(|s| s.1.last_us).max();
+                let went_on = match other_last {
+                    Some(l) => match stopped.known_ms_until(at(l)) {
+                        Some(later) if later >= threshold => Some(later),
+                        _ => continue,
+                    },
+                    None => None,
+                };
                 let end = match a.bye.and_then(|b| call_media::seen_in(ctx, b, view.input)) {
                     Some(_) => "the BYE",
                     None => "the capture's end, the call still up",
                 };
-                let after = a.answer_ts.ms_until(stopped).max(0);
+                let after = a.up_ts.ms_until(stopped).max(0);
                 let mut message = format!(
                     "{receiver} stopped hearing {sender}: {sender}'s RTP stopped {} after the \
                      answer, {} before {end} ({}, {} packets)",
@@ -135,7 +149,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 match went_on {
                     Some(ms) => message
                         .push_str(&format!("; {receiver}'s RTP went on for {} more", secs(ms))),
-                    None => message.push_str(&format!("; {receiver}'s RTP stopped too")),
+                    None => message.push_str(&format!("; no RTP went from {receiver} to {sender}")),
                 }
                 let mut f = Finding::new(
                     &RULE,
@@ -156,7 +170,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                         secs(pause as i64)
                     ));
                 }
-                let (answer, _) = a.answer_in(ctx, view.input);
+                let answer = a.answer_in(ctx, view.input);
                 f = f.with(answer, "the answer");
                 if let Some((bye, _)) = a.bye.and_then(|b| call_media::seen_in(ctx, b, view.input))
                 {

@@ -20,25 +20,32 @@ pub(super) const RULE: Rule = Rule {
 };
 
 const DOCS: &str = r#"## What it detects
-An answered call, up for longer than `thresholds.no-media-call-ms` (default 3000 ms), in which
-one direction carried no RTP at all: one side heard nothing. The finding says which side, and
+An answered call, up (from the ACK of its 2xx) for longer than `thresholds.no-media-call-ms`
+(default 3000 ms), in which one direction carried no RTP at all: one side heard nothing. The finding says which side, and
 from what evidence:
 
 - **A capture** (`check` and `report` count its RTP; see `docs/output.md`): the call's other
   direction has an RTP stream in the capture (so the capture sees the call's media path), and
   none goes the way the SDP asked, over the part of the call the capture covers (from the
-  answer, or from where the capture starts, to the BYE or to where the capture stops).
+  ACK, or from where the capture starts, to the BYE or to where the capture stops).
 - **pjsua's call dump** at DISCONNECTED in the log of the side that heard nothing: `RX pt=0 …
   total 0pkt` for a stream negotiated `sendrecv` or `recvonly`, `no-media-call-ms` or more
-  after the answer.
+  after the ACK.
 
 With a capture and the logs read together, the evidence of both goes into one finding per
 call and direction.
+
+A capture's streams are known to the rules once the capture has been read: a capture cut into
+several windows (more than `--limit window-events`, 4096 by default, of finished calls) is
+judged from its streams only for the calls of its last window. pjsua writes the dump just after
+the call's last message: it meets its call in the window unless that call alone held more than
+a quarter of a window.
 
 Not reported (the absence of RTP is no fault there, or the input cannot show it):
 - a direction that an SDP of the call, at any time (the INVITE, its answer, a re-INVITE), put
   on hold or refused: `sendonly`, `recvonly`, `inactive`, `c=0.0.0.0`, an m-line with port 0;
 - a call answered for less than the threshold, or of which the capture covers less;
+- a 2xx never acknowledged (no ACK in the input: the call was never up, see `missing-ack`);
 - a call of which the capture shows no RTP in either direction: a capture filtered to SIP, or
   taken off the media path (a proxy's), cannot tell "nothing was sent" from "not recorded";
   the pjsua dumps can;
@@ -144,7 +151,7 @@ fn from_captures(ctx: &Context<'_>, a: &Answered, silent: &mut BTreeMap<usize, S
             let s = silent.entry(idx(d)).or_default();
             s.up_ms = s.up_ms.max(span);
             s.other.get_or_insert((view.input, other_packets));
-            let (event, _) = a.answer_in(ctx, view.input);
+            let event = a.answer_in(ctx, view.input);
             s.evidence.push((
                 event,
                 format!(
@@ -179,8 +186,8 @@ fn from_dumps(ctx: &Context<'_>, a: &Answered, silent: &mut BTreeMap<usize, Sile
         if !receives || !a.allowed[idx(d)] || ms.rx.as_ref().is_none_or(|rx| rx.packets != 0) {
             continue;
         }
-        let (answer_event, answered) = a.answer_in(ctx, input);
-        let Some(up) = answered.known_ms_until(l.ts).filter(|&up| up >= threshold) else {
+        let answer_event = a.answer_in(ctx, input);
+        let Some(up) = a.up_ts.known_ms_until(l.ts).filter(|&up| up >= threshold) else {
             continue;
         };
         let (_, receiver) = parties(d);
