@@ -253,3 +253,41 @@ pub(super) fn at(micros: i64) -> Timestamp {
         ..Timestamp::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::sdp_allows;
+    use crate::sip::Sdp;
+
+    fn allows(media: &str) -> (bool, bool) {
+        let body = format!(
+            "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n{media}"
+        );
+        sdp_allows(&Sdp::parse(body.as_bytes()).expect("SDP"))
+    }
+
+    #[test]
+    fn hold_and_refusal_stop_the_directions_they_name() {
+        let audio = "m=audio 4000 RTP/AVP 0\r\n";
+        assert_eq!(allows(audio), (true, true));
+        assert_eq!(allows(&format!("{audio}a=sendonly\r\n")), (true, false));
+        assert_eq!(allows(&format!("{audio}a=recvonly\r\n")), (false, true));
+        assert_eq!(allows(&format!("{audio}a=inactive\r\n")), (false, false));
+        // RFC 2543 hold: the media's own address 0.0.0.0
+        assert_eq!(
+            allows(&format!("{audio}c=IN IP4 0.0.0.0\r\n")),
+            (true, false)
+        );
+        // a refused stream, and the active one after it
+        assert_eq!(allows("m=audio 0 RTP/AVP 0\r\n"), (false, false));
+        assert_eq!(
+            allows("m=audio 0 RTP/AVP 0\r\nm=audio 4002 RTP/AVP 8\r\na=sendonly\r\n"),
+            (true, false)
+        );
+        // the audio stream counts, not a video one before it
+        assert_eq!(
+            allows("m=video 5000 RTP/AVP 96\r\na=inactive\r\nm=audio 4000 RTP/AVP 0\r\n"),
+            (true, true)
+        );
+    }
+}
