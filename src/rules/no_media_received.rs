@@ -24,10 +24,10 @@ An answered call, up (from the ACK of its 2xx) for longer than `thresholds.no-me
 (default 3000 ms), in which one direction carried no RTP at all: one side heard nothing. The finding says which side, and
 from what evidence:
 
-- **A capture** (`check` and `report` count its RTP; see `docs/output.md`): the call's other
-  direction has an RTP stream in the capture (so the capture sees the call's media path), and
-  none goes the way the SDP asked, over the part of the call the capture covers (from the
-  ACK, or from where the capture starts, to the BYE or to where the capture stops).
+- **A capture** (`check` and `report` count its RTP; see `docs/architecture.md`): the call's
+  other direction has an RTP stream in the capture (so the capture sees the call's media
+  path), and none goes the way the SDP asked, over the part of the call the capture covers
+  (from the ACK, or from where the capture starts, to the BYE or to where the capture stops).
 - **pjsua's call dump** at DISCONNECTED in the log of the side that heard nothing: `RX pt=0 …
   total 0pkt` for a stream negotiated `sendrecv` or `recvonly`, `no-media-call-ms` or more
   after the ACK.
