@@ -38,6 +38,8 @@ pub struct ConfigThresholds {
     pub retransmissions: Option<u32>,
     pub bye_after_answer_ms: Option<i64>,
     pub caller_bye_after_answer_ms: Option<i64>,
+    pub no_media_call_ms: Option<i64>,
+    pub media_stopped_ms: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error, Diagnostic)]

@@ -26,6 +26,7 @@ mod integration {
     // The browser test reports every rule case and snapshot set.
     pub mod rule_cases;
     pub mod rule_cases_calls;
+    pub mod rule_cases_media_flow;
     pub mod rule_cases_messages;
     pub mod rule_cases_net;
     pub mod rule_cases_traffic;

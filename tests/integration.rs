@@ -22,6 +22,7 @@ mod integration {
     pub mod report;
     pub mod rule_cases;
     pub mod rule_cases_calls;
+    pub mod rule_cases_media_flow;
     pub mod rule_cases_messages;
     pub mod rule_cases_net;
     pub mod rule_cases_traffic;

@@ -59,6 +59,8 @@ pub(super) fn rule_settings(args: &RuleArgs, config: &Config) -> Result<RuleSett
         caller_bye_after_answer_ms: t
             .caller_bye_after_answer_ms
             .unwrap_or(d.caller_bye_after_answer_ms),
+        no_media_call_ms: t.no_media_call_ms.unwrap_or(d.no_media_call_ms),
+        media_stopped_ms: t.media_stopped_ms.unwrap_or(d.media_stopped_ms),
     };
     Ok(RuleSettings {
         thresholds,

@@ -695,7 +695,8 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
     run.lang = settings.lang;
     run.selection = &settings.selection;
     settings.ingest.drop_text = !run.shows_excerpts();
-    // The commands that show media count RTP; the others skip it.
+    // `calls` and `flow` show media; `check` and `report` also run the rules that judge it
+    // (no-media-received, media-stopped …). The others skip counting RTP.
     settings.ingest.media = matches!(
         cli.command,
         Command::Calls { .. }

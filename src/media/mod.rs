@@ -283,6 +283,12 @@ impl Media {
     /// each m= line's address (its c=, or the session's) and port, with its rtpmaps; and, for a
     /// whole SIP message seen at `at_us`, which call and party named those addresses.
     pub fn learn_sdp(&mut self, sip: &[u8], at_us: i64) {
+        // Every SIP message of a capture comes here: read the head only of one with SDP, or of
+        // an INVITE (whose From may be the caller).
+        let sdp_at = memchr::memmem::find(sip, b"\nm=");
+        if sdp_at.is_none() && !sip.starts_with(b"INVITE ") {
+            return;
+        }
         let head = SipHead::of(sip);
         if let Some(h) = &head
             && h.initial_invite
@@ -293,7 +299,7 @@ impl Media {
                 .entry(h.call_id.clone())
                 .or_insert_with(|| tag.clone());
         }
-        let Some(at) = memchr::memmem::find(sip, b"\nm=") else {
+        let Some(at) = sdp_at else {
             return;
         };
         let Ok(text) = std::str::from_utf8(&sip[at.saturating_sub(4096)..]) else {

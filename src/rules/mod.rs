@@ -9,6 +9,7 @@
 mod account_deleted;
 mod auth_failed;
 mod bye_right_after_answer;
+mod call_media;
 mod call_object_freed_early;
 mod call_rejected;
 mod call_slots_exhausted;
@@ -20,9 +21,11 @@ pub mod docs;
 mod fate;
 mod invite_timeout;
 mod malformed_message;
+mod media_stopped;
 mod missing_ack;
 mod missing_mandatory_header;
 mod no_common_codec;
+mod no_media_received;
 mod no_message_dumps;
 mod no_sound_device;
 mod oversized_udp_message;
@@ -187,6 +190,8 @@ pub static REGISTRY: &[&Rule] = &[
     &subscription_failed::RULE,
     &dns_failure::RULE,
     &tls_failure::RULE,
+    &no_media_received::RULE,
+    &media_stopped::RULE,
 ];
 
 /// Finds a rule by code or name (case-insensitive).
@@ -212,6 +217,12 @@ pub struct Thresholds {
     /// Shorter than the answerer's: a caller ends a call it made at once on purpose only in a
     /// test or a probe, and those (SIPp, dialers) pause for a few hundred milliseconds.
     pub caller_bye_after_answer_ms: i64,
+    /// `no-media-received`: an answered call must have been up longer than this (ms) for a
+    /// direction without RTP to count.
+    pub no_media_call_ms: i64,
+    /// `media-stopped`: a direction's RTP stopped at least this long (ms) before the call ended
+    /// (or the capture did).
+    pub media_stopped_ms: i64,
 }
 
 impl Default for Thresholds {
@@ -222,6 +233,8 @@ impl Default for Thresholds {
             retransmissions: 6,
             bye_after_answer_ms: 1_000,
             caller_bye_after_answer_ms: 100,
+            no_media_call_ms: 3_000,
+            media_stopped_ms: 3_000,
         }
     }
 }

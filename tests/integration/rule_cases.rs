@@ -107,6 +107,7 @@ pub(crate) fn all_cases() -> impl Iterator<Item = &'static RuleCase> {
         .chain(super::rule_cases_messages::CASES)
         .chain(super::rule_cases_traffic::CASES)
         .chain(super::rule_cases_net::CASES)
+        .chain(super::rule_cases_media_flow::CASES)
 }
 
 /// (exit code, (rule name, severity) of each finding) of `check --select RULE`.
@@ -232,7 +233,12 @@ pub struct Evidence {
 /// finding by finding, from the library as `check` runs it (default settings).
 pub fn evidence(rule: &str, inputs: &[&str]) -> Vec<Vec<Evidence>> {
     let names: Vec<String> = inputs.iter().map(|i| fixture(i)).collect();
-    let ingested = ingest::ingest(&names, &IngestOptions::default());
+    // As `check` reads them: with the captures' RTP counted (the media rules judge it).
+    let opts = IngestOptions {
+        media: true,
+        ..IngestOptions::default()
+    };
+    let ingested = ingest::ingest(&names, &opts);
     assert!(
         ingested.errors.is_empty(),
         "{inputs:?}: {:?}",

@@ -72,7 +72,19 @@ fn small_windows_give_the_findings_of_one_window_for_every_fixture() {
         if input.contains("rules-traffic/scanner-") {
             continue;
         }
-        assert_eq!(findings(input, "16"), whole, "{input}");
+        // pjsua writes its call dump after the call's last message, when the call has closed:
+        // a window keeps a call that just closed for its stragglers only while it holds at
+        // most a quarter of a window (4 events here, 1024 by default), so with 16-event
+        // windows the dump misses its call and `no-media-received` may lack that evidence.
+        // It never finds something else.
+        let dump = |f: &String| f.contains("no-media-received");
+        let small = findings(input, "16");
+        assert!(
+            small.iter().filter(|f| dump(f)).all(|f| whole.contains(f)),
+            "{input}"
+        );
+        let rest = |v: &[String]| v.iter().filter(|f| !dump(f)).cloned().collect::<Vec<_>>();
+        assert_eq!(rest(&small), rest(&whole), "{input}");
     }
     assert!(judged > 50, "the fixtures have findings: {judged}");
 }
