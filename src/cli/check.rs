@@ -59,6 +59,12 @@ pub(super) fn rule_settings(args: &RuleArgs, config: &Config) -> Result<RuleSett
         caller_bye_after_answer_ms: t
             .caller_bye_after_answer_ms
             .unwrap_or(d.caller_bye_after_answer_ms),
+        packet_loss_percent: t.packet_loss_percent.unwrap_or(d.packet_loss_percent),
+        packet_loss_min_packets: t
+            .packet_loss_min_packets
+            .unwrap_or(d.packet_loss_min_packets),
+        jitter_mean_ms: t.jitter_mean_ms.unwrap_or(d.jitter_mean_ms),
+        jitter_max_ms: t.jitter_max_ms.unwrap_or(d.jitter_max_ms),
     };
     Ok(RuleSettings {
         thresholds,

@@ -587,8 +587,8 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
     };
     run.lang = settings.lang;
     settings.ingest.drop_text = !run.shows_excerpts();
-    // Only `calls` shows media so far; the others skip counting RTP.
-    settings.ingest.media = matches!(cli.command, Command::Calls { .. });
+    // `calls` shows media and `check` judges it; the others skip counting RTP.
+    settings.ingest.media = matches!(cli.command, Command::Calls { .. } | Command::Check { .. });
     let mut events = ingest::stream(&settings.inputs, &settings.ingest);
     let result = run_streamed(
         &run,

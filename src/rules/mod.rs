@@ -18,14 +18,17 @@ mod cseq_not_increasing;
 mod dns_failure;
 pub mod docs;
 mod fate;
+mod high_jitter;
 mod invite_timeout;
 mod malformed_message;
+mod media;
 mod missing_ack;
 mod missing_mandatory_header;
 mod no_common_codec;
 mod no_message_dumps;
 mod no_sound_device;
 mod oversized_udp_message;
+mod packet_loss;
 mod private_address_in_sdp;
 mod redirect_not_followed;
 mod registration_failed;
@@ -187,6 +190,8 @@ pub static REGISTRY: &[&Rule] = &[
     &subscription_failed::RULE,
     &dns_failure::RULE,
     &tls_failure::RULE,
+    &packet_loss::RULE,
+    &high_jitter::RULE,
 ];
 
 /// Finds a rule by code or name (case-insensitive).
@@ -198,7 +203,7 @@ pub fn lookup(key: &str) -> Option<&'static Rule> {
 }
 
 /// Limits some rules compare against (`[thresholds]` in `sipflow.toml`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Thresholds {
     /// `slow-call-setup`: INVITE to first 18x above this (ms).
     pub slow_setup_ms: i64,
@@ -212,6 +217,14 @@ pub struct Thresholds {
     /// Shorter than the answerer's: a caller ends a call it made at once on purpose only in a
     /// test or a probe, and those (SIPp, dialers) pause for a few hundred milliseconds.
     pub caller_bye_after_answer_ms: i64,
+    /// `packet-loss`: a direction of RTP losing more than this share of its packets (%).
+    pub packet_loss_percent: f64,
+    /// `packet-loss`, `high-jitter`: streams shorter than this many packets are not judged.
+    pub packet_loss_min_packets: u64,
+    /// `high-jitter`: RFC 3550 jitter above this mean (ms).
+    pub jitter_mean_ms: u32,
+    /// `high-jitter`: RFC 3550 jitter above this maximum (ms).
+    pub jitter_max_ms: u32,
 }
 
 impl Default for Thresholds {
@@ -222,6 +235,10 @@ impl Default for Thresholds {
             retransmissions: 6,
             bye_after_answer_ms: 1_000,
             caller_bye_after_answer_ms: 100,
+            packet_loss_percent: 5.0,
+            packet_loss_min_packets: 50,
+            jitter_mean_ms: 30,
+            jitter_max_ms: 50,
         }
     }
 }
