@@ -21,15 +21,19 @@ const DOCS: &str = r#"## What it detects
 One direction of a call's RTP whose interarrival jitter (RFC 3550 §6.4.1 and A.8, in ms) had
 a mean above `thresholds.jitter-mean-ms` (default 30) or a maximum above
 `thresholds.jitter-max-ms` (default 50), over a stream of at least
-`thresholds.packet-loss-min-packets` (default 50) packets. Three sources are read, and the
+`thresholds.packet-loss-min-packets` (default 50) packets. Two sources are read, and the
 finding quotes each one that is over a threshold:
 
 - a capture's RFC 3550 estimate, computed per packet from the arrival times and RTP timestamps
-  (mean and max, as `sipflow media` and `tshark -z rtp,streams` show them); a stream whose
-  clock rate is unknown (a dynamic payload type without `a=rtpmap`) is not timed;
-- the receiver's RTCP reports about the stream (the last report's jitter, compared with the
-  mean threshold: RTCP gives no maximum);
+  (mean and max, as `sipflow media` and `tshark -z rtp,streams` show them); a stream with a
+  payload type whose clock rate is unknown (a dynamic type without `a=rtpmap`) is not judged,
+  since its timestamps cannot be converted;
 - the receiving side's pjsua call dump at DISCONNECTED (`jitter : min avg max last dev`).
+
+RTCP reports' jitter is not judged: it is one sample per report, in the units of a clock rate
+the report does not state, and some stacks report it wrongly (a public capture's reporter
+claims 1155 ms for a stream that the capture, upstream of it, measured at 0.1 ms, with no
+loss). `sipflow media` shows it.
 
 ## Why it matters
 A receiver plays packets out of a jitter buffer: jitter above its depth makes packets arrive

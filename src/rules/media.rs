@@ -190,14 +190,41 @@ pub(super) struct Figures {
     pub mean_jitter_ms: Option<f64>,
     /// A capture's and a dump's max jitter (RTCP reports no max).
     pub max_jitter_ms: Option<f64>,
+    /// Of `lost`, the packets that one long pause accounts for (a capture only): see
+    /// [`pause_lost`].
+    pub paused: i64,
 }
 
 impl Figures {
     /// The share of the expected packets that were lost (0..=1); `None` below `min` expected.
+    /// The pause's packets ([`Figures::paused`]) are left out of both.
     pub fn loss(&self, min: u64) -> Option<f64> {
-        let expected = self.packets.saturating_add(self.lost.max(0) as u64);
-        (expected >= min && expected > 0).then(|| self.lost.max(0) as f64 / expected as f64)
+        let lost = (self.lost - self.paused).max(0);
+        let expected = self.packets.saturating_add(lost as u64);
+        (expected >= min && expected > 0).then(|| lost as f64 / expected as f64)
     }
+
+    /// The packets lost apart from a pause.
+    pub fn lost_apart_from_pause(&self) -> i64 {
+        (self.lost - self.paused).max(0)
+    }
+}
+
+/// A pause at least this long (ms) is not random loss.
+const PAUSE_MS: f64 = 1000.0;
+
+/// Of a stream's lost packets, those its longest gap accounts for, when that gap is a pause of
+/// at least [`PAUSE_MS`]: the sender stopped (hold, a switch to T.38, silence suppression that
+/// kept counting sequence numbers) or the media stopped for a while (`media-stopped`), which is
+/// not the random loss `packet-loss` is about. The packet interval is the stream's average
+/// (its span over its expected packets).
+pub(super) fn pause_lost(st: &StreamSummary) -> i64 {
+    if st.max_delta_ms < PAUSE_MS || st.expected < 2 || st.last_us <= st.first_us {
+        return 0;
+    }
+    let interval_ms = (st.last_us - st.first_us) as f64 / 1000.0 / (st.expected - 1) as f64;
+    let in_gap = (st.max_delta_ms / interval_ms).round() as i64 - 1;
+    in_gap.clamp(0, st.lost.max(0))
 }
 
 /// One direction of a call's media, with what each source says about it: the capture's count
@@ -265,7 +292,9 @@ pub(super) fn legs(ctx: &Context<'_>) -> Vec<Leg> {
         let first = out.len();
         for s in &streams {
             let st = s.stream;
-            let timed = st.clock_rate.is_some();
+            // A payload type without a known clock rate (a dynamic type without rtpmap) makes
+            // the capture's jitter unreliable: only fully timed streams are judged.
+            let timed = st.clock_rate.is_some() && st.payloads.iter().all(|p| p.name.is_some());
             out.push(Leg {
                 call: ci,
                 direction: s.link.direction,
@@ -278,12 +307,16 @@ pub(super) fn legs(ctx: &Context<'_>) -> Vec<Leg> {
                     lost: st.lost,
                     mean_jitter_ms: timed.then_some(st.mean_jitter_ms),
                     max_jitter_ms: timed.then_some(st.max_jitter_ms),
+                    paused: pause_lost(st),
                 }),
                 rtcp: s.rtcp.map(|r| Figures {
                     packets: st.packets,
                     lost: i64::from(r.cumulative_lost),
-                    mean_jitter_ms: timed.then_some(r.jitter_ms),
+                    // Not judged: one sample per report, in units of a clock rate the report
+                    // does not give, and some stacks report it wrongly.
+                    mean_jitter_ms: None,
                     max_jitter_ms: None,
+                    paused: 0,
                 }),
                 dump: None,
             });
@@ -298,6 +331,7 @@ pub(super) fn legs(ctx: &Context<'_>) -> Vec<Leg> {
                 lost: rx.lost as i64,
                 mean_jitter_ms: rx.jitter.map(|j| j.mean_us as f64 / 1000.0),
                 max_jitter_ms: rx.jitter.map(|j| j.max_us as f64 / 1000.0),
+                paused: 0,
             };
             match out[first..]
                 .iter_mut()

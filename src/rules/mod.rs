@@ -13,6 +13,7 @@ mod call_object_freed_early;
 mod call_rejected;
 mod call_slots_exhausted;
 mod cancel_answer_race;
+mod codec_mismatch;
 mod content_length_mismatch;
 mod cseq_not_increasing;
 mod dns_failure;
@@ -22,6 +23,7 @@ mod high_jitter;
 mod invite_timeout;
 mod malformed_message;
 mod media;
+mod media_address_mismatch;
 mod missing_ack;
 mod missing_mandatory_header;
 mod no_common_codec;
@@ -192,6 +194,8 @@ pub static REGISTRY: &[&Rule] = &[
     &tls_failure::RULE,
     &packet_loss::RULE,
     &high_jitter::RULE,
+    &codec_mismatch::RULE,
+    &media_address_mismatch::RULE,
 ];
 
 /// Finds a rule by code or name (case-insensitive).

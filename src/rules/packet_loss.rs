@@ -29,6 +29,13 @@ finding quotes each one that is over the threshold:
   capture point (a capture at the sender shows none);
 - the receiving side's pjsua call dump at DISCONNECTED (`RX … pkt loss=19 (9.5%)`).
 
+A capture's longest gap, when it is a pause of a second or more, is left out (its packets
+from both the lost and the expected counts, estimated from the stream's packet interval):
+a sender that stopped for a while (hold, a switch to T.38 fax on the same port, silence
+suppression that kept counting sequence numbers) or media that stopped and came back
+(`media-stopped`) is not the random loss this rule is about. The finding says how many packets
+the pause held.
+
 One finding per direction and stream; it says who hears the gaps.
 
 ## Why it matters
@@ -88,10 +95,15 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             .filter_map(|(name, f)| {
                 let loss = f.loss(t.packet_loss_min_packets)?;
                 (loss > limit).then(|| {
+                    let lost = f.lost_apart_from_pause();
+                    let pause = if f.paused > 0 {
+                        format!(", besides {} in one long pause", f.paused)
+                    } else {
+                        String::new()
+                    };
                     format!(
-                        "{name}: {} of {} lost ({:.1} %)",
-                        f.lost,
-                        f.packets.saturating_add(f.lost.max(0) as u64),
+                        "{name}: {lost} of {} lost ({:.1} %{pause})",
+                        f.packets.saturating_add(lost as u64),
                         loss * 100.0
                     )
                 })
