@@ -18,6 +18,7 @@ mod integration {
     pub mod docs_examples;
     pub mod export;
     pub mod ladder_public;
+    pub mod media_rules;
     pub mod media_tshark;
     pub mod needs;
     pub mod public;
@@ -80,6 +81,10 @@ fn main() {
         trial(
             "media_tshark::media_streams_agree_with_tshark",
             media_tshark::media_streams_agree_with_tshark,
+        ),
+        trial(
+            "media_tshark::media_rules_on_public_captures",
+            media_tshark::media_rules_on_public_captures,
         ),
         trial(
             "public::public_captures_match_tshark_frame_by_frame",
