@@ -73,6 +73,15 @@ const DIFFERENCES: &[(&str, &str, &str, &str)] = &[
         "missing",
         "the same: four single packets whose addresses the fuzzer changed",
     ),
+    (
+        "fixtures/media/pjsua-jitter/call.pcap",
+        "0x3A50ACC5",
+        "mean jitter",
+        "not reconciled yet: 60 of the 201 packets arrive out of order (the bridge held them); \
+         sipflow leaves a packet whose timestamp goes back out of the mean (tshark's 'wrong \
+         timestamp'), and gets 33.867 ms where TShark 4.0.17 gives 37.113 (counting them in \
+         gives 37.479); packets, lost, max delta and max jitter agree",
+    ),
 ];
 
 /// One stream's figures, by "src dst ssrc".
