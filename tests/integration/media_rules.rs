@@ -111,6 +111,29 @@ fn the_loss_threshold_comes_from_the_config() {
 }
 
 #[test]
+fn high_jitter_fires_on_the_jittery_recording_and_not_from_pjsuas_dump() {
+    // Half of the caller's RTP held 0-120 ms by a bridge: RFC 3550 jitter (sipflow and tshark)
+    // well over 30 ms mean and 50 ms max; the other direction is clean.
+    let got = findings(&[], &[&fixture("media/pjsua-jitter/call.pcap")]);
+    assert_eq!(got.len(), 1, "{got:?}");
+    let (sev, rule, msg) = &got[0];
+    assert_eq!((sev.as_str(), rule.as_str()), ("warning", "high-jitter"));
+    assert!(
+        msg.contains("caller→callee 10.78.1.1:51720 → 10.78.1.2:51700")
+            && msg.contains("the capture: mean 33.9 ms, max 56.2 ms")
+            && msg.contains("the callee hears it"),
+        "{msg}"
+    );
+    // pjmedia leaves reordered packets out of its jitter: the callee's dump says 7.9 ms mean,
+    // 15.8 ms max, under the thresholds; no finding from the logs alone.
+    let logs = [
+        fixture("media/pjsua-jitter/callee.log"),
+        fixture("media/pjsua-jitter/caller.log"),
+    ];
+    assert_eq!(findings(&[], &[&logs[0], &logs[1]]), []);
+}
+
+#[test]
 fn codec_mismatch_fires_on_pcma_played_into_a_pcmu_call() {
     // Both SDPs are PCMU only; SIPp plays PCMA (static type 8) and the UAS echoes it.
     let got = findings(&[], &[&fixture("media/sipp-pcma-in-pcmu/call.pcap")]);
@@ -150,6 +173,7 @@ fn media_rules_are_silent_on_every_other_fixture() {
     let positives = [
         "fixtures/media/pjsua-loss/call.pcap",
         "fixtures/media/pjsua-loss/callee.log",
+        "fixtures/media/pjsua-jitter/call.pcap",
         "fixtures/media/sipp-pcma-in-pcmu/call.pcap",
     ];
     let mut files = Vec::new();
