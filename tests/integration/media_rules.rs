@@ -134,6 +134,43 @@ fn high_jitter_fires_on_the_jittery_recording_and_not_from_pjsuas_dump() {
 }
 
 #[test]
+fn media_address_mismatch_fires_behind_a_masquerading_nat() {
+    // The caller's SDP names 192.168.77.2; its RTP reaches the callee from the router's
+    // 203.0.113.1:51820, and the callee, once latched, sends there.
+    let got = findings(&[], &[&fixture("media/pjsua-nat/call.pcap")]);
+    assert_eq!(got.len(), 1, "{got:?}");
+    let (sev, rule, msg) = &got[0];
+    assert_eq!(
+        (sev.as_str(), rule.as_str()),
+        ("warning", "media-address-mismatch")
+    );
+    assert!(
+        msg.contains(
+            "caller→callee 203.0.113.1:51820 → 203.0.113.2:51800 (SSRC 0x2C317C43) comes from \
+             203.0.113.1:51820, which no SDP of the call named"
+        ) && msg.contains(
+            "callee→caller 203.0.113.2:51800 → 203.0.113.1:51820 (SSRC 0x1489BBEF) goes to \
+             203.0.113.1:51820, which no SDP of the call named"
+        ) && msg.contains("the SDP names the private address 192.168.77.2"),
+        "{msg}"
+    );
+    // The SIP side of the same NAT: private-address-in-sdp, which the finding points to.
+    let run = sipflow(&[
+        "check",
+        "--format",
+        "concise",
+        "--select",
+        "private-address-in-sdp",
+        &fixture("media/pjsua-nat/call.pcap"),
+    ]);
+    assert!(
+        run.stdout.contains("SF011 private-address-in-sdp"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
 fn codec_mismatch_fires_on_pcma_played_into_a_pcmu_call() {
     // Both SDPs are PCMU only; SIPp plays PCMA (static type 8) and the UAS echoes it.
     let got = findings(&[], &[&fixture("media/sipp-pcma-in-pcmu/call.pcap")]);
@@ -174,6 +211,7 @@ fn media_rules_are_silent_on_every_other_fixture() {
         "fixtures/media/pjsua-loss/call.pcap",
         "fixtures/media/pjsua-loss/callee.log",
         "fixtures/media/pjsua-jitter/call.pcap",
+        "fixtures/media/pjsua-nat/call.pcap",
         "fixtures/media/sipp-pcma-in-pcmu/call.pcap",
     ];
     let mut files = Vec::new();
