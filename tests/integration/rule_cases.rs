@@ -232,7 +232,12 @@ pub struct Evidence {
 /// finding by finding, from the library as `check` runs it (default settings).
 pub fn evidence(rule: &str, inputs: &[&str]) -> Vec<Vec<Evidence>> {
     let names: Vec<String> = inputs.iter().map(|i| fixture(i)).collect();
-    let ingested = ingest::ingest(&names, &IngestOptions::default());
+    // Media counted, as `check` does: the media rules read it.
+    let opts = IngestOptions {
+        media: true,
+        ..IngestOptions::default()
+    };
+    let ingested = ingest::ingest(&names, &opts);
     assert!(
         ingested.errors.is_empty(),
         "{inputs:?}: {:?}",
