@@ -40,6 +40,10 @@ pub struct ConfigThresholds {
     pub caller_bye_after_answer_ms: Option<i64>,
     pub no_media_call_ms: Option<i64>,
     pub media_stopped_ms: Option<i64>,
+    pub packet_loss_percent: Option<f64>,
+    pub packet_loss_min_packets: Option<u64>,
+    pub jitter_mean_ms: Option<u32>,
+    pub jitter_max_ms: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error, Diagnostic)]

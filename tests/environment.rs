@@ -19,6 +19,7 @@ mod integration {
     pub mod export;
     pub mod export_tshark;
     pub mod ladder_public;
+    pub mod media_rules;
     pub mod media_tshark;
     pub mod needs;
     pub mod public;
@@ -91,6 +92,10 @@ fn main() {
         trial(
             "media_tshark::media_streams_agree_with_tshark",
             media_tshark::media_streams_agree_with_tshark,
+        ),
+        trial(
+            "media_tshark::media_rules_on_public_captures",
+            media_tshark::media_rules_on_public_captures,
         ),
         trial(
             "public::public_captures_match_tshark_frame_by_frame",

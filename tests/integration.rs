@@ -17,6 +17,7 @@ mod integration {
     pub mod hygiene;
     pub mod ladder;
     pub mod media_calls;
+    pub mod media_rules;
     pub mod pjsip_logs;
     pub mod real_world;
     pub mod report;

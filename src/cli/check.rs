@@ -61,6 +61,12 @@ pub(super) fn rule_settings(args: &RuleArgs, config: &Config) -> Result<RuleSett
             .unwrap_or(d.caller_bye_after_answer_ms),
         no_media_call_ms: t.no_media_call_ms.unwrap_or(d.no_media_call_ms),
         media_stopped_ms: t.media_stopped_ms.unwrap_or(d.media_stopped_ms),
+        packet_loss_percent: t.packet_loss_percent.unwrap_or(d.packet_loss_percent),
+        packet_loss_min_packets: t
+            .packet_loss_min_packets
+            .unwrap_or(d.packet_loss_min_packets),
+        jitter_mean_ms: t.jitter_mean_ms.unwrap_or(d.jitter_mean_ms),
+        jitter_max_ms: t.jitter_max_ms.unwrap_or(d.jitter_max_ms),
     };
     Ok(RuleSettings {
         thresholds,

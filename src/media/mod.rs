@@ -12,7 +12,8 @@
 //!
 //! RTP is recognised heuristically, so that random UDP never becomes a stream: version 2, a
 //! static or dynamic payload type (never RTCP's 200–204), and [`CONFIRM`] packets in a row on
-//! one 5-tuple with the same SSRC and each sequence number a little above the last. Until then
+//! one 5-tuple with the same SSRC and each sequence number a little above the highest so far
+//! (or a little below it: reordered on the way). Until then
 //! a flow is a candidate (one per 5-tuple); its counters start with its first packet, so a
 //! confirmed stream counts every packet, as tshark does.
 //!
@@ -186,8 +187,10 @@ impl Media {
         };
         match self.candidates.get_mut(&key) {
             Some(c) => {
-                let ahead = h.seq.wrapping_sub(c.stream.stats.max_seq());
-                if c.stream.ssrc != h.ssrc || !(1..=10).contains(&ahead) {
+                // A little ahead of the highest so far, or a little behind it (reordered on
+                // the way, as tshark counts it too); never the same number again.
+                let ahead = h.seq.wrapping_sub(c.stream.stats.max_seq()) as i16;
+                if c.stream.ssrc != h.ssrc || !(-10..=10).contains(&ahead) || ahead == 0 {
                     // Not continuous: start again from this packet.
                     c.stream = fresh(self.order);
                 }

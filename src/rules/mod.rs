@@ -14,14 +14,18 @@ mod call_object_freed_early;
 mod call_rejected;
 mod call_slots_exhausted;
 mod cancel_answer_race;
+mod codec_mismatch;
 mod content_length_mismatch;
 mod cseq_not_increasing;
 mod dns_failure;
 pub mod docs;
 mod fate;
+mod high_jitter;
 mod invite_timeout;
 mod malformed_message;
 mod media_stopped;
+mod media;
+mod media_address_mismatch;
 mod missing_ack;
 mod missing_mandatory_header;
 mod no_common_codec;
@@ -29,6 +33,7 @@ mod no_media_received;
 mod no_message_dumps;
 mod no_sound_device;
 mod oversized_udp_message;
+mod packet_loss;
 mod private_address_in_sdp;
 mod redirect_not_followed;
 mod registration_failed;
@@ -192,6 +197,10 @@ pub static REGISTRY: &[&Rule] = &[
     &tls_failure::RULE,
     &no_media_received::RULE,
     &media_stopped::RULE,
+    &packet_loss::RULE,
+    &high_jitter::RULE,
+    &codec_mismatch::RULE,
+    &media_address_mismatch::RULE,
 ];
 
 /// Finds a rule by code or name (case-insensitive).
@@ -203,7 +212,7 @@ pub fn lookup(key: &str) -> Option<&'static Rule> {
 }
 
 /// Limits some rules compare against (`[thresholds]` in `sipflow.toml`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Thresholds {
     /// `slow-call-setup`: INVITE to first 18x above this (ms).
     pub slow_setup_ms: i64,
@@ -223,6 +232,14 @@ pub struct Thresholds {
     /// `media-stopped`: a direction's RTP stopped at least this long (ms) before the call ended
     /// (or the capture did).
     pub media_stopped_ms: i64,
+    /// `packet-loss`: a direction of RTP losing more than this share of its packets (%).
+    pub packet_loss_percent: f64,
+    /// `packet-loss`, `high-jitter`: streams shorter than this many packets are not judged.
+    pub packet_loss_min_packets: u64,
+    /// `high-jitter`: RFC 3550 jitter above this mean (ms).
+    pub jitter_mean_ms: u32,
+    /// `high-jitter`: RFC 3550 jitter above this maximum (ms).
+    pub jitter_max_ms: u32,
 }
 
 impl Default for Thresholds {
@@ -235,6 +252,10 @@ impl Default for Thresholds {
             caller_bye_after_answer_ms: 100,
             no_media_call_ms: 3_000,
             media_stopped_ms: 3_000,
+            packet_loss_percent: 5.0,
+            packet_loss_min_packets: 50,
+            jitter_mean_ms: 30,
+            jitter_max_ms: 50,
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use crate::dialog::Owner;
+use crate::dialog::{Call, Owner};
 use crate::event::LogKind;
 use crate::rules::{Context, Finding, Rule, Scope, Severity};
 use crate::sip::{Media, Sdp, SipMessage};
@@ -120,7 +120,7 @@ fn static_codec(pt: &str) -> Option<&'static str> {
 /// text: `head` (an rtpmap's encoding, a static payload type's `ENCODING/clock`, or the
 /// format as written), then `/clock` when the clock is an rtpmap's.
 #[derive(Debug, Clone, Copy)]
-struct Codec<'a> {
+pub(super) struct Codec<'a> {
     head: &'a str,
     clock: Option<u32>,
 }
@@ -145,16 +145,16 @@ impl Codec<'_> {
     }
 
     /// Whether two codecs have the same text.
-    fn same(&self, other: &Codec<'_>) -> bool {
+    pub(super) fn same(&self, other: &Codec<'_>) -> bool {
         self.text().eq(other.text())
     }
 
-    fn to_text(self) -> String {
+    pub(super) fn to_text(self) -> String {
         String::from_utf8_lossy(&self.text().collect::<Vec<u8>>()).into_owned()
     }
 
     /// A format that accompanies a codec but is not one.
-    fn is_auxiliary(&self) -> bool {
+    pub(super) fn is_auxiliary(&self) -> bool {
         let name = self.head.split('/').next().unwrap_or("");
         ["TELEPHONE-EVENT", "CN", "RED", "ULPFEC", "FLEXFEC", "RTX"]
             .iter()
@@ -164,7 +164,7 @@ impl Codec<'_> {
 
 /// The codecs of one m= line, as `ENCODING/clock` (upper case), in format order. Formats
 /// that are not RTP payloads (T.38 `t38`, …) are kept as written.
-fn codecs(m: &Media) -> impl Iterator<Item = Codec<'_>> + Clone {
+pub(super) fn codecs(m: &Media) -> impl Iterator<Item = Codec<'_>> + Clone {
     m.formats.iter().map(|f| {
         let mapped = f.parse::<u8>().ok().and_then(|pt| {
             m.rtpmaps.iter().find(|r| r.payload == pt).map(|r| Codec {
@@ -271,7 +271,7 @@ fn mismatch(offer: &Sdp, answer: &Sdp) -> Option<(Option<usize>, String)> {
 
 /// The `m=` line of media `index` of a message's SDP, or (`None`) the lines from its first
 /// `m=` line to the end of its last one: what the codecs were offered or answered in.
-fn media_lines(m: &SipMessage, index: Option<usize>) -> Option<Range<usize>> {
+pub(super) fn media_lines(m: &SipMessage, index: Option<usize>) -> Option<Range<usize>> {
     let spans = m.sdp_media_spans();
     match index {
         Some(i) => spans.get(i).cloned(),
@@ -279,24 +279,14 @@ fn media_lines(m: &SipMessage, index: Option<usize>) -> Option<Range<usize>> {
     }
 }
 
-struct Parsed<'a> {
-    wire: usize,
-    msg: &'a SipMessage,
+pub(super) struct Parsed<'a> {
+    pub wire: usize,
+    pub msg: &'a SipMessage,
 }
 
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     for (ci, call) in ctx.model.calls.iter().enumerate() {
-        let msgs: Vec<Parsed<'_>> = call
-            .messages
-            .iter()
-            .filter(|&&w| !ctx.model.messages[w].retransmission)
-            .filter_map(|&w| {
-                Some(Parsed {
-                    wire: w,
-                    msg: ctx.model.message(w).parsed()?,
-                })
-            })
-            .collect();
+        let msgs = parsed_messages(ctx, call);
         // (event, span, label) evidence and the message parts, in the order found.
         let mut evidence: Vec<(usize, Option<Range<usize>>, String)> = Vec::new();
         let mut reasons: Vec<String> = Vec::new();
@@ -412,7 +402,23 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
 
 /// The offer/answer exchanges of a call: an INVITE's SDP and the first response with SDP to it
 /// (or, for an INVITE without SDP, the 2xx's SDP and the ACK's), and an UPDATE's SDP and its 2xx.
-fn offer_answer_pairs<'m, 'a>(msgs: &'m [Parsed<'a>]) -> Vec<(&'m Parsed<'a>, &'m Parsed<'a>)> {
+/// The call's messages that parse, retransmissions left out, in order.
+pub(super) fn parsed_messages<'a>(ctx: &Context<'a>, call: &Call) -> Vec<Parsed<'a>> {
+    call.messages
+        .iter()
+        .filter(|&&w| !ctx.model.messages[w].retransmission)
+        .filter_map(|&w| {
+            Some(Parsed {
+                wire: w,
+                msg: ctx.model.message(w).parsed()?,
+            })
+        })
+        .collect()
+}
+
+pub(super) fn offer_answer_pairs<'m, 'a>(
+    msgs: &'m [Parsed<'a>],
+) -> Vec<(&'m Parsed<'a>, &'m Parsed<'a>)> {
     let mut pairs = Vec::new();
     for (i, p) in msgs.iter().enumerate() {
         let Some(method @ ("INVITE" | "UPDATE")) = p.msg.method() else {

@@ -83,7 +83,7 @@ const HELP: &str = "the sender is behind NAT: enable ICE/STUN on it (pjsua2 \
                     rport and symmetric RTP or an RTP proxy; disable a mangling SIP ALG";
 
 /// The private block an address is in, if any.
-fn private_block(ip: IpAddr) -> Option<&'static str> {
+pub(super) fn private_block(ip: IpAddr) -> Option<&'static str> {
     match ip {
         IpAddr::V4(v4) => {
             let [a, b, ..] = v4.octets();

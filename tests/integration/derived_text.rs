@@ -79,12 +79,20 @@ fn parse_summary(path: &str, run: &super::common::Run) -> (Summary, u64) {
 /// findings.
 const FROM_BINARY_PACKETS: [&str; 2] = ["dns-failure", "tls-failure"];
 
-/// Rules that judge a capture's RTP streams, which only a capture read as a capture gives (the
-/// text readers take the SIP out of a tool's text, never RTP): left out of the comparison.
-const FROM_CAPTURE_MEDIA: [&str; 2] = ["no-media-received", "media-stopped"];
+/// Rules that read RTP and RTCP (`crate::media`): only a capture file counts them; no text of a
+/// capture carries its media (the text readers take the SIP out of a tool's text), so their
+/// findings are left out of both sides.
+const FROM_MEDIA: [&str; 6] = [
+    "no-media-received",
+    "media-stopped",
+    "packet-loss",
+    "high-jitter",
+    "codec-mismatch",
+    "media-address-mismatch",
+];
 
 /// (rule, severity, Call-ID) of every finding, sorted; those of [`FROM_BINARY_PACKETS`] only
-/// when `binary` (the text shows whole frames), none of [`FROM_CAPTURE_MEDIA`]. Not their times: a text with `-T` gives the
+/// when `binary` (the text shows whole frames), none of [`FROM_MEDIA`]. Not their times: a text with `-T` gives the
 /// capture's intervals from another start.
 fn findings(path: &str, binary: bool) -> Vec<String> {
     let run = sipflow(&["check", "--format", "jsonl", path]);
@@ -94,7 +102,7 @@ fn findings(path: &str, binary: bool) -> Vec<String> {
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("jsonl"))
         .filter(|f| binary || !FROM_BINARY_PACKETS.contains(&f["rule"].as_str().unwrap_or("")))
-        .filter(|f| !FROM_CAPTURE_MEDIA.contains(&f["rule"].as_str().unwrap_or("")))
+        .filter(|f| !FROM_MEDIA.contains(&f["rule"].as_str().unwrap_or("")))
         .map(|f| format!("{} {} {}", f["rule"], f["severity"], f["call_id"]))
         .collect();
     out.sort();

@@ -225,6 +225,46 @@ pub const CASES: &[RuleCase] = &[
             &["derive/basic-call.callee.pj-level.derived.log"],
         ],
     },
+    RuleCase {
+        rule: "packet-loss",
+        args: &[],
+        positive: &[
+            &["media/pjsua-loss/call.pcap"],
+            &["media/pjsua-loss/callee.log"],
+        ],
+        negative: &[
+            &["media/pjsua-rtp/call.pcap"],
+            &["media/pjsua-loss/caller.log"],
+            &["media/sipp-rtp-stream/call.pcap"],
+        ],
+    },
+    RuleCase {
+        rule: "high-jitter",
+        args: &[],
+        positive: &[&["media/pjsua-jitter/call.pcap"]],
+        negative: &[
+            &["media/pjsua-rtp/call.pcap"],
+            &["media/pjsua-loss/call.pcap"],
+        ],
+    },
+    RuleCase {
+        rule: "codec-mismatch",
+        args: &[],
+        positive: &[&["media/sipp-pcma-in-pcmu/call.pcap"]],
+        negative: &[
+            &["media/sipp-rtp-stream/call.pcap"],
+            &["media/pjsua-rtp/call.pcap"],
+        ],
+    },
+    RuleCase {
+        rule: "media-address-mismatch",
+        args: &[],
+        positive: &[&["media/pjsua-nat/call.pcap"]],
+        negative: &[
+            &["media/pjsua-rtp/call.pcap"],
+            &["media/pjsua-loss/call.pcap"],
+        ],
+    },
 ];
 
 #[test]
