@@ -28,6 +28,10 @@ pub(super) struct Hep<'a> {
     pub payload: &'a [u8],
     /// The payload was only given compressed (chunk 0x10), which is not decoded.
     pub compressed: bool,
+    /// The capture agent's ID (HEPv3 chunk 0x0c, HEPv2 `captid`).
+    pub capture_id: Option<u32>,
+    /// The authentication key (HEPv3 chunk 0x0e: the collector's password).
+    pub auth_key: Option<&'a [u8]>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -127,6 +131,7 @@ pub(super) fn parse_v3(b: &[u8]) -> Result<(Hep<'_>, usize), String> {
     let mut proto_type = None;
     let mut payload = None;
     let mut compressed = false;
+    let (mut capture_id, mut auth_key) = (None, None);
     let mut pos = 6;
     while pos < total {
         let (Some(vendor), Some(kind), Some(len)) =
@@ -147,7 +152,7 @@ pub(super) fn parse_v3(b: &[u8]) -> Result<(Hep<'_>, usize), String> {
         }
         let want = match kind {
             0x01 | 0x02 | 0x0b => Some(1),
-            0x03 | 0x04 | 0x09 | 0x0a => Some(4),
+            0x03 | 0x04 | 0x09 | 0x0a | 0x0c => Some(4),
             0x05 | 0x06 => Some(16),
             0x07 | 0x08 => Some(2),
             _ => None,
@@ -169,6 +174,8 @@ pub(super) fn parse_v3(b: &[u8]) -> Result<(Hep<'_>, usize), String> {
             0x09 => sec = be32(data),
             0x0a => usec = be32(data),
             0x0b => proto_type = data.first().copied(),
+            0x0c => capture_id = be32(data),
+            0x0e => auth_key = Some(data),
             0x0f => payload = Some(data),
             0x10 => compressed = true,
             _ => {}
@@ -196,6 +203,8 @@ pub(super) fn parse_v3(b: &[u8]) -> Result<(Hep<'_>, usize), String> {
             proto_type,
             compressed: payload.is_none() && compressed,
             payload: payload.unwrap_or(&[]),
+            capture_id,
+            auth_key,
         },
         total,
     ))
@@ -250,6 +259,10 @@ fn parse_v2(b: &[u8]) -> Option<Result<Hep<'_>, String>> {
     } else {
         None
     };
+    let capture_id = (version == 2)
+        .then(|| b.get(hl + 8..hl + 10))
+        .flatten()
+        .map(|s| u32::from(u16::from_le_bytes([s[0], s[1]])));
     Some(Ok(Hep {
         src: SocketAddr::new(src, sport),
         dst: SocketAddr::new(dst, dport),
@@ -258,5 +271,7 @@ fn parse_v2(b: &[u8]) -> Option<Result<Hep<'_>, String>> {
         proto_type: None,
         payload: b.get(start..).unwrap_or(&[]),
         compressed: false,
+        capture_id,
+        auth_key: None,
     }))
 }
