@@ -82,6 +82,7 @@ impl CheckSettings {
             html: self.html.as_ref(),
             view: None,
             lang: crate::sip::status::Lang::En,
+            duration: None,
         }
     }
 

@@ -10,7 +10,7 @@
 
 use std::io::{self, Read};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
 use std::time::Duration;
 
@@ -36,18 +36,39 @@ pub fn is_live(name: &str) -> bool {
     }
 }
 
-/// Switches a [`Pump`] between sniffing (a read ends once the writer pauses, even with
-/// nothing: the head is what came until then) and following (a read waits for bytes).
+/// How long a read in [`Mode::Poll`] waits before it reports that the writer paused.
+pub const POLL_QUIET: Duration = Duration::from_millis(100);
+
+/// How a [`Pump`]'s reads wait for bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Mode {
+    /// Until bytes come (or the input ends).
+    Wait = 0,
+    /// Sniffing: once some bytes have come, a read that waits [`HEAD_QUIET`] for more returns
+    /// 0 (the end of the head; not the end of the input).
+    Head = 1,
+    /// Reading: a read that waits [`POLL_QUIET`] fails with [`io::ErrorKind::WouldBlock`], so
+    /// that the reader can hand on what it holds; nothing is lost.
+    Poll = 2,
+}
+
+/// Switches a [`Pump`] between [`Mode`]s from the thread that reads it (through the readers
+/// wrapped around it).
 #[derive(Clone, Default)]
-pub struct HeadMode(Arc<AtomicBool>);
+pub struct HeadMode(Arc<AtomicU8>);
 
 impl HeadMode {
-    pub fn set(&self, on: bool) {
-        self.0.store(on, Ordering::Relaxed);
+    pub fn set(&self, mode: Mode) {
+        self.0.store(mode as u8, Ordering::Relaxed);
     }
 
-    fn on(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+    fn get(&self) -> Mode {
+        match self.0.load(Ordering::Relaxed) {
+            1 => Mode::Head,
+            2 => Mode::Poll,
+            _ => Mode::Wait,
+        }
     }
 }
 
@@ -97,14 +118,21 @@ impl Pump {
     }
 
     fn next_chunk(&mut self) -> io::Result<bool> {
-        let got = if self.head.on() && self.got_any {
-            match self.rx.recv_timeout(HEAD_QUIET) {
+        let quiet = match self.head.get() {
+            Mode::Head if self.got_any => Some(HEAD_QUIET),
+            Mode::Poll => Some(POLL_QUIET),
+            _ => None,
+        };
+        let got = match quiet {
+            Some(quiet) => match self.rx.recv_timeout(quiet) {
                 Ok(c) => Some(c),
+                Err(RecvTimeoutError::Timeout) if self.head.get() == Mode::Poll => {
+                    return Err(io::ErrorKind::WouldBlock.into());
+                }
                 Err(RecvTimeoutError::Timeout) => return Ok(false),
                 Err(RecvTimeoutError::Disconnected) => None,
-            }
-        } else {
-            self.rx.recv().ok()
+            },
+            None => self.rx.recv().ok(),
         };
         match got {
             Some(Ok(c)) => {
@@ -166,7 +194,7 @@ mod tests {
     fn head_mode_ends_at_a_pause_and_following_waits_for_the_rest() {
         let (tx, rx) = std::sync::mpsc::channel();
         let head = HeadMode::default();
-        head.set(true);
+        head.set(Mode::Head);
         let mut pump = Pump::start(Box::new(Fed(rx)), head.clone());
         tx.send(b"first ".to_vec()).expect("send");
         let mut got = Vec::new();
@@ -174,7 +202,7 @@ mod tests {
         pump.read_to_end(&mut got).expect("read");
         assert_eq!(got, b"first ");
         assert!(started.elapsed() >= HEAD_QUIET, "waited for a pause");
-        head.set(false);
+        head.set(Mode::Wait);
         let writer = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(400));
             tx.send(b"second".to_vec()).expect("send");

@@ -346,14 +346,14 @@ pub fn read_input(
     // pause inside a gzip member is not its end).
     let live = opened.live;
     if let Some(mode) = live.as_ref().filter(|_| !gzip) {
-        mode.set(true);
+        mode.set(live::Mode::Head);
     }
     (&mut r)
         .take(HEAD_BYTES as u64)
         .read_to_end(&mut head)
         .map_err(|e| read_error(name, gzip, e))?;
     if let Some(mode) = &live {
-        mode.set(false);
+        mode.set(live::Mode::Wait);
     }
     if head.iter().all(u8::is_ascii_whitespace) {
         return Err(InputError::Empty {
@@ -391,7 +391,7 @@ pub fn read_input(
         index,
         date: opts.date,
         capture: &opts.capture,
-        live: live.is_some(),
+        live: live.clone().filter(|_| !gzip),
     };
     let mut r = linecap::LineCap::new(r, &head, linecap::MAX_LINE);
     if in_place {
@@ -467,8 +467,9 @@ struct TextInput<'n> {
     index: usize,
     date: Option<i64>,
     capture: &'n capture::CaptureOptions,
-    /// Followed as it is written: each piece is what has arrived, not [`TEXT_PIECE`].
-    live: bool,
+    /// Followed as it is written: each piece is what has arrived, not [`TEXT_PIECE`], and
+    /// the parser is told when the writer pauses.
+    live: Option<live::HeadMode>,
 }
 
 /// How much of a text input a parser may learn its layout from, and how much is read at a time
@@ -486,7 +487,7 @@ impl TextInput<'_> {
         source: Source,
         emit: &mut dyn FnMut(Piece),
     ) -> std::io::Result<(InputInfo, Vec<capture::Warning>)> {
-        if !self.live {
+        if self.live.is_none() {
             let more = TEXT_PIECE.saturating_sub(buf.len() as u64);
             r.take(more).read_to_end(&mut buf)?;
         }
@@ -507,8 +508,8 @@ impl TextInput<'_> {
             parser.feed(&buf[..whole]);
             bytes += whole as u64;
             buf.drain(..whole);
-            let got = if self.live {
-                read_some(r, &mut buf)?
+            let got = if let Some(mode) = &self.live {
+                read_some(r, &mut buf, mode, &mut *parser)?
             } else {
                 r.take(TEXT_PIECE).read_to_end(&mut buf)?
             };
@@ -536,14 +537,25 @@ impl TextInput<'_> {
     }
 }
 
-/// One read of what has arrived (at most [`live`]'s pump read), appended to `buf`.
-fn read_some(r: &mut dyn Read, buf: &mut Vec<u8>) -> std::io::Result<usize> {
-    let mut piece = [0u8; 64 << 10];
+/// One read of what has arrived, appended to `buf`; if the writer pauses first, the parser is
+/// told before the read waits on.
+fn read_some(
+    r: &mut dyn Read,
+    buf: &mut Vec<u8>,
+    mode: &live::HeadMode,
+    parser: &mut dyn format::TextParser,
+) -> std::io::Result<usize> {
+    let mut piece = vec![0u8; 64 << 10];
+    mode.set(live::Mode::Poll);
     loop {
         match r.read(&mut piece) {
             Ok(n) => {
                 buf.extend_from_slice(&piece[..n]);
                 return Ok(n);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                parser.pause();
+                mode.set(live::Mode::Wait);
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),

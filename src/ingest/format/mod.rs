@@ -123,6 +123,10 @@ pub trait TextParser {
     /// The next piece of the input: whole lines (each ends in `\n`), following the last piece.
     /// Events go to the `emit` the parser was made with, in input order.
     fn feed(&mut self, piece: &[u8]);
+    /// The input paused: it is live, and its writer has written nothing for a while. What the
+    /// parser holds only for what later lines may tell is handed on now (a live log's reader
+    /// waits for its calls' output). Reading on must still work.
+    fn pause(&mut self) {}
     /// The rest of the input (whole lines, the last one perhaps without its `\n`); what was
     /// held is handed on.
     fn finish(self: Box<Self>, rest: &[u8]) -> TextCounts;
