@@ -216,8 +216,7 @@ fn follow(
     let mut flushed = Instant::now();
     loop {
         let now = Instant::now();
-        if grace.is_none() && (signal.load(Ordering::Relaxed) || until.is_some_and(|u| now >= u))
-        {
+        if grace.is_none() && (signal.load(Ordering::Relaxed) || until.is_some_and(|u| now >= u)) {
             events.stop();
             grace = Some(now + GRACE);
         }

@@ -229,8 +229,8 @@ impl Windows {
     /// their Call-ID, unless one of those closed later. Open groups (a call in progress) stay.
     pub fn flush(&mut self, wall: Instant) -> Option<Window> {
         if let Some((at, log)) = self.arrived {
-            let gone = i64::try_from(wall.saturating_duration_since(at).as_micros())
-                .unwrap_or(i64::MAX);
+            let gone =
+                i64::try_from(wall.saturating_duration_since(at).as_micros()).unwrap_or(i64::MAX);
             let now = log.micros.saturating_add(gone);
             if now > self.now.micros && self.now.is_known() {
                 self.now.micros = now;

@@ -140,7 +140,9 @@ impl Gate<'_> {
             return true;
         };
         if let Some(p) = &self.spec.password
-            && !agents.iter().all(|(_, key)| key.as_deref() == Some(p.as_bytes()))
+            && !agents
+                .iter()
+                .all(|(_, key)| key.as_deref() == Some(p.as_bytes()))
         {
             self.bad_password += 1;
             return false;
@@ -149,7 +151,7 @@ impl Gate<'_> {
         if !ids.is_empty()
             && !agents
                 .iter()
-                .all(|(id, _)| id.is_some_and(|id| ids.contains(&id)))
+                .all(|(id, _)| id.is_some_and(|id| agent_in(id, ids)))
         {
             self.other_agent += 1;
             return false;
@@ -179,6 +181,13 @@ impl Gate<'_> {
         }
         out
     }
+}
+
+/// Whether a packet's capture ID is one of `ids`. sngrep (1.6) writes its 16-bit ID in the
+/// first two bytes of the 32-bit chunk (fixtures/hep/sngrep-auth.hep: ID 7 reads 0x00070000),
+/// so that reading counts too.
+fn agent_in(id: u32, ids: &[u32]) -> bool {
+    ids.contains(&id) || (id & 0xffff == 0 && ids.contains(&(id >> 16)))
 }
 
 /// The input's description and warnings once it ends.
@@ -215,10 +224,12 @@ pub fn listen(
     let name = spec.name();
     let (tx, rx) = sync_channel::<Received>(QUEUE);
     for &endpoint in &spec.endpoints {
-        let bind_error = |source| InputError::Listen(BindError {
-            endpoint: endpoint.to_string(),
-            source,
-        });
+        let bind_error = |source| {
+            InputError::Listen(BindError {
+                endpoint: endpoint.to_string(),
+                source,
+            })
+        };
         let (tx, stop) = (tx.clone(), stop.clone());
         match endpoint {
             Endpoint::Udp(addr) => {
@@ -268,7 +279,9 @@ pub fn listen(
 }
 
 fn receive_udp(socket: &UdpSocket, tx: &SyncSender<Received>, stop: &AtomicBool) {
-    let to = socket.local_addr().unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
+    let to = socket
+        .local_addr()
+        .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
     let mut buf = vec![0u8; MAX_PACKET];
     while !stop.load(Ordering::Relaxed) {
         match socket.recv_from(&mut buf) {
@@ -283,7 +296,11 @@ fn receive_udp(socket: &UdpSocket, tx: &SyncSender<Received>, stop: &AtomicBool)
                     return;
                 }
             }
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             // An ICMP error reported on the socket, or the like: keep listening.
             Err(_) => std::thread::sleep(POLL),
@@ -328,7 +345,15 @@ fn receive_tcp(
                     return;
                 };
                 for bytes in packets {
-                    if tx.send(Received { bytes, from, to, at }).is_err() {
+                    if tx
+                        .send(Received {
+                            bytes,
+                            from,
+                            to,
+                            at,
+                        })
+                        .is_err()
+                    {
                         return;
                     }
                 }
@@ -336,7 +361,9 @@ fn receive_tcp(
             Err(e)
                 if matches!(
                     e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
                 ) => {}
             Err(_) => return,
         }
@@ -446,6 +473,170 @@ pub(super) fn read_file(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::{Event, MessageEvent};
+    use crate::ingest::ingest_bytes;
+
+    fn fixture(rel: &str) -> Vec<u8> {
+        let path = format!("{}/fixtures/{rel}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(path).expect("fixture")
+    }
+
+    /// What must agree between a message seen in the capture and the same one sent over HEP.
+    fn key(m: &MessageEvent) -> (i64, Option<String>, Option<String>, &'static str, Vec<u8>) {
+        (
+            m.ts.micros,
+            m.src.as_deref().map(str::to_string),
+            m.dst.as_deref().map(str::to_string),
+            m.transport.as_str(),
+            m.raw().to_vec(),
+        )
+    }
+
+    fn messages(events: &[Event]) -> Vec<&MessageEvent> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Message(m) => Some(m),
+                Event::Log(_) => None,
+            })
+            .collect()
+    }
+
+    /// The capture sngrep replayed, as `check` reads it.
+    fn captured() -> Vec<Event> {
+        let pcap = fixture("rules-severity/strict-proxy/call.pcap");
+        ingest_bytes("call.pcap", pcap, &IngestOptions::default())
+            .expect("capture")
+            .2
+    }
+
+    /// Each datagram of a file written by `record.sh` with 2-byte lengths.
+    fn datagrams(bytes: &[u8]) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut rest = bytes;
+        while let [a, b, tail @ ..] = rest {
+            let n = usize::from(u16::from_be_bytes([*a, *b])).min(tail.len());
+            out.push(tail[..n].to_vec());
+            rest = &tail[n..];
+        }
+        out
+    }
+
+    /// Events of payloads pushed one by one, as a listener pushes what it receives.
+    fn fed(packets: &[Vec<u8>]) -> (Vec<Event>, Feed) {
+        let mut feed = Feed::new(0, &IngestOptions::default().capture);
+        let mut events = Vec::new();
+        let any = SocketAddr::from(([127, 0, 0, 1], 9));
+        for p in packets {
+            feed.push(Bytes::from(p.clone()), (any, any), now(), &mut |e| {
+                events.push(e);
+            });
+        }
+        (events, feed)
+    }
+
+    #[test]
+    fn what_sngrep_sent_as_hep3_is_the_capture_it_replayed() {
+        let bytes = fixture("hep/sngrep-call.hep");
+        let read = crate::ingest::ingest_reader(
+            "sngrep-call.hep",
+            Box::new(std::io::Cursor::new(bytes)),
+            0,
+            &IngestOptions::default(),
+        )
+        .expect("hep");
+        assert_eq!(read.info.format.name, "hep");
+        assert!(read.warnings.is_empty(), "{:?}", read.warnings);
+        let want = captured();
+        let want: Vec<_> = messages(&want).into_iter().map(key).collect();
+        let got: Vec<_> = messages(&read.events).into_iter().map(key).collect();
+        assert_eq!(want.len(), 17, "every frame of the capture is a message");
+        assert_eq!(
+            got, want,
+            "times, addresses, transport and bytes from the HEP chunks"
+        );
+    }
+
+    #[test]
+    fn what_sngrep_sent_as_hep2_is_the_capture_it_replayed() {
+        let packets = datagrams(&fixture("hep/sngrep-v2.datagrams"));
+        assert!(packets.iter().all(|p| p.first() == Some(&2)), "HEPv2");
+        let (events, feed) = fed(&packets);
+        assert!(feed.log.warnings.is_empty(), "{:?}", feed.log.warnings);
+        let want = captured();
+        let want: Vec<_> = messages(&want).into_iter().map(key).collect();
+        let got: Vec<_> = messages(&events).into_iter().map(key).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_password_and_capture_ids_admit_only_their_agents_packets() {
+        let mut with_key = Vec::new();
+        let mut framer = Framer::default();
+        with_key.extend(framer.push(&fixture("hep/sngrep-auth.hep")).expect("HEP3"));
+        let mut plain = Vec::new();
+        plain.extend(framer.push(&fixture("hep/sngrep-call.hep")).expect("HEP3"));
+        assert_eq!((with_key.len(), plain.len()), (17, 17));
+        let admitted = |spec: &Listen, packets: &[Vec<u8>]| {
+            let mut gate = Gate {
+                spec,
+                bad_password: 0,
+                other_agent: 0,
+            };
+            let n = packets.iter().filter(|p| gate.admits(p)).count();
+            (n, gate.bad_password, gate.other_agent)
+        };
+        let password = |p: &str| Listen {
+            password: Some(p.into()),
+            ..Listen::default()
+        };
+        assert_eq!(admitted(&password("s3cret"), &with_key), (17, 0, 0));
+        assert_eq!(admitted(&password("s3cret"), &plain), (0, 17, 0));
+        assert_eq!(admitted(&password("wrong"), &with_key), (0, 17, 0));
+        let ids = |ids: Vec<u32>| Listen {
+            capture_ids: ids,
+            ..Listen::default()
+        };
+        // sngrep's default capture ID is 2002; the auth recording set 7.
+        assert_eq!(admitted(&ids(vec![7]), &with_key), (17, 0, 0));
+        assert_eq!(admitted(&ids(vec![2002]), &with_key), (0, 0, 17));
+        assert_eq!(admitted(&ids(vec![2002, 9]), &plain), (17, 0, 0));
+        assert_eq!(admitted(&Listen::default(), &plain), (17, 0, 0));
+        let mut gate = Gate {
+            spec: &password("x"),
+            bad_password: 2,
+            other_agent: 0,
+        };
+        assert!(gate.admits(b"not HEP: reported when pushed"));
+        assert_eq!(gate.warnings("hep").len(), 1);
+    }
+
+    #[test]
+    fn hostile_packets_are_warnings_never_panics_and_warnings_stay_bounded() {
+        let mut framer = Framer::default();
+        let real = framer.push(&fixture("hep/sngrep-call.hep")).expect("HEP3");
+        let mut hostile: Vec<Vec<u8>> = Vec::new();
+        for p in &real {
+            // Every cut of a real packet, and every byte of its header flipped.
+            hostile.extend((0..p.len()).map(|n| p[..n].to_vec()));
+            for i in 0..p.len().min(120) {
+                let mut q = p.clone();
+                q[i] ^= 0xff;
+                hostile.push(q);
+            }
+        }
+        // A length that claims more than was sent, chunks of length 0 and 65535.
+        hostile.push(vec![72, 69, 80, 51, 255, 255]);
+        hostile.push(vec![72, 69, 80, 51, 0, 12, 0, 0, 0, 1, 0, 0]);
+        hostile.push(vec![72, 69, 80, 51, 0, 12, 0, 0, 0, 15, 255, 255]);
+        hostile.push(vec![2, 16, 2, 17, 0, 1, 0, 2, 127, 0, 0, 1]);
+        let (events, feed) = fed(&hostile);
+        assert!(feed.log.warnings.len() <= Feed::MAX_WARNINGS);
+        assert!(feed.more_warnings > 0, "the rest counted");
+        assert!(feed.log.frames == hostile.len() as u64);
+        // Whole packets among them still give their message.
+        assert!(!events.is_empty());
+    }
 
     #[test]
     fn endpoints_parse_and_show_as_given() {
@@ -454,7 +645,12 @@ mod tests {
         assert_eq!(e.to_string(), "udp:127.0.0.1:6200");
         let e = Endpoint::parse("TCP:[::1]:6201").expect("tcp");
         assert_eq!(e.to_string(), "tcp:[::1]:6201");
-        for bad in ["127.0.0.1:6200", "sctp:127.0.0.1:1", "udp:127.0.0.1", "udp:"] {
+        for bad in [
+            "127.0.0.1:6200",
+            "sctp:127.0.0.1:1",
+            "udp:127.0.0.1",
+            "udp:",
+        ] {
             assert!(Endpoint::parse(bad).is_err(), "{bad}");
         }
     }
@@ -474,7 +670,11 @@ mod tests {
             for piece in stream.chunks(chunk) {
                 got.extend(f.push(piece).expect("HEP3"));
             }
-            assert_eq!(got, vec![packet(10), packet(6), packet(300)], "chunk {chunk}");
+            assert_eq!(
+                got,
+                vec![packet(10), packet(6), packet(300)],
+                "chunk {chunk}"
+            );
             assert!(f.buf.is_empty());
         }
         assert_eq!(Framer::default().push(b"INVITE sip:a"), Err(NotHep3));

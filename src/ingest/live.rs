@@ -210,7 +210,10 @@ mod tests {
         let mut rest = Vec::new();
         pump.read_to_end(&mut rest).expect("read");
         writer.join().expect("writer");
-        assert_eq!(rest, b"second", "not cut by the pause: the end is the writer's");
+        assert_eq!(
+            rest, b"second",
+            "not cut by the pause: the end is the writer's"
+        );
     }
 
     #[test]

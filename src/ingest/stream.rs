@@ -268,7 +268,11 @@ pub fn stream(names: &[String], opts: &IngestOptions) -> EventStream {
             let (tx, rx) = sync_channel(IN_FLIGHT);
             let name = name.clone();
             let opts = opts.clone();
-            let batch = if super::live::is_live(&name) { 1 } else { BATCH };
+            let batch = if super::live::is_live(&name) {
+                1
+            } else {
+                BATCH
+            };
             std::thread::spawn(move || {
                 let mut emit = Batches::new(&tx, batch);
                 let result = open(&name)

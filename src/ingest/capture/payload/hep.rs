@@ -217,22 +217,25 @@ fn looks_sip(b: &[u8]) -> bool {
 }
 
 /// A HEPv1/v2 packet: `None` when the fixed header does not match strictly (version 1 or 2,
-/// header length 16 with AF_INET or 40 with an AF_INET6 value, protocol UDP/TCP/SCTP/TLS).
+/// header length 16 with AF_INET or 40 with an AF_INET6 value, or sngrep's 1, protocol
+/// UDP/TCP/SCTP/TLS).
 fn parse_v2(b: &[u8]) -> Option<Result<Hep<'_>, String>> {
     let (&version, &hl, &family, &proto) = (b.first()?, b.get(1)?, b.get(2)?, b.get(3)?);
     if version != 1 && version != 2 {
         return None;
     }
     // AF_INET6 is 10 on Linux, 23 on Windows, 24 on Net/OpenBSD, 28 on FreeBSD, 30 on macOS.
+    // sngrep (1.6) writes 1 as the header length of every HEPv2 packet it sends
+    // (fixtures/hep/sngrep-v2.datagrams): the family tells the length all the same.
     let v6 = match (hl, family) {
-        (16, 2) => false,
-        (40, 10 | 23 | 24 | 28 | 30) => true,
+        (16 | 1, 2) => false,
+        (40 | 1, 10 | 23 | 24 | 28 | 30) => true,
         _ => return None,
     };
     if !matches!(proto, 6 | 17 | 22 | 132) {
         return None;
     }
-    let hl = usize::from(hl);
+    let hl: usize = if v6 { 40 } else { 16 };
     let time_len = if version == 2 { 12 } else { 0 };
     if b.len() < hl + time_len {
         return Some(Err(format!(
