@@ -15,6 +15,7 @@ mod integration {
     pub mod hostile_files;
     pub mod hygiene;
     pub mod ladder;
+    pub mod live;
     pub mod media_calls;
     pub mod pjsip_logs;
     pub mod real_world;

@@ -55,6 +55,9 @@ struct Input {
     /// A live input that had nothing when the stream last went quiet: the merge no longer
     /// waits for it, until it gives an event.
     quiet: bool,
+    /// Messages, cut messages and log events it gave so far (live inputs: what its counts are
+    /// if it is abandoned).
+    given: (usize, usize, usize),
 }
 
 impl Input {
@@ -67,6 +70,7 @@ impl Input {
             source: Source::default(),
             result: None,
             quiet: false,
+            given: (0, 0, 0),
         }
     }
 
@@ -337,6 +341,17 @@ fn is_capture(format: Format) -> bool {
     format.is_capture()
 }
 
+/// Counts an event among an input's messages, cut messages and log events.
+fn count(given: &mut (usize, usize, usize), e: &Event) {
+    match e {
+        Event::Message(m) => {
+            given.0 += 1;
+            given.1 += usize::from(m.truncated());
+        }
+        Event::Log(_) => given.2 += 1,
+    }
+}
+
 /// What a reading thread sends, in batches of `size` events (1 for a live input: each event
 /// goes as soon as it is read). A send fails only when the stream was dropped (the run is
 /// over): then nothing matters.
@@ -408,8 +423,17 @@ impl EventStream {
             while input.receive_within(None) {}
             if input.result.is_none() {
                 input.result = Some(Ok(Vec::new()));
+                // Its counts so far: what it gave, and what it holds still to give.
+                let mut given = input.given;
+                for e in &input.head {
+                    count(&mut given, e);
+                }
+                if let Some(info) = &mut input.info {
+                    (info.messages, info.truncated, info.log_events) = given;
+                }
             }
         }
+        self.final_infos();
     }
 
     /// The next event in log time order among those that have arrived, waiting for one until
@@ -430,6 +454,7 @@ impl EventStream {
                 if let Some(pos) = pick(self.inputs.as_slice()) {
                     let input = &mut self.inputs[pos];
                     if let Some(mut e) = input.head.pop_front() {
+                        count(&mut input.given, &e);
                         if let Some(i) = input.index
                             && i != pos
                         {

@@ -295,9 +295,6 @@ impl Read for Source<'_> {
             buf[..k].copy_from_slice(&self.head[self.pos..self.pos + k]);
             self.pos += k;
             n = k;
-            if self.live {
-                return Ok(n);
-            }
         }
         Ok(n + self.fill(&mut buf[n..]))
     }
