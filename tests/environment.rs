@@ -18,6 +18,7 @@ mod integration {
     pub mod docs_examples;
     pub mod export;
     pub mod ladder_public;
+    pub mod listen;
     pub mod media_tshark;
     pub mod needs;
     pub mod public;
@@ -35,8 +36,8 @@ mod integration {
 
 use integration::needs::Missing;
 use integration::{
-    browser, derived_text, docs_examples, export, ladder_public, media_tshark, public, report_dom,
-    sarif, search,
+    browser, derived_text, docs_examples, export, ladder_public, listen, media_tshark, public,
+    report_dom, sarif, search,
 };
 
 fn trial(name: &str, test: fn() -> Result<(), Missing>) -> Trial {
@@ -112,6 +113,10 @@ fn main() {
         trial(
             "derived_text::tshark_json_texts_give_the_captures_calls",
             derived_text::tshark_json_texts_give_the_captures_calls,
+        ),
+        trial(
+            "listen::listen_matches_check_on_what_sngrep_sends",
+            listen::listen_matches_check_on_what_sngrep_sends,
         ),
         trial(
             "sarif::sarif_is_valid_sarif_2_1_0",
