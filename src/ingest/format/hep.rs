@@ -5,7 +5,7 @@ use super::{Format, Parser, Spec, level};
 pub const FORMAT: Format = Format(&Spec {
     name: "hep",
     summary: "HEPv3 packets back to back (what heplify, Kamailio or sngrep -H sent a collector)",
-    looks: "HEPv3 packets",
+    looks: "a file of HEPv3 packets",
     recognises: "HEPv3 packets (`HEP3` …)",
     sniff,
     parser: Parser::Hep,
