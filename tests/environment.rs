@@ -19,6 +19,7 @@ mod integration {
     pub mod export;
     pub mod export_tshark;
     pub mod ladder_public;
+    pub mod listen;
     pub mod media_rules;
     pub mod media_tshark;
     pub mod needs;
@@ -39,8 +40,8 @@ mod integration {
 
 use integration::needs::Missing;
 use integration::{
-    browser, derived_text, docs_examples, export, export_tshark, ladder_public, media_tshark,
-    public, report_dom, sarif, search, stats_tshark,
+    browser, derived_text, docs_examples, export, export_tshark, ladder_public, listen,
+    media_tshark, public, report_dom, sarif, search, stats_tshark,
 };
 
 fn trial(name: &str, test: fn() -> Result<(), Missing>) -> Trial {
@@ -128,6 +129,10 @@ fn main() {
         trial(
             "derived_text::tshark_json_texts_give_the_captures_calls",
             derived_text::tshark_json_texts_give_the_captures_calls,
+        ),
+        trial(
+            "listen::listen_matches_check_on_what_sngrep_sends",
+            listen::listen_matches_check_on_what_sngrep_sends,
         ),
         trial(
             "sarif::sarif_is_valid_sarif_2_1_0",

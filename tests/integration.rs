@@ -16,6 +16,7 @@ mod integration {
     pub mod hostile_files;
     pub mod hygiene;
     pub mod ladder;
+    pub mod live;
     pub mod media_calls;
     pub mod media_rules;
     pub mod pjsip_logs;

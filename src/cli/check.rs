@@ -91,6 +91,7 @@ impl CheckSettings {
             view: None,
             lang: crate::sip::status::Lang::En,
             selection: &super::stream::ALL,
+            duration: None,
         }
     }
 

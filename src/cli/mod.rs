@@ -78,6 +78,15 @@ pub enum Command {
         #[command(flatten)]
         check: CheckArgs,
     },
+    /// Receive SIP over HEP (heplify, Kamailio siptrace, OpenSIPS, FreeSWITCH, Asterisk
+    /// res_hep, sngrep -H) and check each call as it ends, as `check` does; until --for has
+    /// passed, or Ctrl-C or SIGTERM, which write what is pending (the summary, --html).
+    Listen {
+        #[command(flatten)]
+        listen: ListenArgs,
+        #[command(flatten)]
+        check: CheckArgs,
+    },
     /// Write the self-contained HTML report: summary, call list, ladders and findings.
     Report {
         #[command(flatten)]
@@ -172,7 +181,7 @@ pub enum Command {
 }
 
 /// The language of status explanations.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct LangArg {
     /// The language of status-code explanations: en, zh (simplified Chinese) or vi
     /// [default: from LC_ALL, LC_MESSAGES or LANG, else en].
@@ -281,7 +290,87 @@ pub enum CheckFormat {
     Github,
 }
 
+/// `sipflow listen`'s own options.
 #[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Where to receive HEP v1/v2/v3: `udp:ADDR:PORT` or `tcp:ADDR:PORT` (repeatable: every
+    /// listener feeds one analysis). TCP takes HEPv3 only.
+    #[arg(long = "hep", required = true, value_name = "PROTO:ADDR:PORT", value_parser = parse_endpoint)]
+    pub hep: Vec<ingest::hep::Endpoint>,
+    /// Stop after this long (`90s`, `5m`, `2h`, or seconds), then write what is pending as at
+    /// the end of an input. Without it, until Ctrl-C or SIGTERM.
+    #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Option<std::time::Duration>,
+    /// Take only packets that carry this HEP authentication key (HEPv3 chunk 0x0e); others
+    /// are dropped and counted.
+    #[arg(long, value_name = "PASSWORD")]
+    pub hep_password: Option<String>,
+    /// Take only packets of these capture agents (HEP capture ID; repeatable); others are
+    /// dropped and counted.
+    #[arg(long = "hep-capture-id", value_name = "ID")]
+    pub hep_capture_ids: Vec<u32>,
+    /// Header linking B2BUA legs (repeatable; replaces the default X-Call-ID, X-CID,
+    /// Session-ID).
+    #[arg(long = "correlation-header", value_name = "NAME")]
+    pub correlation_headers: Vec<String>,
+    /// Look for SIP only on these ports (the encapsulated packets' ports; repeatable).
+    #[arg(long = "sip-port", value_name = "PORT")]
+    pub sip_ports: Vec<u16>,
+    /// Change a memory bound (repeatable), e.g. `--limit open-calls=20k` (see `check`).
+    #[arg(long = "limit", value_name = "NAME=VALUE")]
+    pub limits: Vec<String>,
+    #[command(flatten)]
+    pub lang: LangArg,
+}
+
+impl ListenArgs {
+    /// The listeners and which packets they take.
+    fn spec(&self) -> ingest::hep::Listen {
+        ingest::hep::Listen {
+            endpoints: self.hep.clone(),
+            password: self.hep_password.clone(),
+            capture_ids: self.hep_capture_ids.clone(),
+        }
+    }
+
+    /// The input options `listen` shares with the commands that read files.
+    fn input_args(&self) -> InputArgs {
+        InputArgs {
+            correlation_headers: self.correlation_headers.clone(),
+            sip_ports: self.sip_ports.clone(),
+            limits: self.limits.clone(),
+            lang: LangArg {
+                lang: self.lang.lang,
+            },
+            ..InputArgs::default()
+        }
+    }
+}
+
+fn parse_endpoint(s: &str) -> Result<ingest::hep::Endpoint, String> {
+    ingest::hep::Endpoint::parse(s)
+}
+
+/// `90s`, `5m`, `2h`, `1500ms` or a number of seconds.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let bad = || format!("'{s}' is not a duration such as 90s, 5m, 2h or 1500ms");
+    let (number, unit) = s.split_at(
+        s.find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(s.len()),
+    );
+    let n: f64 = number.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(bad()),
+    };
+    std::time::Duration::try_from_secs_f64(secs).map_err(|_| bad())
+}
+
+#[derive(Debug, Args, Default)]
 pub struct InputArgs {
     /// Input files (optionally .gz), in any format `sipflow formats` lists (pjsip logs,
     /// pcap/pcapng captures, SIPp -trace_msg logs, raw SIP dumps, …); `-` reads stdin.
@@ -537,6 +626,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Outcome {
         | Command::Report { input, .. }
         | Command::Stats { input, .. }
         | Command::Export { input, .. } => analyse(cli, input, &mut out),
+        Command::Listen { listen, .. } => analyse(cli, &listen.input_args(), &mut out),
     };
     // A write that failed earlier was already reported; what the buffer still held fails the
     // same way.
@@ -577,7 +667,7 @@ fn written_outcome(r: io::Result<()>) -> Outcome {
 /// The rule options of the commands that run rules.
 fn rule_args(command: &Command) -> Option<&RuleArgs> {
     match command {
-        Command::Check { check, .. } => Some(&check.rules),
+        Command::Check { check, .. } | Command::Listen { check, .. } => Some(&check.rules),
         Command::Report { rules, .. } => Some(rules),
         _ => None,
     }
@@ -612,7 +702,7 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
         None => None,
     };
     let check = match (&cli.command, rule_settings) {
-        (Command::Check { check, .. }, Some(rules)) => {
+        (Command::Check { check, .. } | Command::Listen { check, .. }, Some(rules)) => {
             match CheckSettings::new(check, &config, rules) {
                 Ok(c) => Some(Run::Check(c)),
                 Err(e) => return Outcome::usage(e, Vec::new()),
@@ -704,7 +794,13 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
             | Command::Report { .. }
             | Command::Check { .. }
     );
-    let mut events = ingest::stream(&settings.inputs, &settings.ingest);
+    let mut events = match &cli.command {
+        Command::Listen { listen, .. } => {
+            run.duration = listen.duration;
+            ingest::listen(listen.spec(), &settings.ingest, Default::default())
+        }
+        _ => ingest::stream(&settings.inputs, &settings.ingest),
+    };
     let result = run_streamed(
         &run,
         &mut events,

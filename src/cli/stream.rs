@@ -8,8 +8,11 @@
 //! (`cli::check`, `cli::mod`).
 
 use std::io::{self, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use super::check::HtmlTarget;
 use super::flow::Drawing;
@@ -17,7 +20,7 @@ use super::progress::Bar;
 use super::{CallsFormat, CheckFormat, FlowFormat, MediaFormat, Selection, UsageError};
 use crate::dialog::window::{self, OpenCallLimit, Window, Windows};
 use crate::dialog::{self, CorrelateOptions, Model};
-use crate::ingest::{EventStream, InputInfo, Source};
+use crate::ingest::{EventStream, InputInfo, Next, Source};
 use crate::report::{Context, calls, events, export, findings, html, stats};
 use crate::rules::{self, Diagnoses, Finding, RuleSettings, Severity};
 use crate::sip::status::Lang;
@@ -39,6 +42,8 @@ pub(super) struct Streamed<'a> {
     pub(super) lang: Lang,
     /// The calls and flows shown, judged and counted.
     pub(super) selection: &'a Selection,
+    /// `listen --for`: how long to follow live inputs before ending as at their end.
+    pub(super) duration: Option<Duration>,
 }
 
 /// The selection of every call and flow.
@@ -77,6 +82,7 @@ impl<'a> Streamed<'a> {
             view: None,
             lang: Lang::En,
             selection: &ALL,
+            duration: None,
         }
     }
 
@@ -90,6 +96,7 @@ impl<'a> Streamed<'a> {
             view: Some(view),
             lang: Lang::En,
             selection: &ALL,
+            duration: None,
         }
     }
 
@@ -128,12 +135,17 @@ pub(super) fn run_streamed(
             .transpose()?,
         ..Totals::default()
     };
-    let mut windows = Windows::new(limits);
-    while let Some(ev) = events.next() {
-        if let Some(w) = windows.push(ev) {
-            totals.window(run, (w, false), events, correlate, bar, out)?;
+    let windows = if events.is_live() {
+        follow(run, &mut totals, events, limits, correlate, out)?
+    } else {
+        let mut windows = Windows::new(limits);
+        while let Some(ev) = events.next() {
+            if let Some(w) = windows.push(ev) {
+                totals.window(run, (w, false), events, correlate, bar, out)?;
+            }
         }
-    }
+        windows
+    };
     let (last, limit) = windows.finish();
     if events.inputs().is_empty() {
         // No input could be read: their errors say it all, and a summary, an empty document
@@ -206,6 +218,82 @@ pub(super) fn run_streamed(
         limit,
         usage,
     })
+}
+
+/// How often a run that follows live inputs hands on the calls that ended.
+const TICK: Duration = Duration::from_millis(250);
+/// How long, once asked to stop, live inputs have to end before they are given up.
+const GRACE: Duration = Duration::from_millis(500);
+
+/// Ctrl-C and SIGTERM, once registered: set when one came. A second one ends the process at
+/// once (exit code 1), as a user pressing Ctrl-C again expects.
+fn interrupted() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // Registering fails only for a forbidden signal, which these are not; without the
+        // handler Ctrl-C ends the run as it always did.
+        let _ = signal_hook::flag::register_conditional_shutdown(signal, 1, flag.clone());
+        let _ = signal_hook::flag::register(signal, flag.clone());
+    }
+    flag
+}
+
+/// The window loop of live inputs: events are windowed as they come, and every [`TICK`] (or
+/// as soon as the inputs go quiet) the calls that ended are handed on by the wall clock
+/// ([`Windows::flush`]) and written, the output flushed after each window. Ends at the end of
+/// the inputs, after `--for`, or on Ctrl-C / SIGTERM, which end the run as the end of the
+/// inputs would: what is pending is written.
+fn follow(
+    run: &Streamed<'_>,
+    totals: &mut Totals<'_>,
+    events: &mut EventStream,
+    limits: window::Limits,
+    correlate: &CorrelateOptions,
+    out: &mut dyn Write,
+) -> io::Result<Windows> {
+    let signal = interrupted();
+    let until = run.duration.map(|d| Instant::now() + d);
+    let mut windows = Windows::live(limits);
+    let mut grace: Option<Instant> = None;
+    let mut abandoned = false;
+    let mut flushed = Instant::now();
+    loop {
+        let now = Instant::now();
+        if grace.is_none() && (signal.load(Ordering::Relaxed) || until.is_some_and(|u| now >= u)) {
+            events.stop();
+            grace = Some(now + GRACE);
+        }
+        if !abandoned && grace.is_some_and(|g| now >= g) {
+            events.abandon();
+            abandoned = true;
+        }
+        let mut deadline = now + TICK;
+        for limit in [until, grace].into_iter().flatten() {
+            deadline = deadline.min(limit.max(now));
+        }
+        let end = match events.next_until(deadline) {
+            Next::Event(ev) => {
+                if let Some(w) = windows.push(ev) {
+                    totals.window(run, (w, false), events, correlate, None, out)?;
+                    out.flush()?;
+                }
+                false
+            }
+            Next::Quiet => false,
+            Next::End => true,
+        };
+        if end {
+            return Ok(windows);
+        }
+        let now = Instant::now();
+        if now.duration_since(flushed) >= TICK {
+            flushed = now;
+            if let Some(w) = windows.flush(now) {
+                totals.window(run, (w, false), events, correlate, None, out)?;
+                out.flush()?;
+            }
+        }
+    }
 }
 
 /// What a view keeps between windows.

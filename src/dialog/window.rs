@@ -25,6 +25,7 @@
 //! nobody started. Owns only the cutting; does not own correlation.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
 
 use miette::Diagnostic;
 
@@ -151,10 +152,16 @@ impl Group {
 /// Events with their arrival numbers.
 type Numbered = Vec<(u64, Event)>;
 
+/// How long, on the wall clock, a closed group of a live input waits for a retry on its
+/// Call-ID (after a challenge, a redirect) before [`Windows::flush`] hands it on.
+pub const LINGER: Duration = Duration::from_millis(500);
+
 /// A closed group (or an unbound event) waiting for the next window.
 struct Closed {
     /// Log time when it closed.
     at: i64,
+    /// Wall-clock time when it closed (live inputs only).
+    wall: Option<Instant>,
     call_id: Option<String>,
     events: Numbered,
 }
@@ -181,6 +188,9 @@ pub struct Windows {
     input_ends: Vec<Option<Timestamp>>,
     now: Timestamp,
     closed_early: usize,
+    /// Live inputs: the wall-clock time the last event arrived, and the log time then.
+    arrived: Option<(Instant, Timestamp)>,
+    live: bool,
 }
 
 impl Windows {
@@ -199,7 +209,62 @@ impl Windows {
             input_ends: Vec::new(),
             now: Timestamp::default(),
             closed_early: 0,
+            arrived: None,
+            live: false,
         }
+    }
+
+    /// Windows of live inputs, handed on by [`Windows::flush`] as the wall clock goes.
+    pub fn live(limits: Limits) -> Self {
+        Windows {
+            live: true,
+            ..Windows::new(limits)
+        }
+    }
+
+    /// Live inputs: lets the wall clock run the log's. The log time is taken to have gone on
+    /// since the last event as long as the wall clock has (so an unanswered request or an idle
+    /// flow times out while nothing arrives, and the inputs count as read up to then); then
+    /// the groups closed at least [`LINGER`] ago are handed on, with every closed group of
+    /// their Call-ID, unless one of those closed later. Open groups (a call in progress) stay.
+    pub fn flush(&mut self, wall: Instant) -> Option<Window> {
+        if let Some((at, log)) = self.arrived {
+            let gone =
+                i64::try_from(wall.saturating_duration_since(at).as_micros()).unwrap_or(i64::MAX);
+            let now = log.micros.saturating_add(gone);
+            if now > self.now.micros && self.now.is_known() {
+                self.now.micros = now;
+                for end in self.input_ends.iter_mut().flatten() {
+                    if end.is_known() {
+                        end.micros = end.micros.max(now);
+                    }
+                }
+                self.close_due();
+            }
+        }
+        let settled = wall.checked_sub(LINGER);
+        let fresh: Vec<bool> = self
+            .closed
+            .iter()
+            .map(|c| matches!((c.wall, settled), (Some(w), Some(s)) if w > s))
+            .collect();
+        let recent: BTreeSet<&str> = self
+            .closed
+            .iter()
+            .zip(&fresh)
+            .filter(|(_, f)| **f)
+            .filter_map(|(c, _)| c.call_id.as_deref())
+            .collect();
+        let keep: Vec<bool> = self
+            .closed
+            .iter()
+            .zip(&fresh)
+            .map(|(c, &f)| f || c.call_id.as_deref().is_some_and(|id| recent.contains(id)))
+            .collect();
+        if keep.iter().all(|&k| k) {
+            return None;
+        }
+        Some(self.cut_keeping(keep))
     }
 
     /// Takes the next event; returns a window when one is complete.
@@ -213,16 +278,14 @@ impl Windows {
         let ts = ev.ts();
         self.input_ends[input] = Some(self.input_ends[input].map_or(ts, |t| t.max(ts)));
         self.now = self.now.max(ts);
+        if self.live {
+            self.arrived = Some((Instant::now(), self.now));
+        }
         match &ev {
             Event::Message(_) => self.message(seq, ev),
             Event::Log(_) => self.log(seq, ev),
         }
-        while let Some(&(at, g)) = self.deadlines.first() {
-            if at > self.now.micros {
-                break;
-            }
-            self.close(g);
-        }
+        self.close_due();
         while self.groups.len() > self.limits.open_calls {
             let Some(&oldest) = self.groups.keys().next() else {
                 break;
@@ -231,6 +294,16 @@ impl Windows {
             self.closed_early += 1;
         }
         (self.closed_events >= self.limits.window_events).then(|| self.cut(true))
+    }
+
+    /// Closes the groups whose deadline has passed.
+    fn close_due(&mut self) {
+        while let Some(&(at, g)) = self.deadlines.first() {
+            if at > self.now.micros {
+                break;
+            }
+            self.close(g);
+        }
     }
 
     /// Closes every group and returns the last window (possibly empty).
@@ -287,6 +360,11 @@ impl Windows {
                 }
             }
         }
+        self.cut_keeping(keep)
+    }
+
+    /// Hands on the closed groups but those marked in `keep`, which wait for the next window.
+    fn cut_keeping(&mut self, keep: Vec<bool>) -> Window {
         let mut events: Numbered = Vec::new();
         let mut kept = Vec::new();
         for (c, keep) in std::mem::take(&mut self.closed).into_iter().zip(keep) {
@@ -297,6 +375,7 @@ impl Windows {
             }
         }
         self.closed = kept;
+        let kept_events = self.closed.iter().map(|c| c.events.len()).sum();
         // Back in arrival order. Events are large: sort their numbers, then move each event
         // once, rather than moving events at every step of a sort.
         let mut order: Vec<(u64, usize)> = events
@@ -329,8 +408,10 @@ impl Windows {
         if let Some(id) = &call_id {
             self.closed_ids.insert(id.clone(), self.closed.len());
         }
+        let wall = self.live.then(Instant::now);
         self.closed.push(Closed {
             at: self.now.micros,
+            wall,
             call_id,
             events,
         });

@@ -14,7 +14,9 @@
 mod align;
 pub mod capture;
 pub mod format;
+pub mod hep;
 mod linecap;
+pub mod live;
 pub mod pjsip;
 pub mod raw;
 mod source;
@@ -22,7 +24,7 @@ mod stream;
 
 pub use format::Format;
 pub use source::Source;
-pub use stream::{EventStream, stream};
+pub use stream::{EventStream, Next, listen, stream};
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Cursor, Read};
@@ -223,6 +225,9 @@ pub enum InputError {
     #[error("{name}: the input is empty")]
     #[diagnostic(code(sipflow::input::empty))]
     Empty { name: String },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Listen(hep::BindError),
 }
 
 /// The result of ingesting all inputs: what could be read, and what could not.
@@ -266,13 +271,27 @@ pub struct Opened {
     /// Whether `reader` reads a regular file (not stdin, a FIFO or a device) from its start,
     /// which can be opened again by its name to read excerpts.
     pub regular_file: bool,
+    /// For a live input (see [`live`]): switches its reader between sniffing and following.
+    pub live: Option<live::HeadMode>,
 }
 
 fn open(name: &str) -> Result<Opened, InputError> {
+    let follow = |reader: Box<dyn Read + Send>| {
+        let head = live::HeadMode::default();
+        Opened {
+            reader: Box::new(live::Pump::start(reader, head.clone())),
+            regular_file: false,
+            live: Some(head),
+        }
+    };
     if name == "-" {
+        if live::is_live(name) {
+            return Ok(follow(Box::new(std::io::stdin())));
+        }
         return Ok(Opened {
             reader: Box::new(std::io::stdin()),
             regular_file: false,
+            live: None,
         });
     }
     let io = |source| InputError::Io {
@@ -281,9 +300,13 @@ fn open(name: &str) -> Result<Opened, InputError> {
     };
     let file = std::fs::File::open(name).map_err(io)?;
     let regular_file = file.metadata().is_ok_and(|m| m.is_file());
+    if !regular_file && live::is_live(name) {
+        return Ok(follow(Box::new(file)));
+    }
     Ok(Opened {
         reader: Box::new(file),
         regular_file,
+        live: None,
     })
 }
 
@@ -315,6 +338,7 @@ pub fn ingest_reader(
     let opened = Opened {
         reader: r,
         regular_file: false,
+        live: None,
     };
     let (info, warnings) = read_input(name, opened, index, opts, &mut |piece| match piece {
         Piece::Started { source: s, .. } => source = s,
@@ -360,10 +384,19 @@ pub fn read_input(
         Box::new(r)
     };
     let mut head = Vec::with_capacity(HEAD_BYTES);
+    // A live input's head is what came until its writer paused (gzip is read to 64 KiB: a
+    // pause inside a gzip member is not its end).
+    let live = opened.live;
+    if let Some(mode) = live.as_ref().filter(|_| !gzip) {
+        mode.set(live::Mode::Head);
+    }
     (&mut r)
         .take(HEAD_BYTES as u64)
         .read_to_end(&mut head)
         .map_err(|e| read_error(name, gzip, e))?;
+    if let Some(mode) = &live {
+        mode.set(live::Mode::Wait);
+    }
     if head.iter().all(u8::is_ascii_whitespace) {
         return Err(InputError::Empty {
             name: name.to_string(),
@@ -373,13 +406,19 @@ pub fn read_input(
         Some(f) => forced(name, f, &head)?,
         None => sniff(name, &head)?,
     };
+    if matches!(format.parser, format::Parser::Hep) {
+        let mut stream = Cursor::new(head).chain(r);
+        return hep::read_file(name, &mut stream, index, opts, emit);
+    }
     let format::Parser::Text(parser) = format.parser else {
         let format = match capture::reader::detect(&head) {
             Some(capture::reader::CaptureFormat::Pcapng) => Format::PCAPNG,
             _ => Format::PCAP,
         };
         let mut stream = Cursor::new(head).chain(r);
-        return read_capture(name, &mut stream, gzip, format, index, opts, emit);
+        let mut opts = opts.clone();
+        opts.capture.live = live.is_some();
+        return read_capture(name, &mut stream, gzip, format, index, &opts, emit);
     };
     let (source, sink, in_place) = if opts.drop_text {
         (Source::default(), None, false)
@@ -394,6 +433,7 @@ pub fn read_input(
         index,
         date: opts.date,
         capture: &opts.capture,
+        live: live.clone().filter(|_| !gzip),
     };
     let mut r = linecap::LineCap::new(r, &head, linecap::MAX_LINE);
     if in_place {
@@ -469,6 +509,9 @@ struct TextInput<'n> {
     index: usize,
     date: Option<i64>,
     capture: &'n capture::CaptureOptions,
+    /// Followed as it is written: each piece is what has arrived, not [`TEXT_PIECE`], and
+    /// the parser is told when the writer pauses.
+    live: Option<live::HeadMode>,
 }
 
 /// How much of a text input a parser may learn its layout from, and how much is read at a time
@@ -486,8 +529,10 @@ impl TextInput<'_> {
         source: Source,
         emit: &mut dyn FnMut(Piece),
     ) -> std::io::Result<(InputInfo, Vec<capture::Warning>)> {
-        let more = TEXT_PIECE.saturating_sub(buf.len() as u64);
-        r.take(more).read_to_end(&mut buf)?;
+        if self.live.is_none() {
+            let more = TEXT_PIECE.saturating_sub(buf.len() as u64);
+            r.take(more).read_to_end(&mut buf)?;
+        }
         let mut info = started(self.name, self.format, self.gzip);
         emit(Piece::Started {
             info: info.clone(),
@@ -505,7 +550,12 @@ impl TextInput<'_> {
             parser.feed(&buf[..whole]);
             bytes += whole as u64;
             buf.drain(..whole);
-            if r.take(TEXT_PIECE).read_to_end(&mut buf)? == 0 {
+            let got = if let Some(mode) = &self.live {
+                read_some(r, &mut buf, mode, &mut *parser)?
+            } else {
+                r.take(TEXT_PIECE).read_to_end(&mut buf)?
+            };
+            if got == 0 {
                 break;
             }
         }
@@ -525,6 +575,32 @@ impl TextInput<'_> {
             input: self.index,
             date: self.date,
             capture: self.capture,
+        }
+    }
+}
+
+/// One read of what has arrived, appended to `buf`; if the writer pauses first, the parser is
+/// told before the read waits on.
+fn read_some(
+    r: &mut dyn Read,
+    buf: &mut Vec<u8>,
+    mode: &live::HeadMode,
+    parser: &mut dyn format::TextParser,
+) -> std::io::Result<usize> {
+    let mut piece = vec![0u8; 64 << 10];
+    mode.set(live::Mode::Poll);
+    loop {
+        match r.read(&mut piece) {
+            Ok(n) => {
+                buf.extend_from_slice(&piece[..n]);
+                return Ok(n);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                parser.pause();
+                mode.set(live::Mode::Wait);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
 }

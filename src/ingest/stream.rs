@@ -15,7 +15,10 @@
 //! whole first. Owns the threads, the channels and the merge; does not own reading one input.
 
 use std::collections::VecDeque;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, sync_channel};
+use std::time::{Duration, Instant};
 
 use super::{
     Event, Format, IngestOptions, Ingested, InputError, InputInfo, InputWarning, Piece, Source,
@@ -49,29 +52,82 @@ struct Input {
     info: Option<InputInfo>,
     source: Source,
     result: Option<Result<Vec<InputWarning>, InputError>>,
+    /// A live input that had nothing when the stream last went quiet: the merge no longer
+    /// waits for it, until it gives an event.
+    quiet: bool,
+    /// Messages, cut messages and log events it gave so far (live inputs: what its counts are
+    /// if it is abandoned).
+    given: (usize, usize, usize),
 }
 
 impl Input {
+    fn new(rx: Receiver<Msg>) -> Self {
+        Input {
+            rx,
+            head: VecDeque::new(),
+            index: None,
+            info: None,
+            source: Source::default(),
+            result: None,
+            quiet: false,
+            given: (0, 0, 0),
+        }
+    }
+
     /// Receives one message; `false` once the input is done.
     fn receive(&mut self) -> bool {
         if self.result.is_some() {
             return false;
         }
-        match self.rx.recv() {
-            Ok(Msg::Started(info, source)) => {
+        let msg = self.rx.recv().ok();
+        self.take(msg);
+        true
+    }
+
+    /// Receives one message if one waits, or until `timeout`; `false` when none came.
+    fn receive_within(&mut self, timeout: Option<Duration>) -> bool {
+        if self.result.is_some() {
+            return false;
+        }
+        let msg = match timeout {
+            None => match self.rx.try_recv() {
+                Ok(m) => Some(m),
+                Err(TryRecvError::Empty) => return false,
+                Err(TryRecvError::Disconnected) => None,
+            },
+            Some(t) => match self.rx.recv_timeout(t) {
+                Ok(m) => Some(m),
+                Err(RecvTimeoutError::Timeout) => return false,
+                Err(RecvTimeoutError::Disconnected) => None,
+            },
+        };
+        self.take(msg);
+        true
+    }
+
+    fn take(&mut self, msg: Option<Msg>) {
+        match msg {
+            Some(Msg::Started(info, source)) => {
                 self.info = Some(*info);
                 self.source = source;
             }
-            Ok(Msg::Events(events)) => self.head.extend(events),
-            Ok(Msg::Done(Ok((info, warnings)))) => {
+            Some(Msg::Events(events)) => {
+                self.quiet = false;
+                self.head.extend(events);
+            }
+            Some(Msg::Done(Ok((info, warnings)))) => {
                 self.info = Some(info);
                 self.result = Some(Ok(warnings));
             }
-            Ok(Msg::Done(Err(e))) => self.result = Some(Err(e)),
+            Some(Msg::Done(Err(e))) => self.result = Some(Err(e)),
             // The thread is gone without a word: it panicked, which is a bug; say nothing more.
-            Err(_) => self.result = Some(Ok(Vec::new())),
+            None => self.result = Some(Ok(Vec::new())),
         }
-        true
+    }
+
+    /// Still to give events, and has none at hand.
+    fn waiting(&self) -> bool {
+        self.head.is_empty() && self.result.is_none()
     }
 
     /// The next event of this input, waiting for it if needed.
@@ -189,28 +245,70 @@ pub struct EventStream {
     sources: Vec<Source>,
     /// Set when the inputs had to be read whole (clock alignment): the merged events.
     aligned: Option<VecDeque<Event>>,
+    /// Some input is followed as it is written (see [`super::live`]).
+    live: bool,
+    /// Asks the inputs that can stop (listeners) to end.
+    stop: Arc<AtomicBool>,
+}
+
+/// What [`EventStream::next_until`] found.
+// Events are the common case and are moved once.
+#[allow(clippy::large_enum_variant)]
+pub enum Next {
+    Event(Event),
+    /// Nothing arrived by the deadline.
+    Quiet,
+    /// Every input has ended.
+    End,
 }
 
 /// Starts reading every input; events come out of the returned stream in log time order.
 pub fn stream(names: &[String], opts: &IngestOptions) -> EventStream {
-    let mut inputs: Vec<Input> = names
+    let live = names.iter().any(|n| super::live::is_live(n));
+    let inputs: Vec<Input> = names
         .iter()
         .enumerate()
         .map(|(i, name)| {
             let (tx, rx) = sync_channel(IN_FLIGHT);
             let name = name.clone();
             let opts = opts.clone();
-            std::thread::spawn(move || read_thread(&name, i, &opts, &tx));
-            Input {
-                rx,
-                head: VecDeque::new(),
-                index: None,
-                info: None,
-                source: Source::default(),
-                result: None,
-            }
+            let batch = if super::live::is_live(&name) {
+                1
+            } else {
+                BATCH
+            };
+            std::thread::spawn(move || {
+                let mut emit = Batches::new(&tx, batch);
+                let result = open(&name)
+                    .and_then(|o| read_input(&name, o, i, &opts, &mut |p| emit.piece(p)));
+                emit.done(result);
+            });
+            Input::new(rx)
         })
         .collect();
+    start(inputs, live, Arc::default())
+}
+
+/// Listens for HEP packets ([`super::hep::listen`]): one live input, which ends when `stop` is
+/// set (or every listener failed).
+pub fn listen(
+    spec: super::hep::Listen,
+    opts: &IngestOptions,
+    stop: Arc<AtomicBool>,
+) -> EventStream {
+    let (tx, rx) = sync_channel(IN_FLIGHT);
+    let opts = opts.clone();
+    let halt = stop.clone();
+    std::thread::spawn(move || {
+        let mut emit = Batches::new(&tx, 1);
+        let result = super::hep::listen(&spec, &opts, &halt, &mut |p| emit.piece(p));
+        emit.done(result);
+    });
+    start(vec![Input::new(rx)], true, stop)
+}
+
+/// The stream of inputs whose threads are started.
+fn start(mut inputs: Vec<Input>, live: bool, stop: Arc<AtomicBool>) -> EventStream {
     // Every input must have started (or failed) before the first event can be merged: that is
     // also when the places of the readable inputs are known.
     let mut infos = Vec::new();
@@ -228,6 +326,8 @@ pub fn stream(names: &[String], opts: &IngestOptions) -> EventStream {
         infos,
         sources,
         aligned: None,
+        live,
+        stop,
     };
     let captures = s.infos.iter().any(|i| is_capture(i.format));
     let texts = s.infos.iter().any(|i| !is_capture(i.format));
@@ -241,25 +341,55 @@ fn is_capture(format: Format) -> bool {
     format.is_capture()
 }
 
-fn read_thread(name: &str, index: usize, opts: &IngestOptions, tx: &SyncSender<Msg>) {
-    let mut batch = Vec::new();
-    // A send fails only when the stream was dropped (the run is over): then nothing matters.
-    let mut emit = |piece: Piece| match piece {
-        Piece::Started { info, source } => {
-            let _ = tx.send(Msg::Started(Box::new(info), source));
+/// Counts an event among an input's messages, cut messages and log events.
+fn count(given: &mut (usize, usize, usize), e: &Event) {
+    match e {
+        Event::Message(m) => {
+            given.0 += 1;
+            given.1 += usize::from(m.truncated());
         }
-        Piece::Event(e) => {
-            batch.push(e);
-            if batch.len() == BATCH {
-                let _ = tx.send(Msg::Events(std::mem::take(&mut batch)));
+        Event::Log(_) => given.2 += 1,
+    }
+}
+
+/// What a reading thread sends, in batches of `size` events (1 for a live input: each event
+/// goes as soon as it is read). A send fails only when the stream was dropped (the run is
+/// over): then nothing matters.
+struct Batches<'t> {
+    tx: &'t SyncSender<Msg>,
+    batch: Vec<Event>,
+    size: usize,
+}
+
+impl<'t> Batches<'t> {
+    fn new(tx: &'t SyncSender<Msg>, size: usize) -> Self {
+        Batches {
+            tx,
+            batch: Vec::new(),
+            size,
+        }
+    }
+
+    fn piece(&mut self, piece: Piece) {
+        match piece {
+            Piece::Started { info, source } => {
+                let _ = self.tx.send(Msg::Started(Box::new(info), source));
+            }
+            Piece::Event(e) => {
+                self.batch.push(e);
+                if self.batch.len() >= self.size {
+                    let _ = self.tx.send(Msg::Events(std::mem::take(&mut self.batch)));
+                }
             }
         }
-    };
-    let result = open(name).and_then(|o| read_input(name, o, index, opts, &mut emit));
-    if !batch.is_empty() {
-        let _ = tx.send(Msg::Events(batch));
     }
-    let _ = tx.send(Msg::Done(result));
+
+    fn done(self, result: Result<(InputInfo, Vec<InputWarning>), InputError>) {
+        if !self.batch.is_empty() {
+            let _ = self.tx.send(Msg::Events(self.batch));
+        }
+        let _ = self.tx.send(Msg::Done(result));
+    }
 }
 
 impl EventStream {
@@ -272,6 +402,91 @@ impl EventStream {
     /// The text of each readable input (empty for captures).
     pub fn sources(&self) -> &[Source] {
         &self.sources
+    }
+
+    /// Whether some input is followed as it is written (stdin or a FIFO that is not a file, a
+    /// listener): then [`EventStream::next_until`] tells when it goes quiet.
+    pub fn is_live(&self) -> bool {
+        self.live
+    }
+
+    /// Asks the inputs that can end on request (listeners) to end; the others are left to
+    /// [`EventStream::abandon`].
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// Gives up the inputs still being read (a live input whose writer goes on after Ctrl-C):
+    /// what they sent is kept, and they are taken as ended.
+    pub fn abandon(&mut self) {
+        for input in &mut self.inputs {
+            while input.receive_within(None) {}
+            if input.result.is_none() {
+                input.result = Some(Ok(Vec::new()));
+                // Its counts so far: what it gave, and what it holds still to give.
+                let mut given = input.given;
+                for e in &input.head {
+                    count(&mut given, e);
+                }
+                if let Some(info) = &mut input.info {
+                    (info.messages, info.truncated, info.log_events) = given;
+                }
+            }
+        }
+        self.final_infos();
+    }
+
+    /// The next event in log time order among those that have arrived, waiting for one until
+    /// `deadline`. An input that had nothing when the stream went [`Next::Quiet`] is no longer
+    /// waited for (its later events are merged as they come), so one quiet input does not hold
+    /// the others back. For live inputs, where "the events of the time being merged" are not
+    /// known in advance, ties go by arrival.
+    pub fn next_until(&mut self, deadline: Instant) -> Next {
+        if self.aligned.is_some() {
+            return self.next().map_or(Next::End, Next::Event);
+        }
+        loop {
+            for input in &mut self.inputs {
+                while input.head.is_empty() && input.receive_within(None) {}
+            }
+            let waiting = self.inputs.iter().position(|i| i.waiting() && !i.quiet);
+            if waiting.is_none() {
+                if let Some(pos) = pick(self.inputs.as_slice()) {
+                    let input = &mut self.inputs[pos];
+                    if let Some(mut e) = input.head.pop_front() {
+                        count(&mut input.given, &e);
+                        if let Some(i) = input.index
+                            && i != pos
+                        {
+                            e.origin_mut().input = i;
+                        }
+                        return Next::Event(e);
+                    }
+                }
+                if self.inputs.iter().all(|i| i.result.is_some()) {
+                    self.final_infos();
+                    return Next::End;
+                }
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                for input in &mut self.inputs {
+                    input.quiet |= input.waiting();
+                }
+                return Next::Quiet;
+            }
+            let Some(wait_on) = waiting.or_else(|| self.inputs.iter().position(Input::waiting))
+            else {
+                continue;
+            };
+            // One input can be waited for in full; among several, each is looked at often.
+            let slice = if self.inputs.len() == 1 {
+                deadline - now
+            } else {
+                (deadline - now).min(Duration::from_millis(20))
+            };
+            self.inputs[wait_on].receive_within(Some(slice));
+        }
     }
 
     /// Once every input is read: their final descriptions (counts) replace the first ones.

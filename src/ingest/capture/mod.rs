@@ -41,6 +41,9 @@ pub struct CaptureOptions {
     pub tcp: payload::Limits,
     /// Memory bounds of IP fragment reassembly (`--limit fragment-…`).
     pub fragments: decode::FragLimits,
+    /// The capture is followed as it is written (`tcpdump -U -w - | sipflow check -`): each
+    /// read hands on the packets that have arrived instead of filling a chunk.
+    pub live: bool,
 }
 
 /// What a capture yields besides its events.
@@ -112,7 +115,7 @@ pub fn parse_with_media(
             emit(chunk_event(c, input, &mut names, cut));
         }
     };
-    let summary = reader::read_chunks(r, &mut |chunk, pkt| {
+    let summary = reader::read_chunks_as(r, opts.live, &mut |chunk, pkt| {
         pins.read(pkt.data.len());
         decoder.decode_in(chunk, &pkt, &mut datagrams, &mut log.warnings);
         for d in &datagrams {
@@ -153,6 +156,67 @@ pub fn parse_with_media(
     log.frames = summary.frames;
     log.warnings.extend(summary.warnings);
     Ok(log)
+}
+
+/// Transport payloads received outside a capture (the HEP packets a listener received, or a
+/// file of them) turned into events as a capture's are: decapsulated, framed and parsed by
+/// [`payload::Payloads`]. Each payload is one frame, numbered from 1.
+pub struct Feed {
+    payloads: payload::Payloads,
+    names: AddrNames,
+    chunks: Vec<SipChunk>,
+    input: usize,
+    /// Frames (payloads), messages and warnings so far; warnings beyond [`Feed::MAX_WARNINGS`]
+    /// are only counted in `more_warnings`.
+    pub log: CaptureLog,
+    pub more_warnings: u64,
+}
+
+impl Feed {
+    /// Warnings kept; a long run keeps counting the rest.
+    pub const MAX_WARNINGS: usize = 256;
+
+    pub fn new(input: usize, opts: &CaptureOptions) -> Self {
+        Feed {
+            payloads: payload::Payloads::with_limits(opts.payload.clone(), opts.tcp.clone()),
+            names: AddrNames::default(),
+            chunks: Vec::new(),
+            input,
+            log: CaptureLog::default(),
+            more_warnings: 0,
+        }
+    }
+
+    /// One payload that came from `src` to `dst` at `ts` (the HEP packets' own times win).
+    pub fn push(
+        &mut self,
+        payload: Bytes,
+        (src, dst): (SocketAddr, SocketAddr),
+        ts: Timestamp,
+        emit: &mut dyn FnMut(Event),
+    ) {
+        self.log.frames += 1;
+        let d = Datagram {
+            frames: FrameList::from_slice(&[self.log.frames]),
+            ts,
+            src,
+            dst,
+            l4: L4::Udp,
+            payload,
+            snapped: false,
+        };
+        self.payloads
+            .push(d, &mut self.chunks, &mut self.log.warnings);
+        if self.log.warnings.len() > Self::MAX_WARNINGS {
+            self.more_warnings += (self.log.warnings.len() - Self::MAX_WARNINGS) as u64;
+            self.log.warnings.truncate(Self::MAX_WARNINGS);
+        }
+        for c in self.chunks.drain(..) {
+            self.log.messages += 1;
+            self.log.truncated += usize::from(c.truncated);
+            emit(chunk_event(c, self.input, &mut self.names, Cut::Damaged));
+        }
+    }
 }
 
 /// Whether messages may stay slices of the reader's chunks. A message keeps its whole chunk

@@ -116,7 +116,18 @@ pub fn read_chunks(
     r: &mut dyn Read,
     each: &mut dyn FnMut(&Bytes, Packet<'_>),
 ) -> Result<ReadSummary, ReadError> {
+    read_chunks_as(r, false, each)
+}
+
+/// [`read_chunks`]; `live`: the input is followed as it is written, so a read hands on what
+/// has arrived (each packet as soon as it is whole) instead of filling the chunk.
+pub fn read_chunks_as(
+    r: &mut dyn Read,
+    live: bool,
+    each: &mut dyn FnMut(&Bytes, Packet<'_>),
+) -> Result<ReadSummary, ReadError> {
     let mut src = Source::new(r);
+    src.live = live;
     src.prime(12);
     let head = src.head.clone();
     if head.len() < 4
@@ -223,6 +234,8 @@ struct Source<'a> {
     inner: &'a mut dyn Read,
     error: Option<io::Error>,
     done: bool,
+    /// A live input: a read returns once it got something.
+    live: bool,
 }
 
 impl<'a> Source<'a> {
@@ -233,13 +246,16 @@ impl<'a> Source<'a> {
             inner,
             error: None,
             done: false,
+            live: false,
         }
     }
 
     /// Reads up to `n` bytes into `head` (replayed by later reads).
     fn prime(&mut self, n: usize) {
         let mut buf = vec![0; n];
+        let live = std::mem::replace(&mut self.live, false);
         let got = self.fill(&mut buf);
+        self.live = live;
         buf.truncate(got);
         self.head = buf;
         self.pos = 0;
@@ -252,7 +268,12 @@ impl<'a> Source<'a> {
             match self.inner.read(&mut buf[n..]) {
                 Ok(0) => self.done = true,
                 // `min` guards against a reader claiming more than it was given.
-                Ok(k) => n = (n + k).min(buf.len()),
+                Ok(k) => {
+                    n = (n + k).min(buf.len());
+                    if self.live {
+                        break;
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted && interrupts < 1000 => {
                     interrupts += 1;
                 }

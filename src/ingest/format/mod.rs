@@ -13,6 +13,7 @@ mod asterisk;
 mod baresip;
 mod dissect;
 pub mod docs;
+mod hep;
 mod kamailio;
 mod linphone;
 pub mod ngrep;
@@ -90,6 +91,8 @@ pub enum Parser {
     /// A capture file, streamed by `super::capture` (pcap and pcapng are told apart by their
     /// magic whichever was named).
     Capture,
+    /// HEPv3 packets back to back, read by `super::hep`.
+    Hep,
     /// Text, read by the parser this makes: fed whole lines (every line already cut at
     /// `super::linecap::MAX_LINE` bytes), handing its events on as it goes.
     Text(NewTextParser),
@@ -120,6 +123,10 @@ pub trait TextParser {
     /// The next piece of the input: whole lines (each ends in `\n`), following the last piece.
     /// Events go to the `emit` the parser was made with, in input order.
     fn feed(&mut self, piece: &[u8]);
+    /// The input paused: it is live, and its writer has written nothing for a while. What the
+    /// parser holds only for what later lines may tell is handed on now (a live log's reader
+    /// waits for its calls' output). Reading on must still work.
+    fn pause(&mut self) {}
     /// The rest of the input (whole lines, the last one perhaps without its `\n`); what was
     /// held is handed on.
     fn finish(self: Box<Self>, rest: &[u8]) -> TextCounts;
@@ -162,6 +169,7 @@ pub struct Format(&'static Spec);
 
 impl Format {
     pub const PCAP: Format = pcap::FORMAT;
+    pub const HEP: Format = hep::FORMAT;
     pub const PCAPNG: Format = pcapng::FORMAT;
     pub const PJSIP: Format = pjsip::FORMAT;
     pub const SIPP: Format = sipp::FORMAT;
@@ -176,7 +184,7 @@ impl Format {
     }
 
     pub fn is_capture(self) -> bool {
-        matches!(self.parser, Parser::Capture)
+        matches!(self.parser, Parser::Capture | Parser::Hep)
     }
 
     /// `capture` or `text`.
@@ -233,6 +241,7 @@ pub const DOC_SECTIONS: [&str; 5] = [
 pub static FORMATS: &[Format] = &[
     pcap::FORMAT,
     pcapng::FORMAT,
+    hep::FORMAT,
     pjsip::FORMAT,
     sipp::FORMAT,
     sip::FORMAT,

@@ -31,6 +31,10 @@ impl TextParser for pjsip::Parser<'_> {
         pjsip::Parser::feed(self, piece);
     }
 
+    fn pause(&mut self) {
+        pjsip::Parser::pause(self);
+    }
+
     fn finish(mut self: Box<Self>, rest: &[u8]) -> TextCounts {
         pjsip::Parser::feed(&mut self, rest);
         let log = pjsip::Parser::finish(*self);

@@ -148,6 +148,15 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// The input paused (a live input whose writer has written nothing more for a while):
+    /// the events held for what later lines may tell are handed on with what is known now,
+    /// as when too many are held.
+    pub fn pause(&mut self) {
+        if !self.reader.held.is_empty() {
+            self.reader.release();
+        }
+    }
+
     pub fn feed(&mut self, piece: &[u8]) {
         let mut lines = Lines::at(piece, self.offset, self.lines);
         while let Some(line) = lines.next() {

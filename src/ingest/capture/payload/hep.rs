@@ -28,6 +28,10 @@ pub(super) struct Hep<'a> {
     pub payload: &'a [u8],
     /// The payload was only given compressed (chunk 0x10), which is not decoded.
     pub compressed: bool,
+    /// The capture agent's ID (HEPv3 chunk 0x0c, HEPv2 `captid`).
+    pub capture_id: Option<u32>,
+    /// The authentication key (HEPv3 chunk 0x0e: the collector's password).
+    pub auth_key: Option<&'a [u8]>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -127,6 +131,7 @@ pub(super) fn parse_v3(b: &[u8]) -> Result<(Hep<'_>, usize), String> {
     let mut proto_type = None;
     let mut payload = None;
     let mut compressed = false;
+    let (mut capture_id, mut auth_key) = (None, None);
     let mut pos = 6;
     while pos < total {
         let (Some(vendor), Some(kind), Some(len)) =
@@ -147,7 +152,7 @@ pub(super) fn parse_v3(b: &[u8]) -> Result<(Hep<'_>, usize), String> {
         }
         let want = match kind {
             0x01 | 0x02 | 0x0b => Some(1),
-            0x03 | 0x04 | 0x09 | 0x0a => Some(4),
+            0x03 | 0x04 | 0x09 | 0x0a | 0x0c => Some(4),
             0x05 | 0x06 => Some(16),
             0x07 | 0x08 => Some(2),
             _ => None,
@@ -169,6 +174,8 @@ pub(super) fn parse_v3(b: &[u8]) -> Result<(Hep<'_>, usize), String> {
             0x09 => sec = be32(data),
             0x0a => usec = be32(data),
             0x0b => proto_type = data.first().copied(),
+            0x0c => capture_id = be32(data),
+            0x0e => auth_key = Some(data),
             0x0f => payload = Some(data),
             0x10 => compressed = true,
             _ => {}
@@ -196,6 +203,8 @@ pub(super) fn parse_v3(b: &[u8]) -> Result<(Hep<'_>, usize), String> {
             proto_type,
             compressed: payload.is_none() && compressed,
             payload: payload.unwrap_or(&[]),
+            capture_id,
+            auth_key,
         },
         total,
     ))
@@ -208,22 +217,25 @@ fn looks_sip(b: &[u8]) -> bool {
 }
 
 /// A HEPv1/v2 packet: `None` when the fixed header does not match strictly (version 1 or 2,
-/// header length 16 with AF_INET or 40 with an AF_INET6 value, protocol UDP/TCP/SCTP/TLS).
+/// header length 16 with AF_INET or 40 with an AF_INET6 value, or sngrep's 1, protocol
+/// UDP/TCP/SCTP/TLS).
 fn parse_v2(b: &[u8]) -> Option<Result<Hep<'_>, String>> {
     let (&version, &hl, &family, &proto) = (b.first()?, b.get(1)?, b.get(2)?, b.get(3)?);
     if version != 1 && version != 2 {
         return None;
     }
     // AF_INET6 is 10 on Linux, 23 on Windows, 24 on Net/OpenBSD, 28 on FreeBSD, 30 on macOS.
+    // sngrep (1.6) writes 1 as the header length of every HEPv2 packet it sends
+    // (fixtures/hep/sngrep-v2.datagrams): the family tells the length all the same.
     let v6 = match (hl, family) {
-        (16, 2) => false,
-        (40, 10 | 23 | 24 | 28 | 30) => true,
+        (16 | 1, 2) => false,
+        (40 | 1, 10 | 23 | 24 | 28 | 30) => true,
         _ => return None,
     };
     if !matches!(proto, 6 | 17 | 22 | 132) {
         return None;
     }
-    let hl = usize::from(hl);
+    let hl: usize = if v6 { 40 } else { 16 };
     let time_len = if version == 2 { 12 } else { 0 };
     if b.len() < hl + time_len {
         return Some(Err(format!(
@@ -250,6 +262,10 @@ fn parse_v2(b: &[u8]) -> Option<Result<Hep<'_>, String>> {
     } else {
         None
     };
+    let capture_id = (version == 2)
+        .then(|| b.get(hl + 8..hl + 10))
+        .flatten()
+        .map(|s| u32::from(u16::from_le_bytes([s[0], s[1]])));
     Some(Ok(Hep {
         src: SocketAddr::new(src, sport),
         dst: SocketAddr::new(dst, dport),
@@ -258,5 +274,7 @@ fn parse_v2(b: &[u8]) -> Option<Result<Hep<'_>, String>> {
         proto_type: None,
         payload: b.get(start..).unwrap_or(&[]),
         compressed: false,
+        capture_id,
+        auth_key: None,
     }))
 }

@@ -253,6 +253,32 @@ fn emit_hep(
     }
 }
 
+/// Who sent a HEP packet, as a collector checks it before taking the packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HepSender {
+    /// Not HEP, or malformed (its warning comes when it is pushed).
+    NotHep,
+    /// The capture agent's ID and authentication key of every packet in the payload.
+    Agents(Vec<(Option<u32>, Option<Vec<u8>>)>),
+}
+
+/// The capture IDs and keys of the HEP packets in a payload (see [`HepSender`]).
+pub fn hep_sender(b: &[u8]) -> HepSender {
+    match hep::parse(b) {
+        hep::HepParse::Packets(p, _) if !p.is_empty() => HepSender::Agents(
+            p.iter()
+                .map(|h| (h.capture_id, h.auth_key.map(<[u8]>::to_vec)))
+                .collect(),
+        ),
+        _ => HepSender::NotHep,
+    }
+}
+
+/// The length of the HEPv3 packet at the start of a stream, once its header is there.
+pub fn hep_v3_len(b: &[u8]) -> Option<usize> {
+    hep::v3_len(b)
+}
+
 impl Payloads {
     pub fn new(opts: PayloadOptions) -> Self {
         Payloads::with_limits(opts, Limits::default())
