@@ -2,7 +2,7 @@
 //! or an SDP answer switched between RTP/AVP and RTP/SAVP.
 
 use crate::dialog::{Owner, Party};
-use crate::rules::media::{SdpMedia, party_name, sdp_media, streams_by_call};
+use crate::rules::media::{SdpMedia, party_name, receiver, sdp_media, streams_by_call};
 use crate::rules::no_common_codec::{
     Codec, codecs, media_lines, offer_answer_pairs, parsed_messages,
 };
@@ -180,10 +180,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                             "; {} cannot play this stream",
                             s.link
                                 .direction
-                                .map_or("the receiver", |d| party_name(match d {
-                                    crate::media::Direction::CallerToCallee => Party::Callee,
-                                    crate::media::Direction::CalleeToCaller => Party::Caller,
-                                }))
+                                .map_or("the receiver", |d| party_name(receiver(d)))
                         )
                     } else {
                         format!("; it also carried {}", names(&good))

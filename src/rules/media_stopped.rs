@@ -1,6 +1,7 @@
 //! SF036 `media-stopped`: RTP flowed, then stopped in one direction while the call went on.
 
-use super::call_media::{self, DIRECTIONS, at, idx, parties};
+use super::media::answered::{self, DIRECTIONS, at, idx};
+use super::media::parties;
 use crate::dialog::Owner;
 use crate::rules::{Context, Finding, Rule, Scope, Severity, secs};
 
@@ -97,11 +98,11 @@ answer, 3.9 s before the BYE`.
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     let threshold = ctx.settings.thresholds.media_stopped_ms;
     for ci in 0..ctx.model.calls.len() {
-        let Some(a) = call_media::answered(ctx, ci) else {
+        let Some(a) = answered::answered(ctx, ci) else {
             continue;
         };
         let mut reported = [false; 2];
-        for view in call_media::capture_views(ctx, &a) {
+        for view in answered::capture_views(ctx, &a) {
             for d in DIRECTIONS {
                 if reported[idx(d)] || !a.allowed[idx(d)] {
                     continue;
@@ -133,7 +134,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                     },
                     None => None,
                 };
-                let end = match a.bye.and_then(|b| call_media::seen_in(ctx, b, view.input)) {
+                let end = match a.bye.and_then(|b| answered::seen_in(ctx, b, view.input)) {
                     Some(_) => "the BYE",
                     None => "the capture's end, the call still up",
                 };
@@ -172,8 +173,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 }
                 let answer = a.answer_in(ctx, view.input);
                 f = f.with(answer, "the answer");
-                if let Some((bye, _)) = a.bye.and_then(|b| call_media::seen_in(ctx, b, view.input))
-                {
+                if let Some((bye, _)) = a.bye.and_then(|b| answered::seen_in(ctx, b, view.input)) {
                     f = f.with(
                         bye,
                         format!("the BYE, {} after {sender}'s last RTP", secs(silent)),

@@ -9,7 +9,6 @@
 mod account_deleted;
 mod auth_failed;
 mod bye_right_after_answer;
-mod call_media;
 mod call_object_freed_early;
 mod call_rejected;
 mod call_slots_exhausted;

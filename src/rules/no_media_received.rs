@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use super::call_media::{self, Answered, DIRECTIONS, idx, parties};
+use super::media::answered::{self, Answered, DIRECTIONS, idx};
+use super::media::{dump_side, parties, received_by};
 use crate::dialog::Owner;
 use crate::event::LogKind;
 use crate::media::Direction;
@@ -119,7 +120,7 @@ struct Silent {
 
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
     for ci in 0..ctx.model.calls.len() {
-        let Some(a) = call_media::answered(ctx, ci) else {
+        let Some(a) = answered::answered(ctx, ci) else {
             continue;
         };
         let mut silent: BTreeMap<usize, Silent> = BTreeMap::new();
@@ -136,7 +137,7 @@ fn from_captures(ctx: &Context<'_>, a: &Answered, silent: &mut BTreeMap<usize, S
     if !a.both_sdp {
         return;
     }
-    for view in call_media::capture_views(ctx, a) {
+    for view in answered::capture_views(ctx, a) {
         let span = view.span_ms();
         if span < threshold {
             continue;
@@ -179,7 +180,7 @@ fn from_dumps(ctx: &Context<'_>, a: &Answered, silent: &mut BTreeMap<usize, Sile
         let LogKind::MediaStats(ms) = &l.kind else {
             continue;
         };
-        let Some(d) = call_media::heard_by_log(ctx, a.ci, input) else {
+        let Some(d) = dump_side(&ctx.model.calls[a.ci], ms).map(received_by) else {
             continue;
         };
         let receives = matches!(ms.dir.as_str(), "sendrecv" | "recvonly");

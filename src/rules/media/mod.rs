@@ -1,8 +1,11 @@
-//! What the media rules (`packet-loss`, `high-jitter`, `codec-mismatch`,
-//! `media-address-mismatch`) read of a call: its RTP streams in the captures (with the RTCP
-//! reports about them), the `m=` lines of its SDPs with who sent them, and which side of the
-//! call a pjsua call dump was written by. Owns no rule; does not count RTP (see
-//! [`crate::media`]) nor read the dumps (see `ingest::pjsip::media`).
+//! What the media rules read of a call: its RTP streams in the captures (with the RTCP
+//! reports about them), the `m=` lines of its SDPs with who sent them, which side of the call
+//! a pjsua call dump was written by, and who sends and hears each direction; [`answered`]: an
+//! answered call's span, hold and per-capture view (`no-media-received`, `media-stopped`).
+//! Owns no rule; does not count RTP (see [`crate::media`]) nor read the dumps (see
+//! `ingest::pjsip::media`).
+
+pub(super) mod answered;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -38,8 +41,7 @@ impl CallStream<'_> {
     /// Who hears this stream: `the callee` / `the caller` / `10.0.0.2:5000`.
     pub fn listener(&self) -> String {
         match self.link.direction {
-            Some(Direction::CallerToCallee) => "the callee".into(),
-            Some(Direction::CalleeToCaller) => "the caller".into(),
+            Some(d) => party_name(receiver(d)).into(),
             None => self.stream.dst.to_string(),
         }
     }
@@ -167,6 +169,24 @@ pub(super) fn received_by(side: Party) -> Direction {
         Party::Caller => Direction::CalleeToCaller,
         Party::Callee => Direction::CallerToCallee,
     }
+}
+
+/// The party that hears the RTP of direction `d`.
+pub(super) fn receiver(d: Direction) -> Party {
+    match d {
+        Direction::CallerToCallee => Party::Callee,
+        Direction::CalleeToCaller => Party::Caller,
+    }
+}
+
+/// Who sends in direction `d`, and who hears it: (`the caller`, `the callee`) or the reverse.
+pub(super) fn parties(d: Direction) -> (&'static str, &'static str) {
+    let hears = receiver(d);
+    let sends = match hears {
+        Party::Caller => Party::Callee,
+        Party::Callee => Party::Caller,
+    };
+    (party_name(sends), party_name(hears))
 }
 
 /// The pjsua call dumps linked to a call: (event, input, stream figures).

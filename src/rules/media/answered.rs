@@ -1,37 +1,27 @@
-//! What the media rules (`no-media-received`, `media-stopped`) read about one answered call:
-//! when it was answered and ended, which directions its SDP let flow (hold), which side each
-//! log input is, and the RTP streams each capture counted for it, over the span that capture
-//! covers.
-//!
-//! Owns no rule and no output; the streams themselves are counted by [`crate::media`].
+//! What the rules about media that never came or stopped (`no-media-received`,
+//! `media-stopped`) read about one answered call: when it was up and ended, which directions its
+//! SDP let flow (hold), and the RTP streams each capture counted for it, over the span that
+//! capture covers.
 
 use crate::dialog::Outcome;
-use crate::event::{Direction as Wire, Event, Timestamp};
+use crate::event::Timestamp;
 use crate::media::{Direction, MediaSummary, StreamSummary};
 use crate::rules::Context;
 use crate::sip::{MediaDirection, SipMessage};
 
 /// Both directions, indexable with [`idx`].
-pub(super) const DIRECTIONS: [Direction; 2] =
+pub(in crate::rules) const DIRECTIONS: [Direction; 2] =
     [Direction::CallerToCallee, Direction::CalleeToCaller];
 
-pub(super) fn idx(d: Direction) -> usize {
+pub(in crate::rules) fn idx(d: Direction) -> usize {
     match d {
         Direction::CallerToCallee => 0,
         Direction::CalleeToCaller => 1,
     }
 }
 
-/// Who sends in direction `d`, and who receives.
-pub(super) fn parties(d: Direction) -> (&'static str, &'static str) {
-    match d {
-        Direction::CallerToCallee => ("the caller", "the callee"),
-        Direction::CalleeToCaller => ("the callee", "the caller"),
-    }
-}
-
 /// An answered call, as the media rules see it.
-pub(super) struct Answered {
+pub(in crate::rules) struct Answered {
     pub ci: usize,
     /// The 2xx to the INVITE (a wire message).
     pub answer: usize,
@@ -54,7 +44,7 @@ impl Answered {
 }
 
 /// One capture's view of an answered call: its streams, and the span of the call it covers.
-pub(super) struct CaptureView<'a> {
+pub(in crate::rules) struct CaptureView<'a> {
     pub input: usize,
     /// The call's streams in this capture: (index in [`MediaSummary::streams`], stream,
     /// direction).
@@ -77,7 +67,7 @@ impl CaptureView<'_> {
 
 /// The call `ci` when it was answered, its answer acknowledged, and the input shows when
 /// (`None` otherwise).
-pub(super) fn answered(ctx: &Context<'_>, ci: usize) -> Option<Answered> {
+pub(in crate::rules) fn answered(ctx: &Context<'_>, ci: usize) -> Option<Answered> {
     let call = &ctx.model.calls[ci];
     if call.outcome != Outcome::Answered {
         return None;
@@ -153,7 +143,11 @@ fn sdp_allows(sdp: &crate::sip::Sdp) -> (bool, bool) {
 }
 
 /// The time input `input` saw wire message `w`, if it did.
-pub(super) fn seen_in(ctx: &Context<'_>, w: usize, input: usize) -> Option<(usize, Timestamp)> {
+pub(in crate::rules) fn seen_in(
+    ctx: &Context<'_>,
+    w: usize,
+    input: usize,
+) -> Option<(usize, Timestamp)> {
     ctx.model.messages[w].sightings.iter().find_map(|&e| {
         let ev = &ctx.model.events[e];
         (ev.origin().input == input).then(|| (e, ev.ts()))
@@ -165,7 +159,7 @@ pub(super) fn seen_in(ctx: &Context<'_>, w: usize, input: usize) -> Option<(usiz
 /// the call covers only part of it: the edge of the input is not a fault). A capture with no
 /// stream of the call gives no view: it may have been filtered to SIP, or taken off the
 /// media path.
-pub(super) fn capture_views<'a>(ctx: &Context<'a>, a: &Answered) -> Vec<CaptureView<'a>> {
+pub(in crate::rules) fn capture_views<'a>(ctx: &Context<'a>, a: &Answered) -> Vec<CaptureView<'a>> {
     let call = &ctx.model.calls[a.ci];
     let mut out = Vec::new();
     for (input, info) in ctx.inputs.iter().enumerate() {
@@ -220,33 +214,8 @@ fn call_streams<'a>(
     out
 }
 
-/// The direction that the party whose log is `input` receives in: the one that sent the initial
-/// INVITE (TX) is the caller, the one that received it the callee. `None` when the log shows
-/// neither.
-pub(super) fn heard_by_log(ctx: &Context<'_>, ci: usize, input: usize) -> Option<Direction> {
-    let call = &ctx.model.calls[ci];
-    call.messages.iter().find_map(|&w| {
-        let m = ctx.model.message(w).parsed()?;
-        if m.method() != Some("INVITE") || m.to_tag().is_some() {
-            return None;
-        }
-        ctx.model.messages[w]
-            .sightings
-            .iter()
-            .find_map(|&e| match &ctx.model.events[e] {
-                Event::Message(ev) if ev.origin.input == input => match ev.direction {
-                    // The direction the side *receives* in.
-                    Some(Wire::Tx) => Some(Direction::CalleeToCaller),
-                    Some(Wire::Rx) => Some(Direction::CallerToCallee),
-                    None => None,
-                },
-                _ => None,
-            })
-    })
-}
-
 /// `µs` since the epoch as a capture time.
-pub(super) fn at(micros: i64) -> Timestamp {
+pub(in crate::rules) fn at(micros: i64) -> Timestamp {
     Timestamp {
         micros,
         dated: true,
