@@ -68,6 +68,8 @@
     selected: -1,
     chunks: new Map(),
     hay: [],
+    // The lines' addresses, parsed once (by `ip:`).
+    ips: new Map(),
     date: '',
     // The ladder shown: its data and the box width it was drawn for.
     ladder: null,
@@ -99,12 +101,13 @@
     const t = text.replace(/^\[(.*)\]$/, '$1');
     const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(t);
     if (v4) {
-      const o = v4.slice(1).map(Number);
-      if (o.some((x) => x > 255 || !/^(0|[1-9]\d*)$/.test(String(x)))) return null;
+      // As the command line: no leading zeros, each at most 255.
+      const o = v4.slice(1);
+      if (o.some((x) => Number(x) > 255 || /^0\d/.test(x))) return null;
       return [o.reduce((a, x) => (a << 8n) | BigInt(x), 0n), 32];
     }
     if (!/^[0-9a-f:.]+$/i.test(t) || !t.includes(':')) return null;
-    let [head, tail, extra] = t.split('::');
+    const [head, tail, extra] = t.split('::');
     if (extra !== undefined) return null;
     const words = (part) => {
       if (!part) return [];
@@ -139,7 +142,8 @@
     if (prefix > net[1]) return null;
     const shift = BigInt(net[1] - prefix);
     return (addr) => {
-      const ip = parseIp(addr);
+      if (!state.ips.has(addr)) state.ips.set(addr, parseIp(addr));
+      const ip = state.ips.get(addr);
       return !!ip && ip[1] === net[1] && (ip[0] >> shift) === (net[0] >> shift);
     };
   }
