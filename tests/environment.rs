@@ -75,6 +75,10 @@ fn main() {
             search::the_search_finds_addresses_and_names_in_a_browser,
         ),
         trial(
+            "search::field_terms_select_as_the_options_do_in_a_browser",
+            search::field_terms_select_as_the_options_do_in_a_browser,
+        ),
+        trial(
             "docs_examples::the_sf001_python_example_runs",
             docs_examples::the_sf001_python_example_runs,
         ),

@@ -3,7 +3,7 @@
 // Run by tests/integration/browser.rs:  node tests/browser/report.test.mjs MANIFEST.json
 //
 // The manifest: { "screenshots": DIR?, "reports": [{ name, path, calls, findings, hostile, big,
-// last_key?, keyboard?, width?, clipped?, searches?: [{ query, count?, call_ids? }] }],
+// last_key?, keyboard?, width?, clipped?, searches?: [{ query, count?, call_ids?, hint? }] }],
 // "mermaid": [{ name, path }] }. `keyboard` runs the arrow-key checks, `width` sets the window
 // width, `clipped` asks that some cell of the list be clipped (so that its tooltip is tested),
 // and each search expects that many lines, or exactly the lines of those Call-IDs. Prints one
@@ -360,6 +360,10 @@ async function searchChecks(page, r, total) {
     } else {
       check(name, `searching ${JSON.stringify(s.query)} lists ${s.count} of ${total} lines`, c && c.shown === s.count && ids.length === s.count, `#count: ${await countText(page)}; ${ids.length} lines listed`);
     }
+    // A bad or unknown field term is a hint under the box; a good search shows none.
+    const hint = await page.locator('#search-hint').evaluate((e) => (e.hidden ? null : e.textContent));
+    if (s.hint) check(name, `searching ${JSON.stringify(s.query)} hints ${JSON.stringify(s.hint)}`, hint !== null && hint.includes(s.hint), `#search-hint: ${JSON.stringify(hint)}`);
+    else check(name, `searching ${JSON.stringify(s.query)} shows no hint`, hint === null, `#search-hint: ${JSON.stringify(hint)}`);
   }
   await page.fill('#search', '');
 }

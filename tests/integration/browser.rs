@@ -136,6 +136,12 @@ pub fn search_count(query: &str, count: usize) -> Value {
     json!({ "query": query, "count": count })
 }
 
+/// A search with a term the report cannot use: how many lines it must list, and a text the
+/// hint under the box must hold (every other search must show no hint).
+pub fn search_hint(query: &str, count: usize, hint: &str) -> Value {
+    json!({ "query": query, "count": count, "hint": hint })
+}
+
 fn show(args: &[&str], run: &Run) -> String {
     format!(
         "sipflow {}\nexit: {}\n--- stdout\n{}\n--- stderr\n{}",

@@ -9,9 +9,10 @@
 use serde_json::Value;
 
 use super::browser::{
-    check_in_browser, missing_prerequisites, out_dir, search_count, search_for, write_report_in,
+    check_in_browser, missing_prerequisites, out_dir, search_count, search_for, search_hint,
+    write_report_in,
 };
-use super::common::{data, sipflow};
+use super::common::{data, fixture, sipflow};
 use super::needs::{Missing, require, shared_traces};
 
 const CAPTURE: &str = "heplify/sip_ipv4_tcp_fragmented.pcap";
@@ -120,6 +121,148 @@ pub fn the_search_finds_addresses_and_names_in_a_browser() -> Result<(), Missing
         search_for("+79283840774", &[BUSY]),
         search_for("Outbound Call", &OUTBOUND_CALL),
     ];
+    check_in_browser(&dir, &[report], &[], started.elapsed());
+    Ok(())
+}
+
+/// The Call-IDs of the calls and flows `sipflow calls` selects with `options` from `inputs`, in
+/// its order.
+fn selected(options: &[&str], inputs: &[String]) -> Vec<String> {
+    let mut args = vec!["calls", "--format", "json"];
+    args.extend_from_slice(options);
+    args.extend(inputs.iter().map(String::as_str));
+    let run = sipflow(&args);
+    assert_eq!(run.code, 0, "sipflow {args:?}: {}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("calls JSON");
+    let ids: Vec<String> = ["calls", "flows"]
+        .iter()
+        .filter_map(|k| doc[k].as_array())
+        .flatten()
+        .filter_map(|c| c["call_id"].as_str().map(String::from))
+        .collect();
+    // The capture has no B2BUA legs, which the options select with their conversation and the
+    // search line by line: both select the same lines.
+    assert!(
+        doc["calls"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|c| c["group"] == c["index"]),
+        "legs in {args:?}"
+    );
+    ids
+}
+
+/// The search's `field:value` terms list exactly the lines the selection options select, on
+/// the capture above and a recorded call over IPv6 (`fixtures/captures/ipv6`): status code
+/// and class, IPv4 and IPv6 networks, users (a name only P-Asserted-Identity gives), rules by
+/// name and by code, methods, outcomes, times of day and dated times, repeated `call:`; they
+/// combine with free text; bad values and unknown fields are hints, never errors.
+pub fn field_terms_select_as_the_options_do_in_a_browser() -> Result<(), Missing> {
+    let inputs = vec![capture()?, fixture("captures/ipv6/call.pcap")];
+    require(
+        "the report search browser test (tests/integration/search.rs)",
+        &missing_prerequisites(),
+        "apt-get install chromium; npm ci --prefix tests/browser",
+    )?;
+    let dir = out_dir().join("search-fields");
+    std::fs::create_dir_all(&dir).expect("create target/browser/search-fields");
+    let started = std::time::Instant::now();
+    let mut report = write_report_in(&dir, "search-fields", &[], &inputs, false);
+    let total = selected(&[], &inputs).len();
+    assert_eq!(total, 71, "65 calls and 5 flows, and the IPv6 call");
+
+    let cases: &[(&str, &[&str])] = &[
+        ("status:4xx", &["--status", "4xx"]),
+        ("status:486", &["--status", "486"]),
+        ("status:2XX", &["--status", "2xx"]),
+        ("ip:10.186.205.130/31", &["--ip", "10.186.205.130/31"]),
+        ("ip:10.186.205.133", &["--ip", "10.186.205.133"]),
+        ("ip:::1", &["--ip", "::1"]),
+        ("ip:::/0", &["--ip", "::/0"]),
+        ("ip:2001:db8::/32", &["--ip", "2001:db8::/32"]),
+        ("user:ПСКОВ", &["--user", "ПСКОВ"]),
+        ("user:\"outbound call\"", &["--user", "outbound call"]),
+        ("user:79283840774", &["--user", "79283840774"]),
+        (
+            "rule:stuck-in-proceeding",
+            &["--rule", "stuck-in-proceeding"],
+        ),
+        ("rule:sf027", &["--rule", "SF027"]),
+        ("rule:missing-ack", &["--rule", "missing-ack"]),
+        ("method:options", &["--method", "OPTIONS"]),
+        ("method:BYE", &["--method", "BYE"]),
+        ("outcome:busy", &["--outcome", "busy"]),
+        ("outcome:incomplete", &["--outcome", "incomplete"]),
+        (
+            "since:09:54 until:09:55",
+            &["--since", "09:54", "--until", "09:55"],
+        ),
+        (
+            "since:2018-07-19 09:55:03.5",
+            &["--since", "2018-07-19 09:55:03.5"],
+        ),
+        (
+            "until:\"2018-07-19T09:53:06.495\"",
+            &["--until", "2018-07-19T09:53:06.495"],
+        ),
+        ("since:2026-11-21T00:00", &["--since", "2026-11-21T00:00"]),
+        (
+            "call:2 call:F1 call:bef7ab40-12f0-4b7b-8b38-e0b729487c26",
+            &[
+                "--call",
+                "2",
+                "--call",
+                "F1",
+                "--call",
+                "bef7ab40-12f0-4b7b-8b38-e0b729487c26",
+            ],
+        ),
+        (
+            "status:4xx method:INVITE outcome:rejected",
+            &[
+                "--status",
+                "4xx",
+                "--method",
+                "INVITE",
+                "--outcome",
+                "rejected",
+            ],
+        ),
+    ];
+    let mut searches = Vec::new();
+    for (query, options) in cases {
+        let want = selected(options, &inputs);
+        // Only these select nothing here; every other case tells lines apart.
+        let none = ["ip:2001:db8::/32", "rule:missing-ack"].contains(query);
+        assert_eq!(
+            want.is_empty(),
+            none,
+            "{query}: {} of {total} lines",
+            want.len()
+        );
+        assert!(want.len() < total, "{query} selects every line");
+        let want: Vec<&str> = want.iter().map(String::as_str).collect();
+        searches.push(search_for(query, &want));
+    }
+    // Fields AND-ed with free text (a name from this call's From).
+    searches.push(search_for("status:2xx Псков", &[PSKOV]));
+    searches.push(search_for("Псков status:4xx", &[]));
+    searches.push(search_for("status:486 outbound", &[BUSY]));
+    // A URI is text, not a field (the only From or To with it is this call's).
+    searches.push(search_for("sip:540454@maxus.lan", &[PSKOV]));
+    searches.push(search_for("method:INVITE sip:540454@maxus.lan", &[PSKOV]));
+    // A bad value is left out (the other terms still apply); an unknown field is searched as
+    // text.
+    let busy = selected(&["--status", "486"], &inputs).len();
+    searches.push(search_hint("status:7xx", total, "status: takes"));
+    searches.push(search_hint("status:486 ip:10.0.0.0/33", busy, "ip: takes"));
+    searches.push(search_hint("rule:no-such-rule", total, "no rule is named"));
+    searches.push(search_hint("since:25:00", total, "since: takes"));
+    searches.push(search_hint("outcome:ringing", total, "outcome: takes"));
+    searches.push(search_hint("colour:red", 0, "unknown field"));
+    searches.push(search_hint("user:", total, "user: needs a value"));
+    report.searches = searches;
     check_in_browser(&dir, &[report], &[], started.elapsed());
     Ok(())
 }

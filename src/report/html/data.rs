@@ -16,9 +16,10 @@ use crate::event::{Event, Locator, Timestamp};
 use crate::ingest::InputInfo;
 use crate::report::calls::status_text;
 use crate::report::identities::Identities;
+use crate::report::ladder::streams::host;
 use crate::report::ladder::{Conversation, Layout, RowKind};
 use crate::report::{Context, printable, printable_lines, printable_raw};
-use crate::rules::{Finding, StreamRef};
+use crate::rules::{Finding, REGISTRY, StreamRef};
 
 /// Everything the call list, the filters and the summary need, for every call and flow.
 #[derive(Serialize)]
@@ -26,6 +27,8 @@ pub struct Index {
     pub inputs: Vec<String>,
     /// The rules that fired, by code.
     pub rules: BTreeMap<&'static str, RuleInfo>,
+    /// Every rule as (code, name), fired or not: what the search's `rule:` term takes.
+    pub catalog: Vec<(&'static str, &'static str)>,
     pub items: Vec<Item>,
     pub findings: Vec<FindingInfo>,
     /// How many conversations each compressed detail chunk holds.
@@ -68,6 +71,32 @@ pub struct Item {
     /// already holds. Bounded (see [`search_terms`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub search: Vec<String>,
+    /// What the search's `field:value` terms compare.
+    #[serde(flatten)]
+    pub select: Selectable,
+}
+
+/// A line's typed data for the search's `field:value` terms, which take the selection options'
+/// syntax and meaning (`docs/selecting.md`); `call:`, `outcome:` and `rule:` read the line's
+/// other fields. Each list is bounded as the search terms are (see [`SELECT_VALUES`]).
+#[derive(Serialize, Default, Debug, PartialEq, Eq)]
+pub struct Selectable {
+    /// The final status code (`status:`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<u16>,
+    /// The start (`since:`, `until:`): µs since the epoch when `dated`, else since midnight
+    /// (plus days after a rollover); absent when the input gives no time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<i64>,
+    pub dated: bool,
+    /// Every address a message came from or went to, without port (`ip:`); an IPv4-mapped
+    /// IPv6 address as its IPv4 address.
+    pub ips: Vec<String>,
+    /// Display names and user parts (numbers) of From, To, the Request-URI, Contact and the
+    /// identity headers (`user:`), as [`Identities::users`].
+    pub users: Vec<String>,
+    /// The methods of its requests (`method:`).
+    pub methods: Vec<String>,
 }
 
 impl Item {
@@ -96,15 +125,56 @@ impl Item {
             findings: Vec::new(),
             conv: 0,
             search: Vec::new(),
+            select: Selectable {
+                code: status,
+                at: start.is_known().then_some(start.micros),
+                dated: start.dated,
+                ..Selectable::default()
+            },
         }
     }
 
-    /// The line with the search terms of its wire messages `wires`.
+    /// The line with the search terms and the selection data of its wire messages `wires`.
     fn searching(mut self, model: &Model, wires: &[usize]) -> Item {
         let shown = [&self.call_id, &self.from, &self.to].map(|t| t.to_lowercase());
-        self.search = search_terms(&Identities::of(model, wires), &shown);
+        let ids = Identities::of(model, wires);
+        self.search = search_terms(&ids, &shown);
+        let sel = &mut self.select;
+        sel.users = bounded(ids.users.iter().map(|u| printable(u)));
+        let ips = wires.iter().flat_map(|&w| {
+            let wire = &model.messages[w];
+            [&wire.src, &wire.dst]
+        });
+        sel.ips = bounded(
+            ips.flatten()
+                .filter_map(|a| host(a))
+                .map(|ip| ip.to_canonical().to_string()),
+        );
+        let parsed = wires.iter().filter_map(|&w| model.message(w).parsed());
+        sel.methods = bounded(parsed.filter_map(|m| m.method()).map(printable));
         self
     }
+}
+
+/// At most this many values in each list of a line's [`Selectable`] (each of at most
+/// [`SEARCH_TERM_CHARS`] characters): more than any real call has, and a call of thousands of
+/// distinct Contacts or addresses still costs the index a few kilobytes.
+const SELECT_VALUES: usize = 32;
+
+/// The distinct `values`, clipped, in order first seen, at most [`SELECT_VALUES`].
+fn bounded(values: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for v in values {
+        let v: String = v.chars().take(SEARCH_TERM_CHARS).collect();
+        if v.is_empty() || out.contains(&v) {
+            continue;
+        }
+        if out.len() == SELECT_VALUES {
+            break;
+        }
+        out.push(v);
+    }
+    out
 }
 
 /// At most this many search terms of each kind (addresses, users, agents) per line, each of at
@@ -329,6 +399,7 @@ impl Gather {
         Index {
             inputs: inputs.iter().map(|i| i.name.clone()).collect(),
             rules: self.rules,
+            catalog: REGISTRY.iter().map(|r| (r.code, r.name)).collect(),
             items: self.calls,
             findings: self.findings,
             chunk_size,
@@ -533,7 +604,20 @@ fn split(raw: &[u8], marks: &[(Range<usize>, usize)]) -> Vec<(String, Vec<usize>
 
 #[cfg(test)]
 mod tests {
-    use super::{Identities, SEARCH_TERM_CHARS, SEARCH_TERMS, search_terms, split};
+    use super::{
+        Identities, SEARCH_TERM_CHARS, SEARCH_TERMS, SELECT_VALUES, bounded, search_terms, split,
+    };
+
+    /// Values are distinct, clipped, in order first seen, and bounded.
+    #[test]
+    fn selection_lists_are_distinct_clipped_and_bounded() {
+        let list = bounded(["b", "a", "b", "", "c"].into_iter().map(String::from));
+        assert_eq!(list, ["b", "a", "c"]);
+        let many = bounded((0..1000).map(|i| format!("{i:04}{}", "x".repeat(500))));
+        assert_eq!(many.len(), SELECT_VALUES);
+        assert!(many.iter().all(|v| v.chars().count() == SEARCH_TERM_CHARS));
+        assert!(many[0].starts_with("0000") && many[31].starts_with("0031"));
+    }
 
     fn strings(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
@@ -583,6 +667,75 @@ mod tests {
         assert_eq!(parts[2], ("Content-Leng".to_string(), vec![1]));
         assert_eq!(parts[3], ("th: 5".to_string(), vec![1, 2]));
         assert!(split(b"", &[(3..9, 0)]).is_empty());
+    }
+}
+
+/// The data the search's `field:value` terms read, on recorded calls.
+#[cfg(test)]
+mod select_tests {
+    use super::{Gather, Item, Selectable};
+    use crate::dialog::{CorrelateOptions, correlate};
+    use crate::ingest::{IngestOptions, ingest};
+    use crate::report::Context;
+    use crate::rules::Diagnoses;
+
+    fn items(paths: &[&str]) -> Vec<Item> {
+        let paths: Vec<String> = paths
+            .iter()
+            .map(|p| format!("{}/fixtures/{p}", env!("CARGO_MANIFEST_DIR")))
+            .collect();
+        let read = ingest(&paths, &IngestOptions::default());
+        let model = correlate(read.events, &CorrelateOptions::default());
+        let ctx = Context {
+            model: &model,
+            inputs: &read.inputs,
+            sources: &read.sources,
+            diagnoses: &Diagnoses::NONE,
+            lang: Default::default(),
+        };
+        let mut g = Gather::default();
+        g.add(&ctx, &[]);
+        g.finish(&read.inputs, 8).items
+    }
+
+    /// A capture over IPv6: the addresses without ports, the methods of its requests, its
+    /// parties, its final status and its dated start.
+    #[test]
+    fn a_captured_call_carries_addresses_methods_users_status_and_time() {
+        let items = items(&["captures/ipv6/call.pcap"]);
+        assert_eq!(items.len(), 1);
+        let sel = &items[0].select;
+        assert_eq!(
+            sel,
+            &Selectable {
+                code: Some(200),
+                at: sel.at,
+                dated: true,
+                ips: vec!["::1".into()],
+                users: vec!["caller".into(), "callee".into()],
+                methods: vec!["INVITE".into(), "ACK".into(), "BYE".into()],
+            }
+        );
+        // 2026-11-21 06:11:25.405, as `sipflow calls` shows it.
+        let day = crate::event::days_from_civil(2026, 11, 21);
+        let tod = ((6 * 60 + 11) * 60 + 25) * 1_000_000 + 405_000;
+        let at = sel.at.expect("a start");
+        assert_eq!(at / 1000, (day * crate::event::MICROS_PER_DAY + tod) / 1000);
+    }
+
+    /// pjsip logs give the addresses the log names, and a 486 its code.
+    #[test]
+    fn a_logged_busy_call_carries_its_status() {
+        let items = items(&["busy-486/caller.log"]);
+        let call = items.iter().find(|i| i.kind == "call").expect("a call");
+        assert_eq!(call.select.code, Some(486));
+        assert!(call.select.methods.contains(&"INVITE".to_string()));
+        assert!(!call.select.ips.is_empty(), "{:?}", call.select);
+        assert!(
+            call.select.ips.iter().all(|ip| !ip.contains(':')),
+            "no ports: {:?}",
+            call.select.ips
+        );
     }
 }
 

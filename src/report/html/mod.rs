@@ -203,12 +203,14 @@ impl Report {
 const BODY: &str = r#"<noscript><p class="warn">The call list and the ladders need JavaScript.</p></noscript>
 <section id="calls" aria-label="Calls">
 <div class="controls">
-<input id="search" type="search" placeholder="Search Call-ID, number, name, address, User-Agent, status, rule…" aria-label="Search calls">
+<input id="search" type="search" placeholder="Search Call-ID, number, name, address, User-Agent, status, rule… or status:4xx ip:10.0.0.0/8" aria-label="Search calls" title="Text, and fields as the selection options take them: call:ID|INDEX user:TEXT ip:ADDR[/PREFIX] status:CODE|CLASS outcome:OUTCOME rule:NAME|CODE method:METHOD since:TIME until:TIME">
 <select id="filter-outcome" aria-label="Outcome"><option value="">every outcome</option></select>
 <select id="filter-rule" aria-label="Rule"><option value="">any or no finding</option></select>
 <select id="filter-severity" aria-label="Severity"><option value="">any severity</option><option value="error">errors</option><option value="warning">warnings or worse</option><option value="info">with findings</option><option value="none">without findings</option></select>
 <span id="count" aria-live="polite"></span>
 </div>
+<p id="search-help" class="search-help">Fields, AND-ed with each other and the text: <span class="field">call:</span> <span class="field">user:</span> <span class="field">ip:10.0.0.0/8</span> <span class="field">status:4xx</span> <span class="field">outcome:busy</span> <span class="field">rule:missing-ack</span> <span class="field">method:REGISTER</span> <span class="field">since:14:05</span> <span class="field">until:"2026-11-21 14:30"</span> (as the selection options take them).</p>
+<p id="search-hint" class="search-hint" aria-live="polite" hidden></p>
 <div class="list-head" role="row"><span>#</span><span class="start-head">start</span><span>Call-ID</span><span>from</span><span>to</span><span>outcome</span><span>setup</span><span>duration</span><span>findings</span></div>
 <div id="call-list" role="grid" tabindex="0"><div class="spacer"></div></div>
 <p id="load-error" class="warn" hidden></p>

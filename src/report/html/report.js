@@ -68,6 +68,8 @@
     selected: -1,
     chunks: new Map(),
     hay: [],
+    // The lines' addresses, parsed once (by `ip:`).
+    ips: new Map(),
     date: '',
     // The ladder shown: its data and the box width it was drawn for.
     ladder: null,
@@ -85,8 +87,202 @@
     return text.normalize('NFC').toLowerCase();
   }
 
+  // The search's `field:value` terms: the selection options' syntax and meaning
+  // (docs/selecting.md), AND-ed with each other and with the free text; `call:` and `rule:`
+  // terms match any of their values, as the repeatable options do.
+  const FIELDS = ['call', 'user', 'ip', 'status', 'outcome', 'rule', 'method', 'since', 'until'];
+  const OUTCOMES = ['answered', 'cancelled', 'rejected', 'busy', 'redirected', 'failed', 'incomplete'];
+  // Words before a colon that are not fields but text people search for (`sip:bob@host`).
+  const SCHEMES = ['sip', 'sips', 'tel', 'urn', 'http', 'https', 'mailto'];
+  const DAY_US = 86400000000;
+
+  // An IPv4 or IPv6 address as [bits (BigInt), width], or null.
+  function parseIp(text) {
+    const t = text.replace(/^\[(.*)\]$/, '$1');
+    const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(t);
+    if (v4) {
+      // As the command line: no leading zeros, each at most 255.
+      const o = v4.slice(1);
+      if (o.some((x) => Number(x) > 255 || /^0\d/.test(x))) return null;
+      return [o.reduce((a, x) => (a << 8n) | BigInt(x), 0n), 32];
+    }
+    if (!/^[0-9a-f:.]+$/i.test(t) || !t.includes(':')) return null;
+    const [head, tail, extra] = t.split('::');
+    if (extra !== undefined) return null;
+    const words = (part) => {
+      if (!part) return [];
+      const out = [];
+      const list = part.split(':');
+      for (let k = 0; k < list.length; k++) {
+        const w = list[k];
+        if (k === list.length - 1 && w.includes('.')) {
+          const v = parseIp(w);
+          if (!v || v[1] !== 32) return null;
+          out.push(Number(v[0] >> 16n), Number(v[0] & 0xffffn));
+        } else if (/^[0-9a-f]{1,4}$/i.test(w)) out.push(parseInt(w, 16));
+        else return null;
+      }
+      return out;
+    };
+    const a = words(head);
+    const b = tail === undefined ? [] : words(tail);
+    if (!a || !b) return null;
+    const fill = 8 - a.length - b.length;
+    if (tail === undefined ? fill !== 0 : fill < 1) return null;
+    const all = a.concat(new Array(fill).fill(0), b);
+    return [all.reduce((acc, w) => (acc << 16n) | BigInt(w), 0n), 128];
+  }
+
+  // `ADDR[/PREFIX]` as a test of an address, or null.
+  function parseNet(text) {
+    const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(text);
+    const net = m && parseIp(m[1]);
+    if (!net) return null;
+    const prefix = m[2] === undefined ? net[1] : Number(m[2]);
+    if (prefix > net[1]) return null;
+    const shift = BigInt(net[1] - prefix);
+    return (addr) => {
+      if (!state.ips.has(addr)) state.ips.set(addr, parseIp(addr));
+      const ip = state.ips.get(addr);
+      return !!ip && ip[1] === net[1] && (ip[0] >> shift) === (net[0] >> shift);
+    };
+  }
+
+  // `486` or `4xx` as [low, high], or null.
+  function parseStatus(text) {
+    const c = /^([1-6])xx$/i.exec(text);
+    if (c) return [Number(c[1]) * 100, Number(c[1]) * 100 + 99];
+    return /^[1-6]\d\d$/.test(text) ? [Number(text), Number(text)] : null;
+  }
+
+  // `HH:MM[:SS[.ffffff]]`, optionally after `YYYY-MM-DD` and a space or `T`, as
+  // { us, dated }, or null (as the command line's --since and --until take it).
+  function parseMoment(text) {
+    const m = /^(?:(\d{1,6})-(\d{1,2})-(\d{1,2})[ T])?(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,6}))?)?$/.exec(text.trim());
+    if (!m) return null;
+    const [h, mi, sec] = [m[4], m[5], m[6] || '0'].map(Number);
+    if (h > 23 || mi > 59 || sec > 60) return null;
+    const frac = Number((m[7] || '').padEnd(6, '0'));
+    const tod = ((h * 60 + mi) * 60 + sec) * 1e6 + frac;
+    if (m[1] === undefined) return { us: tod, dated: false };
+    const [y, mo, d] = [m[1], m[2], m[3]].map(Number);
+    if (mo < 1 || mo > 12 || d < 1 || d > 31) return null;
+    return { us: (Date.UTC(y, mo - 1, d) / 86400000) * DAY_US + tod, dated: true };
+  }
+
+  // The two times to compare (in full when both are dated, else by the time of day), or null
+  // when the line has no time.
+  function timePair(moment, it) {
+    if (it.at === undefined || it.at === null) return null;
+    const tod = (v) => ((v % DAY_US) + DAY_US) % DAY_US;
+    return moment.dated && it.dated ? [moment.us, it.at] : [tod(moment.us), tod(it.at)];
+  }
+
+  function ruleCode(text) {
+    const t = text.toLowerCase();
+    const hit = state.index.catalog.find(([code, name]) => code.toLowerCase() === t || name.toLowerCase() === t);
+    return hit ? hit[0] : null;
+  }
+
+  // One `field:value` term as a test of a line, or a hint (a string) saying what is wrong.
+  function fieldTest(field, value) {
+    const idx = state.index;
+    switch (field) {
+      case 'call':
+        return (it) => it.call_id === value || (it.kind === 'call' ? /^\d+$/.test(value) && Number(value) === Number(it.key) : /^f\d+$/i.test(value) && Number(value.slice(1)) === Number(it.key.slice(1)));
+      case 'user': {
+        const u = fold(value);
+        return (it) => it.users.some((x) => fold(x).includes(u));
+      }
+      case 'ip': {
+        const inNet = parseNet(value);
+        if (!inNet) return 'ip: takes an address or a network (10.0.0.7, 192.168.1.0/24, 2001:db8::/32), not ' + JSON.stringify(value);
+        return (it) => it.ips.some(inNet);
+      }
+      case 'status': {
+        const r = parseStatus(value);
+        if (!r) return 'status: takes a code (486) or a class (4xx), not ' + JSON.stringify(value);
+        return (it) => it.code !== undefined && it.code >= r[0] && it.code <= r[1];
+      }
+      case 'outcome': {
+        const o = value.toLowerCase();
+        if (!OUTCOMES.includes(o)) return 'outcome: takes one of ' + OUTCOMES.join(', ') + ', not ' + JSON.stringify(value);
+        return (it) => it.kind === 'call' && it.outcome === o;
+      }
+      case 'rule': {
+        const code = ruleCode(value);
+        if (!code) return 'rule: no rule is named ' + JSON.stringify(value) + ' (a code like SF002 or a name like missing-ack)';
+        return (it) => it.findings.some((f) => idx.findings[f].rule === code);
+      }
+      case 'method': {
+        const want = value.toUpperCase();
+        return (it) => it.methods.includes(want);
+      }
+      case 'since':
+      case 'until': {
+        const moment = parseMoment(value);
+        if (!moment) return field + ': takes a time of day (14:05, 14:05:30.250) or a date and time (2026-11-21T14:05), not ' + JSON.stringify(value);
+        return (it) => {
+          const p = timePair(moment, it);
+          return !!p && (field === 'since' ? p[0] <= p[1] : p[0] >= p[1]);
+        };
+      }
+    }
+    return null;
+  }
+
+  // The search box's text as { text, tests, hints }: the free text (case folded), a test per
+  // field (those of one repeatable field OR-ed), and what could not be used.
+  function parseQuery(raw) {
+    const text = [];
+    const byField = new Map();
+    const hints = [];
+    const re = /([A-Za-z]+):(?:"([^"]*)"?|(\S*))|\S+/g;
+    let m;
+    while ((m = re.exec(raw)) !== null) {
+      const word = m[1] && m[1].toLowerCase();
+      if (!word || (!FIELDS.includes(word) && SCHEMES.includes(word))) {
+        text.push(m[0]);
+        continue;
+      }
+      if (!FIELDS.includes(word)) {
+        hints.push('unknown field ' + JSON.stringify(word + ':') + ' (searched as text)');
+        text.push(m[0]);
+        continue;
+      }
+      let value = m[2] !== undefined ? m[2] : m[3];
+      // `since:2026-11-21 14:05`: a date and the time after it.
+      if ((word === 'since' || word === 'until') && /^\d{1,6}-\d{1,2}-\d{1,2}$/.test(value)) {
+        const next = /^\s+(\d{1,2}:\S*)/.exec(raw.slice(re.lastIndex));
+        if (next) {
+          value += ' ' + next[1];
+          re.lastIndex += next[0].length;
+        }
+      }
+      if (!value.trim()) {
+        hints.push(word + ': needs a value');
+        continue;
+      }
+      const test = fieldTest(word, value.trim());
+      if (typeof test === 'string') {
+        hints.push(test);
+        continue;
+      }
+      const any = word === 'call' || word === 'rule';
+      const key = any ? word : word + byField.size;
+      if (!byField.has(key)) byField.set(key, []);
+      byField.get(key).push(test);
+    }
+    const tests = [...byField.values()].map((list) => (it) => list.some((t) => t(it)));
+    return { text: fold(text.join(' ')), tests, hints };
+  }
+
   function applyFilters() {
-    const q = fold($('search').value.trim());
+    const query = parseQuery($('search').value);
+    const hint = $('search-hint');
+    hint.textContent = query.hints.join('; ');
+    hint.hidden = !query.hints.length;
+    const q = query.text;
     const outcome = $('filter-outcome').value;
     const rule = $('filter-rule').value;
     const sev = $('filter-severity').value;
@@ -98,6 +294,7 @@
       if (sev === 'none' && item.findings.length) return;
       if (sev && sev !== 'none' && severityOf(item) < SEV_RANK[sev]) return;
       if (q && !state.hay[i].includes(q)) return;
+      if (!query.tests.every((t) => t(item))) return;
       state.shown.push(i);
     });
     $('count').textContent = state.shown.length + ' of ' + idx.items.length + ' shown';

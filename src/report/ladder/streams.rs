@@ -107,7 +107,8 @@ fn capture_time(micros: i64) -> Timestamp {
     }
 }
 
-fn host(addr: &str) -> Option<IpAddr> {
+/// The IP address of an `ip:port` or `[v6]:port` text, or of a bare address.
+pub(crate) fn host(addr: &str) -> Option<IpAddr> {
     addr.parse::<SocketAddr>()
         .map(|a| a.ip())
         .or_else(|_| addr.parse::<IpAddr>())
