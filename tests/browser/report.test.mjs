@@ -514,7 +514,7 @@ async function checkMermaid(browser, entries) {
 }
 
 // The ladder fits its box beside the message panel (lanes narrow down to a minimum), cut
-// labels and notes carry their full text in a <title>, and when even the narrowest lanes do
+// labels, notes and stream bars carry their full text in a <title>, and when even the narrowest lanes do
 // not fit, the ladder scrolls sideways with its time column kept in view. Each report's first
 // call, at a width where the panel takes 45% of the page.
 async function checkFit(browser, reports) {
@@ -537,7 +537,7 @@ async function checkFit(browser, reports) {
             const spans = t.querySelectorAll('tspan');
             const shown = spans.length ? [...spans].map((x) => x.textContent).join(' ') : t.textContent;
             if (!shown.endsWith('…')) continue;
-            const holder = t.closest('g.msg, g.note') || t;
+            const holder = t.closest('g.msg, g.note, g.stream') || t;
             const title = holder.querySelector(':scope > title');
             const words = shown.replace(/…$/, '').split(' ').filter((w) => w);
             if (!title || !words.every((w) => title.textContent.includes(w))) cut.push(shown);

@@ -681,7 +681,7 @@
     el.appendChild(s('text', { class: 'label', x: mid, y: y0 + 13, 'text-anchor': 'middle' }, clipText(row.label, room)));
     el.appendChild(s('text', { class: 'sub', x: mid, y: y0 + 38, 'text-anchor': 'middle' }, clipText(sub, room)));
     el.setAttribute('aria-label', row.label);
-    tip(el, row.label + '\n' + row.details + (span ? '\n' + span : ''));
+    tip(el, row.label + '\n' + sub + '\n' + row.details + (span ? '\n' + span : ''));
     const right = drawBadges(el, d.badges[r], Math.max(x1, x2) + 6, y);
     return { el: el, height: 46, right: right };
   }
