@@ -4,8 +4,7 @@
 use crate::dialog::{Owner, Party};
 use crate::rules::media::{SdpMedia, party_name, sdp_media, streams_by_call};
 use crate::rules::no_common_codec::{
-    codec_of, codecs, flowed_without_common_codec, media_lines, offer_answer_pairs,
-    parsed_messages,
+    codec_of, codecs, flowed_without_common_codec, media_lines, offer_answer_pairs, parsed_messages,
 };
 use crate::rules::{Context, Finding, Rule, Scope, Severity};
 use crate::sip::Media;
@@ -159,13 +158,10 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                     .collect(),
                 None => Vec::new(),
             };
-            let (bad, good): (Vec<_>, Vec<_>) = st
-                .payloads
-                .iter()
-                .partition(|p| {
-                    !explained.iter().any(|m| codec_of(m, p.pt).is_some())
-                        && !lines.iter().any(|l| negotiated(p.pt, l.media, &others))
-                });
+            let (bad, good): (Vec<_>, Vec<_>) = st.payloads.iter().partition(|p| {
+                !explained.iter().any(|m| codec_of(m, p.pt).is_some())
+                    && !lines.iter().any(|l| negotiated(p.pt, l.media, &others))
+            });
             if bad.is_empty() {
                 continue;
             }

@@ -270,7 +270,9 @@ pub(super) fn flowed_without_common_codec<'s>(
     let mut packets = [0u64; 2];
     let mut names: Vec<String> = Vec::new();
     for s in streams {
-        let Some(dir) = s.link.direction else { continue };
+        let Some(dir) = s.link.direction else {
+            continue;
+        };
         let carried: Vec<_> = s.stream.payloads.iter().filter(|p| listed(p.pt)).collect();
         if carried.is_empty() {
             continue;

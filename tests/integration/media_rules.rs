@@ -206,7 +206,10 @@ fn no_common_codec_is_a_warning_when_media_flowed_both_ways() {
     let got = every_finding(&[&fixture("media/sipp-answer-g729/call.pcap")]);
     assert_eq!(got.len(), 1, "{got:?}");
     let (sev, rule, msg) = &got[0];
-    assert_eq!((sev.as_str(), rule.as_str()), ("warning", "no-common-codec"));
+    assert_eq!(
+        (sev.as_str(), rule.as_str()),
+        ("warning", "no-common-codec")
+    );
     assert!(
         msg.contains("the answer's G729/8000 shares no codec with the offer's PCMU/8000"),
         "{msg}"
@@ -248,8 +251,8 @@ fn codec_mismatch_fires_on_an_rtp_avp_answer_to_an_srtp_offer() {
         vec![(
             "error".to_string(),
             "codec-mismatch".to_string(),
-            "m= line 1 (audio): an RTP/AVP answer to an RTP/SAVP offer: the offerer uses SRTP, \
-             the answerer plain RTP"
+            "(call 1) m= line 1 (audio): an RTP/AVP answer to an RTP/SAVP offer: the offerer \
+             uses SRTP, the answerer plain RTP"
                 .to_string()
         )]
     );
