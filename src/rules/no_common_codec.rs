@@ -1,6 +1,6 @@
 //! SF010 `no-common-codec`: the offer and the answer share no codec (488/606, an answer with
 //! no common payload, or pjsip's failed SDP negotiation). Reads the call's RTP streams
-//! ([`crate::rules::media`]) to tell such an answer from one after which media flowed anyway;
+//! (`rules::media`) to tell such an answer from one after which media flowed anyway;
 //! the codec helpers here are shared with `codec-mismatch`.
 
 use std::ops::Range;
