@@ -4,7 +4,7 @@
 use crate::dialog::{Owner, Party};
 use crate::rules::media::{SdpMedia, party_name, receiver, sdp_media, streams_by_call};
 use crate::rules::no_common_codec::{
-    Codec, codecs, media_lines, offer_answer_pairs, parsed_messages,
+    codec_of, codecs, flowed_without_common_codec, media_lines, offer_answer_pairs, parsed_messages,
 };
 use crate::rules::{Context, Finding, Rule, Scope, Severity};
 use crate::sip::Media;
@@ -29,6 +29,9 @@ Two ways in which what flows is not what was agreed:
   compared by encoding name and clock rate). RFC 4733 `telephone-event` and comfort noise
   (`CN`, static 13) count as negotiated when either side offered them. When the receiver's
   SDP is not in the capture (its address was rewritten on the way), the sender's is used.
+  When an answer shared no codec with its offer but RTP of a codec of that offer or answer
+  flowed both ways, those payload types are `no-common-codec`'s to report (as a warning,
+  with the packet counts), not this rule's.
 - **An SDP answer whose transport profile is not the offer's** for an accepted `m=` line:
   `RTP/AVP` (plain RTP) answering an `RTP/SAVP`/`RTP/SAVPF` (SRTP) offer, or the reverse
   (SDES/DTLS profiles `UDP/TLS/RTP/SAVP(F)` count as SRTP).
@@ -72,6 +75,14 @@ INVITE  m=audio 51620 RTP/AVP 0     a=rtpmap:0 PCMU/8000
 200 OK  m=audio 6000 RTP/AVP 0      a=rtpmap:0 PCMU/8000
 RTP     caller→callee  PT 8 (PCMA)  ← not negotiated
 ```
+And `fixtures/media/sipp-avp-to-savp/call.pcap`, a SIPp UAC offering SRTP only to a SIPp UAS
+that answers plain RTP:
+```
+INVITE  m=audio 52060 RTP/SAVP 0    a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:…
+200 OK  m=audio 52040 RTP/AVP 0
+error: m= line 1 (audio): an RTP/AVP answer to an RTP/SAVP offer: the offerer uses SRTP,
+the answerer plain RTP
+```
 
 ## References
 - RFC 3264 §5.1 and §6.1 (the answerer sends only formats of the answer, with the offer's
@@ -87,16 +98,6 @@ const HELP: &str = "make the sender use a codec of the answer (its codec list, a
 /// Whether a transport profile is SRTP.
 fn secure(proto: &str) -> bool {
     proto.to_ascii_uppercase().contains("SAVP")
-}
-
-/// The codec payload type `pt` names in an m= line, if the line lists it.
-fn codec_of(m: &Media, pt: u8) -> Option<Codec<'_>> {
-    let text = pt.to_string();
-    m.formats
-        .iter()
-        .zip(codecs(m))
-        .find(|(f, _)| **f == text)
-        .map(|(_, c)| c)
 }
 
 /// Whether `pt`, sent to the m= line `to`, was negotiated: `to` lists it and (when the other
@@ -122,7 +123,19 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         if sdp.is_empty() {
             continue;
         }
-        for s in streams.get(&ci).map_or(&[][..], Vec::as_slice) {
+        let call_streams = streams.get(&ci).map_or(&[][..], Vec::as_slice);
+        let msgs = parsed_messages(ctx, call);
+        let pairs = offer_answer_pairs(&msgs);
+        // The m= lines of answers without a common codec whose media flowed both ways anyway:
+        // `no-common-codec` reports that RTP (a warning), not this rule.
+        let explained: Vec<&Media> = pairs
+            .iter()
+            .filter_map(|(o, a)| {
+                flowed_without_common_codec(o.msg.sdp()?, a.msg.sdp()?, call_streams)
+            })
+            .flat_map(|(lines, _)| lines)
+            .collect();
+        for s in call_streams {
             let st = s.stream;
             // The receiver's m= lines (named the destination), else the sender's.
             let (lines, whose): (Vec<&SdpMedia<'_>>, &str) = {
@@ -145,10 +158,10 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                     .collect(),
                 None => Vec::new(),
             };
-            let (bad, good): (Vec<_>, Vec<_>) = st
-                .payloads
-                .iter()
-                .partition(|p| !lines.iter().any(|l| negotiated(p.pt, l.media, &others)));
+            let (bad, good): (Vec<_>, Vec<_>) = st.payloads.iter().partition(|p| {
+                !explained.iter().any(|m| codec_of(m, p.pt).is_some())
+                    && !lines.iter().any(|l| negotiated(p.pt, l.media, &others))
+            });
             if bad.is_empty() {
                 continue;
             }
@@ -199,7 +212,7 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             }
             out.push(f);
         }
-        for (offer, answer) in offer_answer_pairs(&parsed_messages(ctx, call)) {
+        for &(offer, answer) in &pairs {
             let (Some(o), Some(a)) = (offer.msg.sdp(), answer.msg.sdp()) else {
                 continue;
             };

@@ -1,10 +1,14 @@
 //! SF010 `no-common-codec`: the offer and the answer share no codec (488/606, an answer with
-//! no common payload, or pjsip's failed SDP negotiation).
+//! no common payload, or pjsip's failed SDP negotiation). Reads the call's RTP streams
+//! (`rules::media`) to tell such an answer from one after which media flowed anyway;
+//! the codec helpers here are shared with `codec-mismatch`.
 
 use std::ops::Range;
 
 use crate::dialog::{Call, Owner};
 use crate::event::LogKind;
+use crate::media::Direction;
+use crate::rules::media::{CallStream, streams_by_call};
 use crate::rules::{Context, Finding, Rule, Scope, Severity};
 use crate::sip::{Media, Sdp, SipMessage};
 
@@ -32,7 +36,9 @@ A call in which media could not be agreed on, from any of these signs:
   with port 0;
 - pjsip's log line `SDP negotiation done: <error>` or `SDP negotiation has failed: …`.
 
-One finding per call, with every sign as evidence.
+One finding per call, with every sign as evidence. When a capture of the call shows RTP of a
+codec of that offer or answer flowing both ways anyway, the finding says so (payload type and
+packets each way): the SDP exchange is wrong, but the call had media.
 
 ## Why it matters
 The call fails at once (488/606) or connects without audio. To the user it is "the call does
@@ -43,7 +49,12 @@ not go through" or "no sound", with nothing wrong in the network.
   fails), an SDP answer that shares no codec with the offer, or pjsip's failed SDP
   negotiation;
 - **warning** when only a re-INVITE or an UPDATE was refused (e.g. a switch to T.38 fax that
-  the far end does not support): the session goes on with the media it had.
+  the far end does not support): the session goes on with the media it had;
+- **warning**, not error, for an answer without a common codec when the capture shows RTP of a
+  codec of that `m=` line's offer or answer flowing both ways in the call: the two sides
+  ignored the failed negotiation and exchanged audio (`codec-mismatch` then stays silent on
+  those payload types: this finding reports them). A 488/606 to the INVITE or pjsip's failed
+  negotiation still makes it an error.
 
 ## Typical causes
 - The two sides were configured with disjoint codec lists (G.729 or Opus only on one side,
@@ -73,7 +84,19 @@ to a pjsua2 callee without it):
 And from `fixtures/rules-call-extra/answer-g729/caller.log`, a 200 OK whose answer has only
 G729/8000, which the caller never offered: `SDP negotiation done: No active media stream after
 negotiation (PJMEDIA_SDPNEG_ENOMEDIA)`, then PJSIP sends BYE with
-`Reason: SIP ;cause=415 ;text="SDP negotiation failed"`.
+`Reason: SIP ;cause=415 ;text="SDP negotiation failed"`: an error, no RTP flowed.
+
+A warning, from `fixtures/media/sipp-answer-g729/call.pcap` (a SIPp UAC offering PCMU only,
+a SIPp UAS answering G.729 only and echoing the RTP it receives):
+```
+INVITE  m=audio 52020 RTP/AVP 0     a=rtpmap:0 PCMU/8000
+200 OK  m=audio 52000 RTP/AVP 18    a=rtpmap:18 G729/8000
+RTP     caller→callee  PT 0 (PCMU)  150 packets
+RTP     callee→caller  PT 0 (PCMU)  150 packets
+warning: … the answer's G729/8000 shares no codec with the offer's PCMU/8000; the SDP exchange
+is wrong, but media flowed: RTP of payload type 0 (PCMU) both ways, 150 packets caller→callee
+and 150 callee→caller
+```
 
 ## References
 - RFC 3264 §6 (an answer must contain at least one format of the offer) and §8 (port 0)
@@ -219,6 +242,68 @@ fn describe(sdp: &Sdp) -> String {
         .join("; ")
 }
 
+/// The codec payload type `pt` names in an m= line, if the line lists it.
+pub(super) fn codec_of(m: &Media, pt: u8) -> Option<Codec<'_>> {
+    m.formats
+        .iter()
+        .zip(codecs(m))
+        .find(|(f, _)| f.parse::<u8>() == Ok(pt))
+        .map(|(_, c)| c)
+}
+
+/// An answer that shares no codec with its offer on one m= line, while the call's RTP carried
+/// a codec of that line's offer or answer both ways: the two m= lines and what flowed
+/// (`RTP of payload type 0 (PCMU) both ways, 150 packets caller→callee and 150 callee→caller`).
+pub(super) fn flowed_without_common_codec<'s>(
+    offer: &'s Sdp,
+    answer: &'s Sdp,
+    streams: &[CallStream<'_>],
+) -> Option<([&'s Media; 2], String)> {
+    let (Some(i), _) = mismatch(offer, answer)? else {
+        return None;
+    };
+    let lines = [offer.media.get(i)?, answer.media.get(i)?];
+    let listed = |pt: u8| {
+        lines
+            .iter()
+            .any(|m| codec_of(m, pt).is_some_and(|c| !c.is_auxiliary()))
+    };
+    // Packets caller→callee and callee→caller of the streams that carried such a codec.
+    let mut packets = [0u64; 2];
+    let mut names: Vec<String> = Vec::new();
+    for s in streams {
+        let Some(dir) = s.link.direction else {
+            continue;
+        };
+        let carried: Vec<_> = s.stream.payloads.iter().filter(|p| listed(p.pt)).collect();
+        if carried.is_empty() {
+            continue;
+        }
+        packets[usize::from(dir == Direction::CalleeToCaller)] += s.stream.packets;
+        for p in carried {
+            let name = match &p.name {
+                Some(n) => format!("{} ({n})", p.pt),
+                None => p.pt.to_string(),
+            };
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    if packets.contains(&0) {
+        return None;
+    }
+    Some((
+        lines,
+        format!(
+            "RTP of payload type {} both ways, {} packets caller→callee and {} callee→caller",
+            names.join(", "),
+            packets[0],
+            packets[1]
+        ),
+    ))
+}
+
 /// What is wrong with an answer to an offer, if anything: the index of the media it is about
 /// (`None`: all of them) and the explanation.
 fn mismatch(offer: &Sdp, answer: &Sdp) -> Option<(Option<usize>, String)> {
@@ -285,7 +370,9 @@ pub(super) struct Parsed<'a> {
 }
 
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
+    let streams = streams_by_call(ctx);
     for (ci, call) in ctx.model.calls.iter().enumerate() {
+        let call_streams = streams.get(&ci).map_or(&[][..], Vec::as_slice);
         let msgs = parsed_messages(ctx, call);
         // (event, span, label) evidence and the message parts, in the order found.
         let mut evidence: Vec<(usize, Option<Range<usize>>, String)> = Vec::new();
@@ -350,8 +437,18 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                     (None, Some(c)) => format!("{c} {}", answer.msg.reason_phrase().unwrap_or("")),
                     _ => "message".to_string(),
                 };
-                severity = Severity::Error;
-                reasons.push(format!("the SDP answer in the {} — {why}", what.trim_end()));
+                let mut reason = format!("the SDP answer in the {} — {why}", what.trim_end());
+                // Media that flowed both ways anyway: the SDP exchange is wrong, the call
+                // was not left without audio.
+                match flowed_without_common_codec(o, a, call_streams) {
+                    Some((_, flowed)) => {
+                        reason.push_str(&format!(
+                            "; the SDP exchange is wrong, but media flowed: {flowed}"
+                        ));
+                    }
+                    None => severity = Severity::Error,
+                }
+                reasons.push(reason);
                 evidence.push((
                     ctx.model.messages[answer.wire].event,
                     media_lines(answer.msg, index),

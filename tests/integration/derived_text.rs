@@ -91,6 +91,11 @@ const FROM_MEDIA: [&str; 6] = [
     "media-address-mismatch",
 ];
 
+/// Rules whose severity may rest on the RTP (see [`FROM_MEDIA`]): `no-common-codec` is a
+/// warning, not an error, when the capture shows media flowing both ways despite the failed
+/// SDP exchange. Their findings are compared without their severity.
+const SEVERITY_FROM_MEDIA: [&str; 1] = ["no-common-codec"];
+
 /// (rule, severity, Call-ID) of every finding, sorted; those of [`FROM_BINARY_PACKETS`] only
 /// when `binary` (the text shows whole frames), none of [`FROM_MEDIA`]. Not their times: a text with `-T` gives the
 /// capture's intervals from another start.
@@ -103,7 +108,15 @@ fn findings(path: &str, binary: bool) -> Vec<String> {
         .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("jsonl"))
         .filter(|f| binary || !FROM_BINARY_PACKETS.contains(&f["rule"].as_str().unwrap_or("")))
         .filter(|f| !FROM_MEDIA.contains(&f["rule"].as_str().unwrap_or("")))
-        .map(|f| format!("{} {} {}", f["rule"], f["severity"], f["call_id"]))
+        .map(|f| {
+            let rule = f["rule"].as_str().unwrap_or("");
+            let severity = if SEVERITY_FROM_MEDIA.contains(&rule) {
+                "(severity from the media)".to_string()
+            } else {
+                f["severity"].to_string()
+            };
+            format!("{} {severity} {}", f["rule"], f["call_id"])
+        })
         .collect();
     out.sort();
     out

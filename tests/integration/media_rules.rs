@@ -1,7 +1,7 @@
-//! The media rules (`packet-loss`, `high-jitter`, `codec-mismatch`, `media-address-mismatch`)
-//! on recordings: each fires on its positive recording, with the figures `sipflow media` and
-//! tshark give, and none fires on any other fixture (the public captures with RTP:
-//! `media_tshark::media_rules_on_public_captures`).
+//! The media rules (`packet-loss`, `high-jitter`, `codec-mismatch`, `media-address-mismatch`),
+//! and `no-common-codec` against the RTP that flowed, on recordings: each fires on its positive
+//! recording, with the figures `sipflow media` and tshark give, and none fires on any other
+//! fixture (the public captures with RTP: `media_tshark::media_rules_on_public_captures`).
 
 use std::path::{Path, PathBuf};
 
@@ -11,9 +11,21 @@ const MEDIA_RULES: &str = "packet-loss,high-jitter,codec-mismatch,media-address-
 
 /// (severity, rule name, message) of each finding of the media rules on `inputs`.
 pub fn findings(extra: &[&str], inputs: &[&str]) -> Vec<(String, String, String)> {
-    let mut args = vec!["check", "--format", "concise", "--select", MEDIA_RULES];
+    let mut args = vec!["--select", MEDIA_RULES];
     args.extend_from_slice(extra);
     args.extend_from_slice(inputs);
+    concise(&args)
+}
+
+/// (severity, rule name, message) of each finding of every rule on `inputs`.
+fn every_finding(inputs: &[&str]) -> Vec<(String, String, String)> {
+    concise(inputs)
+}
+
+/// (severity, rule name, message) of each finding of `sipflow check --format concise ARGS`.
+fn concise(rest: &[&str]) -> Vec<(String, String, String)> {
+    let mut args = vec!["check", "--format", "concise"];
+    args.extend_from_slice(rest);
     let run = sipflow(&args);
     assert!(
         run.code == 0 || run.code == 1,
@@ -187,6 +199,65 @@ fn codec_mismatch_fires_on_pcma_played_into_a_pcmu_call() {
     assert!(got.iter().any(|f| f.2.contains("the caller cannot play")));
 }
 
+#[test]
+fn no_common_codec_is_a_warning_when_media_flowed_both_ways() {
+    // The UAC offers PCMU only, the UAS answers G.729 only, and PCMU flows both ways anyway
+    // (the UAC streams it, the UAS echoes it): the SDP exchange is wrong, the call had media.
+    let got = every_finding(&[&fixture("media/sipp-answer-g729/call.pcap")]);
+    assert_eq!(got.len(), 1, "{got:?}");
+    let (sev, rule, msg) = &got[0];
+    assert_eq!(
+        (sev.as_str(), rule.as_str()),
+        ("warning", "no-common-codec")
+    );
+    assert!(
+        msg.contains("the answer's G729/8000 shares no codec with the offer's PCMU/8000"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains(
+            "the SDP exchange is wrong, but media flowed: RTP of payload type 0 (PCMU) both \
+             ways, 150 packets caller→callee and 150 callee→caller"
+        ),
+        "{msg}"
+    );
+    // codec-mismatch leaves those payload types to no-common-codec.
+    assert!(got.iter().all(|f| f.1 != "codec-mismatch"), "{got:?}");
+}
+
+#[test]
+fn no_common_codec_stays_an_error_when_no_media_flowed() {
+    // pjsua2 offered its codecs, a SIPp UAS answered G.729 only; no RTP in the capture, and
+    // the caller hung up (`SDP negotiation failed`).
+    for input in [
+        "rules-call-extra/answer-g729/call.pcap",
+        "rules-call-extra/answer-g729/caller.log",
+    ] {
+        let got = every_finding(&[&fixture(input)]);
+        let codec: Vec<_> = got.iter().filter(|f| f.1 == "no-common-codec").collect();
+        assert_eq!(codec.len(), 1, "{input}: {got:?}");
+        assert_eq!(codec[0].0, "error", "{input}: {got:?}");
+        assert!(!codec[0].2.contains("media flowed"), "{input}: {got:?}");
+    }
+}
+
+#[test]
+fn codec_mismatch_fires_on_an_rtp_avp_answer_to_an_srtp_offer() {
+    // The UAC offers PCMU over RTP/SAVP with an a=crypto line, the UAS answers RTP/AVP; plain
+    // PCMU then flows both ways (SIPp has no SRTP). The profile switch is the one finding.
+    let got = every_finding(&[&fixture("media/sipp-avp-to-savp/call.pcap")]);
+    assert_eq!(
+        got,
+        vec![(
+            "error".to_string(),
+            "codec-mismatch".to_string(),
+            "(call 1) m= line 1 (audio): an RTP/AVP answer to an RTP/SAVP offer: the offerer \
+             uses SRTP, the answerer plain RTP"
+                .to_string()
+        )]
+    );
+}
+
 pub fn inputs_under(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -213,6 +284,7 @@ fn media_rules_are_silent_on_every_other_fixture() {
         "fixtures/media/pjsua-jitter/call.pcap",
         "fixtures/media/pjsua-nat/call.pcap",
         "fixtures/media/sipp-pcma-in-pcmu/call.pcap",
+        "fixtures/media/sipp-avp-to-savp/call.pcap",
     ];
     let mut files = Vec::new();
     inputs_under(&root().join("fixtures"), &mut files);

@@ -113,6 +113,8 @@ pub const CASES: &[RuleCase] = &[
             // a 200 whose SDP answer has no codec of the offer; pjsip's negotiation fails
             &["rules-call-extra/answer-g729/caller.log"],
             &["rules-call-extra/answer-g729/call.pcap"],
+            // the same answer, but PCMU flowed both ways: a warning (media_rules.rs)
+            &["media/sipp-answer-g729/call.pcap"],
         ],
         negative: &[
             BASIC,
@@ -250,9 +252,15 @@ pub const CASES: &[RuleCase] = &[
     RuleCase {
         rule: "codec-mismatch",
         args: &[],
-        positive: &[&["media/sipp-pcma-in-pcmu/call.pcap"]],
+        positive: &[
+            &["media/sipp-pcma-in-pcmu/call.pcap"],
+            // an RTP/AVP answer to an RTP/SAVP offer
+            &["media/sipp-avp-to-savp/call.pcap"],
+        ],
         negative: &[
             &["media/sipp-rtp-stream/call.pcap"],
+            // no common codec, PCMU both ways: no-common-codec's to report
+            &["media/sipp-answer-g729/call.pcap"],
             &["media/pjsua-rtp/call.pcap"],
         ],
     },
