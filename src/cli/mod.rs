@@ -181,7 +181,7 @@ pub enum Command {
 }
 
 /// The language of status explanations.
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Args, Default, Clone)]
 pub struct LangArg {
     /// The language of status-code explanations: en, zh (simplified Chinese) or vi
     /// [default: from LC_ALL, LC_MESSAGES or LANG, else en].
@@ -309,18 +309,8 @@ pub struct ListenArgs {
     /// dropped and counted.
     #[arg(long = "hep-capture-id", value_name = "ID")]
     pub hep_capture_ids: Vec<u32>,
-    /// Header linking B2BUA legs (repeatable; replaces the default X-Call-ID, X-CID,
-    /// Session-ID).
-    #[arg(long = "correlation-header", value_name = "NAME")]
-    pub correlation_headers: Vec<String>,
-    /// Look for SIP only on these ports (the encapsulated packets' ports; repeatable).
-    #[arg(long = "sip-port", value_name = "PORT")]
-    pub sip_ports: Vec<u16>,
-    /// Change a memory bound (repeatable), e.g. `--limit open-calls=20k` (see `check`).
-    #[arg(long = "limit", value_name = "NAME=VALUE")]
-    pub limits: Vec<String>,
     #[command(flatten)]
-    pub lang: LangArg,
+    pub read: ReadArgs,
 }
 
 impl ListenArgs {
@@ -336,12 +326,7 @@ impl ListenArgs {
     /// The input options `listen` shares with the commands that read files.
     fn input_args(&self) -> InputArgs {
         InputArgs {
-            correlation_headers: self.correlation_headers.clone(),
-            sip_ports: self.sip_ports.clone(),
-            limits: self.limits.clone(),
-            lang: LangArg {
-                lang: self.lang.lang,
-            },
+            read: self.read.clone(),
             ..InputArgs::default()
         }
     }
@@ -382,12 +367,21 @@ pub struct InputArgs {
     /// Date of logs whose lines carry only a time of day (pjsip's default).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub date: Option<String>,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+/// How messages are read and correlated, whatever the inputs are (files or HEP listeners).
+#[derive(Debug, Args, Default, Clone)]
+pub struct ReadArgs {
     /// Header linking B2BUA legs (repeatable; replaces the default X-Call-ID, X-CID,
     /// Session-ID).
     #[arg(long = "correlation-header", value_name = "NAME")]
     pub correlation_headers: Vec<String>,
-    /// In captures, look for SIP only on these ports (repeatable). By default SIP is
-    /// recognised by its content on any port.
+    /// In captures and HEP packets, look for SIP only on these ports (repeatable). By default
+    /// SIP is recognised by its content on any port.
     #[arg(long = "sip-port", value_name = "PORT")]
     pub sip_ports: Vec<u16>,
     /// Change a memory bound (repeatable), e.g. `--limit open-calls=20k`. Names: open-calls,
@@ -397,8 +391,6 @@ pub struct InputArgs {
     pub limits: Vec<String>,
     #[command(flatten)]
     pub lang: LangArg,
-    #[command(flatten)]
-    pub select: SelectArgs,
 }
 
 /// `--input-format` takes the registry's names, each with its summary as help.
@@ -541,16 +533,16 @@ impl InputArgs {
         let mut bounds = limits::Bounds {
             capture: CaptureOptions {
                 payload: PayloadOptions {
-                    sip_ports: self.sip_ports.clone(),
+                    sip_ports: self.read.sip_ports.clone(),
                 },
                 ..CaptureOptions::default()
             },
             ..limits::Bounds::default()
         };
-        limits::apply(&self.limits, &mut bounds)?;
+        limits::apply(&self.read.limits, &mut bounds)?;
         let mut correlate = CorrelateOptions::default();
-        if !self.correlation_headers.is_empty() {
-            correlate.correlation_headers = self.correlation_headers.clone();
+        if !self.read.correlation_headers.is_empty() {
+            correlate.correlation_headers = self.read.correlation_headers.clone();
         }
         Ok(Settings {
             inputs: self.inputs.clone(),
@@ -564,7 +556,7 @@ impl InputArgs {
             },
             correlate,
             windows: bounds.windows,
-            lang: self.lang.resolve(),
+            lang: self.read.lang.resolve(),
             selection: self.select.selection()?,
         })
     }
@@ -691,7 +683,7 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
         Ok(s) => s,
         Err(e) => return Outcome::usage(e, Vec::new()),
     };
-    if input.correlation_headers.is_empty()
+    if input.read.correlation_headers.is_empty()
         && let Some(h) = &config.correlation_headers
     {
         settings.correlate.correlation_headers = h.clone();
