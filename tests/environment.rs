@@ -135,6 +135,10 @@ fn main() {
             derived_text::tshark_json_texts_give_the_captures_calls,
         ),
         trial(
+            "derived_text::sngrep_texts_give_the_captures_calls",
+            derived_text::sngrep_texts_give_the_captures_calls,
+        ),
+        trial(
             "listen::listen_matches_check_on_what_sngrep_sends",
             listen::listen_matches_check_on_what_sngrep_sends,
         ),

@@ -95,7 +95,12 @@ fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 .inputs
                 .get(ev.origin.input)
                 .is_some_and(|i| i.format.packets)
-            && matches!(ev.transport, Transport::Udp | Transport::Sctp);
+            // sngrep's saved text does not say the transport; it reassembles a stream's
+            // messages by their Content-Length, so one it saved short was a datagram.
+            && matches!(
+                ev.transport,
+                Transport::Udp | Transport::Sctp | Transport::Unknown
+            );
         if ev.truncated() && !whole_datagram {
             continue;
         }

@@ -21,7 +21,8 @@ pub const FORMAT: Format = Format(&Spec {
                  the message)",
     sniff,
     parser: Parser::Text(new),
-    packets: false,
+    // sngrep saves the messages it took from packets, each whole (reassembled).
+    packets: true,
     docs: include_str!("sngrep.md"),
     fixtures: &[
         "derived-text/sngrep/pjsua-udp.txt",
@@ -79,6 +80,9 @@ impl LineReader for Sngrep {
                 dst: Some(endpoint(&c[10], &c[11])),
                 declared_len: None,
             };
+            // sngrep writes each message whole, then two line ends (not the message's: a body
+            // short of its Content-Length is as it was on the wire, which `packets` says).
+            dumps.end_before(b"\n\n");
             dumps.start(header, no, start..end);
             return;
         }
@@ -126,6 +130,21 @@ mod tests {
         );
         assert_eq!(m.len(), 1);
         assert_eq!(m[0].cut, Some(Cut::InputEdge));
+    }
+
+    /// A message whose body is shorter than its Content-Length, as the content-length-mismatch
+    /// recording sent it (declared 40, 28 sent), saved by sngrep: read as sent, without
+    /// sngrep's two line ends after it, and marked damaged as a capture marks that datagram
+    /// (`content-length-mismatch` knows a packet input's damaged datagram for the sender's
+    /// fault); the last message of the text, short, is cut by the input's edge instead.
+    #[test]
+    fn a_short_body_before_the_next_message_is_as_sent() {
+        let text = b"2026/11/21 06:55:15.777456 127.0.0.1:5853 -> 127.0.0.1:5852\nMESSAGE sip:ua@127.0.0.1:5852 SIP/2.0\r\nCall-ID: 1\r\nCSeq: 1 MESSAGE\r\nContent-Length: 40\r\n\r\nhello from sipflow, take 1\r\n\n\n2026/11/21 06:55:15.777739 127.0.0.1:5852 -> 127.0.0.1:5853\nSIP/2.0 200 OK\r\nCall-ID: 1\r\nCSeq: 1 MESSAGE\r\nContent-Length: 9\r\n\r\n\n\n";
+        let m = messages(text);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0].cut, Some(Cut::Damaged));
+        assert!(m[0].raw().ends_with(b"take 1\r\n"), "{:?}", m[0].raw());
+        assert_eq!(m[1].cut, Some(Cut::InputEdge));
     }
 
     #[test]

@@ -182,6 +182,17 @@ impl<'a> Dumps<'a> {
         }
     }
 
+    /// The open dump's message ends, followed by the writer's `separator` (which is not the
+    /// message's, and is dropped), as another record starts ([`End::Record`]).
+    pub fn end_before(&mut self, separator: &[u8]) {
+        if let Some(open) = self.open.as_mut()
+            && open.text.ends_with(separator)
+        {
+            open.text.truncate(open.text.len() - separator.len());
+        }
+        self.end(End::Record);
+    }
+
     /// The open dump ends (`how`): its message is handed on.
     pub fn end(&mut self, how: End) {
         let Some(open) = self.open.take() else {
