@@ -442,21 +442,21 @@ impl Behind {
                         Err(_) => break,
                     },
                 };
-                if let Some((model, found, inputs)) = next {
-                    if let Some(r) = &mut gathered {
-                        let diagnoses = Diagnoses::of(&model, &found);
-                        let ctx = Context {
-                            model: &model,
-                            inputs: &inputs,
-                            sources: &[],
-                            diagnoses: &diagnoses,
-                            lang,
-                        };
-                        r.add(&ctx, &found)?;
-                        fresh |=
-                            !(model.calls.is_empty() && model.flows.is_empty() && found.is_empty());
-                        known = inputs;
-                    }
+                if let Some((model, found, inputs)) = next
+                    && let Some(r) = &mut gathered
+                {
+                    let diagnoses = Diagnoses::of(&model, &found);
+                    let ctx = Context {
+                        model: &model,
+                        inputs: &inputs,
+                        sources: &[],
+                        diagnoses: &diagnoses,
+                        lang,
+                    };
+                    r.add(&ctx, &found)?;
+                    fresh |=
+                        !(model.calls.is_empty() && model.flows.is_empty() && found.is_empty());
+                    known = inputs;
                 }
                 if let (Some(target), Some(r)) = (&live, &gathered)
                     && fresh
