@@ -143,6 +143,10 @@ fn main() {
             listen::listen_matches_check_on_what_sngrep_sends,
         ),
         trial(
+            "listen::listen_rewrites_its_html_report_while_it_runs",
+            listen::listen_rewrites_its_html_report_while_it_runs,
+        ),
+        trial(
             "sarif::sarif_is_valid_sarif_2_1_0",
             sarif::sarif_is_valid_sarif_2_1_0,
         ),

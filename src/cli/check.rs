@@ -2,6 +2,8 @@
 //! defaults) and where the HTML report goes. Running them is `cli::stream`.
 
 use std::io::{self, Write};
+use std::path::Path;
+use std::time::Duration;
 
 use super::stream::Streamed;
 use super::{CheckArgs, CheckFormat, RuleArgs, UsageError};
@@ -116,15 +118,21 @@ impl CheckSettings {
             html: args
                 .html
                 .as_deref()
-                .map(|path| HtmlTarget::new(path, args.timestamp)),
+                .map(|path| HtmlTarget::new(path, args.timestamp, args.html_every)),
         })
     }
 }
 
-/// Where the HTML report goes (`-`: the command's output) and how it is dated.
+/// How often a run that follows live inputs rewrites its HTML report at most, by default.
+pub(super) const HTML_EVERY: Duration = Duration::from_secs(5);
+
+/// Where the HTML report goes (`-`: the command's output), how it is dated, and how often a
+/// live run rewrites it.
+#[derive(Clone)]
 pub(super) struct HtmlTarget {
     path: String,
     options: html::Options,
+    every: Duration,
 }
 
 impl HtmlTarget {
@@ -133,37 +141,99 @@ impl HtmlTarget {
         &self.path
     }
 
-    pub(super) fn new(path: &str, timestamp: bool) -> Self {
+    pub(super) fn new(path: &str, timestamp: bool, every: Option<Duration>) -> Self {
         HtmlTarget {
             path: path.to_string(),
             options: html::Options {
                 generated_at: timestamp.then(html::now_utc),
             },
+            every: every.unwrap_or(HTML_EVERY),
         }
     }
 
-    /// Writes the report; a file is written whole or, on error, not left half-written.
+    /// How often a live run rewrites the report at most.
+    pub(super) fn every(&self) -> Duration {
+        self.every
+    }
+
+    /// Whether a live run can rewrite the report while it runs: a file (or a link to one) or
+    /// a path not there yet, replaced whole by a rename. Not the command's output, a FIFO or a
+    /// device, which take the report once, at the end.
+    pub(super) fn rewritable(&self) -> bool {
+        self.path != "-"
+            && match std::fs::metadata(&self.path) {
+                Ok(m) => m.is_file(),
+                Err(e) => e.kind() == io::ErrorKind::NotFound,
+            }
+    }
+
+    /// Writes the report; a file is written whole or, on error, not left half-written. With
+    /// `atomic` (a live run, whose readers may open the file at any time), a file is replaced
+    /// by a rename, as [`HtmlTarget::snapshot`] replaces it.
     pub(super) fn write(
         &self,
-        report: html::Report,
+        report: &html::Report,
         inputs: &[InputInfo],
+        atomic: bool,
         out: &mut dyn Write,
     ) -> io::Result<()> {
         if self.path == "-" {
             return report.write(inputs, &self.options, out);
         }
-        let path = std::path::Path::new(&self.path);
+        if atomic && self.rewritable() {
+            return self.snapshot(report, inputs);
+        }
+        let path = Path::new(&self.path);
         let mut buf = Vec::new();
         report.write(inputs, &self.options, &mut buf)?;
         std::fs::write(path, buf).map_err(|source| {
             let _ = std::fs::remove_file(path);
-            io::Error::new(
-                source.kind(),
-                super::FileError {
-                    path: self.path.clone(),
-                    source,
-                },
-            )
+            self.error(source)
         })
+    }
+
+    /// Replaces the file with the report as gathered so far: written to a temporary file
+    /// beside it (`.NAME.tmp-PID`), then renamed over it, so that a reader sees the previous
+    /// report or this one, never a part. A link is followed: the file it names is replaced.
+    /// On error the temporary file is removed and the previous report stays.
+    pub(super) fn snapshot(&self, report: &html::Report, inputs: &[InputInfo]) -> io::Result<()> {
+        let path = Path::new(&self.path);
+        let target = match std::fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                std::fs::canonicalize(path).map_err(|e| self.error(e))?
+            }
+            _ => path.to_path_buf(),
+        };
+        let Some(name) = target.file_name() else {
+            return Err(self.error(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a file name",
+            )));
+        };
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(name);
+        tmp_name.push(format!(".tmp-{}", std::process::id()));
+        let tmp = target.with_file_name(tmp_name);
+        let written = std::fs::File::create(&tmp).and_then(|f| {
+            let mut w = io::BufWriter::new(f);
+            report.write(inputs, &self.options, &mut w)?;
+            w.into_inner().map_err(io::IntoInnerError::into_error)?;
+            std::fs::rename(&tmp, &target)
+        });
+        written.map_err(|source| {
+            let _ = std::fs::remove_file(&tmp);
+            self.error(source)
+        })
+    }
+
+    /// A failure to write the report file, told apart from a failed stdout.
+    fn error(&self, source: io::Error) -> io::Error {
+        io::Error::new(
+            source.kind(),
+            super::FileError {
+                path: self.path.clone(),
+                source,
+            },
+        )
     }
 }

@@ -1,5 +1,8 @@
 //! `sipflow flow`: which calls to draw, and drawing them, window by window (see
-//! `cli::stream`): every call group as its window is analysed, or the one asked for.
+//! `cli::stream`): every call group as its window is analysed, or the one asked for. A
+//! sequence diagram (Mermaid, PlantUML) draws one call: from a file it is written at the end,
+//! once the run shows it is the only one; from a live input each call's is written as the
+//! call ends (the one `--call` names, or every call's, one diagram after the other).
 
 use std::io::{self, IsTerminal, Write};
 
@@ -22,6 +25,9 @@ pub(super) struct Drawing<'a> {
     width: Option<usize>,
     /// A sequence diagram, held until the run shows it is the only one.
     held: Vec<u8>,
+    /// A run that follows live inputs: every diagram is written as its call ends, a sequence
+    /// diagram too (one per call, one after the other, without `--call`).
+    live: bool,
     /// The calls and flows seen, for the error when `--call` matches none.
     calls: Listed,
     flows: Listed,
@@ -45,13 +51,14 @@ impl Listed {
 }
 
 impl<'a> Drawing<'a> {
-    pub(super) fn new(wanted: Option<&'a str>, format: FlowFormat) -> Self {
+    pub(super) fn new(wanted: Option<&'a str>, format: FlowFormat, live: bool) -> Self {
         Drawing {
             wanted,
             format,
             width: width(),
             drawn: 0,
             held: Vec::new(),
+            live,
             calls: Listed::default(),
             flows: Listed::default(),
         }
@@ -110,6 +117,15 @@ impl<'a> Drawing<'a> {
                 FlowFormat::Mermaid => Syntax::Mermaid,
                 FlowFormat::Plantuml => Syntax::PlantUml,
             };
+            // Live, each diagram is written as its call ends, a blank line between two.
+            if self.live {
+                if self.drawn > 0 {
+                    writeln!(out)?;
+                }
+                sequence::write(&layout, syntax, out)?;
+                self.drawn += 1;
+                continue;
+            }
             // A sequence diagram draws one conversation: the first is held, the others counted.
             if self.drawn == 0 {
                 sequence::write(&layout, syntax, &mut self.held)?;
@@ -139,6 +155,9 @@ impl<'a> Drawing<'a> {
                 wanted: printable(wanted),
                 available,
             });
+        }
+        if self.live {
+            return Ok(Vec::new());
         }
         let format = match self.format {
             FlowFormat::Ascii => return Ok(Vec::new()),

@@ -98,6 +98,11 @@ pub enum Command {
         /// the same file).
         #[arg(long)]
         timestamp: bool,
+        /// On a live input (a pipe, a FIFO): rewrite the file at most this often while calls
+        /// come (`5s`, `1m`), each time whole (written beside it, then renamed over it), and
+        /// once more at the end [default: 5s].
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        html_every: Option<std::time::Duration>,
         #[command(flatten)]
         rules: RuleArgs,
     },
@@ -249,6 +254,11 @@ pub struct CheckArgs {
     /// inputs give the same file).
     #[arg(long, requires = "html")]
     pub timestamp: bool,
+    /// With --html on a live input (a pipe, a FIFO, `listen`): rewrite the report at most
+    /// this often while calls come (`5s`, `1m`), each time whole (written beside it, then
+    /// renamed over it), and once more at the end [default: 5s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "html")]
+    pub html_every: Option<std::time::Duration>,
     #[command(flatten)]
     pub rules: RuleArgs,
 }
@@ -702,12 +712,15 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
         }
         (
             Command::Report {
-                output, timestamp, ..
+                output,
+                timestamp,
+                html_every,
+                ..
             },
             Some(rules),
         ) => Some(Run::Report {
             rules,
-            html: HtmlTarget::new(output, *timestamp),
+            html: HtmlTarget::new(output, *timestamp, *html_every),
         }),
         _ => None,
     };

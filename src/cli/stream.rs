@@ -10,7 +10,7 @@
 use std::io::{self, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::mpsc::{RecvTimeoutError, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -127,11 +127,16 @@ pub(super) fn run_streamed(
     bar: Option<&Bar>,
     out: &mut dyn Write,
 ) -> io::Result<Ran> {
+    // A live run rewrites its report file as it goes.
+    let live_html = run
+        .html
+        .filter(|target| events.is_live() && target.rewritable())
+        .cloned();
     let mut totals = Totals {
-        behind: Some(Behind::start(run.html.is_some(), run.lang)),
+        behind: Some(Behind::start(run.html.is_some(), live_html, run.lang)),
         view: run
             .view
-            .map(|v| Gathered::new(v, run.selection))
+            .map(|v| Gathered::new(v, run.selection, events.is_live()))
             .transpose()?,
         ..Totals::default()
     };
@@ -180,6 +185,10 @@ pub(super) fn run_streamed(
             t.write(events.inputs(), &mut end)?;
             crate::report::write_untimed_notes(events.inputs(), &mut end)?;
         }
+        Some(Gathered::LiveTable(t)) => {
+            t.finish(&mut end)?;
+            crate::report::write_untimed_notes(events.inputs(), &mut end)?;
+        }
         Some(Gathered::Doc(d)) => d.write(events.inputs(), &mut end)?,
         Some(Gathered::Flow(f)) => match f.finish() {
             Ok(held) => end.extend(held),
@@ -211,7 +220,7 @@ pub(super) fn run_streamed(
     write_through(bar, &end, out)?;
     let report = totals.behind.take().map_or(Ok(None), Behind::finish)?;
     if let (Some(target), Some(report)) = (run.html, report) {
-        target.write(report, events.inputs(), out)?;
+        target.write(&report, events.inputs(), events.is_live(), out)?;
     }
     Ok(Ran {
         code: totals.code,
@@ -299,6 +308,8 @@ fn follow(
 /// What a view keeps between windows.
 enum Gathered<'a> {
     Table(calls::Table),
+    /// The table of live inputs: rows written as calls end.
+    LiveTable(calls::LiveTable),
     Doc(calls::Doc),
     /// Whether only the events of the (selected) calls and flows are written.
     Events(bool),
@@ -312,12 +323,16 @@ enum Gathered<'a> {
 }
 
 impl<'a> Gathered<'a> {
-    fn new(view: View<'a>, selection: &Selection) -> io::Result<Self> {
+    /// `live`: the run follows live inputs, and writes what it can as calls end.
+    fn new(view: View<'a>, selection: &Selection, live: bool) -> io::Result<Self> {
         Ok(match view {
+            View::Calls(CallsFormat::Table) if live => {
+                Gathered::LiveTable(calls::LiveTable::default())
+            }
             View::Calls(CallsFormat::Table) => Gathered::Table(calls::Table::default()),
             View::Calls(CallsFormat::Json) => Gathered::Doc(calls::Doc::default()),
             View::Events => Gathered::Events(!selection.is_all()),
-            View::Flow { call, format } => Gathered::Flow(Drawing::new(call, format)),
+            View::Flow { call, format } => Gathered::Flow(Drawing::new(call, format, live)),
             View::Stats { format, by } => {
                 Gathered::Stats(Box::new(stats::Stats::new(!selection.is_all(), by)), format)
             }
@@ -348,6 +363,7 @@ impl<'a> Gathered<'a> {
     fn add(&mut self, ctx: &Context<'_>, out: &mut Vec<u8>) -> io::Result<()> {
         match self {
             Gathered::Table(t) => t.add(ctx),
+            Gathered::LiveTable(t) => t.add(ctx, out)?,
             Gathered::Doc(d) => d.add(ctx)?,
             Gathered::Events(owned) => events::write_jsonl(ctx, *owned, out)?,
             Gathered::Flow(f) => f.add(ctx, out)?,
@@ -391,20 +407,44 @@ type Judged = (Model, Vec<Finding>, Vec<InputInfo>);
 /// A thread at most two windows behind the analysis that gathers the HTML report, if there is
 /// one, and frees each window. Laying out the ladders and compressing the details costs about
 /// as much as the analysis, and freeing a window's model a tenth of it: off the analysing
-/// thread, both run on the other core.
+/// thread, both run on the other core. On live inputs it also rewrites the report file while
+/// the run goes ([`HtmlTarget::snapshot`]), when calls came since it last did, at most every
+/// `--html-every`.
 struct Behind {
     windows: SyncSender<Judged>,
-    thread: JoinHandle<io::Result<Option<html::Report>>>,
+    thread: Option<JoinHandle<io::Result<Option<html::Report>>>>,
     report: bool,
 }
 
 impl Behind {
-    fn start(report: bool, lang: Lang) -> Self {
+    /// `report`: whether to gather the HTML report; `live`: the file to rewrite as it goes.
+    fn start(report: bool, live: Option<HtmlTarget>, lang: Lang) -> Self {
         let (windows, judged) = sync_channel::<Judged>(2);
         let thread = std::thread::spawn(move || {
             let mut gathered = report.then(html::Report::default);
-            for (model, found, inputs) in judged {
-                if let Some(r) = &mut gathered {
+            // The inputs as the last window knew them, for a snapshot's header and cards.
+            let mut known: Vec<InputInfo> = Vec::new();
+            // When the file was last written, and whether calls came since.
+            let mut written: Option<Instant> = None;
+            let mut fresh = false;
+            loop {
+                let next = match &live {
+                    Some(target) if fresh => {
+                        let due = written.map_or_else(Instant::now, |w| w + target.every());
+                        match judged.recv_timeout(due.saturating_duration_since(Instant::now())) {
+                            Ok(w) => Some(w),
+                            Err(RecvTimeoutError::Timeout) => None,
+                            Err(RecvTimeoutError::Disconnected) => break,
+                        }
+                    }
+                    _ => match judged.recv() {
+                        Ok(w) => Some(w),
+                        Err(_) => break,
+                    },
+                };
+                if let Some((model, found, inputs)) = next
+                    && let Some(r) = &mut gathered
+                {
                     let diagnoses = Diagnoses::of(&model, &found);
                     let ctx = Context {
                         model: &model,
@@ -414,19 +454,30 @@ impl Behind {
                         lang,
                     };
                     r.add(&ctx, &found)?;
+                    fresh |=
+                        !(model.calls.is_empty() && model.flows.is_empty() && found.is_empty());
+                    known = inputs;
+                }
+                if let (Some(target), Some(r)) = (&live, &gathered)
+                    && fresh
+                    && written.is_none_or(|w| w.elapsed() >= target.every())
+                {
+                    target.snapshot(r, &known)?;
+                    written = Some(Instant::now());
+                    fresh = false;
                 }
             }
             Ok(gathered)
         });
         Behind {
             windows,
-            thread,
+            thread: Some(thread),
             report,
         }
     }
 
     /// Hands a window on; an error is the one the thread stopped with.
-    fn add(&self, model: Model, found: Vec<Finding>, inputs: &[InputInfo]) -> io::Result<()> {
+    fn add(&mut self, model: Model, found: Vec<Finding>, inputs: &[InputInfo]) -> io::Result<()> {
         let inputs = if self.report {
             inputs.to_vec()
         } else {
@@ -434,16 +485,22 @@ impl Behind {
         };
         match self.windows.send((model, found, inputs)) {
             Ok(()) => Ok(()),
-            Err(_) => Err(io::Error::other("the HTML report stopped")),
+            Err(_) => match self.thread.take().map(JoinHandle::join) {
+                Some(Ok(Err(e))) => Err(e),
+                _ => Err(io::Error::other("the HTML report stopped")),
+            },
         }
     }
 
     /// The report, if one was gathered.
     fn finish(self) -> io::Result<Option<html::Report>> {
         drop(self.windows);
-        self.thread
-            .join()
-            .unwrap_or_else(|_| Err(io::Error::other("the HTML report failed")))
+        match self.thread {
+            Some(thread) => thread
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the HTML report failed"))),
+            None => Err(io::Error::other("the HTML report stopped")),
+        }
     }
 }
 
@@ -553,7 +610,7 @@ impl Totals<'_> {
             view.add(&ctx, &mut buf)?;
             write_through(bar, &buf, out)?;
         }
-        if let Some(behind) = &self.behind {
+        if let Some(behind) = &mut self.behind {
             behind.add(model, found, inputs)?;
         }
         Ok(())

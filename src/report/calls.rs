@@ -314,60 +314,18 @@ impl Table {
     pub fn add(&mut self, ctx: &Context<'_>) {
         self.lang = ctx.lang;
         for c in &ctx.model.calls {
-            let index = if c.linked.is_empty() {
-                c.index.to_string()
-            } else {
-                let mut legs: Vec<usize> = c.linked.clone();
-                legs.push(c.index);
-                legs.sort_unstable();
-                let legs: Vec<String> = legs.iter().map(ToString::to_string).collect();
-                format!("{} (b2bua {})", c.index, legs.join("+"))
-            };
-            self.calls.push([
-                index,
-                c.start.to_string(),
-                clip(&printable(&c.call_id), 40),
-                parties(c.from.as_deref(), c.to.as_deref()),
-                c.outcome.as_str().to_string(),
-                status_text(c.final_status, c.final_reason.as_deref()),
-                fmt_ms(c.setup_ms),
-                fmt_ms(c.duration_ms),
-                c.messages.len().to_string(),
-            ]);
+            self.calls.push(call_row(c));
             self.call_ids.push(c.call_id.clone());
         }
         for f in &ctx.model.flows {
-            self.flows.push([
-                format!("F{}", f.index),
-                f.start.to_string(),
-                clip(&printable(&f.call_id), 40),
-                printable(&f.method),
-                parties(f.from.as_deref(), f.to.as_deref()),
-                status_text(f.final_status, f.final_reason.as_deref()),
-                f.messages.len().to_string(),
-            ]);
+            self.flows.push(flow_row(f));
         }
-        let calls = (ctx.model.calls.iter().enumerate())
-            .map(|(ci, c)| (Owner::Call(ci), c.index.to_string(), c.final_status));
-        let flows = (ctx.model.flows.iter().enumerate())
-            .map(|(fi, f)| (Owner::Flow(fi), format!("F{}", f.index), f.final_status));
-        for (owner, name, code) in calls.chain(flows) {
-            let Some(code) = code else { continue };
-            let x = ctx.status_meaning(owner, code);
-            match x.by {
-                Some(rule) => {
-                    let kind = if matches!(owner, Owner::Call(_)) {
-                        "call"
-                    } else {
-                        "flow"
-                    };
-                    let line = format!(
-                        "{code} {} ({kind} {name}), diagnosed by {rule}: {}",
-                        x.generic.reason, x.meaning
-                    );
+        for meaning in meanings(ctx) {
+            match meaning {
+                Meaning::Diagnosed(code, line) => {
                     self.diagnosed.insert((code, self.diagnosed.len()), line);
                 }
-                None => {
+                Meaning::Generic(code) => {
                     self.statuses.insert(code);
                 }
             }
@@ -425,6 +383,194 @@ impl Table {
         }
         Ok(())
     }
+}
+
+/// A call's row: its index (with its B2BUA legs), start, Call-ID, parties, outcome, status,
+/// setup time, duration and messages.
+fn call_row(c: &Call) -> [String; 9] {
+    let index = if c.linked.is_empty() {
+        c.index.to_string()
+    } else {
+        let mut legs: Vec<usize> = c.linked.clone();
+        legs.push(c.index);
+        legs.sort_unstable();
+        let legs: Vec<String> = legs.iter().map(ToString::to_string).collect();
+        format!("{} (b2bua {})", c.index, legs.join("+"))
+    };
+    [
+        index,
+        c.start.to_string(),
+        clip(&printable(&c.call_id), 40),
+        parties(c.from.as_deref(), c.to.as_deref()),
+        c.outcome.as_str().to_string(),
+        status_text(c.final_status, c.final_reason.as_deref()),
+        fmt_ms(c.setup_ms),
+        fmt_ms(c.duration_ms),
+        c.messages.len().to_string(),
+    ]
+}
+
+/// A non-call flow's row.
+fn flow_row(f: &Flow) -> [String; 7] {
+    [
+        format!("F{}", f.index),
+        f.start.to_string(),
+        clip(&printable(&f.call_id), 40),
+        printable(&f.method),
+        parties(f.from.as_deref(), f.to.as_deref()),
+        status_text(f.final_status, f.final_reason.as_deref()),
+        f.messages.len().to_string(),
+    ]
+}
+
+/// What a final status under the table says.
+enum Meaning {
+    /// A finding's diagnosis of one call's or flow's status: `603 Decline (call 1), diagnosed
+    /// by …: …`.
+    Diagnosed(u16, String),
+    /// A status with no diagnosis: its generic meaning is shown once.
+    Generic(u16),
+}
+
+/// The meaning of each final status of a model's calls, then flows, in order.
+fn meanings(ctx: &Context<'_>) -> Vec<Meaning> {
+    let calls = (ctx.model.calls.iter().enumerate())
+        .map(|(ci, c)| (Owner::Call(ci), c.index.to_string(), c.final_status));
+    let flows = (ctx.model.flows.iter().enumerate())
+        .map(|(fi, f)| (Owner::Flow(fi), format!("F{}", f.index), f.final_status));
+    let mut out = Vec::new();
+    for (owner, name, code) in calls.chain(flows) {
+        let Some(code) = code else { continue };
+        let x = ctx.status_meaning(owner, code);
+        out.push(match x.by {
+            Some(rule) => {
+                let kind = if matches!(owner, Owner::Call(_)) {
+                    "call"
+                } else {
+                    "flow"
+                };
+                Meaning::Diagnosed(
+                    code,
+                    format!(
+                        "{code} {} ({kind} {name}), diagnosed by {rule}: {}",
+                        x.generic.reason, x.meaning
+                    ),
+                )
+            }
+            None => Meaning::Generic(code),
+        });
+    }
+    out
+}
+
+/// The table of a run that follows live inputs: the head once, then each call's and flow's
+/// row as its window is written, in one table (a flow's row has `F<n>` and its method under
+/// OUTCOME). Columns have fixed widths, so that a row need not wait for the ones after it:
+/// Call-IDs, parties and statuses are cut with `…` to fit, and an index or time longer than
+/// its column shifts the rest of its row. Under each window's rows, indented, what their
+/// final statuses mean: a status's generic meaning the first time it appears, a finding's
+/// diagnosis for each call or flow it diagnosed. No MEDIA column: a capture's streams are
+/// counted when it ends (`calls --format json` and `sipflow media` have them).
+#[derive(Default)]
+pub struct LiveTable {
+    /// The START column's width, from the first row (a log's times all have one form).
+    start: Option<usize>,
+    /// The statuses whose generic meaning was written.
+    explained: BTreeSet<u16>,
+    rows: usize,
+}
+
+/// The live table's columns: heads and widths (the last is not padded).
+const LIVE_COLUMNS: [(&str, usize); 9] = [
+    ("#", 4),
+    ("START", 0),
+    ("CALL-ID", 32),
+    ("FROM → TO", 45),
+    ("OUTCOME", 10),
+    ("STATUS", 22),
+    ("SETUP", 7),
+    ("DURATION", 8),
+    ("MSGS", 0),
+];
+
+impl LiveTable {
+    /// Writes a window's rows (the head before the first), and what their statuses mean.
+    pub fn add(&mut self, ctx: &Context<'_>, out: &mut dyn Write) -> io::Result<()> {
+        let live_parties = |from: Option<&str>, to: Option<&str>| {
+            let p = |s: Option<&str>| clip(&printable(s.unwrap_or("?")), 21);
+            format!("{} → {}", p(from), p(to))
+        };
+        let mut rows: Vec<[String; 9]> = Vec::new();
+        for c in &ctx.model.calls {
+            let mut row = call_row(c);
+            row[2] = clip(&printable(&c.call_id), 32);
+            row[3] = live_parties(c.from.as_deref(), c.to.as_deref());
+            row[5] = clip(&row[5], 22);
+            rows.push(row);
+        }
+        for f in &ctx.model.flows {
+            rows.push([
+                format!("F{}", f.index),
+                f.start.to_string(),
+                clip(&printable(&f.call_id), 32),
+                live_parties(f.from.as_deref(), f.to.as_deref()),
+                clip(&printable(&f.method), 10),
+                clip(&status_text(f.final_status, f.final_reason.as_deref()), 22),
+                "-".to_string(),
+                "-".to_string(),
+                f.messages.len().to_string(),
+            ]);
+        }
+        let Some(first) = rows.first() else {
+            return Ok(());
+        };
+        let start = *self
+            .start
+            .get_or_insert_with(|| first[1].chars().count().max(LIVE_COLUMNS[1].0.len()));
+        let widths = LIVE_COLUMNS.map(|(_, w)| w);
+        let widths: [usize; 9] = std::array::from_fn(|i| if i == 1 { start } else { widths[i] });
+        if self.rows == 0 {
+            let head = LIVE_COLUMNS.map(|(h, _)| h.to_string());
+            write_fixed(out, &head, &widths)?;
+        }
+        for row in &rows {
+            write_fixed(out, row, &widths)?;
+        }
+        self.rows += rows.len();
+        for meaning in meanings(ctx) {
+            match meaning {
+                Meaning::Diagnosed(_, line) => writeln!(out, "  {line}")?,
+                Meaning::Generic(code) => {
+                    if self.explained.insert(code) {
+                        let x = status::explain_in(code, ctx.lang);
+                        writeln!(out, "  {code} {}: {}", x.reason, x.meaning)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What is left once the run is over: `no calls` if no row was written.
+    pub fn finish(&self, out: &mut dyn Write) -> io::Result<()> {
+        if self.rows == 0 {
+            writeln!(out, "no calls")?;
+        }
+        Ok(())
+    }
+}
+
+/// A row in columns of the given widths (at least), two spaces apart.
+fn write_fixed(out: &mut dyn Write, row: &[String; 9], widths: &[usize; 9]) -> io::Result<()> {
+    let mut line = String::new();
+    for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
+        line.push_str(cell);
+        if i + 1 < row.len() {
+            let pad = w.saturating_sub(cell.chars().count()) + 2;
+            line.extend(std::iter::repeat_n(' ', pad));
+        }
+    }
+    writeln!(out, "{}", line.trim_end())
 }
 
 /// A call's streams in one cell: `PCMU →180 pkts 19 lost MOS 3.43 ←200 pkts 0 lost MOS 4.40`.

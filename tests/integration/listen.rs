@@ -84,3 +84,97 @@ pub fn listen_matches_check_on_what_sngrep_sends() -> Result<(), Missing> {
     }
     Ok(())
 }
+
+/// The Call-IDs of a report's call list, sorted.
+fn listed(page: &str) -> Vec<String> {
+    let (index, _) = super::common::data(page);
+    let mut ids: Vec<String> = index["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["call_id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// `listen --html F`: the report is a whole page with the calls sngrep sent while the listener
+/// still runs, and at the end it lists what `sipflow report` of the capture lists, with no
+/// temporary file beside it.
+pub fn listen_rewrites_its_html_report_while_it_runs() -> Result<(), Missing> {
+    let missing: Vec<String> = ["sngrep"]
+        .into_iter()
+        .filter(|p| !on_path(p))
+        .map(String::from)
+        .collect();
+    require(
+        "listen_rewrites_its_html_report_while_it_runs",
+        &missing,
+        "apt-get install sngrep",
+    )?;
+    let capture = "fixtures/rules-severity/strict-proxy/call.pcap";
+    let dir = std::env::temp_dir().join(format!("sipflow-listen-html-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    let page = dir.join("live.html");
+    // Port 6220 (this test's).
+    let endpoint = "udp:127.0.0.1:6220";
+    let mut listen = Command::new(env!("CARGO_BIN_EXE_sipflow"))
+        .args(["listen", "--hep", endpoint, "--for", "10s"])
+        .args(["--format", "jsonl", "--html-every", "1s", "--html"])
+        .arg(&page)
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn sipflow listen");
+    std::thread::sleep(Duration::from_millis(800));
+    let sent = Command::new("timeout")
+        .args(["20", "sngrep", "-I", capture, "-H", endpoint, "-N", "-q"])
+        .current_dir(root())
+        .env("HOME", std::env::temp_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("sngrep");
+    assert!(sent.success(), "sngrep -H {endpoint}");
+    // While it listens: a whole report with calls in it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(7);
+    let mut seen = None;
+    while std::time::Instant::now() < deadline && seen.is_none() {
+        if let Ok(text) = std::fs::read_to_string(&page)
+            && text.ends_with("</html>\n")
+            && !listed(&text).is_empty()
+        {
+            seen = Some(text);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let running = listen.try_wait().expect("try_wait").is_none();
+    let status = listen.wait().expect("listen");
+    assert!(seen.is_some(), "no report with calls while listening");
+    assert!(running, "the report came only at the end");
+    assert_eq!(status.code(), Some(1), "errors were found, as check finds");
+    let report = dir.join("file.html");
+    let made = Command::new(env!("CARGO_BIN_EXE_sipflow"))
+        .args(["report", capture, "-o"])
+        .arg(&report)
+        .current_dir(root())
+        .status()
+        .expect("report");
+    assert!(made.success());
+    let last = std::fs::read_to_string(&page).expect("the report");
+    let want = listed(&std::fs::read_to_string(&report).expect("report"));
+    assert!(!want.is_empty());
+    assert_eq!(listed(&last), want);
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("read_dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut names = names;
+    names.sort();
+    assert_eq!(names, ["file.html", "live.html"], "a temporary file left");
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

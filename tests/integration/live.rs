@@ -179,3 +179,212 @@ fn sigterm_writes_the_summary_and_exits_with_the_usual_code() {
     );
     assert_eq!(status.code(), Some(0));
 }
+
+/// The Call-IDs of the two parts the tests pipe: busy-486's caller, then decline-603's.
+const FIRST: &str = "Rp4Pz.y4XIbeGdbQxk9bVeZjNyQ.8Z89";
+const SECOND: &str = "LQvnW0QRa3SQHIarkP5Pecc1bV6Fxujo";
+
+#[test]
+fn a_calls_row_arrives_before_the_next_part_of_a_piped_log_is_written() {
+    let mut live = Live::start(&["calls"]);
+    live.write(&read("busy-486/caller.log"));
+    let first = live
+        .until(FIRST)
+        .expect("the first call's row while the pipe is still open");
+    let head = first.first().expect("the head");
+    for column in [
+        "#",
+        "START",
+        "CALL-ID",
+        "FROM → TO",
+        "OUTCOME",
+        "STATUS",
+        "MSGS",
+    ] {
+        assert!(head.contains(column), "{head}");
+    }
+    let row = first.last().expect("the row");
+    assert!(row.starts_with("1 ") && row.contains("busy") && row.contains("486 Busy Here"));
+    // Its status's meaning comes under it, not at the end.
+    let meaning = live.until("486 Busy Here:").expect("the status explained");
+    assert!(
+        meaning
+            .last()
+            .is_some_and(|l| l.starts_with("  486 Busy Here: "))
+    );
+    live.write(&read("decline-603/caller.log"));
+    let (rest, code) = live.finish();
+    assert!(
+        rest.iter()
+            .any(|l| l.starts_with("2 ") && l.contains(SECOND) && l.contains("603 Decline")),
+        "{rest:?}"
+    );
+    // The second call's status is diagnosed, under its row; the head is not written again.
+    assert!(
+        rest.iter()
+            .any(|l| l.starts_with("  603 Decline (call 2), diagnosed by call-object-freed-early")),
+        "{rest:?}"
+    );
+    assert!(!rest.iter().any(|l| l.contains("CALL-ID")), "{rest:?}");
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn a_calls_ladder_is_drawn_before_the_next_part_of_a_piped_log_is_written() {
+    let mut live = Live::start(&["flow"]);
+    live.write(&read("busy-486/caller.log"));
+    let first = live
+        .until("-- ACK --")
+        .expect("the first call's ladder while the pipe is still open");
+    assert!(
+        first.iter().any(|l| l == &format!("Call 1: {FIRST}")),
+        "{first:?}"
+    );
+    assert!(first.iter().any(|l| l.contains("486 Busy Here --")));
+    assert!(
+        !first.iter().any(|l| l.contains(SECOND)),
+        "only the first part"
+    );
+    live.write(&read("decline-603/caller.log"));
+    let (rest, code) = live.finish();
+    assert!(
+        rest.iter().any(|l| l == &format!("Call 2: {SECOND}")),
+        "{rest:?}"
+    );
+    assert!(rest.iter().any(|l| l.contains("603 Decline --")));
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn a_sequence_diagram_of_the_call_asked_for_is_written_when_it_ends() {
+    // `--call 1`: one diagram, written as call 1 ends, not when the pipe closes.
+    let mut live = Live::start(&["flow", "--format", "plantuml", "--call", "1"]);
+    live.write(&read("busy-486/caller.log"));
+    let first = live
+        .until("@enduml")
+        .expect("the diagram while the pipe is still open");
+    assert_eq!(first.first().map(String::as_str), Some("@startuml"));
+    assert!(first.iter().any(|l| l == &format!("title Call 1: {FIRST}")));
+    assert!(first.iter().any(|l| l.contains(": 486 Busy Here")));
+    live.write(&read("decline-603/caller.log"));
+    let (rest, code) = live.finish();
+    assert!(rest.is_empty(), "nothing of call 2: {rest:?}");
+    assert_eq!(code, Some(0));
+}
+
+/// A directory of its own under the system's temporary one.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("sipflow-live-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
+/// The report at `path` once it is a whole page, within [`PATIENCE`].
+fn whole_page(path: &std::path::Path) -> Option<String> {
+    let deadline = Instant::now() + PATIENCE;
+    while Instant::now() < deadline {
+        if let Ok(page) = std::fs::read_to_string(path)
+            && page.ends_with("</html>\n")
+        {
+            return Some(page);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+/// The Call-IDs of a report's call list.
+fn listed(page: &str) -> Vec<String> {
+    let (index, _) = super::common::data(page);
+    index["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["call_id"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// The names in `dir` other than `keep`: a temporary file left behind.
+fn others(dir: &std::path::Path, keep: &str) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("read_dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n != keep)
+        .collect()
+}
+
+#[test]
+fn the_html_report_is_rewritten_whole_while_the_pipe_is_open() {
+    let dir = scratch("html");
+    let path = dir.join("live.html");
+    let html = path.to_str().expect("a UTF-8 path");
+    let mut live = Live::start(&["check", "--format", "jsonl", "--html", html]);
+    live.write(&read("busy-486/caller.log"));
+    // The writer pauses: the first call has ended, so the report shows it now.
+    let page = whole_page(&path).expect("the report while the pipe is still open");
+    assert!(page.contains("<title>sipflow report: 1 call</title>"));
+    assert_eq!(listed(&page), [FIRST]);
+    live.write(&read("decline-603/caller.log"));
+    // SIGTERM once the second call was judged: the run ends as at the end of its input.
+    live.until("\"call-object-freed-early\"")
+        .expect("the second call's finding");
+    let pid = live.child.id().to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let (_, code) = live.finish();
+    assert_eq!(code, Some(0));
+    let page = std::fs::read_to_string(&path).expect("the report");
+    assert!(page.ends_with("</html>\n"));
+    assert_eq!(listed(&page), [FIRST, SECOND]);
+    assert!(
+        others(&dir, "live.html").is_empty(),
+        "a temporary file left"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_final_live_report_is_the_report_of_the_same_log_read_from_a_file() {
+    // `sipflow report -o F -` on a pipe, closed at the end: rewritten as it goes, and at the
+    // end the same bytes as the report of the file (both parts, one after the other).
+    let dir = scratch("report");
+    let path = dir.join("r.html");
+    let html = path.to_str().expect("a UTF-8 path");
+    let mut live = Live::start(&["report", "--html-every", "1s", "-o", html]);
+    live.write(&read("busy-486/caller.log"));
+    let page = whole_page(&path).expect("the report while the pipe is still open");
+    assert_eq!(listed(&page), [FIRST]);
+    live.write(&read("decline-603/caller.log"));
+    let (_, code) = live.finish();
+    assert_eq!(code, Some(0));
+    assert!(others(&dir, "r.html").is_empty(), "a temporary file left");
+    // The same log from a file as stdin (`- < both.log`: read to its end, not followed).
+    let both = dir.join("both.log");
+    let mut log = read("busy-486/caller.log");
+    log.extend(read("decline-603/caller.log"));
+    std::fs::write(&both, log).expect("write");
+    let whole = dir.join("whole.html");
+    let status = Command::new(env!("CARGO_BIN_EXE_sipflow"))
+        .args(["report", "-o"])
+        .args([&whole])
+        .arg("-")
+        .stdin(std::fs::File::open(&both).expect("open"))
+        .current_dir(root())
+        .status()
+        .expect("sipflow report");
+    assert!(status.success());
+    let (live_page, file_page) = (
+        std::fs::read_to_string(&path).expect("live"),
+        std::fs::read_to_string(&whole).expect("file"),
+    );
+    assert_eq!(listed(&live_page), [FIRST, SECOND]);
+    assert!(
+        live_page == file_page,
+        "the live report differs from the file's"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

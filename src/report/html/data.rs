@@ -21,18 +21,64 @@ use crate::report::ladder::{Conversation, Layout, RowKind};
 use crate::report::{Context, printable, printable_lines, printable_raw};
 use crate::rules::{Finding, REGISTRY, StreamRef};
 
-/// Everything the call list, the filters and the summary need, for every call and flow.
+/// Everything the call list, the filters and the summary need, for every call and flow: a
+/// view of what [`Gather`] holds, so that a report can be written while it is still gathered
+/// (a live run's periodic `--html`) without copying the call list.
 #[derive(Serialize)]
-pub struct Index {
-    pub inputs: Vec<String>,
+pub struct Index<'a> {
+    pub inputs: Vec<&'a str>,
     /// The rules that fired, by code.
-    pub rules: BTreeMap<&'static str, RuleInfo>,
+    pub rules: &'a BTreeMap<&'static str, RuleInfo>,
     /// Every rule as (code, name), fired or not: what the search's `rule:` term takes.
     pub catalog: Vec<(&'static str, &'static str)>,
-    pub items: Vec<Item>,
-    pub findings: Vec<FindingInfo>,
+    /// The calls' lines, then the flows'.
+    pub items: Items<'a>,
+    pub findings: Findings<'a>,
     /// How many conversations each compressed detail chunk holds.
     pub chunk_size: usize,
+}
+
+/// The call list's lines: every call's, then every flow's.
+pub struct Items<'a> {
+    pub calls: &'a [Item],
+    pub flows: &'a [Item],
+}
+
+impl Serialize for Items<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.calls.iter().chain(self.flows))
+    }
+}
+
+/// The findings, each with its line in the list: a flow's line comes after every call's.
+pub struct Findings<'a> {
+    pub list: &'a [FindingInfo],
+    /// How many call lines there are.
+    pub calls: usize,
+}
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.list.iter().map(|f| FindingOut {
+            rule: f.rule,
+            severity: f.severity,
+            message: &f.message,
+            help: &f.help,
+            places: &f.places,
+            item: f.flow.map(|flow| self.calls + flow).or(f.item),
+        }))
+    }
+}
+
+/// A finding as the index writes it (the fields of [`FindingInfo`], its line resolved).
+#[derive(Serialize)]
+struct FindingOut<'a> {
+    rule: &'static str,
+    severity: &'static str,
+    message: &'a str,
+    help: &'a str,
+    places: &'a [String],
+    item: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -234,7 +280,6 @@ fn explanation(ctx: &Context<'_>, owner: Owner, status: Option<u16>) -> String {
     }
 }
 
-#[derive(Serialize)]
 pub struct FindingInfo {
     pub rule: &'static str,
     pub severity: &'static str,
@@ -242,8 +287,10 @@ pub struct FindingInfo {
     pub help: String,
     /// Where its evidence is, as `input:line` or `input frame N`, with the rule's label.
     pub places: Vec<String>,
-    /// The call-list line it belongs to, if any.
+    /// The call-list line it belongs to, if a call's.
     pub item: Option<usize>,
+    /// The flow it belongs to, if a flow's (its line is known once every call is in).
+    pub flow: Option<usize>,
 }
 
 /// One conversation's ladder, messages and badges.
@@ -277,9 +324,6 @@ pub struct Gather {
     calls: Vec<Item>,
     flows: Vec<Item>,
     findings: Vec<FindingInfo>,
-    /// Findings about a flow, as (finding, flow) indexes: a flow's line in the list comes after
-    /// every call's, so it is known once every model is in.
-    on_flows: Vec<(usize, usize)>,
     rules: BTreeMap<&'static str, RuleInfo>,
     /// Conversations so far.
     convs: usize,
@@ -342,7 +386,7 @@ impl Gather {
                 summary: f.rule.summary,
                 docs: f.rule.docs,
             });
-            let mut item = None;
+            let (mut item, mut flow) = (None, None);
             match f.owner {
                 Some(Owner::Call(i)) => {
                     if let Some(line) = self.calls.get_mut(first_call + i) {
@@ -353,7 +397,7 @@ impl Gather {
                 Some(Owner::Flow(i)) => {
                     if let Some(line) = self.flows.get_mut(first_flow + i) {
                         line.findings.push(fi);
-                        self.on_flows.push((fi, first_flow + i));
+                        flow = Some(first_flow + i);
                     }
                 }
                 None => {}
@@ -365,6 +409,7 @@ impl Gather {
                 help: printable_lines(&f.help),
                 places: places(ctx, f),
                 item,
+                flow,
             });
         }
 
@@ -387,21 +432,20 @@ impl Gather {
             .collect()
     }
 
-    /// The index of everything added.
-    pub fn finish(mut self, inputs: &[InputInfo], chunk_size: usize) -> Index {
-        let calls = self.calls.len();
-        for (fi, flow) in self.on_flows {
-            if let Some(f) = self.findings.get_mut(fi) {
-                f.item = Some(calls + flow);
-            }
-        }
-        self.calls.append(&mut self.flows);
+    /// The index of everything added so far.
+    pub fn index<'a>(&'a self, inputs: &'a [InputInfo], chunk_size: usize) -> Index<'a> {
         Index {
-            inputs: inputs.iter().map(|i| i.name.clone()).collect(),
-            rules: self.rules,
+            inputs: inputs.iter().map(|i| i.name.as_str()).collect(),
+            rules: &self.rules,
             catalog: REGISTRY.iter().map(|r| (r.code, r.name)).collect(),
-            items: self.calls,
-            findings: self.findings,
+            items: Items {
+                calls: &self.calls,
+                flows: &self.flows,
+            },
+            findings: Findings {
+                list: &self.findings,
+                calls: self.calls.len(),
+            },
             chunk_size,
         }
     }
@@ -695,7 +739,7 @@ mod select_tests {
         };
         let mut g = Gather::default();
         g.add(&ctx, &[]);
-        g.finish(&read.inputs, 8).items
+        g.calls.into_iter().chain(g.flows).collect()
     }
 
     /// A capture over IPv6: the addresses without ports, the methods of its requests, its

@@ -69,10 +69,10 @@ pub fn now_utc() -> String {
 }
 
 #[derive(Serialize)]
-struct Envelope {
+struct Envelope<'a> {
     version: u32,
     index: String,
-    chunks: Vec<String>,
+    chunks: Vec<&'a str>,
 }
 
 /// gzip, then base64: the form the script inflates with `DecompressionStream`.
@@ -147,20 +147,30 @@ impl Report {
         Ok(())
     }
 
-    /// Writes the page; `inputs` are the run's inputs as read to the end.
+    /// Writes the page of what was added so far; `inputs` are the run's inputs as read so far
+    /// (to the end, for the final report). The report can go on gathering after: a live run
+    /// writes it again and again.
     pub fn write(
-        mut self,
+        &self,
         inputs: &[InputInfo],
         opts: &Options,
         out: &mut dyn Write,
     ) -> io::Result<()> {
-        if !self.pending.is_empty() {
-            self.chunks.push(pack(&self.pending)?);
-        }
+        // The details not yet packed: packed for this page, kept unpacked for the next one.
+        let last = if self.pending.is_empty() {
+            None
+        } else {
+            Some(pack(&self.pending)?)
+        };
         let envelope = Envelope {
             version: DATA_VERSION,
-            index: pack(&self.data.finish(inputs, CHUNK))?,
-            chunks: self.chunks,
+            index: pack(&self.data.index(inputs, CHUNK))?,
+            chunks: self
+                .chunks
+                .iter()
+                .map(String::as_str)
+                .chain(last.as_deref())
+                .collect(),
         };
         let mut m = Markup::default();
         m.raw("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
