@@ -320,22 +320,21 @@ impl Ngrep<'_> {
     /// The input paused (live): the packet being read is handed on if its text has ended as
     /// ngrep ends a packet (a blank line after it: ngrep prints a packet at once, and the
     /// blank line before the next header comes with that header), taking its payload as the
-    /// next header would end it. A datagram must be whole SIP messages besides: a later
-    /// fragment of it (ngrep's `+id@offset` line) would have made them short of their
-    /// Content-Length. A TCP segment goes on to the reassembly, which hands on only whole
-    /// messages.
+    /// next header would end it, when it is a datagram of whole SIP messages (a later
+    /// fragment of it, ngrep's `+id@offset` line, would have made them short of their
+    /// Content-Length). A TCP segment waits for the next header (see below).
     fn end_at_pause(&mut self) {
         let Some(cur) = self.current.as_ref().filter(|c| c.blank > 0) else {
             return;
         };
-        // A payload cut inside a line (a TCP segment) is followed by one blank line only,
-        // which may be all of them: only a payload that ends with a CR LF is sure.
-        if !cur.text.ends_with(b".\n") {
+        // A TCP segment waits for the next header: one cut inside a line is followed by one
+        // blank line only, which may be all of them, so its end is not sure at a pause.
+        if cur.packet.proto != Proto::Udp || !cur.text.ends_with(b".\n") {
             return;
         }
         let own = cur.blank.max(2) - 1;
         let payload = payload(&cur.text, own);
-        if cur.packet.proto == Proto::Udp && !super::packets::whole_messages(&payload) {
+        if !super::packets::whole_messages(&payload) {
             return;
         }
         if let Some(cur) = self.current.take() {

@@ -244,6 +244,13 @@ fn a_pause_anywhere_changes_no_event_and_hands_on_what_is_whole() {
                 let Some((span, false)) = span else {
                     continue;
                 };
+                // ngrep's and tcpdump -A's TCP segments wait for the next header (their end is
+                // not sure at a pause: see `ngrep.rs`, `tcpdump.rs`).
+                let tcp = matches!(&whole[k], Event::Message(m)
+                    if m.transport == crate::event::Transport::Tcp);
+                if (f.name == "ngrep" || f.name == "tcpdump") && tcp {
+                    continue;
+                }
                 // The next record after this message: the first later message that begins at
                 // or after its end, or the end of the input.
                 let next = spans[k + 1..]
