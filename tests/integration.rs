@@ -17,6 +17,7 @@ mod integration {
     pub mod hygiene;
     pub mod ladder;
     pub mod live;
+    pub mod live_formats;
     pub mod media_calls;
     pub mod media_rules;
     pub mod pjsip_logs;

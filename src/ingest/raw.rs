@@ -304,6 +304,9 @@ pub struct RawParser<'a> {
     /// Where `held` starts in the input.
     at: At,
     messages: usize,
+    /// Of the events the text held will give, how many were handed on at a pause (a SIPp
+    /// record's whole message: its record is held until the next separator).
+    sent: usize,
 }
 
 impl<'a> RawParser<'a> {
@@ -322,6 +325,7 @@ impl<'a> RawParser<'a> {
             held: Vec::new(),
             at: At::default(),
             messages: 0,
+            sent: 0,
         }
     }
 
@@ -329,7 +333,12 @@ impl<'a> RawParser<'a> {
     fn read(&mut self, text: &[u8]) {
         let messages = &mut self.messages;
         let emit = &mut *self.emit;
+        let sent = &mut self.sent;
         let mut counted = |e: Event| {
+            if *sent > 0 {
+                *sent -= 1;
+                return;
+            }
             *messages += usize::from(matches!(e, Event::Message(_)));
             emit(e);
         };
@@ -363,6 +372,31 @@ impl super::format::TextParser for RawParser<'_> {
         }
     }
 
+    /// The input paused (live): raw SIP held whose last message is whole by its
+    /// Content-Length (and ends with a line) is handed on, as the next start line would hand
+    /// it on; a message short of its header block's end or its Content-Length is kept (the
+    /// writer may be in the middle of it), and so is one without a Content-Length whose
+    /// header block is followed by more than line ends. A SIPp record is kept whole until the
+    /// next separator (its time and direction are on that record's first lines).
+    fn pause(&mut self) {
+        if self.held.is_empty() {
+            return;
+        }
+        if self.sipp {
+            self.pause_sipp();
+            return;
+        }
+        let cut = whole_prefix(&self.held);
+        if cut == 0 {
+            return;
+        }
+        let held = std::mem::take(&mut self.held);
+        self.read(&held[..cut]);
+        self.held = held;
+        self.held.drain(..cut);
+        self.splitter.cut(cut);
+    }
+
     fn finish(mut self: Box<Self>, rest: &[u8]) -> super::format::TextCounts {
         if self.held.is_empty() {
             self.read(rest);
@@ -375,6 +409,62 @@ impl super::format::TextParser for RawParser<'_> {
             messages: self.messages,
             ..Default::default()
         }
+    }
+}
+
+impl RawParser<'_> {
+    /// A pause in a SIPp trace: the messages of the record held that are whole (the last one
+    /// by its Content-Length, ending with a line) are handed on, and left out when the record
+    /// is read at the next separator (its time and direction are on its first lines, and what
+    /// follows its message up to that separator is still the record's).
+    fn pause_sipp(&mut self) {
+        let mut events = Vec::new();
+        sipp_at(&self.held, self.input, self.date, self.at, &mut |e| {
+            events.push(e)
+        });
+        let whole = |e: &Event| {
+            let Event::Message(m) = e else {
+                return true;
+            };
+            let crate::event::Locator::Text { span, .. } = &m.origin.locator else {
+                return false;
+            };
+            let end = span.end.saturating_sub(self.at.offset);
+            let raw = m.raw();
+            sip::message_len(raw) == Some(raw.len())
+                && end > 0
+                && self.held.get(end - 1) == Some(&b'\n')
+        };
+        let last = events.len().saturating_sub(1);
+        let out = events
+            .iter()
+            .enumerate()
+            .take_while(|(i, e)| *i < last || whole(e))
+            .count();
+        for e in events.into_iter().take(out).skip(self.sent) {
+            self.messages += usize::from(matches!(e, Event::Message(_)));
+            (self.emit)(e);
+        }
+        self.sent = self.sent.max(out);
+    }
+}
+
+/// How much of raw SIP `held` (whole lines) reads as it would with whatever text follows: up
+/// to the end of its last message when that message is whole by its Content-Length and ends
+/// with a line, else up to where that message starts; 0 when nothing can be handed on yet.
+fn whole_prefix(held: &[u8]) -> usize {
+    let Some(&(pos, end)) = split_messages(held, 0).last() else {
+        return 0;
+    };
+    let whole = is_start_at(held, pos)
+        && sip::message_len(&held[pos..])
+            .is_some_and(|len| pos + len == end && held.get(end.wrapping_sub(1)) == Some(&b'\n'));
+    if whole {
+        end
+    } else if pos == 0 || held[pos - 1] == b'\n' {
+        pos
+    } else {
+        0
     }
 }
 
@@ -495,5 +585,52 @@ mod tests {
             }
         }
         assert!(traces > 10, "{traces} SIPp traces read");
+    }
+
+    /// Raw SIP (the messages of the fixtures' SIPp traces, back to back) told of a pause after
+    /// every line: the events of the whole text, and each message whose Content-Length body
+    /// is complete is out at the pause after its last line.
+    #[test]
+    fn a_pause_hands_on_whole_messages_and_changes_nothing() {
+        use crate::ingest::format::TextParser;
+        let mut texts = 0;
+        for entry in crate::testutil::fixture_files(&[]) {
+            let Ok(text) = std::fs::read(&entry) else {
+                continue;
+            };
+            if !sniff_sipp(&text[..text.len().min(64 * 1024)]) {
+                continue;
+            }
+            let mut raw = Vec::new();
+            let mut ends = Vec::new();
+            for e in parse_sipp(&text, 0, None) {
+                if let Event::Message(m) = e {
+                    raw.extend_from_slice(m.raw());
+                    raw.extend_from_slice(b"\r\n");
+                    let whole = sip::message_len(m.raw()) == Some(m.raw().len())
+                        && m.raw().ends_with(b"\n");
+                    ends.push((raw.len() - 2, whole));
+                }
+            }
+            let events = std::cell::RefCell::new(Vec::new());
+            let mut emit = |e: Event| events.borrow_mut().push(format!("{e:?}"));
+            let mut parser = Box::new(RawParser::new(false, 0, None, &mut emit));
+            let mut at = 0;
+            for line in raw.split_inclusive(|&b| b == b'\n') {
+                parser.feed(line);
+                at += line.len();
+                parser.pause();
+                let out = events.borrow().len();
+                for (k, &(end, whole)) in ends.iter().enumerate() {
+                    if whole && end == at {
+                        assert!(out > k, "{entry:?}: message {k} not out at {at}");
+                    }
+                }
+            }
+            parser.finish(b"");
+            assert_eq!(events.into_inner(), debug(&parse_raw(&raw, 0)), "{entry:?}");
+            texts += 1;
+        }
+        assert!(texts > 10, "{texts} texts read");
     }
 }

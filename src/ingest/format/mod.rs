@@ -125,7 +125,11 @@ pub trait TextParser {
     fn feed(&mut self, piece: &[u8]);
     /// The input paused: it is live, and its writer has written nothing for a while. What the
     /// parser holds only for what later lines may tell is handed on now (a live log's reader
-    /// waits for its calls' output). Reading on must still work.
+    /// waits for its calls' output): a message whose Content-Length body is complete, a
+    /// packet whose block ended. A message still short of its Content-Length is kept (the
+    /// writer may be in the middle of it). Reading on must give exactly the events of the
+    /// input read whole (`tests.rs` pauses after every line of every fixture). The default
+    /// holds nothing back: for parsers that hand each record on at its own last line.
     fn pause(&mut self) {}
     /// The rest of the input (whole lines, the last one perhaps without its `\n`); what was
     /// held is handed on.

@@ -193,12 +193,14 @@ impl Ngrep<'_> {
         let Some(cur) = self.current.as_mut() else {
             return;
         };
-        cur.packet.span.end = start + len;
         let content = bare.strip_suffix(b"\r").unwrap_or(bare);
         if content.is_empty() || content.iter().all(|&b| b == b'#') {
             cur.blank += 1;
             return;
         }
+        // The packet's text ends with its last payload line (the blank lines after it are
+        // ngrep's, and may come after a pause).
+        cur.packet.span.end = start + len;
         cur.text.extend(std::iter::repeat_n(b'\n', cur.blank));
         cur.blank = 0;
         if cur.text.len() + content.len() < MAX_PAYLOAD {
@@ -303,38 +305,72 @@ impl Ngrep<'_> {
 
     /// Rebuilds the packet's payload and hands it on. ngrep ends a payload with a line end of
     /// its own, and starts the next header with another (`header`: a header follows, not the
-    /// end of the input): the line ends beyond those are the payload's. A `.` ending a line is
-    /// the CR ngrep cannot print.
+    /// end of the input): the line ends beyond those are the payload's.
     fn end_packet(&mut self, header: bool) {
-        let Some(mut cur) = self.current.take() else {
+        let Some(cur) = self.current.take() else {
             return;
         };
-        let mut payload = Vec::with_capacity(cur.text.len());
-        for line in cur.text.split_inclusive(|&b| b == b'\n') {
-            match line.strip_suffix(b".\n") {
-                Some(content) => {
-                    payload.extend_from_slice(content);
-                    payload.extend_from_slice(b"\r\n");
-                }
-                None => payload.extend_from_slice(line),
-            }
-        }
-        // The text ends with the last payload line's `\n`, then `blank` empty lines.
         let ngrep_own = 1 + usize::from(header);
         let own = (1 + cur.blank).saturating_sub(ngrep_own);
-        if own == 0 && payload.last() == Some(&b'\n') {
-            // The payload's last line had no line end of its own (a TCP segment cut inside a
-            // line): its `.` was a `.`, not a CR.
-            payload.pop();
-            if payload.last() == Some(&b'\r') {
-                payload.pop();
-                payload.push(b'.');
-            }
-        }
-        payload.extend(std::iter::repeat_n(b'\n', own.saturating_sub(1)));
-        cur.packet.payload = payload;
-        self.packets.push(cur.packet);
+        let mut packet = cur.packet;
+        packet.payload = payload(&cur.text, own);
+        self.packets.push(packet);
     }
+
+    /// The input paused (live): the packet being read is handed on if its text has ended as
+    /// ngrep ends a packet (a blank line after it: ngrep prints a packet at once, and the
+    /// blank line before the next header comes with that header), taking its payload as the
+    /// next header would end it, when it is a datagram of whole SIP messages (a later
+    /// fragment of it, ngrep's `+id@offset` line, would have made them short of their
+    /// Content-Length). A TCP segment waits for the next header (see below).
+    fn end_at_pause(&mut self) {
+        let Some(cur) = self.current.as_ref().filter(|c| c.blank > 0) else {
+            return;
+        };
+        // A TCP segment waits for the next header: one cut inside a line is followed by one
+        // blank line only, which may be all of them, so its end is not sure at a pause.
+        if cur.packet.proto != Proto::Udp || !cur.text.ends_with(b".\n") {
+            return;
+        }
+        let own = cur.blank.max(2) - 1;
+        let payload = payload(&cur.text, own);
+        if !super::packets::whole_messages(&payload) {
+            return;
+        }
+        if let Some(cur) = self.current.take() {
+            let mut packet = cur.packet;
+            packet.payload = payload;
+            self.packets.push(packet);
+        }
+    }
+}
+
+/// A packet's payload from its lines as ngrep printed them (`text`, each with its `\n`, the
+/// blank lines after the last left out), `own` of the line ends after its last line being the
+/// payload's (0: that line had no line end of its own). A `.` ending a line is the CR ngrep
+/// cannot print.
+fn payload(text: &[u8], own: usize) -> Vec<u8> {
+    let mut payload = Vec::with_capacity(text.len());
+    for line in text.split_inclusive(|&b| b == b'\n') {
+        match line.strip_suffix(b".\n") {
+            Some(content) => {
+                payload.extend_from_slice(content);
+                payload.extend_from_slice(b"\r\n");
+            }
+            None => payload.extend_from_slice(line),
+        }
+    }
+    if own == 0 && payload.last() == Some(&b'\n') {
+        // The payload's last line had no line end of its own (a TCP segment cut inside a
+        // line): its `.` was a `.`, not a CR.
+        payload.pop();
+        if payload.last() == Some(&b'\r') {
+            payload.pop();
+            payload.push(b'.');
+        }
+    }
+    payload.extend(std::iter::repeat_n(b'\n', own.saturating_sub(1)));
+    payload
 }
 
 impl TextParser for Ngrep<'_> {
@@ -342,6 +378,11 @@ impl TextParser for Ngrep<'_> {
         for (line, at) in super::lines_at(piece, &mut self.offset) {
             self.line(line, at);
         }
+    }
+
+    fn pause(&mut self) {
+        self.end_at_pause();
+        self.packets.pause();
     }
 
     fn finish(mut self: Box<Self>, rest: &[u8]) -> TextCounts {

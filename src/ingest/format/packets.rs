@@ -203,6 +203,25 @@ impl<'a> PacketText<'a> {
         self.counts
     }
 
+    /// The input paused (live): the facts found and the messages that are already whole are
+    /// handed on now, as the next packet would hand them on. A message that is cut (its cut
+    /// depends on whether another packet comes) waits, and so does every one after it; so do
+    /// the TCP segments and IP fragments held for the rest of a message (the payload layer and
+    /// the decoder hold them, and only whole messages leave them).
+    pub fn pause(&mut self) {
+        let last_printed = self.last_printed;
+        let whole = |c: &SipChunk| {
+            !c.truncated && (!last_printed || crate::sip::message_len(&c.bytes).is_some())
+        };
+        let n = self.chunks.iter().take_while(|c| whole(c)).count();
+        if n == 0 && self.facts.is_empty() {
+            return;
+        }
+        let rest = self.chunks.split_off(n);
+        self.hand_on(Cut::Damaged);
+        self.chunks = rest;
+    }
+
     fn addr(&mut self, (host, port): (String, String)) -> SocketAddr {
         let numeric = host
             .trim_start_matches('[')
@@ -288,6 +307,35 @@ impl<'a> PacketText<'a> {
         self.places
             .get(i.min(self.places.len().saturating_sub(1)))
             .map(|(_, line, span)| (*line, span.clone()))
+    }
+}
+
+/// Whether a packet's payload, as a text dump printed it, is nothing but whole SIP messages
+/// (each framed by its Content-Length; line ends before and between them, nothing after): a
+/// packet a live dump's reader may hand on at a pause, as its text's end cannot make it
+/// another. A keep-alive, a TCP segment that starts or ends inside a message, or a datagram
+/// whose body is short of its Content-Length is not.
+pub fn whole_messages(payload: &[u8]) -> bool {
+    let mut rest = payload;
+    let mut any = false;
+    loop {
+        let lead = rest
+            .iter()
+            .position(|&b| b != b'\r' && b != b'\n')
+            .unwrap_or(rest.len());
+        rest = &rest[lead..];
+        if rest.is_empty() {
+            return any;
+        }
+        let line = rest.split(|&b| b == b'\n').next().unwrap_or(rest);
+        if !crate::sip::is_start_line(line.strip_suffix(b"\r").unwrap_or(line)) {
+            return false;
+        }
+        match crate::sip::message_len(rest) {
+            Some(n) if n <= rest.len() => rest = &rest[n..],
+            _ => return false,
+        }
+        any = true;
     }
 }
 

@@ -63,6 +63,9 @@ struct Open {
     overflow: bool,
     /// Once the header block has ended: what the body needs and has.
     head: Option<Head>,
+    /// Its message was handed on at a pause of a live input, whole: the dump stays open for
+    /// the lines the reader still gives it, and its end hands on nothing more.
+    sent: bool,
 }
 
 /// The body of an open dump whose header block ended, counted as it comes.
@@ -113,12 +116,19 @@ impl<'a> Dumps<'a> {
             text: Vec::new(),
             overflow: false,
             head: None,
+            sent: false,
         });
     }
 
     /// A line of the open dump's message, as the stack printed it (the log's own indentation
     /// removed), with its line end if it had one; `end` is where the line ends in the input.
+    /// Once the message is whole ([`Dumps::complete`]) the lines after it (blank lines, what
+    /// comes before an end marker) are not the message's: its text and span end with the line
+    /// that completed it, whenever the dump ends.
     pub fn push(&mut self, text: &[u8], end: usize) {
+        if self.complete() {
+            return;
+        }
         let Some(open) = self.open.as_mut() else {
             return;
         };
@@ -193,14 +203,44 @@ impl<'a> Dumps<'a> {
         self.end(End::Record);
     }
 
-    /// The open dump ends (`how`): its message is handed on.
-    pub fn end(&mut self, how: End) {
-        let Some(open) = self.open.take() else {
+    /// The input paused (live): a dump whose message is already whole is handed on now, as
+    /// its end would hand it on (a whole message is not cut, however the dump ends, and no
+    /// later line is its: see [`Dumps::push`]). The dump stays open, so the reader goes on as
+    /// it would have, and its end hands on nothing more. A message still short of its header
+    /// block's end or its Content-Length is kept: the writer may be in the middle of it.
+    pub fn pause(&mut self) {
+        if !self.complete() {
+            return;
+        }
+        let Some(mut open) = self.open.take() else {
             return;
         };
+        let event = (!open.sent).then(|| self.event(Some(&open), End::Marker));
+        open.sent = true;
+        self.open = Some(open);
+        if let Some(Some(event)) = event {
+            (self.emit)(event);
+        }
+    }
+
+    /// The open dump ends (`how`): its message is handed on (unless it was at a pause).
+    pub fn end(&mut self, how: End) {
+        let open = self.open.take();
+        if open.as_ref().is_some_and(|o| o.sent) {
+            return;
+        }
+        if let Some(event) = self.event(open.as_ref(), how) {
+            (self.emit)(event);
+        }
+    }
+
+    /// The message event of dump `open` ended `how` (counted), or nothing when it holds no
+    /// text.
+    fn event(&mut self, open: Option<&Open>, how: End) -> Option<Event> {
+        let open = open?;
         let raw = restore_crs(trim_start(&open.text));
         if raw.is_empty() {
-            return;
+            return None;
         }
         let (mut raw, short) = frame(&raw);
         // Bytes dropped past the cap are missing inside the input, wherever the dump ended.
@@ -237,7 +277,7 @@ impl<'a> Dumps<'a> {
                 input: self.input,
                 locator: Locator::Text {
                     line: open.line,
-                    span: open.span,
+                    span: open.span.clone(),
                 },
             },
             direction: open.header.direction,
@@ -250,7 +290,7 @@ impl<'a> Dumps<'a> {
             cut,
             msg: SipMessage::parse_shared(Bytes::from(raw)),
         });
-        (self.emit)(event);
+        Some(event)
     }
 
     /// The input ended: a dump still open is cut by it unless it is whole.
@@ -368,6 +408,10 @@ impl<R: LineReader> TextParser for Driver<'_, R> {
             self.line = self.line.saturating_add(1);
             self.reader.line(&mut self.dumps, line, self.line, at);
         }
+    }
+
+    fn pause(&mut self) {
+        self.dumps.pause();
     }
 
     fn finish(mut self: Box<Self>, rest: &[u8]) -> TextCounts {

@@ -322,6 +322,50 @@ impl Tcpdump<'_> {
         }
         self.packets.push(cur.packet);
     }
+
+    /// The input paused (live): the packet being read is handed on if what was printed of it
+    /// is whole (tcpdump prints a packet at once): a `-X` frame whose IP packet is all there;
+    /// a `-A` payload of the length tcpdump printed, which for a datagram must be whole SIP
+    /// messages besides (a later fragment of it would have made them short of their
+    /// Content-Length). A TCP segment goes on to the reassembly, which hands on only whole
+    /// messages.
+    fn end_at_pause(&mut self) {
+        let Some(cur) = self.current.as_ref() else {
+            return;
+        };
+        let whole = if cur.is_hex {
+            !cur.bad_hex && frame_fits(&cur.hex, cur.v6)
+        } else {
+            // A TCP segment's `-A` text waits for the next packet line: where its payload
+            // starts in the text is not sure until then (the pause tests found it).
+            cur.ascii
+                && cur.packet.proto == Proto::Udp
+                && whole_printed(&cur.text, cur.len, cur.v6, true)
+        };
+        if whole {
+            self.end_packet();
+        }
+    }
+}
+
+/// Whether a `-X` frame's bytes hold a whole IP packet (at the start, or after a link layer
+/// told by where one fits).
+fn frame_fits(hex: &[u8], v6: bool) -> bool {
+    let ip = hex
+        .first()
+        .is_some_and(|b| b >> 4 == if v6 { 6 } else { 4 })
+        && super::packets::ip_fits(hex);
+    ip || super::packets::guess_linktype(hex).is_some()
+}
+
+/// Whether the `-A` text of a packet whose payload length tcpdump printed holds all of it
+/// (and, for a datagram, it is whole SIP messages).
+fn whole_printed(text: &[u8], len: Option<usize>, v6: bool, datagram: bool) -> bool {
+    let Some(n) = len.filter(|&n| n > 0) else {
+        return false;
+    };
+    let payload = ascii_payload(text, len, v6);
+    payload.len() == n && (!datagram || super::packets::whole_messages(&payload))
 }
 
 /// Stands for a later fragment's start in the `-A` text.
@@ -403,6 +447,11 @@ impl TextParser for Tcpdump<'_> {
         for (line, at) in super::lines_at(piece, &mut self.offset) {
             self.line(line, at);
         }
+    }
+
+    fn pause(&mut self) {
+        self.end_at_pause();
+        self.packets.pause();
     }
 
     fn finish(mut self: Box<Self>, rest: &[u8]) -> TextCounts {

@@ -114,6 +114,9 @@ struct Frame {
     other_source: bool,
     ended: bool,
     bad: bool,
+    /// Handed on at a pause of a live input, its block having ended: the lines after it are
+    /// still read as this frame's (another data source's), and its end hands on nothing more.
+    sent: bool,
 }
 
 impl TsharkHex<'_> {
@@ -170,6 +173,7 @@ impl TsharkHex<'_> {
             other_source: false,
             ended: false,
             bad: false,
+            sent: false,
         }
     }
 
@@ -213,10 +217,14 @@ impl TsharkHex<'_> {
     }
 
     fn end_frame(&mut self) {
-        let Some(f) = self.frame.take() else {
-            return;
-        };
-        if f.bad || f.bytes.is_empty() {
+        if let Some(f) = self.frame.take() {
+            self.push(&f);
+        }
+    }
+
+    /// Hands frame `f` on to the packet layer (once).
+    fn push(&mut self, f: &Frame) {
+        if f.sent || f.bad || f.bytes.is_empty() {
             return;
         }
         let Some(link) = f.link.or_else(|| guess_linktype(&f.bytes)) else {
@@ -224,7 +232,23 @@ impl TsharkHex<'_> {
         };
         let len = u32::try_from(f.bytes.len()).unwrap_or(u32::MAX);
         self.packets
-            .push_frame(f.ts, link, &f.bytes, len, f.line, f.span);
+            .push_frame(f.ts, link, &f.bytes, len, f.line, f.span.clone());
+    }
+
+    /// The input paused (live): a frame whose hex block has ended (the blank line after it)
+    /// is handed on now; tshark prints a frame at once. It stays the frame being read, so the
+    /// lines after it are read as before.
+    fn end_at_pause(&mut self) {
+        let Some(f) = self.frame.take() else {
+            return;
+        };
+        if f.ended {
+            self.push(&f);
+        }
+        self.frame = Some(Frame {
+            sent: f.sent || f.ended,
+            ..f
+        });
     }
 
     fn time(&self, caps: &regex::bytes::Captures<'_>) -> Option<Timestamp> {
@@ -299,6 +323,11 @@ impl TextParser for TsharkHex<'_> {
         for (line, at) in super::lines_at(piece, &mut self.offset) {
             self.line(line, at);
         }
+    }
+
+    fn pause(&mut self) {
+        self.end_at_pause();
+        self.packets.pause();
     }
 
     fn finish(mut self: Box<Self>, rest: &[u8]) -> TextCounts {
