@@ -327,3 +327,45 @@ fn public_tcpdump_excerpt_is_read() {
     let cuts: Vec<_> = m.iter().map(|m| m.cut).collect();
     assert_eq!(cuts, [None, None, None, Some(crate::event::Cut::InputEdge)]);
 }
+
+/// Kamailio 5 on stderr, as a user posted it in Kamailio's issues: the script's `xlog` record
+/// (`New message:`), then `$mb` after a space the script's format put there (` INVITE …`),
+/// the excerpt ending inside the header block: one INVITE, cut by the input's edge.
+#[test]
+fn public_kamailio_excerpt_is_read() {
+    let file = "kamailio-1257-xlog-mb-invite.log";
+    assert_eq!(
+        sniff(&fixture(&format!("stacks/public/{file}"))),
+        Some(kamailio::FORMAT)
+    );
+    let m = public(kamailio::FORMAT, file);
+    assert_eq!(m.len(), 1);
+    assert_eq!(
+        start_line(&m[0]),
+        "INVITE sip:edi-2001@time-reversal.com SIP/2.0"
+    );
+    let p = m[0].parsed().expect("parsed");
+    assert_eq!(p.call_id().as_deref(), Some("JRsgN1qwek"));
+    // The record says nothing of where the message came from (its Via is the sender's word).
+    assert_eq!((m[0].direction, m[0].src.as_deref()), (None, None));
+    assert_eq!(m[0].cut, Some(crate::event::Cut::InputEdge));
+    assert!(m[0].ts.unknown, "stderr's records have no time");
+}
+
+/// The script's text may put spaces or a tab between the record's line end and `$mb`: they
+/// are not the message's; a line after a record that is not a start line, indented or not,
+/// starts nothing.
+#[test]
+fn kamailio_message_after_an_indent() {
+    let text = b" 3(12) INFO: <script>: in from udp:10.0.0.1:5060\n\tOPTIONS sip:p SIP/2.0\r\n\
+        Call-ID: a\r\nContent-Length: 0\r\n\r\n\n 3(12) INFO: <script>: note\n  not a message\n";
+    assert_eq!(sniff(text), Some(kamailio::FORMAT));
+    let m = crate::testutil::messages_as(kamailio::FORMAT, text);
+    assert_eq!(m.len(), 1);
+    assert_eq!(
+        m[0].raw(),
+        b"OPTIONS sip:p SIP/2.0\r\nCall-ID: a\r\nContent-Length: 0\r\n\r\n"
+    );
+    assert_eq!(m[0].src.as_deref(), Some("10.0.0.1:5060"));
+    assert_eq!(m[0].cut, None);
+}
