@@ -298,7 +298,9 @@ fn tshark_text_summary_times_and_collapsed_headings() {
 /// `tcpdump -A -s 0 -n -nn -i any port 5060` as a blog post shows it (tcpdump's one-line SIP
 /// summary, no length): INVITE, 100, 200 and ACK of one call, the excerpt ending right after
 /// the ACK's last header (cut by the input's edge). Each packet's text ends with a line of 16
-/// dots after the message (bytes past the message that `-A` prints as `.`).
+/// dots after the message: bytes past the IP datagram (its 100 Trying's IP and UDP lengths,
+/// printable there, say 280 bytes of SIP) that `-A` prints as `.`; without a length on the
+/// packet's line they stay with the datagram (a limit on the docs page).
 #[test]
 fn public_tcpdump_excerpt_is_read() {
     let file = "tcpdump-p8952-blog-A-invite-ack.txt";
@@ -326,6 +328,12 @@ fn public_tcpdump_excerpt_is_read() {
     assert_eq!(m[2].dst.as_deref(), Some("192.168.47.176:5060"));
     let cuts: Vec<_> = m.iter().map(|m| m.cut).collect();
     assert_eq!(cuts, [None, None, None, Some(crate::event::Cut::InputEdge)]);
+    // The trailer's 16 bytes stay after the 100 Trying's header block (280 bytes of SIP).
+    assert!(
+        m[1].raw()
+            .ends_with(b"Content-Length: 0\r\n\r\n................")
+    );
+    assert_eq!(m[1].raw().len(), 280 + 16);
 }
 
 /// Kamailio 5 on stderr, as a user posted it in Kamailio's issues: the script's `xlog` record
