@@ -21,7 +21,10 @@ pub const FORMAT: Format = Format(&Spec {
     parser: Parser::Text(new),
     packets: false,
     docs: include_str!("kamailio.md"),
-    fixtures: &["stacks/kamailio.log"],
+    fixtures: &[
+        "stacks/kamailio.log",
+        "stacks/public/kamailio-1257-xlog-mb-invite.log",
+    ],
 });
 
 /// A log record: stderr's ` 1(7766) INFO: <script>: …` (process number and PID), or syslog's
@@ -53,7 +56,7 @@ fn sniff(head: &[u8]) -> Option<u8> {
                 return Some(level::STACK_LOG);
             }
             record = true;
-        } else if record && crate::sip::is_start_line(bare(line)) {
+        } else if record && crate::sip::is_start_line(bare(&line[indent(line)..])) {
             return Some(level::STACK_LOG);
         } else {
             record = false;
@@ -121,16 +124,30 @@ impl LineReader for Kamailio {
             }
             return;
         }
+        let at = indent(line);
         if let Some((header, rec_no, span)) = self.record.take()
-            && crate::sip::is_start_line(bare(line))
+            && crate::sip::is_start_line(bare(&line[at..]))
         {
             dumps.start(header, rec_no, span);
+            if at > 0 {
+                // The script's own text before `$mb` (`xlog("New message:\n $mb")`).
+                dumps.push(&line[at..], end);
+                return;
+            }
         }
         if !dumps.is_open() {
             return;
         }
         dumps.push_or_end(line, end);
     }
+}
+
+/// The spaces and tabs a line starts with: the script's format may put some between the
+/// record's line end and the message.
+fn indent(line: &[u8]) -> usize {
+    line.iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count()
 }
 
 #[cfg(test)]

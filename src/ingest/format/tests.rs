@@ -277,3 +277,211 @@ fn a_pause_anywhere_changes_no_event_and_hands_on_what_is_whole() {
     assert!(compared >= 15, "{compared} fixtures compared");
     assert!(live >= 100, "{live} messages out at a pause");
 }
+
+/// The messages of a public excerpt (`fixtures/stacks/public/`), read as `format`.
+fn public(format: Format, name: &str) -> Vec<crate::event::MessageEvent> {
+    crate::testutil::messages_as(
+        format,
+        &crate::testutil::fixture(&format!("stacks/public/{name}")),
+    )
+}
+
+fn start_line(m: &crate::event::MessageEvent) -> String {
+    let raw = m.raw();
+    let end = raw
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .unwrap_or(raw.len());
+    String::from_utf8_lossy(&raw[..end]).into_owned()
+}
+
+/// Wireshark's "Export Packet Dissections → As Plain Text" that a student posted in a course
+/// repository (summary lines, then each frame's layers collapsed but SIP's, whose `Message
+/// Body` is collapsed too): one call, INVITE, 200, BYE, 200, with the summary lines' times
+/// (seconds since the first frame). The bodies are not in the text, so the INVITE and its 200
+/// are cut by the text (not short datagrams: `content-length-mismatch` says nothing). The same
+/// post's export with every SIP layer collapsed gives no message (no start line to rebuild).
+#[test]
+fn public_wireshark_export_is_read() {
+    let file = "wireshark-export-nathanlys-m4205c-call.txt";
+    assert_eq!(
+        sniff(&fixture(&format!("stacks/public/{file}"))),
+        Some(tshark_text::FORMAT)
+    );
+    let m = public(tshark_text::FORMAT, file);
+    let lines: Vec<String> = m.iter().map(start_line).collect();
+    assert_eq!(
+        lines,
+        [
+            "INVITE sip:nlys@10.213.0.154:52210;transport=UDP SIP/2.0",
+            "SIP/2.0 200 OK",
+            "BYE sip:62@10.255.150.110:5060 SIP/2.0",
+            "SIP/2.0 200 OK",
+        ]
+    );
+    let call_ids: std::collections::BTreeSet<_> =
+        m.iter().filter_map(|m| m.parsed()?.call_id()).collect();
+    assert_eq!(call_ids.len(), 1, "one call");
+    let cuts: Vec<_> = m.iter().map(|m| m.cut).collect();
+    use crate::event::Cut;
+    assert_eq!(
+        cuts,
+        [Some(Cut::InputEdge), Some(Cut::InputEdge), None, None]
+    );
+    assert_eq!(m[0].ts.micros, 12_808_812);
+    assert!(!m[0].ts.dated && !m[0].ts.unknown);
+    assert_eq!(m[3].ts.micros, 17_578_468);
+    assert_eq!(m[0].src.as_deref(), Some("10.255.150.110:5060"));
+    assert_eq!(m[0].transport, crate::event::Transport::Udp);
+
+    let collapsed = "wireshark-export-nathanlys-m4205c-collapsed.txt";
+    assert_eq!(
+        sniff(&fixture(&format!("stacks/public/{collapsed}"))),
+        Some(tshark_text::FORMAT)
+    );
+    assert!(public(tshark_text::FORMAT, collapsed).is_empty());
+}
+
+/// The layouts the public export showed, in small: a summary line's time in each of tshark's
+/// forms (Epoch Time, where shown, wins), and a collapsed `Message Header` or `Message Body`
+/// making the message cut by the text, not short.
+#[test]
+fn tshark_text_summary_times_and_collapsed_headings() {
+    let frame = |summary: &str, epoch: &str, sip: &str| {
+        format!(
+            "{summary}\nFrame 1: 300 bytes on wire (2400 bits), 300 bytes captured (2400 bits)\n\
+             {epoch}Internet Protocol Version 4, Src: 10.0.0.1, Dst: 10.0.0.2\n\
+             User Datagram Protocol, Src Port: 5060, Dst Port: 5062\n\
+             Session Initiation Protocol (INVITE)\n    Request-Line: INVITE sip:b@h SIP/2.0\n{sip}\n"
+        )
+    };
+    let headers = "    Message Header\n        Call-ID: c1\n        CSeq: 1 INVITE\n        \
+                   Content-Length: 4\n";
+    let body = "    Message Body\n        Line-based text data: text/plain (1 lines)\n            \
+                abc\\r\\n\n";
+    let read = |text: String| crate::testutil::messages_as(tshark_text::FORMAT, text.as_bytes());
+    let ts = |summary: &str, epoch: &str| {
+        let m = read(frame(summary, epoch, &format!("{headers}{body}")));
+        assert_eq!(m.len(), 1, "{summary}");
+        assert_eq!(m[0].cut, None);
+        m[0].ts
+    };
+    let t = ts(
+        "      1 2026-11-21 06:11:05.124863 10.0.0.1 → 10.0.0.2 SIP 300 Request",
+        "",
+    );
+    assert!(t.dated);
+    assert_eq!(t.to_string(), "2026-11-21 06:11:05.124");
+    assert_eq!(t.micros % 1_000_000, 124_863);
+    let t = ts(
+        "      1 06:11:05.124863 10.0.0.1 → 10.0.0.2 SIP 300 Request",
+        "",
+    );
+    assert_eq!((t.to_string().as_str(), t.dated), ("06:11:05.124", false));
+    let t = ts(
+        "      1 1795241465.124863 10.0.0.1 → 10.0.0.2 SIP 300 Request",
+        "",
+    );
+    assert_eq!((t.micros, t.dated), (1_795_241_465_124_863, true));
+    let t = ts("  12345 0.5 10.0.0.1 → 10.0.0.2 SIP 300 Request", "");
+    assert_eq!((t.micros, t.dated), (500_000, false));
+    let t = ts(
+        "      1 0.000000 10.0.0.1 → 10.0.0.2 SIP 300 Request",
+        "    Epoch Time: 1795241465.124863000 seconds\n",
+    );
+    assert!(t.dated, "Epoch Time wins");
+    // No summary line: unknown, as before.
+    assert!(ts("", "").unknown);
+
+    // The body collapsed: the text lost it, the sender did not.
+    let m = read(frame("", "", &format!("{headers}    Message Body\n")));
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0].cut, Some(crate::event::Cut::InputEdge));
+    // The header block collapsed: cut too.
+    let m = read(frame("", "", &format!("    Message Header\n{body}")));
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0].cut, Some(crate::event::Cut::InputEdge));
+}
+
+/// `tcpdump -A -s 0 -n -nn -i any port 5060` as a blog post shows it (tcpdump's one-line SIP
+/// summary, no length): INVITE, 100, 200 and ACK of one call, the excerpt ending right after
+/// the ACK's last header (cut by the input's edge). Each packet's text ends with a line of 16
+/// dots after the message: bytes past the IP datagram (its 100 Trying's IP and UDP lengths,
+/// printable there, say 280 bytes of SIP) that `-A` prints as `.`; without a length on the
+/// packet's line they stay with the datagram (a limit on the docs page).
+#[test]
+fn public_tcpdump_excerpt_is_read() {
+    let file = "tcpdump-p8952-blog-A-invite-ack.txt";
+    assert_eq!(
+        sniff(&fixture(&format!("stacks/public/{file}"))),
+        Some(tcpdump::FORMAT)
+    );
+    let m = public(tcpdump::FORMAT, file);
+    let lines: Vec<String> = m.iter().map(start_line).collect();
+    assert_eq!(
+        lines,
+        [
+            "INVITE sip:12345@192.168.47.122 SIP/2.0",
+            "SIP/2.0 100 Trying",
+            "SIP/2.0 200 OK",
+            "ACK sip:12345@192.168.47.122:5060;transport=udp SIP/2.0",
+        ]
+    );
+    assert!(
+        m.iter()
+            .all(|m| m.parsed().and_then(|p| p.call_id()).as_deref() == Some("2105648811"))
+    );
+    assert_eq!(m[0].ts.to_string(), "14:41:44.404");
+    assert_eq!(m[0].src.as_deref(), Some("192.168.47.176:5060"));
+    assert_eq!(m[2].dst.as_deref(), Some("192.168.47.176:5060"));
+    let cuts: Vec<_> = m.iter().map(|m| m.cut).collect();
+    assert_eq!(cuts, [None, None, None, Some(crate::event::Cut::InputEdge)]);
+    // The trailer's 16 bytes stay after the 100 Trying's header block (280 bytes of SIP).
+    assert!(
+        m[1].raw()
+            .ends_with(b"Content-Length: 0\r\n\r\n................")
+    );
+    assert_eq!(m[1].raw().len(), 280 + 16);
+}
+
+/// Kamailio 5 on stderr, as a user posted it in Kamailio's issues: the script's `xlog` record
+/// (`New message:`), then `$mb` after a space the script's format put there (` INVITE …`),
+/// the excerpt ending inside the header block: one INVITE, cut by the input's edge.
+#[test]
+fn public_kamailio_excerpt_is_read() {
+    let file = "kamailio-1257-xlog-mb-invite.log";
+    assert_eq!(
+        sniff(&fixture(&format!("stacks/public/{file}"))),
+        Some(kamailio::FORMAT)
+    );
+    let m = public(kamailio::FORMAT, file);
+    assert_eq!(m.len(), 1);
+    assert_eq!(
+        start_line(&m[0]),
+        "INVITE sip:edi-2001@time-reversal.com SIP/2.0"
+    );
+    let p = m[0].parsed().expect("parsed");
+    assert_eq!(p.call_id().as_deref(), Some("JRsgN1qwek"));
+    // The record says nothing of where the message came from (its Via is the sender's word).
+    assert_eq!((m[0].direction, m[0].src.as_deref()), (None, None));
+    assert_eq!(m[0].cut, Some(crate::event::Cut::InputEdge));
+    assert!(m[0].ts.unknown, "stderr's records have no time");
+}
+
+/// The script's text may put spaces or a tab between the record's line end and `$mb`: they
+/// are not the message's; a line after a record that is not a start line, indented or not,
+/// starts nothing.
+#[test]
+fn kamailio_message_after_an_indent() {
+    let text = b" 3(12) INFO: <script>: in from udp:10.0.0.1:5060\n\tOPTIONS sip:p SIP/2.0\r\n\
+        Call-ID: a\r\nContent-Length: 0\r\n\r\n\n 3(12) INFO: <script>: note\n  not a message\n";
+    assert_eq!(sniff(text), Some(kamailio::FORMAT));
+    let m = crate::testutil::messages_as(kamailio::FORMAT, text);
+    assert_eq!(m.len(), 1);
+    assert_eq!(
+        m[0].raw(),
+        b"OPTIONS sip:p SIP/2.0\r\nCall-ID: a\r\nContent-Length: 0\r\n\r\n"
+    );
+    assert_eq!(m[0].src.as_deref(), Some("10.0.0.1:5060"));
+    assert_eq!(m[0].cut, None);
+}

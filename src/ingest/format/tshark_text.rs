@@ -15,7 +15,7 @@ use regex::Regex;
 
 use super::dissect::{self, MAX_MESSAGE, Packet};
 use super::{Format, Parser, Spec, TextCounts, TextParser, TextStart, level};
-use crate::event::{Event, Transport};
+use crate::event::{Cut, Event, MICROS_PER_DAY, Timestamp, Transport, days_from_civil};
 
 pub const FORMAT: Format = Format(&Spec {
     name: "tshark-text",
@@ -32,6 +32,7 @@ pub const FORMAT: Format = Format(&Spec {
         "derived-text/tshark-text/pjsua-udp.V.txt",
         "derived-text/tshark-text/pjsua-udp.P.V.txt",
         "derived-text/tshark-text/oversized-tcp.O-sip.txt",
+        "stacks/public/wireshark-export-nathanlys-m4205c-call.txt",
     ],
 });
 
@@ -52,6 +53,15 @@ static L4: LazyLock<Regex> = LazyLock::new(|| {
 static EPOCH: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^    Epoch (?:Arrival )?Time: (\d+(?:\.\d+)?) seconds").expect("static regex")
 });
+/// A `-P` summary line or a line of Wireshark's export, before its frame: the frame number and
+/// its time (`-t ad`, `-t a`, `-t e`, or the default seconds since the first frame), then the
+/// columns (as `tshark_hex` reads it).
+static SUMMARY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^ *\d+ +(?:(?:(\d{4})-(\d\d)-(\d\d) )?(\d\d):(\d\d):(\d\d)\.(\d{1,9})|(\d+)\.(\d{1,9})) +\S",
+    )
+    .expect("static regex")
+});
 /// An SDP field as tshark names it: `Owner/Creator, Session Id (o): - 4004230265 …`.
 static SDP_FIELD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[^()]*\(([a-z])\): (.*)$").expect("static regex"));
@@ -70,6 +80,7 @@ fn new<'a>(start: &TextStart<'_>, emit: &'a mut dyn FnMut(Event)) -> Box<dyn Tex
         offset: 0,
         line: 0,
         packet: Packet::default(),
+        summary: None,
         msg: None,
         counts: TextCounts::default(),
     })
@@ -81,6 +92,9 @@ struct TsharkText<'a> {
     offset: usize,
     line: u32,
     packet: Packet,
+    /// The time on the summary line before the frame (Wireshark's export, `-P`): the frame's
+    /// time where its `Epoch Time` is not shown (its subtree collapsed).
+    summary: Option<Timestamp>,
     msg: Option<Building>,
     counts: TextCounts,
 }
@@ -116,6 +130,11 @@ struct Building {
     too_big: bool,
     /// A header line is printed cut (`[truncated]`).
     cut_line: bool,
+    /// The last `Message Header` or `Message Body` heading has shown no line under it yet.
+    open: bool,
+    /// A heading was shown collapsed (Wireshark's export "as displayed"): its lines are not in
+    /// the text.
+    collapsed: bool,
 }
 
 impl Building {
@@ -259,11 +278,12 @@ impl TsharkText<'_> {
         if let Some(m) = self.msg.as_mut() {
             m.span.end = at + line.len();
             self.in_message(indent, text);
-        } else if let Some(caps) = std::str::from_utf8(bare)
-            .ok()
-            .and_then(|l| EPOCH.captures(l))
-        {
-            self.packet.ts = dissect::epoch(&caps[1]);
+        } else if let Ok(l) = std::str::from_utf8(bare) {
+            if let Some(caps) = EPOCH.captures(l) {
+                self.packet.ts = dissect::epoch(&caps[1]);
+            } else if let Some(caps) = SUMMARY.captures(l) {
+                self.summary = summary_time(&caps);
+            }
         }
     }
 
@@ -273,7 +293,12 @@ impl TsharkText<'_> {
             return;
         };
         if FRAME.is_match(text) {
-            self.packet = Packet::default();
+            self.packet = Packet {
+                ts: self.summary.take(),
+                ..Packet::default()
+            };
+        } else if let Some(caps) = SUMMARY.captures(text) {
+            self.summary = summary_time(&caps);
         } else if let Some(caps) = IP.captures(text) {
             self.packet.src_ip = caps[1].parse::<IpAddr>().ok();
             self.packet.dst_ip = caps[2].parse::<IpAddr>().ok();
@@ -297,6 +322,8 @@ impl TsharkText<'_> {
                 span: at..at + len,
                 too_big: false,
                 cut_line: false,
+                open: false,
+                collapsed: false,
             });
         }
     }
@@ -305,6 +332,12 @@ impl TsharkText<'_> {
         let Some(m) = self.msg.as_mut() else {
             return;
         };
+        if indent == 4 {
+            m.collapsed |= m.open;
+            m.open = text == b"Message Header" || text == b"Message Body";
+        } else {
+            m.open = false;
+        }
         match indent {
             4 => {
                 m.section = Section::Other;
@@ -370,16 +403,63 @@ impl TsharkText<'_> {
             return;
         };
         let (line, span, cut_line) = (m.line, m.span.clone(), m.cut_line);
+        let collapsed = m.collapsed || m.open;
         let Some(bytes) = m.bytes() else {
             return;
         };
-        let event = dissect::message(bytes, &self.packet, self.input, line, span, cut_line);
-        if let Event::Message(m) = &event {
+        let mut event = dissect::message(bytes, &self.packet, self.input, line, span, cut_line);
+        if let Event::Message(m) = &mut event {
+            // A collapsed heading left lines out of the text, not of the message sent: the
+            // text holds the message only in part, as an excerpt does.
+            if collapsed {
+                m.cut = Some(Cut::InputEdge);
+            }
             self.counts.messages += 1;
             self.counts.truncated += usize::from(m.cut.is_some());
         }
         (self.emit)(event);
     }
+}
+
+/// The time of a summary line: dated with `-t ad` or `-t e`; the time of day alone with `-t a`;
+/// the default seconds since the first frame as a time from midnight, undated (as `tshark_hex`
+/// reads it).
+fn summary_time(caps: &regex::Captures<'_>) -> Option<Timestamp> {
+    let num = |i: usize| caps.get(i)?.as_str().parse::<i64>().ok();
+    let frac = |i: usize| {
+        let digits = caps.get(i)?.as_str();
+        let digits = digits.get(..digits.len().min(6))?;
+        let mut v: i64 = digits.parse().ok()?;
+        for _ in digits.len()..6 {
+            v *= 10;
+        }
+        Some(v)
+    };
+    if let (Some(h), Some(m), Some(s), Some(f)) = (num(4), num(5), num(6), frac(7)) {
+        let day = match (num(1), num(2), num(3)) {
+            (Some(y), Some(mo), Some(d)) => Some(days_from_civil(
+                y,
+                u32::try_from(mo).unwrap_or(1),
+                u32::try_from(d).unwrap_or(1),
+            )),
+            _ => None,
+        };
+        return Some(Timestamp {
+            micros: day.unwrap_or(0) * MICROS_PER_DAY + ((h * 60 + m) * 60 + s) * 1_000_000 + f,
+            dated: day.is_some(),
+            micro: true,
+            unknown: false,
+        });
+    }
+    let s = num(8)?;
+    Some(Timestamp {
+        micros: s.saturating_mul(1_000_000).saturating_add(frac(9)?),
+        // `-t e` (seconds since 1970), not seconds since the first frame: no capture is 3
+        // years long.
+        dated: s > 100_000_000,
+        micro: true,
+        unknown: false,
+    })
 }
 
 impl TextParser for TsharkText<'_> {
