@@ -21,8 +21,8 @@
 //! (packets beyond are counted in [`MediaSummary::untracked`]), [`MAX_RTCP`] RTCP entries,
 //! [`MAX_SDP`] SDP media descriptions, [`MAX_FRAGMENTED_FRAMES`] frames of RTP or RTCP
 //! datagrams that came in IP fragments (kept for `sipflow export`, which copies every frame of
-//! a call's datagrams; see [`Media::note_fragmented`]). Per packet: a header parse and one or two hash lookups,
-//! no allocation.
+//! a call's datagrams; see [`Media::note_fragmented`]). Per packet: a header parse and one or
+//! two hash lookups, no allocation.
 //!
 //! Streams are matched to calls here, by address: each SDP is remembered with the Call-ID of
 //! the SIP message that carried it, its time, and which party sent it (the caller: the From tag
