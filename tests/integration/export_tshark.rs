@@ -7,7 +7,8 @@
 //! frames of the call's streams as tshark sees them in the input (its RTP and RTCP heuristics
 //! on): the RTP streams (`-z rtp,streams`: addresses and SSRC) from or to an address and port
 //! the call's SDP named, and the RTCP between the ends of those streams or the ports above
-//! them; the same frames (time, length, addresses), and no other frame beside the `--no-media` export's.
+//! them; the same frames (time, length, addresses), and no other frame beside the
+//! `--no-media` export's.
 
 use std::collections::BTreeSet;
 use std::path::Path;
