@@ -163,10 +163,21 @@ fn sdp_addresses(capture: &Path, ports: &[(String, u64)], id: &str) -> BTreeSet<
 
 /// The RTP and RTCP frames of the streams of a call whose SDP named `named`.
 fn call_media(all: &[MediaFrame], named: &BTreeSet<String>) -> Vec<MediaFrame> {
-    let streams: BTreeSet<(&str, &str, &str)> = all
+    let mut packets: std::collections::BTreeMap<(&str, &str, &str), u64> = Default::default();
+    for m in all
         .iter()
         .filter(|m| !m.ssrc.is_empty() && (named.contains(&m.src) || named.contains(&m.dst)))
-        .map(|m| (m.src.as_str(), m.dst.as_str(), m.ssrc.as_str()))
+    {
+        *packets
+            .entry((m.src.as_str(), m.dst.as_str(), m.ssrc.as_str()))
+            .or_default() += 1;
+    }
+    // A stream is 3 packets or more (`media::CONFIRM`): a lone packet to an address the SDP
+    // named (pjsua-nat: the callee's first RTP to the caller's private address) is none.
+    let streams: BTreeSet<(&str, &str, &str)> = packets
+        .into_iter()
+        .filter(|&(_, n)| n >= 3)
+        .map(|(k, _)| k)
         .collect();
     let next = |a: &str| {
         let (ip, port) = a.rsplit_once(':')?;
