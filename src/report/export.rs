@@ -258,13 +258,16 @@ impl Export {
     }
 }
 
+/// When (first and last µs) a frame belongs to a call, and the comment that names it.
+type Span = (i64, i64, String);
+
 /// The RTP and RTCP of the exported calls in one capture, by address.
 struct MediaMatch {
     /// (source, destination, SSRC) of a stream → its span (µs) and comment.
-    rtp: Map<(SocketAddr, SocketAddr, u32), (i64, i64, String)>,
+    rtp: Map<(SocketAddr, SocketAddr, u32), Span>,
     /// The two ends of an RTCP flow (lower first) → the spans (µs) and comments of the calls
     /// whose streams go between them (or between the ports below).
-    rtcp: Map<(SocketAddr, SocketAddr), Vec<(i64, i64, String)>>,
+    rtcp: Map<(SocketAddr, SocketAddr), Vec<Span>>,
     /// The frames of fragmented RTP/RTCP datagrams of the calls → comment.
     fragments: BTreeMap<u64, String>,
 }

@@ -125,7 +125,8 @@ pub fn parse_with_media(
             if let Some(m) = media.as_deref_mut() {
                 match chunks.get(before..) {
                     Some([]) | None if d.l4 == L4::Udp => {
-                        if m.push_udp(d.src, d.dst, &d.payload, d.ts.micros) && d.frames.len() > 1 {
+                        let media = m.push_udp(d.src, d.dst, &d.payload, d.ts.micros);
+                        if media && d.frames.len() > 1 {
                             m.note_fragmented(d.src, d.dst, &d.payload, d.ts.micros, &d.frames);
                         }
                     }
