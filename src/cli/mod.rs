@@ -107,8 +107,9 @@ pub enum Command {
         rules: RuleArgs,
     },
     /// Write the (selected) calls' messages to a capture or a raw SIP dump: a capture's
-    /// frames unchanged (IP fragments and TCP segments too), a log's messages as synthetic UDP
-    /// frames; pcap or pcapng by the file's extension, or --format.
+    /// frames unchanged (IP fragments and TCP segments too) with the RTP and RTCP of the
+    /// calls' media streams, a log's messages as synthetic UDP frames; pcap or pcapng by the
+    /// file's extension, or --format.
     Export {
         #[command(flatten)]
         input: InputArgs,
@@ -118,6 +119,10 @@ pub enum Command {
         /// What to write [default: from the extension of --output].
         #[arg(long, value_enum)]
         format: Option<ExportArg>,
+        /// Signalling only: leave out the RTP and RTCP of the calls' media streams, which a
+        /// capture's export copies by default (the streams matched to the calls by their SDP).
+        #[arg(long)]
+        no_media: bool,
     },
     /// Figures over the (selected) calls: messages per method and status (as `tshark -z
     /// sip,stat`), retransmissions, outcomes, ASR, NER, ACD, post-dial delay and setup time
@@ -791,13 +796,18 @@ fn analyse(cli: &Cli, input: &InputArgs, out: &mut dyn Write) -> Outcome {
     run.selection = &settings.selection;
     settings.ingest.drop_text = !run.shows_excerpts();
     // `calls` and `flow` show media; `check` and `report` also run the rules that judge it
-    // (no-media-received, media-stopped …). The others skip counting RTP.
+    // (no-media-received, media-stopped …); `export` copies the calls' streams (they must be
+    // matched to the calls). The others skip counting RTP.
     settings.ingest.media = matches!(
         cli.command,
         Command::Calls { .. }
             | Command::Flow { .. }
             | Command::Report { .. }
             | Command::Check { .. }
+            | Command::Export {
+                no_media: false,
+                ..
+            }
     );
     let mut events = match &cli.command {
         Command::Listen { listen, .. } => {

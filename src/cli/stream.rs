@@ -202,11 +202,11 @@ pub(super) fn run_streamed(
             inputs,
         }) => {
             if output == "-" {
-                export.finish(inputs, &mut end)?;
+                export.finish(inputs, events.inputs(), &mut end)?;
             } else {
                 let written = std::fs::File::create(output).and_then(|f| {
                     let mut w = io::BufWriter::new(f);
-                    export.finish(inputs, &mut w)?;
+                    export.finish(inputs, events.inputs(), &mut w)?;
                     w.flush()
                 });
                 if let Err(e) = written {

@@ -19,8 +19,10 @@
 //!
 //! Memory is bounded: at most [`MAX_STREAMS`] streams and [`MAX_CANDIDATES`] candidate flows
 //! (packets beyond are counted in [`MediaSummary::untracked`]), [`MAX_RTCP`] RTCP entries,
-//! [`MAX_SDP`] SDP media descriptions. Per packet: a header parse and one or two hash lookups,
-//! no allocation.
+//! [`MAX_SDP`] SDP media descriptions, [`MAX_FRAGMENTED_FRAMES`] frames of RTP or RTCP
+//! datagrams that came in IP fragments (kept for `sipflow export`, which copies every frame of
+//! a call's datagrams; see [`Media::note_fragmented`]). Per packet: a header parse and one or
+//! two hash lookups, no allocation.
 //!
 //! Streams are matched to calls here, by address: each SDP is remembered with the Call-ID of
 //! the SIP message that carried it, its time, and which party sent it (the caller: the From tag
@@ -54,6 +56,8 @@ pub const MAX_CANDIDATES: usize = 10_000;
 pub const MAX_RTCP: usize = 10_000;
 /// SDP media descriptions (address, port) remembered at most.
 pub const MAX_SDP: usize = 10_000;
+/// Frames of fragmented RTP/RTCP datagrams remembered at most ([`Media::note_fragmented`]).
+pub const MAX_FRAGMENTED_FRAMES: usize = 100_000;
 /// SDPs remembered per (address, port) at most (re-INVITEs, a port reused by later calls).
 const MAX_NAMED: usize = 8;
 /// The clock rate of an RTCP report's jitter when the reported stream's is unknown.
@@ -128,6 +132,8 @@ pub struct Media {
     order: u64,
     untracked: u64,
     rtcp_packets: u64,
+    fragmented: Vec<Fragmented>,
+    fragmented_frames: usize,
 }
 
 /// A party of a call, as the sender of an SDP.
@@ -230,6 +236,33 @@ impl Media {
             }
         }
         true
+    }
+
+    /// Remembers the frames of an RTP or RTCP datagram that came in several (IP fragments),
+    /// so that an export can copy all of them: a frame that is not the last of its datagram
+    /// cannot be told RTP when it is read alone. Bounded by [`MAX_FRAGMENTED_FRAMES`].
+    pub fn note_fragmented(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        b: &[u8],
+        arrival_us: i64,
+        frames: &[u64],
+    ) {
+        if frames.len() < 2 || self.fragmented_frames + frames.len() > MAX_FRAGMENTED_FRAMES {
+            return;
+        }
+        let Some(kind) = classify(b) else {
+            return;
+        };
+        self.fragmented_frames += frames.len();
+        self.fragmented.push(Fragmented {
+            src,
+            dst,
+            kind,
+            at_us: arrival_us,
+            frames: frames.to_vec(),
+        });
     }
 
     fn push_rtcp(&mut self, src: SocketAddr, dst: SocketAddr, b: &[u8], arrival_us: i64) {
@@ -480,8 +513,36 @@ impl Media {
             rtcp,
             rtcp_packets: self.rtcp_packets,
             untracked: self.untracked,
+            fragmented: std::mem::take(&mut self.fragmented),
         }
     }
+}
+
+/// What a UDP payload is taken for, on its own: RTCP, or RTP of an SSRC (the header checks of
+/// [`Media::push_udp`]; a stream also needs [`CONFIRM`] packets in a row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaPacket {
+    Rtp { ssrc: u32 },
+    Rtcp,
+}
+
+/// Whether `b` looks like RTCP or RTP (see [`MediaPacket`]).
+pub fn classify(b: &[u8]) -> Option<MediaPacket> {
+    if rtcp::is_rtcp(b) {
+        return Some(MediaPacket::Rtcp);
+    }
+    rtp::parse(b).map(|h| MediaPacket::Rtp { ssrc: h.ssrc })
+}
+
+/// An RTP or RTCP datagram that came in several frames (IP fragments).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fragmented {
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub kind: MediaPacket,
+    /// The arrival of the frame that completed it, µs since the epoch.
+    pub at_us: i64,
+    pub frames: Vec<u64>,
 }
 
 /// Counts one packet into a stream.
@@ -770,4 +831,8 @@ pub struct MediaSummary {
     pub rtcp_packets: u64,
     /// RTP-like packets not counted because a bound was reached.
     pub untracked: u64,
+    /// The RTP and RTCP datagrams that came in IP fragments, with their frames (at most
+    /// [`MAX_FRAGMENTED_FRAMES`] frames), for `sipflow export`.
+    #[serde(skip)]
+    pub fragmented: Vec<Fragmented>,
 }

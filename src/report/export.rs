@@ -8,8 +8,21 @@
 //! logged addresses and time; pcapng marks it as synthesised in its comment. The raw SIP dump
 //! is written as the run goes, one wire message once.
 //!
+//! Media: when the run counted the captures' media (`InputInfo::media`, unless `--no-media`),
+//! the RTP and RTCP of the selected calls are copied too, chosen while the capture is read
+//! again, not listed during the run: an RTP frame belongs to a selected call when its UDP
+//! 5-tuple and SSRC are those of a stream the media module matched to the call (by its SDP)
+//! and it lies within that stream's first and last packet; an RTCP frame, when it goes between
+//! the ends of such a stream (RTCP on the same ports, multiplexed) or their next ports (the
+//! RTCP port pair), within the call's time (its SIP and its streams) give or take
+//! [`RTCP_SLACK_US`]. The frames of an RTP/RTCP datagram that came in IP fragments are the
+//! ones the media module noted ([`crate::media::Fragmented`]). So memory grows with the calls
+//! and streams, not with the packets. Media matched to no call, or to calls not selected, is
+//! not copied.
+//!
 //! Owns: choosing the frames, the pcap/pcapng and raw SIP writers. Does not own: the selection
-//! (`cli::select`) or reading captures (`ingest::capture::reader`).
+//! (`cli::select`), reading captures (`ingest::capture::reader`), recognising streams and
+//! matching them to calls (`media`).
 
 use std::collections::BTreeMap;
 use std::io::{self, BufReader, Read, Write};
@@ -18,7 +31,14 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use super::Context;
 use crate::dialog::Owner;
 use crate::event::{Event, Locator, MessageEvent, Timestamp};
-use crate::ingest::capture::reader;
+use crate::hash::Map;
+use crate::ingest::InputInfo;
+use crate::ingest::capture::{L4, decode, reader};
+use crate::media::{MediaPacket, MediaSummary, classify};
+
+/// How long before and after a call's SIP and streams its RTCP is still taken (RTCP reports
+/// come every few seconds, the last ones after the last RTP).
+pub const RTCP_SLACK_US: i64 = 10_000_000;
 
 /// LINKTYPE_RAW: an IPv4 or IPv6 packet without a link layer (synthetic frames).
 const LINKTYPE_RAW: i32 = 101;
@@ -51,6 +71,15 @@ pub struct Export {
     synthetic: Vec<Synthetic>,
     /// `--format sip`: where the messages go as they come.
     sip: Option<Box<dyn Write>>,
+    /// The calls exported, by Call-ID: for their media.
+    calls: Map<String, Selected>,
+}
+
+/// A call exported: its name in the comments and the time its SIP spans (µs).
+struct Selected {
+    name: String,
+    first_us: i64,
+    last_us: i64,
 }
 
 impl Export {
@@ -62,12 +91,36 @@ impl Export {
             frames: BTreeMap::new(),
             synthetic: Vec::new(),
             sip,
+            calls: Map::default(),
         }
     }
 
     /// Adds a window's (selected) messages.
     pub fn add(&mut self, ctx: &Context<'_>) -> io::Result<()> {
         let model = ctx.model;
+        if self.sip.is_none() {
+            // The model holds the selected calls only (or all of them): their media goes too.
+            for c in &model.calls {
+                let times = c
+                    .messages
+                    .iter()
+                    .filter_map(|&w| model.messages.get(w).map(|_| model.message(w).ts))
+                    .filter(|t| t.is_known())
+                    .map(|t| t.micros);
+                let (first, last) =
+                    times.fold((i64::MAX, i64::MIN), |(a, b), t| (a.min(t), b.max(t)));
+                let call = self
+                    .calls
+                    .entry(c.call_id.clone())
+                    .or_insert_with(|| Selected {
+                        name: format!("call {}: {}", c.index, c.call_id),
+                        first_us: first,
+                        last_us: last,
+                    });
+                call.first_us = call.first_us.min(first);
+                call.last_us = call.last_us.max(last);
+            }
+        }
         for (w, wire) in model.messages.iter().enumerate() {
             let owner = model.message_owner.get(w).copied().flatten();
             if self.owned_only && owner.is_none() {
@@ -126,17 +179,30 @@ impl Export {
     }
 
     /// Writes the capture: the selected frames of each capture (`paths`, by input index, read
-    /// again), then the synthetic frames. A pcap file holds one link type: frames of several
-    /// need pcapng.
-    pub fn finish(mut self, paths: &[String], out: &mut dyn Write) -> io::Result<()> {
+    /// again), with the RTP and RTCP of the selected calls when the run counted the capture's
+    /// media (`inputs`), then the synthetic frames. A pcap file holds one link type: frames of
+    /// several need pcapng.
+    pub fn finish(
+        mut self,
+        paths: &[String],
+        inputs: &[InputInfo],
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
         if let Some(mut sip) = self.sip.take() {
             return sip.flush();
         }
         let mut w = CaptureWriter::new(self.format == ExportFormat::Pcapng, out);
-        for (&input, frames) in &self.frames {
-            let Some(path) = paths.get(input) else {
+        let no_frames = BTreeMap::new();
+        for (input, path) in paths.iter().enumerate() {
+            let media = inputs
+                .get(input)
+                .and_then(|i| i.media.as_deref())
+                .map(|m| MediaMatch::new(m, &self.calls))
+                .filter(|m| !m.is_empty());
+            let frames = self.frames.get(&input).unwrap_or(&no_frames);
+            if frames.is_empty() && media.is_none() {
                 continue;
-            };
+            }
             let file = std::fs::File::open(path)?;
             let mut r = BufReader::new(file);
             let gzip = {
@@ -148,11 +214,35 @@ impl Export {
             } else {
                 Box::new(r)
             };
+            let mut decoder = decode::Decoder::new();
+            let (mut datagrams, mut warnings) = (Vec::new(), Vec::new());
             let mut failed = Ok(());
             reader::read(&mut r, &mut |pkt| {
-                if failed.is_ok()
-                    && let Some(comment) = frames.get(&pkt.frame)
-                {
+                if failed.is_err() {
+                    return;
+                }
+                if let Some(comment) = frames.get(&pkt.frame) {
+                    failed = w.frame(pkt.linktype, pkt.ts, pkt.data, pkt.orig_len, comment);
+                    return;
+                }
+                let Some(media) = &media else {
+                    return;
+                };
+                let comment = match media.fragments.get(&pkt.frame) {
+                    Some(comment) => Some(comment.as_str()),
+                    None => {
+                        decoder.decode(&pkt, &mut datagrams, &mut warnings);
+                        warnings.clear();
+                        let found = datagrams
+                            .iter()
+                            // A datagram of several frames: its frames are `fragments`.
+                            .filter(|d| d.l4 == L4::Udp && d.frames.len() == 1)
+                            .find_map(|d| media.of(d.src, d.dst, &d.payload, d.ts.micros));
+                        datagrams.clear();
+                        found
+                    }
+                };
+                if let Some(comment) = comment {
                     failed = w.frame(pkt.linktype, pkt.ts, pkt.data, pkt.orig_len, comment);
                 }
             })
@@ -165,6 +255,113 @@ impl Export {
             w.frame(LINKTYPE_RAW, s.ts, &s.packet, len, &s.comment)?;
         }
         w.finish()
+    }
+}
+
+/// When (first and last µs) a frame belongs to a call, and the comment that names it.
+type Span = (i64, i64, String);
+
+/// The RTP and RTCP of the exported calls in one capture, by address.
+struct MediaMatch {
+    /// (source, destination, SSRC) of a stream → its span (µs) and comment.
+    rtp: Map<(SocketAddr, SocketAddr, u32), Span>,
+    /// The two ends of an RTCP flow (lower first) → the spans (µs) and comments of the calls
+    /// whose streams go between them (or between the ports below).
+    rtcp: Map<(SocketAddr, SocketAddr), Vec<Span>>,
+    /// The frames of fragmented RTP/RTCP datagrams of the calls → comment.
+    fragments: BTreeMap<u64, String>,
+}
+
+impl MediaMatch {
+    fn new(media: &MediaSummary, calls: &Map<String, Selected>) -> Self {
+        let mut m = MediaMatch {
+            rtp: Map::default(),
+            rtcp: Map::default(),
+            fragments: BTreeMap::new(),
+        };
+        for s in &media.streams {
+            // The first of the stream's calls that is exported (its SDP named the destination).
+            let Some(call) = s.calls.iter().find_map(|c| calls.get(&c.call_id)) else {
+                continue;
+            };
+            let codecs: Vec<String> = s
+                .payloads
+                .iter()
+                .map(|p| p.name.clone().unwrap_or_else(|| format!("PT {}", p.pt)))
+                .collect();
+            let codecs = if codecs.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", codecs.join(", "))
+            };
+            let ssrc = u32::from_str_radix(s.ssrc.trim_start_matches("0x"), 16).unwrap_or(0);
+            m.rtp.insert(
+                (s.src, s.dst, ssrc),
+                (s.first_us, s.last_us, format!("{} RTP{codecs}", call.name)),
+            );
+            let from = s.first_us.min(call.first_us).saturating_sub(RTCP_SLACK_US);
+            let to = s.last_us.max(call.last_us).saturating_add(RTCP_SLACK_US);
+            let comment = format!("{} RTCP", call.name);
+            let next = |a: SocketAddr| a.port().checked_add(1).map(|p| SocketAddr::new(a.ip(), p));
+            let mut pairs = vec![(s.src, s.dst)];
+            if let (Some(a), Some(b)) = (next(s.src), next(s.dst)) {
+                pairs.push((a, b));
+            }
+            for (a, b) in pairs {
+                let list = m.rtcp.entry((a.min(b), a.max(b))).or_default();
+                if !list
+                    .iter()
+                    .any(|(f, t, c)| (*f, *t, c) == (from, to, &comment))
+                {
+                    list.push((from, to, comment.clone()));
+                }
+            }
+        }
+        if m.rtp.is_empty() {
+            return m;
+        }
+        for f in &media.fragmented {
+            if let Some(comment) = m.of_kind(f.src, f.dst, f.kind, f.at_us) {
+                let comment = comment.to_string();
+                for &frame in &f.frames {
+                    m.fragments.insert(frame, comment.clone());
+                }
+            }
+        }
+        m
+    }
+
+    fn is_empty(&self) -> bool {
+        self.rtp.is_empty()
+    }
+
+    /// The comment of a UDP payload from `src` to `dst` at `at_us` that is RTP or RTCP of an
+    /// exported call.
+    fn of(&self, src: SocketAddr, dst: SocketAddr, b: &[u8], at_us: i64) -> Option<&str> {
+        self.of_kind(src, dst, classify(b)?, at_us)
+    }
+
+    fn of_kind(
+        &self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        kind: MediaPacket,
+        at_us: i64,
+    ) -> Option<&str> {
+        match kind {
+            MediaPacket::Rtp { ssrc } => {
+                let (first, last, comment) = self.rtp.get(&(src, dst, ssrc))?;
+                (*first..=*last)
+                    .contains(&at_us)
+                    .then_some(comment.as_str())
+            }
+            MediaPacket::Rtcp => self
+                .rtcp
+                .get(&(src.min(dst), src.max(dst)))?
+                .iter()
+                .find(|(from, to, _)| (*from..=*to).contains(&at_us))
+                .map(|(_, _, c)| c.as_str()),
+        }
     }
 }
 

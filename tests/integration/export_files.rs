@@ -110,3 +110,94 @@ fn export_refuses_what_it_cannot_write() {
     let run = sipflow(&["export", "-o", &input, &input]);
     assert_eq!(run.code, 2, "the output would replace the input");
 }
+
+/// (src, dst, packets) of every RTP stream `sipflow media` finds in `input`, and its RTCP
+/// packets.
+fn streams(input: &str) -> (Vec<(String, String, u64)>, u64) {
+    let run = sipflow(&["media", "--format", "json", input]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let input = &doc["inputs"][0];
+    let mut streams: Vec<_> = input["streams"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|s| {
+            (
+                s["src"].as_str().unwrap_or_default().to_string(),
+                s["dst"].as_str().unwrap_or_default().to_string(),
+                s["packets"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    streams.sort();
+    (streams, input["rtcp_packets"].as_u64().unwrap_or_default())
+}
+
+#[test]
+fn a_calls_export_carries_its_own_rtp_only() {
+    // Two SIPp calls at once, both with the SSRC 0xCA110000 both ways: only the addresses of
+    // the SDP tell their streams apart.
+    let input = fixture("media/sipp-two-calls/call.pcap");
+    let (all, _) = streams(&input);
+    assert_eq!(all.len(), 4, "{all:?}");
+    let stream = |a: u16, b: u16| (format!("127.0.0.1:{a}"), format!("127.0.0.1:{b}"), 150u64);
+    for (call, ports) in [("1", [51580, 51600]), ("2", [51620, 51640])] {
+        let out = temp(&format!("two-calls-{call}.pcapng"));
+        let out_s = out.display().to_string();
+        let run = sipflow(&["export", "-o", &out_s, "--call", call, &input]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let (ours, rtcp) = streams(&out_s);
+        assert_eq!(
+            ours,
+            vec![stream(ports[0], ports[1]), stream(ports[1], ports[0])],
+            "call {call}"
+        );
+        assert_eq!(rtcp, 0);
+        // The call's 6 SIP frames and its 300 RTP frames, nothing else.
+        let back = calls(&out_s);
+        assert_eq!(back.len(), 1, "{back:?}");
+        assert_eq!(back[0].3, "6");
+        let text = String::from_utf8_lossy(&std::fs::read(&out).expect("export")).into_owned();
+        assert_eq!(
+            text.matches(" RTP PCMU").count(),
+            300,
+            "comments name the call"
+        );
+        // Signalling only.
+        let run = sipflow(&["export", "--no-media", "-o", &out_s, "--call", call, &input]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(streams(&out_s), (vec![], 0));
+        assert_eq!(calls(&out_s).len(), 1);
+        let _ = std::fs::remove_file(&out);
+    }
+    // Without a selection, every call's media.
+    let out = temp("two-calls.pcap");
+    let out_s = out.display().to_string();
+    let run = sipflow(&["export", "-o", &out_s, &input]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(streams(&out_s).0, all);
+    let _ = std::fs::remove_file(&out);
+}
+
+#[test]
+fn a_calls_export_carries_its_rtcp() {
+    // pjsua sends RTCP (SDES, SR, RR, BYE) on the port above its RTP: all 10 packets go along,
+    // and the export is the whole capture (it holds one call and its media only).
+    let input = fixture("media/pjsua-rtp/call.pcap");
+    let (theirs, rtcp) = streams(&input);
+    assert_eq!(rtcp, 10);
+    let out = temp("pjsua-rtp.pcap");
+    let out_s = out.display().to_string();
+    let run = sipflow(&["export", "-o", &out_s, "--call", "1", &input]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(streams(&out_s), (theirs, 10));
+    let (ours, whole) = (
+        std::fs::read(&out).expect("export"),
+        std::fs::read(&input).expect("in"),
+    );
+    assert_eq!(ours.len(), whole.len());
+    assert_eq!(ours[24..], whole[24..]);
+    let _ = std::fs::remove_file(&out);
+}

@@ -125,7 +125,10 @@ pub fn parse_with_media(
             if let Some(m) = media.as_deref_mut() {
                 match chunks.get(before..) {
                     Some([]) | None if d.l4 == L4::Udp => {
-                        m.push_udp(d.src, d.dst, &d.payload, d.ts.micros);
+                        let media = m.push_udp(d.src, d.dst, &d.payload, d.ts.micros);
+                        if media && d.frames.len() > 1 {
+                            m.note_fragmented(d.src, d.dst, &d.payload, d.ts.micros, &d.frames);
+                        }
                     }
                     Some(new) => new.iter().for_each(|c| m.learn_sdp(&c.bytes, d.ts.micros)),
                     None => {}
