@@ -316,26 +316,39 @@ impl<'a> PacketText<'a> {
 /// another. A keep-alive, a TCP segment that starts or ends inside a message, or a datagram
 /// whose body is short of its Content-Length is not.
 pub fn whole_messages(payload: &[u8]) -> bool {
-    let mut rest = payload;
-    let mut any = false;
+    whole_messages_end(payload).is_some_and(|end| {
+        payload[end..]
+            .iter()
+            .all(|&b| b == b'\r' || b == b'\n')
+    })
+}
+
+/// Where the whole SIP messages at the start of a payload end (each framed by its
+/// Content-Length, line ends before and between them): `None` when it starts with none.
+pub fn whole_messages_end(payload: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    let mut end = None;
     loop {
+        let rest = &payload[at..];
         let lead = rest
             .iter()
             .position(|&b| b != b'\r' && b != b'\n')
             .unwrap_or(rest.len());
-        rest = &rest[lead..];
+        let rest = &rest[lead..];
         if rest.is_empty() {
-            return any;
+            return end;
         }
         let line = rest.split(|&b| b == b'\n').next().unwrap_or(rest);
         if !crate::sip::is_start_line(line.strip_suffix(b"\r").unwrap_or(line)) {
-            return false;
+            return end;
         }
         match crate::sip::message_len(rest) {
-            Some(n) if n <= rest.len() => rest = &rest[n..],
-            _ => return false,
+            Some(n) if n <= rest.len() => {
+                at += lead + n;
+                end = Some(at);
+            }
+            _ => return end,
         }
-        any = true;
     }
 }
 

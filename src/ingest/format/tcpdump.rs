@@ -317,6 +317,9 @@ impl Tcpdump<'_> {
             return;
         }
         cur.packet.payload = ascii_payload(&cur.text, cur.len, cur.v6);
+        if cur.len.is_none() && matches!(cur.packet.proto, Proto::Udp) {
+            drop_trailer(&mut cur.packet.payload);
+        }
         if cur.packet.payload.is_empty() && matches!(cur.packet.proto, Proto::Udp) {
             return;
         }
@@ -366,6 +369,20 @@ fn whole_printed(text: &[u8], len: Option<usize>, v6: bool, datagram: bool) -> b
     };
     let payload = ascii_payload(text, len, v6);
     payload.len() == n && (!datagram || super::packets::whole_messages(&payload))
+}
+
+/// A `-A` datagram printed without its length: dots (bytes that do not print) after its whole
+/// SIP messages, with nothing but line ends among them, are bytes a NIC or switch appended to
+/// the frame (a trailer), which `-A` prints past the IP datagram. No SIP text is made of bytes
+/// that do not print, so they are not taken for a body longer than its Content-Length.
+fn drop_trailer(payload: &mut Vec<u8>) {
+    let Some(end) = super::packets::whole_messages_end(payload) else {
+        return;
+    };
+    let tail = &payload[end..];
+    if tail.contains(&b'.') && tail.iter().all(|&b| matches!(b, b'.' | b'\r' | b'\n')) {
+        payload.truncate(end);
+    }
 }
 
 /// Stands for a later fragment's start in the `-A` text.

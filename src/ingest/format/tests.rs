@@ -259,6 +259,16 @@ fn a_pause_anywhere_changes_no_event_and_hands_on_what_is_whole() {
                     .map(|(s, _)| s.start)
                     .find(|&s| s >= span.end)
                     .unwrap_or(text.len());
+                // tshark's dissection ends a frame with a blank line: a paste that stops
+                // before it (a public excerpt) leaves its last frame open at a pause, since more
+                // of its header lines may follow.
+                let open_frame = f.name == "tshark-text"
+                    && next == text.len()
+                    && !text.ends_with(b"\n\n")
+                    && !text.ends_with(b"\n\r\n");
+                if open_frame {
+                    continue;
+                }
                 let (at, n) = out
                     .iter()
                     .rev()
@@ -407,8 +417,8 @@ fn tshark_text_summary_times_and_collapsed_headings() {
 /// summary, no length): INVITE, 100, 200 and ACK of one call, the excerpt ending right after
 /// the ACK's last header (cut by the input's edge). Each packet's text ends with a line of 16
 /// dots after the message: bytes past the IP datagram (its 100 Trying's IP and UDP lengths,
-/// printable there, say 280 bytes of SIP) that `-A` prints as `.`; without a length on the
-/// packet's line they stay with the datagram (a limit on the docs page).
+/// printable there, say 280 bytes of SIP) that `-A` prints as `.`: a frame trailer, dropped
+/// (the docs page says how it is told).
 #[test]
 fn public_tcpdump_excerpt_is_read() {
     let file = "tcpdump-p8952-blog-A-invite-ack.txt";
@@ -436,12 +446,17 @@ fn public_tcpdump_excerpt_is_read() {
     assert_eq!(m[2].dst.as_deref(), Some("192.168.47.176:5060"));
     let cuts: Vec<_> = m.iter().map(|m| m.cut).collect();
     assert_eq!(cuts, [None, None, None, Some(crate::event::Cut::InputEdge)]);
-    // The trailer's 16 bytes stay after the 100 Trying's header block (280 bytes of SIP).
+    // The trailer's 16 bytes are not the 100 Trying's (280 bytes of SIP), nor the INVITE's
+    // (its body is whole by its Content-Length without them).
+    assert!(m[1].raw().ends_with(b"Content-Length: 0\r\n\r\n"));
+    assert_eq!(m[1].raw().len(), 280);
+    assert!(m[..3].iter().all(|m| !m.raw().ends_with(b"...")));
     assert!(
-        m[1].raw()
-            .ends_with(b"Content-Length: 0\r\n\r\n................")
+        m[..3]
+            .iter()
+            .all(|m| m.parsed().is_some_and(|p| p.issues().is_empty())),
+        "no Content-Length issue"
     );
-    assert_eq!(m[1].raw().len(), 280 + 16);
 }
 
 /// Kamailio 5 on stderr, as a user posted it in Kamailio's issues: the script's `xlog` record
