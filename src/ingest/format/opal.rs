@@ -221,6 +221,44 @@ mod tests {
         assert_eq!(m[0].ts.micros, ((3600 + 2 * 60 + 3) * 1000 + 456) * 1000);
     }
 
+    /// Live: a pause after the whole 200 hands it on at once (the trace line after it may be a
+    /// long time coming), and reading on gives what the input read whole gives.
+    #[test]
+    fn a_pause_hands_on_a_whole_message() {
+        let read = |pauses: bool| {
+            let events = std::cell::RefCell::new(Vec::new());
+            let mut out = Vec::new();
+            let mut emit = |e: Event| events.borrow_mut().push(e);
+            let start = TextStart {
+                head: RX,
+                input: 0,
+                date: None,
+                capture: &Default::default(),
+            };
+            let mut p = new(&start, &mut emit);
+            for line in RX.split_inclusive(|&b| b == b'\n') {
+                p.feed(line);
+                if pauses {
+                    p.pause();
+                    out.push(events.borrow().len());
+                }
+            }
+            p.finish(b"");
+            let all: Vec<String> = events
+                .into_inner()
+                .iter()
+                .map(|e| format!("{e:?}"))
+                .collect();
+            (all, out)
+        };
+        let (whole, _) = read(false);
+        let (paused, out) = read(true);
+        assert_eq!(paused, whole);
+        // The 200's body line is the 7th line: out at the pause after it.
+        assert_eq!(out[6], 1);
+        assert_eq!(out[5], 0);
+    }
+
     #[test]
     fn sniffing() {
         let fixture =
