@@ -17,6 +17,7 @@ mod hep;
 mod kamailio;
 mod linphone;
 pub mod ngrep;
+mod opal;
 pub mod packets;
 mod pcap;
 mod pcapng;
@@ -260,6 +261,7 @@ pub static FORMATS: &[Format] = &[
     kamailio::FORMAT,
     asterisk::FORMAT,
     linphone::FORMAT,
+    opal::FORMAT,
 ];
 
 /// Layouts sipflow recognises but cannot read without loss, each with what to do instead:

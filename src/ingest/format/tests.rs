@@ -500,3 +500,41 @@ fn kamailio_message_after_an_indent() {
     assert_eq!(m[0].src.as_deref(), Some("10.0.0.1:5060"));
     assert_eq!(m[0].cut, None);
 }
+
+/// OPAL's PTLib trace from sipcmd, as a user posted it in sipcmd's issues (each line indented
+/// by the poster with a tab): trace lines, then `Sending PDU (2271 bytes) to: rem=udp$…` and
+/// an INVITE in compact form, the excerpt ending inside its header block: one INVITE sent,
+/// cut by the input's edge.
+#[test]
+fn public_opal_excerpt_is_read() {
+    let file = "opal-sipcmd-59-sending-pdu-invite.log";
+    assert_eq!(
+        sniff(&fixture(&format!("stacks/public/{file}"))),
+        Some(opal::FORMAT)
+    );
+    let m = public(opal::FORMAT, file);
+    assert_eq!(m.len(), 1);
+    assert_eq!(
+        start_line(&m[0]),
+        "INVITE sip:0033661940377@sip3.ovh.fr SIP/2.0"
+    );
+    let p = m[0].parsed().expect("parsed");
+    // Compact forms: `i:` is the Call-ID.
+    assert_eq!(
+        p.call_id().as_deref(),
+        Some("9ec196d7-c4f0-e811-98ba-080027276d01@aco-VirtualBox")
+    );
+    assert_eq!(m[0].direction, Some(crate::event::Direction::Tx));
+    assert_eq!(m[0].dst.as_deref(), Some("91.121.129.159:5060"));
+    assert_eq!(m[0].src.as_deref(), Some("192.168.105.37:5060"));
+    assert_eq!(m[0].transport, crate::event::Transport::Udp);
+    assert_eq!(m[0].declared_len, Some(2271));
+    assert_eq!(m[0].cut, Some(crate::event::Cut::InputEdge));
+    // The poster's tab is not the message's.
+    assert!(
+        m[0].raw()
+            .starts_with(b"INVITE sip:0033661940377@sip3.ovh.fr SIP/2.0\r\nCSeq: 1 INVITE\r\nv: ")
+    );
+    // PTLib's elapsed time: 10.144 s since the process started, undated.
+    assert_eq!((m[0].ts.micros, m[0].ts.dated), (10_144_000, false));
+}
