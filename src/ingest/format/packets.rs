@@ -316,11 +316,8 @@ impl<'a> PacketText<'a> {
 /// another. A keep-alive, a TCP segment that starts or ends inside a message, or a datagram
 /// whose body is short of its Content-Length is not.
 pub fn whole_messages(payload: &[u8]) -> bool {
-    whole_messages_end(payload).is_some_and(|end| {
-        payload[end..]
-            .iter()
-            .all(|&b| b == b'\r' || b == b'\n')
-    })
+    whole_messages_end(payload)
+        .is_some_and(|end| payload[end..].iter().all(|&b| b == b'\r' || b == b'\n'))
 }
 
 /// Where the whole SIP messages at the start of a payload end (each framed by its

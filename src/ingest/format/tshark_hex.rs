@@ -41,7 +41,7 @@ static LABEL: LazyLock<Regex> =
 
 /// A `-P` summary line or a line of Wireshark's export: the frame number, its time (`-t ad`,
 /// `-t a`, `-t e`, or the default seconds since the first frame), then the columns.
-static SUMMARY: LazyLock<Regex> = LazyLock::new(|| {
+pub(super) static SUMMARY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"^ *\d+ +(?:(?:(\d{4})-(\d\d)-(\d\d) )?(\d\d):(\d\d):(\d\d)\.(\d{1,9})|(-?\d+)\.(\d{1,9})) +\S",
     )
@@ -149,7 +149,7 @@ impl TsharkHex<'_> {
         }
         if let Some(caps) = SUMMARY.captures(bare) {
             self.end_frame();
-            self.next_ts = self.time(&caps);
+            self.next_ts = summary_time(&caps, self.date);
             return;
         }
         if let Some(caps) = EPOCH.captures(bare) {
@@ -250,50 +250,56 @@ impl TsharkHex<'_> {
             ..f
         });
     }
+}
 
-    fn time(&self, caps: &regex::bytes::Captures<'_>) -> Option<Timestamp> {
-        let num = |i: usize| {
-            caps.get(i)
-                .and_then(|m| std::str::from_utf8(m.as_bytes()).ok()?.parse::<i64>().ok())
+/// The time of a [`SUMMARY`] line: dated with `-t ad` or `-t e`; the time of day alone with
+/// `-t a`, and the default seconds since the first frame as a time from midnight, both on
+/// `date` (`--date`) or undated. `tshark_text` reads Wireshark's export with it too.
+pub(super) fn summary_time(
+    caps: &regex::bytes::Captures<'_>,
+    date: Option<i64>,
+) -> Option<Timestamp> {
+    let num = |i: usize| {
+        caps.get(i)
+            .and_then(|m| std::str::from_utf8(m.as_bytes()).ok()?.parse::<i64>().ok())
+    };
+    let frac = |i: usize| micros(caps.get(i)?.as_bytes());
+    if let (Some(h), Some(m), Some(s), Some(f)) = (num(4), num(5), num(6), frac(7)) {
+        let day = match (num(1), num(2), num(3)) {
+            (Some(y), Some(mo), Some(d)) => Some(days_from_civil(
+                y,
+                u32::try_from(mo).unwrap_or(1),
+                u32::try_from(d).unwrap_or(1),
+            )),
+            _ => date,
         };
-        let frac = |i: usize| micros(caps.get(i)?.as_bytes());
-        if let (Some(h), Some(m), Some(s), Some(f)) = (num(4), num(5), num(6), frac(7)) {
-            let day = match (num(1), num(2), num(3)) {
-                (Some(y), Some(mo), Some(d)) => Some(days_from_civil(
-                    y,
-                    u32::try_from(mo).unwrap_or(1),
-                    u32::try_from(d).unwrap_or(1),
-                )),
-                _ => self.date,
-            };
-            return Some(Timestamp {
-                micros: day.unwrap_or(0) * MICROS_PER_DAY + ((h * 60 + m) * 60 + s) * 1_000_000 + f,
-                dated: day.is_some(),
-                micro: true,
-                unknown: false,
-            });
-        }
-        let s = num(8)?;
-        let f = frac(9)?;
-        let micros = s.saturating_mul(1_000_000).saturating_add(f);
-        // `-t e` (seconds since 1970) or the default seconds since the first frame: no capture
-        // is 3 years long.
-        Some(if s > 100_000_000 {
-            Timestamp {
-                micros,
-                dated: true,
-                micro: true,
-                unknown: false,
-            }
-        } else {
-            Timestamp {
-                micros: self.date.unwrap_or(0) * MICROS_PER_DAY + micros,
-                dated: self.date.is_some(),
-                micro: true,
-                unknown: false,
-            }
-        })
+        return Some(Timestamp {
+            micros: day.unwrap_or(0) * MICROS_PER_DAY + ((h * 60 + m) * 60 + s) * 1_000_000 + f,
+            dated: day.is_some(),
+            micro: true,
+            unknown: false,
+        });
     }
+    let s = num(8)?;
+    let f = frac(9)?;
+    let micros = s.saturating_mul(1_000_000).saturating_add(f);
+    // `-t e` (seconds since 1970) or the default seconds since the first frame: no capture
+    // is 3 years long.
+    Some(if s > 100_000_000 {
+        Timestamp {
+            micros,
+            dated: true,
+            micro: true,
+            unknown: false,
+        }
+    } else {
+        Timestamp {
+            micros: date.unwrap_or(0) * MICROS_PER_DAY + micros,
+            dated: date.is_some(),
+            micro: true,
+            unknown: false,
+        }
+    })
 }
 
 /// Microseconds of a fraction of a second as printed (any number of digits).

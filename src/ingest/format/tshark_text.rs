@@ -14,8 +14,9 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::dissect::{self, MAX_MESSAGE, Packet};
+use super::tshark_hex::{SUMMARY, summary_time};
 use super::{Format, Parser, Spec, TextCounts, TextParser, TextStart, level};
-use crate::event::{Cut, Event, MICROS_PER_DAY, Timestamp, Transport, days_from_civil};
+use crate::event::{Cut, Event, Timestamp, Transport};
 
 pub const FORMAT: Format = Format(&Spec {
     name: "tshark-text",
@@ -53,15 +54,6 @@ static L4: LazyLock<Regex> = LazyLock::new(|| {
 static EPOCH: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^    Epoch (?:Arrival )?Time: (\d+(?:\.\d+)?) seconds").expect("static regex")
 });
-/// A `-P` summary line or a line of Wireshark's export, before its frame: the frame number and
-/// its time (`-t ad`, `-t a`, `-t e`, or the default seconds since the first frame), then the
-/// columns (as `tshark_hex` reads it).
-static SUMMARY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"^ *\d+ +(?:(?:(\d{4})-(\d\d)-(\d\d) )?(\d\d):(\d\d):(\d\d)\.(\d{1,9})|(\d+)\.(\d{1,9})) +\S",
-    )
-    .expect("static regex")
-});
 /// An SDP field as tshark names it: `Owner/Creator, Session Id (o): - 4004230265 …`.
 static SDP_FIELD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[^()]*\(([a-z])\): (.*)$").expect("static regex"));
@@ -77,6 +69,7 @@ fn new<'a>(start: &TextStart<'_>, emit: &'a mut dyn FnMut(Event)) -> Box<dyn Tex
     Box::new(TsharkText {
         emit,
         input: start.input,
+        date: start.date,
         offset: 0,
         line: 0,
         packet: Packet::default(),
@@ -89,6 +82,8 @@ fn new<'a>(start: &TextStart<'_>, emit: &'a mut dyn FnMut(Event)) -> Box<dyn Tex
 struct TsharkText<'a> {
     emit: &'a mut dyn FnMut(Event),
     input: usize,
+    /// `--date`, for summary times of day or since the first frame.
+    date: Option<i64>,
     offset: usize,
     line: u32,
     packet: Packet,
@@ -281,8 +276,8 @@ impl TsharkText<'_> {
         } else if let Ok(l) = std::str::from_utf8(bare) {
             if let Some(caps) = EPOCH.captures(l) {
                 self.packet.ts = dissect::epoch(&caps[1]);
-            } else if let Some(caps) = SUMMARY.captures(l) {
-                self.summary = summary_time(&caps);
+            } else if let Some(caps) = SUMMARY.captures(l.as_bytes()) {
+                self.summary = summary_time(&caps, self.date);
             }
         }
     }
@@ -297,8 +292,8 @@ impl TsharkText<'_> {
                 ts: self.summary.take(),
                 ..Packet::default()
             };
-        } else if let Some(caps) = SUMMARY.captures(text) {
-            self.summary = summary_time(&caps);
+        } else if let Some(caps) = SUMMARY.captures(text.as_bytes()) {
+            self.summary = summary_time(&caps, self.date);
         } else if let Some(caps) = IP.captures(text) {
             self.packet.src_ip = caps[1].parse::<IpAddr>().ok();
             self.packet.dst_ip = caps[2].parse::<IpAddr>().ok();
@@ -419,47 +414,6 @@ impl TsharkText<'_> {
         }
         (self.emit)(event);
     }
-}
-
-/// The time of a summary line: dated with `-t ad` or `-t e`; the time of day alone with `-t a`;
-/// the default seconds since the first frame as a time from midnight, undated (as `tshark_hex`
-/// reads it).
-fn summary_time(caps: &regex::Captures<'_>) -> Option<Timestamp> {
-    let num = |i: usize| caps.get(i)?.as_str().parse::<i64>().ok();
-    let frac = |i: usize| {
-        let digits = caps.get(i)?.as_str();
-        let digits = digits.get(..digits.len().min(6))?;
-        let mut v: i64 = digits.parse().ok()?;
-        for _ in digits.len()..6 {
-            v *= 10;
-        }
-        Some(v)
-    };
-    if let (Some(h), Some(m), Some(s), Some(f)) = (num(4), num(5), num(6), frac(7)) {
-        let day = match (num(1), num(2), num(3)) {
-            (Some(y), Some(mo), Some(d)) => Some(days_from_civil(
-                y,
-                u32::try_from(mo).unwrap_or(1),
-                u32::try_from(d).unwrap_or(1),
-            )),
-            _ => None,
-        };
-        return Some(Timestamp {
-            micros: day.unwrap_or(0) * MICROS_PER_DAY + ((h * 60 + m) * 60 + s) * 1_000_000 + f,
-            dated: day.is_some(),
-            micro: true,
-            unknown: false,
-        });
-    }
-    let s = num(8)?;
-    Some(Timestamp {
-        micros: s.saturating_mul(1_000_000).saturating_add(frac(9)?),
-        // `-t e` (seconds since 1970), not seconds since the first frame: no capture is 3
-        // years long.
-        dated: s > 100_000_000,
-        micro: true,
-        unknown: false,
-    })
 }
 
 impl TextParser for TsharkText<'_> {
