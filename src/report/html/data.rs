@@ -112,8 +112,13 @@ pub struct Item {
     pub findings: Vec<usize>,
     /// The conversation (ladder) this line opens: B2BUA legs share one.
     pub conv: usize,
+    /// A B2BUA leg's group: the number of the call leading it (`group` in `sipflow calls`),
+    /// absent when the line leads its own. A line the `field:value` terms select brings the
+    /// other lines of its group, as the selection options do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<usize>,
     /// What else the search matches: the line's [`Identities`] (addresses, display names,
-    /// numbers, User-Agent/Server) as shown, without what the line's own text or another term
+    /// numbers, those `user:` does not read included, User-Agent/Server) as shown, without what the line's own text or another term
     /// already holds. Bounded (see [`search_terms`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub search: Vec<String>,
@@ -139,7 +144,8 @@ pub struct Selectable {
     /// IPv6 address as its IPv4 address.
     pub ips: Vec<String>,
     /// Display names and user parts (numbers) of From, To, the Request-URI, Contact and the
-    /// identity headers (`user:`), as [`Identities::users`].
+    /// first P-Asserted-Identity header (`user:`, as `--user` reads them), as
+    /// [`Identities::users`].
     pub users: Vec<String>,
     /// The methods of its requests (`method:`).
     pub methods: Vec<String>,
@@ -170,6 +176,7 @@ impl Item {
             duration_ms: None,
             findings: Vec::new(),
             conv: 0,
+            group: None,
             search: Vec::new(),
             select: Selectable {
                 code: status,
@@ -236,10 +243,13 @@ fn search_terms(ids: &Identities, shown: &[String]) -> Vec<String> {
     // (term, its lower case, kind)
     let mut kept: Vec<(String, String, usize)> = Vec::new();
     let mut per_kind = [0; 3];
-    for (kind, list) in [&ids.addresses, &ids.users, &ids.agents]
-        .into_iter()
-        .enumerate()
-    {
+    let users: Vec<&String> = ids.users.iter().chain(&ids.other_users).collect();
+    let lists: [Vec<&String>; 3] = [
+        ids.addresses.iter().collect(),
+        users,
+        ids.agents.iter().collect(),
+    ];
+    for (kind, list) in lists.into_iter().enumerate() {
         for value in list {
             if per_kind[kind] == SEARCH_TERMS {
                 break;
@@ -349,6 +359,7 @@ impl Gather {
                 duration_ms: c.duration_ms,
                 // A leg whose group leader is missing would open the window's first ladder.
                 conv: conv_of_group.get(&c.group).copied().unwrap_or(self.convs),
+                group: (c.group != c.index).then_some(c.group),
                 ..Item::line(
                     ("call", c.index.to_string()),
                     c.outcome.as_str().to_string(),
@@ -674,6 +685,7 @@ mod tests {
         let ids = Identities {
             addresses: strings(&["10.186.207.1", "10.186.207.1:37398", "10.186.205.131:6060"]),
             users: strings(&["Псков-5", "ПСКОВ", "540454", "699818", "a\u{0}b"]),
+            other_users: strings(&["Remote Party", "699818"]),
             agents: strings(&["ES FS SBC"]),
         };
         let shown = ["sip:540454@maxus.lan".to_string()];
@@ -685,6 +697,7 @@ mod tests {
                 "Псков-5",
                 "699818",
                 "a·b",
+                "Remote Party",
                 "ES FS SBC"
             ]
         );

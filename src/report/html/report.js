@@ -287,6 +287,14 @@
     const rule = $('filter-rule').value;
     const sev = $('filter-severity').value;
     const idx = state.index;
+    // The `field:value` terms select as the options do: a call with its B2BUA legs (the lines
+    // of its group), a flow alone. The free text and the filters then narrow line by line.
+    const groupOf = (it) => (it.kind === 'call' ? 'c' + (it.group ?? it.key) : 'f' + it.key);
+    let selected = null;
+    if (query.tests.length) {
+      selected = new Set();
+      for (const it of idx.items) if (query.tests.every((t) => t(it))) selected.add(groupOf(it));
+    }
     state.shown = [];
     idx.items.forEach((item, i) => {
       if (outcome && item.outcome !== outcome) return;
@@ -294,7 +302,7 @@
       if (sev === 'none' && item.findings.length) return;
       if (sev && sev !== 'none' && severityOf(item) < SEV_RANK[sev]) return;
       if (q && !state.hay[i].includes(q)) return;
-      if (!query.tests.every((t) => t(item))) return;
+      if (selected && !selected.has(groupOf(item))) return;
       state.shown.push(i);
     });
     $('count').textContent = state.shown.length + ' of ' + idx.items.length + ' shown';
