@@ -28,17 +28,32 @@ fn findings(jsonl: &str) -> Vec<(String, String, String)> {
     out
 }
 
-pub fn listen_matches_check_on_what_sngrep_sends() -> Result<(), Missing> {
+/// sngrep, the sender these tests use, is there (or the test is ignored, or fails in CI).
+fn require_sngrep(test: &str) -> Result<(), Missing> {
     let missing: Vec<String> = ["sngrep"]
         .into_iter()
         .filter(|p| !on_path(p))
         .map(String::from)
         .collect();
-    require(
-        "listen_matches_check_on_what_sngrep_sends",
-        &missing,
-        "apt-get install sngrep",
-    )?;
+    require(test, &missing, "apt-get install sngrep")
+}
+
+/// sngrep replays `capture`'s SIP as HEP3 to `endpoint` (`udp:127.0.0.1:PORT`).
+fn send_with_sngrep(capture: &str, endpoint: &str) {
+    let sent = Command::new("timeout")
+        .args(["20", "sngrep", "-I", capture, "-H", endpoint, "-N", "-q"])
+        .current_dir(root())
+        .env("HOME", std::env::temp_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("sngrep");
+    assert!(sent.success(), "sngrep -H {endpoint}");
+}
+
+pub fn listen_matches_check_on_what_sngrep_sends() -> Result<(), Missing> {
+    require_sngrep("listen_matches_check_on_what_sngrep_sends")?;
     let captures = [
         "fixtures/rules-severity/strict-proxy/call.pcap",
         "fixtures/rules-severity/ack-dropped/call.pcap",
@@ -56,16 +71,7 @@ pub fn listen_matches_check_on_what_sngrep_sends() -> Result<(), Missing> {
             .spawn()
             .expect("spawn sipflow listen");
         std::thread::sleep(Duration::from_millis(800));
-        let sent = Command::new("timeout")
-            .args(["20", "sngrep", "-I", capture, "-H", &endpoint, "-N", "-q"])
-            .current_dir(root())
-            .env("HOME", std::env::temp_dir())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("sngrep");
-        assert!(sent.success(), "sngrep -H {endpoint}");
+        send_with_sngrep(capture, &endpoint);
         let heard = listen.wait_with_output().expect("listen");
         let checked = Command::new(env!("CARGO_BIN_EXE_sipflow"))
             .args(["check", "--format", "jsonl", capture])
@@ -102,16 +108,7 @@ fn listed(page: &str) -> Vec<String> {
 /// still runs, and at the end it lists what `sipflow report` of the capture lists, with no
 /// temporary file beside it.
 pub fn listen_rewrites_its_html_report_while_it_runs() -> Result<(), Missing> {
-    let missing: Vec<String> = ["sngrep"]
-        .into_iter()
-        .filter(|p| !on_path(p))
-        .map(String::from)
-        .collect();
-    require(
-        "listen_rewrites_its_html_report_while_it_runs",
-        &missing,
-        "apt-get install sngrep",
-    )?;
+    require_sngrep("listen_rewrites_its_html_report_while_it_runs")?;
     let capture = "fixtures/rules-severity/strict-proxy/call.pcap";
     let dir = std::env::temp_dir().join(format!("sipflow-listen-html-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -129,16 +126,7 @@ pub fn listen_rewrites_its_html_report_while_it_runs() -> Result<(), Missing> {
         .spawn()
         .expect("spawn sipflow listen");
     std::thread::sleep(Duration::from_millis(800));
-    let sent = Command::new("timeout")
-        .args(["20", "sngrep", "-I", capture, "-H", endpoint, "-N", "-q"])
-        .current_dir(root())
-        .env("HOME", std::env::temp_dir())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("sngrep");
-    assert!(sent.success(), "sngrep -H {endpoint}");
+    send_with_sngrep(capture, endpoint);
     // While it listens: a whole report with calls in it.
     let deadline = std::time::Instant::now() + Duration::from_secs(7);
     let mut seen = None;
