@@ -553,27 +553,46 @@ mod tests {
         events.iter().map(|e| format!("{e:?}")).collect()
     }
 
+    /// Every SIPp trace of the fixtures: its path, its text and its events.
+    fn sipp_traces() -> Vec<(std::path::PathBuf, Vec<u8>, Vec<Event>)> {
+        crate::testutil::fixture_files(&[])
+            .into_iter()
+            .filter_map(|entry| {
+                let text = std::fs::read(&entry).ok()?;
+                sniff_sipp(&text[..text.len().min(64 * 1024)]).then_some(())?;
+                let events = parse_sipp(&text, 0, None);
+                Some((entry, text, events))
+            })
+            .collect()
+    }
+
+    /// The messages of `events` as raw SIP, back to back (each followed by a CRLF), with
+    /// where each ends in it and whether it is whole (its Content-Length body complete and
+    /// ending with a line end).
+    fn as_raw(events: &[Event]) -> (Vec<u8>, Vec<(usize, bool)>) {
+        let mut raw = Vec::new();
+        let mut ends = Vec::new();
+        for e in events {
+            if let Event::Message(m) = e {
+                raw.extend_from_slice(m.raw());
+                ends.push((
+                    raw.len(),
+                    sip::message_len(m.raw()) == Some(m.raw().len()) && m.raw().ends_with(b"\n"),
+                ));
+                raw.extend_from_slice(b"\r\n");
+            }
+        }
+        (raw, ends)
+    }
+
     /// Piece by piece, in pieces of any size, the same events as the whole text: every SIPp
     /// trace of the fixtures, and as raw SIP the messages each holds, back to back.
     #[test]
     fn pieces_give_the_events_of_the_whole() {
         let mut traces = 0;
-        for entry in crate::testutil::fixture_files(&[]) {
-            let Ok(text) = std::fs::read(&entry) else {
-                continue;
-            };
-            if !sniff_sipp(&text[..text.len().min(64 * 1024)]) {
-                continue;
-            }
+        for (entry, text, events) in sipp_traces() {
             traces += 1;
-            let events = parse_sipp(&text, 0, None);
-            let mut raw = Vec::new();
-            for e in &events {
-                if let Event::Message(m) = e {
-                    raw.extend_from_slice(m.raw());
-                    raw.extend_from_slice(b"\r\n");
-                }
-            }
+            let (raw, _) = as_raw(&events);
             for piece in [1, 7, 100, 1000, 1 << 22] {
                 let at = format!("{entry:?} in pieces of {piece}");
                 assert_eq!(pieces(&text, true, piece), debug(&events), "{at}");
@@ -594,24 +613,8 @@ mod tests {
     fn a_pause_hands_on_whole_messages_and_changes_nothing() {
         use crate::ingest::format::TextParser;
         let mut texts = 0;
-        for entry in crate::testutil::fixture_files(&[]) {
-            let Ok(text) = std::fs::read(&entry) else {
-                continue;
-            };
-            if !sniff_sipp(&text[..text.len().min(64 * 1024)]) {
-                continue;
-            }
-            let mut raw = Vec::new();
-            let mut ends = Vec::new();
-            for e in parse_sipp(&text, 0, None) {
-                if let Event::Message(m) = e {
-                    raw.extend_from_slice(m.raw());
-                    raw.extend_from_slice(b"\r\n");
-                    let whole = sip::message_len(m.raw()) == Some(m.raw().len())
-                        && m.raw().ends_with(b"\n");
-                    ends.push((raw.len() - 2, whole));
-                }
-            }
+        for (entry, _, events) in sipp_traces() {
+            let (raw, ends) = as_raw(&events);
             let events = std::cell::RefCell::new(Vec::new());
             let mut emit = |e: Event| events.borrow_mut().push(format!("{e:?}"));
             let mut parser = Box::new(RawParser::new(false, 0, None, &mut emit));

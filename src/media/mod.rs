@@ -623,6 +623,13 @@ fn hex(ssrc: u32) -> String {
     format!("0x{ssrc:08X}")
 }
 
+impl StreamSummary {
+    /// The stream's SSRC as a number (the summary carries it as text, `0x0000CAFE`).
+    pub fn ssrc_value(&self) -> Option<u32> {
+        u32::from_str_radix(self.ssrc.strip_prefix("0x")?, 16).ok()
+    }
+}
+
 fn summary(
     s: &Stream,
     sdp: &Map<(IpAddr, u16), Vec<Rtpmap>>,

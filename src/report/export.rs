@@ -294,7 +294,9 @@ impl MediaMatch {
             } else {
                 format!(" {}", codecs.join(", "))
             };
-            let ssrc = u32::from_str_radix(s.ssrc.trim_start_matches("0x"), 16).unwrap_or(0);
+            let Some(ssrc) = s.ssrc_value() else {
+                continue;
+            };
             m.rtp.insert(
                 (s.src, s.dst, ssrc),
                 (s.first_us, s.last_us, format!("{} RTP{codecs}", call.name)),

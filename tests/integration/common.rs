@@ -173,6 +173,17 @@ fn inflate(b64: &str) -> serde_json::Value {
     serde_json::from_reader(flate2::read::GzDecoder::new(&bytes[..])).expect("gzip json")
 }
 
+/// The Call-IDs of an HTML report's call list, in its order.
+pub fn listed(page: &str) -> Vec<String> {
+    let (index, _) = data(page);
+    index["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["call_id"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
 /// The embedded data of an HTML report: the call-list index and every chunk of conversations.
 pub fn data(page: &str) -> (serde_json::Value, Vec<serde_json::Value>) {
     let json = between(

@@ -93,13 +93,7 @@ pub fn listen_matches_check_on_what_sngrep_sends() -> Result<(), Missing> {
 
 /// The Call-IDs of a report's call list, sorted.
 fn listed(page: &str) -> Vec<String> {
-    let (index, _) = super::common::data(page);
-    let mut ids: Vec<String> = index["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|i| i["call_id"].as_str().unwrap_or_default().to_string())
-        .collect();
+    let mut ids = super::common::listed(page);
     ids.sort();
     ids
 }

@@ -6,7 +6,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
-use super::common::root;
+use super::common::{listed, root};
 
 /// How long a finding may take to arrive (about a second is promised; a loaded machine may
 /// take longer, and a failure still shows: without live flushing it never arrives while the
@@ -14,14 +14,14 @@ use super::common::root;
 const PATIENCE: Duration = Duration::from_secs(10);
 
 /// `sipflow ARGS -` reading a pipe the test writes, and its output lines as they come.
-struct Live {
+pub(super) struct Live {
     child: Child,
     stdin: Option<ChildStdin>,
     lines: Receiver<String>,
 }
 
 impl Live {
-    fn start(args: &[&str]) -> Self {
+    pub(super) fn start(args: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_sipflow"))
             .args(args)
             .arg("-")
@@ -50,14 +50,14 @@ impl Live {
         }
     }
 
-    fn write(&mut self, bytes: &[u8]) {
+    pub(super) fn write(&mut self, bytes: &[u8]) {
         let stdin = self.stdin.as_mut().expect("stdin open");
         stdin.write_all(bytes).expect("write");
         stdin.flush().expect("flush");
     }
 
     /// Lines until one contains `needle`, or `None` after [`PATIENCE`].
-    fn until(&self, needle: &str) -> Option<Vec<String>> {
+    pub(super) fn until(&self, needle: &str) -> Option<Vec<String>> {
         let deadline = Instant::now() + PATIENCE;
         let mut seen = Vec::new();
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
@@ -74,14 +74,14 @@ impl Live {
     }
 
     /// Closes the pipe and returns the rest of the output and the exit code.
-    fn finish(mut self) -> (Vec<String>, Option<i32>) {
+    pub(super) fn finish(mut self) -> (Vec<String>, Option<i32>) {
         drop(self.stdin.take());
         let status = self.child.wait().expect("wait");
         (self.lines.iter().collect(), status.code())
     }
 }
 
-fn read(rel: &str) -> Vec<u8> {
+pub(super) fn read(rel: &str) -> Vec<u8> {
     std::fs::read(root().join("fixtures").join(rel)).expect("fixture")
 }
 
@@ -292,17 +292,6 @@ fn whole_page(path: &std::path::Path) -> Option<String> {
         std::thread::sleep(Duration::from_millis(50));
     }
     None
-}
-
-/// The Call-IDs of a report's call list.
-fn listed(page: &str) -> Vec<String> {
-    let (index, _) = super::common::data(page);
-    index["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|i| i["call_id"].as_str().unwrap_or_default().to_string())
-        .collect()
 }
 
 /// The names in `dir` other than `keep`: a temporary file left behind.

@@ -2,66 +2,21 @@
 //! `tail -f kamailio.log | sipflow …` hands on a call's last message when the writer pauses,
 //! not when the next text comes, so the call's output arrives while the pipe is still open.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{Receiver, channel};
-use std::time::{Duration, Instant};
-
-use super::common::root;
-
-/// How long output may take to arrive (about a second is promised; a loaded machine may take
-/// longer, and a failure still shows: without the pause the call's last message waits for the
-/// next part, which is written only after this).
-const PATIENCE: Duration = Duration::from_secs(10);
-
-fn read(rel: &str) -> Vec<u8> {
-    std::fs::read(root().join("fixtures").join(rel)).expect("fixture")
-}
+use super::live::{Live, read};
 
 /// `sipflow events -` reading a pipe: `first` written, then (pipe open) the output lines
-/// until one contains `needle`, then `second` written and the pipe closed. Returns the lines
-/// seen before the second part was written (`None` if `needle` never came) and all the rest.
+/// until one contains `needle` (within `live`'s patience: without the pause the call's last
+/// message waits for the next part, written only after it), then `second` written and the
+/// pipe closed. Returns the lines seen before the second part was written (`None` if
+/// `needle` never came) and all the rest.
 fn in_two_parts(first: &[u8], needle: &str, second: &[u8]) -> (Option<Vec<String>>, Vec<String>) {
-    let mut child: Child = Command::new(env!("CARGO_BIN_EXE_sipflow"))
-        .args(["events", "-"])
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .env("LANG", "C.UTF-8")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn sipflow");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, lines): (_, Receiver<String>) = channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut stdin: ChildStdin = child.stdin.take().expect("stdin");
-    stdin.write_all(first).expect("write");
-    stdin.flush().expect("flush");
-    let deadline = Instant::now() + PATIENCE;
-    let mut seen = Vec::new();
-    let mut found = false;
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        let Ok(line) = lines.recv_timeout(left) else {
-            break;
-        };
-        found = line.contains(needle);
-        seen.push(line);
-        if found {
-            break;
-        }
-    }
-    stdin.write_all(second).expect("write");
-    drop(stdin);
-    let status = child.wait().expect("wait");
-    assert!(status.success(), "{status:?}");
-    (found.then_some(seen), lines.iter().collect())
+    let mut live = Live::start(&["events"]);
+    live.write(first);
+    let seen = live.until(needle);
+    live.write(second);
+    let (rest, code) = live.finish();
+    assert_eq!(code, Some(0));
+    (seen, rest)
 }
 
 /// An ngrep trace of a call (`derived-text/ngrep/`), then another's: the first call's events,
