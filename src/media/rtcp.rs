@@ -33,19 +33,23 @@ pub enum Report<'a> {
 }
 
 /// Whether `b` is an RTCP compound packet: version 2, its first packet an SR, RR, SDES, BYE or
-/// APP (200–204), every length inside the datagram.
+/// APP (200–204), every length inside the datagram. Up to 3 zero bytes after the last packet
+/// are taken as the sender's padding of the datagram, as tshark does (heplify's
+/// `rtp_rtcp_sip_ipv4_udp.pcap`: an SR+RR+SDES of 116 bytes in a 118-byte payload).
 pub fn is_rtcp(b: &[u8]) -> bool {
     matches!((b.first(), b.get(1)), (Some(&b0), Some(&b1)) if b0 >> 6 == 2 && (200..=204).contains(&b1))
         && packets(b).all(|p| p.is_some())
 }
 
 /// The packets of a compound packet (type, count, body after the 4-byte header); `None` for
-/// one whose length runs past the datagram (and nothing after it).
+/// one whose length runs past the datagram (and nothing after it). Fewer than 4 zero bytes
+/// after a packet end it (no packet header fits in them).
 fn packets(b: &[u8]) -> impl Iterator<Item = Option<(u8, u8, &[u8])>> {
     let mut rest = b;
     let mut bad = false;
     std::iter::from_fn(move || {
-        if rest.is_empty() || bad {
+        let padding = rest.len() < 4 && rest.len() < b.len() && rest.iter().all(|&x| x == 0);
+        if rest.is_empty() || bad || padding {
             return None;
         }
         let ok = (|| {

@@ -228,6 +228,12 @@ fn rtcp_receiver_reports_give_loss_jitter_and_the_round_trip() {
     assert_eq!(r.rtt_ms, Some(250.0));
     // A length that runs past the datagram is no RTCP.
     assert!(!rtcp::is_rtcp(&rr[..20]));
+    // Up to 3 zero bytes after the last packet are the datagram's padding; anything else after
+    // it is not RTCP.
+    let padded = |tail: &[u8]| [&sr[..], tail].concat();
+    assert!(rtcp::is_rtcp(&padded(&[0, 0])) && rtcp::is_rtcp(&padded(&[0, 0, 0])));
+    assert!(!rtcp::is_rtcp(&padded(&[0, 0, 0, 0])) && !rtcp::is_rtcp(&padded(&[0, 1])));
+    assert!(!rtcp::is_rtcp(&[0, 0]));
 }
 
 #[test]

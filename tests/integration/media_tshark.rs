@@ -17,22 +17,18 @@ const DIFFERENCES: &[(&str, &str, &str, &str)] = &[
     (
         "public/ndpi/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
         "0x0EAF0EAF",
-        "packets",
-        "after the re-INVITE to image/t38, tshark dissects the port's packets as T.38 (its \
-         conversation comes from the SDP): 27 of this SSRC's RTP packets are not RTP to it; \
-         sipflow reads the packets' content",
-    ),
-    (
-        "public/ndpi/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
-        "0x0EAF0EAF",
         "max jitter",
-        "the same 27 packets",
+        "not reconciled yet: the stream's packet 101 (payload type 102, a DTMF event) carries a \
+         timestamp older than packet 100's; tshark keeps packet 100 as the reference of the \
+         next packet's transit time, sipflow takes packet 101, and the one swing makes 13.939 \
+         ms against tshark's 7.007 (timing the next packet against packet 100 gives 6.974); \
+         packets and loss agree",
     ),
     (
         "public/ndpi/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
         "0x0EAF0EAF",
         "mean jitter",
-        "the same 27 packets",
+        "the same DTMF event packet: 2.418 ms against tshark's 1.41",
     ),
     (
         "public/ndpi/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
@@ -121,6 +117,11 @@ fn tshark_streams(capture: &Path) -> BTreeMap<String, Figures> {
     let out = Command::new("tshark")
         .args([
             "-n",
+            // tshark's T.38 dissector, set up by an SDP, would take the RTP that keeps coming
+            // to a port after its T.38 re-INVITE was refused (nDPI's fax call: 27 PCMA
+            // packets); without it tshark judges those packets by content, as sipflow does.
+            "--disable-protocol",
+            "t38",
             "-o",
             "rtp.heuristic_rtp:TRUE",
             "-q",
