@@ -18,11 +18,12 @@ const DIFFERENCES: &[(&str, &str, &str, &str)] = &[
         "public/ndpi/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
         "0x0EAF0EAF",
         "max jitter",
-        "not reconciled yet: the stream's packet 101 (payload type 102, a DTMF event) carries a \
-         timestamp older than packet 100's; tshark keeps packet 100 as the reference of the \
-         next packet's transit time, sipflow takes packet 101, and the one swing makes 13.939 \
-         ms against tshark's 7.007 (timing the next packet against packet 100 gives 6.974); \
-         packets and loss agree",
+        "the stream's packet 101 (payload type 102, a DTMF event) carries a timestamp older \
+         than packet 100's: sipflow times each packet against the one that arrived before it \
+         (RFC 3550 A.8), so packet 102 against 101; tshark (`ui/tap-rtp-analysis.c`) keeps the \
+         last packet whose timestamp did not go back, packet 100, as the reference. The one \
+         swing makes 13.939 ms against tshark's 7.007 (timing against packet 100 gives 6.974; \
+         the rest of the gap is not reconciled); packets and loss agree",
     ),
     (
         "public/ndpi/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
