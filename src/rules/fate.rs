@@ -1,6 +1,6 @@
 //! What became of a message, as the trace shows it: for the rules about a message's form
-//! (`malformed-message`, `missing-mandatory-header`, `content-length-mismatch`), whose severity
-//! follows it. A bad message is an error only when the trace shows the receiver refusing or
+//! (`malformed-message`, `missing-mandatory-header`, `content-length-mismatch`, `invalid-sdp`),
+//! whose severity follows it. A bad message is an error only when the trace shows the receiver refusing or
 //! ignoring it; otherwise it is a risk (a warning). Not a rule.
 
 use crate::dialog::Owner;

@@ -20,6 +20,7 @@ mod dns_failure;
 pub mod docs;
 mod fate;
 mod high_jitter;
+mod invalid_sdp;
 mod invite_timeout;
 mod malformed_message;
 mod media;
@@ -200,6 +201,7 @@ pub static REGISTRY: &[&Rule] = &[
     &high_jitter::RULE,
     &codec_mismatch::RULE,
     &media_address_mismatch::RULE,
+    &invalid_sdp::RULE,
 ];
 
 /// Finds a rule by code or name (case-insensitive).

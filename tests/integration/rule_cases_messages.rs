@@ -168,7 +168,54 @@ pub const CASES: &[RuleCase] = &[
             &["cancel-ringing/caller.log", "cancel-ringing/callee.log"],
         ],
     },
+    RuleCase {
+        rule: "invalid-sdp",
+        args: &[],
+        positive: &[
+            // pjsip refuses the INVITE with 400 Bad SDP (error); a SIPp UAS answers it 200
+            // without reading the body (warning).
+            &["rules-message-extra/invalid-sdp/refused.pcap"],
+            &["rules-message-extra/invalid-sdp/callee.log"],
+            &["rules-message-extra/invalid-sdp/answered.pcap"],
+        ],
+        negative: &[
+            // The same UAC with a real SDP offer.
+            &["rules-message-extra/invalid-sdp/valid.pcap"],
+            &["basic-call/caller.log", "basic-call/callee.log"],
+            &["captures/pjsua-udp/call.pcap"],
+            // SDP offers with many lines, and a body cut by pjsip's log record limit.
+            &["captures/udp-fragments/frag.pcap"],
+            &["big-invite-cut/caller.log", "big-invite-cut/callee.log"],
+        ],
+    },
 ];
+
+#[test]
+fn invalid_sdp_points_at_the_content_type_and_the_body() {
+    for inputs in [
+        &["rules-message-extra/invalid-sdp/refused.pcap"][..],
+        &["rules-message-extra/invalid-sdp/callee.log"],
+        &["rules-message-extra/invalid-sdp/answered.pcap"],
+    ] {
+        let found = evidence("invalid-sdp", inputs);
+        assert_eq!(found.len(), 1, "{inputs:?}: {found:#?}");
+        assert_eq!(
+            span_text(&found, "Content-Type: application/sdp"),
+            Some("Content-Type: application/sdp"),
+            "{inputs:?}"
+        );
+        let line = span_text(&found, "the body's first line");
+        assert_eq!(line, Some("X".repeat(300).as_str()), "{inputs:?}");
+    }
+    let found = evidence(
+        "invalid-sdp",
+        &["rules-message-extra/invalid-sdp/refused.pcap"],
+    );
+    assert_eq!(
+        span_text(&found, "400 Bad SDP"),
+        Some("SIP/2.0 400 Bad SDP")
+    );
+}
 
 #[test]
 fn content_length_mismatch_points_at_the_content_length_header() {

@@ -57,6 +57,23 @@ const PINS: &[(&str, &[&str], &[&str])] = &[
         &["rules-severity/strict-proxy/call.pcap"],
         &["error"],
     ),
+    // pjsip refuses an INVITE whose application/sdp body is not SDP (400 Bad SDP); a SIPp UAS
+    // answers the same INVITE 200 without reading it.
+    (
+        "invalid-sdp",
+        &["rules-message-extra/invalid-sdp/refused.pcap"],
+        &["error"],
+    ),
+    (
+        "invalid-sdp",
+        &["rules-message-extra/invalid-sdp/callee.log"],
+        &["error"],
+    ),
+    (
+        "invalid-sdp",
+        &["rules-message-extra/invalid-sdp/answered.pcap"],
+        &["warning"],
+    ),
     // A stale-nonce challenge the client followed: an explanation.
     (
         "auth-failed",
