@@ -41,6 +41,7 @@ mod retransmission_storm;
 mod scanner_traffic;
 mod session_timer_failure;
 mod slow_call_setup;
+mod slow_transport_connect;
 mod stuck_in_proceeding;
 mod subscription_failed;
 mod thread_not_registered;
@@ -200,6 +201,7 @@ pub static REGISTRY: &[&Rule] = &[
     &high_jitter::RULE,
     &codec_mismatch::RULE,
     &media_address_mismatch::RULE,
+    &slow_transport_connect::RULE,
 ];
 
 /// Finds a rule by code or name (case-insensitive).

@@ -356,6 +356,21 @@ static EVIDENCE: &[(&str, Build<LogKind>)] = &[
             })
         },
     ),
+    // sip_transport_tcp.c, sip_transport_tls.c: `TCP transport 10.0.0.1:52329 is connecting to
+    // 10.0.0.2:5060...` (a pending connect()), `TCP transport 10.0.0.1:52329 is connected to
+    // 10.0.0.2:5060` (TLS: `TLS transport …`, once the handshake is done).
+    (
+        r"^([A-Za-z0-9]+) transport (\S+) is (connecting|connected) to (\S+)",
+        |c| {
+            let addr = |i| text(c, i).map(|a| a.trim_end_matches('.').to_string());
+            Some(LogKind::TransportConnect {
+                transport: Transport::from_name(&text(c, 1)?),
+                local: addr(2)?,
+                peer: addr(4)?,
+                connected: c.get(3)?.as_str() == "connected",
+            })
+        },
+    ),
     (PJ_ERROR, |c| Some(LogKind::PjError { name: text(c, 1)? })),
 ];
 
@@ -463,6 +478,8 @@ const EVIDENCE_KEYS: &[&str] = &[
     "SSL_ERROR_SSL (Handshake):",
     "TLS cert verification result of ",
     "Retransmit",
+    " is connecting to ",
+    " is connected to ",
     // PJ_ERROR, and the rows naming a PJ error.
     "(PJ",
 ];
