@@ -62,6 +62,10 @@ pjsip drops a request that waited longer than that in the transport (`PJSIP_TD_T
 Default **warning**: the connection came up and the requests went out, late. **Error** when a
 request waited 32 s (64×T1, its transaction's Timer B/F) or longer: its transaction timed out
 before the request could leave (pjsip drops it or sends it too late for the answer to count).
+pjsua's `SIP registration failed, status=408` for that REGISTER is then this finding's evidence,
+and `registration-failed`'s error on it becomes info (one problem, one error). Recorded in
+`fixtures/rules-net/slow-connect-timeout` (six SYNs dropped: connected after 63.8 s, the
+registration timed out at 32 s, the REGISTER never reached the registrar).
 
 ## Typical causes
 - A firewall or security group that drops (rather than rejects) SYNs to the server's SIP port,
@@ -346,8 +350,32 @@ fn report(ctx: &Context<'_>, out: &mut Vec<Finding>, c: Connect<'_>) {
             format!("logged as sent, waited {waited} for the connection"),
         );
     }
-    if !timed_out.is_empty() {
+    if let Some(&&(first, _)) = timed_out.first() {
         f.severity = Severity::Error;
+        // The timeout it caused, as pjsua reported it: `registration-failed`'s evidence too,
+        // which this finding explains (one problem, one error).
+        let owners: Vec<_> = timed_out
+            .iter()
+            .map(|(e, _)| model.event_owner[*e])
+            .collect();
+        let input = c.line.origin.input;
+        let gave_up = (first..c.end).find(|&e| match &model.events[e] {
+            Event::Log(l) => {
+                l.origin.input == input
+                    && matches!(
+                        l.kind,
+                        LogKind::Registration {
+                            ok: false,
+                            status: Some(408)
+                        }
+                    )
+                    && owners.contains(&model.event_owner[e])
+            }
+            Event::Message(_) => false,
+        });
+        if let Some(e) = gave_up {
+            f = f.with(e, "its transaction timed out meanwhile");
+        }
     }
     out.push(f);
 }
@@ -377,7 +405,7 @@ mod tests {
 
     fn register(ts: &str, cseq: u32, proto: &str, peer: &str) -> String {
         format!(
-            "{ts}   pjsua_core.c  ..TX 420 bytes Request msg REGISTER/cseq={cseq} (tdta0x1{cseq}) to {proto} {peer}:\n\
+            "{ts} {:>14}  ..TX 420 bytes Request msg REGISTER/cseq={cseq} (tdta0x1{cseq}) to {proto} {peer}:\n\
              REGISTER sip:{peer};transport={proto} SIP/2.0\n\
              Via: SIP/2.0/{proto} 10.0.0.1:40000;rport;branch=z9hG4bKPj{cseq}\n\
              Max-Forwards: 70\n\
@@ -390,13 +418,14 @@ mod tests {
              Content-Length:  0\n\
              \n\
              \n\
-             --end msg--\n"
+             --end msg--\n",
+            "pjsua_core.c"
         )
     }
 
     fn ok(ts: &str, cseq: u32, proto: &str, peer: &str) -> String {
         format!(
-            "{ts}   pjsua_core.c  .RX 300 bytes Response msg 200/REGISTER/cseq={cseq} (rdata0x2{cseq}) from {proto} {peer}:\n\
+            "{ts} {:>14}  .RX 300 bytes Response msg 200/REGISTER/cseq={cseq} (rdata0x2{cseq}) from {proto} {peer}:\n\
              SIP/2.0 200 OK\n\
              Via: SIP/2.0/{proto} 10.0.0.1:40000;rport=40000;branch=z9hG4bKPj{cseq}\n\
              From: <sip:alice@example.com>;tag=a{cseq}\n\
@@ -406,18 +435,19 @@ mod tests {
              Content-Length:  0\n\
              \n\
              \n\
-             --end msg--\n"
+             --end msg--\n",
+            "pjsua_core.c"
         )
     }
 
     /// pjsip's own wording (sip_transport_tcp.c, `lis_create_transport` and
     /// `on_connect_complete`), as PJSIP 2.15.1 wrote it in `fixtures/rules-net/slow-connect`.
     fn connecting(ts: &str, obj: &str, proto: &str, local: &str, peer: &str) -> String {
-        format!("{ts} {obj}  ..{proto} transport {local} is connecting to {peer}...\n")
+        format!("{ts} {obj:>14}  ..{proto} transport {local} is connecting to {peer}...\n")
     }
 
     fn connected(ts: &str, obj: &str, proto: &str, local: &str, peer: &str) -> String {
-        format!("{ts} {obj}  {proto} transport {local} is connected to {peer}\n")
+        format!("{ts} {obj:>14}  {proto} transport {local} is connected to {peer}\n")
     }
 
     const R: &str = "10.0.0.2:5060";

@@ -672,6 +672,48 @@ mod tests {
         }
     }
 
+    /// pjsip's stream connections, as PJSIP 2.15.1 wrote them in
+    /// `fixtures/rules-net/slow-connect/ua.log` and `fixtures/rules-net/tls-ok/caller.log`
+    /// (`sip_transport_tcp.c`, `sip_transport_tls.c`). An app's own line without the local
+    /// address (pjproject issue #3887: `SIP TCP transport is connected to …`) is not one.
+    #[test]
+    fn stream_connections() {
+        let conn = |t: Transport, local: &str, peer: &str, connected| {
+            Some(LogKind::TransportConnect {
+                transport: t,
+                local: local.into(),
+                peer: peer.into(),
+                connected,
+            })
+        };
+        for (text, want) in [
+            (
+                "TCP transport 10.63.11.1:55097 is connecting to 10.63.11.2:6392...",
+                conn(Transport::Tcp, "10.63.11.1:55097", "10.63.11.2:6392", false),
+            ),
+            (
+                "TCP transport 10.63.11.1:55097 is connected to 10.63.11.2:6392",
+                conn(Transport::Tcp, "10.63.11.1:55097", "10.63.11.2:6392", true),
+            ),
+            (
+                "TLS transport 10.63.9.1:43867 is connected to 10.63.9.2:6381",
+                conn(Transport::Tls, "10.63.9.1:43867", "10.63.9.2:6381", true),
+            ),
+            (
+                "TCP transport [::1]:40000 is connecting to [::1]:5060...",
+                conn(Transport::Tcp, "[::1]:40000", "[::1]:5060", false),
+            ),
+            ("SIP TCP transport is connected to 54.172.60.0:5060", None),
+        ] {
+            assert_eq!(classify(text), want, "{text}");
+        }
+        // The local-address fact of the same line is still read.
+        assert!(matches!(
+            fact("TCP transport 10.63.11.1:55097 is connected to 10.63.11.2:6392"),
+            Some(Fact::Conn { .. })
+        ));
+    }
+
     #[test]
     fn retransmissions_in_both_spellings() {
         let ok_200 = |count| LogKind::Retransmit {
