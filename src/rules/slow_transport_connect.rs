@@ -87,10 +87,10 @@ registration timed out at 32 s, the REGISTER never reached the registrar).
 From `fixtures/rules-net/slow-connect/ua.log` (pjsua2 registering over TCP; nftables drops the
 first three SYNs to the registrar):
 ```
-tcpc0x…  ..TCP transport 10.63.11.1:55097 is connecting to 10.63.11.2:6392...
-pjsua_core.c  ...TX 616 bytes Request msg REGISTER/cseq=29304 (tdta0x…) to TCP 10.63.11.2:6392:
-tcpc0x…  TCP transport 10.63.11.1:55097 is connected to 10.63.11.2:6392
-pjsua_core.c  .RX 510 bytes Response msg 200/REGISTER/cseq=29304 (rdata0x…) from TCP 10.63.11.2:6392:
+18:10:16.623  tcpc0x…       ..TCP transport 10.63.11.1:55097 is connecting to 10.63.11.2:6392...
+18:10:16.623  pjsua_core.c  ...TX 616 bytes Request msg REGISTER/cseq=29521 (tdta0x…) to TCP 10.63.11.2:6392:
+18:10:23.890  tcpc0x…       TCP transport 10.63.11.1:55097 is connected to 10.63.11.2:6392
+18:10:23.890  pjsua_core.c  .RX 510 bytes Response msg 200/REGISTER/cseq=29521 (rdata0x…) from TCP 10.63.11.2:6392:
 ```
 The connection took 7.3 s; the REGISTER waited for it (the capture shows the SYN sent at 0 s,
 1 s, 3 s and 7 s).
