@@ -498,6 +498,19 @@ pub enum LogKind {
         /// The failure's reason, or the status.
         detail: String,
     },
+    /// An outgoing stream connection of pjsip (`sip_transport_tcp.c`, `sip_transport_tls.c`):
+    /// `TCP transport 10.0.0.1:52329 is connecting to 10.0.0.2:5060...` when its `connect()`
+    /// is pending (`connected: false`), `TCP transport 10.0.0.1:52329 is connected to
+    /// 10.0.0.2:5060` when it completed (for TLS: when the handshake did). Messages sent to the
+    /// peer meanwhile wait in the transport. A process-wide fact: it names no call.
+    TransportConnect {
+        transport: Transport,
+        /// The local `ip:port` the line names.
+        local: String,
+        /// The peer's `ip:port`.
+        peer: String,
+        connected: bool,
+    },
 }
 
 /// One stream of a pjsua call dump, as pjsua writes it (see `ingest::pjsip::media`).

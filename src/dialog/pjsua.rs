@@ -48,6 +48,7 @@ fn process_wide(kind: &LogKind) -> bool {
             | LogKind::SoundDevice
             | LogKind::AccountDeleted { .. }
             | LogKind::Shutdown
+            | LogKind::TransportConnect { .. }
     )
 }
 

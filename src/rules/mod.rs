@@ -42,6 +42,7 @@ mod retransmission_storm;
 mod scanner_traffic;
 mod session_timer_failure;
 mod slow_call_setup;
+mod slow_transport_connect;
 mod stuck_in_proceeding;
 mod subscription_failed;
 mod thread_not_registered;
@@ -202,6 +203,7 @@ pub static REGISTRY: &[&Rule] = &[
     &codec_mismatch::RULE,
     &media_address_mismatch::RULE,
     &invalid_sdp::RULE,
+    &slow_transport_connect::RULE,
 ];
 
 /// Finds a rule by code or name (case-insensitive).

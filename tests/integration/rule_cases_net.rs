@@ -1,5 +1,6 @@
-//! Fixture cases of the network rules (`dns-failure`, `tls-failure`), recorded in network
-//! namespaces with a DNS server and TLS peers of their own (`fixtures/rules-net/`), and what
+//! Fixture cases of the network rules (`dns-failure`, `tls-failure`, `slow-transport-connect`),
+//! recorded in network namespaces with a DNS server, TLS peers and a TCP registrar of their own
+//! (`fixtures/rules-net/`), and what
 //! their severities, their merging across inputs and their windows must be.
 
 use super::common::{Found, check_fixtures, fixture, sipflow};
@@ -49,6 +50,29 @@ pub const CASES: &[RuleCase] = &[
             ],
             &["rules-net/dns-srv-ok/call.pcap"],
             &["rules-message-extra/transport-error/caller.log"],
+        ],
+    },
+    RuleCase {
+        rule: "slow-transport-connect",
+        args: &[],
+        positive: &[
+            &["rules-net/slow-connect/ua.log"],
+            &[
+                "rules-net/slow-connect/ua.log",
+                "rules-net/slow-connect/reg.pcap",
+            ],
+            &["rules-net/slow-connect-timeout/ua.log"],
+        ],
+        negative: &[
+            &[
+                "rules-net/tcp-connect-ok/ua.log",
+                "rules-net/tcp-connect-ok/reg.pcap",
+            ],
+            &["rules-net/tls-ok/caller.log", "rules-net/tls-ok/callee.log"],
+            &["tcp-call/caller.log"],
+            // A refused connection is `transport-error`'s; a failed handshake `tls-failure`'s.
+            &["rules-message-extra/transport-error/caller.log"],
+            &["rules-net/tls-untrusted-cert/caller.log"],
         ],
     },
 ];
@@ -430,4 +454,81 @@ fn resolver_and_tls_lines_posted_in_pjsip_issues() {
         assert_eq!(found[0].0, *severity, "{log}: {found:?}");
         assert!(found[0].1.contains(says), "{log}: {found:?}");
     }
+}
+
+#[test]
+fn a_connect_that_lost_three_syns_is_a_warning_naming_the_peer_and_the_register() {
+    // nftables dropped the first three SYNs: the SYN went again after 1 s, 3 s and 7 s.
+    for inputs in [
+        &["rules-net/slow-connect/ua.log"][..],
+        &[
+            "rules-net/slow-connect/ua.log",
+            "rules-net/slow-connect/reg.pcap",
+        ],
+    ] {
+        let found: Vec<Found> = findings(inputs)
+            .into_iter()
+            .filter(|(r, _, _)| r == "slow-transport-connect")
+            .collect();
+        assert_eq!(found.len(), 1, "{inputs:?}: {found:?}");
+        assert_eq!(found[0].1, "warning");
+        let m = &found[0].2;
+        assert!(
+            m.contains("TCP connection to 10.63.11.2:6392 took 7."),
+            "{m}"
+        );
+        assert!(m.contains("REGISTER (CSeq "), "{m}");
+        // The registration itself succeeded: nothing else to say about it.
+        assert!(
+            !findings(inputs)
+                .iter()
+                .any(|(r, _, _)| r == "registration-failed" || r == "transport-error"),
+            "{inputs:?}"
+        );
+    }
+    let found = evidence("slow-transport-connect", &["rules-net/slow-connect/ua.log"]);
+    let labels: Vec<&str> = found[0].iter().map(|e| e.label.as_str()).collect();
+    assert_eq!(labels.len(), 3, "{labels:?}");
+    assert!(
+        labels[0].starts_with("the connection came up after 7."),
+        "{labels:?}"
+    );
+    assert_eq!(labels[1], "the connect started");
+    assert!(
+        labels[2].starts_with("logged as sent, waited 7."),
+        "{labels:?}"
+    );
+    // Windows that do not cut the registration judge it the same.
+    let inputs = ["rules-net/slow-connect/ua.log"];
+    let one_window = findings_with(&inputs, &["--limit", "window-events=100000"]);
+    for w in ["4", "16"] {
+        let limit = format!("window-events={w}");
+        assert_eq!(
+            findings_with(&inputs, &["--limit", &limit]),
+            one_window,
+            "window-events={w}"
+        );
+    }
+}
+
+#[test]
+fn a_connect_that_outlasted_the_transaction_is_the_error_and_the_408_info() {
+    let inputs = [
+        "rules-net/slow-connect-timeout/ua.log",
+        "rules-net/slow-connect-timeout/reg.pcap",
+    ];
+    let found = findings(&inputs);
+    let of = |rule: &str| -> Vec<&Found> { found.iter().filter(|f| f.0 == rule).collect() };
+    let slow = of("slow-transport-connect");
+    assert_eq!(slow.len(), 1, "{found:?}");
+    assert_eq!(slow[0].1, "error");
+    assert!(slow[0].2.contains("took 63."), "{}", slow[0].2);
+    assert!(
+        slow[0].2.contains("timed out before it could leave"),
+        "{}",
+        slow[0].2
+    );
+    let reg = of("registration-failed");
+    assert_eq!(reg.len(), 1, "{found:?}");
+    assert_eq!(reg[0].1, "info", "one problem, one error: {found:?}");
 }

@@ -159,6 +159,18 @@ const PINS: &[(&str, &[&str], &[&str])] = &[
         &["rules-message-extra/transport-error/caller.log"],
         &["error", "error"],
     ),
+    // The connection came up after 7 s: the REGISTER was late, not lost.
+    (
+        "slow-transport-connect",
+        &["rules-net/slow-connect/ua.log"],
+        &["warning"],
+    ),
+    // After 63.8 s: the REGISTER's transaction had timed out at 32 s.
+    (
+        "slow-transport-connect",
+        &["rules-net/slow-connect-timeout/ua.log"],
+        &["error"],
+    ),
     (
         "thread-not-registered",
         &["rules-message-extra/thread-not-registered/app.console.log"],

@@ -356,6 +356,21 @@ static EVIDENCE: &[(&str, Build<LogKind>)] = &[
             })
         },
     ),
+    // sip_transport_tcp.c, sip_transport_tls.c: `TCP transport 10.0.0.1:52329 is connecting to
+    // 10.0.0.2:5060...` (a pending connect()), `TCP transport 10.0.0.1:52329 is connected to
+    // 10.0.0.2:5060` (TLS: `TLS transport …`, once the handshake is done).
+    (
+        r"^([A-Za-z0-9]+) transport (\S+) is (connecting|connected) to (\S+)",
+        |c| {
+            let addr = |i| text(c, i).map(|a| a.trim_end_matches('.').to_string());
+            Some(LogKind::TransportConnect {
+                transport: Transport::from_name(&text(c, 1)?),
+                local: addr(2)?,
+                peer: addr(4)?,
+                connected: c.get(3)?.as_str() == "connected",
+            })
+        },
+    ),
     (PJ_ERROR, |c| Some(LogKind::PjError { name: text(c, 1)? })),
 ];
 
@@ -463,6 +478,8 @@ const EVIDENCE_KEYS: &[&str] = &[
     "SSL_ERROR_SSL (Handshake):",
     "TLS cert verification result of ",
     "Retransmit",
+    " is connecting to ",
+    " is connected to ",
     // PJ_ERROR, and the rows naming a PJ error.
     "(PJ",
 ];
@@ -653,6 +670,48 @@ mod tests {
         ] {
             assert_eq!(classify(text), want, "{text}");
         }
+    }
+
+    /// pjsip's stream connections, as PJSIP 2.15.1 wrote them in
+    /// `fixtures/rules-net/slow-connect/ua.log` and `fixtures/rules-net/tls-ok/caller.log`
+    /// (`sip_transport_tcp.c`, `sip_transport_tls.c`). An app's own line without the local
+    /// address (pjproject issue #3887: `SIP TCP transport is connected to …`) is not one.
+    #[test]
+    fn stream_connections() {
+        let conn = |t: Transport, local: &str, peer: &str, connected| {
+            Some(LogKind::TransportConnect {
+                transport: t,
+                local: local.into(),
+                peer: peer.into(),
+                connected,
+            })
+        };
+        for (text, want) in [
+            (
+                "TCP transport 10.63.11.1:55097 is connecting to 10.63.11.2:6392...",
+                conn(Transport::Tcp, "10.63.11.1:55097", "10.63.11.2:6392", false),
+            ),
+            (
+                "TCP transport 10.63.11.1:55097 is connected to 10.63.11.2:6392",
+                conn(Transport::Tcp, "10.63.11.1:55097", "10.63.11.2:6392", true),
+            ),
+            (
+                "TLS transport 10.63.9.1:43867 is connected to 10.63.9.2:6381",
+                conn(Transport::Tls, "10.63.9.1:43867", "10.63.9.2:6381", true),
+            ),
+            (
+                "TCP transport [::1]:40000 is connecting to [::1]:5060...",
+                conn(Transport::Tcp, "[::1]:40000", "[::1]:5060", false),
+            ),
+            ("SIP TCP transport is connected to 54.172.60.0:5060", None),
+        ] {
+            assert_eq!(classify(text), want, "{text}");
+        }
+        // The local-address fact of the same line is still read.
+        assert!(matches!(
+            fact("TCP transport 10.63.11.1:55097 is connected to 10.63.11.2:6392"),
+            Some(Fact::Conn { .. })
+        ));
     }
 
     #[test]
