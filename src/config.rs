@@ -44,6 +44,7 @@ pub struct ConfigThresholds {
     pub packet_loss_min_packets: Option<u64>,
     pub jitter_mean_ms: Option<u32>,
     pub jitter_max_ms: Option<u32>,
+    pub slow_connect_ms: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error, Diagnostic)]

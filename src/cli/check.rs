@@ -69,6 +69,7 @@ pub(super) fn rule_settings(args: &RuleArgs, config: &Config) -> Result<RuleSett
             .unwrap_or(d.packet_loss_min_packets),
         jitter_mean_ms: t.jitter_mean_ms.unwrap_or(d.jitter_mean_ms),
         jitter_max_ms: t.jitter_max_ms.unwrap_or(d.jitter_max_ms),
+        slow_connect_ms: t.slow_connect_ms.unwrap_or(d.slow_connect_ms),
     };
     Ok(RuleSettings {
         thresholds,

@@ -243,6 +243,8 @@ pub struct Thresholds {
     pub jitter_mean_ms: u32,
     /// `high-jitter`: RFC 3550 jitter above this maximum (ms).
     pub jitter_max_ms: u32,
+    /// `slow-transport-connect`: a TCP/TLS connection that took this long or longer (ms).
+    pub slow_connect_ms: i64,
 }
 
 impl Default for Thresholds {
@@ -259,6 +261,7 @@ impl Default for Thresholds {
             packet_loss_min_packets: 50,
             jitter_mean_ms: 30,
             jitter_max_ms: 50,
+            slow_connect_ms: 3_000,
         }
     }
 }

@@ -38,7 +38,7 @@ holds it in the transport until `TCP transport L is connected to R`, when it is 
   but `TX … to TCP …60.0` and `is connected to …60.0`), so the TX dump is a start of its own.
 - Its end is the `is connected to R` line. For TLS it is written once the handshake is done,
   so a slow handshake counts too.
-- **3 s** is the threshold: a connection on a working network comes up within one round trip
+- **3 s** is the threshold (`thresholds.slow-connect-ms`, default 3000): a connection on a working network comes up within one round trip
   (milliseconds; under a second on the worst mobile or satellite link). Taking 3 s means the
   SYN (or the SYN-ACK) was lost and sent again: Linux sends it again after 1 s, then 3 s, 7 s,
   15 s … after the first (since Linux 6.5, the first four times 1 s apart), Windows after 3 s
@@ -107,8 +107,6 @@ const HELP: &str = "check the path to the peer's TCP/TLS port (a firewall or sec
                     connection up (keep-alive, outbound flows) so that requests do not wait \
                     for a new one";
 
-/// A connect that took this long lost at least one SYN (ms).
-const SLOW_MS: i64 = 3_000;
 /// 64×T1: Timer B/F of the transaction whose request waited, and pjsip's delayed-transmit
 /// timeout (ms).
 const TIMER_B_MS: i64 = 32_000;
@@ -278,7 +276,7 @@ fn report(ctx: &Context<'_>, out: &mut Vec<Finding>, c: Connect<'_>) {
     let Some(took) = t0.known_ms_until(c.line.ts) else {
         return;
     };
-    if !(SLOW_MS..=MAX_CONNECT_MS).contains(&took) {
+    if !(ctx.settings.thresholds.slow_connect_ms..=MAX_CONNECT_MS).contains(&took) {
         return;
     }
     let messages: Vec<(usize, &MessageEvent)> = c

@@ -498,6 +498,21 @@ fn a_connect_that_lost_three_syns_is_a_warning_naming_the_peer_and_the_register(
         labels[2].starts_with("logged as sent, waited 7."),
         "{labels:?}"
     );
+    // `thresholds.slow-connect-ms` above the 7.3 s wait: nothing to report; below it: the same.
+    let dir = std::env::temp_dir().join(format!("sipflow-slow-connect-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let config = dir.join("sipflow.toml");
+    let slow_with = |ms: u32| {
+        std::fs::write(&config, format!("[thresholds]\nslow-connect-ms = {ms}\n"))
+            .expect("write config");
+        let args = ["--config", config.to_str().expect("utf-8 path")];
+        findings_with(&["rules-net/slow-connect/ua.log"], &args)
+            .into_iter()
+            .filter(|(r, _, _)| r == "slow-transport-connect")
+            .count()
+    };
+    assert_eq!((slow_with(8_000), slow_with(7_000)), (0, 1));
+    std::fs::remove_dir_all(&dir).ok();
     // Windows that do not cut the registration judge it the same.
     let inputs = ["rules-net/slow-connect/ua.log"];
     let one_window = findings_with(&inputs, &["--limit", "window-events=100000"]);
