@@ -19,17 +19,19 @@ const DIFFERENCES: &[(&str, &str, &str, &str)] = &[
         "0x0EAF0EAF",
         "max jitter",
         "the stream's packet 101 (payload type 102, a DTMF event) carries a timestamp older \
-         than packet 100's: sipflow times each packet against the one that arrived before it \
-         (RFC 3550 A.8), so packet 102 against 101; tshark (`ui/tap-rtp-analysis.c`) keeps the \
-         last packet whose timestamp did not go back, packet 100, as the reference. The one \
-         swing makes 13.939 ms against tshark's 7.007 (timing against packet 100 gives 6.974; \
-         the rest of the gap is not reconciled); packets and loss agree",
+         than packet 100's: sipflow times packet 102 against packet 101's arrival and \
+         timestamp (RFC 3550 A.8: each packet against the one that arrived before it); TShark \
+         4.0 (`ui/tap-rtp-analysis.c`) takes no timestamp from a packet whose clock rate it \
+         does not know, so it times packet 102 from packet 101's arrival but packet 100's \
+         timestamp. Replaying the stream both ways gives 13.939 ms (sipflow) and 7.007 ms \
+         (TShark's figure); packets and loss agree",
     ),
     (
         "public/ndpi/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
         "0x0EAF0EAF",
         "mean jitter",
-        "the same DTMF event packet: 2.418 ms against tshark's 1.41",
+        "the same DTMF event packet: 2.418 ms against TShark's 1.41 (replaying TShark's \
+         running mean gives 1.474: its mean is not reconciled to the last digit)",
     ),
     (
         "public/ndpi/FAX-Call-t38-CA-TDM-SIP-FB-1.pcap",
