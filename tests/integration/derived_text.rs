@@ -149,8 +149,11 @@ fn derive(tool: &str, args: &[&str], read_flag: &str, capture: &Path, out: &Path
         .env("TZ", "UTC")
         .output()
         .unwrap_or_else(|e| panic!("{tool}: {e}"));
+    // ngrep exits with 1 when no packet matched: a capture without payload
+    // (`rules-net/slow-connect-timeout`: SYNs only) gives a text without packets.
+    let nothing_matched = tool == "ngrep" && output.status.code() == Some(1);
     assert!(
-        output.status.success(),
+        output.status.success() || nothing_matched,
         "{tool} {args:?} {}",
         capture.display()
     );
@@ -172,7 +175,9 @@ pub fn ngrep_texts_give_the_captures_calls() -> Result<(), Missing> {
         "ngrep",
         "-I",
         &variants,
-        |_, _, _, _| false,
+        // A capture whose packets carry no payload (TCP handshakes only) gives a text
+        // without packets, not recognised, as it has no call.
+        |_, _, want, read| !read && want.is_empty(),
         |_| true,
         |args| args.contains(&"-t") || args.contains(&"-T"),
         |_| false,
@@ -403,7 +408,8 @@ pub fn tshark_hex_texts_give_the_captures_calls() -> Result<(), Missing> {
 /// `-o udp.try_heuristic_first:TRUE`, as a user with SIP on such a port would.
 /// Stated differences: tshark prints a header line longer than its label limit (240
 /// characters) cut, marked `[truncated]` (a Digest `Authorization` in the auth recordings):
-/// that message is read cut (`damaged`), where the capture's is whole; and with `-V`,
+/// that message is read cut (`damaged`), where the capture's is whole; the same for a body
+/// declared SDP that is not (`invalid-sdp`'s recordings: tshark prints it cut); and with `-V`,
 /// `malformed/options.pcap`'s broken message, which tshark shows as `Data`, not SIP, so the
 /// text has no message for `malformed-message` to find.
 pub fn tshark_dissection_texts_give_the_captures_calls() -> Result<(), Missing> {
@@ -419,6 +425,7 @@ pub fn tshark_dissection_texts_give_the_captures_calls() -> Result<(), Missing> 
         &variants,
         |rel, args, _, _| {
             LONG_HEADER_LINES.iter().any(|c| rel.ends_with(c))
+                || NOT_SDP_BODIES.iter().any(|c| rel.ends_with(c))
                 || (args.contains(&"-V") && rel.ends_with("malformed/options.pcap"))
         },
         |_| true,
@@ -431,6 +438,14 @@ pub fn tshark_dissection_texts_give_the_captures_calls() -> Result<(), Missing> 
     );
     Ok(())
 }
+
+/// Captures with an INVITE whose `application/sdp` body is 300 `X`s: tshark shows it as one
+/// SDP `Invalid line [truncated]: XXX…`, so the text does not give the body and its message is
+/// read cut (`damaged`), where the capture's is whole (and `invalid-sdp` judges it).
+const NOT_SDP_BODIES: [&str; 2] = [
+    "rules-message-extra/invalid-sdp/answered.pcap",
+    "rules-message-extra/invalid-sdp/refused.pcap",
+];
 
 /// Captures with a header line longer than tshark's 240-character label limit.
 const LONG_HEADER_LINES: [&str; 3] = [

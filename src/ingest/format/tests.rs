@@ -411,6 +411,34 @@ fn tshark_text_summary_times_and_collapsed_headings() {
     let m = read(frame("", "", &format!("    Message Header\n{body}")));
     assert_eq!(m.len(), 1);
     assert_eq!(m[0].cut, Some(crate::event::Cut::InputEdge));
+
+    // An SDP body whose lines tshark gives as fields is rebuilt whole; one with a line it
+    // shows only as `Invalid line [truncated]: …` (no `=`: fixtures/rules-message-extra/
+    // invalid-sdp) is not: the text lost bytes of it.
+    let sdp = |line: &str| {
+        format!(
+            "    Message Body\n        Session Description Protocol\n            \
+             Session Description Protocol Version (v): 0\n            {line}\n"
+        )
+    };
+    let m = read(frame(
+        "",
+        "",
+        &format!(
+            "{headers}{}",
+            sdp("Session Name (s): -\n            [Generated Call-ID: c1]")
+        ),
+    ));
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0].cut, None);
+    assert!(m[0].raw().ends_with(b"\r\n\r\nv=0\r\ns=-\r\n"));
+    let m = read(frame(
+        "",
+        "",
+        &format!("{headers}{}", sdp("Invalid line [truncated]: XXXX")),
+    ));
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0].cut, Some(crate::event::Cut::Damaged));
 }
 
 /// `tcpdump -A -s 0 -n -nn -i any port 5060` as a blog post shows it (tcpdump's one-line SIP

@@ -375,10 +375,17 @@ impl TsharkText<'_> {
                 Body::Sdp => {
                     let field = std::str::from_utf8(text)
                         .ok()
+                        .filter(|t| !t.starts_with("[truncated]"))
                         .and_then(|t| SDP_FIELD.captures(t))
                         .map(|c| format!("{}={}\r\n", &c[1], &c[2]));
-                    if let Some(f) = field {
-                        m.push(true, f.as_bytes());
+                    match field {
+                        Some(f) => m.push(true, f.as_bytes()),
+                        // tshark's own note (`[Generated Call-ID: …]`): not the body's.
+                        None if text.starts_with(b"[") && !text.starts_with(b"[truncated]") => {}
+                        // A line tshark does not give whole: `Invalid line [truncated]: XXX…`
+                        // (no `=`), or a field cut at its label limit. The text lost bytes of
+                        // the body.
+                        None => m.cut_line = true,
                     }
                 }
                 Body::Text => m.push(true, &unescape(text)),
