@@ -8,8 +8,9 @@
 
 use std::collections::HashMap;
 
+use super::timers::TIMER_64T1_MS;
 use crate::event::{Direction, Event, LogEvent, LogKind, MessageEvent, Timestamp, Transport};
-use crate::rules::{Context, Finding, Rule, Scope, Severity};
+use crate::rules::{Context, Finding, Rule, Scope, Severity, secs};
 
 pub(super) const RULE: Rule = Rule {
     code: "SF042",
@@ -107,9 +108,6 @@ const HELP: &str = "check the path to the peer's TCP/TLS port (a firewall or sec
                     connection up (keep-alive, outbound flows) so that requests do not wait \
                     for a new one";
 
-/// 64×T1: Timer B/F of the transaction whose request waited, and pjsip's delayed-transmit
-/// timeout (ms).
-const TIMER_B_MS: i64 = 32_000;
 /// Longer than Linux's default connect timeout (127 s): not one connect (ms).
 const MAX_CONNECT_MS: i64 = 130_000;
 /// Messages named in a finding.
@@ -150,10 +148,6 @@ fn describe(m: &MessageEvent) -> String {
         ),
         None => format!("{}{cseq}", p.method().unwrap_or("a request")),
     }
-}
-
-fn seconds(ms: i64) -> String {
-    format!("{:.1} s", ms as f64 / 1000.0)
 }
 
 fn check(ctx: &Context<'_>, out: &mut Vec<Finding>) {
@@ -291,14 +285,14 @@ fn report(ctx: &Context<'_>, out: &mut Vec<Finding>, c: Connect<'_>) {
     let timed_out: Vec<&(usize, &MessageEvent)> = messages
         .iter()
         .filter(|(_, m)| {
-            m.parsed().is_some_and(|p| p.is_request()) && m.ts.ms_until(c.line.ts) >= TIMER_B_MS
+            m.parsed().is_some_and(|p| p.is_request()) && m.ts.ms_until(c.line.ts) >= TIMER_64T1_MS
         })
         .collect();
     let t = c.transport.as_str();
     let mut message = format!(
         "the {t} connection to {} took {} to come up (from {} to {}, local {}) in {}",
         c.peer,
-        seconds(took),
+        secs(took),
         t0,
         c.line.ts,
         c.local,
@@ -327,7 +321,7 @@ fn report(ctx: &Context<'_>, out: &mut Vec<Finding>, c: Connect<'_>) {
         message.push_str(&format!(
             "; a request waited {} or more, its transaction's timeout (64×T1): it timed out \
              before it could leave",
-            seconds(TIMER_B_MS)
+            secs(TIMER_64T1_MS)
         ));
     }
     let owner = messages
@@ -336,13 +330,13 @@ fn report(ctx: &Context<'_>, out: &mut Vec<Finding>, c: Connect<'_>) {
         .or_else(|| model.event_owner[c.start]);
     let mut f = Finding::new(&RULE, owner, message, HELP.to_string()).with(
         c.end,
-        format!("the connection came up after {}", seconds(took)),
+        format!("the connection came up after {}", secs(took)),
     );
     if c.from_line {
         f = f.with(c.start, "the connect started");
     }
     for &(e, m) in messages.iter().take(NAMED) {
-        let waited = seconds(m.ts.ms_until(c.line.ts));
+        let waited = secs(m.ts.ms_until(c.line.ts));
         f = f.with(
             e,
             format!("logged as sent, waited {waited} for the connection"),

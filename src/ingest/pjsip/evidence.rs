@@ -356,21 +356,14 @@ static EVIDENCE: &[(&str, Build<LogKind>)] = &[
             })
         },
     ),
-    // sip_transport_tcp.c, sip_transport_tls.c: `TCP transport 10.0.0.1:52329 is connecting to
-    // 10.0.0.2:5060...` (a pending connect()), `TCP transport 10.0.0.1:52329 is connected to
-    // 10.0.0.2:5060` (TLS: `TLS transport …`, once the handshake is done).
-    (
-        r"^([A-Za-z0-9]+) transport (\S+) is (connecting|connected) to (\S+)",
-        |c| {
-            let addr = |i| text(c, i).map(|a| a.trim_end_matches('.').to_string());
-            Some(LogKind::TransportConnect {
-                transport: Transport::from_name(&text(c, 1)?),
-                local: addr(2)?,
-                peer: addr(4)?,
-                connected: c.get(3)?.as_str() == "connected",
-            })
-        },
-    ),
+    (STREAM_CONNECTION, |c| {
+        Some(LogKind::TransportConnect {
+            transport: Transport::from_name(&text(c, 1)?),
+            local: endpoint(c, 2)?,
+            peer: endpoint(c, 4)?,
+            connected: c.get(3)?.as_str() == "connected",
+        })
+    }),
     (PJ_ERROR, |c| Some(LogKind::PjError { name: text(c, 1)? })),
 ];
 
@@ -532,11 +525,7 @@ static FACTS: &[(&str, Build<Fact>)] = &[
     ),
     // pjsua_core.c: `SIP UDP socket reachable at 127.0.0.1:5080`
     (r"^SIP ([A-Za-z0-9]+) socket reachable at (\S+)", listen),
-    // `TCP transport 127.0.0.1:49561 is connecting to 127.0.0.1:5170...`, `… is connected to …`
-    (
-        r"^([A-Za-z0-9]+) transport (\S+) is connect(?:ed|ing) to (\S+)",
-        conn,
-    ),
+    (STREAM_CONNECTION, conn),
     // `TCP listener 127.0.0.1:5170: got incoming TCP connection from 127.0.0.1:49561, sock=5`
     (
         r"^([A-Za-z0-9]+) listener (\S+?): got incoming [A-Za-z0-9]+ connection from ([^\s,]+)",
@@ -551,13 +540,25 @@ fn listen(c: &Captures<'_>) -> Option<Fact> {
     })
 }
 
+/// A connection line's local address (group 2) and peer (its last group).
 fn conn(c: &Captures<'_>) -> Option<Fact> {
-    let addr = |i| text(c, i).map(|a| a.trim_end_matches('.').to_string());
     Some(Fact::Conn {
         transport: Transport::from_name(&text(c, 1)?),
-        local: addr(2)?,
-        peer: addr(3)?,
+        local: endpoint(c, 2)?,
+        peer: endpoint(c, c.len() - 1)?,
     })
+}
+
+/// pjsip's outgoing stream connection (sip_transport_tcp.c, sip_transport_tls.c): `TCP
+/// transport 10.0.0.1:52329 is connecting to 10.0.0.2:5060...` (a pending connect()), `… is
+/// connected to …` (TLS: once the handshake is done). An event (`TransportConnect`) and a
+/// local-address fact ([`Fact::Conn`]) alike.
+const STREAM_CONNECTION: &str =
+    r"^([A-Za-z0-9]+) transport (\S+) is (connecting|connected) to (\S+)";
+
+/// An `ip:port` of a connection line, without the `...` of `is connecting to R...`.
+fn endpoint(c: &Captures<'_>, i: usize) -> Option<String> {
+    text(c, i).map(|a| a.trim_end_matches('.').to_string())
 }
 
 /// What every match of a row of [`FACTS`] holds.
